@@ -1,0 +1,91 @@
+import type { Device, DType, TypedArray } from '../dtype.js';
+import type { Shape } from '../shape.js';
+
+/** Element-wise unary kernels. `step` is 1 where x > 0 else 0 (relu's derivative). */
+export type UnaryOp = 'neg' | 'exp' | 'log' | 'sqrt' | 'abs' | 'relu' | 'sigmoid' | 'tanh' | 'sign' | 'step';
+/** Element-wise binary kernels (broadcasting). Comparisons produce 1/0 in the output dtype. */
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'max' | 'min' | 'gt' | 'lt' | 'ge' | 'le' | 'eq';
+
+/**
+ * Memory owned by one backend. Views (reshape/transpose) and `detach()` share a Storage and so
+ * share its version counter, as PyTorch's views and detached tensors do.
+ */
+export interface Storage {
+  readonly backend: Backend;
+  readonly size: number;
+  readonly dtype: DType;
+  /** In-place modification counter read by the saved-tensor check. */
+  version: number;
+}
+
+/** A strided window on a storage: what a kernel reads or writes. */
+export interface View {
+  readonly storage: Storage;
+  readonly shape: Shape;
+  readonly strides: readonly number[];
+  readonly offset: number;
+}
+
+export interface AdamHyper {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** AdamW: decoupled decay applied to the parameter before the update. */
+  decoupled: boolean;
+  amsgrad: boolean;
+  step: number;
+}
+
+export interface SgdHyper {
+  lr: number;
+  momentum: number;
+  dampening: number;
+  weightDecay: number;
+  nesterov: boolean;
+  /** First step for this parameter: the momentum buffer is initialised to the gradient. */
+  firstStep: boolean;
+}
+
+export interface RmspropHyper {
+  lr: number;
+  alpha: number;
+  eps: number;
+  weightDecay: number;
+  momentum: number;
+  centered: boolean;
+}
+
+/**
+ * The kernel set every backend implements. Kernels write fresh contiguous storages unless they
+ * take an explicit destination; the autograd layer above never touches raw memory.
+ */
+export interface Backend {
+  readonly device: Device;
+  fromTyped(values: TypedArray, dtype: DType): Storage;
+  full(size: number, dtype: DType, value: number): Storage;
+  /** Synchronous read of a view as a contiguous typed array (throws DEVICE_SYNC on WebGPU). */
+  read(view: View): TypedArray;
+  readAsync(view: View): Promise<TypedArray>;
+  /** dst[i] = src[i] with src broadcast to dst's shape and cast to dst's dtype. */
+  copy(dst: View, src: View): void;
+  fill(dst: View, value: number): void;
+  unary(op: UnaryOp, x: View, dtype: DType): Storage;
+  binary(op: BinaryOp, a: View, b: View, outShape: Shape, dtype: DType): Storage;
+  binaryScalar(op: BinaryOp, a: View, scalar: number, scalarFirst: boolean, dtype: DType): Storage;
+  /** Sum over `dims` (sorted, distinct); the result has size 1 on reduced dims. */
+  sum(x: View, dims: readonly number[], dtype: DType): Storage;
+  /** Max over one dim; the result has size 1 on it. */
+  max(x: View, dim: number): Storage;
+  softmax(x: View, dim: number, log: boolean): Storage;
+  /** Batched matmul of [..., m, k] x [..., k, n] with batch dims already broadcast to `batch`. */
+  matmul(a: View, b: View, batch: Shape, m: number, k: number, n: number, dtype: DType): Storage;
+  clamp(x: View, min: number, max: number): Storage;
+  /** [n] int32 class indices → [n, numClasses] one-hot rows (invalid indices throw INVALID_ARGUMENT where checkable). */
+  oneHot(indices: View, numClasses: number, dtype: DType): Storage;
+  /** Fused optimiser updates, in place on contiguous param/state views. */
+  sgdStep(param: View, grad: View, momentumBuf: View | null, h: SgdHyper): void;
+  adamStep(param: View, grad: View, expAvg: View, expAvgSq: View, maxExpAvgSq: View | null, h: AdamHyper): void;
+  rmspropStep(param: View, grad: View, squareAvg: View, momentumBuf: View | null, gradAvg: View | null, h: RmspropHyper): void;
+}

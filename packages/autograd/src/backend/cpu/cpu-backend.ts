@@ -1,0 +1,344 @@
+import { allocTyped, type DType, type TypedArray } from '../../dtype.js';
+import { fail } from '../../errors.js';
+import { broadcastStrides, contiguousStrides, numel, type Shape } from '../../shape.js';
+import type { AdamHyper, Backend, BinaryOp, RmspropHyper, SgdHyper, Storage, UnaryOp, View } from '../backend.js';
+import { gemm } from './matmul.js';
+import { BINARY_ROWS, SCALAR_ROWS_SCALAR_FIRST, SCALAR_ROWS_TENSOR_FIRST, UNARY_ROWS } from './rows.js';
+import { coalesce, walkRows } from './strided.js';
+
+export class CpuStorage implements Storage {
+  version = 0;
+  constructor(
+    readonly backend: Backend,
+    readonly data: TypedArray,
+    readonly dtype: DType,
+  ) {}
+  get size(): number {
+    return this.data.length;
+  }
+}
+
+function dataOf(v: View | Storage): TypedArray {
+  const s = 'storage' in v ? v.storage : v;
+  if (!(s instanceof CpuStorage)) throw new Error(`internal: a ${s.backend.device} storage reached the CPU backend`);
+  return s.data;
+}
+
+function isContiguous(v: View): boolean {
+  const cs = contiguousStrides(v.shape);
+  return v.shape.every((d, i) => d === 1 || v.strides[i] === cs[i]);
+}
+
+export class CpuBackend implements Backend {
+  readonly device = 'cpu' as const;
+
+  private make(data: TypedArray, dtype: DType): CpuStorage {
+    return new CpuStorage(this, data, dtype);
+  }
+
+  fromTyped(values: TypedArray, dtype: DType): Storage {
+    const data = allocTyped(dtype, values.length);
+    data.set(values);
+    return this.make(data, dtype);
+  }
+
+  full(size: number, dtype: DType, value: number): Storage {
+    const data = allocTyped(dtype, size);
+    if (value !== 0) data.fill(value);
+    return this.make(data, dtype);
+  }
+
+  read(view: View): TypedArray {
+    const src = dataOf(view);
+    const n = numel(view.shape);
+    if (isContiguous(view)) return src.slice(view.offset, view.offset + n);
+    const out = allocTyped(view.storage.dtype, n);
+    this.copyInto(out, view.shape, view);
+    return out;
+  }
+
+  readAsync(view: View): Promise<TypedArray> {
+    return Promise.resolve(this.read(view));
+  }
+
+  private copyInto(out: TypedArray, shape: Shape, src: View): void {
+    const x = dataOf(src);
+    const c = coalesce(shape, [contiguousStrides(shape), broadcastStrides(src.shape, src.strides, shape)]);
+    if (numel(shape) === 0) return;
+    const sx = c.strides[1][c.shape.length - 1];
+    walkRows(c.shape, c.strides, [0, src.offset], (p, n) => {
+      let px = p[1];
+      const po = p[0];
+      for (let i = 0; i < n; i++, px += sx) out[po + i] = x[px];
+    });
+  }
+
+  copy(dst: View, src: View): void {
+    const o = dataOf(dst);
+    const x = dataOf(src);
+    if (numel(dst.shape) === 0) return;
+    const c = coalesce(dst.shape, [dst.strides, broadcastStrides(src.shape, src.strides, dst.shape)]);
+    const last = c.shape.length - 1;
+    const so = c.strides[0][last];
+    const sx = c.strides[1][last];
+    const toInt = dst.storage.dtype === 'int32';
+    walkRows(c.shape, c.strides, [dst.offset, src.offset], (p, n) => {
+      let po = p[0];
+      let px = p[1];
+      // Int32Array stores wrap, PyTorch truncates toward zero: make that explicit.
+      if (toInt) for (let i = 0; i < n; i++, po += so, px += sx) o[po] = Math.trunc(x[px]);
+      else for (let i = 0; i < n; i++, po += so, px += sx) o[po] = x[px];
+    });
+  }
+
+  fill(dst: View, value: number): void {
+    const o = dataOf(dst);
+    if (numel(dst.shape) === 0) return;
+    const v = dst.storage.dtype === 'int32' ? Math.trunc(value) : value;
+    const c = coalesce(dst.shape, [dst.strides]);
+    const so = c.strides[0][c.shape.length - 1];
+    walkRows(c.shape, c.strides, [dst.offset], (p, n) => {
+      let po = p[0];
+      for (let i = 0; i < n; i++, po += so) o[po] = v;
+    });
+  }
+
+  unary(op: UnaryOp, x: View, dtype: DType): Storage {
+    const n = numel(x.shape);
+    const out = allocTyped(dtype, n);
+    const src = dataOf(x);
+    const kernel = UNARY_ROWS[op];
+    if (isContiguous(x)) {
+      kernel(out, 0, src, x.offset, 1, n);
+    } else if (n > 0) {
+      const c = coalesce(x.shape, [contiguousStrides(x.shape), x.strides]);
+      const sx = c.strides[1][c.shape.length - 1];
+      walkRows(c.shape, c.strides, [0, x.offset], (p, len) => {
+        kernel(out, p[0], src, p[1], sx, len);
+      });
+    }
+    return this.make(out, dtype);
+  }
+
+  binary(op: BinaryOp, a: View, b: View, outShape: Shape, dtype: DType): Storage {
+    const n = numel(outShape);
+    const out = allocTyped(dtype, n);
+    const da = dataOf(a);
+    const db = dataOf(b);
+    const kernel = BINARY_ROWS[op];
+    if (n > 0) {
+      const c = coalesce(outShape, [
+        contiguousStrides(outShape),
+        broadcastStrides(a.shape, a.strides, outShape),
+        broadcastStrides(b.shape, b.strides, outShape),
+      ]);
+      const last = c.shape.length - 1;
+      const sa = c.strides[1][last];
+      const sb = c.strides[2][last];
+      walkRows(c.shape, c.strides, [0, a.offset, b.offset], (p, len) => {
+        kernel(out, p[0], da, p[1], sa, db, p[2], sb, len);
+      });
+    }
+    return this.make(out, dtype);
+  }
+
+  binaryScalar(op: BinaryOp, a: View, scalar: number, scalarFirst: boolean, dtype: DType): Storage {
+    const n = numel(a.shape);
+    const out = allocTyped(dtype, n);
+    const src = dataOf(a);
+    const kernel = (scalarFirst ? SCALAR_ROWS_SCALAR_FIRST : SCALAR_ROWS_TENSOR_FIRST)[op];
+    if (isContiguous(a)) {
+      kernel(out, 0, src, a.offset, 1, scalar, n);
+    } else if (n > 0) {
+      const c = coalesce(a.shape, [contiguousStrides(a.shape), a.strides]);
+      const sx = c.strides[1][c.shape.length - 1];
+      walkRows(c.shape, c.strides, [0, a.offset], (p, len) => {
+        kernel(out, p[0], src, p[1], sx, scalar, len);
+      });
+    }
+    return this.make(out, dtype);
+  }
+
+  sum(x: View, dims: readonly number[], dtype: DType): Storage {
+    const outShape = x.shape.map((d, i) => (dims.includes(i) ? 1 : d));
+    const outN = numel(outShape);
+    const acc = new Float64Array(outN);
+    const src = dataOf(x);
+    if (numel(x.shape) > 0) {
+      // Output strides with 0 on reduced dims: every input element adds into its output slot.
+      const os = contiguousStrides(outShape).map((s, i) => (dims.includes(i) ? 0 : s));
+      const c = coalesce(x.shape, [os, x.strides]);
+      const last = c.shape.length - 1;
+      const so = c.strides[0][last];
+      const sx = c.strides[1][last];
+      walkRows(c.shape, c.strides, [0, x.offset], (p, n) => {
+        let px = p[1];
+        if (so === 0) {
+          let s = 0;
+          for (let i = 0; i < n; i++, px += sx) s += src[px];
+          acc[p[0]] += s;
+        } else {
+          let po = p[0];
+          for (let i = 0; i < n; i++, px += sx, po += so) acc[po] += src[px];
+        }
+      });
+    }
+    const out = allocTyped(dtype, outN);
+    out.set(acc);
+    return this.make(out, dtype);
+  }
+
+  max(x: View, dim: number): Storage {
+    const outShape = x.shape.map((d, i) => (i === dim ? 1 : d));
+    const out = allocTyped(x.storage.dtype, numel(outShape)).fill(-Infinity);
+    const src = dataOf(x);
+    if (numel(x.shape) > 0) {
+      const os = contiguousStrides(outShape).map((s, i) => (i === dim ? 0 : s));
+      const c = coalesce(x.shape, [os, x.strides]);
+      const last = c.shape.length - 1;
+      const so = c.strides[0][last];
+      const sx = c.strides[1][last];
+      walkRows(c.shape, c.strides, [0, x.offset], (p, n) => {
+        let px = p[1];
+        let po = p[0];
+        for (let i = 0; i < n; i++, px += sx, po += so) if (src[px] > out[po]) out[po] = src[px];
+      });
+    }
+    return this.make(out, x.storage.dtype);
+  }
+
+  softmax(x: View, dim: number, log: boolean): Storage {
+    const dtype = x.storage.dtype;
+    const shape = x.shape;
+    const n = numel(shape);
+    const out = allocTyped(dtype, n);
+    const src = this.read(x); // contiguous copy
+    const len = shape[dim] ?? 1;
+    let inner = 1;
+    for (let d = dim + 1; d < shape.length; d++) inner *= shape[d];
+    const outer = len === 0 ? 0 : n / (len * inner);
+    for (let o = 0; o < outer; o++) {
+      for (let j = 0; j < inner; j++) {
+        const base = o * len * inner + j;
+        let m = -Infinity;
+        for (let i = 0; i < len; i++) m = Math.max(m, src[base + i * inner]);
+        let s = 0;
+        for (let i = 0; i < len; i++) s += Math.exp(src[base + i * inner] - m);
+        if (log) {
+          const lse = m + Math.log(s);
+          for (let i = 0; i < len; i++) out[base + i * inner] = src[base + i * inner] - lse;
+        } else {
+          for (let i = 0; i < len; i++) out[base + i * inner] = Math.exp(src[base + i * inner] - m) / s;
+        }
+      }
+    }
+    return this.make(out, dtype);
+  }
+
+  matmul(a: View, b: View, batch: Shape, m: number, k: number, n: number, dtype: DType): Storage {
+    const batches = numel(batch);
+    const out = allocTyped(dtype, batches * m * n);
+    // Pack both operands into contiguous [batch, m, k] / [batch, k, n] (broadcast batch dims).
+    const aFull = this.read({ ...a, ...expandBatch(a, batch, m, k) });
+    const bFull = this.read({ ...b, ...expandBatch(b, batch, k, n) });
+    for (let t = 0; t < batches; t++) gemm(aFull, t * m * k, bFull, t * k * n, out, t * m * n, m, k, n);
+    return this.make(out, dtype);
+  }
+
+  clamp(x: View, min: number, max: number): Storage {
+    const src = this.read(x);
+    const out = allocTyped(x.storage.dtype, src.length);
+    for (let i = 0; i < src.length; i++) out[i] = Math.min(Math.max(src[i], min), max);
+    return this.make(out, x.storage.dtype);
+  }
+
+  oneHot(indices: View, numClasses: number, dtype: DType): Storage {
+    const idx = this.read(indices);
+    const out = allocTyped(dtype, idx.length * numClasses);
+    idx.forEach((c, i) => {
+      if (!Number.isInteger(c) || c < 0 || c >= numClasses) {
+        fail('INVALID_ARGUMENT', `class index ${String(c)} at position ${String(i)} is out of range for ${String(numClasses)} classes (expected 0..${String(numClasses - 1)})`);
+      }
+      out[i * numClasses + c] = 1;
+    });
+    return this.make(out, dtype);
+  }
+
+  sgdStep(param: View, grad: View, momentumBuf: View | null, h: SgdHyper): void {
+    const p = dataOf(param), g = this.read(grad), po = param.offset;
+    const buf = momentumBuf ? dataOf(momentumBuf) : null;
+    const bo = momentumBuf?.offset ?? 0;
+    const n = numel(param.shape);
+    for (let i = 0; i < n; i++) {
+      let d = g[i];
+      if (h.weightDecay !== 0) d += h.weightDecay * p[po + i];
+      if (buf) {
+        const bv = h.firstStep ? d : h.momentum * buf[bo + i] + (1 - h.dampening) * d;
+        buf[bo + i] = bv;
+        d = h.nesterov ? d + h.momentum * bv : bv;
+      }
+      p[po + i] -= h.lr * d;
+    }
+  }
+
+  adamStep(param: View, grad: View, expAvg: View, expAvgSq: View, maxExpAvgSq: View | null, h: AdamHyper): void {
+    const p = dataOf(param), g = this.read(grad), po = param.offset;
+    const m = dataOf(expAvg), v = dataOf(expAvgSq), vmax = maxExpAvgSq ? dataOf(maxExpAvgSq) : null;
+    const mo = expAvg.offset, vo = expAvgSq.offset, xo = maxExpAvgSq?.offset ?? 0;
+    const bc1 = 1 - Math.pow(h.beta1, h.step);
+    const bc2 = 1 - Math.pow(h.beta2, h.step);
+    const stepSize = h.lr / bc1;
+    const bc2Sqrt = Math.sqrt(bc2);
+    const n = numel(param.shape);
+    for (let i = 0; i < n; i++) {
+      let gi = g[i];
+      if (h.weightDecay !== 0) {
+        if (h.decoupled) p[po + i] *= 1 - h.lr * h.weightDecay;
+        else gi += h.weightDecay * p[po + i];
+      }
+      const mi = (m[mo + i] = h.beta1 * m[mo + i] + (1 - h.beta1) * gi);
+      let vi = (v[vo + i] = h.beta2 * v[vo + i] + (1 - h.beta2) * gi * gi);
+      if (vmax) {
+        vi = vmax[xo + i] = Math.max(vmax[xo + i], vi);
+      }
+      const denom = Math.sqrt(vi) / bc2Sqrt + h.eps;
+      p[po + i] -= (stepSize * mi) / denom;
+    }
+  }
+
+  rmspropStep(param: View, grad: View, squareAvg: View, momentumBuf: View | null, gradAvg: View | null, h: RmspropHyper): void {
+    const p = dataOf(param), g = this.read(grad), po = param.offset;
+    const sq = dataOf(squareAvg), so = squareAvg.offset;
+    const buf = momentumBuf ? dataOf(momentumBuf) : null, bo = momentumBuf?.offset ?? 0;
+    const ga = gradAvg ? dataOf(gradAvg) : null, go = gradAvg?.offset ?? 0;
+    const n = numel(param.shape);
+    for (let i = 0; i < n; i++) {
+      let gi = g[i];
+      if (h.weightDecay !== 0) gi += h.weightDecay * p[po + i];
+      const s = (sq[so + i] = h.alpha * sq[so + i] + (1 - h.alpha) * gi * gi);
+      let avg: number;
+      if (ga) {
+        const a = (ga[go + i] = h.alpha * ga[go + i] + (1 - h.alpha) * gi);
+        avg = Math.sqrt(s - a * a) + h.eps;
+      } else {
+        avg = Math.sqrt(s) + h.eps;
+      }
+      if (buf) {
+        const b = (buf[bo + i] = h.momentum * buf[bo + i] + gi / avg);
+        p[po + i] -= h.lr * b;
+      } else {
+        p[po + i] -= (h.lr * gi) / avg;
+      }
+    }
+  }
+}
+
+/** Shape/strides of a [.., r, c] operand seen with the broadcast batch shape in front. */
+function expandBatch(v: View, batch: Shape, r: number, c: number): { shape: number[]; strides: number[] } {
+  const nd = v.shape.length;
+  const own = { shape: v.shape.slice(0, nd - 2), strides: v.strides.slice(0, nd - 2) };
+  const bs = broadcastStrides(own.shape, own.strides, batch);
+  return { shape: [...batch, r, c], strides: [...bs, v.strides[nd - 2], v.strides[nd - 1]] };
+}
+
+export const cpuBackend = new CpuBackend();

@@ -1,0 +1,13 @@
+export { Tensor } from './tensor.js';
+export type { BackwardOptions, NestedArray, Operand } from './tensor.js';
+export { tensor, zeros, ones, randn, rand, uniform } from './creation.js';
+export type { TensorOptions, TensorData } from './creation.js';
+export { manualSeed } from './random.js';
+export { noGrad, enableGrad, isGradEnabled } from './grad-mode.js';
+export { GradFlowError } from './errors.js';
+export type { GradFlowErrorCode } from './errors.js';
+export type { DType, Device } from './dtype.js';
+export * as nn from './nn/index.js';
+export * as optim from './optim/index.js';
+export * as autograd from './autograd/index.js';
+export { OP_METADATA, INPLACE_METHODS, OP_METHODS } from './ops/metadata.js';

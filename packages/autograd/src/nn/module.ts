@@ -1,0 +1,87 @@
+import type { Device } from '../dtype.js';
+import { noGrad } from '../grad-mode.js';
+import type { Tensor } from '../tensor.js';
+import { Parameter } from './parameter.js';
+
+/**
+ * Base class of layers and models. Own properties holding a Module, a Parameter, or an array of
+ * Modules are registered automatically (PyTorch's `__setattr__` registration), in declaration order.
+ */
+export abstract class Module {
+  training = true;
+
+  abstract forward(...inputs: Tensor[]): Tensor;
+
+  /** Direct submodules with their attribute names. */
+  namedChildren(): [string, Module][] {
+    const out: [string, Module][] = [];
+    for (const [key, value] of Object.entries(this)) {
+      if (value instanceof Module) out.push([key, value]);
+      else if (Array.isArray(value) && value.length > 0 && value.every((v) => v instanceof Module)) {
+        value.forEach((m, i) => out.push([`${key}.${String(i)}`, m]));
+      }
+    }
+    return out;
+  }
+
+  children(): Module[] {
+    return this.namedChildren().map(([, m]) => m);
+  }
+
+  /** Parameters held directly by this module. */
+  protected ownParameters(): [string, Parameter][] {
+    return Object.entries(this).filter((e): e is [string, Parameter] => e[1] instanceof Parameter);
+  }
+
+  /** All parameters with PyTorch's dotted names (`0.weight`, `layer1.bias`), each once. */
+  namedParameters(prefix = ''): [string, Parameter][] {
+    const out: [string, Parameter][] = [];
+    const seen = new Set<Tensor>();
+    const visit = (m: Module, pre: string): void => {
+      for (const [name, p] of m.ownParameters()) {
+        if (!seen.has(p)) {
+          seen.add(p);
+          out.push([pre + name, p]);
+        }
+      }
+      for (const [name, child] of m.namedChildren()) visit(child, `${pre}${name}.`);
+    };
+    visit(this, prefix ? `${prefix}.` : '');
+    return out;
+  }
+
+  parameters(): Parameter[] {
+    return this.namedParameters().map(([, p]) => p);
+  }
+
+  train(mode = true): this {
+    this.training = mode;
+    for (const c of this.children()) c.train(mode);
+    return this;
+  }
+
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** Clears parameter gradients: zero-filled by default, `null` with `{ setToNone: true }`. */
+  zeroGrad(options: { setToNone?: boolean } = {}): void {
+    for (const p of this.parameters()) clearGrad(p, options.setToNone ?? false);
+  }
+
+  /** Moves every parameter to `device` in place (the Parameter objects stay the same). */
+  to(device: Device): this {
+    for (const p of this.parameters()) p.moveTo(device);
+    return this;
+  }
+}
+
+export function clearGrad(p: Tensor, setToNone: boolean): void {
+  const g = p.grad;
+  if (g === null) return;
+  if (setToNone) {
+    p.grad = null;
+    return;
+  }
+  noGrad(() => g.zero_());
+}

@@ -1,0 +1,268 @@
+import type { BinaryOp, UnaryOp } from '../backend/backend.js';
+import { isFloating, promoteTypes, type Device, type DType } from '../dtype.js';
+import { fail } from '../errors.js';
+import { noGrad } from '../grad-mode.js';
+import { broadcastShapes, contiguousStrides, fmtShape, numel, shapeEq, type Shape } from '../shape.js';
+import { Tensor } from '../tensor.js';
+import { defineOp, type OpSpec } from './spec.js';
+
+/** Sums a broadcast gradient back down to `shape` (the inverse of broadcasting). */
+export function sumTo(g: Tensor, shape: Shape): Tensor {
+  if (shapeEq(g.shape, shape)) return g;
+  const lead = g.ndim - shape.length;
+  const dims: number[] = [];
+  for (let i = 0; i < g.ndim; i++) {
+    if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) dims.push(i);
+  }
+  const s = dims.length > 0 ? g.sum(dims, true) : g;
+  return s.reshape([...shape]);
+}
+
+const floatOut = (t: Tensor): DType => (isFloating(t.dtype) ? t.dtype : 'float32');
+
+function unaryOp(name: UnaryOp, saves: Record<string, string[]>, backward: OpSpec['backward']): OpSpec {
+  return defineOp({
+    name,
+    inputs: ['self'],
+    saves,
+    forward: ([x]) => Tensor.fromStorage(x.backend.unary(name, x, name === 'neg' || name === 'abs' || name === 'relu' || name === 'sign' ? x.dtype : floatOut(x)), x.shape),
+    backward,
+  });
+}
+
+function binaryForward(op: BinaryOp) {
+  return ([a, b]: readonly Tensor[]): Tensor => {
+    let dtype = promoteTypes(a.dtype, b.dtype);
+    if (op === 'div' || (op === 'pow' && dtype === 'int32')) dtype = dtype === 'int32' ? 'float32' : dtype;
+    // A number operand (0-d constant) takes the tensor's dtype, as a Python scalar does in PyTorch.
+    if (b.scalar !== undefined) {
+      dtype = op === 'div' && a.dtype === 'int32' ? 'float32' : a.scalarResultDtype(b.scalar);
+      return Tensor.fromStorage(a.backend.binaryScalar(op, a, b.scalar, false, dtype), a.shape);
+    }
+    if (a.scalar !== undefined) {
+      dtype = op === 'div' && b.dtype === 'int32' ? 'float32' : b.scalarResultDtype(a.scalar);
+      return Tensor.fromStorage(b.backend.binaryScalar(op, b, a.scalar, true, dtype), b.shape);
+    }
+    const shape = broadcastShapes(a.shape, b.shape, `${op}: operands`);
+    return Tensor.fromStorage(a.backend.binary(op, a, b, shape, dtype), shape);
+  };
+}
+
+export const ops = {
+  add: defineOp({
+    name: 'add', inputs: ['self', 'other'], saves: {},
+    forward: binaryForward('add'),
+    backward: (g, c) => [c.needs[0] ? sumTo(g, c.inputShapes[0]) : null, c.needs[1] ? sumTo(g, c.inputShapes[1]) : null],
+  }),
+  sub: defineOp({
+    name: 'sub', inputs: ['self', 'other'], saves: {},
+    forward: binaryForward('sub'),
+    backward: (g, c) => [c.needs[0] ? sumTo(g, c.inputShapes[0]) : null, c.needs[1] ? sumTo(g.neg(), c.inputShapes[1]) : null],
+  }),
+  mul: defineOp({
+    name: 'mul', inputs: ['self', 'other'], saves: { self: ['other'], other: ['self'] },
+    forward: binaryForward('mul'),
+    backward: (g, c) => [
+      c.needs[0] ? sumTo(g.mul(c.unpack('other')), c.inputShapes[0]) : null,
+      c.needs[1] ? sumTo(g.mul(c.unpack('self')), c.inputShapes[1]) : null,
+    ],
+  }),
+  div: defineOp({
+    name: 'div', inputs: ['self', 'other'], saves: { self: ['other'], other: ['self', 'other'] },
+    forward: binaryForward('div'),
+    backward: (g, c) => {
+      const other = c.unpack('other');
+      return [
+        c.needs[0] ? sumTo(g.div(other), c.inputShapes[0]) : null,
+        c.needs[1] ? sumTo(g.neg().mul(c.unpack('self')).div(other.mul(other)), c.inputShapes[1]) : null,
+      ];
+    },
+  }),
+  pow: defineOp({
+    name: 'pow', inputs: ['self', 'other'], saves: { self: ['self', 'other'], other: ['self', 'result'] },
+    forward: binaryForward('pow'),
+    backward: (g, c) => {
+      const self = c.unpack('self');
+      const out: (Tensor | null)[] = [null, null];
+      if (c.needs[0]) {
+        const e = c.unpack('other');
+        out[0] = sumTo(g.mul(e).mul(self.pow(e.sub(1))), c.inputShapes[0]);
+      }
+      if (c.needs[1]) out[1] = sumTo(g.mul(c.unpack('result')).mul(self.log()), c.inputShapes[1]);
+      return out;
+    },
+  }),
+  neg: unaryOp('neg', {}, (g) => [g.neg()]),
+  exp: unaryOp('exp', { self: ['result'] }, (g, c) => [g.mul(c.unpack('result'))]),
+  log: unaryOp('log', { self: ['self'] }, (g, c) => [g.div(c.unpack('self'))]),
+  sqrt: unaryOp('sqrt', { self: ['result'] }, (g, c) => [g.div(c.unpack('result').mul(2))]),
+  abs: unaryOp('abs', { self: ['self'] }, (g, c) => [g.mul(c.unpack('self').sign())]),
+  relu: unaryOp('relu', { self: ['result'] }, (g, c) => [g.mul(c.unpack('result').gt(0))]),
+  sigmoid: unaryOp('sigmoid', { self: ['result'] }, (g, c) => {
+    const y = c.unpack('result');
+    return [g.mul(y).mul(y.neg().add(1))];
+  }),
+  tanh: unaryOp('tanh', { self: ['result'] }, (g, c) => {
+    const y = c.unpack('result');
+    return [g.mul(y.mul(y).neg().add(1))];
+  }),
+  matmul: defineOp({
+    name: 'matmul', inputs: ['self', 'other'], saves: { self: ['other'], other: ['self'] },
+    forward: ([a, b]) => {
+      if (a.dtype !== b.dtype) {
+        fail('DTYPE_MISMATCH', `matmul: both operands must have the same dtype, got ${a.dtype} ${fmtShape(a.shape)} and ${b.dtype} ${fmtShape(b.shape)}. Convert one of them first.`);
+      }
+      const m = a.shape[a.ndim - 2], k = a.shape[a.ndim - 1], k2 = b.shape[b.ndim - 2], n = b.shape[b.ndim - 1];
+      if (k !== k2) {
+        fail('SHAPE_MISMATCH', `matmul: shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)} cannot be multiplied (${String(k)} != ${String(k2)}): the last dimension of the first must equal the second-to-last of the second.`);
+      }
+      const batch = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2), 'matmul: batch dimensions');
+      return Tensor.fromStorage(a.backend.matmul(a, b, batch, m, k, n, a.dtype), [...batch, m, n]);
+    },
+    backward: (g, c) => [
+      c.needs[0] ? sumTo(g.matmul(c.unpack('other').transpose(-1, -2)), c.inputShapes[0]) : null,
+      c.needs[1] ? sumTo(c.unpack('self').transpose(-1, -2).matmul(g), c.inputShapes[1]) : null,
+    ],
+  }),
+  sum: defineOp<{ dims: number[]; keepdim: boolean }>({
+    name: 'sum', inputs: ['self'], saves: {},
+    forward: ([x], { dims, keepdim }) => {
+      const kept = x.shape.map((d, i) => (dims.includes(i) ? 1 : d));
+      const shape = keepdim ? kept : x.shape.filter((_, i) => !dims.includes(i));
+      return Tensor.fromStorage(x.backend.sum(x, dims, x.dtype), shape);
+    },
+    backward: (g, c) => {
+      const shape = c.inputShapes[0];
+      return [g.reshape(shape.map((d, i) => (c.attrs.dims.includes(i) ? 1 : d))).expand(shape)];
+    },
+  }),
+  mean: defineOp<{ dims: number[]; keepdim: boolean }>({
+    name: 'mean', inputs: ['self'], saves: {},
+    forward: ([x], { dims, keepdim }) => {
+      const count = dims.reduce((n, d) => n * x.shape[d], 1);
+      const kept = x.shape.map((d, i) => (dims.includes(i) ? 1 : d));
+      const shape = keepdim ? kept : x.shape.filter((_, i) => !dims.includes(i));
+      const s = Tensor.fromStorage(x.backend.sum(x, dims, floatOut(x)), shape);
+      return Tensor.fromStorage(x.backend.binaryScalar('div', s, count, false, s.dtype), shape);
+    },
+    backward: (g, c) => {
+      const shape = c.inputShapes[0];
+      const count = c.attrs.dims.reduce((n, d) => n * shape[d], 1);
+      return [g.reshape(shape.map((d, i) => (c.attrs.dims.includes(i) ? 1 : d))).expand(shape).div(count)];
+    },
+  }),
+  reshape: defineOp<{ shape: number[] }>({
+    name: 'reshape', inputs: ['self'], saves: {}, view: true,
+    forward: ([x], { shape }) => (x.isContiguous() ? x.viewAs(shape, contiguousStrides(shape), x.offset) : x.contiguousCopy().viewAs(shape, contiguousStrides(shape), 0)),
+    backward: (g, c) => [g.reshape([...c.inputShapes[0]])],
+  }),
+  transpose: defineOp<{ dim0: number; dim1: number }>({
+    name: 'transpose', inputs: ['self'], saves: {}, view: true,
+    forward: ([x], { dim0, dim1 }) => {
+      const shape = x.shape.slice();
+      const strides = x.strides.slice();
+      [shape[dim0], shape[dim1]] = [shape[dim1], shape[dim0]];
+      [strides[dim0], strides[dim1]] = [strides[dim1], strides[dim0]];
+      return x.viewAs(shape, strides, x.offset);
+    },
+    backward: (g, c) => [g.transpose(c.attrs.dim0, c.attrs.dim1)],
+  }),
+  expand: defineOp<{ shape: number[] }>({
+    name: 'expand', inputs: ['self'], saves: {}, view: true,
+    forward: ([x], { shape }) => {
+      const lead = shape.length - x.ndim;
+      const strides = shape.map((d, i) => (i < lead || (x.shape[i - lead] === 1 && d !== 1) ? 0 : x.strides[i - lead]));
+      return x.viewAs(shape, strides, x.offset);
+    },
+    backward: (g, c) => [sumTo(g, c.inputShapes[0])],
+  }),
+  index: defineOp<{ index: number[] }>({
+    name: 'index', inputs: ['self'], saves: {}, view: true,
+    forward: ([x], { index }) => {
+      const offset = index.reduce((o, i, d) => o + i * x.strides[d], x.offset);
+      return x.viewAs(x.shape.slice(index.length), x.strides.slice(index.length), offset);
+    },
+    backward: (g, c) => {
+      const base = Tensor.zerosOn(g.device, c.inputShapes[0], g.dtype);
+      return [base.setItem_(c.attrs.index, g)];
+    },
+  }),
+  clone: defineOp({
+    name: 'clone', inputs: ['self'], saves: {},
+    forward: ([x]) => x.contiguousCopy(),
+    backward: (g) => [g],
+  }),
+  softmax: defineOp<{ dim: number }>({
+    name: 'softmax', inputs: ['self'], saves: { self: ['result'] },
+    forward: ([x], { dim }) => Tensor.fromStorage(x.backend.softmax(x, dim, false), x.shape),
+    backward: (g, c) => {
+      const y = c.unpack('result');
+      return [y.mul(g.sub(g.mul(y).sum(c.attrs.dim, true)))];
+    },
+  }),
+  logSoftmax: defineOp<{ dim: number }>({
+    name: 'logSoftmax', inputs: ['self'], saves: { self: ['result'] },
+    forward: ([x], { dim }) => Tensor.fromStorage(x.backend.softmax(x, dim, true), x.shape),
+    backward: (g, c) => [g.sub(c.unpack('result').exp().mul(g.sum(c.attrs.dim, true)))],
+  }),
+  clamp: defineOp<{ min: number; max: number }>({
+    name: 'clamp', inputs: ['self'], saves: { self: ['self'] },
+    forward: ([x], { min, max }) => Tensor.fromStorage(x.backend.clamp(x, min, max), x.shape),
+    backward: (g, c) => {
+      const x = c.unpack('self');
+      return [g.mul(x.ge(c.attrs.min)).mul(x.le(c.attrs.max))];
+    },
+  }),
+  to: defineOp<{ device: Device; from: Device }>({
+    name: 'to', inputs: ['self'], saves: {},
+    forward: ([x], { device }) => x.copyToDevice(device),
+    backward: (g, c) => [g.to(c.attrs.from)],
+  }),
+  fill: defineOp<{ value: number }>({
+    name: 'fill', inputs: ['self'], saves: {},
+    forward: ([x], { value }) => {
+      const out = Tensor.zerosOn(x.device, x.shape, x.dtype);
+      x.backend.fill(out, value);
+      return out;
+    },
+    backward: (g) => [g.mul(0)],
+  }),
+  copy: defineOp({
+    name: 'copy', inputs: ['self', 'src'], saves: {},
+    forward: ([x, src]) => {
+      broadcastShapes(src.shape, x.shape, 'copy_: source');
+      const out = Tensor.zerosOn(x.device, x.shape, x.dtype);
+      x.backend.copy(out, src);
+      return out;
+    },
+    backward: (g, c) => [c.needs[0] ? g.mul(0) : null, c.needs[1] ? sumTo(g, c.inputShapes[1]) : null],
+  }),
+  setItem: defineOp<{ index: number[] }>({
+    name: 'setItem', inputs: ['self', 'value'], saves: {},
+    forward: ([x, value], { index }) => {
+      const out = x.contiguousCopy();
+      const region = out.indexView(index);
+      broadcastShapes(value.shape, region.shape, 'setItem_: value');
+      x.backend.copy(region, value);
+      return out;
+    },
+    backward: (g, c) => {
+      const index = c.attrs.index;
+      const mask = noGrad(() => Tensor.zerosOn(g.device, c.inputShapes[0], g.dtype).add(1).setItem_(index, 0));
+      return [c.needs[0] ? g.mul(mask) : null, c.needs[1] ? sumTo(g.index(index), c.inputShapes[1]) : null];
+    },
+  }),
+} satisfies Record<string, OpSpec>;
+
+export type OpName = keyof typeof ops;
+
+/** numel of the shape after `index` selects leading dims (validates the index). */
+export function checkIndex(shape: Shape, index: readonly number[]): number {
+  if (index.length > shape.length) fail('INVALID_ARGUMENT', `index [${index.join(', ')}] has more entries than the tensor ${fmtShape(shape)} has dimensions`);
+  index.forEach((i, d) => {
+    if (!Number.isInteger(i) || i < 0 || i >= shape[d]) {
+      fail('INVALID_ARGUMENT', `index ${String(i)} is out of bounds for dimension ${String(d)} with size ${String(shape[d])} (tensor ${fmtShape(shape)})`);
+    }
+  });
+  return numel(shape.slice(index.length));
+}

@@ -1,0 +1,63 @@
+import { fail } from '../errors.js';
+import type { Tensor } from '../tensor.js';
+import { Optimizer, type ParamGroup, type ParamState, type ParamsInput } from './optimizer.js';
+
+export interface AdamOptions {
+  lr: number;
+  betas: [number, number];
+  eps: number;
+  weightDecay: number;
+  amsgrad: boolean;
+}
+
+/**
+ * PyTorch's Adam: g += λp; m = β₁m + (1-β₁)g; v = β₂v + (1-β₂)g²; (amsgrad: v̂ = max(v̂, v));
+ * p -= lr/(1-β₁ᵗ) · m / (√v/√(1-β₂ᵗ) + ε).
+ */
+export class Adam extends Optimizer<AdamOptions> {
+  protected readonly decoupled: boolean = false;
+
+  constructor(params: ParamsInput<AdamOptions>, options: Partial<AdamOptions> = {}, weightDecayDefault = 0) {
+    super(params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: weightDecayDefault, amsgrad: false, ...options });
+  }
+
+  get stateful(): boolean {
+    return true;
+  }
+
+  protected override validate(h: AdamOptions): void {
+    super.validate(h);
+    const [b1, b2] = h.betas;
+    if (!(b1 >= 0 && b1 < 1) || !(b2 >= 0 && b2 < 1)) fail('INVALID_ARGUMENT', `${this.constructor.name}: invalid betas [${String(b1)}, ${String(b2)}] (each in [0, 1))`);
+    if (!(h.eps >= 0)) fail('INVALID_ARGUMENT', `${this.constructor.name}: invalid eps ${String(h.eps)}`);
+    if (!(h.weightDecay >= 0)) fail('INVALID_ARGUMENT', `${this.constructor.name}: invalid weightDecay ${String(h.weightDecay)}`);
+  }
+
+  protected update(p: Tensor, g: Tensor, h: ParamGroup<AdamOptions>, st: ParamState): void {
+    const step = ((st.step as number | undefined) ?? 0) + 1;
+    st.step = step;
+    const expAvg = (st.expAvg as Tensor | undefined) ?? this.buffer(p);
+    const expAvgSq = (st.expAvgSq as Tensor | undefined) ?? this.buffer(p);
+    st.expAvg = expAvg;
+    st.expAvgSq = expAvgSq;
+    let maxExpAvgSq: Tensor | null = null;
+    if (h.amsgrad) {
+      maxExpAvgSq = (st.maxExpAvgSq as Tensor | undefined) ?? this.buffer(p);
+      st.maxExpAvgSq = maxExpAvgSq;
+    }
+    p.backend.adamStep(p, g, expAvg, expAvgSq, maxExpAvgSq, {
+      lr: h.lr, beta1: h.betas[0], beta2: h.betas[1], eps: h.eps, weightDecay: h.weightDecay,
+      decoupled: this.decoupled, amsgrad: h.amsgrad, step,
+    });
+    p.storage.version++;
+  }
+}
+
+/** AdamW: Adam with decoupled weight decay p *= 1 - lr·λ (default λ = 0.01). */
+export class AdamW extends Adam {
+  protected override readonly decoupled: boolean = true;
+
+  constructor(params: ParamsInput<AdamOptions>, options: Partial<AdamOptions> = {}) {
+    super(params, options, 1e-2);
+  }
+}

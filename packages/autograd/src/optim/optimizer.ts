@@ -1,0 +1,95 @@
+import { fail } from '../errors.js';
+import { noGrad } from '../grad-mode.js';
+import { clearGrad } from '../nn/module.js';
+import { hasStepObservers, optimizerStep } from '../observe.js';
+import { Tensor } from '../tensor.js';
+
+/** A parameter group as users pass it: `{ params, lr?, ... }` with camelCase hyper-parameters. */
+export type ParamGroupInput<H> = { params: Iterable<Tensor> } & Partial<H>;
+export type ParamsInput<H> = Iterable<Tensor> | Iterable<ParamGroupInput<H>>;
+export type ParamGroup<H> = H & { params: Tensor[] };
+
+/** Per-parameter optimizer state (`step`, moment buffers, …), as PyTorch's `optimizer.state[p]`. */
+export type ParamState = Record<string, Tensor | number | undefined>;
+
+/**
+ * The shared optimizer machinery: param groups, per-parameter state, `zeroGrad`, and a `step()`
+ * that skips parameters whose grad is null — exactly PyTorch's rule, which is why a zero-filled
+ * gradient still lets momentum, Adam's moments and weight decay move a parameter.
+ */
+export abstract class Optimizer<H extends { lr: number }> {
+  readonly paramGroups: ParamGroup<H>[] = [];
+  readonly state = new Map<Tensor, ParamState>();
+  readonly defaults: H;
+
+  protected constructor(params: ParamsInput<H>, defaults: H) {
+    this.defaults = defaults;
+    this.validate(defaults);
+    const raw: unknown = params;
+    if (raw === null || typeof raw !== 'object' || !(Symbol.iterator in raw)) {
+      fail('INVALID_ARGUMENT', `${this.constructor.name}: params must be an iterable of tensors or of param groups ({ params, lr?, ... }); got ${raw === null ? 'null' : typeof raw}`);
+    }
+    const list = [...(params as Iterable<Tensor | ParamGroupInput<H>>)];
+    if (list.length === 0) fail('INVALID_ARGUMENT', `${this.constructor.name} got an empty parameter list: did the filter remove every parameter, or was the model built without layers?`);
+    if (list.every((p) => p instanceof Tensor)) this.addParamGroup({ params: list } as unknown as ParamGroupInput<H>);
+    else list.forEach((g) => { this.addParamGroup(g as ParamGroupInput<H>); });
+  }
+
+  addParamGroup(group: ParamGroupInput<H>): void {
+    if (group instanceof Tensor || typeof group !== 'object' || !('params' in group)) {
+      fail('INVALID_ARGUMENT', `${this.constructor.name}: a param group must be an object { params, ... }; don't mix tensors and groups in one list`);
+    }
+    const params = [...group.params];
+    params.forEach((p, i) => {
+      if (!(p instanceof Tensor)) fail('INVALID_ARGUMENT', `${this.constructor.name}: param ${String(i)} of a group is not a Tensor`);
+      if (!p.isLeaf) fail('INVALID_ARGUMENT', `${this.constructor.name} can't optimize a non-leaf tensor (param ${String(i)}, made by ${p.gradFn?.name ?? 'an op'}); pass parameters (leaves) such as model.parameters()`);
+      for (const g of this.paramGroups) {
+        if (g.params.includes(p)) fail('INVALID_ARGUMENT', `${this.constructor.name}: some parameters appear in more than one parameter group`);
+      }
+    });
+    const merged = { ...this.defaults, ...group, params } as ParamGroup<H>;
+    this.validate(merged);
+    this.paramGroups.push(merged);
+  }
+
+  /** Clears gradients: zero-filled by default (PyTorch's set_to_none=False), null with `{ setToNone: true }`. */
+  zeroGrad(options: { setToNone?: boolean } = {}): void {
+    for (const g of this.paramGroups) for (const p of g.params) clearGrad(p, options.setToNone ?? false);
+  }
+
+  /** One update of every parameter whose grad is not null. */
+  step(): void {
+    const observed = hasStepObservers();
+    const params = observed ? this.paramGroups.flatMap((g) => g.params) : [];
+    if (observed) optimizerStep({ phase: 'before', optimizer: this, params });
+    noGrad(() => {
+      for (const group of this.paramGroups) {
+        for (const p of group.params) {
+          const g = p.grad;
+          if (g === null) continue;
+          let st = this.state.get(p);
+          if (!st) {
+            st = {};
+            this.state.set(p, st);
+          }
+          this.update(p, g, group, st);
+        }
+      }
+    });
+    if (observed) optimizerStep({ phase: 'after', optimizer: this, params });
+  }
+
+  /** Whether this optimizer keeps per-parameter state that moves parameters even with a zero grad. */
+  abstract get stateful(): boolean;
+
+  protected abstract update(param: Tensor, grad: Tensor, group: ParamGroup<H>, state: ParamState): void;
+
+  protected validate(h: H): void {
+    if (typeof h.lr !== 'number' || !(h.lr >= 0)) fail('INVALID_ARGUMENT', `${this.constructor.name}: invalid learning rate ${String(h.lr)} (must be a number >= 0)`);
+  }
+
+  /** A zero state buffer like `p`. */
+  protected buffer(p: Tensor): Tensor {
+    return Tensor.zerosOn(p.device, p.shape, p.dtype);
+  }
+}

@@ -1,0 +1,42 @@
+import { fail } from '../errors.js';
+import type { Tensor } from '../tensor.js';
+import { Optimizer, type ParamGroup, type ParamState, type ParamsInput } from './optimizer.js';
+
+export interface SGDOptions {
+  lr: number;
+  momentum: number;
+  dampening: number;
+  weightDecay: number;
+  nesterov: boolean;
+}
+
+/** PyTorch's SGD: d = g + λp; b = μb + (1-τ)d (b = d on the first step); d = nesterov ? d + μb : b; p -= lr·d. */
+export class SGD extends Optimizer<SGDOptions> {
+  constructor(params: ParamsInput<SGDOptions>, options: Partial<SGDOptions> = {}) {
+    super(params, { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, ...options });
+  }
+
+  get stateful(): boolean {
+    return this.paramGroups.some((g) => g.momentum !== 0 || g.weightDecay !== 0);
+  }
+
+  protected override validate(h: SGDOptions): void {
+    super.validate(h);
+    if (h.momentum < 0) fail('INVALID_ARGUMENT', `SGD: invalid momentum ${String(h.momentum)}`);
+    if (h.weightDecay < 0) fail('INVALID_ARGUMENT', `SGD: invalid weightDecay ${String(h.weightDecay)}`);
+    if (h.nesterov && (h.momentum <= 0 || h.dampening !== 0)) fail('INVALID_ARGUMENT', 'SGD: nesterov momentum requires a momentum > 0 and zero dampening');
+  }
+
+  protected update(p: Tensor, g: Tensor, h: ParamGroup<SGDOptions>, st: ParamState): void {
+    let buf: Tensor | null = null;
+    let firstStep = false;
+    if (h.momentum !== 0) {
+      const existing = st.momentumBuffer as Tensor | undefined;
+      firstStep = existing === undefined;
+      buf = existing ?? this.buffer(p);
+      st.momentumBuffer = buf;
+    }
+    p.backend.sgdStep(p, g, buf, { lr: h.lr, momentum: h.momentum, dampening: h.dampening, weightDecay: h.weightDecay, nesterov: h.nesterov, firstStep });
+    p.storage.version++;
+  }
+}
