@@ -82,7 +82,17 @@ function execute(roots: readonly Tensor[], seeds: readonly Tensor[], opts: RunOp
     const node = ready.pop() as Node;
     const grad = pending.get(node);
     pending.delete(node);
-    if (grad === undefined) continue;
+    if (grad === undefined) {
+      // Nothing flowed into this node (every path to it yielded no gradient): still release its children.
+      for (const edge of node.edges) {
+        if (edge && 'node' in edge) {
+          const left = (deps.get(edge.node) ?? 1) - 1;
+          deps.set(edge.node, left);
+          if (left === 0) ready.push(edge.node);
+        }
+      }
+      continue;
+    }
     const at = captureNodes.get(node);
     if (at !== undefined) captured[at] = grad;
     if (node.retainedBy && !opts.inputs) node.retainedBy.accumulateGrad(grad, opts.createGraph);
