@@ -1,0 +1,92 @@
+/**
+ * gradflow vs TensorFlow.js (pure-JS 'cpu' backend and 'wasm' backend), in one run on one machine:
+ * float32 matmul GFLOP/s at 128…1024 and steps/s of one training step of an MLP 784-256-10
+ * (ReLU, cross-entropy, batch 64) with SGD and with Adam.
+ *
+ *   npm run bench                       # build, then the full table
+ *   node bench/run.mjs --quick          # fewer repetitions
+ *   node bench/run.mjs --only=gradflow  # skip TensorFlow.js (e.g. under --cpu-prof)
+ *
+ * Each cell is the median of several timed samples after a warm-up; the frameworks alternate
+ * within a row so that load from other processes hits them alike. Ratios are gradflow / other.
+ */
+import os from 'node:os';
+import * as gradflow from './gradflow.mjs';
+import { measure } from './timing.mjs';
+
+const args = new Map(process.argv.slice(2).map((a) => {
+  const [k, v] = a.replace(/^--/, '').split('=');
+  return [k, v ?? 'true'];
+}));
+const quick = args.has('quick');
+const only = args.get('only');
+const reps = quick ? 3 : 5;
+
+const tfjs = only === 'gradflow' ? null : await import('./tfjs.mjs');
+const frameworks = ['gradflow', ...(tfjs ? ['tfjs-cpu', 'tfjs-wasm'] : [])];
+const info = {};
+
+/** Fixed synthetic MNIST-shaped batch shared by every framework. */
+function trainingBatch(batch = 64) {
+  let s = 12345;
+  const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const x = new Float32Array(batch * 784).map(() => rnd());
+  const labels = Int32Array.from({ length: batch }, () => Math.floor(rnd() * 10));
+  return { x, labels };
+}
+
+/** ms per call for one framework on one workload. */
+async function time(framework, workload) {
+  if (framework === 'gradflow') {
+    const run = workload.kind === 'matmul' ? gradflow.matmulCase(workload.size) : gradflow.trainCase(workload.opt, workload.data);
+    return measure(run, workload.timing);
+  }
+  const backend = framework === 'tfjs-cpu' ? 'cpu' : 'wasm';
+  info[framework] ??= await tfjs.useBackend(backend);
+  await tfjs.useBackend(backend);
+  const c = workload.kind === 'matmul' ? tfjs.matmulCase(workload.size) : tfjs.trainCase(workload.opt, workload.data);
+  try {
+    return measure(c.run, workload.timing);
+  } finally {
+    c.dispose();
+  }
+}
+
+const data = trainingBatch();
+const workloads = [
+  ...[128, 256, 512, 1024].map((size) => ({
+    kind: 'matmul', size, label: `matmul ${size} (GFLOP/s)`,
+    // Slow backends at 1024 take seconds per product: fewer warm-ups, one call per sample.
+    timing: { warmup: size >= 512 ? 1 : 3, reps: size >= 1024 ? Math.min(reps, 3) : reps, minMs: quick ? 100 : 300 },
+    score: (ms) => (2 * size ** 3) / (ms * 1e6),
+  })),
+  ...['sgd', 'adam'].map((opt) => ({
+    kind: 'train', opt, data, label: `MLP step, ${opt === 'sgd' ? 'SGD' : 'Adam'} (steps/s)`,
+    timing: { warmup: 5, reps, minMs: quick ? 300 : 1000 },
+    score: (ms) => 1000 / ms,
+  })),
+];
+
+const rows = [];
+for (const w of workloads) {
+  const scores = {};
+  for (const f of frameworks) scores[f] = w.score(await time(f, w));
+  rows.push({ label: w.label, scores });
+  process.stderr.write(`${w.label}: ${frameworks.map((f) => `${f} ${scores[f].toFixed(2)}`).join(', ')}\n`);
+}
+
+const fmt = (x) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+const header = ['workload', ...frameworks, ...(tfjs ? ['gradflow / tfjs-cpu', 'gradflow / tfjs-wasm'] : [])];
+const lines = [
+  `| ${header.join(' | ')} |`,
+  `| ${header.map(() => '---').join(' | ')} |`,
+  ...rows.map(({ label, scores }) => {
+    const cells = [label, ...frameworks.map((f) => fmt(scores[f]))];
+    if (tfjs) cells.push(`${(scores.gradflow / scores['tfjs-cpu']).toFixed(1)}x`, `${(scores.gradflow / scores['tfjs-wasm']).toFixed(2)}x`);
+    return `| ${cells.join(' | ')} |`;
+  }),
+];
+const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+console.log(`\nNode ${process.version}, ${String(os.cpus().length)} x ${cpu}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+if (info['tfjs-wasm']) console.log(`tfjs-wasm: SIMD ${String(info['tfjs-wasm'].simd)}, threads ${String(info['tfjs-wasm'].threads)}`);
+console.log(lines.join('\n'));
