@@ -3,6 +3,7 @@ import { fail } from '../../errors.js';
 import { broadcastStrides, contiguousStrides, numel, type Shape } from '../../shape.js';
 import type { AdamHyper, Backend, BinaryOp, RmspropHyper, SgdHyper, Storage, UnaryOp, View } from '../backend.js';
 import { gemm } from './matmul.js';
+import { adamUpdate, rmspropUpdate, sgdUpdate, type Flat } from './optim-kernels.js';
 import { BINARY_ROWS, SCALAR_ROWS_SCALAR_FIRST, SCALAR_ROWS_TENSOR_FIRST, UNARY_ROWS } from './rows.js';
 import { coalesce, walkRows } from './strided.js';
 
@@ -264,72 +265,25 @@ export class CpuBackend implements Backend {
     return this.make(out, dtype);
   }
 
+  /** A contiguous view as (array, offset) in place; anything else as a packed copy. */
+  private flat(v: View): Flat {
+    return isContiguous(v) ? { data: dataOf(v), offset: v.offset } : { data: this.read(v), offset: 0 };
+  }
+
+  private flatOrNull(v: View | null): Flat | null {
+    return v ? this.flat(v) : null;
+  }
+
   sgdStep(param: View, grad: View, momentumBuf: View | null, h: SgdHyper): void {
-    const p = dataOf(param), g = this.read(grad), po = param.offset;
-    const buf = momentumBuf ? dataOf(momentumBuf) : null;
-    const bo = momentumBuf?.offset ?? 0;
-    const n = numel(param.shape);
-    for (let i = 0; i < n; i++) {
-      let d = g[i];
-      if (h.weightDecay !== 0) d += h.weightDecay * p[po + i];
-      if (buf) {
-        const bv = h.firstStep ? d : h.momentum * buf[bo + i] + (1 - h.dampening) * d;
-        buf[bo + i] = bv;
-        d = h.nesterov ? d + h.momentum * bv : bv;
-      }
-      p[po + i] -= h.lr * d;
-    }
+    sgdUpdate(this.flat(param), this.flat(grad), this.flatOrNull(momentumBuf), numel(param.shape), h);
   }
 
   adamStep(param: View, grad: View, expAvg: View, expAvgSq: View, maxExpAvgSq: View | null, h: AdamHyper): void {
-    const p = dataOf(param), g = this.read(grad), po = param.offset;
-    const m = dataOf(expAvg), v = dataOf(expAvgSq), vmax = maxExpAvgSq ? dataOf(maxExpAvgSq) : null;
-    const mo = expAvg.offset, vo = expAvgSq.offset, xo = maxExpAvgSq?.offset ?? 0;
-    const bc1 = 1 - Math.pow(h.beta1, h.step);
-    const bc2 = 1 - Math.pow(h.beta2, h.step);
-    const stepSize = h.lr / bc1;
-    const bc2Sqrt = Math.sqrt(bc2);
-    const n = numel(param.shape);
-    for (let i = 0; i < n; i++) {
-      let gi = g[i];
-      if (h.weightDecay !== 0) {
-        if (h.decoupled) p[po + i] *= 1 - h.lr * h.weightDecay;
-        else gi += h.weightDecay * p[po + i];
-      }
-      const mi = (m[mo + i] = h.beta1 * m[mo + i] + (1 - h.beta1) * gi);
-      let vi = (v[vo + i] = h.beta2 * v[vo + i] + (1 - h.beta2) * gi * gi);
-      if (vmax) {
-        vi = vmax[xo + i] = Math.max(vmax[xo + i], vi);
-      }
-      const denom = Math.sqrt(vi) / bc2Sqrt + h.eps;
-      p[po + i] -= (stepSize * mi) / denom;
-    }
+    adamUpdate(this.flat(param), this.flat(grad), this.flat(expAvg), this.flat(expAvgSq), this.flatOrNull(maxExpAvgSq), numel(param.shape), h);
   }
 
   rmspropStep(param: View, grad: View, squareAvg: View, momentumBuf: View | null, gradAvg: View | null, h: RmspropHyper): void {
-    const p = dataOf(param), g = this.read(grad), po = param.offset;
-    const sq = dataOf(squareAvg), so = squareAvg.offset;
-    const buf = momentumBuf ? dataOf(momentumBuf) : null, bo = momentumBuf?.offset ?? 0;
-    const ga = gradAvg ? dataOf(gradAvg) : null, go = gradAvg?.offset ?? 0;
-    const n = numel(param.shape);
-    for (let i = 0; i < n; i++) {
-      let gi = g[i];
-      if (h.weightDecay !== 0) gi += h.weightDecay * p[po + i];
-      const s = (sq[so + i] = h.alpha * sq[so + i] + (1 - h.alpha) * gi * gi);
-      let avg: number;
-      if (ga) {
-        const a = (ga[go + i] = h.alpha * ga[go + i] + (1 - h.alpha) * gi);
-        avg = Math.sqrt(s - a * a) + h.eps;
-      } else {
-        avg = Math.sqrt(s) + h.eps;
-      }
-      if (buf) {
-        const b = (buf[bo + i] = h.momentum * buf[bo + i] + gi / avg);
-        p[po + i] -= h.lr * b;
-      } else {
-        p[po + i] -= (h.lr * gi) / avg;
-      }
-    }
+    rmspropUpdate(this.flat(param), this.flat(grad), this.flat(squareAvg), this.flatOrNull(momentumBuf), this.flatOrNull(gradAvg), numel(param.shape), h);
   }
 }
 
