@@ -37,3 +37,39 @@ export function hasStepObservers(): boolean {
 export function optimizerStep(event: OptimizerStepEvent): void {
   for (const o of stepObservers) o(event);
 }
+
+/**
+ * Outputs computed under `noGrad` from an input that requires grad: the places where a gradient
+ * path was cut. Reported only while someone listens, so the op hot path pays one size check.
+ */
+export type NoGradCutObserver = (output: Tensor, inputs: readonly Tensor[]) => void;
+const cutObservers = new Set<NoGradCutObserver>();
+
+export function onNoGradCut(observer: NoGradCutObserver): () => void {
+  cutObservers.add(observer);
+  return () => cutObservers.delete(observer);
+}
+
+export function hasNoGradCutObservers(): boolean {
+  return cutObservers.size > 0;
+}
+
+export function noGradCut(output: Tensor, inputs: readonly Tensor[]): void {
+  if (!inputs.some((t) => t.requiresGrad)) return;
+  for (const o of cutObservers) o(output, inputs);
+}
+
+/** Leaves about to accumulate gradient from a backward pass, reported before their `.grad` changes. */
+export type GradAccumulateObserver = (leaves: readonly Tensor[]) => void;
+const accumulateObservers = new Set<GradAccumulateObserver>();
+
+export function onGradAccumulate(observer: GradAccumulateObserver): () => void {
+  accumulateObservers.add(observer);
+  return () => accumulateObservers.delete(observer);
+}
+
+export function gradAccumulating(leaves: Iterable<Tensor>): void {
+  if (accumulateObservers.size === 0) return;
+  const list = [...leaves];
+  for (const o of accumulateObservers) o(list);
+}

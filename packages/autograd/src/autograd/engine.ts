@@ -1,4 +1,5 @@
 import { enableGrad, noGrad } from '../grad-mode.js';
+import { gradAccumulating } from '../observe.js';
 import type { Tensor } from '../tensor.js';
 import type { Node } from './node.js';
 
@@ -123,6 +124,7 @@ function execute(roots: readonly Tensor[], seeds: readonly Tensor[], opts: RunOp
       if (!t.gradFn) captured[i] = leafGrads.get(t) ?? null;
     });
   } else {
+    gradAccumulating(leafGrads.keys());
     for (const [leaf, g] of leafGrads) leaf.accumulateGrad(g, opts.createGraph);
     for (const o of observers) o({ roots, reachedLeaves });
   }

@@ -1,6 +1,7 @@
 import { Node, type Edge, type SavedTensor } from '../autograd/node.js';
 import { fail } from '../errors.js';
 import { isGradEnabled, noGrad } from '../grad-mode.js';
+import { hasNoGradCutObservers, noGradCut } from '../observe.js';
 import { fmtShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import type { OpSpec } from './spec.js';
@@ -26,7 +27,10 @@ function edgeOf(t: Tensor): Edge {
 export function apply(spec: OpSpec, inputs: readonly Tensor[], attrs?: unknown): Tensor {
   checkSameDevice(spec.name, inputs);
   const out = spec.forward(inputs, attrs);
-  if (!isGradEnabled()) return out;
+  if (!isGradEnabled()) {
+    if (hasNoGradCutObservers()) noGradCut(out, inputs);
+    return out;
+  }
   const needs = inputs.map((t) => t.requiresGrad);
   if (!needs.some(Boolean)) return out;
   const saved: SavedTensor[] = [];

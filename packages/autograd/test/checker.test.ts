@@ -1,0 +1,173 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { enableGradFlowChecker, manualSeed, nn, noGrad, optim, randn, tensor, type GradFlowChecker } from '../src/index.js';
+
+let checker: GradFlowChecker | undefined;
+afterEach(() => {
+  checker?.dispose();
+  checker = undefined;
+});
+
+function start(options?: Parameters<typeof enableGradFlowChecker>[0]): GradFlowChecker {
+  checker = enableGradFlowChecker(options);
+  return checker;
+}
+
+const kinds = (c: GradFlowChecker): string[] => c.findings().map((f) => f.kind);
+
+/** loss = mse(model(x), y) with fixed small data. */
+function lossOf(model: nn.Module, x = randn([4, 3]), y = randn([4, 1])) {
+  return nn.functional.mseLoss(model.forward(x), y);
+}
+
+describe('runtime gradient-flow checker', () => {
+  it('reports a parameter frozen after the optimizer was built that momentum still moves', () => {
+    manualSeed(1);
+    const model = new nn.Linear(3, 1);
+    const opt = new optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
+    const c = start({ models: { model } });
+    lossOf(model).backward();
+    opt.step();
+    model.weight.requiresGrad = false;
+    opt.zeroGrad();
+    lossOf(model).backward();
+    opt.step();
+    const frozen = c.findings().filter((f) => f.kind === 'FROZEN_PARAM_MOVED');
+    expect(frozen.map((f) => [f.ruleId, f.subject])).toEqual([['@gradflow/no-freeze-after-optimizer', 'model.weight']]);
+  });
+
+  it('stays quiet when the frozen parameter has no grad (set to none), so step() skips it', () => {
+    manualSeed(1);
+    const model = new nn.Linear(3, 1);
+    const opt = new optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
+    const c = start();
+    lossOf(model).backward();
+    opt.step();
+    model.weight.requiresGrad = false;
+    opt.zeroGrad({ setToNone: true });
+    lossOf(model).backward();
+    opt.step();
+    expect(c.findings()).toEqual([]);
+  });
+
+  it('reports a zero-filled grad that Adam still moves, and not when grads are set to none', () => {
+    for (const setToNone of [false, true]) {
+      manualSeed(2);
+      const a = new nn.Linear(3, 3);
+      const b = new nn.Linear(3, 1);
+      const opt = new optim.Adam([...a.parameters(), ...b.parameters()], { lr: 0.01 });
+      const c = start({ models: { a, b } });
+      const x = randn([4, 3]);
+      const y = randn([4, 1]);
+      nn.functional.mseLoss(b.forward(a.forward(x)), y).backward();
+      opt.step();
+      // Phase two trains only the head: the detach cuts `a` out of the graph.
+      opt.zeroGrad({ setToNone });
+      nn.functional.mseLoss(b.forward(a.forward(x).detach()), y).backward();
+      opt.step();
+      const moved = c.findings().filter((f) => f.kind === 'ZERO_GRAD_PARAM_MOVED');
+      expect(moved.map((f) => f.subject)).toEqual(setToNone ? [] : ['a.weight', 'a.bias']);
+      expect(moved.every((f) => f.ruleId === '@gradflow/require-set-to-none')).toBe(true);
+      c.dispose();
+    }
+  });
+
+  it('reports trainable parameters that got no gradient because their path went through noGrad', () => {
+    manualSeed(3);
+    const encoder = new nn.Linear(3, 3);
+    const head = new nn.Linear(3, 1);
+    const opt = new optim.SGD([...encoder.parameters(), ...head.parameters()], { lr: 0.1 });
+    const c = start({ models: { encoder, head } });
+    const features = noGrad(() => encoder.forward(randn([4, 3])));
+    nn.functional.mseLoss(head.forward(features), randn([4, 1])).backward();
+    opt.step();
+    const cut = c.findings().filter((f) => f.kind === 'NO_GRAD_THROUGH_NOGRAD');
+    expect(cut.map((f) => [f.ruleId, f.subject])).toEqual([
+      ['@gradflow/valid-no-grad', 'encoder.weight'],
+      ['@gradflow/valid-no-grad', 'encoder.bias'],
+    ]);
+  });
+
+  it('does not confuse an evaluation pass under noGrad with a cut training path', () => {
+    manualSeed(3);
+    const model = new nn.Sequential(new nn.Linear(3, 3), new nn.ReLU(), new nn.Linear(3, 1));
+    const opt = new optim.SGD(model.parameters(), { lr: 0.1 });
+    const c = start();
+    for (let i = 0; i < 2; i++) {
+      opt.zeroGrad();
+      lossOf(model).backward();
+      opt.step();
+      noGrad(() => lossOf(model));
+    }
+    expect(c.findings()).toEqual([]);
+  });
+
+  it('reports stale gradients when the loop never clears them', () => {
+    manualSeed(4);
+    const model = new nn.Linear(3, 1);
+    const opt = new optim.SGD(model.parameters(), { lr: 0.1 });
+    const c = start({ models: { model } });
+    for (let i = 0; i < 3; i++) {
+      lossOf(model).backward();
+      opt.step();
+    }
+    const stale = c.findings().filter((f) => f.kind === 'STALE_GRADIENTS');
+    expect(stale.map((f) => [f.ruleId, f.subject, f.count])).toEqual([
+      ['@gradflow/require-zero-grad', 'model.weight', 2],
+      ['@gradflow/require-zero-grad', 'model.bias', 2],
+    ]);
+  });
+
+  it('accepts deliberate gradient accumulation over micro-batches cleared once per step', () => {
+    manualSeed(4);
+    const model = new nn.Linear(3, 1);
+    const opt = new optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
+    const c = start();
+    for (let step = 0; step < 3; step++) {
+      for (let micro = 0; micro < 2; micro++) lossOf(model).backward();
+      opt.step();
+      opt.zeroGrad();
+    }
+    expect(c.findings()).toEqual([]);
+  });
+
+  it('reports a non-leaf .grad read that returned null, and not after retainGrad()', () => {
+    const c = start();
+    const w = tensor([1, 2], { requiresGrad: true });
+    const hidden = w.mul(3);
+    const kept = w.mul(2);
+    kept.retainGrad();
+    hidden.add(kept).sum().backward();
+    expect(kept.grad?.toArray()).toEqual([1, 1]);
+    expect(c.findings()).toEqual([]);
+    expect(hidden.grad).toBeNull();
+    expect(c.findings().map((f) => [f.ruleId, f.kind])).toEqual([['@gradflow/no-nonleaf-grad', 'NONLEAF_GRAD_NULL']]);
+  });
+
+  it('maps engine errors to rule ids through run() and rethrows them', () => {
+    const c = start();
+    const w = tensor([1, 2, 3], { requiresGrad: true });
+    expect(() => c.run(() => w.add_(1))).toThrow(/LEAF_INPLACE/);
+    const y = w.mul(w);
+    expect(() => c.run(() => { w.detach().mul_(2); y.sum().backward(); })).toThrow(/SAVED_TENSOR_MODIFIED/);
+    expect(() => c.run(() => tensor([1], { dtype: 'int32' }).requiresGrad_())).toThrow(/DTYPE_REQUIRES_GRAD/);
+    expect(c.recordError(new Error('not ours'))).toBeNull();
+    expect(c.findings().map((f) => [f.kind, f.ruleId])).toEqual([
+      ['LEAF_INPLACE', '@gradflow/no-leaf-inplace'],
+      ['SAVED_TENSOR_MODIFIED', '@gradflow/no-inplace-on-saved-tensor'],
+      ['DTYPE_REQUIRES_GRAD', '@gradflow/valid-requires-grad'],
+    ]);
+  });
+
+  it('stops observing after dispose()', () => {
+    manualSeed(5);
+    const model = new nn.Linear(3, 1);
+    const opt = new optim.SGD(model.parameters(), { lr: 0.1 });
+    const c = start();
+    c.dispose();
+    for (let i = 0; i < 2; i++) {
+      lossOf(model).backward();
+      opt.step();
+    }
+    expect(kinds(c)).toEqual([]);
+  });
+});
