@@ -40,6 +40,8 @@ export abstract class Optimizer<H extends { lr: number }> {
       fail('INVALID_ARGUMENT', `${this.constructor.name}: a param group must be an object { params, ... }; don't mix tensors and groups in one list`);
     }
     const params = [...group.params];
+    // PyTorch only warns about duplicates inside one group, but such a parameter is stepped twice.
+    if (new Set(params).size !== params.length) fail('INVALID_ARGUMENT', `${this.constructor.name}: a parameter group contains duplicate parameters; each parameter would be updated twice per step`);
     params.forEach((p, i) => {
       if (!(p instanceof Tensor)) fail('INVALID_ARGUMENT', `${this.constructor.name}: param ${String(i)} of a group is not a Tensor`);
       if (!p.isLeaf) fail('INVALID_ARGUMENT', `${this.constructor.name} can't optimize a non-leaf tensor (param ${String(i)}, made by ${p.gradFn?.name ?? 'an op'}); pass parameters (leaves) such as model.parameters()`);

@@ -26,6 +26,7 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
     if (!(h.alpha >= 0)) fail('INVALID_ARGUMENT', `RMSprop: invalid alpha ${String(h.alpha)}`);
     if (!(h.eps >= 0)) fail('INVALID_ARGUMENT', `RMSprop: invalid eps ${String(h.eps)}`);
     if (!(h.momentum >= 0)) fail('INVALID_ARGUMENT', `RMSprop: invalid momentum ${String(h.momentum)}`);
+    if (!(h.weightDecay >= 0)) fail('INVALID_ARGUMENT', `RMSprop: invalid weightDecay ${String(h.weightDecay)}`);
   }
 
   protected update(p: Tensor, g: Tensor, h: ParamGroup<RMSpropOptions>, st: ParamState): void {

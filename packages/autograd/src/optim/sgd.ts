@@ -22,8 +22,8 @@ export class SGD extends Optimizer<SGDOptions> {
 
   protected override validate(h: SGDOptions): void {
     super.validate(h);
-    if (h.momentum < 0) fail('INVALID_ARGUMENT', `SGD: invalid momentum ${String(h.momentum)}`);
-    if (h.weightDecay < 0) fail('INVALID_ARGUMENT', `SGD: invalid weightDecay ${String(h.weightDecay)}`);
+    if (!(h.momentum >= 0)) fail('INVALID_ARGUMENT', `SGD: invalid momentum ${String(h.momentum)}`);
+    if (!(h.weightDecay >= 0)) fail('INVALID_ARGUMENT', `SGD: invalid weightDecay ${String(h.weightDecay)}`);
     if (h.nesterov && (h.momentum <= 0 || h.dampening !== 0)) fail('INVALID_ARGUMENT', 'SGD: nesterov momentum requires a momentum > 0 and zero dampening');
   }
 
