@@ -1,0 +1,474 @@
+/** PyTorch's autograd rules: leaves, requiresGrad, views and version counters, grad mode, autograd.grad, graph order. */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { autograd, enableGrad, GradFlowError, isGradEnabled, noGrad, ones, tensor, type Tensor } from '../src/index.js';
+
+function errorOf(fn: () => unknown): GradFlowError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof GradFlowError) return e;
+    throw e;
+  }
+  throw new Error('expected a GradFlowError, nothing was thrown');
+}
+const codeOf = (fn: () => unknown): string => errorOf(fn).code;
+
+beforeEach(() => {
+  vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe('leaves and in-place ops', () => {
+  const inplace: [string, (t: Tensor) => unknown][] = [
+    ['add_', (t) => t.add_(1)],
+    ['sub_', (t) => t.sub_(tensor([1, 1]))],
+    ['mul_', (t) => t.mul_(2)],
+    ['div_', (t) => t.div_(2)],
+    ['relu_', (t) => t.relu_()],
+    ['clamp_', (t) => t.clamp_(0, 1)],
+    ['fill_', (t) => t.fill_(3)],
+    ['zero_', (t) => t.zero_()],
+    ['copy_', (t) => t.copy_(tensor([7, 8]))],
+    ['setItem_', (t) => t.setItem_(0, 5)],
+  ];
+
+  it.each(inplace)('%s on a leaf that requires grad throws LEAF_INPLACE and leaves it unchanged', (name, op) => {
+    const w = tensor([1, 2], { requiresGrad: true });
+    const err = errorOf(() => op(w));
+    expect(err.code).toBe('LEAF_INPLACE');
+    expect(err.message).toContain(`(${name === 'zero_' ? 'fill_' : name})`);
+    expect(err.message).toContain('float32 [2]');
+    expect(err.message).toMatch(/noGrad/);
+    expect(w.toArray()).toEqual([1, 2]);
+    expect(w.version).toBe(0);
+    expect(w.isLeaf).toBe(true);
+  });
+
+  it.each(inplace)('%s on a leaf that requires grad is allowed under noGrad (bumps the version, stays a leaf)', (_, op) => {
+    const w = tensor([1, 2], { requiresGrad: true });
+    noGrad(() => op(w));
+    expect(w.version).toBe(1);
+    expect(w.isLeaf).toBe(true);
+    expect(w.requiresGrad).toBe(true);
+    expect(w.gradFn).toBeNull();
+  });
+
+  it.each(inplace)('%s on a leaf that does not require grad is allowed anywhere', (_, op) => {
+    const t = tensor([1, 2]);
+    op(t);
+    expect(t.version).toBe(1);
+    expect(t.requiresGrad).toBe(false);
+  });
+
+  it('in-place ops on a view of a leaf that requires grad throw LEAF_INPLACE ("a view of a leaf")', () => {
+    const w = tensor([[1, 2], [3, 4]], { requiresGrad: true });
+    for (const view of [w.index(0), w.reshape([4]), w.transpose(0, 1), w.expand([2, 2])]) {
+      const err = errorOf(() => view.mul_(2));
+      expect(err.code).toBe('LEAF_INPLACE');
+      expect(err.message).toContain('a view of a leaf');
+    }
+    expect(w.toArray()).toEqual([[1, 2], [3, 4]]);
+    // Under noGrad the view writes through to the leaf, and the shared version counter moves.
+    noGrad(() => w.index(1).fill_(0));
+    expect(w.toArray()).toEqual([[1, 2], [0, 0]]);
+    expect(w.version).toBe(1);
+  });
+
+  it('an in-place op on a non-leaf is recorded: the tensor gets the new gradFn and a bumped version', () => {
+    const a = tensor([1, 2], { requiresGrad: true });
+    const b = a.mul(2);
+    const first = b.gradFn;
+    b.add_(1);
+    expect(b.version).toBe(1);
+    expect(b.gradFn).not.toBe(first);
+    expect(b.gradFn?.name).toBe('AddBackward');
+    expect(b.isLeaf).toBe(false);
+  });
+
+  it('an in-place op with a grad-requiring operand makes a plain tensor part of the graph', () => {
+    const w = tensor([2, 3], { requiresGrad: true });
+    const t = tensor([1, 1]);
+    t.mul_(w);
+    expect(t.requiresGrad).toBe(true);
+    expect(t.isLeaf).toBe(false);
+    t.sum().backward();
+    expect(w.grad?.toArray()).toEqual([1, 1]);
+  });
+
+  it('modifying an op\'s saved output in place trips SAVED_TENSOR_MODIFIED (exp saves its result, as in PyTorch)', () => {
+    const x = tensor([0, 1], { requiresGrad: true });
+    const y = x.exp();
+    const loss = y.sum();
+    y.add_(1);
+    const err = errorOf(() => { loss.backward(); });
+    expect(err.code).toBe('SAVED_TENSOR_MODIFIED');
+    expect(err.message).toContain('ExpBackward');
+    expect(err.message).toContain('is at version 1; expected version 0');
+  });
+
+  it('in-place on a view of a non-leaf while recording is refused (INPLACE_ON_VIEW: a documented gradflow limit)', () => {
+    const x = tensor([[1, 2], [3, 4]], { requiresGrad: true });
+    const y = x.mul(1);
+    expect(codeOf(() => y.index(0).mul_(2))).toBe('INPLACE_ON_VIEW');
+  });
+});
+
+describe('requiresGrad', () => {
+  it('is settable on leaves (property and requiresGrad_, which returns the tensor)', () => {
+    const t = tensor([1]);
+    expect(t.requiresGrad_()).toBe(t);
+    expect(t.requiresGrad).toBe(true);
+    t.requiresGrad = false;
+    expect(t.requiresGrad).toBe(false);
+    t.requiresGrad_(true);
+    t.requiresGrad_(false);
+    expect(t.requiresGrad).toBe(false);
+  });
+
+  it('setting false on a non-leaf throws NONLEAF_REQUIRES_GRAD (true is a no-op, as in PyTorch)', () => {
+    const x = tensor([1], { requiresGrad: true });
+    const y = x.mul(2);
+    const err = errorOf(() => { y.requiresGrad = false; });
+    expect(err.code).toBe('NONLEAF_REQUIRES_GRAD');
+    expect(err.message).toContain('MulBackward');
+    expect(err.message).toContain('detach()');
+    expect(codeOf(() => y.requiresGrad_(false))).toBe('NONLEAF_REQUIRES_GRAD');
+    y.requiresGrad = true;
+    expect(y.requiresGrad).toBe(true);
+  });
+
+  it('an int32 tensor cannot require grad (DTYPE_REQUIRES_GRAD), via options, property or method', () => {
+    expect(codeOf(() => tensor([1, 2], { dtype: 'int32', requiresGrad: true }))).toBe('DTYPE_REQUIRES_GRAD');
+    const t = tensor([1, 2], { dtype: 'int32' });
+    const err = errorOf(() => { t.requiresGrad = true; });
+    expect(err.code).toBe('DTYPE_REQUIRES_GRAD');
+    expect(err.message).toContain('int32 [2]');
+    expect(codeOf(() => t.requiresGrad_())).toBe('DTYPE_REQUIRES_GRAD');
+    t.requiresGrad_(false);
+    expect(t.requiresGrad).toBe(false);
+  });
+
+  it('float64 leaves can require grad; results require grad iff some input does (outside noGrad)', () => {
+    const a = tensor([1], { dtype: 'float64', requiresGrad: true });
+    const b = tensor([2], { dtype: 'float64' });
+    expect(a.add(b).requiresGrad).toBe(true);
+    expect(b.add(b).requiresGrad).toBe(false);
+    expect(b.add(b).gradFn).toBeNull();
+  });
+});
+
+describe('.grad of non-leaves, retainGrad', () => {
+  it('a non-leaf .grad is null after backward; retainGrad() keeps it', () => {
+    const x = tensor([1, 2], { requiresGrad: true });
+    const y = x.mul(3);
+    const z = y.mul(y).sum();
+    y.retainGrad();
+    z.backward();
+    expect(y.retainsGrad).toBe(true);
+    expect(y.grad?.toArray()).toEqual([6, 12]); // 2y
+    expect(x.grad?.toArray()).toEqual([18, 36]); // 2y·3
+  });
+
+  it('retainGrad on a leaf is a no-op; retained grads accumulate across backward calls', () => {
+    const x = tensor([1, 2], { requiresGrad: true });
+    x.retainGrad();
+    expect(x.retainsGrad).toBe(false);
+    const y = x.mul(2);
+    y.retainGrad();
+    y.sum().backward(undefined, { retainGraph: true });
+    y.sum().backward();
+    expect(y.grad?.toArray()).toEqual([2, 2]);
+  });
+
+  it('retainGrad survives an in-place op: .grad is the gradient of the tensor\'s latest value', () => {
+    const x = tensor([1, 2], { requiresGrad: true });
+    const y = x.mul(2);
+    y.retainGrad();
+    y.mul_(3);
+    y.mul(y).sum().backward();
+    // y = 6x now; d/dy Σy² = 2y = [12, 24]
+    expect(y.grad?.toArray()).toEqual([12, 24]);
+    expect(x.grad?.toArray()).toEqual([72, 144]);
+  });
+
+  it('assigning .grad checks shape and dtype', () => {
+    const x = tensor([1, 2], { requiresGrad: true });
+    const shape = errorOf(() => { x.grad = tensor([1, 2, 3]); });
+    expect(shape.code).toBe('SHAPE_MISMATCH');
+    expect(shape.message).toContain('[3]');
+    expect(shape.message).toContain('[2]');
+    const dtype = errorOf(() => { x.grad = tensor([1, 2], { dtype: 'float64' }); });
+    expect(dtype.code).toBe('DTYPE_MISMATCH');
+    expect(dtype.message).toContain('float64');
+  });
+});
+
+describe('detach and views share storage and the version counter', () => {
+  it('detach(): a leaf that does not require grad, same memory, same version counter', () => {
+    const x = tensor([1, 2], { requiresGrad: true });
+    const d = x.detach();
+    expect([d.isLeaf, d.requiresGrad, d.gradFn]).toEqual([true, false, null]);
+    d.add_(1);
+    expect(x.toArray()).toEqual([2, 3]);
+    expect(x.version).toBe(1);
+    expect(d.version).toBe(1);
+  });
+
+  it('an in-place op on the detached alias of a saved tensor trips SAVED_TENSOR_MODIFIED', () => {
+    const w = tensor([1, 2], { requiresGrad: true });
+    const loss = w.mul(w).sum(); // mul saves w
+    w.detach().mul_(10);
+    const err = errorOf(() => { loss.backward(); });
+    expect(err.code).toBe('SAVED_TENSOR_MODIFIED');
+    expect(err.message).toContain('is at version 1; expected version 0');
+
+    const a = tensor([0, 1], { requiresGrad: true });
+    const s = a.sigmoid(); // sigmoid saves its result
+    const l2 = s.sum();
+    s.detach().zero_();
+    expect(codeOf(() => { l2.backward(); })).toBe('SAVED_TENSOR_MODIFIED');
+  });
+
+  it('views (reshape, transpose, index, expand) share memory and version with their base', () => {
+    const base = tensor([[1, 2, 3], [4, 5, 6]]);
+    const r = base.reshape([3, 2]);
+    const t = base.transpose(0, 1);
+    const i = base.index(1);
+    const e = base.index(0).reshape([1, 3]).expand([2, 3]);
+    i.setItem_(0, 40);
+    expect(base.toArray()).toEqual([[1, 2, 3], [40, 5, 6]]);
+    expect(r.toArray()).toEqual([[1, 2], [3, 40], [5, 6]]);
+    expect(t.toArray()).toEqual([[1, 40], [2, 5], [3, 6]]);
+    for (const v of [base, r, t, i, e]) expect(v.version).toBe(1);
+    t.setItem_([2, 0], 30);
+    expect(base.toArray()).toEqual([[1, 2, 30], [40, 5, 6]]);
+    expect(e.toArray()).toEqual([[1, 2, 30], [1, 2, 30]]);
+    expect(r.version).toBe(2);
+  });
+
+  it('clone() does not share: writes to the clone leave the original and its version alone', () => {
+    const x = tensor([1, 2]);
+    const c = x.clone();
+    c.add_(1);
+    expect(x.toArray()).toEqual([1, 2]);
+    expect(x.version).toBe(0);
+  });
+
+  it('modifying a view of a saved tensor trips the saved-tensor check on the base', () => {
+    const x = tensor([[1, 2], [3, 4]], { requiresGrad: true });
+    const y = x.mul(1);
+    const loss = y.mul(y).sum(); // mul saves y
+    noGrad(() => y.index(0).fill_(0));
+    expect(codeOf(() => { loss.backward(); })).toBe('SAVED_TENSOR_MODIFIED');
+  });
+});
+
+describe('grad mode: noGrad, enableGrad, isGradEnabled', () => {
+  it('noGrad returns the callback\'s value and records nothing', () => {
+    const x = tensor([1], { requiresGrad: true });
+    const y = noGrad(() => x.mul(2));
+    expect(y.toArray()).toEqual([2]);
+    expect([y.requiresGrad, y.gradFn, y.isLeaf]).toEqual([false, null, true]);
+  });
+
+  it('nests: enableGrad inside noGrad records again; the outer mode comes back after each', () => {
+    const x = tensor([1], { requiresGrad: true });
+    expect(isGradEnabled()).toBe(true);
+    const seen: boolean[] = [];
+    noGrad(() => {
+      seen.push(isGradEnabled());
+      const y = enableGrad(() => {
+        seen.push(isGradEnabled());
+        noGrad(() => seen.push(isGradEnabled()));
+        seen.push(isGradEnabled());
+        return x.mul(2);
+      });
+      expect(y.requiresGrad).toBe(true);
+      seen.push(isGradEnabled());
+    });
+    seen.push(isGradEnabled());
+    expect(seen).toEqual([false, true, false, true, false, true]);
+  });
+
+  it('restores the mode when the callback throws', () => {
+    expect(() => noGrad(() => { throw new Error('boom'); })).toThrow('boom');
+    expect(isGradEnabled()).toBe(true);
+    noGrad(() => {
+      expect(() => enableGrad(() => { throw new Error('boom'); })).toThrow('boom');
+      expect(isGradEnabled()).toBe(false);
+    });
+    expect(isGradEnabled()).toBe(true);
+  });
+
+  it('rejects async callbacks and Promise-returning callbacks (ASYNC_NO_GRAD), restoring the mode', async () => {
+    const asyncFn = async (): Promise<number> => Promise.resolve(1);
+    const err = errorOf(() => noGrad(asyncFn));
+    expect(err.code).toBe('ASYNC_NO_GRAD');
+    expect(err.message).toMatch(/await/);
+    expect(isGradEnabled()).toBe(true);
+    expect(codeOf(() => enableGrad(asyncFn))).toBe('ASYNC_NO_GRAD');
+    let promise: Promise<number> | undefined;
+    expect(codeOf(() => noGrad(() => (promise = Promise.resolve(2))))).toBe('ASYNC_NO_GRAD');
+    expect(isGradEnabled()).toBe(true);
+    await promise;
+    expect(isGradEnabled()).toBe(true);
+  });
+
+  it('refuses a non-function (INVALID_ARGUMENT)', () => {
+    expect(codeOf(() => noGrad(3 as unknown as () => number))).toBe('INVALID_ARGUMENT');
+  });
+
+  it('backward() on a result computed under noGrad throws NO_GRAD_FN', () => {
+    const x = tensor([1, 2], { requiresGrad: true });
+    const loss = noGrad(() => x.mul(2).sum());
+    const err = errorOf(() => { loss.backward(); });
+    expect(err.code).toBe('NO_GRAD_FN');
+    expect(err.message).toContain('noGrad');
+  });
+
+  it('backward() called inside noGrad still computes gradients (as in PyTorch)', () => {
+    const x = tensor([1, 2], { requiresGrad: true });
+    const loss = x.mul(2).sum();
+    noGrad(() => { loss.backward(); });
+    expect(x.grad?.toArray()).toEqual([2, 2]);
+  });
+});
+
+describe('backward() arguments', () => {
+  it('a non-scalar output needs an explicit gradient of its shape (SHAPE_MISMATCH otherwise)', () => {
+    const x = tensor([1, 2], { requiresGrad: true });
+    const y = x.mul(2);
+    const err = errorOf(() => { y.backward(); });
+    expect(err.code).toBe('SHAPE_MISMATCH');
+    expect(err.message).toContain('[2]');
+    expect(codeOf(() => { y.backward(tensor([1, 1, 1])); })).toBe('SHAPE_MISMATCH');
+    y.backward(tensor([1, 10]));
+    expect(x.grad?.toArray()).toEqual([2, 20]);
+  });
+
+  it('a [1]-shaped or 0-d output gets an implicit gradient of one', () => {
+    const x = tensor([3], { requiresGrad: true });
+    x.mul(x).backward();
+    expect(x.grad?.toArray()).toEqual([6]);
+  });
+
+  it('backward(undefined, { retainGraph: true }) keeps saved tensors for a second backward', () => {
+    const x = tensor([1, 2], { requiresGrad: true });
+    const loss = x.mul(x).sum();
+    loss.backward(undefined, { retainGraph: true });
+    loss.backward();
+    expect(x.grad?.toArray()).toEqual([4, 8]);
+    expect(codeOf(() => { loss.backward(); })).toBe('GRAPH_FREED');
+  });
+
+  it('a graph whose ops saved nothing can be backwarded twice without retainGraph (as in PyTorch)', () => {
+    const x = tensor([1, 2], { requiresGrad: true });
+    // PyTorch's test_backward_twice_without_saved_values; add, neg, reshape and sum save nothing.
+    const loss = x.add(1).neg().reshape([2, 1]).sum();
+    loss.backward();
+    loss.backward();
+    expect(x.grad?.toArray()).toEqual([-2, -2]);
+  });
+});
+
+describe('autograd.grad', () => {
+  it('returns gradients without touching .grad', () => {
+    const x = tensor([1, 2], { requiresGrad: true });
+    const [g] = autograd.grad(x.mul(x).sum(), x);
+    expect(g?.toArray()).toEqual([2, 4]);
+    expect(x.grad).toBeNull();
+  });
+
+  it('several inputs and outputs; gradOutputs weight the outputs', () => {
+    const a = tensor([1, 2], { requiresGrad: true });
+    const b = tensor([3, 4], { requiresGrad: true });
+    const y1 = a.mul(b);
+    const y2 = a.add(b);
+    const [ga, gb] = autograd.grad([y1, y2], [a, b], { gradOutputs: [tensor([1, 10]), tensor([100, 1000])] });
+    expect(ga?.toArray()).toEqual([3 + 100, 40 + 1000]);
+    expect(gb?.toArray()).toEqual([1 + 100, 20 + 1000]);
+  });
+
+  it('a non-leaf input gets the total gradient flowing into it', () => {
+    const x = tensor([1, 2], { requiresGrad: true });
+    const h = x.mul(2);
+    const out = h.mul(h).sum().add(h.sum());
+    const [gh, gx] = autograd.grad(out, [h, x]);
+    expect(gh?.toArray()).toEqual([5, 9]); // 2h + 1
+    expect(gx?.toArray()).toEqual([10, 18]);
+  });
+
+  it('an unused input: INVALID_ARGUMENT, or null with allowUnused', () => {
+    const x = tensor([1], { requiresGrad: true });
+    const unused = tensor([1], { requiresGrad: true });
+    const out = x.mul(2).sum();
+    const err = errorOf(() => autograd.grad(out, [x, unused], { retainGraph: true }));
+    expect(err.code).toBe('INVALID_ARGUMENT');
+    expect(err.message).toContain('allowUnused');
+    const [gx, gu] = autograd.grad(out, [x, unused], { allowUnused: true });
+    expect(gx?.toArray()).toEqual([2]);
+    expect(gu).toBeNull();
+  });
+
+  it('an input that does not require grad, or an output computed without grad, is refused', () => {
+    const x = tensor([1], { requiresGrad: true });
+    expect(codeOf(() => autograd.grad(x.mul(2).sum(), tensor([1])))).toBe('INVALID_ARGUMENT');
+    expect(codeOf(() => autograd.grad(tensor([1]).sum(), x))).toBe('NO_GRAD_FN');
+  });
+
+  it('frees the graph unless retainGraph', () => {
+    const x = tensor([1], { requiresGrad: true });
+    const out = x.mul(x).sum();
+    autograd.grad(out, x);
+    expect(codeOf(() => autograd.grad(out, x))).toBe('GRAPH_FREED');
+  });
+});
+
+describe('graph traversal', () => {
+  it('a 20 000-op chain backpropagates without overflowing the stack', () => {
+    const x = tensor([1], { dtype: 'float64', requiresGrad: true });
+    let y: Tensor = x;
+    for (let i = 0; i < 20_000; i++) y = y.mul(0.9999).add(0.5);
+    y.sum().backward();
+    let expected = 1;
+    for (let i = 0; i < 20_000; i++) expected *= 0.9999;
+    expect(x.grad?.item()).toBeCloseTo(expected, 10);
+  });
+
+  it('a diamond sums both branches into the shared node, which runs once (its saved tensor is freed after)', () => {
+    const x = tensor([0.5, -1], { dtype: 'float64', requiresGrad: true });
+    const y = x.exp(); // saves its result: a second run of ExpBackward would hit GRAPH_FREED
+    let long: Tensor = y;
+    for (let i = 0; i < 5; i++) long = long.mul(2).add(1);
+    const out = long.add(y.mul(y)).sum();
+    out.backward();
+    // d/dy = 32 + 2y; dy/dx = y
+    const ex = [Math.exp(0.5), Math.exp(-1)];
+    (x.grad?.toArray() as number[]).forEach((g, i) => expect(g).toBeCloseTo((32 + 2 * ex[i]) * ex[i], 12));
+  });
+
+  it('a tensor used twice by one op (x·x) gets both contributions', () => {
+    const x = tensor([3], { requiresGrad: true });
+    x.mul(x).backward();
+    expect(x.grad?.toArray()).toEqual([6]);
+  });
+
+  it('a leaf reached along several paths accumulates once per backward, adding to an existing .grad', () => {
+    const x = tensor([2], { requiresGrad: true });
+    x.grad = tensor([100]);
+    x.mul(3).add(x.mul(x)).add(x).backward();
+    expect(x.grad.toArray()).toEqual([100 + 3 + 4 + 1]);
+  });
+
+  it('branches that carry no gradient do not strand later nodes', () => {
+    const x = tensor([1, 2], { requiresGrad: true });
+    const frozen = tensor([5, 5]);
+    const h = x.mul(2);
+    const out = h.mul(frozen).add(h.mul(0)).sum();
+    out.backward();
+    expect(x.grad?.toArray()).toEqual([10, 10]);
+    expect(ones([2]).requiresGrad).toBe(false);
+  });
+});
