@@ -1,0 +1,141 @@
+// Shared by the validation suite (vitest) and scripts/validate.mjs: reads the fixtures' labels,
+// executes each fixture on the engine with the runtime checker on, and lints them with the
+// plugin's recommended config. Plain JS so that the script runs without a build step of its own.
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+import * as engine from '@gradflow/autograd';
+
+export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const fixturesDir = join(repoRoot, 'fixtures');
+
+/** The nine rules, short ids (without the `@gradflow/` prefix), in API.md's order. */
+export const RULES = engine.RULE_IDS.map((id) => id.replace('@gradflow/', ''));
+
+const OBSERVATIONS = ['FROZEN_PARAM_MOVED', 'ZERO_GRAD_PARAM_MOVED', 'NO_GRAD_THROUGH_NOGRAD', 'STALE_GRADIENTS', 'NONLEAF_GRAD_NULL'];
+const ERROR_CODES = ['LEAF_INPLACE', 'SAVED_TENSOR_MODIFIED', 'GRAPH_FREED', 'NO_GRAD_FN', 'NONLEAF_REQUIRES_GRAD', 'DTYPE_REQUIRES_GRAD', 'ASYNC_NO_GRAD'];
+
+/**
+ * A fixture's header (the leading block comment):
+ *   @fixture <one line saying what the program does>
+ *   @lint <rule-id> <line>      (zero or more: expected diagnostics)
+ *   @runtime <KIND>[, <KIND>]   (engine error code or observation kinds) or `ok`
+ */
+export function parseHeader(file, text) {
+  const header = /^\/\*\*([\s\S]*?)\*\//.exec(text);
+  if (!header) throw new Error(`${file}: missing the /** @fixture … */ header`);
+  const lint = [];
+  let runtime;
+  let description;
+  for (const raw of header[1].split('\n')) {
+    const line = raw.replace(/^\s*\*?\s?/, '').trim();
+    let m;
+    if ((m = /^@fixture\s+(.+)$/.exec(line))) description = m[1];
+    else if ((m = /^@lint\s+([a-z-]+)\s+(\d+)$/.exec(line))) {
+      if (!RULES.includes(m[1])) throw new Error(`${file}: unknown rule '${m[1]}' in @lint`);
+      lint.push({ rule: m[1], line: Number(m[2]) });
+    } else if ((m = /^@runtime\s+(.+)$/.exec(line))) {
+      runtime = m[1].split(',').map((s) => s.trim()).filter(Boolean).sort();
+      for (const k of runtime) {
+        if (k !== 'ok' && !OBSERVATIONS.includes(k) && !ERROR_CODES.includes(k)) throw new Error(`${file}: unknown runtime outcome '${k}'`);
+      }
+    } else if (line.startsWith('@')) throw new Error(`${file}: unknown header tag in '${line}'`);
+  }
+  if (!description) throw new Error(`${file}: header lacks @fixture`);
+  if (!runtime) throw new Error(`${file}: header lacks @runtime`);
+  lint.sort((a, b) => a.rule.localeCompare(b.rule) || a.line - b.line);
+  return { description, lint, runtime };
+}
+
+/** Every fixture: `fixtures/<rule-id>/<name>.ts`, with its parsed labels. */
+export function loadFixtures() {
+  const out = [];
+  for (const rule of readdirSync(fixturesDir, { withFileTypes: true })) {
+    if (!rule.isDirectory()) continue;
+    for (const entry of readdirSync(join(fixturesDir, rule.name)).sort()) {
+      if (!entry.endsWith('.ts')) continue;
+      const path = join(fixturesDir, rule.name, entry);
+      const text = readFileSync(path, 'utf8');
+      out.push({ rule: rule.name, name: entry.replace(/\.ts$/, ''), path, relPath: relative(repoRoot, path), text, ...parseHeader(path, text) });
+    }
+  }
+  return out.sort((a, b) => a.relPath.localeCompare(b.relPath));
+}
+
+/**
+ * Executes a fixture in this process on the same engine instance the checker watches: the
+ * TypeScript is transpiled to CommonJS and its `require('@gradflow/autograd')` is handed that
+ * instance (no temporary files). Returns the checker's findings and the error that stopped it.
+ */
+export async function executeFixture(fixture) {
+  const js = ts.transpileModule(fixture.text, {
+    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 },
+    fileName: fixture.path,
+  }).outputText;
+  const requireShim = (id) => {
+    if (id === '@gradflow/autograd') return engine;
+    throw new Error(`${fixture.relPath}: fixtures may import only '@gradflow/autograd', not '${id}'`);
+  };
+  const module = { exports: {} };
+  const checker = engine.enableGradFlowChecker();
+  let error = null;
+  const warn = console.warn;
+  console.warn = () => {}; // the engine's once-per-process non-leaf warning; the checker records it
+  try {
+    new Function('require', 'module', 'exports', js)(requireShim, module, module.exports);
+    if (typeof module.exports.main === 'function') await module.exports.main();
+  } catch (e) {
+    error = e;
+    checker.recordError(e);
+  } finally {
+    console.warn = warn;
+    checker.dispose();
+  }
+  const findings = checker.findings();
+  const kinds = [...new Set(findings.map((f) => f.kind))].sort();
+  return { findings, kinds: kinds.length === 0 ? ['ok'] : kinds, error };
+}
+
+/** Runtime findings as short rule ids (engine errors no rule is about are left out). */
+export function runtimeRules(findings) {
+  return [...new Set(findings.map((f) => f.ruleId).filter(Boolean).map((id) => id.replace('@gradflow/', '')))].sort();
+}
+
+/** Rule ids implied by a fixture's runtime label. */
+export function labelledRuntimeRules(fixture) {
+  return [...new Set(fixture.runtime.filter((k) => k !== 'ok').map((k) => engine.ruleForKind(k)?.replace('@gradflow/', '')).filter(Boolean))].sort();
+}
+
+/**
+ * Loads the plugin; `null` (with the reason) when it is not built yet. `existing` lists the
+ * rule ids the plugin has now; the others are reported as missing, never as a crash.
+ */
+export async function loadPlugin() {
+  try {
+    const mod = await import('@gradflow/eslint-plugin');
+    const plugin = mod.default ?? mod;
+    const existing = RULES.filter((r) => plugin.rules && r in plugin.rules);
+    return { plugin, existing, reason: null };
+  } catch (e) {
+    return { plugin: null, existing: [], reason: e instanceof Error ? e.message.split('\n')[0] : String(e) };
+  }
+}
+
+/** Lints files with the real ESLint class and the plugin's `configs.recommended`. */
+export async function lintFiles(plugin, files) {
+  const { ESLint } = await import('eslint');
+  const recommended = plugin.configs?.recommended;
+  const eslint = new ESLint({
+    cwd: repoRoot,
+    overrideConfigFile: true,
+    overrideConfig: Array.isArray(recommended) ? recommended : [recommended],
+  });
+  const results = await eslint.lintFiles(files);
+  const byFile = new Map();
+  for (const r of results) {
+    const messages = r.messages.map((m) => ({ rule: m.ruleId?.replace('@gradflow/', '') ?? null, line: m.line, message: m.message, fatal: m.fatal === true }));
+    byFile.set(r.filePath, messages);
+  }
+  return byFile;
+}
