@@ -2,7 +2,7 @@ import { Node, type Edge, type SavedTensor } from '../autograd/node.js';
 import { fail } from '../errors.js';
 import { isGradEnabled, noGrad } from '../grad-mode.js';
 import { hasNoGradCutObservers, noGradCut } from '../observe.js';
-import { fmtShape } from '../shape.js';
+import { fmtShape, shapeEq } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import type { OpSpec } from './spec.js';
 
@@ -81,6 +81,12 @@ export function applyInplace(spec: OpSpec, self: Tensor, others: readonly Tensor
   const result = recording
     ? apply(spec, [needsSelfSnapshot ? self.clone() : self, ...others], attrs)
     : noGrad(() => apply(spec, [self, ...others], attrs));
+  if (!shapeEq(result.shape, self.shape)) {
+    fail(
+      'SHAPE_MISMATCH',
+      `${spec.name}_: output with shape ${fmtShape(self.shape)} doesn't match the broadcast shape ${fmtShape(result.shape)}; an in-place op cannot grow its tensor. Use the out-of-place op (e.g. x = x.${spec.name}(y)).`,
+    );
+  }
   if (result.dtype !== self.dtype && self.dtype === 'int32' && spec.name !== 'copy' && spec.name !== 'setItem' && spec.name !== 'fill') {
     fail(
       'DTYPE_MISMATCH',
