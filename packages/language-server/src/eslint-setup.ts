@@ -1,0 +1,141 @@
+// Chooses how a file is linted: with the workspace's own `eslint.config.*` (the same rules and options
+// the CLI runs), or — for a loose file with no config — gradflow's recommended config with type
+// information from the nearest tsconfig.json or, failing that, a default project for that one file.
+import * as path from 'node:path';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { ESLint, type Linter } from 'eslint';
+import ts from 'typescript';
+
+const CONFIG_FILE_NAMES = [
+  'eslint.config.js',
+  'eslint.config.mjs',
+  'eslint.config.cjs',
+  'eslint.config.ts',
+  'eslint.config.mts',
+  'eslint.config.cts',
+];
+
+export const LINTED_EXTENSIONS = ['.ts', '.mts', '.cts'];
+
+/** The ESLint instances that lint one file: `lint` reports, `fix` also applies behaviour-preserving fixes. */
+export interface EslintPair {
+  /** A stable key: files with the same key share instances (and their caches). */
+  key: string;
+  lint: ESLint;
+  fix: ESLint;
+  /** The config file used, or undefined when gradflow's default config stands in for a missing one. */
+  configFile: string | undefined;
+  /** The tsconfig.json giving types to a loose file, when there is no ESLint config. */
+  tsconfig: string | undefined;
+}
+
+/** Only gradflow's own fixes run in `source.fixAll.gradflow`; other plugins' fixes are theirs to apply. */
+function isGradflowFix(message: Linter.LintMessage): boolean {
+  return message.ruleId?.startsWith('@gradflow/') === true;
+}
+
+/** The nearest `eslint.config.*` above `filePath`, as ESLint's own lookup (from the file's folder) finds it. */
+export function findEslintConfig(filePath: string): string | undefined {
+  let dir = path.dirname(filePath);
+  for (;;) {
+    for (const name of CONFIG_FILE_NAMES) {
+      const candidate = path.join(dir, name);
+      if (ts.sys.fileExists(candidate)) return candidate;
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+const tsconfigFileNames = new Map<string, Set<string>>();
+
+/** Whether the nearest tsconfig.json above the file includes it (parsed once per tsconfig). */
+function findIncludingTsconfig(filePath: string): string | undefined {
+  const tsconfig = ts.findConfigFile(path.dirname(filePath), (f) => ts.sys.fileExists(f));
+  if (tsconfig === undefined) return undefined;
+  let files = tsconfigFileNames.get(tsconfig);
+  if (files === undefined) {
+    const read = ts.readConfigFile(tsconfig, (f) => ts.sys.readFile(f));
+    const parsed = ts.parseJsonConfigFileContent(read.config, ts.sys, path.dirname(tsconfig));
+    files = new Set(parsed.fileNames.map((f) => path.resolve(f)));
+    tsconfigFileNames.set(tsconfig, files);
+  }
+  return files.has(path.resolve(filePath)) ? tsconfig : undefined;
+}
+
+interface PluginWithConfigs {
+  configs: Record<string, Linter.Config | Linter.Config[] | undefined>;
+}
+
+/** gradflow's plugin as the file's own workspace resolves it, else the copy this server ships with. */
+async function loadPlugin(fromDir: string): Promise<PluginWithConfigs> {
+  let specifier: string;
+  try {
+    specifier = pathToFileURL(createRequire(path.join(fromDir, 'noop.js')).resolve('@gradflow/eslint-plugin')).href;
+  } catch {
+    specifier = '@gradflow/eslint-plugin';
+  }
+  const loaded = (await import(specifier)) as { default?: PluginWithConfigs } & Partial<PluginWithConfigs>;
+  const plugin = loaded.default ?? (loaded as PluginWithConfigs);
+  return plugin;
+}
+
+async function defaultConfig(filePath: string, tsconfig: string | undefined): Promise<Linter.Config[]> {
+  const plugin = await loadPlugin(path.dirname(filePath));
+  const recommended = plugin.configs.recommended;
+  if (recommended === undefined) throw new Error('@gradflow/eslint-plugin has no configs.recommended');
+  const base = Array.isArray(recommended) ? recommended : [recommended];
+  // A loose file gets types from a default project that holds just itself.
+  const parserOptions =
+    tsconfig !== undefined
+      ? { projectService: true, tsconfigRootDir: path.dirname(tsconfig) }
+      : {
+          projectService: { allowDefaultProject: [path.basename(filePath)] },
+          tsconfigRootDir: path.dirname(filePath),
+        };
+  return [...base, { files: ['**/*.ts', '**/*.mts', '**/*.cts'], languageOptions: { parserOptions } }];
+}
+
+/** Extra configuration the server adds to every lint (its own rules, such as the hover's program capture). */
+export type ServerConfig = Linter.Config[];
+
+export async function createEslintPair(filePath: string, serverConfig: ServerConfig): Promise<EslintPair> {
+  const configFile = findEslintConfig(filePath);
+  if (configFile !== undefined) {
+    const cwd = path.dirname(configFile);
+    const options: ESLint.Options = { cwd, overrideConfigFile: configFile, overrideConfig: serverConfig };
+    return {
+      key: `config:${configFile}`,
+      lint: new ESLint(options),
+      fix: new ESLint({ ...options, fix: isGradflowFix }),
+      configFile,
+      tsconfig: undefined,
+    };
+  }
+  const tsconfig = findIncludingTsconfig(filePath);
+  const cwd = tsconfig !== undefined ? path.dirname(tsconfig) : path.dirname(filePath);
+  const config = [...(await defaultConfig(filePath, tsconfig)), ...serverConfig];
+  const options: ESLint.Options = { cwd, overrideConfigFile: true, overrideConfig: config };
+  return {
+    key: tsconfig !== undefined ? `tsconfig:${tsconfig}` : `loose:${filePath}`,
+    lint: new ESLint(options),
+    fix: new ESLint({ ...options, fix: isGradflowFix }),
+    configFile: undefined,
+    tsconfig,
+  };
+}
+
+/** Which key a file's instances are cached under, without building them. */
+export function eslintKeyFor(filePath: string): string {
+  const configFile = findEslintConfig(filePath);
+  if (configFile !== undefined) return `config:${configFile}`;
+  const tsconfig = findIncludingTsconfig(filePath);
+  return tsconfig !== undefined ? `tsconfig:${tsconfig}` : `loose:${filePath}`;
+}
+
+/** Forget parsed tsconfigs (after one changed on disk). */
+export function forgetTsconfigs(): void {
+  tsconfigFileNames.clear();
+}

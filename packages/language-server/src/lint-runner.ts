@@ -1,0 +1,118 @@
+// Runs ESLint in-process on unsaved text, one lint at a time (the TypeScript project service behind
+// type-aware rules is shared state), and keeps one pair of ESLint instances per config.
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import type { ESLint, Linter } from 'eslint';
+import { createEslintPair, eslintKeyFor, forgetTsconfigs, type EslintPair } from './eslint-setup.js';
+import { PROGRAM_CAPTURE_CONFIG, takeCapturedProgram, type CapturedProgram } from './program-capture.js';
+import { collectRelatedLocations, type RelatedLocation } from './related.js';
+
+export interface LintOutcome {
+  messages: Linter.LintMessage[];
+  /** rule id → `meta.docs.url`, for `codeDescription.href`. */
+  docsUrls: Map<string, string>;
+  /** message index → the second places that matter, as the rules recorded them during this lint. */
+  related: Map<number, readonly RelatedLocation[]>;
+  program: CapturedProgram | undefined;
+}
+
+export class LintRunner {
+  private readonly pairs = new Map<string, Promise<EslintPair>>();
+  private queue: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Lints `text` as the content of `filePath`, after every lint queued before it. Resolves to
+   * undefined, without linting, when `stillWanted` says by then that the text is out of date.
+   */
+  lint(filePath: string, text: string, stillWanted: () => boolean = () => true): Promise<LintOutcome | undefined> {
+    return this.enqueue(async () => {
+      if (!stillWanted()) return undefined;
+      const pair = await this.pairFor(filePath);
+      const results = await pair.lint.lintText(text, { filePath, warnIgnored: false });
+      const result = results.at(0);
+      const program = takeCapturedProgram(filePath);
+      if (result === undefined) return { messages: [], docsUrls: new Map(), related: new Map(), program };
+      return {
+        messages: result.messages,
+        docsUrls: docsUrlsOf(pair.lint, results),
+        related: await collectRelatedLocations(filePath, result.messages),
+        program,
+      };
+    });
+  }
+
+  /** The text with every gradflow autofix applied, or undefined when nothing changes. */
+  fixAll(filePath: string, text: string): Promise<string | undefined> {
+    return this.enqueue(async () => {
+      const pair = await this.pairFor(filePath);
+      const results = await pair.fix.lintText(text, { filePath, warnIgnored: false });
+      takeCapturedProgram(filePath);
+      return results[0]?.output;
+    });
+  }
+
+  /**
+   * Drops every ESLint instance and the parser's TypeScript programs: after a config or a file that
+   * is not open changed on disk. The project service does not watch the disk, so its copy of an
+   * imported file would otherwise stay stale.
+   */
+  async invalidate(): Promise<void> {
+    await this.enqueue(async () => {
+      this.pairs.clear();
+      forgetTsconfigs();
+      await clearParserCaches();
+    });
+  }
+
+  private pairFor(filePath: string): Promise<EslintPair> {
+    const key = eslintKeyFor(filePath);
+    let pair = this.pairs.get(key);
+    if (pair === undefined) {
+      pair = createEslintPair(filePath, [PROGRAM_CAPTURE_CONFIG]);
+      // A failed setup (a broken config file) is retried on the next lint rather than cached.
+      pair.catch(() => this.pairs.delete(key));
+      this.pairs.set(key, pair);
+    }
+    return pair;
+  }
+
+  private enqueue<T>(job: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(job, job);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+}
+
+function docsUrlsOf(eslint: ESLint, results: ESLint.LintResult[]): Map<string, string> {
+  const urls = new Map<string, string>();
+  let meta: Record<string, { docs?: { url?: string } } | undefined>;
+  try {
+    meta = eslint.getRulesMetaForResults(results);
+  } catch {
+    return urls; // a result from a different instance; the links are an extra, never a failure
+  }
+  for (const [ruleId, ruleMeta] of Object.entries(meta)) {
+    const url = ruleMeta?.docs?.url;
+    if (url !== undefined) urls.set(ruleId, url);
+  }
+  return urls;
+}
+
+/** typescript-eslint's caches live in the parser module; clear the copy the workspace loads and ours. */
+async function clearParserCaches(): Promise<void> {
+  const require = createRequire(path.join(process.cwd(), 'noop.js'));
+  const specifiers = new Set<string>(['@typescript-eslint/parser']);
+  try {
+    specifiers.add(require.resolve('@typescript-eslint/parser'));
+  } catch {
+    // no workspace copy
+  }
+  for (const specifier of specifiers) {
+    try {
+      const parser = (await import(specifier)) as { clearCaches?: () => void };
+      parser.clearCaches?.();
+    } catch {
+      // not installed there
+    }
+  }
+}
