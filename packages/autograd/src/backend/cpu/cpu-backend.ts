@@ -87,7 +87,8 @@ export class CpuBackend implements Backend {
       let po = p[0];
       let px = p[1];
       // Int32Array stores wrap, PyTorch truncates toward zero: make that explicit.
-      if (toInt) for (let i = 0; i < n; i++, po += so, px += sx) o[po] = Math.trunc(x[px]);
+      if (so === 1 && sx === 1 && !toInt) o.set(x.subarray(px, px + n), po);
+      else if (toInt) for (let i = 0; i < n; i++, po += so, px += sx) o[po] = Math.trunc(x[px]);
       else for (let i = 0; i < n; i++, po += so, px += sx) o[po] = x[px];
     });
   }
@@ -100,7 +101,8 @@ export class CpuBackend implements Backend {
     const so = c.strides[0][c.shape.length - 1];
     walkRows(c.shape, c.strides, [dst.offset], (p, n) => {
       let po = p[0];
-      for (let i = 0; i < n; i++, po += so) o[po] = v;
+      if (so === 1) o.fill(v, po, po + n);
+      else for (let i = 0; i < n; i++, po += so) o[po] = v;
     });
   }
 
@@ -237,12 +239,19 @@ export class CpuBackend implements Backend {
   }
 
   matmul(a: View, b: View, batch: Shape, m: number, k: number, n: number, dtype: DType): Storage {
-    const batches = numel(batch);
-    const out = allocTyped(dtype, batches * m * n);
-    // Pack both operands into contiguous [batch, m, k] / [batch, k, n] (broadcast batch dims).
-    const aFull = this.read({ ...a, ...expandBatch(a, batch, m, k) });
-    const bFull = this.read({ ...b, ...expandBatch(b, batch, k, n) });
-    for (let t = 0; t < batches; t++) gemm(aFull, t * m * k, bFull, t * k * n, out, t * m * n, m, k, n);
+    const out = allocTyped(dtype, numel(batch) * m * n);
+    const da = dataOf(a), db = dataOf(b);
+    const nda = a.shape.length, ndb = b.shape.length;
+    // Operands are read through their strides: a transposed or batch-broadcast view is not copied.
+    const aOffsets = batchOffsets(batch, batchStrides(a, batch), a.offset);
+    const bOffsets = batchOffsets(batch, batchStrides(b, batch), b.offset);
+    aOffsets.forEach((aOff, t) => {
+      gemm(
+        { data: da, offset: aOff, rowStride: a.strides[nda - 2], colStride: a.strides[nda - 1] },
+        { data: db, offset: bOffsets[t], rowStride: b.strides[ndb - 2], colStride: b.strides[ndb - 1] },
+        out, t * m * n, m, k, n,
+      );
+    });
     return this.make(out, dtype);
   }
 
@@ -287,12 +296,29 @@ export class CpuBackend implements Backend {
   }
 }
 
-/** Shape/strides of a [.., r, c] operand seen with the broadcast batch shape in front. */
-function expandBatch(v: View, batch: Shape, r: number, c: number): { shape: number[]; strides: number[] } {
+/** Strides of a [..., r, c] operand's batch dims read with the broadcast batch shape (0 where broadcast). */
+function batchStrides(v: View, batch: Shape): number[] {
   const nd = v.shape.length;
-  const own = { shape: v.shape.slice(0, nd - 2), strides: v.strides.slice(0, nd - 2) };
-  const bs = broadcastStrides(own.shape, own.strides, batch);
-  return { shape: [...batch, r, c], strides: [...bs, v.strides[nd - 2], v.strides[nd - 1]] };
+  return broadcastStrides(v.shape.slice(0, nd - 2), v.strides.slice(0, nd - 2), batch);
+}
+
+/** Storage offset of every batch entry, in row-major batch order. */
+function batchOffsets(batch: Shape, strides: readonly number[], offset: number): number[] {
+  const count = numel(batch);
+  const out = new Array<number>(count);
+  const idx = new Array<number>(batch.length).fill(0);
+  let p = offset;
+  for (let t = 0; t < count; t++) {
+    out[t] = p;
+    for (let d = batch.length - 1; d >= 0; d--) {
+      idx[d]++;
+      p += strides[d];
+      if (idx[d] < batch[d]) break;
+      idx[d] = 0;
+      p -= strides[d] * batch[d];
+    }
+  }
+  return out;
 }
 
 export const cpuBackend = new CpuBackend();

@@ -3,6 +3,8 @@
  * elements, so a contiguous gradient is read in place rather than copied first. Hyper-parameters
  * are hoisted into locals and the option branches (weight decay, momentum, amsgrad, …) are
  * resolved outside the element loop: the loops the JIT sees are branch-free and allocation-free.
+ * Updated state is used from the float64 locals rather than re-read from (float32) storage, which
+ * is what keeps these loops fast; the difference is one float32 rounding of an intermediate.
  */
 import type { TypedArray } from '../../dtype.js';
 import type { AdamHyper, RmspropHyper, SgdHyper } from '../backend.js';
@@ -35,7 +37,7 @@ export function adamUpdate(p: Flat, g: Flat, m: Flat, v: Flat, vmax: Flat | null
   const po = p.offset, go = g.offset, mo = m.offset, vo = v.offset;
   const b1 = h.beta1, b2 = h.beta2, c1 = 1 - h.beta1, c2 = 1 - h.beta2, eps = h.eps;
   const stepSize = h.lr / (1 - Math.pow(b1, h.step));
-  const bc2Sqrt = Math.sqrt(1 - Math.pow(b2, h.step));
+  const invBc2Sqrt = 1 / Math.sqrt(1 - Math.pow(b2, h.step));
   // Decoupled decay (AdamW) scales the stored parameter; coupled decay (Adam) adds λp to the gradient.
   const decay = h.weightDecay !== 0 && h.decoupled ? 1 - h.lr * h.weightDecay : 1;
   const coupled = h.decoupled ? 0 : h.weightDecay;
@@ -49,10 +51,9 @@ export function adamUpdate(p: Flat, g: Flat, m: Flat, v: Flat, vmax: Flat | null
       const vi = b2 * vd[vo + i] + c2 * gi * gi;
       md[mo + i] = mi;
       vd[vo + i] = vi;
-      // The running max is kept over the stored (rounded) values, as PyTorch's torch.maximum does.
-      const vHat = Math.max(xd[xo + i], vd[vo + i]);
+      const vHat = Math.max(xd[xo + i], vi);
       xd[xo + i] = vHat;
-      pd[po + i] = pi - (stepSize * md[mo + i]) / (Math.sqrt(xd[xo + i]) / bc2Sqrt + eps);
+      pd[po + i] = pi - (stepSize * mi) / (Math.sqrt(vHat) * invBc2Sqrt + eps);
     }
     return;
   }
@@ -63,7 +64,7 @@ export function adamUpdate(p: Flat, g: Flat, m: Flat, v: Flat, vmax: Flat | null
     const vi = b2 * vd[vo + i] + c2 * gi * gi;
     md[mo + i] = mi;
     vd[vo + i] = vi;
-    pd[po + i] = pi - (stepSize * md[mo + i]) / (Math.sqrt(vd[vo + i]) / bc2Sqrt + eps);
+    pd[po + i] = pi - (stepSize * mi) / (Math.sqrt(vi) * invBc2Sqrt + eps);
   }
 }
 

@@ -1,9 +1,17 @@
 import type { Shape } from '../../shape.js';
 
+/** Column tile width when the walk is tiled (see walkRows). */
+const TILE = 64;
+
 /**
  * Walks an N-d index space row by row: for every position of the leading dims it calls `row` with
  * each operand's pointer at the start of the innermost row. No per-element work happens here; the
  * row kernels do the arithmetic with their own tight loops.
+ *
+ * When some operand walks the innermost dim with a larger stride than the dim above it (a
+ * transposed view, e.g. the gradient of Linear's weight), plain rows would touch a new cache line
+ * per element. Then the innermost dim is cut into tiles of TILE columns and each tile is walked
+ * over all rows before the next, so consecutive rows reuse the lines the previous row loaded.
  */
 export function walkRows(
   shape: Shape,
@@ -12,19 +20,42 @@ export function walkRows(
   row: (ptrs: number[], n: number) => void,
 ): void {
   const nd = shape.length;
-  const k = strides.length;
-  const ptrs = offsets.slice();
   if (nd === 0) {
-    row(ptrs, 1);
+    row(offsets.slice(), 1);
     return;
   }
   const inner = shape[nd - 1];
+  const transposed = nd >= 2 && inner > TILE && strides.some((s) => Math.abs(s[nd - 1]) > Math.abs(s[nd - 2]));
+  if (!transposed) {
+    walkOuter(shape, strides, offsets, inner, row);
+    return;
+  }
+  for (let j0 = 0; j0 < inner; j0 += TILE) {
+    walkOuter(shape, strides, offsets.map((o, j) => o + j0 * strides[j][nd - 1]), Math.min(TILE, inner - j0), row);
+  }
+}
+
+/** The odometer over every dim but the last, calling `row` with rows of length `len`. */
+function walkOuter(
+  shape: Shape,
+  strides: readonly (readonly number[])[],
+  offsets: readonly number[],
+  len: number,
+  row: (ptrs: number[], n: number) => void,
+): void {
+  const nd = shape.length;
+  const k = strides.length;
+  const ptrs = offsets.slice();
   let outer = 1;
   for (let d = 0; d < nd - 1; d++) outer *= shape[d];
-  if (inner === 0 || outer === 0) return;
+  if (len === 0 || outer === 0) return;
+  if (nd === 1) {
+    row(ptrs, len);
+    return;
+  }
   const idx = new Int32Array(nd);
   for (let o = 0; o < outer; o++) {
-    row(ptrs, inner);
+    row(ptrs, len);
     for (let d = nd - 2; d >= 0; d--) {
       const extent = shape[d];
       idx[d]++;
