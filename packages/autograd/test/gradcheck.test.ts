@@ -234,3 +234,32 @@ describe('second-order gradients (createGraph)', () => {
     gradcheck(firstGrad(f), [leaf([4], 90, lo, hi)], { rtol: 1e-5, atol: 1e-6 });
   });
 });
+
+describe('derivatives at the points where PyTorch picks a convention', () => {
+  const gradOf = (f: (x: Tensor) => Tensor, data: number[]): number[] => {
+    const x = tensor(data, { dtype: 'float64', requiresGrad: true });
+    f(x).sum().backward();
+    return x.grad?.toArray() as number[];
+  };
+  it('relu, abs: 0 at 0; clamp: 1 at the bounds (inclusive); sqrt: inf at 0', () => {
+    expect(gradOf((x) => x.relu(), [0, -1, 2])).toEqual([0, 0, 1]);
+    expect(gradOf((x) => x.abs(), [0, -1, 2])).toEqual([0, -1, 1]);
+    expect(gradOf((x) => x.mul(1).clamp_(0, 1), [0, 1, 2, -1])).toEqual([1, 1, 0, 0]);
+    expect(gradOf((x) => x.sqrt(), [0])).toEqual([Infinity]);
+  });
+  it('pow: d/dx x⁰ = 0 even at x = 0; d/de 0ᵉ = 0 for e ≥ 0 (PyTorch masks the NaN of 0·log 0)', () => {
+    expect(gradOf((x) => x.pow(0), [0, 3])).toEqual([0, 0]);
+    expect(gradOf((x) => x.pow(tensor([0, 2], { dtype: 'float64' })), [0, 0])).toEqual([0, 0]);
+    const e = tensor([2, 0, 2], { dtype: 'float64', requiresGrad: true });
+    tensor([0, 0, 3], { dtype: 'float64' }).pow(e).sum().backward();
+    expect(e.grad?.toArray()).toEqual([0, 0, 9 * Math.log(3)]);
+  });
+  it('reductions of a 0-d tensor over dim 0 / -1 (PyTorch accepts them)', () => {
+    const s = tensor(3, { dtype: 'float64', requiresGrad: true });
+    expect(s.sum(0).item()).toBe(3);
+    expect(s.mean(-1, true).item()).toBe(3);
+    expect(s.mean(0).shape).toEqual([]);
+    s.mean(0).mul(4).backward();
+    expect(s.grad?.item()).toBe(4);
+  });
+});

@@ -20,6 +20,9 @@ export function sumTo(g: Tensor, shape: Shape): Tensor {
 
 const floatOut = (t: Tensor): DType => (isFloating(t.dtype) ? t.dtype : 'float32');
 
+/** 1 where `t` is exactly 0, else 0 (a constant mask, no gradient). */
+const isZero = (t: Tensor): Tensor => t.ge(0).mul(t.le(0));
+
 function unaryOp(name: UnaryOp, saves: Record<string, string[]>, backward: OpSpec['backward']): OpSpec {
   return defineOp({
     name,
@@ -79,16 +82,25 @@ export const ops = {
     },
   }),
   pow: defineOp({
-    name: 'pow', inputs: ['self', 'other'], saves: { self: ['self', 'other'], other: ['self', 'result'] },
+    // As derivatives.yaml: the exponent's gradient also reads the exponent (for its x = 0 rule).
+    name: 'pow', inputs: ['self', 'other'], saves: { self: ['self', 'other'], other: ['self', 'other', 'result'] },
     forward: binaryForward('pow'),
     backward: (g, c) => {
       const self = c.unpack('self');
+      const e = c.unpack('other');
       const out: (Tensor | null)[] = [null, null];
       if (c.needs[0]) {
-        const e = c.unpack('other');
-        out[0] = sumTo(g.mul(e).mul(self.pow(e.sub(1))), c.inputShapes[0]);
+        // PyTorch's pow_backward_self is 0 where the exponent is 0 (x⁰ is constant, even at x = 0
+        // where x⁻¹ is inf): shifting that exponent to 0 keeps e·x^(e-1) finite there, so it is 0·1.
+        const safeExponent = e.sub(1).add(isZero(e));
+        out[0] = sumTo(g.mul(e).mul(self.pow(safeExponent)), c.inputShapes[0]);
       }
-      if (c.needs[1]) out[1] = sumTo(g.mul(c.unpack('result')).mul(self.log()), c.inputShapes[1]);
+      if (c.needs[1]) {
+        // PyTorch's pow_backward_exponent is 0 where x = 0 and e ≥ 0 (there xᵉ·log x → 0, not NaN):
+        // log(x + 1) = 0 at exactly those elements.
+        const mask = isZero(self).mul(e.ge(0));
+        out[1] = sumTo(g.mul(c.unpack('result')).mul(self.add(mask).log()), c.inputShapes[1]);
+      }
       return out;
     },
   }),
@@ -139,7 +151,8 @@ export const ops = {
   mean: defineOp<{ dims: number[]; keepdim: boolean }>({
     name: 'mean', inputs: ['self'], saves: {},
     forward: ([x], { dims, keepdim }) => {
-      const count = dims.reduce((n, d) => n * x.shape[d], 1);
+      // `?? 1`: a 0-d tensor accepts dim 0 / -1 and has one element.
+      const count = dims.reduce((n, d) => n * (x.shape[d] ?? 1), 1);
       const kept = x.shape.map((d, i) => (dims.includes(i) ? 1 : d));
       const shape = keepdim ? kept : x.shape.filter((_, i) => !dims.includes(i));
       const s = Tensor.fromStorage(x.backend.sum(x, dims, floatOut(x)), shape);
@@ -147,7 +160,7 @@ export const ops = {
     },
     backward: (g, c) => {
       const shape = c.inputShapes[0];
-      const count = c.attrs.dims.reduce((n, d) => n * shape[d], 1);
+      const count = c.attrs.dims.reduce((n, d) => n * (shape[d] ?? 1), 1);
       return [g.reshape(shape.map((d, i) => (c.attrs.dims.includes(i) ? 1 : d))).expand(shape).div(count)];
     },
   }),
