@@ -1,0 +1,335 @@
+/**
+ * CPU kernel correctness against naive reference loops written here (float64 triple loops,
+ * index-by-index strided reads, and the optimizer update rules as PyTorch documents them).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { View } from '../src/backend/backend.js';
+import { cpuBackend, CpuStorage } from '../src/backend/cpu/cpu-backend.js';
+import { gemm, gemmJs, type Strided } from '../src/backend/cpu/matmul.js';
+import { setWasmGemmEnabled, wasmGemmAvailable } from '../src/backend/cpu/wasm-gemm.js';
+import { sleb, uleb } from '../src/backend/cpu/wasm-encoder.js';
+import type { DType, TypedArray } from '../src/dtype.js';
+import { contiguousStrides, numel } from '../src/shape.js';
+
+let seed = 1;
+function rnd(): number {
+  seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+  return seed / 2 ** 32 - 0.5;
+}
+function randomArray(n: number, dtype: 'float32' | 'float64' = 'float32'): Float32Array | Float64Array {
+  const a = dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+  for (let i = 0; i < n; i++) a[i] = rnd();
+  return a;
+}
+
+function view(data: TypedArray, dtype: DType, shape: number[], strides = contiguousStrides(shape), offset = 0): View {
+  return { storage: new CpuStorage(cpuBackend, data, dtype), shape, strides, offset };
+}
+function dataOf(s: { storage?: unknown } | object): TypedArray {
+  if (!(s instanceof CpuStorage)) throw new Error('expected a CPU storage');
+  return s.data;
+}
+/** Element of a strided view at a multi-index, read the slow obvious way. */
+function at(v: View, idx: readonly number[]): number {
+  let p = v.offset;
+  idx.forEach((i, d) => (p += i * v.strides[d]));
+  return dataOf(v.storage)[p];
+}
+function* indices(shape: readonly number[]): Generator<number[]> {
+  const n = numel(shape);
+  for (let flat = 0; flat < n; flat++) {
+    const idx: number[] = [];
+    let r = flat;
+    for (let d = shape.length - 1; d >= 0; d--) {
+      idx.unshift(r % shape[d]);
+      r = Math.floor(r / shape[d]);
+    }
+    yield idx;
+  }
+}
+
+/** C = A·B in float64 from strided operands; also Σ|a||b| per entry, the scale of float32 error. */
+function naiveGemm(a: Strided<TypedArray>, b: Strided<TypedArray>, m: number, k: number, n: number): { c: Float64Array; scale: Float64Array } {
+  const c = new Float64Array(m * n);
+  const scale = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let s = 0, t = 0;
+      for (let p = 0; p < k; p++) {
+        const x = a.data[a.offset + i * a.rowStride + p * a.colStride];
+        const y = b.data[b.offset + p * b.rowStride + j * b.colStride];
+        s += x * y;
+        t += Math.abs(x * y);
+      }
+      c[i * n + j] = s;
+      scale[i * n + j] = t;
+    }
+  }
+  return { c, scale };
+}
+
+/** An m x k operand stored row-major, or stored as its transpose (k x m) and read through strides. */
+function operand(rows: number, cols: number, transposed: boolean, dtype: 'float32' | 'float64', pad = 0): Strided<TypedArray> {
+  const data = randomArray(rows * cols + pad, dtype);
+  return transposed
+    ? { data, offset: pad, rowStride: 1, colStride: rows }
+    : { data, offset: pad, rowStride: cols, colStride: 1 };
+}
+
+function expectClose(got: TypedArray, off: number, want: Float64Array, scale: Float64Array, relTol: number): void {
+  for (let i = 0; i < want.length; i++) {
+    const err = Math.abs(got[off + i] - want[i]);
+    if (!(err <= relTol * (scale[i] + 1e-30))) {
+      throw new Error(`entry ${String(i)}: got ${String(got[off + i])}, want ${String(want[i])} (error ${String(err)}, scale ${String(scale[i])})`);
+    }
+  }
+}
+
+const SIZES = [1, 3, 5, 17, 33, 65, 130];
+/** (m, k, n) triples: all small odd mixes plus shapes that cross the kernels' block sizes. */
+const SHAPES: [number, number, number][] = [
+  ...SIZES.flatMap((m) => [[m, SIZES[(m * 7) % SIZES.length], SIZES[(m * 3 + 1) % SIZES.length]] as [number, number, number]]),
+  [1, 1, 1], [7, 1, 9], [5, 300, 3], [97, 257, 13], [64, 784, 256], [130, 65, 130], [200, 530, 17],
+];
+
+describe('gemm', () => {
+  afterEach(() => {
+    setWasmGemmEnabled(true);
+  });
+
+  it('has the WebAssembly SIMD kernel available in this Node runtime', () => {
+    expect(wasmGemmAvailable()).toBe(true);
+  });
+
+  for (const path of ['wasm', 'js'] as const) {
+    for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]]) {
+      it(`float32 ${path} kernel matches a float64 triple loop (A${ta ? 'ᵀ' : ''}·B${tb ? 'ᵀ' : ''}) on odd and blocked sizes`, () => {
+        setWasmGemmEnabled(path === 'wasm');
+        for (const [m, k, n] of SHAPES) {
+          const a = operand(m, k, ta, 'float32', 3);
+          const b = operand(k, n, tb, 'float32', 5);
+          const out = new Float32Array(m * n + 4).fill(Number.NaN);
+          gemm(a, b, out, 2, m, k, n);
+          const { c, scale } = naiveGemm(a, b, m, k, n);
+          // float32 products accumulated over k terms: error within a few ulps of Σ|a·b|.
+          expectClose(out, 2, c, scale, 4e-6);
+          expect(out[0]).toBeNaN(); // nothing written before the destination offset
+          expect(out[m * n + 2]).toBeNaN(); // nor after it
+        }
+      });
+    }
+  }
+
+  it('float64 uses the JS kernel and keeps double precision', () => {
+    for (const [m, k, n] of SHAPES) {
+      const a = operand(m, k, true, 'float64');
+      const b = operand(k, n, false, 'float64');
+      const out = new Float64Array(m * n);
+      gemm(a, b, out, 0, m, k, n);
+      const { c, scale } = naiveGemm(a, b, m, k, n);
+      expectClose(out, 0, c, scale, 1e-13);
+    }
+  });
+
+  it('k = 0 gives zeros on both paths', () => {
+    for (const on of [true, false]) {
+      setWasmGemmEnabled(on);
+      const out = new Float32Array(6 * 70).fill(7);
+      const empty = { data: new Float32Array(0), offset: 0, rowStride: 0, colStride: 1 };
+      gemm(empty, empty, out, 0, 6, 0, 70);
+      expect(out.every((x) => x === 0)).toBe(true);
+    }
+  });
+
+  it('gemmJs agrees with the wasm kernel on a product big enough for the wasm path', () => {
+    const a = operand(50, 90, false, 'float32');
+    const b = operand(90, 40, true, 'float32');
+    const viaWasm = new Float32Array(50 * 40);
+    const viaJs = new Float32Array(50 * 40);
+    gemm(a, b, viaWasm, 0, 50, 90, 40);
+    gemmJs(a, b, viaJs, 0, 50, 90, 40);
+    const { scale } = naiveGemm(a, b, 50, 90, 40);
+    expectClose(viaWasm, 0, Float64Array.from(viaJs), scale, 8e-6);
+  });
+});
+
+describe('backend matmul', () => {
+  it('multiplies batched operands with broadcast batch dims and transposed views', () => {
+    // a: [2, 3, m, k] stored as [2, 3, k, m] and transposed; b: [3, k, n] broadcast over the leading 2.
+    const [m, k, n] = [9, 70, 11];
+    const aData = randomArray(2 * 3 * k * m);
+    const a = view(aData, 'float32', [2, 3, m, k], [3 * k * m, k * m, 1, m]);
+    const b = view(randomArray(3 * k * n), 'float32', [3, k, n]);
+    const out = dataOf(cpuBackend.matmul(a, b, [2, 3], m, k, n, 'float32'));
+    for (const [s, t, i, j] of indices([2, 3, m, n])) {
+      let want = 0, scale = 0;
+      for (let p = 0; p < k; p++) {
+        want += at(a, [s, t, i, p]) * at(b, [t, p, j]);
+        scale += Math.abs(at(a, [s, t, i, p]) * at(b, [t, p, j]));
+      }
+      expect(Math.abs(out[((s * 3 + t) * m + i) * n + j] - want)).toBeLessThanOrEqual(4e-6 * scale);
+    }
+  });
+
+  it('reads a batch-broadcast operand (stride 0) without copying it per batch', () => {
+    const a = view(Float32Array.from([1, 2, 3, 4]), 'float32', [3, 2, 2], [0, 2, 1]);
+    const b = view(Float32Array.from([1, 0, 0, 1, 2, 0, 0, 2, 0, 1, 1, 0]), 'float32', [3, 2, 2]);
+    const out = dataOf(cpuBackend.matmul(a, b, [3], 2, 2, 2, 'float32'));
+    expect([...out]).toEqual([1, 2, 3, 4, 2, 4, 6, 8, 2, 1, 4, 3]);
+  });
+});
+
+describe('element-wise kernels on strided and broadcast views', () => {
+  // [70, 130] read through a transpose: wide enough that the walk is tiled.
+  const rows = 70, cols = 130;
+  const tData = randomArray(rows * cols);
+  const transposed = view(tData, 'float32', [rows, cols], [1, rows]);
+  const rowVec = view(randomArray(cols), 'float32', [1, cols]);
+  const colVec = view(randomArray(rows), 'float32', [rows, 1]);
+
+  it('binary ops combine a transposed view with broadcast rows and columns', () => {
+    for (const [other, name] of [[rowVec, 'row'], [colVec, 'column']] as const) {
+      const out = dataOf(cpuBackend.binary('sub', transposed, other, [rows, cols], 'float32'));
+      for (const [i, j] of indices([rows, cols])) {
+        const want = Math.fround(at(transposed, [i, j]) - at(other, name === 'row' ? [0, j] : [i, 0]));
+        expect(out[i * cols + j]).toBe(want);
+      }
+    }
+  });
+
+  it('unary ops and scalar ops read strided views', () => {
+    const exp = dataOf(cpuBackend.unary('exp', transposed, 'float32'));
+    const half = dataOf(cpuBackend.binaryScalar('div', transposed, 2, false, 'float32'));
+    for (const [i, j] of indices([rows, cols])) {
+      expect(exp[i * cols + j]).toBe(Math.fround(Math.exp(at(transposed, [i, j]))));
+      expect(half[i * cols + j]).toBe(Math.fround(at(transposed, [i, j]) / 2));
+    }
+  });
+
+  it('copy writes through a transposed destination and broadcasts the source', () => {
+    const dstData = new Float32Array(rows * cols);
+    const dst = view(dstData, 'float32', [rows, cols], [1, rows]);
+    cpuBackend.copy(dst, rowVec);
+    for (const [i, j] of indices([rows, cols])) expect(at(dst, [i, j])).toBe(at(rowVec, [0, j]));
+    const contiguousDst = view(new Float32Array(rows * cols + 3), 'float32', [rows, cols], contiguousStrides([rows, cols]), 3);
+    cpuBackend.copy(contiguousDst, transposed);
+    for (const [i, j] of indices([rows, cols])) expect(at(contiguousDst, [i, j])).toBe(at(transposed, [i, j]));
+  });
+
+  it('copy into int32 truncates toward zero, as PyTorch casts', () => {
+    const dst = view(new Int32Array(4), 'int32', [4]);
+    cpuBackend.copy(dst, view(Float32Array.from([1.7, -1.7, 2.5, -0.5]), 'float32', [4]));
+    expect([...dataOf(dst.storage)]).toEqual([1, -1, 2, 0]);
+  });
+
+  it('fill touches exactly the elements of a strided view', () => {
+    const data = new Float32Array(4 * 6);
+    cpuBackend.fill(view(data, 'float32', [3, 2], [6, 2], 1), 5); // every other column of rows 0..2, from column 1
+    for (const [r, c] of indices([4, 6])) expect(data[r * 6 + c]).toBe(r < 3 && c % 2 === 1 && c < 5 ? 5 : 0);
+  });
+
+  it('sum over each dim of a transposed view', () => {
+    const over0 = dataOf(cpuBackend.sum(transposed, [0], 'float32'));
+    const over1 = dataOf(cpuBackend.sum(transposed, [1], 'float32'));
+    for (let j = 0; j < cols; j++) {
+      let s = 0;
+      for (let i = 0; i < rows; i++) s += at(transposed, [i, j]);
+      expect(over0[j]).toBeCloseTo(s, 5);
+    }
+    for (let i = 0; i < rows; i++) {
+      let s = 0;
+      for (let j = 0; j < cols; j++) s += at(transposed, [i, j]);
+      expect(over1[i]).toBeCloseTo(s, 5);
+    }
+  });
+});
+
+describe('fused optimizer kernels', () => {
+  const n = 37;
+  const f32 = (): Float32Array => Float32Array.from(randomArray(n));
+
+  it('SGD with momentum, dampening, weight decay and Nesterov follows torch.optim.SGD', () => {
+    const p = f32(), g = f32(), buf = new Float32Array(n);
+    const [lr, mu, damp, wd] = [0.1, 0.9, 0.2, 0.01];
+    const wantP = Float64Array.from(p), wantBuf = new Float64Array(n);
+    for (let step = 0; step < 3; step++) {
+      // Reference: d = g + wd·p; b = first ? d : mu·b + (1 - damp)·d; p -= lr·(d + mu·b)  (Nesterov)
+      for (let i = 0; i < n; i++) {
+        const d = g[i] + wd * wantP[i];
+        wantBuf[i] = step === 0 ? d : mu * wantBuf[i] + (1 - damp) * d;
+        wantP[i] -= lr * (d + mu * wantBuf[i]);
+      }
+      cpuBackend.sgdStep(view(p, 'float32', [n]), view(g, 'float32', [n]), view(buf, 'float32', [n]),
+        { lr, momentum: mu, dampening: damp, weightDecay: wd, nesterov: true, firstStep: step === 0 });
+    }
+    for (let i = 0; i < n; i++) {
+      expect(p[i]).toBeCloseTo(wantP[i], 6);
+      expect(buf[i]).toBeCloseTo(wantBuf[i], 6);
+    }
+  });
+
+  for (const variant of ['Adam', 'AdamW', 'AMSGrad'] as const) {
+    it(`${variant} follows torch.optim's update rule over several steps, with a transposed gradient`, () => {
+      // A [4, 9] parameter whose gradient arrives as the transpose of a [9, 4] array.
+      const [r, c] = [4, 9];
+      const p = Float32Array.from(randomArray(r * c));
+      const gT = Float32Array.from(randomArray(r * c));
+      const grad = view(gT, 'float32', [r, c], [1, r]);
+      const m = new Float32Array(r * c), v = new Float32Array(r * c), vmax = new Float32Array(r * c);
+      const [lr, b1, b2, eps, wd] = [0.01, 0.8, 0.95, 1e-6, 0.1];
+      const wp = Float64Array.from(p), wm = new Float64Array(r * c), wv = new Float64Array(r * c), wx = new Float64Array(r * c);
+      for (let step = 1; step <= 4; step++) {
+        for (const [i, j] of indices([r, c])) {
+          const e = i * c + j;
+          let gi = gT[j * r + i];
+          if (variant === 'AdamW') wp[e] *= 1 - lr * wd;
+          else gi += wd * wp[e];
+          wm[e] = b1 * wm[e] + (1 - b1) * gi;
+          wv[e] = b2 * wv[e] + (1 - b2) * gi * gi;
+          wx[e] = Math.max(wx[e], wv[e]);
+          const vHat = variant === 'AMSGrad' ? wx[e] : wv[e];
+          const denom = Math.sqrt(vHat) / Math.sqrt(1 - b2 ** step) + eps;
+          wp[e] -= (lr / (1 - b1 ** step)) * (wm[e] / denom);
+        }
+        cpuBackend.adamStep(view(p, 'float32', [r, c]), grad, view(m, 'float32', [r, c]), view(v, 'float32', [r, c]),
+          variant === 'AMSGrad' ? view(vmax, 'float32', [r, c]) : null,
+          { lr, beta1: b1, beta2: b2, eps, weightDecay: wd, decoupled: variant === 'AdamW', amsgrad: variant === 'AMSGrad', step });
+      }
+      for (let e = 0; e < r * c; e++) {
+        expect(p[e]).toBeCloseTo(wp[e], 5);
+        expect(m[e]).toBeCloseTo(wm[e], 6);
+      }
+    });
+  }
+
+  it('RMSprop centered with momentum follows torch.optim.RMSprop', () => {
+    const p = f32(), g = f32(), sq = new Float32Array(n), buf = new Float32Array(n), avg = new Float32Array(n);
+    const [lr, alpha, eps, wd, mu] = [0.01, 0.9, 1e-8, 0.05, 0.5];
+    const wp = Float64Array.from(p), wsq = new Float64Array(n), wbuf = new Float64Array(n), wavg = new Float64Array(n);
+    for (let step = 0; step < 3; step++) {
+      for (let i = 0; i < n; i++) {
+        const gi = g[i] + wd * wp[i];
+        wsq[i] = alpha * wsq[i] + (1 - alpha) * gi * gi;
+        wavg[i] = alpha * wavg[i] + (1 - alpha) * gi;
+        wbuf[i] = mu * wbuf[i] + gi / (Math.sqrt(wsq[i] - wavg[i] * wavg[i]) + eps);
+        wp[i] -= lr * wbuf[i];
+      }
+      cpuBackend.rmspropStep(view(p, 'float32', [n]), view(g, 'float32', [n]), view(sq, 'float32', [n]), view(buf, 'float32', [n]), view(avg, 'float32', [n]),
+        { lr, alpha, eps, weightDecay: wd, momentum: mu, centered: true });
+    }
+    for (let i = 0; i < n; i++) expect(p[i]).toBeCloseTo(wp[i], 5);
+  });
+});
+
+describe('wasm encoder', () => {
+  it('encodes LEB128 as the spec examples do', () => {
+    expect(uleb(0)).toEqual([0]);
+    expect(uleb(127)).toEqual([0x7f]);
+    expect(uleb(128)).toEqual([0x80, 0x01]);
+    expect(uleb(624485)).toEqual([0xe5, 0x8e, 0x26]);
+    expect(sleb(-1)).toEqual([0x7f]);
+    expect(sleb(63)).toEqual([0x3f]);
+    expect(sleb(64)).toEqual([0xc0, 0x00]);
+    expect(sleb(-123456)).toEqual([0xc0, 0xbb, 0x78]);
+  });
+});
