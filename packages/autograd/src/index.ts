@@ -13,3 +13,5 @@ export * as autograd from './autograd/index.js';
 export { OP_METADATA, INPLACE_METHODS, OP_METHODS } from './ops/metadata.js';
 export { enableGradFlowChecker, RULE_IDS, ruleForKind } from './checker/index.js';
 export type { FindingKind, GradFlowChecker, GradFlowCheckerOptions, GradFlowFinding, Observation, RuleId } from './checker/index.js';
+export { initWebGPU } from './webgpu.js';
+export type { WebGPUInfo } from './webgpu.js';

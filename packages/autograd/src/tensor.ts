@@ -172,7 +172,10 @@ export class Tensor {
   accumulateGrad(g: Tensor, createGraph: boolean): void {
     const incoming = g.dtype === this.dtype && shapeEq(g.shape, this.shape) ? g : noGrad(() => sumTo(g, this.shape).castTo(this.dtype));
     if (this.gradValue === null) {
-      this.gradValue = createGraph ? incoming : incoming.detach().contiguousCopy();
+      // With createGraph the grad stays in the graph, but as its own tensor (a recorded clone, as
+      // PyTorch's AccumulateGrad): `incoming` may be the very tensor another leaf receives (add's
+      // backward hands the same g to both inputs) or the caller's seed, and later accumulation is in place.
+      this.gradValue = createGraph ? incoming.clone() : incoming.detach().contiguousCopy();
     } else if (createGraph) {
       this.gradValue = this.gradValue.add(incoming);
     } else {
@@ -261,6 +264,17 @@ export class Tensor {
   to(device: Device): Tensor {
     if (device === this.device) return this;
     return apply(ops.to, [this], { device, from: this.device });
+  }
+  /**
+   * `to(device)` for moves that leave the GPU, whose read-back is asynchronous. Recorded as the
+   * same `to` op (same backward); only its forward uses the values already read.
+   */
+  async toAsync(device: Device): Promise<Tensor> {
+    if (device === this.device || this.device === 'cpu') return this.to(device);
+    const values = await this.backend.readAsync(this);
+    const moved = new Tensor(getBackend(device).fromTyped(values, this.dtype), this.shape);
+    const prefetched = { ...ops.to, forward: () => moved };
+    return apply(prefetched, [this], { device, from: this.device });
   }
 
   // ---- in-place ops (version counter + leaf checks, recorded on non-leaves) ----
@@ -389,6 +403,22 @@ export class Tensor {
     this.offset = 0;
     const g = this.gradValue;
     if (g) this.gradValue = g.copyToDevice(device);
+  }
+  /** @internal moveTo for moves that leave the GPU (asynchronous read-back of values and grad). */
+  async moveToAsync(device: Device): Promise<void> {
+    if (device === this.device) return;
+    if (this.device === 'cpu') {
+      this.moveTo(device);
+      return;
+    }
+    const target = getBackend(device);
+    const values = await this.backend.readAsync(this);
+    const g = this.gradValue;
+    const gradValues = g ? await g.backend.readAsync(g) : null;
+    this.storage = target.fromTyped(values, this.dtype);
+    this.strides = contiguousStrides(this.shape);
+    this.offset = 0;
+    if (g && gradValues) this.gradValue = new Tensor(target.fromTyped(gradValues, g.dtype), g.shape);
   }
 }
 

@@ -74,6 +74,12 @@ export abstract class Module {
     for (const p of this.parameters()) p.moveTo(device);
     return this;
   }
+
+  /** `to(device)` for moves off the GPU, which need an asynchronous read-back (`await model.toAsync('cpu')`). */
+  async toAsync(device: Device): Promise<this> {
+    for (const p of this.parameters()) await p.moveToAsync(device);
+    return this;
+  }
 }
 
 export function clearGrad(p: Tensor, setToNone: boolean): void {
