@@ -373,6 +373,29 @@ describe('backward() arguments', () => {
   });
 });
 
+describe('.grad tensors are never aliased', () => {
+  it('with createGraph, two leaves fed the same gradient tensor (a + b) get separate .grad tensors', () => {
+    const a = tensor([1, 2], { requiresGrad: true });
+    const b = tensor([3, 4], { requiresGrad: true });
+    a.add(b).sum().backward(undefined, { createGraph: true });
+    expect(a.grad).not.toBe(b.grad);
+    a.mul(5).sum().backward();
+    expect(a.grad?.toArray()).toEqual([6, 6]);
+    expect(b.grad?.toArray()).toEqual([1, 1]);
+  });
+
+  it('the gradient passed to backward() is copied, not adopted, so later accumulation leaves it alone', () => {
+    for (const createGraph of [false, true]) {
+      const x = tensor([1, 2], { requiresGrad: true });
+      const seed = tensor([1, 1]);
+      x.backward(seed, { createGraph });
+      x.mul(2).sum().backward();
+      expect(seed.toArray()).toEqual([1, 1]);
+      expect(x.grad?.toArray()).toEqual([3, 3]);
+    }
+  });
+});
+
 describe('autograd.grad', () => {
   it('returns gradients without touching .grad', () => {
     const x = tensor([1, 2], { requiresGrad: true });
