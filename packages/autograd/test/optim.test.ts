@@ -271,3 +271,28 @@ describe('optimizer construction errors', () => {
     expect(code(() => new optim.RMSprop([p()], { weightDecay: -0.5 }))).toMatch(/^INVALID_ARGUMENT: .*weightDecay/);
   });
 });
+
+describe('strided parameters', () => {
+  it.each([
+    ['SGD', (ps: Tensor[]) => new optim.SGD(ps, { lr: 1 })],
+    ['Adam', (ps: Tensor[]) => new optim.Adam(ps, { lr: 1 })],
+    ['RMSprop', (ps: Tensor[]) => new optim.RMSprop(ps, { lr: 1 })],
+  ] as const)('%s updates a non-contiguous (transposed) leaf in place, through to the memory it views', (_, make) => {
+    const base = tensor([[1, 2], [3, 4]], { dtype: 'float64' });
+    const p = base.transpose(0, 1).requiresGrad_(); // [[1, 3], [2, 4]], strides [1, 2]
+    const twin = tensor([[1, 3], [2, 4]], { dtype: 'float64', requiresGrad: true });
+    const optP = make([p]);
+    const optTwin = make([twin]);
+    for (const g of [[[1, -2], [0.5, 3]], [[-1, 1], [2, 0.25]]]) {
+      p.grad = tensor(g, { dtype: 'float64' });
+      twin.grad = tensor(g, { dtype: 'float64' });
+      optP.step();
+      optTwin.step();
+    }
+    // Same numbers as the contiguous twin, and the base (the same memory, transposed) sees them.
+    expect(p.toArray()).toEqual(twin.toArray());
+    expect(base.transpose(0, 1).toArray()).toEqual(twin.toArray());
+    expect(p.toArray()).not.toEqual([[1, 3], [2, 4]]);
+    expect(p.version).toBe(2);
+  });
+});

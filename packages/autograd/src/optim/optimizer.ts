@@ -74,7 +74,15 @@ export abstract class Optimizer<H extends { lr: number }> {
             st = {};
             this.state.set(p, st);
           }
-          this.update(p, g, group, st);
+          if (p.isContiguous()) {
+            this.update(p, g, group, st);
+          } else {
+            // The fused kernels update contiguous memory in place; a strided leaf (say, a transposed
+            // view given requiresGrad) is stepped through a contiguous copy written back after.
+            const work = p.contiguousCopy();
+            this.update(work, g, group, st);
+            p.writeFrom(work);
+          }
         }
       }
     });
