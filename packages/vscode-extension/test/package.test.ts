@@ -1,0 +1,37 @@
+// The extension is buildable with `@vscode/vsce package`, and the VSIX holds what VS Code loads.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const extensionDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const vsce = path.resolve(extensionDir, '../../node_modules/.bin/vsce');
+
+describe('VS Code extension package', () => {
+  const outDir = mkdtempSync(path.join(tmpdir(), 'gradflow-vsix-'));
+  afterAll(() => {
+    rmSync(outDir, { recursive: true, force: true });
+  });
+
+  it('bundles and packages into a VSIX with the bundled client and manifest', () => {
+    execFileSync(process.execPath, ['build.mjs'], { cwd: extensionDir });
+    const vsix = path.join(outDir, 'gradflow.vsix');
+    execFileSync(vsce, ['package', '--no-dependencies', '--out', vsix], { cwd: extensionDir, stdio: 'pipe' });
+    const listing = execFileSync(vsce, ['ls', '--no-dependencies'], { cwd: extensionDir, encoding: 'utf8' });
+    const files = listing.split('\n').filter((line) => line !== '');
+    expect(files).toContain('dist/extension.cjs');
+    expect(files).toContain('package.json');
+    expect(files.some((file) => file.startsWith('src/'))).toBe(false);
+    // A VSIX is a zip; its central directory names each entry in plain bytes.
+    const archive = readFileSync(vsix);
+    expect(archive.subarray(0, 2).toString('latin1')).toBe('PK');
+    expect(archive.includes('extension/dist/extension.cjs')).toBe(true);
+    expect(archive.includes('extension/package.json')).toBe(true);
+    const bundle = readFileSync(path.join(extensionDir, 'dist/extension.cjs'), 'utf8');
+    // The language client is bundled; `vscode` is left to the editor.
+    expect(bundle).toContain('gradflow.server.path');
+    expect(bundle).toMatch(/require\("vscode"\)/);
+  }, 120_000);
+});
