@@ -122,6 +122,18 @@ describe('zeroGrad semantics (optimizer and Module agree)', () => {
     for (const p of model.parameters()) expect(p.grad).toBeNull();
   });
 
+  it('a .grad built with createGraph is detached from its graph by zeroGrad(), then zeroed (as PyTorch)', () => {
+    const w = tensor([1, 2], { requiresGrad: true });
+    w.mul(w).sum().backward(undefined, { createGraph: true });
+    expect(w.grad?.requiresGrad).toBe(true);
+    new optim.SGD([w], { lr: 0.1 }).zeroGrad();
+    expect(w.grad?.requiresGrad).toBe(false);
+    expect(w.grad?.gradFn).toBeNull();
+    expect(w.grad?.toArray()).toEqual([0, 0]);
+    w.mul(3).sum().backward();
+    expect(w.grad?.toArray()).toEqual([3, 3]);
+  });
+
   it('without zeroGrad, gradients accumulate across backward calls', () => {
     const w = tensor([1, 2], { requiresGrad: true });
     w.mul(3).sum().backward();

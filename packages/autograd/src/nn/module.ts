@@ -89,5 +89,9 @@ export function clearGrad(p: Tensor, setToNone: boolean): void {
     p.grad = null;
     return;
   }
-  noGrad(() => g.zero_());
+  // As PyTorch's zero_grad: a grad built with createGraph is first cut from its graph (which it
+  // would otherwise keep alive), then zeroed.
+  const plain = g.requiresGrad ? g.detach() : g;
+  if (plain !== g) p.grad = plain;
+  noGrad(() => plain.zero_());
 }
