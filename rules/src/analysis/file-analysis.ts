@@ -1,0 +1,59 @@
+import ts from 'typescript';
+import { Bindings } from './bindings.js';
+import { buildFileIndex, type FileIndex } from './file-index.js';
+import { Flow } from './flow.js';
+import { ModulePaths } from './modules.js';
+import { TensorValues } from './values.js';
+
+/**
+ * Everything the rules and the hover ask about one source file, built once per (program, file):
+ * the nine rules of a lint run share it, and so does the language server's hover.
+ */
+export interface FileAnalysis {
+  readonly program: ts.Program;
+  readonly checker: ts.TypeChecker;
+  readonly sourceFile: ts.SourceFile;
+  readonly index: FileIndex;
+  readonly bindings: Bindings;
+  readonly flow: Flow;
+  readonly paths: ModulePaths;
+  readonly values: TensorValues;
+}
+
+const cache = new WeakMap<ts.SourceFile, FileAnalysis>();
+
+/** Analysis failures, kept so that tests and the crash check can see them; rules stay silent instead. */
+const failures: { fileName: string; error: unknown }[] = [];
+
+export function analysisFailures(): readonly { fileName: string; error: unknown }[] {
+  return failures;
+}
+
+export function getFileAnalysis(program: ts.Program, sourceFile: ts.SourceFile): FileAnalysis | undefined {
+  const cached = cache.get(sourceFile);
+  if (cached?.program === program) return cached;
+  try {
+    const checker = program.getTypeChecker();
+    const index = buildFileIndex(checker, sourceFile);
+    const bindings = new Bindings(checker, index.writes);
+    const flow = new Flow(checker, index.callSites);
+    const paths = new ModulePaths(checker, bindings);
+    const values = new TensorValues(checker, index, bindings, flow, paths);
+    const analysis: FileAnalysis = { program, checker, sourceFile, index, bindings, flow, paths, values };
+    cache.set(sourceFile, analysis);
+    return analysis;
+  } catch (error) {
+    failures.push({ fileName: sourceFile.fileName, error });
+    return undefined;
+  }
+}
+
+/** Runs a query on the analysis; an exception becomes "nothing to report" and is recorded. */
+export function safely<T>(fileName: string, fallback: T, query: () => T): T {
+  try {
+    return query();
+  } catch (error) {
+    failures.push({ fileName, error });
+    return fallback;
+  }
+}

@@ -1,0 +1,161 @@
+import ts from 'typescript';
+import { INPLACE_METHODS, OP_METHODS } from '@gradflow/autograd';
+import { CREATION_FUNCTIONS, FUNCTIONAL_OPS, libraryClassOf, libraryFunctionName, type LibraryClass } from './library.js';
+
+/**
+ * One pass over a source file that collects every gradflow-relevant site. The checker is asked
+ * only about candidates (calls and property accesses whose name the library uses), which keeps a
+ * type-aware lint fast on files that have nothing to do with gradflow.
+ */
+
+/** A method call on a library object: `x.mul(y)`, `opt.step()`, `model.forward(x)`. */
+export interface MethodCall {
+  readonly call: ts.CallExpression;
+  readonly method: string;
+  readonly receiver: ts.Expression;
+  readonly receiverClass: LibraryClass;
+}
+
+/** `new optim.SGD(params, { momentum: 0.9 })` and where the optimizer lives. */
+export interface OptimizerSite {
+  readonly node: ts.NewExpression;
+  readonly className: string;
+  readonly params: ts.Expression | undefined;
+  readonly options: ts.Expression | undefined;
+}
+
+/** `p.requiresGrad = flag` or `p.requiresGrad_(flag)`; `flag` is undefined when not a literal. */
+export interface RequiresGradWrite {
+  readonly node: ts.Node;
+  readonly target: ts.Expression;
+  readonly flag: boolean | undefined;
+}
+
+export interface FileIndex {
+  readonly methodCalls: readonly MethodCall[];
+  /** Calls of library functions by name: `noGrad`, `tensor`, `mseLoss`… */
+  readonly libraryCalls: ReadonlyMap<ts.CallExpression, string>;
+  readonly optimizers: readonly OptimizerSite[];
+  readonly requiresGradWrites: readonly RequiresGradWrite[];
+  /** `.grad` reads of library tensors (not assignment targets). */
+  readonly gradReads: readonly ts.PropertyAccessExpression[];
+  /** `.grad = …` writes (a manual way to clear gradients). */
+  readonly gradWrites: readonly ts.PropertyAccessExpression[];
+  /** Same-file functions: their call sites, so flow can follow a helper back to where it runs. */
+  readonly callSites: ReadonlyMap<ts.Symbol, readonly ts.CallExpression[]>;
+  /** Writes to local variables after their declaration (`x = …`, `x += …`, `x++`). */
+  readonly writes: ReadonlyMap<ts.Symbol, readonly ts.Node[]>;
+  readonly hasLibraryUse: boolean;
+}
+
+const TENSOR_METHODS = new Set<string>([
+  ...Object.keys(OP_METHODS), ...Object.keys(INPLACE_METHODS),
+  'backward', 'detach', 'requiresGrad_', 'retainGrad',
+]);
+const MODULE_METHODS = new Set(['forward', 'parameters', 'namedParameters', 'zeroGrad', 'at', 'children']);
+const OPTIMIZER_METHODS = new Set(['step', 'zeroGrad', 'addParamGroup']);
+const LIBRARY_FUNCTION_NAMES = new Set([...CREATION_FUNCTIONS, ...FUNCTIONAL_OPS, 'noGrad', 'enableGrad', 'grad']);
+const BUILTIN_CONSTRUCTORS = new Set(['Map', 'Set', 'WeakMap', 'WeakSet', 'Error', 'TypeError', 'RangeError', 'Array', 'Date', 'Promise', 'RegExp', 'Float32Array', 'Float64Array', 'Int32Array', 'Uint8Array', 'Parameter', 'Linear', 'Sequential']);
+
+function isAssignmentTarget(node: ts.Node): boolean {
+  const parent = node.parent;
+  return ts.isBinaryExpression(parent) && parent.left === node && parent.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && parent.operatorToken.kind <= ts.SyntaxKind.LastAssignment;
+}
+
+function booleanLiteral(node: ts.Node | undefined): boolean | undefined {
+  if (!node) return undefined;
+  if (node.kind === ts.SyntaxKind.TrueKeyword) return true;
+  if (node.kind === ts.SyntaxKind.FalseKeyword) return false;
+  return undefined;
+}
+
+export function buildFileIndex(checker: ts.TypeChecker, sourceFile: ts.SourceFile): FileIndex {
+  const methodCalls: MethodCall[] = [];
+  const libraryCalls = new Map<ts.CallExpression, string>();
+  const optimizers: OptimizerSite[] = [];
+  const requiresGradWrites: RequiresGradWrite[] = [];
+  const gradReads: ts.PropertyAccessExpression[] = [];
+  const gradWrites: ts.PropertyAccessExpression[] = [];
+  const callSites = new Map<ts.Symbol, ts.CallExpression[]>();
+  const writes = new Map<ts.Symbol, ts.Node[]>();
+  // Files that never mention the library skip every checker question.
+  const text = sourceFile.text;
+  const mayUseLibrary = text.includes('gradflow') || /\b(?:Tensor|Parameter|Module|Optimizer)\b/.test(text);
+
+  const classOf = (expr: ts.Expression): LibraryClass | undefined => libraryClassOf(checker, checker.getTypeAtLocation(expr));
+
+  const addWrite = (target: ts.Node, at: ts.Node): void => {
+    if (!ts.isIdentifier(target)) return;
+    const symbol = checker.getSymbolAtLocation(target);
+    if (!symbol) return;
+    const list = writes.get(symbol) ?? [];
+    list.push(at);
+    writes.set(symbol, list);
+  };
+
+  const visitCall = (call: ts.CallExpression): void => {
+    const callee = call.expression;
+    if (ts.isIdentifier(callee)) {
+      const symbol = checker.getSymbolAtLocation(callee);
+      if (symbol && !(symbol.flags & ts.SymbolFlags.Alias)) {
+        const list = callSites.get(symbol) ?? [];
+        list.push(call);
+        callSites.set(symbol, list);
+      }
+    }
+    const name = ts.isIdentifier(callee) ? callee.text : ts.isPropertyAccessExpression(callee) ? callee.name.text : undefined;
+    if (name === undefined || !mayUseLibrary) return;
+    if (LIBRARY_FUNCTION_NAMES.has(name)) {
+      const fn = libraryFunctionName(checker, call);
+      if (fn !== undefined) {
+        libraryCalls.set(call, fn);
+        return;
+      }
+    }
+    if (!ts.isPropertyAccessExpression(callee)) return;
+    if (!TENSOR_METHODS.has(name) && !MODULE_METHODS.has(name) && !OPTIMIZER_METHODS.has(name)) return;
+    const receiverClass = classOf(callee.expression);
+    if (!receiverClass) return;
+    methodCalls.push({ call, method: name, receiver: callee.expression, receiverClass });
+    if (name === 'requiresGrad_' && (receiverClass.kind === 'tensor' || receiverClass.kind === 'parameter')) {
+      const arg = call.arguments.at(0);
+      requiresGradWrites.push({ node: call, target: callee.expression, flag: arg ? booleanLiteral(arg) : true });
+    }
+  };
+
+  const visit = (node: ts.Node): void => {
+    if (ts.isCallExpression(node)) visitCall(node);
+    else if (ts.isNewExpression(node) && mayUseLibrary) {
+      const callee = node.expression;
+      const name = ts.isIdentifier(callee) ? callee.text : ts.isPropertyAccessExpression(callee) ? callee.name.text : '';
+      // Users subclass and alias optimizers, so the type decides, not the constructor's name.
+      if (name !== '' && !BUILTIN_CONSTRUCTORS.has(name)) {
+        const cls = classOf(node);
+        if (cls?.kind === 'optimizer') {
+          optimizers.push({ node, className: cls.className, params: node.arguments?.[0], options: node.arguments?.[1] });
+        }
+      }
+    } else if (ts.isPropertyAccessExpression(node) && mayUseLibrary) {
+      const prop = node.name.text;
+      if (prop === 'grad' || prop === 'requiresGrad') {
+        const cls = classOf(node.expression);
+        if (cls && (cls.kind === 'tensor' || cls.kind === 'parameter')) {
+          if (prop === 'grad') (isAssignmentTarget(node) ? gradWrites : gradReads).push(node);
+          else if (isAssignmentTarget(node) && ts.isBinaryExpression(node.parent) && node.parent.operatorToken.kind === ts.SyntaxKind.EqualsToken) {
+            requiresGradWrites.push({ node: node.parent, target: node.expression, flag: booleanLiteral(node.parent.right) });
+          }
+        }
+      }
+    } else if (ts.isBinaryExpression(node) && node.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && node.operatorToken.kind <= ts.SyntaxKind.LastAssignment) {
+      addWrite(node.left, node);
+    } else if ((ts.isPrefixUnaryExpression(node) || ts.isPostfixUnaryExpression(node)) && (node.operator === ts.SyntaxKind.PlusPlusToken || node.operator === ts.SyntaxKind.MinusMinusToken)) {
+      addWrite(node.operand, node);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(sourceFile);
+  return {
+    methodCalls, libraryCalls, optimizers, requiresGradWrites, gradReads, gradWrites, callSites, writes,
+    hasLibraryUse: methodCalls.length + libraryCalls.size + optimizers.length > 0,
+  };
+}

@@ -1,0 +1,219 @@
+import ts from 'typescript';
+
+/**
+ * Order of execution between two sites of one file, on the structure of the code: statement
+ * order inside a function, exclusive `if`/`?:`/`switch` arms, early `return`/`throw`/`break`,
+ * loops that run a later statement before an earlier one on the next iteration, callbacks that
+ * run where they are passed (`noGrad(() => …)`, `forEach`), and helpers called from exactly one
+ * place. Anything else (methods called from elsewhere, several call sites) answers "unknown",
+ * which callers treat as "does not follow": a rule stays silent rather than guess.
+ */
+
+export type FunctionLike = ts.FunctionLikeDeclaration;
+
+export function isFunctionLike(node: ts.Node): node is FunctionLike {
+  return ts.isFunctionDeclaration(node) || ts.isFunctionExpression(node) || ts.isArrowFunction(node) ||
+    ts.isMethodDeclaration(node) || ts.isConstructorDeclaration(node) || ts.isGetAccessorDeclaration(node) ||
+    ts.isSetAccessorDeclaration(node);
+}
+
+export function isLoop(node: ts.Node): node is ts.IterationStatement {
+  return ts.isForStatement(node) || ts.isForOfStatement(node) || ts.isForInStatement(node) ||
+    ts.isWhileStatement(node) || ts.isDoStatement(node);
+}
+
+/** The innermost function (or the source file) whose body contains `node`. */
+export function enclosingFunction(node: ts.Node): ts.Node {
+  let cur = parentOf(node);
+  while (cur && !isFunctionLike(cur) && !ts.isSourceFile(cur)) cur = parentOf(cur);
+  return cur ?? node.getSourceFile();
+}
+
+/** The symbol a function is called by in this file (`function f` or `const f = () => …`). */
+function functionSymbol(checker: ts.TypeChecker, fn: ts.Node): ts.Symbol | undefined {
+  if (ts.isFunctionDeclaration(fn) && fn.name) return checker.getSymbolAtLocation(fn.name);
+  if ((ts.isArrowFunction(fn) || ts.isFunctionExpression(fn)) && ts.isVariableDeclaration(fn.parent) && ts.isIdentifier(fn.parent.name)) {
+    return checker.getSymbolAtLocation(fn.parent.name);
+  }
+  return undefined;
+}
+
+export class Flow {
+  constructor(
+    private readonly checker: ts.TypeChecker,
+    private readonly callSites: ReadonlyMap<ts.Symbol, readonly ts.CallExpression[]>,
+  ) {}
+
+  /** Where a function's body runs from the caller's point of view: its one call site, or undefined. */
+  callSiteOf(fn: ts.Node): ts.Node | undefined {
+    if (ts.isSourceFile(fn)) return undefined;
+    const parent = fn.parent;
+    // An inline callback runs where it is passed (noGrad, enableGrad, forEach, map…).
+    if ((ts.isArrowFunction(fn) || ts.isFunctionExpression(fn)) && ts.isCallExpression(parent) && parent.arguments.some((arg) => arg === fn)) {
+      return parent;
+    }
+    const symbol = functionSymbol(this.checker, fn);
+    const sites = symbol ? this.callSites.get(symbol) : undefined;
+    return sites?.length === 1 ? sites[0] : undefined;
+  }
+
+  /** [node, its function], then the call site in the caller and the caller, outwards. */
+  private liftChain(node: ts.Node): [ts.Node, ts.Node][] {
+    const chain: [ts.Node, ts.Node][] = [];
+    let cur: ts.Node | undefined = node;
+    const seen = new Set<ts.Node>();
+    while (cur && chain.length < 16) {
+      const fn = enclosingFunction(cur);
+      if (seen.has(fn)) break;
+      seen.add(fn);
+      chain.push([cur, fn]);
+      cur = this.callSiteOf(fn);
+    }
+    return chain;
+  }
+
+  /** Brings two sites into their innermost common function; undefined when there is none known. */
+  private common(a: ts.Node, b: ts.Node): { a: ts.Node; b: ts.Node; fn: ts.Node } | undefined {
+    const chainA = this.liftChain(a);
+    const chainB = this.liftChain(b);
+    for (const [nodeA, fnA] of chainA) {
+      const match = chainB.find(([, fnB]) => fnB === fnA);
+      if (match) return { a: nodeA, b: match[0], fn: fnA };
+    }
+    return undefined;
+  }
+
+  /**
+   * Whether `b` can run after `a` has run. With `loops`, a loop iteration that reaches `a` and
+   * then comes round again also counts (so `a` may follow itself inside a loop).
+   */
+  mayFollow(a: ts.Node, b: ts.Node, options: { loops?: boolean } = {}): boolean {
+    const loops = options.loops ?? false;
+    const lifted = this.common(a, b);
+    if (!lifted) return false;
+    const { fn } = lifted;
+    const nodeA = lifted.a;
+    const nodeB = lifted.b;
+    if (a === b) return loops && loopAround(nodeA, fn, nodeA) !== undefined;
+    // Two callbacks of one call, or a call and its own callback: the order is not known.
+    if (nodeA === nodeB) return false;
+    // `a` is evaluated as part of `b` (a receiver or an argument), so it has run when `b` runs.
+    if (isAncestor(nodeB, nodeA)) return true;
+    if (isAncestor(nodeA, nodeB)) return false;
+    const lca = commonAncestor(nodeA, nodeB);
+    const canLoopBack = loops && loopAround(lca, fn, nodeA) !== undefined;
+    if (exclusive(nodeA, nodeB, lca)) return canLoopBack;
+    if (nodeA.getStart() < nodeB.getStart()) {
+      return !terminatedBefore(nodeA, lca) || canLoopBack;
+    }
+    return canLoopBack;
+  }
+
+  /** Whether `node` runs with recording off: inside a `noGrad` callback and not in a nested `enableGrad`. */
+  gradModeAt(node: ts.Node, isGradModeCall: (call: ts.CallExpression) => 'off' | 'on' | undefined): 'off' | 'on' | 'unknown' {
+    let cur: ts.Node = node;
+    for (let depth = 0; depth < 16; depth++) {
+      const fn = enclosingFunction(cur);
+      if (ts.isSourceFile(fn)) return 'on';
+      const parent = fn.parent;
+      if (ts.isCallExpression(parent) && parent.arguments[0] === fn) {
+        const mode = isGradModeCall(parent);
+        if (mode === 'off') return 'off';
+        if (mode === 'on') return 'on';
+      }
+      const site = this.callSiteOf(fn);
+      if (!site) return 'unknown';
+      cur = site;
+    }
+    return 'unknown';
+  }
+}
+
+/** TypeScript types `parent` as always set; it is undefined on the source file. */
+export function parentOf(node: ts.Node): ts.Node | undefined {
+  return (node as { parent?: ts.Node }).parent;
+}
+
+export function isAncestor(ancestor: ts.Node, node: ts.Node): boolean {
+  for (let cur = parentOf(node); cur; cur = parentOf(cur)) if (cur === ancestor) return true;
+  return false;
+}
+
+function commonAncestor(a: ts.Node, b: ts.Node): ts.Node {
+  const ancestorsOfA = new Set<ts.Node>();
+  for (let cur: ts.Node | undefined = a; cur; cur = parentOf(cur)) ancestorsOfA.add(cur);
+  for (let cur: ts.Node | undefined = b; cur; cur = parentOf(cur)) if (ancestorsOfA.has(cur)) return cur;
+  return a.getSourceFile();
+}
+
+/** The child of `ancestor` on the way down to `node`. */
+function childToward(ancestor: ts.Node, node: ts.Node): ts.Node | undefined {
+  let cur: ts.Node | undefined = node;
+  while (cur && parentOf(cur) !== ancestor) cur = parentOf(cur);
+  return cur;
+}
+
+/** a and b sit in different arms of one branch, so one run never reaches both. */
+function exclusive(a: ts.Node, b: ts.Node, lca: ts.Node): boolean {
+  const ca = childToward(lca, a);
+  const cb = childToward(lca, b);
+  if (!ca || !cb || ca === cb) return false;
+  if (ts.isIfStatement(lca)) return (ca === lca.thenStatement && cb === lca.elseStatement) || (cb === lca.thenStatement && ca === lca.elseStatement);
+  if (ts.isConditionalExpression(lca)) return ca !== lca.condition && cb !== lca.condition;
+  if (ts.isCaseBlock(lca)) {
+    // Different cases are exclusive unless the earlier one falls through.
+    const first = ca.getStart() < cb.getStart() ? ca : cb;
+    const last = (first as ts.CaseOrDefaultClause).statements.at(-1);
+    return last !== undefined && isJump(last);
+  }
+  return false;
+}
+
+function isJump(statement: ts.Node): boolean {
+  return ts.isReturnStatement(statement) || ts.isThrowStatement(statement) || ts.isBreakStatement(statement) || ts.isContinueStatement(statement);
+}
+
+/**
+ * An unconditional jump after `a` before the path leaves `lca`'s subtree towards `b`. A
+ * `break`/`continue` only counts until the walk leaves the loop or switch it belongs to.
+ */
+function terminatedBefore(a: ts.Node, lca: ts.Node): boolean {
+  let jumpsCount = true;
+  for (let cur: ts.Node = a; cur !== lca; ) {
+    const parent = parentOf(cur);
+    if (!parent || parent === lca || isFunctionLike(parent)) break;
+    const statements = ts.isBlock(parent) || ts.isModuleBlock(parent) || ts.isCaseClause(parent) || ts.isDefaultClause(parent) ? parent.statements : undefined;
+    if (statements) {
+      const index = statements.indexOf(cur as ts.Statement);
+      for (const next of statements.slice(index + 1)) {
+        if (ts.isReturnStatement(next) || ts.isThrowStatement(next) || (jumpsCount && isJump(next))) return true;
+      }
+    }
+    if (isLoop(parent) || ts.isCaseBlock(parent)) jumpsCount = false;
+    cur = parent;
+  }
+  return false;
+}
+
+/** The innermost loop around `node` inside `fn`, unless the path from `from` leaves it early. */
+function loopAround(node: ts.Node, fn: ts.Node, from: ts.Node): ts.IterationStatement | undefined {
+  for (let cur: ts.Node | undefined = node; cur && cur !== fn; cur = parentOf(cur)) {
+    if (isLoop(cur)) return breaksOutOf(from, cur) ? undefined : cur;
+  }
+  return undefined;
+}
+
+function breaksOutOf(from: ts.Node, loop: ts.Node): boolean {
+  for (let cur: ts.Node = from; cur !== loop; ) {
+    const parent = parentOf(cur);
+    if (!parent || parent === loop) break;
+    if (ts.isBlock(parent) || ts.isCaseClause(parent) || ts.isDefaultClause(parent)) {
+      const index = parent.statements.indexOf(cur as ts.Statement);
+      for (const next of parent.statements.slice(index + 1)) {
+        if (ts.isReturnStatement(next) || ts.isThrowStatement(next) || (ts.isBreakStatement(next) && !ts.isCaseClause(parent) && !ts.isDefaultClause(parent))) return true;
+      }
+    }
+    cur = parent;
+  }
+  return false;
+}

@@ -1,0 +1,97 @@
+import ts from 'typescript';
+
+/**
+ * Recognises `@gradflow/autograd`'s own symbols by where they are declared, never by name alone:
+ * a user's `class Tensor` is not the library's. A declaration counts when its file lies in the
+ * engine package, whether resolved through the workspace (`packages/autograd/`) or an install
+ * (`node_modules/@gradflow/autograd/`), from its `dist/*.d.ts` or its `src/*.ts`.
+ */
+const LIBRARY_FILE = /(?:^|[\\/])(?:packages[\\/]autograd|node_modules[\\/]@gradflow[\\/]autograd)[\\/](?:dist|src)[\\/]/;
+
+export type LibraryKind = 'tensor' | 'parameter' | 'module' | 'optimizer';
+
+const CLASS_KINDS: Readonly<Partial<Record<string, LibraryKind>>> = {
+  Tensor: 'tensor',
+  Parameter: 'parameter',
+  Module: 'module',
+  Optimizer: 'optimizer',
+};
+
+export function isLibraryFile(fileName: string): boolean {
+  return LIBRARY_FILE.test(fileName);
+}
+
+export function isLibraryDeclaration(decl: ts.Node): boolean {
+  return isLibraryFile(decl.getSourceFile().fileName);
+}
+
+/** The library class a type is or extends, nearest first: `SGD` → 'SGD', then its kind 'optimizer'. */
+export interface LibraryClass {
+  readonly kind: LibraryKind;
+  /** The nearest library class in the chain (`Linear`, `Adam`, `Parameter`, `Tensor`…). */
+  readonly className: string;
+}
+
+function libraryClassSymbolName(symbol: ts.Symbol | undefined): string | undefined {
+  const decl = symbol?.declarations?.[0];
+  if (!symbol || !decl || !ts.isClassDeclaration(decl) || !isLibraryDeclaration(decl)) return undefined;
+  return symbol.getName();
+}
+
+/** Walks a class type and its bases (bounded) for the first library class and the kind it belongs to. */
+export function libraryClassOf(checker: ts.TypeChecker, type: ts.Type): LibraryClass | undefined {
+  let target = checker.getNonNullableType(type);
+  if (target.isUnion()) {
+    const kinds = target.types.map((t) => libraryClassOf(checker, t));
+    const first = kinds[0];
+    return first && kinds.every((k) => k?.kind === first.kind) ? first : undefined;
+  }
+  let nearest: string | undefined;
+  for (let depth = 0; depth < 12; depth++) {
+    const name = libraryClassSymbolName(target.getSymbol());
+    if (name !== undefined) {
+      nearest ??= name;
+      const kind = CLASS_KINDS[name];
+      if (kind) return { kind, className: nearest };
+    }
+    const cls = classTarget(target);
+    if (!cls) return undefined;
+    const bases = checker.getBaseTypes(cls);
+    const base = bases.at(0);
+    if (!base) return undefined;
+    target = base;
+  }
+  return undefined;
+}
+
+function classTarget(type: ts.Type): ts.InterfaceType | undefined {
+  if (type.isClassOrInterface()) return type;
+  if (type.flags & ts.TypeFlags.Object && (type as ts.ObjectType).objectFlags & ts.ObjectFlags.Reference) {
+    const target = (type as ts.TypeReference).target;
+    return target.isClassOrInterface() ? target : undefined;
+  }
+  return undefined;
+}
+
+export function libraryKindOf(checker: ts.TypeChecker, node: ts.Node): LibraryClass | undefined {
+  return libraryClassOf(checker, checker.getTypeAtLocation(node));
+}
+
+/** The library function a call resolves to (`noGrad`, `tensor`, `mseLoss`…), through imports and namespaces. */
+export function libraryFunctionName(checker: ts.TypeChecker, call: ts.CallExpression): string | undefined {
+  const callee = call.expression;
+  const nameNode = ts.isPropertyAccessExpression(callee) ? callee.name : callee;
+  if (!ts.isIdentifier(nameNode)) return undefined;
+  let symbol = checker.getSymbolAtLocation(nameNode);
+  if (symbol && symbol.flags & ts.SymbolFlags.Alias) symbol = checker.getAliasedSymbol(symbol);
+  const decl = symbol?.declarations?.[0];
+  if (!symbol || !decl || !ts.isFunctionDeclaration(decl) || !isLibraryDeclaration(decl)) return undefined;
+  return symbol.getName();
+}
+
+/** Creation functions whose options object may say `requiresGrad` and `dtype`. */
+export const CREATION_FUNCTIONS: ReadonlySet<string> = new Set(['tensor', 'zeros', 'ones', 'randn', 'rand', 'uniform']);
+/** `nn.functional` entries: their result is computed from their tensor arguments by recorded ops. */
+export const FUNCTIONAL_OPS: ReadonlySet<string> = new Set(['relu', 'softmax', 'logSoftmax', 'mseLoss', 'l1Loss', 'crossEntropy']);
+/** Optimizers whose update moves a parameter even when its gradient is zero (depends on options for SGD/RMSprop). */
+export const OPTIMIZER_CLASSES: ReadonlySet<string> = new Set(['SGD', 'Adam', 'AdamW', 'RMSprop']);

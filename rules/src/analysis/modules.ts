@@ -1,0 +1,157 @@
+import ts from 'typescript';
+import { Bindings, stripExpression } from './bindings.js';
+import { libraryClassOf } from './library.js';
+
+/**
+ * Where parameters live, as paths from a root variable: `model.encoder`, `this.layer1.weight`,
+ * `net.0` (`Sequential.at(0)`). An optimizer holds a set of paths, a freezing loop freezes one;
+ * two paths overlap when one is a prefix of the other. `partial` marks "some of the parameters
+ * under this path" (a filter, a condition in the loop): a partial set is only known to overlap
+ * what lies wholly above it.
+ */
+export interface ParamPath {
+  readonly root: string;
+  readonly segments: readonly string[];
+  readonly partial: boolean;
+  readonly node: ts.Node;
+}
+
+export function pathText(path: ParamPath): string {
+  return path.node.getText();
+}
+
+function isPrefix(a: ParamPath, b: ParamPath): boolean {
+  return a.root === b.root && a.segments.length <= b.segments.length && a.segments.every((s, i) => b.segments[i] === s);
+}
+
+/** Whether parameters held through `held` are certainly among those `touched` reaches (or the reverse). */
+export function pathsOverlap(held: ParamPath, touched: ParamPath): boolean {
+  return (isPrefix(held, touched) && !held.partial) || (isPrefix(touched, held) && !touched.partial);
+}
+
+const ALIAS_DEPTH = 12;
+
+export class ModulePaths {
+  constructor(
+    private readonly checker: ts.TypeChecker,
+    private readonly bindings: Bindings,
+  ) {}
+
+  /** The path of a module or parameter expression, following `const` aliases. */
+  pathOf(expression: ts.Expression, depth = 0): ParamPath | undefined {
+    if (depth > ALIAS_DEPTH) return undefined;
+    const expr = stripExpression(expression);
+    if (expr.kind === ts.SyntaxKind.ThisKeyword) {
+      const cls = ts.findAncestor(expr, ts.isClassLike);
+      const symbol = cls?.name ? this.bindings.symbolOf(cls.name) : undefined;
+      return symbol ? { root: `this${String(this.bindings.idOf(symbol))}`, segments: [], partial: false, node: expr } : undefined;
+    }
+    if (ts.isIdentifier(expr)) {
+      const def = this.bindings.definition(expr);
+      if (def?.kind === 'expression') {
+        const init = stripExpression(def.expression);
+        if (ts.isIdentifier(init) || ts.isPropertyAccessExpression(init) || isAtCall(init)) {
+          const aliased = this.pathOf(init, depth + 1);
+          return aliased ? { ...aliased, node: expr } : undefined;
+        }
+      }
+      const symbol = this.bindings.symbolOf(expr);
+      if (!symbol || (!def && !isParameterOrConst(symbol))) return undefined;
+      return { root: `v${String(this.bindings.idOf(symbol))}`, segments: [], partial: false, node: expr };
+    }
+    if (ts.isPropertyAccessExpression(expr)) {
+      const base = this.pathOf(expr.expression, depth + 1);
+      return base ? { ...base, segments: [...base.segments, expr.name.text], node: expr } : undefined;
+    }
+    if (isAtCall(expr)) {
+      const base = this.pathOf(expr.expression.expression, depth + 1);
+      const index = expr.arguments[0];
+      return base ? { ...base, segments: [...base.segments, index.text], node: expr } : undefined;
+    }
+    return undefined;
+  }
+
+  /**
+   * The parameters an optimizer is given, as paths: `m.parameters()`, `m.namedParameters()`
+   * (mapped to values), arrays, spreads, `.filter(…)` (partial unless it keeps `requiresGrad`),
+   * param groups `[{ params: … }]`, and `const` aliases of those. Undefined when unknown.
+   */
+  paramSources(expression: ts.Expression, depth = 0): ParamPath[] | undefined {
+    if (depth > ALIAS_DEPTH) return undefined;
+    const expr = stripExpression(expression);
+    if (ts.isIdentifier(expr)) {
+      const def = this.bindings.definition(expr);
+      return def?.kind === 'expression' ? this.paramSources(def.expression, depth + 1) : undefined;
+    }
+    if (ts.isArrayLiteralExpression(expr)) {
+      const out: ParamPath[] = [];
+      for (const element of expr.elements) {
+        const sources = ts.isSpreadElement(element)
+          ? this.paramSources(element.expression, depth + 1)
+          : ts.isObjectLiteralExpression(element)
+            ? this.groupSources(element, depth + 1)
+            : this.tensorPath(element, depth + 1);
+        if (!sources) return undefined;
+        out.push(...sources);
+      }
+      return out;
+    }
+    if (ts.isCallExpression(expr) && ts.isPropertyAccessExpression(expr.expression)) {
+      const method = expr.expression.name.text;
+      const receiver = expr.expression.expression;
+      if (method === 'parameters' || method === 'namedParameters') {
+        if (libraryClassOf(this.checker, this.checker.getTypeAtLocation(receiver))?.kind !== 'module') return undefined;
+        const path = this.pathOf(receiver, depth + 1);
+        return path ? [{ ...path, node: expr }] : undefined;
+      }
+      if (method === 'filter') {
+        const base = this.paramSources(receiver, depth + 1);
+        const keepsAll = isRequiresGradFilter(expr.arguments[0]);
+        return base?.map((p) => ({ ...p, partial: p.partial || !keepsAll }));
+      }
+      if (method === 'map' || method === 'slice' || method === 'values') {
+        const base = this.paramSources(receiver, depth + 1);
+        return method === 'slice' && expr.arguments.length > 0 ? base?.map((p) => ({ ...p, partial: true })) : base;
+      }
+      if (method === 'concat') {
+        const parts = [receiver, ...expr.arguments].map((e) => this.paramSources(e, depth + 1));
+        return parts.every((p) => p !== undefined) ? parts.flat() : undefined;
+      }
+    }
+    return undefined;
+  }
+
+  private groupSources(group: ts.ObjectLiteralExpression, depth: number): ParamPath[] | undefined {
+    for (const prop of group.properties) {
+      if (prop.name && ts.isIdentifier(prop.name) && prop.name.text === 'params') {
+        if (ts.isPropertyAssignment(prop)) return this.paramSources(prop.initializer, depth);
+        if (ts.isShorthandPropertyAssignment(prop)) return this.paramSources(prop.name, depth);
+      }
+    }
+    return undefined;
+  }
+
+  private tensorPath(element: ts.Expression, depth: number): ParamPath[] | undefined {
+    const path = this.pathOf(element, depth);
+    return path ? [path] : undefined;
+  }
+}
+
+function isAtCall(expr: ts.Expression): expr is ts.CallExpression & { expression: ts.PropertyAccessExpression; arguments: ts.NodeArray<ts.NumericLiteral> } {
+  return ts.isCallExpression(expr) && ts.isPropertyAccessExpression(expr.expression) && expr.expression.name.text === 'at' &&
+    expr.arguments.length === 1 && ts.isNumericLiteral(expr.arguments[0]);
+}
+
+function isParameterOrConst(symbol: ts.Symbol): boolean {
+  const decl = symbol.valueDeclaration;
+  if (!decl) return false;
+  if (ts.isParameter(decl)) return true;
+  return ts.isVariableDeclaration(decl) && ts.isVariableDeclarationList(decl.parent) && (decl.parent.flags & ts.NodeFlags.Const) !== 0;
+}
+
+/** `(p) => p.requiresGrad` and `([, p]) => p.requiresGrad`: keeps exactly the trainable ones. */
+function isRequiresGradFilter(callback: ts.Expression | undefined): boolean {
+  if (!callback || !ts.isArrowFunction(callback)) return false;
+  const body = ts.isBlock(callback.body) ? undefined : stripExpression(callback.body);
+  return body !== undefined && ts.isPropertyAccessExpression(body) && body.name.text === 'requiresGrad' && ts.isIdentifier(body.expression);
+}

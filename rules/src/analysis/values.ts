@@ -1,0 +1,310 @@
+import ts from 'typescript';
+import { OP_METADATA, OP_METHODS, INPLACE_METHODS } from '@gradflow/autograd';
+import { Bindings, stripExpression } from './bindings.js';
+import type { FileIndex, MethodCall } from './file-index.js';
+import type { Flow } from './flow.js';
+import { CREATION_FUNCTIONS, FUNCTIONAL_OPS, libraryClassOf } from './library.js';
+import type { ModulePaths } from './modules.js';
+
+/** Three-valued facts: the analysis says 'unknown' instead of guessing. */
+export type Tri = 'yes' | 'no' | 'unknown';
+
+export interface TensorValue {
+  readonly requiresGrad: Tri;
+  readonly leaf: Tri;
+  /** Created with an integer dtype (`dtype: 'int32'`). */
+  readonly integer: boolean;
+  /** Computed while recording was off (a `noGrad` result, or an op inside a `noGrad` callback). */
+  readonly computedUnderNoGrad: ts.Node | undefined;
+  /** The expression that made the value, after following local names. */
+  readonly origin: ts.Node | undefined;
+}
+
+const UNKNOWN: TensorValue = { requiresGrad: 'unknown', leaf: 'unknown', integer: false, computedUnderNoGrad: undefined, origin: undefined };
+const PARAMETER: TensorValue = { requiresGrad: 'yes', leaf: 'yes', integer: false, computedUnderNoGrad: undefined, origin: undefined };
+/** Functional losses and activations always save something for backward (pow, abs, softmax results). */
+const VIEW_METHODS = new Set(Object.entries(OP_METHODS).filter(([, op]) => OP_METADATA[op].view).map(([m]) => m));
+
+/** A recorded op site and the tensors (by identity key) it saves for backward. */
+export interface SavingSite {
+  readonly site: ts.CallExpression;
+  readonly saved: readonly { readonly key: string; readonly expression: ts.Node }[];
+}
+
+export class TensorValues {
+  private readonly memo = new Map<ts.Node, TensorValue>();
+  private readonly graphMemo = new Map<ts.Node, ReadonlySet<ts.CallExpression>>();
+  private readonly methodCallOf: ReadonlyMap<ts.CallExpression, MethodCall>;
+
+  constructor(
+    private readonly checker: ts.TypeChecker,
+    private readonly index: FileIndex,
+    private readonly bindings: Bindings,
+    private readonly flow: Flow,
+    private readonly paths: ModulePaths,
+  ) {
+    this.methodCallOf = new Map(index.methodCalls.map((m) => [m.call, m]));
+  }
+
+  methodCall(call: ts.CallExpression): MethodCall | undefined {
+    return this.methodCallOf.get(call);
+  }
+
+  /** 'off' inside `noGrad(() => …)`, 'on' at top level or inside `enableGrad`, else 'unknown'. */
+  gradModeAt(node: ts.Node): 'off' | 'on' | 'unknown' {
+    return this.flow.gradModeAt(node, (call) => {
+      const fn = this.index.libraryCalls.get(call);
+      return fn === 'noGrad' ? 'off' : fn === 'enableGrad' ? 'on' : undefined;
+    });
+  }
+
+  isTensorExpression(expr: ts.Expression): boolean {
+    const kind = libraryClassOf(this.checker, this.checker.getTypeAtLocation(expr))?.kind;
+    return kind === 'tensor' || kind === 'parameter';
+  }
+
+  evaluate(expression: ts.Expression, depth = 0): TensorValue {
+    const expr = stripExpression(expression);
+    const cached = this.memo.get(expr);
+    if (cached) return cached;
+    if (depth > 24) return UNKNOWN;
+    this.memo.set(expr, UNKNOWN); // cycles through aliases end as unknown
+    const value = this.compute(expr, depth);
+    this.memo.set(expr, value);
+    return value;
+  }
+
+  private compute(expr: ts.Expression, depth: number): TensorValue {
+    if (ts.isIdentifier(expr)) {
+      const def = this.bindings.definition(expr);
+      if (def?.kind === 'expression') return { ...this.evaluate(def.expression, depth + 1) };
+      if (def?.kind === 'element') return this.isParameterIterable(def.of) ? { ...PARAMETER, origin: def.at } : UNKNOWN;
+      return this.byType(expr);
+    }
+    if (ts.isNewExpression(expr)) {
+      const cls = libraryClassOf(this.checker, this.checker.getTypeAtLocation(expr));
+      if (cls?.kind !== 'parameter') return UNKNOWN;
+      const flag = expr.arguments?.[1];
+      return { ...PARAMETER, requiresGrad: flag?.kind === ts.SyntaxKind.FalseKeyword ? 'no' : 'yes', origin: expr };
+    }
+    if (ts.isPropertyAccessExpression(expr)) {
+      if (expr.name.text === 'grad') return { requiresGrad: 'no', leaf: 'yes', integer: false, computedUnderNoGrad: undefined, origin: expr };
+      return this.byType(expr);
+    }
+    if (ts.isConditionalExpression(expr)) {
+      const a = this.evaluate(expr.whenTrue, depth + 1);
+      const b = this.evaluate(expr.whenFalse, depth + 1);
+      return a.requiresGrad === b.requiresGrad && a.leaf === b.leaf ? { ...a, origin: expr } : UNKNOWN;
+    }
+    if (ts.isCallExpression(expr)) return this.computeCall(expr, depth);
+    return UNKNOWN;
+  }
+
+  private byType(expr: ts.Expression): TensorValue {
+    return libraryClassOf(this.checker, this.checker.getTypeAtLocation(expr))?.kind === 'parameter' ? { ...PARAMETER, origin: expr } : UNKNOWN;
+  }
+
+  /** `m.parameters()`, `m.namedParameters()` and filters/slices of them. */
+  private isParameterIterable(iterable: ts.Expression): boolean {
+    return this.paths.paramSources(iterable) !== undefined;
+  }
+
+  private computeCall(call: ts.CallExpression, depth: number): TensorValue {
+    const fn = this.index.libraryCalls.get(call);
+    if (fn !== undefined) {
+      if (CREATION_FUNCTIONS.has(fn)) return creationValue(call, fn);
+      if (fn === 'noGrad') return { requiresGrad: 'no', leaf: 'yes', integer: false, computedUnderNoGrad: call, origin: call };
+      if (FUNCTIONAL_OPS.has(fn)) return this.opResult(call, call.arguments.filter((a) => this.isTensorExpression(a)), depth);
+      return UNKNOWN;
+    }
+    const method = this.methodCallOf.get(call);
+    if (!method) return UNKNOWN;
+    const { receiverClass, receiver } = method;
+    if (receiverClass.kind === 'module') {
+      if (method.method !== 'forward') return UNKNOWN;
+      const mode = this.gradModeAt(call);
+      if (mode === 'off') return { requiresGrad: 'no', leaf: 'yes', integer: false, computedUnderNoGrad: call, origin: call };
+      return mode === 'on' ? { requiresGrad: 'yes', leaf: 'no', integer: false, computedUnderNoGrad: undefined, origin: call } : UNKNOWN;
+    }
+    if (receiverClass.kind !== 'tensor' && receiverClass.kind !== 'parameter') return UNKNOWN;
+    const name = method.method;
+    if (name === 'detach') {
+      const base = this.evaluate(receiver, depth + 1);
+      return { requiresGrad: 'no', leaf: 'yes', integer: base.integer, computedUnderNoGrad: undefined, origin: call };
+    }
+    if (name === 'requiresGrad_') {
+      const base = this.evaluate(receiver, depth + 1);
+      const arg = call.arguments.at(0);
+      const flag: Tri = !arg || arg.kind === ts.SyntaxKind.TrueKeyword ? 'yes' : arg.kind === ts.SyntaxKind.FalseKeyword ? 'no' : 'unknown';
+      return base.leaf === 'no' ? base : { ...base, requiresGrad: flag, origin: call };
+    }
+    if (name in INPLACE_METHODS) return this.evaluate(receiver, depth + 1);
+    if (name in OP_METHODS) {
+      return this.opResult(call, [receiver, ...call.arguments.filter((a) => this.isTensorExpression(a))], depth);
+    }
+    return UNKNOWN;
+  }
+
+  private opResult(call: ts.CallExpression, inputs: readonly ts.Expression[], depth: number): TensorValue {
+    const mode = this.gradModeAt(call);
+    const values = inputs.map((i) => this.evaluate(i, depth + 1));
+    const integer = values.length > 0 && values.every((v) => v.integer);
+    if (mode === 'off') return { requiresGrad: 'no', leaf: 'yes', integer, computedUnderNoGrad: call, origin: call };
+    const anyYes = values.some((v) => v.requiresGrad === 'yes');
+    if (anyYes && mode === 'on') return { requiresGrad: 'yes', leaf: 'no', integer, computedUnderNoGrad: undefined, origin: call };
+    if (values.every((v) => v.requiresGrad === 'no')) {
+      const fromNoGrad = values.find((v) => v.computedUnderNoGrad)?.computedUnderNoGrad;
+      return { requiresGrad: 'no', leaf: 'yes', integer, computedUnderNoGrad: fromNoGrad, origin: call };
+    }
+    return UNKNOWN;
+  }
+
+  /**
+   * The recorded sites that save tensors on the way from `expression` back to its leaves (the
+   * part of the graph a backward frees). Only sites known to record are included.
+   */
+  savingSites(expression: ts.Expression, depth = 0): ReadonlySet<ts.CallExpression> {
+    const expr = stripExpression(expression);
+    const cached = this.graphMemo.get(expr);
+    if (cached) return cached;
+    const out = new Set<ts.CallExpression>();
+    this.graphMemo.set(expr, out);
+    if (depth > 24) return out;
+    const add = (e: ts.Expression): void => { for (const s of this.savingSites(e, depth + 1)) out.add(s); };
+    if (ts.isIdentifier(expr)) {
+      const def = this.bindings.definition(expr);
+      if (def?.kind === 'expression') add(def.expression);
+    } else if (ts.isCallExpression(expr) && this.evaluate(expr).requiresGrad === 'yes') {
+      const fn = this.index.libraryCalls.get(expr);
+      const method = this.methodCallOf.get(expr);
+      if (fn !== undefined && FUNCTIONAL_OPS.has(fn)) {
+        out.add(expr);
+        expr.arguments.forEach(add);
+      } else if (method?.receiverClass.kind === 'module' && method.method === 'forward') {
+        out.add(expr);
+        expr.arguments.forEach(add);
+      } else if (method) {
+        if (this.savedBy(expr).saved.length > 0 || this.savesInternally(method)) out.add(expr);
+        add(method.receiver);
+        expr.arguments.forEach(add);
+      }
+    }
+    return out;
+  }
+
+  private savesInternally(method: MethodCall): boolean {
+    const op = OP_METHODS[method.method] as keyof typeof OP_METADATA | undefined;
+    if (!op) return false;
+    const meta = OP_METADATA[op];
+    const inputs = [method.receiver, ...method.call.arguments];
+    return meta.inputs.some((name, i) => {
+      const input = inputs.at(i);
+      return input !== undefined && this.isTensorExpression(input) && this.evaluate(input).requiresGrad === 'yes' && (meta.saves[name]?.length ?? 0) > 0;
+    });
+  }
+
+  /** What a recorded op saves for backward, read from the engine's op table (`OP_METADATA`). */
+  savedBy(call: ts.CallExpression): SavingSite {
+    const method = this.methodCallOf.get(call);
+    const saved: { key: string; expression: ts.Node }[] = [];
+    if (!method || this.gradModeAt(call) !== 'on') return { site: call, saved };
+    const push = (expression: ts.Expression | undefined): void => {
+      if (!expression) return;
+      const key = this.identity(expression);
+      if (key !== undefined && !saved.some((s) => s.key === key)) saved.push({ key, expression });
+    };
+    if (method.receiverClass.kind === 'module') {
+      // nn.Linear.forward(x) is x.matmul(weight.transpose(0, 1)): it saves x for the weight's
+      // gradient, and the weight (through the transposed view) when x needs a gradient.
+      if (method.method !== 'forward' || method.receiverClass.className !== 'Linear') return { site: call, saved };
+      const input = call.arguments.at(0);
+      push(input);
+      if (input && this.evaluate(input).requiresGrad === 'yes') {
+        const weight = this.paths.pathOf(method.receiver);
+        if (weight) saved.push({ key: `${weight.root}.${[...weight.segments, 'weight'].join('.')}`, expression: method.receiver });
+      }
+      return { site: call, saved };
+    }
+    const op = OP_METHODS[method.method] as keyof typeof OP_METADATA | undefined;
+    if (!op) return { site: call, saved };
+    const meta = OP_METADATA[op];
+    const operands: Record<string, ts.Expression | undefined> = { result: resultHolder(call) };
+    meta.inputs.forEach((name, i) => { operands[name] = i === 0 ? method.receiver : call.arguments[i - 1]; });
+    meta.inputs.forEach((name) => {
+      const input = operands[name];
+      if (!input || !this.isTensorExpression(input) || this.evaluate(input).requiresGrad !== 'yes') return;
+      for (const savedName of meta.saves[name] ?? []) {
+        const target = operands[savedName];
+        if (target && (savedName === 'result' || this.isTensorExpression(target))) push(target);
+      }
+    });
+    return { site: call, saved };
+  }
+
+  /**
+   * A key for the storage (and version counter) an expression refers to: local names, parameter
+   * paths, and through views, `detach()` and in-place methods, which all share the version counter.
+   */
+  identity(expression: ts.Expression, depth = 0): string | undefined {
+    if (depth > 16) return undefined;
+    const expr = stripExpression(expression);
+    if (ts.isIdentifier(expr)) {
+      const def = this.bindings.definition(expr);
+      if (def?.kind === 'expression') {
+        const init = stripExpression(def.expression);
+        const shared = ts.isCallExpression(init) ? this.sharedStorageSource(init) : ts.isIdentifier(init) || ts.isPropertyAccessExpression(init) ? init : undefined;
+        if (shared) return this.identity(shared, depth + 1);
+      }
+      const path = this.paths.pathOf(expr);
+      return path ? [path.root, ...path.segments].join('.') : undefined;
+    }
+    if (ts.isPropertyAccessExpression(expr)) {
+      if (expr.name.text === 'grad') return undefined;
+      const path = this.paths.pathOf(expr);
+      return path ? [path.root, ...path.segments].join('.') : undefined;
+    }
+    if (ts.isCallExpression(expr)) {
+      const shared = this.sharedStorageSource(expr);
+      return shared ? this.identity(shared, depth + 1) : undefined;
+    }
+    return undefined;
+  }
+
+  /** The tensor whose storage a call's result shares: views, `detach()`, in-place methods. */
+  private sharedStorageSource(call: ts.CallExpression): ts.Expression | undefined {
+    const method = this.methodCallOf.get(call);
+    if (!method || (method.receiverClass.kind !== 'tensor' && method.receiverClass.kind !== 'parameter')) return undefined;
+    const name = method.method;
+    return name === 'detach' || name === 'requiresGrad_' || VIEW_METHODS.has(name) || name in INPLACE_METHODS ? method.receiver : undefined;
+  }
+}
+
+/** The name a call's result is stored in (`const y = x.exp()`), so a saved 'result' has an identity. */
+function resultHolder(call: ts.CallExpression): ts.Expression | undefined {
+  const parent = call.parent;
+  if (ts.isVariableDeclaration(parent) && parent.initializer === call && ts.isIdentifier(parent.name)) return parent.name;
+  if (ts.isBinaryExpression(parent) && parent.right === call && parent.operatorToken.kind === ts.SyntaxKind.EqualsToken) return parent.left;
+  return undefined;
+}
+
+function creationValue(call: ts.CallExpression, fn: string): TensorValue {
+  const options = call.arguments.at(fn === 'uniform' ? 3 : 1);
+  let requiresGrad: Tri = options ? 'unknown' : 'no';
+  let integer = false;
+  if (options && ts.isObjectLiteralExpression(options)) {
+    requiresGrad = 'no';
+    for (const prop of options.properties) {
+      if (!ts.isPropertyAssignment(prop) || !ts.isIdentifier(prop.name)) {
+        if (ts.isSpreadAssignment(prop) || ts.isShorthandPropertyAssignment(prop)) requiresGrad = 'unknown';
+        continue;
+      }
+      const value = stripExpression(prop.initializer);
+      if (prop.name.text === 'requiresGrad') {
+        requiresGrad = value.kind === ts.SyntaxKind.TrueKeyword ? 'yes' : value.kind === ts.SyntaxKind.FalseKeyword ? 'no' : 'unknown';
+      } else if (prop.name.text === 'dtype') {
+        integer = ts.isStringLiteralLike(value) && value.text === 'int32';
+      }
+    }
+  }
+  return { requiresGrad, leaf: 'yes', integer, computedUnderNoGrad: undefined, origin: call };
+}

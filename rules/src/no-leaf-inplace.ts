@@ -1,0 +1,53 @@
+import { INPLACE_METHODS } from '@gradflow/autograd';
+import { stripExpression } from './analysis/bindings.js';
+import { createRule, onProgram, rangeOf, reportAt, textOf } from './util/create-rule.js';
+import { libraryName } from './util/fixes.js';
+
+export default createRule({
+  name: 'no-leaf-inplace',
+  meta: {
+    type: 'problem',
+    docs: {
+      description: 'Disallow in-place ops on leaf tensors that require grad outside noGrad',
+      recommended: true,
+      requiresTypeChecking: true,
+    },
+    hasSuggestions: true,
+    schema: [],
+    defaultOptions: [],
+    messages: {
+      leafInplace: '`{{tensor}}` is a leaf tensor that requires grad: `{{method}}` on it in grad mode throws LEAF_INPLACE at run time. Update it inside noGrad(() => …), as optimizers do.',
+      wrapInNoGrad: 'Run `{{method}}` inside noGrad(() => …)',
+      useDetach: 'Apply `{{method}}` to `{{tensor}}.detach()` (same storage, not recorded)',
+    },
+  },
+  create(context) {
+    return onProgram(context, ({ index, values, sourceFile }) => {
+      for (const { call, method, receiver, receiverClass } of index.methodCalls) {
+        if (!(method in INPLACE_METHODS) || (receiverClass.kind !== 'tensor' && receiverClass.kind !== 'parameter')) continue;
+        const value = values.evaluate(receiver);
+        if (value.leaf !== 'yes' || value.requiresGrad !== 'yes' || values.gradModeAt(call) !== 'on') continue;
+        // A `requiresGrad = false` on the same tensor before this point makes the op legal.
+        const key = values.identity(receiver);
+        if (key !== undefined && index.requiresGradWrites.some((w) => w.flag !== true && values.identity(w.target) === key)) continue;
+        const data = { tensor: textOf(stripExpression(receiver)), method: `${method}()` };
+        reportAt(context, {
+          node: call,
+          messageId: 'leafInplace',
+          data,
+          suggest: [
+            {
+              messageId: 'wrapInNoGrad',
+              data,
+              fix: (fixer) => {
+                const { name, fixes } = libraryName(sourceFile, fixer, 'noGrad');
+                return [...fixes, fixer.replaceTextRange(rangeOf(call), `${name}(() => ${call.getText()})`)];
+              },
+            },
+            { messageId: 'useDetach', data, fix: (fixer) => fixer.insertTextAfterRange(rangeOf(receiver), '.detach()') },
+          ],
+        });
+      }
+    });
+  },
+});

@@ -1,0 +1,91 @@
+import { ESLintUtils, type TSESLint } from '@typescript-eslint/utils';
+import type ts from 'typescript';
+import { getFileAnalysis, safely, type FileAnalysis } from '../analysis/file-analysis.js';
+import { clearRelatedLocations, recordRelatedLocations, type RelatedLocation } from '../analysis/related.js';
+
+/**
+ * `meta.docs.url` is a `file://` URL of the rule's doc shipped in this package (`docs/<id>.md`),
+ * computed from this module's location, so it resolves wherever the package is installed and
+ * works offline; the language server uses it as the diagnostic's `codeDescription.href`.
+ */
+export function ruleDocUrl(name: string): string {
+  return new URL(`../../docs/${name}.md`, import.meta.url).href;
+}
+
+export interface GradflowDocs {
+  readonly description: string;
+  readonly recommended: boolean;
+  readonly requiresTypeChecking: true;
+}
+
+export const createRule = ESLintUtils.RuleCreator<GradflowDocs>(ruleDocUrl);
+
+type Context = Readonly<TSESLint.RuleContext<string, readonly unknown[]>>;
+
+/** The shared analysis of the file being linted, or undefined without type information. */
+export function analysisFor(context: Context): FileAnalysis | undefined {
+  const services = context.sourceCode.parserServices;
+  const program = services?.program;
+  if (!program || !services.esTreeNodeToTSNodeMap) return undefined;
+  const sourceFile = program.getSourceFile(context.filename) ?? services.esTreeNodeToTSNodeMap.get(context.sourceCode.ast);
+  return getFileAnalysis(program, sourceFile);
+}
+
+export interface Related {
+  readonly node: ts.Node;
+  readonly message: string;
+}
+
+export function rangeOf(node: ts.Node): [number, number] {
+  return [node.getStart(), node.getEnd()];
+}
+
+/**
+ * Reports on a TypeScript node (the analysis works on TypeScript's AST, so the language server
+ * can ask it without ESLint) and records the report's related locations for the language server.
+ */
+export function reportAt<M extends string>(
+  context: Readonly<TSESLint.RuleContext<M, readonly unknown[]>>,
+  report: {
+    node: ts.Node;
+    messageId: M;
+    data?: Record<string, string>;
+    suggest?: TSESLint.SuggestionReportDescriptor<M>[];
+    related?: readonly Related[];
+  },
+): void {
+  const [start, end] = rangeOf(report.node);
+  const loc = { start: context.sourceCode.getLocFromIndex(start), end: context.sourceCode.getLocFromIndex(end) };
+  context.report({ loc, messageId: report.messageId, data: report.data, suggest: report.suggest ?? null });
+  const related: RelatedLocation[] = (report.related ?? []).map(({ node, message }) => {
+    const s = context.sourceCode.getLocFromIndex(node.getStart());
+    const e = context.sourceCode.getLocFromIndex(node.getEnd());
+    return { message, filename: context.filename, line: s.line, column: s.column, endLine: e.line, endColumn: e.column };
+  });
+  recordRelatedLocations(context.filename, context.id, loc.start.line, loc.start.column, related);
+}
+
+/**
+ * The shape every gradflow rule shares: once the file's ESTree program has been seen, ask the
+ * analysis and report. Failures inside `check` are recorded and the rule stays silent: a linter
+ * must never crash on code it does not understand.
+ */
+export function onProgram<M extends string>(
+  context: Readonly<TSESLint.RuleContext<M, readonly unknown[]>>,
+  check: (analysis: FileAnalysis) => void,
+): TSESLint.RuleListener {
+  clearRelatedLocations(context.filename, context.id);
+  return {
+    Program() {
+      const analysis = safely(context.filename, undefined, () => analysisFor(context as Context));
+      if (!analysis?.index.hasLibraryUse) return;
+      safely(context.filename, undefined, () => { check(analysis); });
+    },
+  };
+}
+
+/** Source text of a node, for messages. */
+export function textOf(node: ts.Node, max = 40): string {
+  const text = node.getText().replace(/\s+/g, ' ');
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}

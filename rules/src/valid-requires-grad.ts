@@ -1,0 +1,76 @@
+import ts from 'typescript';
+import { stripExpression } from './analysis/bindings.js';
+import { CREATION_FUNCTIONS } from './analysis/library.js';
+import { createRule, onProgram, rangeOf, reportAt, textOf } from './util/create-rule.js';
+import { propertyOf, statementOf } from './util/fixes.js';
+
+export default createRule({
+  name: 'valid-requires-grad',
+  meta: {
+    type: 'problem',
+    docs: {
+      description: 'Disallow setting requiresGrad on a non-leaf tensor or requiring grad on an integer tensor',
+      recommended: true,
+      requiresTypeChecking: true,
+    },
+    hasSuggestions: true,
+    schema: [],
+    defaultOptions: [],
+    messages: {
+      nonLeaf: '`{{tensor}}` is not a leaf (it was computed by `{{origin}}`): setting requiresGrad to false on it throws NONLEAF_REQUIRES_GRAD at run time. Use `.detach()` to stop gradients here.',
+      integer: '`{{tensor}}` is an int32 tensor: requiring grad on it throws DTYPE_REQUIRES_GRAD at run time. Only float32/float64 tensors can require gradients.',
+      useDetach: 'Detach `{{tensor}}` where it is computed instead',
+      useFloat: "Create it with dtype 'float32'",
+    },
+  },
+  create(context) {
+    return onProgram(context, ({ index, values, bindings }) => {
+      for (const write of index.requiresGradWrites) {
+        const value = values.evaluate(write.target);
+        const tensor = textOf(stripExpression(write.target));
+        if (write.flag === false && value.leaf === 'no' && value.requiresGrad === 'yes') {
+          const target = stripExpression(write.target);
+          const def = ts.isIdentifier(target) ? bindings.definition(target) : undefined;
+          const statement = statementOf(write.node);
+          const canDetach = def?.kind === 'expression' && value.origin === stripExpression(def.expression) && statement !== undefined &&
+            ts.isExpressionStatement(statement) && statement.expression === write.node;
+          reportAt(context, {
+            node: write.node,
+            messageId: 'nonLeaf',
+            data: { tensor, origin: value.origin ? textOf(value.origin) : 'an op' },
+            suggest: canDetach
+              ? [{
+                  messageId: 'useDetach',
+                  data: { tensor },
+                  fix: (fixer) => [
+                    fixer.insertTextAfterRange(rangeOf(def.expression), '.detach()'),
+                    fixer.removeRange([statement.getFullStart(), statement.getEnd()]),
+                  ],
+                }]
+              : [],
+            related: value.origin ? [{ node: value.origin, message: `${tensor} is computed here` }] : [],
+          });
+        } else if (write.flag === true && value.integer && value.leaf === 'yes') {
+          reportIntegerDtype(write.node, value.origin, tensor);
+        }
+      }
+      // `tensor(data, { dtype: 'int32', requiresGrad: true })` fails at creation.
+      for (const [call, fn] of index.libraryCalls) {
+        if (!CREATION_FUNCTIONS.has(fn)) continue;
+        const value = values.evaluate(call);
+        if (value.integer && value.requiresGrad === 'yes') reportIntegerDtype(call, call, textOf(call));
+      }
+    });
+
+    function reportIntegerDtype(node: ts.Node, origin: ts.Node | undefined, tensor: string): void {
+      const dtype = origin && ts.isCallExpression(origin) ? origin.arguments.map((a) => propertyOf(a, 'dtype')).find((d) => d !== undefined) : undefined;
+      reportAt(context, {
+        node,
+        messageId: 'integer',
+        data: { tensor },
+        suggest: dtype ? [{ messageId: 'useFloat', fix: (fixer) => fixer.replaceTextRange(rangeOf(dtype), "'float32'") }] : [],
+        related: origin && origin !== node ? [{ node: origin, message: `${tensor} is created as int32 here` }] : [],
+      });
+    }
+  },
+});
