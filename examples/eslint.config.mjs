@@ -1,0 +1,2 @@
+import gradflow from '@gradflow/eslint-plugin';
+export default [gradflow.configs.recommended];
