@@ -15,9 +15,11 @@ class TestDetach extends nn.Module {
     this.layer1 = new nn.Linear(inDim, hiddenDim, { bias: false });
     this.layer2 = new nn.Linear(hiddenDim, outDim, { bias: false });
   }
-  forward(x: Tensor, detachLayer1 = false): Tensor {
+  /** The article passes this as forward's second argument; Module.forward takes tensors only. */
+  detachLayer1 = false;
+  forward(x: Tensor): Tensor {
     let h = this.layer1.forward(x).relu();
-    if (detachLayer1) h = h.detach();
+    if (this.detachLayer1) h = h.detach();
     return this.layer2.forward(h);
   }
 }
@@ -39,7 +41,8 @@ function train(make: MakeOptimizer, setToNone: boolean): { moved: boolean[]; gra
   const gradsAtStep: (number[] | null)[] = [];
   for (let epoch = 0; epoch < 6; epoch++) {
     const detach = epoch % 2 === 1;
-    const loss = nn.functional.crossEntropy(model.forward(x, detach), y);
+    model.detachLayer1 = detach;
+    const loss = nn.functional.crossEntropy(model.forward(x), y);
     loss.backward();
     const before = Array.from(model.layer1.weight.dataSync());
     const before2 = Array.from(model.layer2.weight.dataSync());
