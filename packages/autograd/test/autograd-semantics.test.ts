@@ -1,6 +1,6 @@
 /** PyTorch's autograd rules: leaves, requiresGrad, views and version counters, grad mode, autograd.grad, graph order. */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { autograd, enableGrad, GradFlowError, isGradEnabled, noGrad, ones, tensor, type Tensor } from '../src/index.js';
+import { autograd, enableGrad, GradFlowError, isGradEnabled, noGrad, ones, optim, tensor, type Tensor } from '../src/index.js';
 
 function errorOf(fn: () => unknown): GradFlowError {
   try {
@@ -262,6 +262,22 @@ describe('detach and views share storage and the version counter', () => {
     const loss = y.mul(y).sum(); // mul saves y
     noGrad(() => y.index(0).fill_(0));
     expect(codeOf(() => { loss.backward(); })).toBe('SAVED_TENSOR_MODIFIED');
+  });
+});
+
+describe('optimizer.step() between forward and backward', () => {
+  it('modifies a weight that matmul saved, so the late backward fails with SAVED_TENSOR_MODIFIED (as PyTorch)', () => {
+    const w1 = tensor([[1, 2], [3, 4]], { requiresGrad: true });
+    const w2 = tensor([[0.5, -1]], { requiresGrad: true });
+    const opt = new optim.SGD([w1, w2], { lr: 0.1 });
+    const forward = (): Tensor => tensor([[1, 1]]).matmul(w1.transpose(0, 1)).relu().matmul(w2.transpose(0, 1)).sum();
+    forward().backward();
+    const loss = forward(); // the second matmul saves w2ᵀ, a view sharing w2's version counter
+    opt.step();
+    const err = errorOf(() => { loss.backward(); });
+    expect(err.code).toBe('SAVED_TENSOR_MODIFIED');
+    expect(err.message).toContain('MatmulBackward');
+    expect(err.message).toContain('is at version 1; expected version 0');
   });
 });
 

@@ -296,3 +296,22 @@ describe('strided parameters', () => {
     expect(p.version).toBe(2);
   });
 });
+
+describe('float32 parameters', () => {
+  it.each([
+    ['SGD nesterov', (ps: Tensor[]) => new optim.SGD(ps, { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0.1 }), sgdRef(0.1, 0.9, 0, 0.1, true)],
+    ['Adam amsgrad', (ps: Tensor[]) => new optim.Adam(ps, { lr: 0.1, amsgrad: true, weightDecay: 0.1 }), adamRef(0.1, 0.9, 0.999, 1e-8, 0.1, true, false)],
+    ['AdamW', (ps: Tensor[]) => new optim.AdamW(ps, { lr: 0.1 }), adamRef(0.1, 0.9, 0.999, 1e-8, 0.01, false, true)],
+    ['RMSprop centered', (ps: Tensor[]) => new optim.RMSprop(ps, { lr: 0.01, centered: true, momentum: 0.5 }), rmspropRef(0.01, 0.99, 1e-8, 0, 0.5, true)],
+  ] as const)('%s stays within float32 rounding of the float64 reference', (_, make, ref) => {
+    const p = tensor(P0, { requiresGrad: true });
+    const opt = make([p]);
+    const expected = reference(ref);
+    GRADS.forEach((g, t) => {
+      p.grad = tensor(g);
+      opt.step();
+      Array.from(p.dataSync()).forEach((v, i) => expect(Math.abs(v - expected[t][i])).toBeLessThan(1e-6 * Math.max(1, Math.abs(expected[t][i]))));
+    });
+    expect(p.dtype).toBe('float32');
+  });
+});
