@@ -380,7 +380,7 @@ export class Tensor {
   copyToDevice(device: Device): Tensor {
     const target = getBackend(device);
     if (this.device === 'cpu') return new Tensor(target.fromTyped(this.backend.read(this), this.dtype), this.shape);
-    fail('DEVICE_SYNC', `moving a ${this.device} tensor to ${device} needs an asynchronous read: use await t.toAsync('${device}')`);
+    fail('DEVICE_SYNC', `moving a ${this.device} tensor ${fmtShape(this.shape)} to ${device} needs an asynchronous read: use await t.toAsync('${device}') (a module: await model.toAsync('${device}')). backward() cannot carry a gradient from ${this.device} back into a ${device} leaf for the same reason: create the leaf on ${this.device} instead (tensor(data, { device: '${this.device}' }) or model.to('${this.device}')).`);
   }
   /** @internal Writes `src` (same shape) into this tensor's memory and bumps the version. */
   writeFrom(src: Tensor): void {
