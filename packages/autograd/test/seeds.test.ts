@@ -4,7 +4,7 @@
  * None, which rows are equal); examples with layers we lack (Conv2d) use nn.Linear instead.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { autograd, GradFlowError, nn, noGrad, ones, optim, randn, tensor, type Tensor } from '../src/index.js';
+import { autograd, GradFlowError, manualSeed, nn, noGrad, ones, optim, randn, tensor, type Tensor } from '../src/index.js';
 
 /** `t.grad` read through a call, so TypeScript does not narrow it to null after `t.grad = null`. */
 const gradValues = (t: Tensor): unknown => t.grad?.toArray() ?? null;
@@ -66,6 +66,28 @@ describe('seed 000: stopping gradient flow (detach, requiresGrad, noGrad)', () =
     w.backward();
     expect(x.grad?.toArray()).toEqual([48]);
     expect(q.grad?.toArray()).toEqual([2]); // d(pq)/dq = p = z = 2·1²
+  });
+
+  it('GAN step (Linear G and D): D\'s loss on fake.detach() leaves G without gradient; G\'s loss reaches both', () => {
+    manualSeed(2);
+    const netG = new nn.Linear(3, 4);
+    const netD = new nn.Linear(4, 1);
+    const realA = randn([2, 3]);
+    const realB = randn([2, 4]);
+    const fakeB = netG.forward(realA);
+    // backward_D: the fake is detached, so only D learns from it.
+    const lossD = netD.forward(fakeB.detach()).mean().add(netD.forward(realB).mean().neg()).mul(0.5);
+    lossD.backward();
+    expect(netG.weight.grad).toBeNull();
+    expect(netG.bias?.grad).toBeNull();
+    expect(netD.weight.grad).not.toBeNull();
+    // backward_G: no detach, the gradient flows through D into G.
+    const dGradAfterD = netD.weight.grad?.toArray();
+    const lossG = netD.forward(fakeB).mean().neg().add(nn.functional.l1Loss(fakeB, realB));
+    lossG.backward();
+    expect(netG.weight.grad).not.toBeNull();
+    // D's grad accumulated G's loss on top: why the article zeroes optimizer_D before D's step.
+    expect(netD.weight.grad?.toArray()).not.toEqual(dGradAfterD);
   });
 
   const fourLayers = (): nn.Linear[] => [new nn.Linear(2, 2), new nn.Linear(2, 2), new nn.Linear(2, 2), new nn.Linear(2, 2)];
@@ -166,6 +188,34 @@ describe('seed 001: requiresGrad, detach and noGrad compared', () => {
     y1.backward(tensor([1.0, 1.0]));
     expect(x.grad?.toArray()).toEqual([2, 2]);
     expect(y.grad).toBeNull();
+  });
+
+  it('frozen before the optimizer and filtered out, or frozen after it: either way the layer does not move', () => {
+    manualSeed(1); // fixed data and init: the unfrozen bias must get a non-zero gradient
+    const make = (): nn.Sequential => new nn.Sequential(new nn.Linear(3, 4), new nn.ReLU(), new nn.Linear(4, 2));
+    const x = randn([5, 3]);
+    const labels = tensor([0, 1, 1, 0, 1], { dtype: 'int32' });
+
+    const before = make();
+    for (const [name, p] of before.namedParameters()) if (name === '0.weight') p.requiresGrad = false;
+    const filtered = new optim.Adam(before.parameters().filter((p) => p.requiresGrad), { lr: 0.1 });
+    expect(filtered.paramGroups[0].params.length).toBe(3);
+
+    const after = make();
+    const all = new optim.Adam(after.parameters(), { lr: 0.1 });
+    (after.at(0) as nn.Linear).weight.requiresGrad = false;
+    expect(all.paramGroups[0].params.length).toBe(4);
+
+    for (const [model, opt] of [[before, filtered], [after, all]] as const) {
+      const frozen = (model.at(0) as nn.Linear).weight;
+      const w0 = frozen.toArray();
+      const b0 = (model.at(0) as nn.Linear).bias?.toArray();
+      nn.functional.crossEntropy(model.forward(x), labels).backward();
+      opt.step();
+      expect(frozen.grad).toBeNull();
+      expect(frozen.toArray()).toEqual(w0);
+      expect((model.at(0) as nn.Linear).bias?.toArray()).not.toEqual(b0);
+    }
   });
 
   it('backward on a tensor that does not require grad fails (NO_GRAD_FN)', () => {
