@@ -33,6 +33,8 @@ describe('runtime gradient-flow checker', () => {
     opt.step();
     const frozen = c.findings().filter((f) => f.kind === 'FROZEN_PARAM_MOVED');
     expect(frozen.map((f) => [f.ruleId, f.subject])).toEqual([['@gradflow/no-freeze-after-optimizer', 'model.weight']]);
+    // Its grad was zero-filled, so clearing with setToNone would have saved it as well.
+    expect(c.findings().filter((f) => f.kind === 'ZERO_GRAD_PARAM_MOVED').map((f) => f.subject)).toEqual(['model.weight']);
   });
 
   it('stays quiet when the frozen parameter has no grad (set to none), so step() skips it', () => {
