@@ -29,7 +29,7 @@ interface OptimizerWatch {
   /** Backward tick of the previous step; undefined before the first. */
   lastStepTick: number | undefined;
   /** Values of parameters that must not move in the current step, and why. */
-  watched: { param: Tensor; before: ArrayLike<number>; kind: 'FROZEN_PARAM_MOVED' | 'ZERO_GRAD_PARAM_MOVED' }[];
+  watched: { param: Tensor; before: ArrayLike<number>; frozen: boolean; zeroGrad: boolean }[];
 }
 
 /**
@@ -70,16 +70,15 @@ export function enableGradFlowChecker(options: GradFlowCheckerOptions = {}): Gra
     watch.watched = [];
     for (const p of event.params) {
       const grad = p.grad;
-      if (!p.requiresGrad) {
-        // A frozen parameter with a leftover grad is still updated by step() (it skips only null grads).
-        const before = grad === null ? undefined : snapshot(p);
-        if (before) watch.watched.push({ param: p, before, kind: 'FROZEN_PARAM_MOVED' });
-        continue;
-      }
-      if (grad !== null && isAllZero(grad) === true) {
+      // step() skips only null grads: a frozen parameter with a leftover grad, or a trainable one
+      // whose grad was zero-filled, can still be moved (by the stale grad or by optimizer state).
+      const frozen = !p.requiresGrad;
+      const zeroGrad = grad !== null && isAllZero(grad) === true;
+      if (grad !== null && (frozen || zeroGrad)) {
         const before = snapshot(p);
-        if (before) watch.watched.push({ param: p, before, kind: 'ZERO_GRAD_PARAM_MOVED' });
+        if (before) watch.watched.push({ param: p, before, frozen, zeroGrad });
       }
+      if (frozen) continue;
       if (flow.tick > since && !flow.reachedAfter(p, since) && flow.cutAfter(p, since)) {
         const name = nameOf(p, event);
         report('NO_GRAD_THROUGH_NOGRAD', `${name} is trainable and held by ${optName}, but the last backward() did not reach it: its only path to the loss went through noGrad(), which records no graph. Run that part of the forward pass outside noGrad, or freeze the parameter (requiresGrad = false) and leave it out of the optimizer.`, name);
@@ -93,14 +92,15 @@ export function enableGradFlowChecker(options: GradFlowCheckerOptions = {}): Gra
 
   const afterStep = (event: OptimizerStepEvent, watch: OptimizerWatch): void => {
     const optName = event.optimizer.constructor.name;
-    for (const { param, before, kind } of watch.watched) {
+    for (const { param, before, frozen, zeroGrad } of watch.watched) {
       const after = snapshot(param);
       if (!after || sameValues(before, after)) continue;
       const name = nameOf(param, event);
-      if (kind === 'FROZEN_PARAM_MOVED') {
-        report(kind, `${name} has requiresGrad false but ${optName}.step() still moved it: it was frozen after being handed to the optimizer and kept a (stale or zero-filled) grad, which momentum, Adam's moments or weight decay act on. Freeze before building the optimizer (or leave it out of the optimizer), or clear its grad with zeroGrad({ setToNone: true }).`, name);
-      } else {
-        report(kind, `${name} received no gradient (its grad was zero-filled by zeroGrad()) yet ${optName}.step() moved it through momentum, Adam's moments or weight decay. Use zeroGrad({ setToNone: true }) so step() skips parameters that got no gradient.`, name);
+      if (frozen) {
+        report('FROZEN_PARAM_MOVED', `${name} has requiresGrad false but ${optName}.step() still moved it: it was frozen after being handed to the optimizer and kept a (stale or zero-filled) grad, which momentum, Adam's moments or weight decay act on. Freeze before building the optimizer (or leave it out of the optimizer), or clear its grad with zeroGrad({ setToNone: true }).`, name);
+      }
+      if (zeroGrad) {
+        report('ZERO_GRAD_PARAM_MOVED', `${name} received no gradient (its grad was zero-filled by zeroGrad()) yet ${optName}.step() moved it through momentum, Adam's moments or weight decay. Use zeroGrad({ setToNone: true }) so step() skips parameters that got no gradient.`, name);
       }
     }
     watch.watched = [];
