@@ -2,6 +2,7 @@ import { enableGrad, noGrad } from '../grad-mode.js';
 import { gradAccumulating } from '../observe.js';
 import type { Tensor } from '../tensor.js';
 import type { Node } from './node.js';
+import { ReadyQueue } from './ready-queue.js';
 
 export interface RunOptions {
   retainGraph: boolean;
@@ -74,13 +75,12 @@ function execute(roots: readonly Tensor[], seeds: readonly Tensor[], opts: RunOp
     if (t.gradFn) captureNodes.set(t.gradFn, i);
   });
 
-  const ready: Node[] = [...new Set(roots.map((r) => r.gradFn).filter((n): n is Node => n !== null))].filter(
-    (n) => (deps.get(n) ?? 0) === 0,
-  );
-  while (ready.length > 0) {
-    // Highest sequence number first, like PyTorch's ready queue: later ops run before earlier ones.
-    ready.sort((a, b) => a.sequenceNr - b.sequenceNr);
-    const node = ready.pop() as Node;
+  // Highest sequence number first, like PyTorch's ready queue: later ops run before earlier ones.
+  const ready = new ReadyQueue();
+  for (const n of new Set(roots.map((r) => r.gradFn))) {
+    if (n !== null && (deps.get(n) ?? 0) === 0) ready.push(n);
+  }
+  for (let node = ready.pop(); node !== undefined; node = ready.pop()) {
     const grad = pending.get(node);
     pending.delete(node);
     if (grad === undefined) {
