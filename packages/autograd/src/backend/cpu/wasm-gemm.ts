@@ -13,8 +13,10 @@
 import { Body, encodeModule, I32, op, simd, V128 } from './wasm-encoder.js';
 
 /**
- * Micro-tile rows: 2·MR accumulators + 2 B vectors + 1 splat must fit the 16 SSE registers V8
- * allocates. MR = 6 (15 registers) measured no faster than 4 here, and 4 divides typical batch sizes.
+ * Micro-tile rows. TurboFan hoists the MR splat loads of a k step ahead of the arithmetic, so a
+ * step needs 2·MR accumulators + 2 B vectors + MR splats live: with MR = 4 that is 14 of the 15
+ * xmm registers it allocates. MR = 6, or unrolling k by 2, spilled accumulators to the stack and
+ * ran at ~20 GFLOP/s instead of ~35 here (checked with node --print-wasm-code). Do not unroll.
  */
 export const MR = 4;
 export const NR = 8;
@@ -22,8 +24,6 @@ export const NR = 8;
 const KC = 256;
 /** m block: MC x KC packed A (96 KiB, a multiple of MR rows) is re-read from L2 for every B panel. */
 const MC = 96;
-/** k unrolling of the micro-kernel; packed panels are zero-padded to a multiple of it. */
-const KU = 2;
 
 function tilesFunction(): Body {
   // params: 0 ap, 1 bp, 2 cp, 3 mPanels, 4 nPanels, 5 kc, 6 ldc (bytes)
@@ -48,19 +48,17 @@ function tilesFunction(): Body {
       for (let r = 0; r < 2 * MR; r++) f.simd(simd.v128Const, ...new Array<number>(16).fill(0)).set(ACC + r);
       f.get(KC_).set(KK);
       f.doWhile(() => {
-        for (let u = 0; u < KU; u++) {
-          f.get(B).mem(simd.v128Load, 4, u * NR * 4).set(B0);
-          f.get(B).mem(simd.v128Load, 4, u * NR * 4 + 16).set(B1);
-          for (let r = 0; r < MR; r++) {
-            f.get(A).mem(simd.v128Load32Splat, 2, u * MR * 4 + 4 * r).set(S);
-            for (const [acc, bv] of [[ACC + 2 * r, B0], [ACC + 2 * r + 1, B1]]) {
-              f.get(acc).get(S).get(bv).simd(simd.f32x4Mul).simd(simd.f32x4Add).set(acc);
-            }
+        f.get(B).mem(simd.v128Load, 4, 0).set(B0);
+        f.get(B).mem(simd.v128Load, 4, 16).set(B1);
+        for (let r = 0; r < MR; r++) {
+          f.get(A).mem(simd.v128Load32Splat, 2, 4 * r).set(S);
+          for (const [acc, bv] of [[ACC + 2 * r, B0], [ACC + 2 * r + 1, B1]]) {
+            f.get(acc).get(S).get(bv).simd(simd.f32x4Mul).simd(simd.f32x4Add).set(acc);
           }
         }
-        inc(A, KU * MR * 4);
-        inc(B, KU * NR * 4);
-      }, () => f.get(KK).i32(KU).emit(op.i32Sub).tee(KK));
+        inc(A, MR * 4);
+        inc(B, NR * 4);
+      }, () => f.get(KK).i32(1).emit(op.i32Sub).tee(KK));
       // c = cp + ip·MR·ldc + jp·32; C[r] += acc[r] row by row.
       f.get(CP).get(IP).i32(MR).emit(op.i32Mul).get(LDC).emit(op.i32Mul).emit(op.i32Add)
         .get(JP).i32(NR * 4).emit(op.i32Mul).emit(op.i32Add).set(C);
@@ -141,15 +139,12 @@ function ensureHeap(k: Kernel, floats: number): Float32Array {
   return heap;
 }
 
-/**
- * Packs rows [i0, i0+mc) x cols [p0, p0+kc) of A into MR-row panels of kcPad steps at heap[dst…];
- * rows past mc and steps past kc are zero, so they add nothing to the product.
- */
-function packA(h: Float32Array, dst: number, a: Strided<Float32Array>, i0: number, mc: number, p0: number, kc: number, kcPad: number): void {
+/** Packs rows [i0, i0+mc) x cols [p0, p0+kc) of A into MR-row panels at heap[dst…] (zero rows past mc). */
+function packA(h: Float32Array, dst: number, a: Strided<Float32Array>, i0: number, mc: number, p0: number, kc: number): void {
   const src = a.data, rs = a.rowStride, cs = a.colStride;
   for (let ip = 0; ip < mc; ip += MR) {
     const rows = Math.min(MR, mc - ip);
-    h.fill(0, dst, dst + MR * kcPad);
+    if (rows < MR) h.fill(0, dst, dst + MR * kc);
     const base = a.offset + (i0 + ip) * rs + p0 * cs;
     if (rs === 1) {
       // A is a transposed view: its MR rows sit side by side in memory at each k.
@@ -161,12 +156,12 @@ function packA(h: Float32Array, dst: number, a: Strided<Float32Array>, i0: numbe
         for (let kk = 0, s = base + r * rs, d = dst + r; kk < kc; kk++, d += MR, s += cs) h[d] = src[s];
       }
     }
-    dst += MR * kcPad;
+    dst += MR * kc;
   }
 }
 
-/** Packs rows [p0, p0+kc) x cols [0, n) of B into 8-column panels of kcPad steps (zero-padded) at heap[dst…]. */
-function packB(h: Float32Array, dst: number, b: Strided<Float32Array>, p0: number, kc: number, kcPad: number, n: number): void {
+/** Packs rows [p0, p0+kc) x cols [0, n) of B into 8-column panels at heap[dst…] (zero columns past n). */
+function packB(h: Float32Array, dst: number, b: Strided<Float32Array>, p0: number, kc: number, n: number): void {
   const src = b.data, rs = b.rowStride, cs = b.colStride;
   for (let j0 = 0; j0 < n; j0 += NR) {
     const cols = Math.min(NR, n - j0);
@@ -176,7 +171,6 @@ function packB(h: Float32Array, dst: number, b: Strided<Float32Array>, p0: numbe
         h[d] = src[s]; h[d + 1] = src[s + 1]; h[d + 2] = src[s + 2]; h[d + 3] = src[s + 3];
         h[d + 4] = src[s + 4]; h[d + 5] = src[s + 5]; h[d + 6] = src[s + 6]; h[d + 7] = src[s + 7];
       }
-      h.fill(0, dst + NR * kc, dst + NR * kcPad);
     } else if (cols === NR) {
       // A transposed B (rs = 1): eight sequential streams, one per column, written interleaved.
       const c1 = cs, c2 = 2 * cs, c3 = 3 * cs, c4 = 4 * cs, c5 = 5 * cs, c6 = 6 * cs, c7 = 7 * cs;
@@ -184,15 +178,14 @@ function packB(h: Float32Array, dst: number, b: Strided<Float32Array>, p0: numbe
         h[d] = src[s]; h[d + 1] = src[s + c1]; h[d + 2] = src[s + c2]; h[d + 3] = src[s + c3];
         h[d + 4] = src[s + c4]; h[d + 5] = src[s + c5]; h[d + 6] = src[s + c6]; h[d + 7] = src[s + c7];
       }
-      h.fill(0, dst + NR * kc, dst + NR * kcPad);
     } else {
-      h.fill(0, dst, dst + NR * kcPad);
+      h.fill(0, dst, dst + NR * kc);
       // The last, partial panel: column by column, zero-padded.
       for (let c = 0; c < cols; c++) {
         for (let kk = 0, s = base + c * cs, d = dst + c; kk < kc; kk++, d += NR, s += rs) h[d] = src[s];
       }
     }
-    dst += NR * kcPad;
+    dst += NR * kc;
   }
 }
 
@@ -210,7 +203,7 @@ export function gemmF32Wasm(a: Strided<Float32Array>, b: Strided<Float32Array>, 
   }
   const mPad = roundUp(m, MR);
   const nPad = roundUp(n, NR);
-  const kc0 = roundUp(Math.min(KC, k), KU);
+  const kc0 = Math.min(KC, k);
   const mc0 = Math.min(MC, mPad);
   // heap layout (floats): [ packed A block | packed B block (all n) | C (mPad x nPad) ]
   const aAt = 0;
@@ -220,13 +213,12 @@ export function gemmF32Wasm(a: Strided<Float32Array>, b: Strided<Float32Array>, 
   h.fill(0, cAt, cAt + mPad * nPad);
   for (let p0 = 0; p0 < k; p0 += KC) {
     const kc = Math.min(KC, k - p0);
-    const kcPad = roundUp(kc, KU);
-    packB(h, bAt, b, p0, kc, kcPad, n);
+    packB(h, bAt, b, p0, kc, n);
     for (let i0 = 0; i0 < m; i0 += MC) {
       const mc = Math.min(MC, m - i0);
       const mcPad = roundUp(mc, MR);
-      packA(h, aAt, a, i0, mc, p0, kc, kcPad);
-      kern.tiles(aAt * 4, bAt * 4, (cAt + i0 * nPad) * 4, mcPad / MR, nPad / NR, kcPad, nPad * 4);
+      packA(h, aAt, a, i0, mc, p0, kc);
+      kern.tiles(aAt * 4, bAt * 4, (cAt + i0 * nPad) * 4, mcPad / MR, nPad / NR, kc, nPad * 4);
     }
   }
   for (let i = 0; i < m; i++) out.set(h.subarray(cAt + i * nPad, cAt + i * nPad + n), outOffset + i * n);
