@@ -230,6 +230,11 @@ describe('second-order gradients (createGraph)', () => {
     ['logSoftmax', (x: Tensor) => x.logSoftmax(0).pow(2), [-2, 2]],
     ['matmul', (x: Tensor) => x.reshape([2, 2]).matmul(x.reshape([2, 2])).exp(), [-1, 1]],
     ['mean/expand', (x: Tensor) => x.mean().mul(x).expand([3, 4]), [-1, 1]],
+    ['sum/mean over dims with broadcasting', (x: Tensor) => x.reshape([2, 2]).sum(0).mul(x.reshape([2, 2]).mean(1, true)).exp(), [-1, 1]],
+    ['in-place mul_/add_ on a non-leaf', (x: Tensor) => x.mul(1).mul_(x).add_(x.exp()), [-1, 1]],
+    ['index and setItem_', (x: Tensor) => x.mul(1).setItem_(0, x.index(1).mul(x.index(2))).pow(2), [-1, 1]],
+    ['crossEntropy', (x: Tensor) => F.crossEntropy(x.reshape([2, 2]), tensor([1, 0], { dtype: 'int32' })), [-2, 2]],
+    ['mseLoss', (x: Tensor) => F.mseLoss(x.tanh(), tensor([0.5, -0.5, 0, 1], { dtype: 'float64' })), [-1, 1]],
   ] as const)('second derivatives of %s match central differences of the first', (_, f, [lo, hi]) => {
     gradcheck(firstGrad(f), [leaf([4], 90, lo, hi)], { rtol: 1e-5, atol: 1e-6 });
   });
