@@ -179,6 +179,25 @@ describe('param groups', () => {
     expect(Array.from(b.dataSync())).toEqual(P0); // b.grad stayed null
   });
 
+  it('changing paramGroups[i].lr between steps takes effect (what LR schedulers do)', () => {
+    const p = tensor([1], { dtype: 'float64', requiresGrad: true });
+    const opt = new optim.SGD([p], { lr: 0.1 });
+    p.grad = tensor([1], { dtype: 'float64' });
+    opt.step();
+    opt.paramGroups[0].lr = 0.01;
+    opt.step();
+    expect(p.item()).toBeCloseTo(1 - 0.1 - 0.01, 15);
+  });
+
+  it('addParamGroup adds a group filled from the defaults, and refuses parameters already held', () => {
+    const a = tensor([1], { requiresGrad: true });
+    const b = tensor([2], { requiresGrad: true });
+    const opt = new optim.Adam([a], { lr: 0.5, betas: [0.8, 0.9] });
+    opt.addParamGroup({ params: [b], lr: 0.1 });
+    expect(opt.paramGroups.map((g) => [g.lr, g.betas])).toEqual([[0.5, [0.8, 0.9]], [0.1, [0.8, 0.9]]]);
+    expect(() => { opt.addParamGroup({ params: [a] }); }).toThrow(GradFlowError);
+  });
+
   it('accepts any iterable of parameters (a generator, a Set)', () => {
     const a = tensor([1], { requiresGrad: true });
     const b = tensor([2], { requiresGrad: true });
