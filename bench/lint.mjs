@@ -234,6 +234,13 @@ export function accumulate${i}(model: Model${i}, opt: optim.${opt}): void {
   }
 }
 
+export function cosineLr${i}(opt: optim.${opt}, epoch: number, epochs: number, base: number): void {
+  const factor = 0.5 * (1 + Math.cos((Math.PI * epoch) / epochs));
+  for (const group of opt.paramGroups) {
+    group.lr = base * factor;
+  }
+}
+
 export function main${i}(): void {
   manualSeed(${i});
   const model = new Model${i}();
@@ -247,6 +254,7 @@ export function main${i}(): void {
     evaluate${i}(model, 2);
     ganStep${i}(generator, critic, optG, optD);
     accumulate${i}(model, opt);
+    cosineLr${i}(opt, epoch, 2, 1e-3);
   }
   manualUpdate${i}(model.parameters(), 0.01);
   finetune${i}(model);
