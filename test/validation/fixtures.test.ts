@@ -25,6 +25,17 @@ describe('fixture set', () => {
     }
   });
 
+  it('marks each labelled line with a // ✗ <rule-id> comment (headers stay in step with edits)', () => {
+    for (const f of fixtures) {
+      const marked = f.text.split('\n').flatMap((text, i) => {
+        const m = /\/\/ ✗ ([a-z-]+(?:, [a-z-]+)*)\s*$/.exec(text);
+        return m ? m[1].split(', ').map((rule) => ({ rule, line: i + 1 })) : [];
+      });
+      marked.sort((a, b) => a.rule.localeCompare(b.rule) || a.line - b.line);
+      expect(marked, f.relPath).toEqual(f.lint);
+    }
+  });
+
   it('type-checks against the built engine (fixtures/tsconfig.json)', () => {
     const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
     expect(() => execFileSync(process.execPath, [tsc, '-p', `${fixturesDir}/tsconfig.json`], { encoding: 'utf8' })).not.toThrow();
