@@ -7,12 +7,12 @@
  *   node bench/run.mjs --quick          # fewer repetitions
  *   node bench/run.mjs --only=gradflow  # skip TensorFlow.js (e.g. under --cpu-prof)
  *
- * Each cell is the median of several timed samples after a warm-up; the frameworks alternate
- * within a row so that load from other processes hits them alike. Ratios are gradflow / other.
+ * Each cell is the median of several timed samples after a warm-up; samples of the frameworks
+ * alternate so that load from other processes hits them alike. Ratios are gradflow / other.
  */
 import os from 'node:os';
 import * as gradflow from './gradflow.mjs';
-import { measure } from './timing.mjs';
+import { median, sample } from './timing.mjs';
 
 const args = new Map(process.argv.slice(2).map((a) => {
   const [k, v] = a.replace(/^--/, '').split('=');
@@ -35,21 +35,43 @@ function trainingBatch(batch = 64) {
   return { x, labels };
 }
 
-/** ms per call for one framework on one workload. */
-async function time(framework, workload) {
+/** Builds the thunk for one framework and workload (switching the tfjs backend as needed). */
+async function setup(framework, workload) {
   if (framework === 'gradflow') {
     const run = workload.kind === 'matmul' ? gradflow.matmulCase(workload.size) : gradflow.trainCase(workload.opt, workload.data);
-    return measure(run, workload.timing);
+    return { run, activate: async () => {}, dispose: () => {} };
   }
   const backend = framework === 'tfjs-cpu' ? 'cpu' : 'wasm';
   info[framework] ??= await tfjs.useBackend(backend);
   await tfjs.useBackend(backend);
   const c = workload.kind === 'matmul' ? tfjs.matmulCase(workload.size) : tfjs.trainCase(workload.opt, workload.data);
-  try {
-    return measure(c.run, workload.timing);
-  } finally {
-    c.dispose();
+  return { ...c, activate: () => tfjs.useBackend(backend) };
+}
+
+/**
+ * Median ms per call for every framework on one workload. Samples alternate between the
+ * frameworks (gradflow, tfjs-cpu, tfjs-wasm, gradflow, …) so that bursts of load from other
+ * processes fall on all of them alike.
+ */
+async function timeAll(workload) {
+  const { warmup, reps, minMs } = workload.timing;
+  const runners = {};
+  for (const f of frameworks) {
+    runners[f] = await setup(f, workload);
+    for (let i = 0; i < warmup; i++) runners[f].run();
   }
+  const samples = Object.fromEntries(frameworks.map((f) => [f, []]));
+  for (let r = 0; r < reps; r++) {
+    for (const f of frameworks) {
+      await runners[f].activate();
+      samples[f].push(sample(runners[f].run, { minMs }));
+    }
+  }
+  for (const f of frameworks) {
+    await runners[f].activate();
+    runners[f].dispose();
+  }
+  return Object.fromEntries(frameworks.map((f) => [f, median(samples[f])]));
 }
 
 const data = trainingBatch();
@@ -69,8 +91,8 @@ const workloads = [
 
 const rows = [];
 for (const w of workloads) {
-  const scores = {};
-  for (const f of frameworks) scores[f] = w.score(await time(f, w));
+  const ms = await timeAll(w);
+  const scores = Object.fromEntries(frameworks.map((f) => [f, w.score(ms[f])]));
   rows.push({ label: w.label, scores });
   process.stderr.write(`${w.label}: ${frameworks.map((f) => `${f} ${scores[f].toFixed(2)}`).join(', ')}\n`);
 }
