@@ -73,7 +73,8 @@ export function enableGradFlowChecker(options: GradFlowCheckerOptions = {}): Gra
       // step() skips only null grads: a frozen parameter with a leftover grad, or a trainable one
       // whose grad was zero-filled, can still be moved (by the stale grad or by optimizer state).
       const frozen = !p.requiresGrad;
-      const zeroGrad = grad !== null && isAllZero(grad) === true;
+      const allZero = grad === null ? undefined : isAllZero(grad);
+      const zeroGrad = allZero === true;
       if (grad !== null && (frozen || zeroGrad)) {
         const before = snapshot(p);
         if (before) watch.watched.push({ param: p, before, frozen, zeroGrad });
@@ -83,7 +84,7 @@ export function enableGradFlowChecker(options: GradFlowCheckerOptions = {}): Gra
         const name = nameOf(p, event);
         report('NO_GRAD_THROUGH_NOGRAD', `${name} is trainable and held by ${optName}, but the last backward() did not reach it: its only path to the loss went through noGrad(), which records no graph. Run that part of the forward pass outside noGrad, or freeze the parameter (requiresGrad = false) and leave it out of the optimizer.`, name);
       }
-      if (grad !== null && watch.lastStepTick !== undefined && flow.holdsGradFrom(p, watch.lastStepTick) && isAllZero(grad) === false) {
+      if (grad !== null && watch.lastStepTick !== undefined && flow.holdsGradFrom(p, watch.lastStepTick) && allZero === false) {
         const name = nameOf(p, event);
         report('STALE_GRADIENTS', `${optName}.step() used a gradient of ${name} that still holds contributions from before the previous step(): gradients accumulate across backward() calls until cleared. Call optimizer.zeroGrad() once per iteration (before backward()).`, name);
       }
