@@ -77,6 +77,12 @@ export class GpuContext {
     this.commandEncoder().copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
   }
 
+  /** Records a zero fill of a byte range (outside any compute pass). */
+  clearBuffer(buffer: GPUBuffer, offset: number, bytes: number): void {
+    this.endPass();
+    this.commandEncoder().clearBuffer(buffer, offset, bytes);
+  }
+
   /** Submits everything recorded so far. */
   flush(): void {
     this.endPass();

@@ -1,7 +1,7 @@
 /// <reference types="@webgpu/types" />
 import type { DType, TypedArray } from '../../dtype.js';
 import { fail } from '../../errors.js';
-import { contiguousStrides, fmtShape, numel, type Shape } from '../../shape.js';
+import { contiguousStrides, fmtShape, numel, shapeEq, type Shape } from '../../shape.js';
 import type { AdamHyper, Backend, BinaryOp, RmspropHyper, SgdHyper, Storage, UnaryOp, View } from '../backend.js';
 import type { GpuContext } from './context.js';
 import { coalesce, isContiguous, stridesAs } from './layout.js';
@@ -9,7 +9,7 @@ import { ParamBlock } from './params.js';
 import { WebGPUStorage } from './storage.js';
 import { WG, wgslType, type WgslType } from './wgsl/common.js';
 import { binaryExpr, mapShader, oneHotShader, unaryExpr } from './wgsl/elementwise.js';
-import { TILE, matmulShader } from './wgsl/matmul.js';
+import { matmulShader, type MatmulTile } from './wgsl/matmul.js';
 import { adamShader, rmspropShader, sgdShader } from './wgsl/optim.js';
 import { REDUCE_WG, reduceShader, softmaxShader } from './wgsl/reduce.js';
 
@@ -107,6 +107,12 @@ export class WebGPUBackend implements Backend {
   }
 
   copy(dst: View, src: View): void {
+    const n = numel(dst.shape);
+    if (dst.storage !== src.storage && dst.storage.dtype === src.storage.dtype && shapeEq(dst.shape, src.shape) && isContiguous(dst) && isContiguous(src)) {
+      // Same layout, no cast: a buffer copy (a memcpy on software adapters) beats a shader.
+      if (n > 0) this.ctx.copyBuffer(bufferOf(src), src.offset * 4, bufferOf(dst), dst.offset * 4, n * 4);
+      return;
+    }
     // A dispatch may not read and write one buffer: stage an aliasing source first.
     const source = dst.storage === src.storage ? this.contiguous(src) : src;
     this.map(dst, [source], () => 'x0');
@@ -114,6 +120,12 @@ export class WebGPUBackend implements Backend {
   }
 
   fill(dst: View, value: number): void {
+    const n = numel(dst.shape);
+    if (value === 0 && !Object.is(value, -0) && isContiguous(dst)) {
+      // 0 is all-zero bits in float32 and int32 alike.
+      if (n > 0) this.ctx.clearBuffer(bufferOf(dst), dst.offset * 4, n * 4);
+      return;
+    }
     this.map(dst, [], () => 's0', [value, 0]);
   }
 
@@ -199,9 +211,10 @@ export class WebGPUBackend implements Backend {
       .u32(m, k, n, ...batch)
       .u32(a.offset, ...batchStrides(a), a.strides[nd(a) - 2], a.strides[nd(a) - 1])
       .u32(b.offset, ...batchStrides(b), b.strides[nd(b) - 2], b.strides[nd(b) - 1]);
-    this.ctx.dispatch(`matmul|${T}|${String(batch.length)}`, () => matmulShader(T, batch.length), [out.buffer, bufferOf(a), bufferOf(b)], params.build(), [
-      Math.ceil(n / TILE),
-      Math.ceil(m / TILE),
+    const tile: MatmulTile = Math.min(m, n) <= 32 || m * n <= 256 * 256 ? 32 : 64;
+    this.ctx.dispatch(`matmul|${T}|${String(batch.length)}|${String(tile)}`, () => matmulShader(T, batch.length, tile), [out.buffer, bufferOf(a), bufferOf(b)], params.build(), [
+      Math.ceil(n / tile),
+      Math.ceil(m / tile),
       batches,
     ]);
     return out;

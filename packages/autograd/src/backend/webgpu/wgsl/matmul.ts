@@ -1,19 +1,20 @@
 import { paramsBinding, type WgslType } from './common.js';
 
-/** Output tile per workgroup (TILE x TILE), K slice per shared-memory stage, outputs per thread (PER x PER). */
-export const TILE = 64;
+/** Square output tiles a workgroup may compute: small ones waste less on thin or small products. */
+export type MatmulTile = 32 | 64;
+/** K slice per shared-memory stage, and outputs per thread along each axis (PER x PER). */
 const BK = 16;
 const PER = 4;
-const THREADS = TILE / PER; // 16 x 16 threads
 
 /**
  * Batched matmul Y[z] = A[z] · B[z] with A, B arbitrary strided views (transposed views and
  * broadcast batch dims read in place). Each workgroup stages a TILE×BK slice of A and a BK×TILE
- * slice of B in workgroup memory; each thread accumulates a PER×PER block in registers, its rows
- * and columns spaced THREADS apart so neighbouring threads write neighbouring outputs.
+ * slice of B in workgroup memory; each of its (TILE/PER)² threads accumulates a PER×PER block in
+ * registers, rows and columns spaced TILE/PER apart so neighbouring threads write neighbouring outputs.
  * P: M, K, N, batch shape[rb], A (offset, batch strides[rb], row stride, col stride), B (same).
  */
-export function matmulShader(T: WgslType, batchRank: number): string {
+export function matmulShader(T: WgslType, batchRank: number, TILE: MatmulTile): string {
+  const THREADS = TILE / PER;
   const rb = batchRank;
   const aBase = 3 + rb;
   const bBase = aBase + rb + 3;
