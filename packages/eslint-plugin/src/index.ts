@@ -12,6 +12,9 @@ type RuleId = keyof typeof rules;
 
 const THROWS_AT_RUN_TIME: readonly RuleId[] = [
   'no-leaf-inplace',
+  'valid-no-grad',
+  'no-inplace-on-saved-tensor',
+  'no-backward-twice',
   'valid-requires-grad',
 ];
 

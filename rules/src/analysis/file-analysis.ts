@@ -3,6 +3,7 @@ import { Bindings } from './bindings.js';
 import { buildFileIndex, type FileIndex } from './file-index.js';
 import { Flow } from './flow.js';
 import { ModulePaths } from './modules.js';
+import { TrainingFacts } from './training.js';
 import { TensorValues } from './values.js';
 
 /**
@@ -18,6 +19,7 @@ export interface FileAnalysis {
   readonly flow: Flow;
   readonly paths: ModulePaths;
   readonly values: TensorValues;
+  readonly training: TrainingFacts;
 }
 
 const cache = new WeakMap<ts.SourceFile, FileAnalysis>();
@@ -39,7 +41,8 @@ export function getFileAnalysis(program: ts.Program, sourceFile: ts.SourceFile):
     const flow = new Flow(checker, index.callSites);
     const paths = new ModulePaths(checker, bindings);
     const values = new TensorValues(checker, index, bindings, flow, paths);
-    const analysis: FileAnalysis = { program, checker, sourceFile, index, bindings, flow, paths, values };
+    const training = new TrainingFacts(index, flow, paths, values, bindings);
+    const analysis: FileAnalysis = { program, checker, sourceFile, index, bindings, flow, paths, values, training };
     cache.set(sourceFile, analysis);
     return analysis;
   } catch (error) {

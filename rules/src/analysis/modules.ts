@@ -14,14 +14,20 @@ export interface ParamPath {
   readonly segments: readonly string[];
   readonly partial: boolean;
   readonly node: ts.Node;
+  /** For an instance of a model class of this file, the root its methods use (`this`), so `model.layer1` meets `this.layer1`. */
+  readonly classRoot?: string;
 }
 
 export function pathText(path: ParamPath): string {
   return path.node.getText();
 }
 
+function sameRoot(a: ParamPath, b: ParamPath): boolean {
+  return a.root === b.root || (a.classRoot !== undefined && a.classRoot === b.root) || (b.classRoot !== undefined && b.classRoot === a.root);
+}
+
 function isPrefix(a: ParamPath, b: ParamPath): boolean {
-  return a.root === b.root && a.segments.length <= b.segments.length && a.segments.every((s, i) => b.segments[i] === s);
+  return sameRoot(a, b) && a.segments.length <= b.segments.length && a.segments.every((s, i) => b.segments[i] === s);
 }
 
 /** Whether parameters held through `held` are certainly among those `touched` reaches (or the reverse). */
@@ -57,7 +63,7 @@ export class ModulePaths {
       }
       const symbol = this.bindings.symbolOf(expr);
       if (!symbol || (!def && !isParameterOrConst(symbol))) return undefined;
-      return { root: `v${String(this.bindings.idOf(symbol))}`, segments: [], partial: false, node: expr };
+      return { root: `v${String(this.bindings.idOf(symbol))}`, segments: [], partial: false, node: expr, classRoot: this.classRootOf(expr) };
     }
     if (ts.isPropertyAccessExpression(expr)) {
       const base = this.pathOf(expr.expression, depth + 1);
@@ -69,6 +75,13 @@ export class ModulePaths {
       return base ? { ...base, segments: [...base.segments, index.text], node: expr } : undefined;
     }
     return undefined;
+  }
+
+  private classRootOf(expr: ts.Expression): string | undefined {
+    const symbol = this.checker.getTypeAtLocation(expr).getSymbol();
+    const decl = symbol?.valueDeclaration;
+    if (!symbol || !decl || !ts.isClassDeclaration(decl) || decl.getSourceFile() !== expr.getSourceFile()) return undefined;
+    return `this${String(this.bindings.idOf(symbol))}`;
   }
 
   /**

@@ -28,7 +28,7 @@ const VIEW_METHODS = new Set(Object.entries(OP_METHODS).filter(([, op]) => OP_ME
 /** A recorded op site and the tensors (by identity key) it saves for backward. */
 export interface SavingSite {
   readonly site: ts.CallExpression;
-  readonly saved: readonly { readonly key: string; readonly expression: ts.Node }[];
+  readonly saved: readonly { readonly key: string; readonly expression: ts.Node; readonly label?: string }[];
 }
 
 export class TensorValues {
@@ -206,7 +206,7 @@ export class TensorValues {
   /** What a recorded op saves for backward, read from the engine's op table (`OP_METADATA`). */
   savedBy(call: ts.CallExpression): SavingSite {
     const method = this.methodCallOf.get(call);
-    const saved: { key: string; expression: ts.Node }[] = [];
+    const saved: { key: string; expression: ts.Node; label?: string }[] = [];
     if (!method || this.gradModeAt(call) !== 'on') return { site: call, saved };
     const push = (expression: ts.Expression | undefined): void => {
       if (!expression) return;
@@ -221,7 +221,7 @@ export class TensorValues {
       push(input);
       if (input && this.evaluate(input).requiresGrad === 'yes') {
         const weight = this.paths.pathOf(method.receiver);
-        if (weight) saved.push({ key: `${weight.root}.${[...weight.segments, 'weight'].join('.')}`, expression: method.receiver });
+        if (weight) saved.push({ key: `${weight.root}.${[...weight.segments, 'weight'].join('.')}`, expression: method.receiver, label: `${method.receiver.getText()}.weight` });
       }
       return { site: call, saved };
     }

@@ -1,0 +1,242 @@
+import ts from 'typescript';
+import { stripExpression, type Bindings } from './bindings.js';
+import type { FileIndex, MethodCall, OptimizerSite, RequiresGradWrite } from './file-index.js';
+import { enclosingFunction, isAncestor, isFunctionLike, type Flow } from './flow.js';
+import { pathsOverlap, type ModulePaths, type ParamPath } from './modules.js';
+import type { TensorValues } from './values.js';
+
+/** A `requiresGrad = false` / `requiresGrad_(false)` and the parameters it reaches. */
+export interface Freeze {
+  readonly write: RequiresGradWrite;
+  readonly paths: readonly ParamPath[];
+}
+
+/** A place where gradient flow to a module's parameters is cut: its forward under noGrad, or detached. */
+export interface Cut {
+  readonly node: ts.Node;
+  readonly forward: ts.CallExpression;
+  readonly how: 'noGrad' | 'detach';
+  readonly module: ParamPath;
+  readonly sometimes: boolean;
+}
+
+/**
+ * Training-loop facts: which optimizer holds which parameters, how stateful it is, where
+ * parameters are frozen and where their gradient flow is cut.
+ */
+export class TrainingFacts {
+  private freezeList: Freeze[] | undefined;
+  private cutList: Cut[] | undefined;
+  private readonly heldMemo = new Map<OptimizerSite, ParamPath[] | undefined>();
+
+  constructor(
+    private readonly index: FileIndex,
+    private readonly flow: Flow,
+    private readonly paths: ModulePaths,
+    private readonly values: TensorValues,
+    private readonly bindings: Bindings,
+  ) {}
+
+  held(site: OptimizerSite): readonly ParamPath[] | undefined {
+    if (!this.heldMemo.has(site)) this.heldMemo.set(site, site.params ? this.paths.paramSources(site.params) : undefined);
+    return this.heldMemo.get(site);
+  }
+
+  /**
+   * Whether `step()` moves a parameter whose gradient is zero: Adam/AdamW always (their moments
+   * and AdamW's decoupled weight decay), SGD/RMSprop with literal `momentum` or `weightDecay` > 0.
+   * Undefined when an option is not a literal.
+   */
+  movesOnZeroGrad(site: OptimizerSite): boolean | undefined {
+    if (site.className === 'Adam' || site.className === 'AdamW') return true;
+    if (site.className !== 'SGD' && site.className !== 'RMSprop') return undefined;
+    if (!site.options) return false;
+    const options = stripExpression(site.options);
+    if (!ts.isObjectLiteralExpression(options)) return undefined;
+    let moves = false;
+    for (const prop of options.properties) {
+      if (!ts.isPropertyAssignment(prop) || !ts.isIdentifier(prop.name)) return undefined;
+      if (prop.name.text !== 'momentum' && prop.name.text !== 'weightDecay') continue;
+      const value = stripExpression(prop.initializer);
+      if (!ts.isNumericLiteral(value)) return undefined;
+      if (Number(value.text) > 0) moves = true;
+    }
+    return moves;
+  }
+
+  /** The optimizer construction an expression refers to (`opt`, `this.opt`), when there is exactly one. */
+  optimizerOf(expression: ts.Expression): OptimizerSite | undefined {
+    const expr = stripExpression(expression);
+    const direct = this.index.optimizers.find((o) => o.node === expr);
+    if (direct) return direct;
+    const key = this.pathKey(expr);
+    if (key === undefined) return undefined;
+    const matches = this.index.optimizers.filter((o) => this.holderKey(o) === key);
+    return matches.length === 1 ? matches[0] : undefined;
+  }
+
+  /** The path key of where an optimizer is stored; a class field `opt = new …` is `this.opt`. */
+  private holderKey(site: OptimizerSite): string | undefined {
+    const holder = holderOf(site.node);
+    if (!holder) return undefined;
+    const field = holder.parent;
+    if (ts.isPropertyDeclaration(field) && ts.isClassLike(field.parent)) {
+      const cls = field.parent.name ? this.bindings.symbolOf(field.parent.name) : undefined;
+      return cls ? `this${String(this.bindings.idOf(cls))}.${holder.getText()}` : undefined;
+    }
+    return this.pathKey(holder);
+  }
+
+  private pathKey(expr: ts.Expression): string | undefined {
+    const path = this.paths.pathOf(expr);
+    return path ? [path.root, ...path.segments].join('.') : undefined;
+  }
+
+  freezes(): readonly Freeze[] {
+    this.freezeList ??= this.index.requiresGradWrites
+      .filter((w) => w.flag === false)
+      .map((write) => ({ write, paths: this.frozenPaths(write) }))
+      .filter((f) => f.paths.length > 0);
+    return this.freezeList;
+  }
+
+  /** What a freeze reaches: a loop over `m.parameters()` freezes `m` (partly when conditional), `m.fc.weight` itself. */
+  private frozenPaths(write: RequiresGradWrite): ParamPath[] {
+    const target = stripExpression(write.target);
+    if (ts.isIdentifier(target)) {
+      const def = this.bindings.definition(target);
+      if (def?.kind === 'element') {
+        const sources = this.paths.paramSources(def.of) ?? [];
+        const conditional = isConditionalWithin(write.node, def.at, true);
+        return sources.map((p) => ({ ...p, partial: p.partial || conditional }));
+      }
+    }
+    const path = this.paths.pathOf(target);
+    return path ? [path] : [];
+  }
+
+  /** Freezes that reach parameters the optimizer holds. */
+  freezesOf(site: OptimizerSite): { freeze: Freeze; held: ParamPath; frozen: ParamPath }[] {
+    const held = this.held(site);
+    if (!held) return [];
+    const out: { freeze: Freeze; held: ParamPath; frozen: ParamPath }[] = [];
+    for (const freeze of this.freezes()) {
+      for (const frozen of freeze.paths) {
+        const h = held.find((p) => pathsOverlap(p, frozen));
+        if (h) {
+          out.push({ freeze, held: h, frozen });
+          break;
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Module forwards whose result carries no gradient back: run under noGrad, or detached
+   * (`m.forward(x).detach()`, or `.detach()` of a local whose assignments compute `m.forward`).
+   * `sometimes` says the module also gets gradients at other times (a conditional detach, or
+   * another forward that flows): only then can a zero-filled gradient exist while it is cut.
+   */
+  cuts(): readonly Cut[] {
+    if (this.cutList) return this.cutList;
+    const raw: Omit<Cut, 'sometimes'>[] = [];
+    for (const m of this.forwardCalls()) {
+      if (this.values.gradModeAt(m.call) !== 'off') continue;
+      const module = this.paths.pathOf(m.receiver);
+      if (module) raw.push({ node: m.call, forward: m.call, how: 'noGrad', module });
+    }
+    const conditionalDetach = new Set<ts.Node>();
+    for (const m of this.index.methodCalls) {
+      if (m.method !== 'detach' || (m.receiverClass.kind !== 'tensor' && m.receiverClass.kind !== 'parameter')) continue;
+      for (const forward of this.forwardsFeeding(m.receiver, 0)) {
+        const module = this.paths.pathOf(forward.receiver);
+        if (!module) continue;
+        raw.push({ node: m.call, forward: forward.call, how: 'detach', module });
+        if (isConditionalWithin(m.call, enclosingFunction(m.call), false)) conditionalDetach.add(m.call);
+      }
+    }
+    const cutForwards = new Set<ts.Node>(raw.map((c) => c.forward));
+    const flowing = this.forwardCalls()
+      .filter((m) => !cutForwards.has(m.call) && this.values.gradModeAt(m.call) !== 'off')
+      .map((m) => this.paths.pathOf(m.receiver));
+    this.cutList = raw.map((cut) => ({
+      ...cut,
+      sometimes: conditionalDetach.has(cut.node) ||
+        flowing.some((module) => module === undefined || pathsOverlap(module, cut.module) || pathsOverlap(cut.module, module)),
+    }));
+    return this.cutList;
+  }
+
+  /** Module forwards computed by the expressions that define `expression` (its initializer and every assignment). */
+  private forwardsFeeding(expression: ts.Expression, depth: number): MethodCall[] {
+    if (depth > 3) return [];
+    const expr = stripExpression(expression);
+    const sources: ts.Expression[] = [];
+    if (ts.isIdentifier(expr)) {
+      const symbol = this.bindings.symbolOf(expr);
+      const decl = symbol?.valueDeclaration;
+      if (decl && ts.isVariableDeclaration(decl) && decl.initializer) sources.push(decl.initializer);
+      for (const write of symbol ? this.index.writes.get(symbol) ?? [] : []) {
+        if (ts.isBinaryExpression(write) && write.operatorToken.kind === ts.SyntaxKind.EqualsToken) sources.push(write.right);
+      }
+    } else sources.push(expr);
+    const out: MethodCall[] = [];
+    const visit = (n: ts.Node): void => {
+      if (ts.isCallExpression(n)) {
+        const m = this.values.methodCall(n);
+        if (m?.method === 'forward' && m.receiverClass.kind === 'module') out.push(m);
+        if (m?.method === 'detach') return;
+      }
+      if (ts.isIdentifier(n) && n !== expr && depth < 3 && !ts.isPropertyAccessExpression(n.parent)) out.push(...this.forwardsFeeding(n, depth + 1));
+      if (!isFunctionLike(n)) ts.forEachChild(n, visit);
+    };
+    sources.forEach(visit);
+    return out;
+  }
+
+  /** Cuts of modules that never get a gradient anywhere else in the file. */
+  effectiveCuts(): readonly Cut[] {
+    return this.cuts().filter((c) => !c.sometimes);
+  }
+
+  forwardCalls(): MethodCall[] {
+    return this.index.methodCalls.filter((m) => m.method === 'forward' && m.receiverClass.kind === 'module');
+  }
+
+  /** Whether `b` can run after `a` (re-exported for rules that combine training facts with order). */
+  mayFollow(a: ts.Node, b: ts.Node, loops = false): boolean {
+    return this.flow.mayFollow(a, b, { loops });
+  }
+}
+
+/** Where an optimizer is stored: `const opt = new SGD(…)`, `this.opt = new SGD(…)`. */
+export function holderOf(node: ts.Node): ts.Expression | undefined {
+  let cur = node;
+  while (ts.isParenthesizedExpression(cur.parent) || ts.isAsExpression(cur.parent)) cur = cur.parent;
+  const parent = cur.parent;
+  if (ts.isVariableDeclaration(parent) && parent.initializer === cur && ts.isIdentifier(parent.name)) return parent.name;
+  if (ts.isBinaryExpression(parent) && parent.right === cur && parent.operatorToken.kind === ts.SyntaxKind.EqualsToken) return parent.left;
+  if (ts.isPropertyDeclaration(parent) && parent.initializer === cur && ts.isIdentifier(parent.name)) return parent.name;
+  return undefined;
+}
+
+/** A branch, a short-circuit or an early `continue` between `node` and the loop/callback `scope` that reaches it. */
+function isConditionalWithin(node: ts.Node, scope: ts.Node, earlyExits: boolean): boolean {
+  for (let cur = node; cur !== scope && !ts.isSourceFile(cur); cur = cur.parent) {
+    const parent = cur.parent;
+    if (ts.isIfStatement(parent) && parent.expression !== cur) return true;
+    if (ts.isConditionalExpression(parent) && parent.condition !== cur) return true;
+    if (ts.isBinaryExpression(parent) && parent.right === cur && [ts.SyntaxKind.AmpersandAmpersandToken, ts.SyntaxKind.BarBarToken, ts.SyntaxKind.QuestionQuestionToken].includes(parent.operatorToken.kind)) return true;
+    if (ts.isCaseClause(parent) || ts.isDefaultClause(parent)) return true;
+  }
+  if (!earlyExits) return false;
+  let early = false;
+  const visit = (n: ts.Node): void => {
+    if (early) return;
+    if ((ts.isContinueStatement(n) || ts.isReturnStatement(n)) && isAncestor(scope, n)) early = true;
+    else if (!ts.isFunctionLike(n) || n === scope) ts.forEachChild(n, visit);
+  };
+  ts.forEachChild(scope, visit);
+  return early;
+}

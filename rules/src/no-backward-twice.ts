@@ -1,0 +1,86 @@
+import ts from 'typescript';
+import { stripExpression } from './analysis/bindings.js';
+import type { MethodCall } from './analysis/file-index.js';
+import { isAncestor, isFunctionLike, isLoop } from './analysis/flow.js';
+import { createRule, onProgram, reportAt, textOf } from './util/create-rule.js';
+import { propertyOf, setOption } from './util/fixes.js';
+
+export default createRule({
+  name: 'no-backward-twice',
+  meta: {
+    type: 'problem',
+    docs: {
+      description: 'Disallow a second backward through the same graph without retainGraph: true',
+      recommended: true,
+      requiresTypeChecking: true,
+    },
+    hasSuggestions: true,
+    schema: [],
+    defaultOptions: [],
+    messages: {
+      secondBackward: '`{{second}}` runs backward through `{{shared}}` again, but `{{first}}` (line {{line}}) already freed that graph\'s saved tensors: this throws GRAPH_FREED at run time. Pass { retainGraph: true } to the first backward, or sum the losses and call backward() once.',
+      backwardInLoop: '`{{second}}` runs on every iteration, but `{{shared}}` is computed once, before the loop: the second iteration\'s backward finds its saved tensors freed and throws GRAPH_FREED. Compute it inside the loop.',
+      retainGraph: 'Pass { retainGraph: true } to `{{first}}`',
+    },
+  },
+  create(context) {
+    return onProgram(context, ({ index, values, flow }) => {
+      const backwards = index.methodCalls.filter((m) => m.method === 'backward' && (m.receiverClass.kind === 'tensor' || m.receiverClass.kind === 'parameter'));
+      const lineOf = (node: ts.Node): string => String(node.getSourceFile().getLineAndCharacterOfPosition(node.getStart()).line + 1);
+      for (const second of backwards) {
+        const secondSites = values.savingSites(second.receiver);
+        if (secondSites.size === 0) continue;
+        for (const first of backwards) {
+          if (retainsGraph(first)) continue;
+          const firstSites = values.savingSites(first.receiver);
+          const sequential = first !== second && flow.mayFollow(first.call, second.call);
+          let shared = [...firstSites].filter((s) => secondSites.has(s));
+          if (!sequential) {
+            if (!flow.mayFollow(first.call, second.call, { loops: true })) continue;
+            // Only a loop that brings the backward round again without rebuilding the graph matters.
+            const loop = innermostCommonLoop(first.call, second.call);
+            shared = loop ? shared.filter((s) => !isAncestor(loop, s)) : [];
+          }
+          const site = shared.at(-1);
+          if (!site) continue;
+          const data = { second: textOf(second.call), first: textOf(first.call), shared: textOf(site), line: lineOf(first.call) };
+          reportAt(context, {
+            node: second.call,
+            messageId: sequential ? 'secondBackward' : 'backwardInLoop',
+            data,
+            suggest: sequential ? [{ messageId: 'retainGraph', data, fix: (fixer) => setOption(fixer, first.call, 1, 'retainGraph', 'true') ?? null }] : [],
+            related: [
+              { node: site, message: `${textOf(site)} saves tensors for backward here` },
+              ...(first === second ? [] : [{ node: first.call, message: 'the first backward frees them here' }]),
+            ],
+          });
+          break;
+        }
+      }
+    });
+  },
+});
+
+/** `{ retainGraph: true }` or `{ createGraph: true }`; options that are not a literal count as retaining (unknown). */
+function retainsGraph(backward: MethodCall): boolean {
+  const options = backward.call.arguments.at(1);
+  if (!options) return false;
+  const stripped = stripExpression(options);
+  if (!ts.isObjectLiteralExpression(stripped)) return true;
+  if (stripped.properties.some((p) => !ts.isPropertyAssignment(p))) return true;
+  const flag = (key: string): boolean | undefined => {
+    const value = propertyOf(stripped, key);
+    if (!value) return false;
+    return value.kind === ts.SyntaxKind.TrueKeyword ? true : value.kind === ts.SyntaxKind.FalseKeyword ? false : undefined;
+  };
+  const retain = flag('retainGraph');
+  const create = flag('createGraph');
+  return retain !== false || create !== false;
+}
+
+function innermostCommonLoop(a: ts.Node, b: ts.Node): ts.Node | undefined {
+  for (let cur: ts.Node = a; !ts.isSourceFile(cur) && !isFunctionLike(cur); cur = cur.parent) {
+    if (isLoop(cur) && (cur === b || isAncestor(cur, b))) return cur;
+  }
+  return undefined;
+}

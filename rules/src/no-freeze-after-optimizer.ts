@@ -1,0 +1,77 @@
+import ts from 'typescript';
+import { stripExpression } from './analysis/bindings.js';
+import type { OptimizerSite } from './analysis/file-index.js';
+import { parentOf } from './analysis/flow.js';
+import { holderOf } from './analysis/training.js';
+import { createRule, onProgram, reportAt, textOf } from './util/create-rule.js';
+import { indentOf, statementOf } from './util/fixes.js';
+
+export default createRule({
+  name: 'no-freeze-after-optimizer',
+  meta: {
+    type: 'problem',
+    docs: {
+      description: 'Disallow freezing parameters that were already handed to an optimizer',
+      recommended: true,
+      requiresTypeChecking: true,
+    },
+    hasSuggestions: true,
+    schema: [],
+    defaultOptions: [],
+    messages: {
+      frozenAfter: '`{{param}}` is frozen after `{{optimizer}}` was built with it (line {{line}}): the optimizer still holds it, so its last gradient (or the zeros zeroGrad() leaves) keeps moving it through momentum, Adam\'s moments or weight decay. Freeze first, then build the optimizer from the parameters that still require grad.',
+      moveOptimizer: 'Build `{{optimizer}}` after the freezing, from the parameters that still require grad',
+    },
+  },
+  create(context) {
+    return onProgram(context, ({ index, training }) => {
+      const reported = new Set<ts.Node>();
+      for (const site of index.optimizers) {
+        for (const { freeze } of training.freezesOf(site)) {
+          const write = freeze.write.node;
+          if (reported.has(write) || !training.mayFollow(site.node, write)) continue;
+          reported.add(write);
+          const holder = holderOf(site.node);
+          const optimizer = holder ? textOf(holder) : textOf(site.node);
+          const line = String(site.node.getSourceFile().getLineAndCharacterOfPosition(site.node.getStart()).line + 1);
+          const move = moveAfter(site, write, holder);
+          reportAt(context, {
+            node: write,
+            messageId: 'frozenAfter',
+            data: { param: textOf(stripExpression(freeze.write.target)), optimizer, line },
+            suggest: move ? [{ messageId: 'moveOptimizer', data: { optimizer }, fix: (fixer) => [fixer.removeRange(move.remove), fixer.insertTextAfterRange(move.after, move.text)] }] : [],
+            related: [{ node: site.node, message: `${optimizer} is built here and holds the parameter` }],
+          });
+        }
+      }
+    });
+  },
+});
+
+/**
+ * Moving the optimizer's statement below the freezing statement is safe when both sit in the same
+ * block and nothing in between mentions the optimizer. `.parameters()` becomes a filtered list.
+ */
+function moveAfter(site: OptimizerSite, write: ts.Node, holder: ts.Expression | undefined): { remove: [number, number]; after: [number, number]; text: string } | undefined {
+  const optimizerStatement = statementOf(site.node);
+  if (!optimizerStatement || !holder || !(ts.isVariableStatement(optimizerStatement) || ts.isExpressionStatement(optimizerStatement))) return undefined;
+  let freezeStatement: ts.Node | undefined = write;
+  while (freezeStatement && parentOf(freezeStatement) !== optimizerStatement.parent) freezeStatement = parentOf(freezeStatement);
+  if (!freezeStatement || freezeStatement.getStart() < optimizerStatement.getEnd()) return undefined;
+  const sf = site.node.getSourceFile();
+  const between = sf.text.slice(optimizerStatement.getEnd(), freezeStatement.getEnd());
+  const name = ts.isIdentifier(holder) ? holder.text : ts.isPropertyAccessExpression(holder) ? holder.name.text : undefined;
+  if (name === undefined || new RegExp(`\\b${name}\\b`).test(between)) return undefined;
+  let text = optimizerStatement.getText();
+  const params = site.params ? stripExpression(site.params) : undefined;
+  if (params && ts.isCallExpression(params) && ts.isPropertyAccessExpression(params.expression) && params.expression.name.text === 'parameters') {
+    const start = params.getStart() - optimizerStatement.getStart();
+    const end = params.getEnd() - optimizerStatement.getStart();
+    text = `${text.slice(0, start)}${params.getText()}.filter((p) => p.requiresGrad)${text.slice(end)}`;
+  }
+  return {
+    remove: [optimizerStatement.getFullStart(), optimizerStatement.getEnd()],
+    after: [freezeStatement.getStart(), freezeStatement.getEnd()],
+    text: `\n${indentOf(freezeStatement)}${text}`,
+  };
+}

@@ -1,0 +1,78 @@
+import { INPLACE_METHODS } from '@gradflow/autograd';
+import type ts from 'typescript';
+import type { MethodCall } from './analysis/file-index.js';
+import { isAncestor } from './analysis/flow.js';
+import { createRule, onProgram, rangeOf, reportAt, textOf } from './util/create-rule.js';
+
+export default createRule({
+  name: 'no-inplace-on-saved-tensor',
+  meta: {
+    type: 'problem',
+    docs: {
+      description: 'Disallow in-place ops on a tensor that a recorded op saved for backward, before that backward',
+      recommended: true,
+      requiresTypeChecking: true,
+    },
+    hasSuggestions: true,
+    schema: [],
+    defaultOptions: [],
+    messages: {
+      modifiedSaved: '`{{tensor}}` was saved for backward by `{{op}}` (line {{line}}); `{{change}}` modifies it in place and bumps its version, so `{{backward}}` throws SAVED_TENSOR_MODIFIED at run time. Modify a clone, or do it after backward().',
+      cloneOperand: 'Let `{{op}}` save a clone of `{{tensor}}`',
+    },
+  },
+  create(context) {
+    return onProgram(context, ({ index, values, training }) => {
+      const isTensor = (m: MethodCall): boolean => m.receiverClass.kind === 'tensor' || m.receiverClass.kind === 'parameter';
+      const savingOps = index.methodCalls
+        .map((m) => values.savedBy(m.call))
+        .filter((s) => s.saved.length > 0);
+      const backwards = index.methodCalls.filter((m) => m.method === 'backward' && isTensor(m));
+      // In-place writers: in-place tensor methods (one tensor) and optimizer.step() (every parameter it holds).
+      const writers: { node: ts.CallExpression; matches: (key: string) => boolean }[] = [];
+      for (const m of index.methodCalls) {
+        if (m.method in INPLACE_METHODS && isTensor(m)) {
+          const key = values.identity(m.receiver);
+          if (key !== undefined) writers.push({ node: m.call, matches: (k) => k === key });
+        } else if (m.method === 'step' && m.receiverClass.kind === 'optimizer') {
+          const site = training.optimizerOf(m.receiver);
+          const held = site ? training.held(site) : undefined;
+          if (!held) continue;
+          const prefixes = held.filter((p) => !p.partial).map((p) => [p.root, ...p.segments].join('.'));
+          writers.push({ node: m.call, matches: (k) => prefixes.some((p) => k === p || k.startsWith(`${p}.`)) });
+        }
+      }
+      for (const writer of writers) {
+        let done = false;
+        for (const op of savingOps) {
+          if (done || op.site === writer.node || !training.mayFollow(op.site, writer.node)) continue;
+          const saved = op.saved.find((s) => writer.matches(s.key));
+          if (!saved) continue;
+          const backward = backwards.find((b) => training.mayFollow(writer.node, b.call) && values.savingSites(b.receiver).has(op.site));
+          if (!backward) continue;
+          done = true;
+          const savedExpression = saved.expression;
+          const tensor = saved.label ?? textOf(savedExpression);
+          const canClone = saved.label === undefined && isAncestor(op.site, savedExpression);
+          const data = {
+            tensor,
+            op: textOf(op.site),
+            line: String(op.site.getSourceFile().getLineAndCharacterOfPosition(op.site.getStart()).line + 1),
+            change: textOf(writer.node),
+            backward: textOf(backward.call),
+          };
+          reportAt(context, {
+            node: writer.node,
+            messageId: 'modifiedSaved',
+            data,
+            suggest: canClone ? [{ messageId: 'cloneOperand', data, fix: (fixer) => fixer.insertTextAfterRange(rangeOf(savedExpression), '.clone()') }] : [],
+            related: [
+              { node: op.site, message: `${tensor} is saved for backward here` },
+              { node: backward.call, message: 'backward reads the saved tensor here' },
+            ],
+          });
+        }
+      }
+    });
+  },
+});

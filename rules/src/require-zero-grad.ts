@@ -1,0 +1,90 @@
+import ts from 'typescript';
+import { stripExpression } from './analysis/bindings.js';
+import { enclosingFunction, isAncestor, isLoop, type Flow } from './analysis/flow.js';
+import { createRule, onProgram, reportAt, textOf } from './util/create-rule.js';
+import { insertStatementBefore } from './util/fixes.js';
+
+type Inside = 'yes' | 'no' | 'unknown';
+
+export default createRule({
+  name: 'require-zero-grad',
+  meta: {
+    type: 'problem',
+    docs: {
+      description: 'Require clearing gradients in a training loop that calls backward() and step()',
+      recommended: true,
+      requiresTypeChecking: true,
+    },
+    hasSuggestions: true,
+    schema: [],
+    defaultOptions: [],
+    messages: {
+      noZeroGrad: 'This loop calls backward() and `{{step}}` but never clears gradients: backward() adds into .grad, so every step uses the sum of all gradients since the start. Call `{{optimizer}}.zeroGrad()` on each iteration, before backward().',
+      addZeroGrad: 'Call `{{optimizer}}.zeroGrad()` at the start of each iteration',
+    },
+  },
+  create(context) {
+    return onProgram(context, ({ index, flow }) => {
+      const backwards = index.methodCalls.filter((m) => m.method === 'backward' && m.receiverClass.kind !== 'optimizer' && m.receiverClass.kind !== 'module').map((m) => m.call);
+      const clears: ts.Node[] = [
+        ...index.methodCalls.filter((m) => m.method === 'zeroGrad').map((m) => m.call),
+        ...index.gradWrites,
+        // p.grad.zero_() / p.grad?.fill_(0)
+        ...index.methodCalls.filter((m) => (m.method === 'zero_' || m.method === 'fill_') && isGradAccess(m.receiver)).map((m) => m.call),
+      ];
+      const reported = new Set<ts.Node>();
+      for (const { call, method, receiver, receiverClass } of index.methodCalls) {
+        if (method !== 'step' || receiverClass.kind !== 'optimizer') continue;
+        const loop = enclosingLoop(flow, call);
+        if (!loop || reported.has(loop)) continue;
+        if (!backwards.some((b) => runsInside(flow, b, loop) === 'yes')) continue;
+        if (clears.some((c) => runsInside(flow, c, loop) !== 'no')) continue;
+        reported.add(loop);
+        const optimizer = textOf(stripExpression(receiver));
+        const body = loop.statement;
+        const first = ts.isBlock(body) ? body.statements.at(0) : undefined;
+        reportAt(context, {
+          node: call,
+          messageId: 'noZeroGrad',
+          data: { step: textOf(call), optimizer },
+          suggest: first && enclosingFunction(call) === enclosingFunction(first) && isAncestor(loop, receiver)
+            ? [{ messageId: 'addZeroGrad', data: { optimizer }, fix: (fixer) => insertStatementBefore(fixer, first, `${optimizer}.zeroGrad();`) }]
+            : [],
+          related: [{ node: loop, message: 'the training loop' }],
+        });
+      }
+    });
+  },
+});
+
+function isGradAccess(expr: ts.Expression): boolean {
+  const e = stripExpression(expr);
+  return ts.isPropertyAccessExpression(e) && e.name.text === 'grad';
+}
+
+/** The innermost loop that runs `node`, following a helper back to its single call site. */
+function enclosingLoop(flow: Flow, node: ts.Node): ts.IterationStatement | undefined {
+  let cur: ts.Node | undefined = node;
+  for (let hops = 0; cur && hops < 8; hops++) {
+    for (let up: ts.Node = cur; !ts.isSourceFile(up); up = up.parent) {
+      if (isLoop(up) && up !== cur) return up;
+      if (ts.isFunctionLike(up) && up !== cur) break;
+    }
+    cur = flow.callSiteOf(enclosingFunction(cur));
+  }
+  return undefined;
+}
+
+/** Whether `node` runs as part of `loop`'s iterations; 'unknown' for helpers called from several places. */
+function runsInside(flow: Flow, node: ts.Node, loop: ts.Node): Inside {
+  let cur: ts.Node | undefined = node;
+  for (let hops = 0; hops < 8; hops++) {
+    if (isAncestor(loop, cur)) return 'yes';
+    const fn = enclosingFunction(cur);
+    if (ts.isSourceFile(fn)) return 'no';
+    const site = flow.callSiteOf(fn);
+    if (!site) return 'unknown';
+    cur = site;
+  }
+  return 'unknown';
+}

@@ -1,0 +1,118 @@
+import ts from 'typescript';
+import { stripExpression } from './analysis/bindings.js';
+import { isFunctionLike } from './analysis/flow.js';
+import { pathsOverlap } from './analysis/modules.js';
+import { holderOf } from './analysis/training.js';
+import { createRule, onProgram, rangeOf, reportAt, textOf } from './util/create-rule.js';
+
+export default createRule({
+  name: 'valid-no-grad',
+  meta: {
+    type: 'problem',
+    docs: {
+      description: 'Disallow noGrad misuse: backward on results computed under noGrad, noGrad around part of a trained path, async callbacks',
+      recommended: true,
+      requiresTypeChecking: true,
+    },
+    hasSuggestions: true,
+    schema: [],
+    defaultOptions: [],
+    messages: {
+      asyncCallback: '{{fn}}() was given an async callback: grad mode is global and would leak across `await`, so this throws ASYNC_NO_GRAD at run time. Keep the callback synchronous and await outside it.',
+      backwardOnNoGrad: '`{{tensor}}` is computed from values produced under noGrad, so it has no gradFn: `{{tensor}}.backward()` throws NO_GRAD_FN at run time. Compute the forward pass outside noGrad.',
+      cutsTrainedPath: '`{{module}}` runs under noGrad here, but `{{optimizer}}` trains its parameters and its output feeds `{{consumer}}`: no gradient reaches `{{module}}`, so it is silently not trained. Run it outside noGrad, or freeze it and leave it out of the optimizer.',
+      removeAsync: 'Make the callback synchronous (it does not await)',
+      unwrapNoGrad: 'Run it outside noGrad',
+    },
+  },
+  create(context) {
+    return onProgram(context, ({ index, values, training, checker }) => {
+      for (const [call, fn] of index.libraryCalls) {
+        if (fn !== 'noGrad' && fn !== 'enableGrad') continue;
+        const callback = call.arguments.at(0);
+        if (!callback || !returnsPromise(checker, callback)) continue;
+        const fnNode = stripExpression(callback);
+        const asyncKeyword = isFunctionLike(fnNode) ? fnNode.modifiers?.find((m) => m.kind === ts.SyntaxKind.AsyncKeyword) : undefined;
+        const removable = asyncKeyword && isFunctionLike(fnNode) && !containsAwait(fnNode);
+        reportAt(context, {
+          node: call,
+          messageId: 'asyncCallback',
+          data: { fn },
+          suggest: removable
+            ? [{ messageId: 'removeAsync', fix: (fixer) => fixer.removeRange([asyncKeyword.getStart(), asyncKeyword.getEnd() + 1]) }]
+            : [],
+        });
+      }
+
+      for (const { call, method, receiver, receiverClass } of index.methodCalls) {
+        if (method !== 'backward' || (receiverClass.kind !== 'tensor' && receiverClass.kind !== 'parameter')) continue;
+        const value = values.evaluate(receiver);
+        const site = value.computedUnderNoGrad;
+        if (value.requiresGrad !== 'no' || !site) continue;
+        const unwrapped = ts.isCallExpression(site) && index.libraryCalls.get(site) === 'noGrad' ? expressionBody(site.arguments.at(0)) : undefined;
+        reportAt(context, {
+          node: call,
+          messageId: 'backwardOnNoGrad',
+          data: { tensor: textOf(stripExpression(receiver)) },
+          suggest: unwrapped ? [{ messageId: 'unwrapNoGrad', fix: (fixer) => fixer.replaceTextRange(rangeOf(site), unwrapped.getText()) }] : [],
+          related: [{ node: site, message: 'computed under noGrad here' }],
+        });
+      }
+
+      // noGrad around a module whose output then feeds a trained path.
+      const reported = new Set<ts.Node>();
+      const flowing = training.forwardCalls().filter((m) => values.gradModeAt(m.call) === 'on');
+      for (const cut of training.effectiveCuts()) {
+        if (cut.how !== 'noGrad') continue;
+        const noGradCall = enclosingNoGrad(cut.node, index.libraryCalls);
+        if (!noGradCall || reported.has(noGradCall)) continue;
+        const consumer = flowing.find((m) => m.call.arguments.some((a) => values.evaluate(a).computedUnderNoGrad === noGradCall));
+        if (!consumer) continue;
+        const optimizer = index.optimizers.find((o) => training.held(o)?.some((p) => pathsOverlap(p, cut.module)));
+        if (!optimizer || training.freezes().some((f) => f.paths.some((p) => pathsOverlap(p, cut.module) || pathsOverlap(cut.module, p)))) continue;
+        reported.add(noGradCall);
+        const holder = holderOf(optimizer.node);
+        const unwrapped = expressionBody(noGradCall.arguments.at(0));
+        reportAt(context, {
+          node: noGradCall,
+          messageId: 'cutsTrainedPath',
+          data: { module: textOf(cut.forward.expression).replace(/\.forward$/, ''), optimizer: holder ? textOf(holder) : textOf(optimizer.node), consumer: textOf(consumer.call) },
+          suggest: unwrapped ? [{ messageId: 'unwrapNoGrad', fix: (fixer) => fixer.replaceTextRange(rangeOf(noGradCall), unwrapped.getText()) }] : [],
+          related: [{ node: optimizer.node, message: 'the optimizer that trains these parameters' }, { node: consumer.call, message: 'the noGrad result feeds this trained path' }],
+        });
+      }
+    });
+  },
+});
+
+function returnsPromise(checker: ts.TypeChecker, callback: ts.Expression): boolean {
+  const fn = stripExpression(callback);
+  if (isFunctionLike(fn) && fn.modifiers?.some((m) => m.kind === ts.SyntaxKind.AsyncKeyword)) return true;
+  const signature = checker.getTypeAtLocation(callback).getCallSignatures().at(0);
+  const returned = signature ? checker.getReturnTypeOfSignature(signature) : undefined;
+  return returned?.getSymbol()?.getName() === 'Promise';
+}
+
+function containsAwait(fn: ts.FunctionLikeDeclaration): boolean {
+  let found = false;
+  const visit = (n: ts.Node): void => {
+    if (found) return;
+    if (ts.isAwaitExpression(n) || (ts.isForOfStatement(n) && n.awaitModifier)) found = true;
+    else if (!isFunctionLike(n)) ts.forEachChild(n, visit);
+  };
+  if (fn.body) ts.forEachChild(fn.body, visit);
+  return found;
+}
+
+/** `noGrad(() => expr)` → `expr`; undefined for block bodies. */
+function expressionBody(callback: ts.Expression | undefined): ts.Expression | undefined {
+  const fn = callback ? stripExpression(callback) : undefined;
+  return fn && ts.isArrowFunction(fn) && !ts.isBlock(fn.body) ? fn.body : undefined;
+}
+
+function enclosingNoGrad(node: ts.Node, libraryCalls: ReadonlyMap<ts.CallExpression, string>): ts.CallExpression | undefined {
+  for (let cur: ts.Node = node; !ts.isSourceFile(cur); cur = cur.parent) {
+    if (ts.isCallExpression(cur) && cur !== node && libraryCalls.get(cur) === 'noGrad') return cur;
+  }
+  return undefined;
+}

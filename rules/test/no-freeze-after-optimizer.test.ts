@@ -1,0 +1,50 @@
+import rule from '../src/no-freeze-after-optimizer.js';
+import { IMPORTS, ruleTester } from './rule-tester.js';
+
+const code = (body: string): string => IMPORTS + body;
+const MODEL = 'const model = new nn.Sequential(new nn.Linear(4, 8), new nn.ReLU(), new nn.Linear(8, 1));\n';
+
+ruleTester.run('no-freeze-after-optimizer', rule, {
+  valid: [
+    // Freeze first, then build the optimizer.
+    code(MODEL + 'for (const p of model.at(0).parameters()) p.requiresGrad = false;\nconst opt = new optim.SGD(model.parameters().filter((p) => p.requiresGrad), { lr: 0.1 });'),
+    // The optimizer only holds the head; freezing the first layer does not touch it.
+    code(MODEL + 'const opt = new optim.Adam(model.at(2).parameters());\nfor (const p of model.at(0).parameters()) p.requiresGrad = false;'),
+    // Unfreezing is not freezing.
+    code(MODEL + 'const opt = new optim.Adam(model.parameters());\nfor (const p of model.parameters()) p.requiresGrad = true;'),
+    // A conditional freeze over a sub-module's parameters: which ones is unknown, and the optimizer holds only another part.
+    code(MODEL + 'const opt = new optim.Adam(model.at(2).parameters());\nfor (const [name, p] of model.namedParameters()) if (name.startsWith("0.")) p.requiresGrad = false;'),
+    // Exclusive branches: the freeze is on the other arm.
+    code(MODEL + 'declare const finetune: boolean;\nif (finetune) { const opt = new optim.Adam(model.parameters()); opt.step(); } else { for (const p of model.parameters()) p.requiresGrad = false; }'),
+    // The parameters come from somewhere the analysis cannot see.
+    code(MODEL + 'declare const params: Tensor[];\nconst opt = new optim.Adam(params);\nfor (const p of model.parameters()) p.requiresGrad = false;'),
+  ],
+  invalid: [
+    {
+      code: code(MODEL + 'const opt = new optim.Adam(model.parameters(), { lr: 1e-3 });\nfor (const p of model.at(0).parameters()) p.requiresGrad = false;'),
+      errors: [{
+        messageId: 'frozenAfter',
+        line: 4,
+        suggestions: [{
+          messageId: 'moveOptimizer',
+          output: code(MODEL + 'for (const p of model.at(0).parameters()) p.requiresGrad = false;\nconst opt = new optim.Adam(model.parameters().filter((p) => p.requiresGrad), { lr: 1e-3 });'),
+        }],
+      }],
+    },
+    {
+      // Aliases, spreads and requiresGrad_(false) on a named weight.
+      code: code('class Net extends nn.Module {\n  encoder = new nn.Linear(4, 8);\n  head = new nn.Linear(8, 1);\n  forward(x: Tensor): Tensor { return this.head.forward(this.encoder.forward(x)); }\n}\nconst model = new Net();\nconst enc = model.encoder;\nconst opt = new optim.SGD([...model.parameters()], { lr: 0.1, momentum: 0.9 });\nopt.step();\nenc.weight.requiresGrad_(false);'),
+      errors: [{ messageId: 'frozenAfter', line: 11, suggestions: [] }],
+    },
+    {
+      // Param groups, a forEach freeze and a class field.
+      code: code(MODEL + 'class Trainer {\n  opt = new optim.Adam([{ params: model.parameters(), lr: 1e-3 }]);\n}\nconst t = new Trainer();\nmodel.parameters().forEach((p) => { p.requiresGrad = false; });'),
+      errors: [{ messageId: 'frozenAfter', line: 7, suggestions: [] }],
+    },
+    {
+      // Freezing inside the training loop, after the optimizer was built.
+      code: code(MODEL + 'const opt = new optim.Adam(model.parameters());\nfor (let epoch = 0; epoch < 10; epoch++) {\n  if (epoch === 5) for (const p of model.at(0).parameters()) p.requiresGrad = false;\n  opt.step();\n}'),
+      errors: [{ messageId: 'frozenAfter', line: 5, suggestions: [] }],
+    },
+  ],
+});
