@@ -39,7 +39,8 @@ for (const { fixture, result } of runs) {
     const cell = statically ? (atRuntime ? 'TP' : 'FP') : atRuntime ? 'FN' : 'TN';
     row[cell]++;
     if (cell === 'FP' || cell === 'FN') {
-      const expected = labelledRuntimeRules(fixture).includes(row.rule) !== labelled.length > 0 ? ' (labelled: deliberate difference)' : '';
+      const known = fixture.knownDifferences.find((d) => d.rule === row.rule);
+      const expected = known ? ` (known difference: ${known.reason})` : '';
       row.disagreements.push(`${cell} ${fixture.relPath}: ${statically ? `linter at line ${lines.join(', ')}` : 'no diagnostic'}; runtime ${result.kinds.join(', ')}${expected}`);
     }
   }

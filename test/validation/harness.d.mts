@@ -9,12 +9,13 @@ export interface Fixture {
   description: string;
   lint: { rule: string; line: number }[];
   runtime: string[];
+  knownDifferences: { rule: string; reason: string }[];
 }
 export interface LintMessage { rule: string | null; line: number; message: string; fatal: boolean }
 export const repoRoot: string;
 export const fixturesDir: string;
 export const RULES: string[];
-export function parseHeader(file: string, text: string): Pick<Fixture, 'description' | 'lint' | 'runtime'>;
+export function parseHeader(file: string, text: string): Pick<Fixture, 'description' | 'lint' | 'runtime' | 'knownDifferences'>;
 export function loadFixtures(): Fixture[];
 export function executeFixture(fixture: Fixture): Promise<{ findings: readonly GradFlowFinding[]; kinds: string[]; error: unknown }>;
 export function runtimeRules(findings: readonly GradFlowFinding[]): string[];

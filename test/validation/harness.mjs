@@ -21,11 +21,14 @@ const ERROR_CODES = ['LEAF_INPLACE', 'SAVED_TENSOR_MODIFIED', 'GRAPH_FREED', 'NO
  *   @fixture <one line saying what the program does>
  *   @lint <rule-id> <line>      (zero or more: expected diagnostics)
  *   @runtime <KIND>[, <KIND>]   (engine error code or observation kinds) or `ok`
+ *   @known-difference <rule-id> <why>   (zero or more: the linter deliberately disagrees with the
+ *                               runtime here, a blind spot or choice documented in the rule's doc)
  */
 export function parseHeader(file, text) {
   const header = /^\/\*\*([\s\S]*?)\*\//.exec(text);
   if (!header) throw new Error(`${file}: missing the /** @fixture … */ header`);
   const lint = [];
+  const knownDifferences = [];
   let runtime;
   let description;
   for (const raw of header[1].split('\n')) {
@@ -35,6 +38,9 @@ export function parseHeader(file, text) {
     else if ((m = /^@lint\s+([a-z-]+)\s+(\d+)$/.exec(line))) {
       if (!RULES.includes(m[1])) throw new Error(`${file}: unknown rule '${m[1]}' in @lint`);
       lint.push({ rule: m[1], line: Number(m[2]) });
+    } else if ((m = /^@known-difference\s+([a-z-]+)\s+(.+)$/.exec(line))) {
+      if (!RULES.includes(m[1])) throw new Error(`${file}: unknown rule '${m[1]}' in @known-difference`);
+      knownDifferences.push({ rule: m[1], reason: m[2] });
     } else if ((m = /^@runtime\s+(.+)$/.exec(line))) {
       runtime = m[1].split(',').map((s) => s.trim()).filter(Boolean).sort();
       for (const k of runtime) {
@@ -45,7 +51,7 @@ export function parseHeader(file, text) {
   if (!description) throw new Error(`${file}: header lacks @fixture`);
   if (!runtime) throw new Error(`${file}: header lacks @runtime`);
   lint.sort((a, b) => a.rule.localeCompare(b.rule) || a.line - b.line);
-  return { description, lint, runtime };
+  return { description, lint, runtime, knownDifferences };
 }
 
 /** Every fixture: `fixtures/<rule-id>/<name>.ts`, with its parsed labels. */
