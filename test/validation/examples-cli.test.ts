@@ -66,6 +66,11 @@ describe('npx eslint examples', () => {
 });
 
 describe('examples at run time', () => {
+  it('type-check against the built engine (examples/tsconfig.json)', () => {
+    const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+    expect(() => spawnSyncOk(process.execPath, [tsc, '-p', join(repoRoot, 'examples', 'tsconfig.json')])).not.toThrow();
+  });
+
   it.each(programs.map((p) => [p.slice(repoRoot.length + 1), p] as const))('%s: the checker sees its labelled outcome', async (relPath, path) => {
     const text = readFileSync(path, 'utf8');
     const header = parseHeader(path, text);
@@ -73,3 +78,8 @@ describe('examples at run time', () => {
     expect(result.kinds).toEqual(header.runtime);
   });
 });
+
+function spawnSyncOk(command: string, args: string[]): void {
+  const run = spawnSync(command, args, { encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`${command} ${args.join(' ')} failed:\n${run.stdout}${run.stderr}`);
+}
