@@ -18,6 +18,8 @@ export interface WebGPUInfo {
 let ready: Promise<WebGPUInfo> | null = null;
 /** Dawn tears its instance down when the GPU object is collected, crashing later callbacks: hold it. */
 const keepAlive = new Set<object>();
+/** Whether VK_ICD_FILENAMES was chosen by initWebGPU (it cannot take effect from a worker thread). */
+let icdSetHere = false;
 
 /**
  * Readies the WebGPU device once per process and registers the 'webgpu' backend. Browsers use
@@ -75,6 +77,7 @@ async function nodeGpu(): Promise<GPU> {
   if (process.env.VK_ICD_FILENAMES === undefined && process.env.VK_DRIVER_FILES === undefined && fs.existsSync(SWIFTSHADER_ICD)) {
     // Read by the Vulkan loader when Dawn creates its instance, so setting it here is enough.
     process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+    icdSetHere = true;
   }
   // A variable specifier keeps bundlers from pulling the Node-only addon into browser builds.
   const specifier = 'webgpu';
@@ -96,7 +99,7 @@ function nodeNoAdapterMessage(): string {
   if (icd !== undefined && !icd.split(':').every((p) => fs.existsSync(p))) missing.push(`the Vulkan driver manifest VK_ICD_FILENAMES=${icd} (file not found)`);
   if (icd === undefined) missing.push(`a Vulkan driver: no GPU driver was found and SwiftShader's ${SWIFTSHADER_ICD} is absent (Debian: apt-get install chromium, which ships SwiftShader)`);
   const threads = process.getBuiltinModule('node:worker_threads');
-  if (!threads.isMainThread) missing.push('VK_ICD_FILENAMES in the environment Node started with (this is a worker thread, whose process.env changes do not reach the Vulkan loader; set it before starting Node or in the test runner\'s main process)');
+  if (icdSetHere && !threads.isMainThread) missing.push('VK_ICD_FILENAMES in the environment Node started with (this is a worker thread, whose process.env changes do not reach the Vulkan loader; set it before starting Node or in the test runner\'s main process)');
   const what = missing.length > 0 ? missing.join('; ') : 'a Vulkan driver Dawn accepts (SwiftShader or a GPU driver; Mesa lavapipe 22.x is refused)';
   return `Dawn (the 'webgpu' package) found no WebGPU adapter. Missing: ${what}. Point VK_ICD_FILENAMES at a driver's ICD json to choose one explicitly.`;
 }
