@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { View } from '../src/backend/backend.js';
 import { cpuBackend, CpuStorage } from '../src/backend/cpu/cpu-backend.js';
 import { gemm, gemmJs, type Strided } from '../src/backend/cpu/matmul.js';
-import { setWasmGemmEnabled, wasmGemmAvailable } from '../src/backend/cpu/wasm-gemm.js';
+import { gemmModuleBytes, setWasmGemmEnabled, wasmGemmAvailable } from '../src/backend/cpu/wasm-gemm.js';
 import { sleb, uleb } from '../src/backend/cpu/wasm-encoder.js';
 import type { DType, TypedArray } from '../src/dtype.js';
 import { contiguousStrides, numel } from '../src/shape.js';
@@ -322,6 +322,15 @@ describe('fused optimizer kernels', () => {
 });
 
 describe('wasm encoder', () => {
+  it('emits a valid gemm module small enough for synchronous compilation on a browser main thread', () => {
+    const bytes = gemmModuleBytes();
+    expect(WebAssembly.validate(bytes)).toBe(true);
+    // Chrome refuses synchronous `new WebAssembly.Module` above 4 KiB on the main thread.
+    expect(bytes.length).toBeLessThan(4096);
+    const exports = WebAssembly.Module.exports(new WebAssembly.Module(bytes)).map((e) => `${e.kind}:${e.name}`);
+    expect(exports.sort()).toEqual(['function:tilesAdd', 'function:tilesSet', 'memory:memory']);
+  });
+
   it('encodes LEB128 as the spec examples do', () => {
     expect(uleb(0)).toEqual([0]);
     expect(uleb(127)).toEqual([0x7f]);

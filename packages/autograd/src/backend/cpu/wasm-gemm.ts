@@ -1,14 +1,16 @@
 /**
  * Float32 GEMM on WebAssembly SIMD (f32x4), emitted at load time by wasm-encoder.ts.
  *
- * The module holds one function, `tiles`, which multiplies packed blocks: A in panels of MR rows
- * ([kc][MR] floats per panel), B in panels of NR = 8 columns ([kc][8] floats per panel), adding
- * each MR x 8 product tile into a zero-padded row-major C. The micro-kernel keeps the tile in
+ * The module exports its memory and two functions, `tilesSet` and `tilesAdd`, which multiply
+ * packed blocks: A in panels of MR rows ([kc][MR] floats per panel), B in panels of NR = 8 columns
+ * ([kc][8] floats per panel), storing (first k block) or adding (later ones) each MR x 8 product
+ * tile into a zero-padded row-major C. The micro-kernel keeps the tile in
  * 2·MR v128 locals (registers) for the whole k loop: per k it loads two B vectors and MR splatted
  * A values — all with constant offsets from two pointers — and issues 2·MR multiply-adds.
  * Padding every panel with zeros means the wasm code has no edge cases at all; the JS driver
  * (gemmF32Wasm) does the blocking, packs from any strides (so transposed operands cost nothing
- * extra) and copies the valid part of C out.
+ * extra) and copies the valid part of C out. The module is well under 4 KiB, the size Chrome
+ * allows to compile synchronously on the main thread.
  */
 import { Body, encodeModule, I32, op, simd, V128 } from './wasm-encoder.js';
 
@@ -25,7 +27,8 @@ const KC = 256;
 /** m block: MC x KC packed A (96 KiB, a multiple of MR rows) is re-read from L2 for every B panel. */
 const MC = 96;
 
-function tilesFunction(): Body {
+/** `accumulate`: C += tile (later k blocks); otherwise C = tile (the first, so C needs no zeroing). */
+function tilesFunction(accumulate: boolean): Body {
   // params: 0 ap, 1 bp, 2 cp, 3 mPanels, 4 nPanels, 5 kc, 6 ldc (bytes)
   const [AP, BP, CP, M_PANELS, N_PANELS, KC_, LDC] = [0, 1, 2, 3, 4, 5, 6];
   const [JP, IP, KK, A, B, C] = [7, 8, 9, 10, 11, 12];
@@ -59,12 +62,15 @@ function tilesFunction(): Body {
         inc(A, MR * 4);
         inc(B, NR * 4);
       }, () => f.get(KK).i32(1).emit(op.i32Sub).tee(KK));
-      // c = cp + ip·MR·ldc + jp·32; C[r] += acc[r] row by row.
+      // c = cp + ip·MR·ldc + jp·32; C[r] (+)= acc[r] row by row.
       f.get(CP).get(IP).i32(MR).emit(op.i32Mul).get(LDC).emit(op.i32Mul).emit(op.i32Add)
         .get(JP).i32(NR * 4).emit(op.i32Mul).emit(op.i32Add).set(C);
       for (let r = 0; r < MR; r++) {
         for (const half of [0, 1]) {
-          f.get(C).get(C).mem(simd.v128Load, 4, 16 * half).get(ACC + 2 * r + half).simd(simd.f32x4Add).mem(simd.v128Store, 4, 16 * half);
+          f.get(C);
+          if (accumulate) f.get(C).mem(simd.v128Load, 4, 16 * half).get(ACC + 2 * r + half).simd(simd.f32x4Add);
+          else f.get(ACC + 2 * r + half);
+          f.mem(simd.v128Store, 4, 16 * half);
         }
         inc(C, () => f.get(LDC));
       }
@@ -77,14 +83,19 @@ function tilesFunction(): Body {
 
 export function gemmModuleBytes(): Uint8Array<ArrayBuffer> {
   const locals = [...new Array<number>(6).fill(I32), ...new Array<number>(2 * MR + 3).fill(V128)];
-  return encodeModule([{ name: 'tiles', params: new Array<number>(7).fill(I32), locals, body: tilesFunction() }], 1);
+  const params = new Array<number>(7).fill(I32);
+  return encodeModule([
+    { name: 'tilesAdd', params, locals, body: tilesFunction(true) },
+    { name: 'tilesSet', params, locals, body: tilesFunction(false) },
+  ], 1);
 }
 
 type TilesFn = (ap: number, bp: number, cp: number, mPanels: number, nPanels: number, kc: number, ldcBytes: number) => void;
 
 interface Kernel {
   memory: WebAssembly.Memory;
-  tiles: TilesFn;
+  tilesAdd: TilesFn;
+  tilesSet: TilesFn;
 }
 
 let kernel: Kernel | null | undefined;
@@ -97,8 +108,7 @@ function load(): Kernel | null {
     const bytes = gemmModuleBytes();
     if (typeof WebAssembly === 'object' && WebAssembly.validate(bytes)) {
       const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
-      const { memory, tiles } = instance.exports as { memory: WebAssembly.Memory; tiles: TilesFn };
-      kernel = { memory, tiles };
+      kernel = instance.exports as unknown as Kernel;
     }
   } catch {
     kernel = null; // e.g. a CSP that forbids compiling WebAssembly: the JS kernel takes over.
@@ -210,7 +220,6 @@ export function gemmF32Wasm(a: Strided<Float32Array>, b: Strided<Float32Array>, 
   const bAt = aAt + mc0 * kc0;
   const cAt = bAt + nPad * kc0;
   const h = ensureHeap(kern, cAt + mPad * nPad);
-  h.fill(0, cAt, cAt + mPad * nPad);
   for (let p0 = 0; p0 < k; p0 += KC) {
     const kc = Math.min(KC, k - p0);
     packB(h, bAt, b, p0, kc, n);
@@ -218,7 +227,7 @@ export function gemmF32Wasm(a: Strided<Float32Array>, b: Strided<Float32Array>, 
       const mc = Math.min(MC, m - i0);
       const mcPad = roundUp(mc, MR);
       packA(h, aAt, a, i0, mc, p0, kc);
-      kern.tiles(aAt * 4, bAt * 4, (cAt + i0 * nPad) * 4, mcPad / MR, nPad / NR, kc, nPad * 4);
+      (p0 === 0 ? kern.tilesSet : kern.tilesAdd)(aAt * 4, bAt * 4, (cAt + i0 * nPad) * 4, mcPad / MR, nPad / NR, kc, nPad * 4);
     }
   }
   for (let i = 0; i < m; i++) out.set(h.subarray(cAt + i * nPad, cAt + i * nPad + n), outOffset + i * n);
