@@ -35,6 +35,8 @@ export default createRule({
           const key = values.identity(m.receiver);
           if (key !== undefined) writers.push({ node: m.call, matches: (k) => k === key });
         } else if (m.method === 'step' && m.receiverClass.kind === 'optimizer') {
+          // step() only moves parameters that have a gradient, so some backward must come first.
+          if (!index.methodCalls.some((b) => b.method === 'backward' && training.mayFollow(b.call, m.call, true))) continue;
           const site = training.optimizerOf(m.receiver);
           const held = site ? training.held(site) : undefined;
           if (!held) continue;

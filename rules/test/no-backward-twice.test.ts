@@ -1,0 +1,47 @@
+import rule from '../src/no-backward-twice.js';
+import { IMPORTS, ruleTester } from './rule-tester.js';
+
+const code = (body: string): string => IMPORTS + body;
+const W = 'const w = tensor([1, 2], { requiresGrad: true });\n';
+
+ruleTester.run('no-backward-twice', rule, {
+  valid: [
+    code(W + 'const loss = w.mul(w).sum();\nloss.backward(undefined, { retainGraph: true });\nloss.backward();'),
+    // add and sum save no tensors, so a second backward through them works (as in PyTorch).
+    code(W + 'const loss = w.add(1).sum();\nloss.backward();\nloss.backward();'),
+    // A fresh graph every iteration.
+    code(W + 'for (let i = 0; i < 3; i++) {\n  const loss = w.mul(w).sum();\n  loss.backward();\n}'),
+    // Two losses over separate graphs.
+    code(W + 'const l1 = w.mul(w).sum();\nconst l2 = w.exp().sum();\nl1.backward();\nl2.backward();'),
+    // Exclusive branches run one backward each.
+    code(W + 'declare const flag: boolean;\nconst loss = w.mul(w).sum();\nif (flag) loss.backward();\nelse loss.backward();'),
+    // Options that are not a literal: unknown, so silent.
+    code(W + 'declare const opts: { retainGraph?: boolean };\nconst loss = w.mul(w).sum();\nloss.backward(undefined, opts);\nloss.backward();'),
+    // An early return separates them.
+    code(W + 'function f(flag: boolean) {\n  const loss = w.mul(w).sum();\n  if (flag) {\n    loss.backward();\n    return;\n  }\n  loss.backward();\n}\nf(true);'),
+  ],
+  invalid: [
+    {
+      code: code(W + 'const loss = w.mul(w).sum();\nloss.backward();\nloss.backward();'),
+      errors: [{
+        messageId: 'secondBackward',
+        line: 5,
+        suggestions: [{ messageId: 'retainGraph', output: code(W + 'const loss = w.mul(w).sum();\nloss.backward(undefined, { retainGraph: true });\nloss.backward();') }],
+      }],
+    },
+    {
+      // Two losses sharing the model's forward pass.
+      code: code('const model = new nn.Linear(2, 1);\nconst out = model.forward(randn([4, 2]));\nconst l1 = out.sum();\nconst l2 = out.mean();\nl1.backward();\nl2.backward();'),
+      errors: [{
+        messageId: 'secondBackward',
+        line: 7,
+        suggestions: [{ messageId: 'retainGraph', output: code('const model = new nn.Linear(2, 1);\nconst out = model.forward(randn([4, 2]));\nconst l1 = out.sum();\nconst l2 = out.mean();\nl1.backward(undefined, { retainGraph: true });\nl2.backward();') }],
+      }],
+    },
+    {
+      // The graph is built once, outside the loop.
+      code: code(W + 'const loss = w.exp().sum();\nfor (let i = 0; i < 3; i++) loss.backward();'),
+      errors: [{ messageId: 'backwardInLoop', line: 4, suggestions: [] }],
+    },
+  ],
+});

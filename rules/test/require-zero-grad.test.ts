@@ -1,0 +1,35 @@
+import rule from '../src/require-zero-grad.js';
+import { IMPORTS, ruleTester } from './rule-tester.js';
+
+const code = (body: string): string => IMPORTS + body;
+const SETUP = 'const model = new nn.Linear(2, 1);\nconst opt = new optim.SGD(model.parameters(), { lr: 0.1 });\nconst x = randn([4, 2]);\n';
+
+ruleTester.run('require-zero-grad', rule, {
+  valid: [
+    code(SETUP + 'for (let i = 0; i < 3; i++) {\n  opt.zeroGrad();\n  model.forward(x).sum().backward();\n  opt.step();\n}'),
+    code(SETUP + 'for (let i = 0; i < 3; i++) {\n  model.zeroGrad({ setToNone: true });\n  model.forward(x).sum().backward();\n  opt.step();\n}'),
+    // Gradient accumulation: cleared every few steps.
+    code(SETUP + 'for (let i = 0; i < 8; i++) {\n  model.forward(x).sum().backward();\n  if (i % 4 === 3) {\n    opt.step();\n    opt.zeroGrad();\n  }\n}'),
+    // Manual clearing.
+    code(SETUP + 'for (let i = 0; i < 3; i++) {\n  model.forward(x).sum().backward();\n  opt.step();\n  for (const p of model.parameters()) p.grad = null;\n}'),
+    // Cleared in a helper called from the loop.
+    code(SETUP + 'function clear() { opt.zeroGrad(); }\nfor (let i = 0; i < 3; i++) {\n  clear();\n  model.forward(x).sum().backward();\n  opt.step();\n}'),
+    // One step, no loop.
+    code(SETUP + 'model.forward(x).sum().backward();\nopt.step();'),
+  ],
+  invalid: [
+    {
+      code: code(SETUP + 'for (let i = 0; i < 3; i++) {\n  const loss = model.forward(x).sum();\n  loss.backward();\n  opt.step();\n}'),
+      errors: [{
+        messageId: 'noZeroGrad',
+        line: 8,
+        suggestions: [{ messageId: 'addZeroGrad', output: code(SETUP + 'for (let i = 0; i < 3; i++) {\n  opt.zeroGrad();\n  const loss = model.forward(x).sum();\n  loss.backward();\n  opt.step();\n}') }],
+      }],
+    },
+    {
+      // The step lives in a helper that the loop calls.
+      code: code(SETUP + 'function trainStep() {\n  model.forward(x).sum().backward();\n  opt.step();\n}\nfor (let epoch = 0; epoch < 3; epoch++) trainStep();'),
+      errors: [{ messageId: 'noZeroGrad', line: 7, suggestions: [] }],
+    },
+  ],
+});
