@@ -1,0 +1,79 @@
+// LSP 3.17 pull diagnostics: a client that declares `textDocument.diagnostic` asks for diagnostics
+// itself, and the server stops pushing.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DocumentDiagnosticReport, InitializeResult } from 'vscode-languageserver-protocol';
+import {
+  PUSH_CAPABILITIES,
+  fixtureText,
+  fixtureUri,
+  initialize,
+  openDocument,
+  replaceDocument,
+  ruleLines,
+  startServer,
+  type ServerHandle,
+} from './support/lsp-client.js';
+
+const uri = fixtureUri('train.ts');
+const original = fixtureText('train.ts');
+
+describe('pull diagnostics', () => {
+  let server: ServerHandle;
+  let initResult: InitializeResult;
+
+  beforeAll(async () => {
+    server = startServer();
+    initResult = (await initialize(server, {
+      ...PUSH_CAPABILITIES,
+      textDocument: { ...PUSH_CAPABILITIES.textDocument, diagnostic: { dynamicRegistration: false } },
+    })) as InitializeResult;
+    await openDocument(server, uri, original);
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  const pull = (previousResultId?: string): Promise<DocumentDiagnosticReport> =>
+    server.connection.sendRequest('textDocument/diagnostic', { textDocument: { uri }, previousResultId });
+
+  it('announces a diagnostic provider', () => {
+    expect(initResult.capabilities.diagnosticProvider).toMatchObject({ interFileDependencies: true });
+  });
+
+  let firstResultId: string | undefined;
+
+  it('answers a pull with the full report', async () => {
+    const report = await pull();
+    expect(report.kind).toBe('full');
+    if (report.kind !== 'full') return;
+    expect(ruleLines(report.items).map(([rule]) => rule)).toEqual([
+      '@gradflow/no-leaf-inplace',
+      '@gradflow/require-set-to-none',
+      '@gradflow/no-freeze-after-optimizer',
+    ]);
+    firstResultId = report.resultId;
+    expect(firstResultId).toBeDefined();
+  });
+
+  it('answers "unchanged" when nothing changed since the client’s result', async () => {
+    const report = await pull(firstResultId);
+    expect(report).toEqual({ kind: 'unchanged', resultId: firstResultId });
+  });
+
+  it('reports the new text after a change, and never pushes', async () => {
+    await replaceDocument(server, uri, original.replace('optimizer.zeroGrad();', 'optimizer.zeroGrad({ setToNone: true });'), 2);
+    const report = await pull(firstResultId);
+    expect(report.kind).toBe('full');
+    if (report.kind !== 'full') return;
+    expect(report.items.map((d) => d.code)).not.toContain('@gradflow/require-set-to-none');
+    expect(report.items.map((d) => d.code)).toContain('@gradflow/no-leaf-inplace');
+    expect(server.published).toEqual([]);
+  });
+
+  it('answers an empty report for a document that is not open', async () => {
+    const report: DocumentDiagnosticReport = await server.connection.sendRequest('textDocument/diagnostic', {
+      textDocument: { uri: fixtureUri('not-open.ts') },
+    });
+    expect(report).toEqual({ kind: 'full', items: [] });
+  });
+});
