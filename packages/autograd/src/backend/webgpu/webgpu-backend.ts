@@ -192,7 +192,6 @@ export class WebGPUBackend implements Backend {
     const source = isContiguous(x) ? x : this.contiguous(x);
     const inner = numel(x.shape.slice(dim + 1));
     const rows = n / len;
-    wgslType(x.storage.dtype);
     const params = new ParamBlock().u32(rows, len, inner, source.offset);
     this.ctx.dispatch(`softmax|${String(log)}`, () => softmaxShader(log), [out.buffer, bufferOf(source)], params.build(), Math.ceil(rows / WG));
     if (source !== x) this.ctx.storagePool.release(bufferOf(source));
