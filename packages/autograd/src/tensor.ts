@@ -140,6 +140,9 @@ export class Tensor {
   }
 
   retainGrad(): void {
+    if (!this.requiresGrad) {
+      fail('INVALID_ARGUMENT', `can't retainGrad() on a tensor that does not require grad (${this.dtype} ${fmtShape(this.shape)}): no gradient will ever flow into it. Compute it from tensors that require grad, outside noGrad.`);
+    }
     if (this.isLeaf) return;
     this.retainsGradFlag = true;
     if (this.gradFn) this.gradFn.retainedBy = this;

@@ -182,6 +182,14 @@ describe('.grad of non-leaves, retainGrad', () => {
     expect(y.grad?.toArray()).toEqual([2, 2]);
   });
 
+  it('retainGrad on a tensor that does not require grad is an error (as PyTorch)', () => {
+    const err = errorOf(() => { tensor([1, 2]).retainGrad(); });
+    expect(err.code).toBe('INVALID_ARGUMENT');
+    expect(err.message).toContain('does not require grad');
+    const x = tensor([1], { requiresGrad: true });
+    expect(() => { noGrad(() => x.mul(2)).retainGrad(); }).toThrow(GradFlowError);
+  });
+
   it('retainGrad survives an in-place op: .grad is the gradient of the tensor\'s latest value', () => {
     const x = tensor([1, 2], { requiresGrad: true });
     const y = x.mul(2);
