@@ -1,6 +1,9 @@
 // The shared gradient-flow analysis (`@gradflow/rules/analysis`), loaded at run time so that the
 // server keeps working — diagnostics without hovers or related locations — where it is absent.
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import type { Linter } from 'eslint';
+import type ts from 'typescript';
 import type { CapturedProgram } from './program-capture.js';
 import type { RelatedLocation } from './related.js';
 
@@ -10,17 +13,32 @@ export interface AnalysisAdapter {
   describeAt?: (captured: CapturedProgram, offset: number) => string | undefined;
 }
 
-// A variable, not a literal: the server must build before (and without) the rules package.
-const ANALYSIS_MODULE: string = '@gradflow/rules/analysis';
+const ANALYSIS_MODULE = '@gradflow/rules/analysis';
 
-let loaded: Promise<AnalysisAdapter | undefined> | undefined;
+const loaded = new Map<string, Promise<AnalysisAdapter | undefined>>();
 
-export function loadAnalysis(): Promise<AnalysisAdapter | undefined> {
-  loaded ??= import(ANALYSIS_MODULE).then(
-    (module: Record<string, unknown>) => adapt(module),
-    () => undefined,
-  );
-  return loaded;
+/**
+ * The analysis module the workspace's own plugin uses: the rules record related locations in
+ * that copy's memory, so the server must read the same copy. Falls back to the server's own.
+ */
+function resolveAnalysis(filePath: string): string {
+  try {
+    const fromFile = createRequire(filePath);
+    const plugin = fromFile.resolve('@gradflow/eslint-plugin');
+    return pathToFileURL(createRequire(plugin).resolve(ANALYSIS_MODULE)).href;
+  } catch {
+    return ANALYSIS_MODULE;
+  }
+}
+
+export function loadAnalysis(filePath: string): Promise<AnalysisAdapter | undefined> {
+  const specifier = resolveAnalysis(filePath);
+  let adapter = loaded.get(specifier);
+  if (adapter === undefined) {
+    adapter = (import(specifier) as Promise<Record<string, unknown>>).then(adapt, () => undefined);
+    loaded.set(specifier, adapter);
+  }
+  return adapter;
 }
 
 type GetRelatedLocations = (
@@ -30,12 +48,22 @@ type GetRelatedLocations = (
   column: number,
 ) => readonly RelatedLocation[];
 
+type DescribeGradientStatus = (program: ts.Program, fileName: string, position: number) => unknown;
+
 function adapt(module: Record<string, unknown>): AnalysisAdapter {
   const adapter: AnalysisAdapter = {};
   if (typeof module.getRelatedLocations === 'function') {
     const getRelated = module.getRelatedLocations as GetRelatedLocations;
     adapter.getRelatedLocations = (filePath, message) =>
       message.ruleId === null ? [] : getRelated(filePath, message.ruleId, message.line, message.column);
+  }
+  if (typeof module.describeGradientStatus === 'function' && typeof module.formatGradientStatus === 'function') {
+    const describe = module.describeGradientStatus as DescribeGradientStatus;
+    const format = module.formatGradientStatus as (status: unknown) => string;
+    adapter.describeAt = ({ program, sourceFile }, offset) => {
+      const status = describe(program, sourceFile.fileName, offset);
+      return status === undefined ? undefined : format(status);
+    };
   }
   return adapter;
 }

@@ -7,7 +7,7 @@ import type { DocumentLint } from './validator.js';
 export async function hoverAt(lint: DocumentLint, position: Position): Promise<Hover | null> {
   const captured = lint.outcome?.program;
   if (captured === undefined) return null;
-  const analysis = await loadAnalysis();
+  const analysis = await loadAnalysis(captured.sourceFile.fileName);
   if (analysis?.describeAt === undefined) return null; // no analysis module: no hover, diagnostics still work
   const offset = lint.document.offsetAt(position);
   let markdown: string | undefined;

@@ -19,7 +19,7 @@ export async function collectRelatedLocations(
   messages: Linter.LintMessage[],
 ): Promise<Map<number, readonly RelatedLocation[]>> {
   const related = new Map<number, readonly RelatedLocation[]>();
-  const analysis = await loadAnalysis();
+  const analysis = await loadAnalysis(filePath);
   if (analysis?.getRelatedLocations === undefined) return related;
   messages.forEach((message, index) => {
     if (message.ruleId === null) return;
