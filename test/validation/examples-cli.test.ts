@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { executeFixture, loadPlugin, parseHeader, repoRoot } from './harness.mjs';
 
 const eslintBin = join(createRequire(import.meta.url).resolve('eslint/package.json'), '..', 'bin', 'eslint.js');
@@ -23,7 +23,10 @@ function eslint(...args: string[]): string {
 interface JsonResult { filePath: string; messages: { ruleId: string | null; line: number; fatal?: boolean; message: string }[] }
 
 describe('npx eslint examples', () => {
-  const results = JSON.parse(eslint('-f', 'json')) as JsonResult[];
+  let results: JsonResult[] = [];
+  beforeAll(() => {
+    results = JSON.parse(eslint('-f', 'json')) as JsonResult[];
+  }, 180_000);
 
   it('lints every training program with the examples config', () => {
     expect(results.map((r) => r.filePath).filter((p) => p.startsWith(trainingDir)).sort()).toEqual([...programs].sort());
@@ -41,7 +44,7 @@ describe('npx eslint examples', () => {
     if (path.endsWith('-fixed.ts')) expect(messages).toEqual([]);
   });
 
-  it('formats the same findings as SARIF 2.1.0 with @microsoft/eslint-formatter-sarif', () => {
+  it('formats the same findings as SARIF 2.1.0 with @microsoft/eslint-formatter-sarif', { timeout: 180_000 }, () => {
     const sarif = JSON.parse(eslint('-f', '@microsoft/eslint-formatter-sarif')) as {
       version: string;
       $schema: string;
