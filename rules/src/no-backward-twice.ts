@@ -1,7 +1,7 @@
 import ts from 'typescript';
 import { stripExpression } from './analysis/bindings.js';
 import type { MethodCall } from './analysis/file-index.js';
-import { isAncestor, isFunctionLike, isLoop } from './analysis/flow.js';
+import { enclosingFunction, isAncestor, isFunctionLike, isLoop } from './analysis/flow.js';
 import { createRule, onProgram, reportAt, textOf } from './util/create-rule.js';
 import { propertyOf, setOption } from './util/fixes.js';
 
@@ -34,7 +34,12 @@ export default createRule({
           if (retainsGraph(first)) continue;
           const firstSites = values.savingSites(first.receiver);
           const sequential = first !== second && flow.mayFollow(first.call, second.call);
-          let shared = [...firstSites].filter((s) => secondSites.has(s));
+          // Sites inside a helper's or a model's body run anew at each call; the call itself stands for them.
+          const visible = (s: ts.Node): boolean => {
+            const fn = enclosingFunction(s);
+            return [first.call, second.call].every((b) => fn === enclosingFunction(b) || isAncestor(fn, b));
+          };
+          let shared = [...firstSites].filter((s) => secondSites.has(s) && visible(s));
           if (!sequential) {
             if (!flow.mayFollow(first.call, second.call, { loops: true })) continue;
             // Only a loop that brings the backward round again without rebuilding the graph matters.

@@ -24,19 +24,21 @@ export default createRule({
     },
   },
   create(context) {
-    return onProgram(context, ({ index, training }) => {
+    return onProgram(context, ({ index, training, flow }) => {
       const reported = new Set<ts.Node>();
       for (const site of index.optimizers) {
         for (const { freeze } of training.freezesOf(site)) {
           const write = freeze.write.node;
           if (reported.has(write) || !training.mayFollow(site.node, write)) continue;
           reported.add(write);
+          // A freeze inside a helper is reported where the helper is called, which is what happens too late.
+          const at = flow.liftToward(site.node, write) ?? write;
           const holder = holderOf(site.node);
           const optimizer = holder ? textOf(holder) : textOf(site.node);
           const line = String(site.node.getSourceFile().getLineAndCharacterOfPosition(site.node.getStart()).line + 1);
-          const move = moveAfter(site, write, holder);
+          const move = moveAfter(site, at, holder);
           reportAt(context, {
-            node: write,
+            node: at,
             messageId: 'frozenAfter',
             data: { param: textOf(stripExpression(freeze.write.target)), optimizer, line },
             suggest: move ? [{ messageId: 'moveOptimizer', data: { optimizer }, fix: (fixer) => [fixer.removeRange(move.remove), fixer.insertTextAfterRange(move.after, move.text)] }] : [],

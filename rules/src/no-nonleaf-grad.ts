@@ -31,7 +31,7 @@ export default createRule({
         if (key === undefined || retained.has(key)) continue;
         const tensor = textOf(target);
         const def = ts.isIdentifier(target) ? bindings.definition(target) : undefined;
-        const defStatement = def?.kind === 'expression' ? statementOf(def.at) : undefined;
+        const defStatement = def?.kind === 'expression' && ts.isVariableDeclaration(def.at) ? statementOf(def.at) : undefined;
         reportAt(context, {
           node: read,
           messageId: 'nonLeafGrad',

@@ -1,6 +1,8 @@
 import ts from 'typescript';
 import { stripExpression } from './analysis/bindings.js';
+import type { OptimizerSite } from './analysis/file-index.js';
 import { enclosingFunction, isAncestor, isLoop, type Flow } from './analysis/flow.js';
+import { pathsOverlap } from './analysis/modules.js';
 import { createRule, onProgram, reportAt, textOf } from './util/create-rule.js';
 import { insertStatementBefore } from './util/fixes.js';
 
@@ -24,13 +26,26 @@ export default createRule({
     },
   },
   create(context) {
-    return onProgram(context, ({ index, flow }) => {
+    return onProgram(context, ({ index, flow, training, paths }) => {
       const backwards = index.methodCalls.filter((m) => m.method === 'backward' && m.receiverClass.kind !== 'optimizer' && m.receiverClass.kind !== 'module').map((m) => m.call);
-      const clears: ts.Node[] = [
-        ...index.methodCalls.filter((m) => m.method === 'zeroGrad').map((m) => m.call),
-        ...index.gradWrites,
+      // Each way of clearing gradients, with the optimizers whose parameters it clears (undefined: any).
+      const clears: { node: ts.Node; covers: (site: OptimizerSite | undefined) => boolean }[] = [
+        ...index.methodCalls.filter((m) => m.method === 'zeroGrad').map((m) => ({
+          node: m.call,
+          covers: (site: OptimizerSite | undefined): boolean => {
+            if (!site) return true;
+            if (m.receiverClass.kind === 'optimizer') {
+              const cleared = training.optimizerOf(m.receiver);
+              return cleared === undefined || cleared === site;
+            }
+            const module = paths.pathOf(m.receiver);
+            const held = training.held(site);
+            return !module || !held || held.some((p) => pathsOverlap(p, module) || pathsOverlap(module, p));
+          },
+        })),
+        ...index.gradWrites.map((node) => ({ node, covers: () => true })),
         // p.grad.zero_() / p.grad?.fill_(0)
-        ...index.methodCalls.filter((m) => (m.method === 'zero_' || m.method === 'fill_') && isGradAccess(m.receiver)).map((m) => m.call),
+        ...index.methodCalls.filter((m) => (m.method === 'zero_' || m.method === 'fill_') && isGradAccess(m.receiver)).map((m) => ({ node: m.call, covers: () => true })),
       ];
       const reported = new Set<ts.Node>();
       for (const { call, method, receiver, receiverClass } of index.methodCalls) {
@@ -38,7 +53,8 @@ export default createRule({
         const loop = enclosingLoop(flow, call);
         if (!loop || reported.has(loop)) continue;
         if (!backwards.some((b) => runsInside(flow, b, loop) === 'yes')) continue;
-        if (clears.some((c) => runsInside(flow, c, loop) !== 'no')) continue;
+        const site = training.optimizerOf(receiver);
+        if (clears.some((c) => c.covers(site) && runsInside(flow, c.node, loop) !== 'no')) continue;
         reported.add(loop);
         const optimizer = textOf(stripExpression(receiver));
         const body = loop.statement;

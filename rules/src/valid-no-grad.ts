@@ -1,6 +1,6 @@
 import ts from 'typescript';
 import { stripExpression } from './analysis/bindings.js';
-import { isFunctionLike } from './analysis/flow.js';
+import { areExclusive, isFunctionLike } from './analysis/flow.js';
 import { pathsOverlap } from './analysis/modules.js';
 import { holderOf } from './analysis/training.js';
 import { createRule, onProgram, rangeOf, reportAt, textOf } from './util/create-rule.js';
@@ -20,7 +20,7 @@ export default createRule({
     messages: {
       asyncCallback: '{{fn}}() was given an async callback: grad mode is global and would leak across `await`, so this throws ASYNC_NO_GRAD at run time. Keep the callback synchronous and await outside it.',
       backwardOnNoGrad: '`{{tensor}}` is computed from values produced under noGrad, so it has no gradFn: `{{tensor}}.backward()` throws NO_GRAD_FN at run time. Compute the forward pass outside noGrad.',
-      cutsTrainedPath: '`{{module}}` runs under noGrad here, but `{{optimizer}}` trains its parameters and its output feeds `{{consumer}}`: no gradient reaches `{{module}}`, so it is silently not trained. Run it outside noGrad, or freeze it and leave it out of the optimizer.',
+      cutsTrainedPath: '`{{module}}` runs under noGrad here, but `{{optimizer}}` trains its parameters and its output reaches `{{consumer}}`: no gradient reaches `{{module}}`, so it is silently not trained. Run it outside noGrad, or freeze it and leave it out of the optimizer.',
       removeAsync: 'Make the callback synchronous (it does not await)',
       unwrapNoGrad: 'Run it outside noGrad',
     },
@@ -59,26 +59,32 @@ export default createRule({
         });
       }
 
-      // noGrad around a module whose output then feeds a trained path.
+      // noGrad around a module the optimizer trains, whose output reaches a backward that gives it no other gradient.
       const reported = new Set<ts.Node>();
-      const flowing = training.forwardCalls().filter((m) => values.gradModeAt(m.call) === 'on');
-      for (const cut of training.effectiveCuts()) {
+      const backwards = index.methodCalls.filter((m) => m.method === 'backward' && (m.receiverClass.kind === 'tensor' || m.receiverClass.kind === 'parameter'));
+      for (const cut of training.cuts()) {
         if (cut.how !== 'noGrad') continue;
         const noGradCall = enclosingNoGrad(cut.node, index.libraryCalls);
         if (!noGradCall || reported.has(noGradCall)) continue;
-        const consumer = flowing.find((m) => m.call.arguments.some((a) => values.evaluate(a).computedUnderNoGrad === noGradCall));
-        if (!consumer) continue;
         const optimizer = index.optimizers.find((o) => training.held(o)?.some((p) => pathsOverlap(p, cut.module)));
         if (!optimizer || training.freezes().some((f) => f.paths.some((p) => pathsOverlap(p, cut.module) || pathsOverlap(cut.module, p)))) continue;
+        const backward = backwards.find((b) => {
+          if (values.evaluate(b.receiver).requiresGrad === 'no') return false; // NO_GRAD_FN, reported above
+          const deps = values.dependencies(b.receiver);
+          if (!deps.has(noGradCall)) return false;
+          return !training.forwardCalls().some((m) => m.call !== cut.forward && deps.has(m.call) && values.gradModeAt(m.call) === 'on' &&
+            training.givesGradientTo(m, cut.module) && !areExclusive(m.call, noGradCall));
+        });
+        if (!backward) continue;
         reported.add(noGradCall);
         const holder = holderOf(optimizer.node);
         const unwrapped = expressionBody(noGradCall.arguments.at(0));
         reportAt(context, {
           node: noGradCall,
           messageId: 'cutsTrainedPath',
-          data: { module: textOf(cut.forward.expression).replace(/\.forward$/, ''), optimizer: holder ? textOf(holder) : textOf(optimizer.node), consumer: textOf(consumer.call) },
+          data: { module: textOf(cut.forward.expression).replace(/\.forward$/, ''), optimizer: holder ? textOf(holder) : textOf(optimizer.node), consumer: textOf(backward.call) },
           suggest: unwrapped ? [{ messageId: 'unwrapNoGrad', fix: (fixer) => fixer.replaceTextRange(rangeOf(noGradCall), unwrapped.getText()) }] : [],
-          related: [{ node: optimizer.node, message: 'the optimizer that trains these parameters' }, { node: consumer.call, message: 'the noGrad result feeds this trained path' }],
+          related: [{ node: optimizer.node, message: 'the optimizer that trains these parameters' }, { node: backward.call, message: 'the noGrad result reaches this backward' }],
         });
       }
     });

@@ -32,7 +32,7 @@ export default createRule({
           const target = stripExpression(write.target);
           const def = ts.isIdentifier(target) ? bindings.definition(target) : undefined;
           const statement = statementOf(write.node);
-          const canDetach = def?.kind === 'expression' && value.origin === stripExpression(def.expression) && statement !== undefined &&
+          const canDetach = def?.kind === 'expression' && ts.isVariableDeclaration(def.at) && value.origin === stripExpression(def.expression) && statement !== undefined &&
             ts.isExpressionStatement(statement) && statement.expression === write.node;
           reportAt(context, {
             node: write.node,

@@ -25,7 +25,39 @@ export class Bindings {
   constructor(
     private readonly checker: ts.TypeChecker,
     private readonly writes: ReadonlyMap<ts.Symbol, readonly ts.Node[]>,
+    private readonly callSites: ReadonlyMap<ts.Symbol, readonly ts.CallExpression[]>,
   ) {}
+
+  /** The arguments passed for a function's parameter at each of its call sites in this file. */
+  argumentsFor(param: ts.ParameterDeclaration): ts.Expression[] | undefined {
+    const fn = param.parent;
+    const index = fn.parameters.indexOf(param);
+    const name = ts.isFunctionDeclaration(fn) || ts.isMethodDeclaration(fn) ? fn.name
+      : (ts.isArrowFunction(fn) || ts.isFunctionExpression(fn)) && ts.isVariableDeclaration(fn.parent) ? fn.parent.name : undefined;
+    const symbol = name && ts.isIdentifier(name) ? this.symbolOf(name) : undefined;
+    const sites = symbol ? this.callSites.get(symbol) : undefined;
+    if (!sites || sites.length === 0 || param.dotDotDotToken) return undefined;
+    const args = sites.map((site) => site.arguments.at(index));
+    return args.every((a) => a !== undefined) ? args : undefined;
+  }
+
+  /**
+   * A class field's one definition: `lastHidden: Tensor | null = null` then exactly one
+   * `this.lastHidden = hidden` (a null initializer does not count as a value).
+   */
+  fieldDefinition(access: ts.PropertyAccessExpression): Definition | undefined {
+    const symbol = this.symbolOf(access.name);
+    const decl = symbol?.valueDeclaration;
+    if (!symbol || !decl || !ts.isPropertyDeclaration(decl) || decl.getSourceFile() !== access.getSourceFile()) return undefined;
+    const written = this.writes.get(symbol) ?? [];
+    const init = decl.initializer && decl.initializer.kind !== ts.SyntaxKind.NullKeyword ? decl.initializer : undefined;
+    if (init && written.length === 0) return { kind: 'expression', expression: init, at: decl };
+    const only = written[0];
+    if (!init && written.length === 1 && ts.isBinaryExpression(only) && only.operatorToken.kind === ts.SyntaxKind.EqualsToken) {
+      return { kind: 'expression', expression: only.right, at: only };
+    }
+    return undefined;
+  }
 
   symbolOf(node: ts.Node): ts.Symbol | undefined {
     try {
@@ -79,6 +111,9 @@ export class Bindings {
     if (ts.isParameter(decl) && ts.isIdentifier(decl.name) && written.length === 0) {
       const iterable = callbackIterable(decl);
       if (iterable) return { kind: 'element', of: iterable, at: decl.parent, pairValue: false };
+      // A helper called from exactly one place: the parameter is that call's argument.
+      const args = this.argumentsFor(decl);
+      if (args?.length === 1) return { kind: 'expression', expression: args[0], at: args[0] };
     }
     return undefined;
   }

@@ -37,9 +37,9 @@ export function getFileAnalysis(program: ts.Program, sourceFile: ts.SourceFile):
   try {
     const checker = program.getTypeChecker();
     const index = buildFileIndex(checker, sourceFile);
-    const bindings = new Bindings(checker, index.writes);
+    const bindings = new Bindings(checker, index.writes, index.callSites);
     const flow = new Flow(checker, index.callSites);
-    const paths = new ModulePaths(checker, bindings);
+    const paths = new ModulePaths(checker, bindings, index.containers);
     const values = new TensorValues(checker, index, bindings, flow, paths);
     const training = new TrainingFacts(index, flow, paths, values, bindings);
     const analysis: FileAnalysis = { program, checker, sourceFile, index, bindings, flow, paths, values, training };

@@ -43,8 +43,10 @@ export interface FileIndex {
   readonly gradWrites: readonly ts.PropertyAccessExpression[];
   /** Same-file functions: their call sites, so flow can follow a helper back to where it runs. */
   readonly callSites: ReadonlyMap<ts.Symbol, readonly ts.CallExpression[]>;
-  /** Writes to local variables after their declaration (`x = …`, `x += …`, `x++`). */
+  /** Writes to local variables after their declaration (`x = …`, `x += …`, `x++`), and to class fields (`this.x = …`). */
   readonly writes: ReadonlyMap<ts.Symbol, readonly ts.Node[]>;
+  /** Modules passed by name into `new nn.Sequential(a, b)`: `a` is child 0 of that Sequential. */
+  readonly containers: ReadonlyMap<ts.Symbol, { readonly container: ts.NewExpression; readonly index: number }>;
   readonly hasLibraryUse: boolean;
 }
 
@@ -55,7 +57,7 @@ const TENSOR_METHODS = new Set<string>([
 const MODULE_METHODS = new Set(['forward', 'parameters', 'namedParameters', 'zeroGrad', 'at', 'children']);
 const OPTIMIZER_METHODS = new Set(['step', 'zeroGrad', 'addParamGroup']);
 const LIBRARY_FUNCTION_NAMES = new Set([...CREATION_FUNCTIONS, ...FUNCTIONAL_OPS, 'noGrad', 'enableGrad', 'grad']);
-const BUILTIN_CONSTRUCTORS = new Set(['Map', 'Set', 'WeakMap', 'WeakSet', 'Error', 'TypeError', 'RangeError', 'Array', 'Date', 'Promise', 'RegExp', 'Float32Array', 'Float64Array', 'Int32Array', 'Uint8Array', 'Parameter', 'Linear', 'Sequential']);
+const BUILTIN_CONSTRUCTORS = new Set(['Map', 'Set', 'WeakMap', 'WeakSet', 'Error', 'TypeError', 'RangeError', 'Array', 'Date', 'Promise', 'RegExp', 'Float32Array', 'Float64Array', 'Int32Array', 'Uint8Array', 'Parameter', 'Linear']);
 
 function isAssignmentTarget(node: ts.Node): boolean {
   const parent = node.parent;
@@ -84,9 +86,19 @@ export function buildFileIndex(checker: ts.TypeChecker, sourceFile: ts.SourceFil
 
   const classOf = (expr: ts.Expression): LibraryClass | undefined => libraryClassOf(checker, checker.getTypeAtLocation(expr));
 
+  const containers = new Map<ts.Symbol, { container: ts.NewExpression; index: number }>();
+  // Methods declared in this file: calls to them are call sites a helper can be followed back to.
+  const localMethods = new Set<string>();
+  const collectMethods = (node: ts.Node): void => {
+    if (ts.isMethodDeclaration(node) && ts.isIdentifier(node.name)) localMethods.add(node.name.text);
+    ts.forEachChild(node, collectMethods);
+  };
+  if (text.includes('class')) collectMethods(sourceFile);
+
   const addWrite = (target: ts.Node, at: ts.Node): void => {
-    if (!ts.isIdentifier(target)) return;
-    const symbol = checker.getSymbolAtLocation(target);
+    const name = ts.isIdentifier(target) ? target : ts.isPropertyAccessExpression(target) && target.expression.kind === ts.SyntaxKind.ThisKeyword ? target.name : undefined;
+    if (!name) return;
+    const symbol = checker.getSymbolAtLocation(name);
     if (!symbol) return;
     const list = writes.get(symbol) ?? [];
     list.push(at);
@@ -104,6 +116,14 @@ export function buildFileIndex(checker: ts.TypeChecker, sourceFile: ts.SourceFil
       }
     }
     const name = ts.isIdentifier(callee) ? callee.text : ts.isPropertyAccessExpression(callee) ? callee.name.text : undefined;
+    if (name !== undefined && ts.isPropertyAccessExpression(callee) && localMethods.has(name)) {
+      const symbol = checker.getSymbolAtLocation(callee.name);
+      if (symbol) {
+        const list = callSites.get(symbol) ?? [];
+        list.push(call);
+        callSites.set(symbol, list);
+      }
+    }
     if (name === undefined || !mayUseLibrary) return;
     if (LIBRARY_FUNCTION_NAMES.has(name)) {
       const fn = libraryFunctionName(checker, call);
@@ -134,6 +154,12 @@ export function buildFileIndex(checker: ts.TypeChecker, sourceFile: ts.SourceFil
         if (cls?.kind === 'optimizer') {
           optimizers.push({ node, className: cls.className, params: node.arguments?.[0], options: node.arguments?.[1] });
         }
+        if (cls?.className === 'Sequential') {
+          node.arguments?.forEach((arg, index) => {
+            const symbol = ts.isIdentifier(arg) ? checker.getSymbolAtLocation(arg) : undefined;
+            if (symbol) containers.set(symbol, { container: node, index });
+          });
+        }
       }
     } else if (ts.isPropertyAccessExpression(node) && mayUseLibrary) {
       const prop = node.name.text;
@@ -155,7 +181,7 @@ export function buildFileIndex(checker: ts.TypeChecker, sourceFile: ts.SourceFil
   };
   visit(sourceFile);
   return {
-    methodCalls, libraryCalls, optimizers, requiresGradWrites, gradReads, gradWrites, callSites, writes,
+    methodCalls, libraryCalls, optimizers, requiresGradWrites, gradReads, gradWrites, callSites, writes, containers,
     hasLibraryUse: methodCalls.length + libraryCalls.size + optimizers.length > 0,
   };
 }

@@ -29,9 +29,9 @@ export function enclosingFunction(node: ts.Node): ts.Node {
   return cur ?? node.getSourceFile();
 }
 
-/** The symbol a function is called by in this file (`function f` or `const f = () => …`). */
-function functionSymbol(checker: ts.TypeChecker, fn: ts.Node): ts.Symbol | undefined {
-  if (ts.isFunctionDeclaration(fn) && fn.name) return checker.getSymbolAtLocation(fn.name);
+/** The symbol a function is called by in this file (`function f`, `const f = () => …`, a method `m()`). */
+export function functionSymbol(checker: ts.TypeChecker, fn: ts.Node): ts.Symbol | undefined {
+  if ((ts.isFunctionDeclaration(fn) || ts.isMethodDeclaration(fn)) && fn.name) return checker.getSymbolAtLocation(fn.name);
   if ((ts.isArrowFunction(fn) || ts.isFunctionExpression(fn)) && ts.isVariableDeclaration(fn.parent) && ts.isIdentifier(fn.parent.name)) {
     return checker.getSymbolAtLocation(fn.parent.name);
   }
@@ -41,8 +41,14 @@ function functionSymbol(checker: ts.TypeChecker, fn: ts.Node): ts.Symbol | undef
 export class Flow {
   constructor(
     private readonly checker: ts.TypeChecker,
-    private readonly callSites: ReadonlyMap<ts.Symbol, readonly ts.CallExpression[]>,
+    readonly callSites: ReadonlyMap<ts.Symbol, readonly ts.CallExpression[]>,
   ) {}
+
+  /** Every call site in this file of a function or method declaration. */
+  callSitesOf(fn: ts.Node): readonly ts.CallExpression[] {
+    const symbol = functionSymbol(this.checker, fn);
+    return symbol ? this.callSites.get(symbol) ?? [] : [];
+  }
 
   /** Where a function's body runs from the caller's point of view: its one call site, or undefined. */
   callSiteOf(fn: ts.Node): ts.Node | undefined {
@@ -83,6 +89,11 @@ export class Flow {
     return undefined;
   }
 
+  /** `b`, or the call site that runs it, in the innermost function that also runs `a`. */
+  liftToward(a: ts.Node, b: ts.Node): ts.Node | undefined {
+    return this.common(a, b)?.b;
+  }
+
   /**
    * Whether `b` can run after `a` has run. With `loops`, a loop iteration that reaches `a` and
    * then comes round again also counts (so `a` may follow itself inside a loop).
@@ -109,21 +120,31 @@ export class Flow {
     return canLoopBack;
   }
 
-  /** Whether `node` runs with recording off: inside a `noGrad` callback and not in a nested `enableGrad`. */
-  gradModeAt(node: ts.Node, isGradModeCall: (call: ts.CallExpression) => 'off' | 'on' | undefined): 'off' | 'on' | 'unknown' {
+  /**
+   * Whether `node` runs with recording off: inside a `noGrad` callback (not re-enabled by a nested
+   * `enableGrad`), or in a helper whose every call site in this file is. A function this file
+   * never calls (an entry point, an exported function, a method) starts in the default mode, on.
+   */
+  gradModeAt(node: ts.Node, isGradModeCall: (call: ts.CallExpression) => 'off' | 'on' | undefined, depth = 0): 'off' | 'on' | 'unknown' {
+    if (depth > 8) return 'unknown';
     let cur: ts.Node = node;
-    for (let depth = 0; depth < 16; depth++) {
+    for (let hops = 0; hops < 16; hops++) {
       const fn = enclosingFunction(cur);
       if (ts.isSourceFile(fn)) return 'on';
       const parent = fn.parent;
-      if (ts.isCallExpression(parent) && parent.arguments[0] === fn) {
-        const mode = isGradModeCall(parent);
-        if (mode === 'off') return 'off';
-        if (mode === 'on') return 'on';
+      if (ts.isCallExpression(parent) && parent.arguments.some((arg) => arg === fn)) {
+        if (parent.arguments[0] === fn) {
+          const mode = isGradModeCall(parent);
+          if (mode !== undefined) return mode;
+        }
+        cur = parent; // other callbacks run where they are passed
+        continue;
       }
-      const site = this.callSiteOf(fn);
-      if (!site) return 'unknown';
-      cur = site;
+      const symbol = functionSymbol(this.checker, fn);
+      const sites = symbol ? this.callSites.get(symbol) ?? [] : [];
+      if (sites.length === 0) return 'on';
+      const modes = new Set(sites.map((site) => this.gradModeAt(site, isGradModeCall, depth + 1)));
+      return modes.size === 1 ? [...modes][0] : 'unknown';
     }
     return 'unknown';
   }
@@ -153,7 +174,11 @@ function childToward(ancestor: ts.Node, node: ts.Node): ts.Node | undefined {
   return cur;
 }
 
-/** a and b sit in different arms of one branch, so one run never reaches both. */
+/** Whether a and b sit in different arms of one branch (`if`/`?:`/`switch`), so one run never reaches both. */
+export function areExclusive(a: ts.Node, b: ts.Node): boolean {
+  return exclusive(a, b, commonAncestor(a, b));
+}
+
 function exclusive(a: ts.Node, b: ts.Node, lca: ts.Node): boolean {
   const ca = childToward(lca, a);
   const cb = childToward(lca, b);

@@ -26,7 +26,8 @@ function sameRoot(a: ParamPath, b: ParamPath): boolean {
   return a.root === b.root || (a.classRoot !== undefined && a.classRoot === b.root) || (b.classRoot !== undefined && b.classRoot === a.root);
 }
 
-function isPrefix(a: ParamPath, b: ParamPath): boolean {
+/** `a` is `b` or lies above it (`model` above `model.encoder.0`). */
+export function isPrefix(a: ParamPath, b: ParamPath): boolean {
   return sameRoot(a, b) && a.segments.length <= b.segments.length && a.segments.every((s, i) => b.segments[i] === s);
 }
 
@@ -41,6 +42,7 @@ export class ModulePaths {
   constructor(
     private readonly checker: ts.TypeChecker,
     private readonly bindings: Bindings,
+    private readonly containers: ReadonlyMap<ts.Symbol, { readonly container: ts.NewExpression; readonly index: number }>,
   ) {}
 
   /** The path of a module or parameter expression, following `const` aliases. */
@@ -63,6 +65,13 @@ export class ModulePaths {
       }
       const symbol = this.bindings.symbolOf(expr);
       if (!symbol || (!def && !isParameterOrConst(symbol))) return undefined;
+      // `new nn.Sequential(backbone, head)`: backbone is child 0 of the Sequential's holder.
+      const contained = this.containers.get(symbol);
+      const holder = contained ? holderName(contained.container) : undefined;
+      if (contained && holder) {
+        const base = this.pathOf(holder, depth + 1);
+        if (base) return { ...base, segments: [...base.segments, String(contained.index)], node: expr };
+      }
       return { root: `v${String(this.bindings.idOf(symbol))}`, segments: [], partial: false, node: expr, classRoot: this.classRootOf(expr) };
     }
     if (ts.isPropertyAccessExpression(expr)) {
@@ -148,6 +157,12 @@ export class ModulePaths {
     const path = this.pathOf(element, depth);
     return path ? [path] : undefined;
   }
+}
+
+/** The variable a `new …` is stored in (`const model = new nn.Sequential(…)`). */
+function holderName(node: ts.NewExpression): ts.Identifier | undefined {
+  const parent = node.parent;
+  return ts.isVariableDeclaration(parent) && parent.initializer === node && ts.isIdentifier(parent.name) ? parent.name : undefined;
 }
 
 function isAtCall(expr: ts.Expression): expr is ts.CallExpression & { expression: ts.PropertyAccessExpression; arguments: ts.NodeArray<ts.NumericLiteral> } {

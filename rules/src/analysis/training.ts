@@ -2,7 +2,7 @@ import ts from 'typescript';
 import { stripExpression, type Bindings } from './bindings.js';
 import type { FileIndex, MethodCall, OptimizerSite, RequiresGradWrite } from './file-index.js';
 import { enclosingFunction, isAncestor, isFunctionLike, type Flow } from './flow.js';
-import { pathsOverlap, type ModulePaths, type ParamPath } from './modules.js';
+import { isPrefix, pathsOverlap, type ModulePaths, type ParamPath } from './modules.js';
 import type { TensorValues } from './values.js';
 
 /** A `requiresGrad = false` / `requiresGrad_(false)` and the parameters it reaches. */
@@ -65,10 +65,18 @@ export class TrainingFacts {
   }
 
   /** The optimizer construction an expression refers to (`opt`, `this.opt`), when there is exactly one. */
-  optimizerOf(expression: ts.Expression): OptimizerSite | undefined {
+  optimizerOf(expression: ts.Expression, depth = 0): OptimizerSite | undefined {
     const expr = stripExpression(expression);
     const direct = this.index.optimizers.find((o) => o.node === expr);
     if (direct) return direct;
+    // A helper's parameter: the optimizer every call site passes, when it is the same one.
+    const symbol = ts.isIdentifier(expr) ? this.bindings.symbolOf(expr) : undefined;
+    const decl = symbol?.valueDeclaration;
+    if (decl && ts.isParameter(decl) && depth < 4) {
+      const sites = this.bindings.argumentsFor(decl)?.map((a) => this.optimizerOf(a, depth + 1));
+      const first = sites?.[0];
+      return first && sites.every((s) => s === first) ? first : undefined;
+    }
     const key = this.pathKey(expr);
     if (key === undefined) return undefined;
     const matches = this.index.optimizers.filter((o) => this.holderKey(o) === key);
@@ -157,15 +165,24 @@ export class TrainingFacts {
       }
     }
     const cutForwards = new Set<ts.Node>(raw.map((c) => c.forward));
-    const flowing = this.forwardCalls()
-      .filter((m) => !cutForwards.has(m.call) && this.values.gradModeAt(m.call) !== 'off')
-      .map((m) => this.paths.pathOf(m.receiver));
+    const flowing = this.forwardCalls().filter((m) => !cutForwards.has(m.call) && this.values.gradModeAt(m.call) !== 'off');
     this.cutList = raw.map((cut) => ({
       ...cut,
-      sometimes: conditionalDetach.has(cut.node) ||
-        flowing.some((module) => module === undefined || pathsOverlap(module, cut.module) || pathsOverlap(cut.module, module)),
+      sometimes: conditionalDetach.has(cut.node) || flowing.some((m) => this.givesGradientTo(m, cut.module)),
     }));
     return this.cutList;
+  }
+
+  /**
+   * Whether a forward that runs with gradients can give `module`'s parameters a gradient: the
+   * module itself or a part of it, or a container whose forward this file does not show (a model
+   * class of this file is analysed from its own body instead).
+   */
+  givesGradientTo(forward: MethodCall, module: ParamPath): boolean {
+    const path = this.paths.pathOf(forward.receiver);
+    if (!path) return true;
+    if (isPrefix(module, path)) return true;
+    return isPrefix(path, module) && this.values.returnedExpressions(forward.call) === undefined;
   }
 
   /** Module forwards computed by the expressions that define `expression` (its initializer and every assignment). */

@@ -89,6 +89,8 @@ export class TensorValues {
     }
     if (ts.isPropertyAccessExpression(expr)) {
       if (expr.name.text === 'grad') return { requiresGrad: 'no', leaf: 'yes', integer: false, computedUnderNoGrad: undefined, origin: expr };
+      const field = this.bindings.fieldDefinition(expr);
+      if (field?.kind === 'expression') return this.evaluate(field.expression, depth + 1);
       return this.byType(expr);
     }
     if (ts.isConditionalExpression(expr)) {
@@ -118,7 +120,7 @@ export class TensorValues {
       return UNKNOWN;
     }
     const method = this.methodCallOf.get(call);
-    if (!method) return UNKNOWN;
+    if (!method) return this.localCallResult(call, depth);
     const { receiverClass, receiver } = method;
     if (receiverClass.kind === 'module') {
       if (method.method !== 'forward') return UNKNOWN;
@@ -143,6 +145,33 @@ export class TensorValues {
       return this.opResult(call, [receiver, ...call.arguments.filter((a) => this.isTensorExpression(a))], depth);
     }
     return UNKNOWN;
+  }
+
+  /** A call of a function or method declared in this file: what its return statements agree on. */
+  private localCallResult(call: ts.CallExpression, depth: number): TensorValue {
+    const returned = this.returnedExpressions(call);
+    if (!returned || returned.length === 0) return UNKNOWN;
+    const values = returned.map((r) => this.evaluate(r, depth + 1));
+    const first = values[0];
+    return values.every((v) => v.requiresGrad === first.requiresGrad && v.leaf === first.leaf) ? first : UNKNOWN;
+  }
+
+  /** The expressions a same-file function or method returns (its body for `() => expr`). */
+  returnedExpressions(call: ts.CallExpression): ts.Expression[] | undefined {
+    const callee = call.expression;
+    const name = ts.isIdentifier(callee) ? callee : ts.isPropertyAccessExpression(callee) ? callee.name : undefined;
+    let decl = name ? this.bindings.symbolOf(name)?.valueDeclaration : undefined;
+    if (decl && ts.isVariableDeclaration(decl) && decl.initializer && (ts.isArrowFunction(decl.initializer) || ts.isFunctionExpression(decl.initializer))) decl = decl.initializer;
+    if (!decl || decl.getSourceFile() !== call.getSourceFile()) return undefined;
+    if (!(ts.isFunctionDeclaration(decl) || ts.isMethodDeclaration(decl) || ts.isArrowFunction(decl) || ts.isFunctionExpression(decl)) || !decl.body) return undefined;
+    if (!ts.isBlock(decl.body)) return [decl.body];
+    const out: ts.Expression[] = [];
+    const visit = (n: ts.Node): void => {
+      if (ts.isReturnStatement(n) && n.expression) out.push(n.expression);
+      else if (!ts.isFunctionLike(n)) ts.forEachChild(n, visit);
+    };
+    ts.forEachChild(decl.body, visit);
+    return out;
   }
 
   private opResult(call: ts.CallExpression, inputs: readonly ts.Expression[], depth: number): TensorValue {
@@ -174,6 +203,11 @@ export class TensorValues {
     if (ts.isIdentifier(expr)) {
       const def = this.bindings.definition(expr);
       if (def?.kind === 'expression') add(def.expression);
+    } else if (ts.isConditionalExpression(expr)) {
+      add(expr.whenTrue);
+      add(expr.whenFalse);
+    } else if (ts.isCallExpression(expr) && !this.methodCallOf.has(expr) && !this.index.libraryCalls.has(expr)) {
+      this.returnedExpressions(expr)?.forEach(add);
     } else if (ts.isCallExpression(expr) && this.evaluate(expr).requiresGrad === 'yes') {
       const fn = this.index.libraryCalls.get(expr);
       const method = this.methodCallOf.get(expr);
@@ -183,12 +217,49 @@ export class TensorValues {
       } else if (method?.receiverClass.kind === 'module' && method.method === 'forward') {
         out.add(expr);
         expr.arguments.forEach(add);
+        // A model class of this file: its forward's own ops are part of the graph too.
+        this.returnedExpressions(expr)?.forEach(add);
       } else if (method) {
         if (this.savedBy(expr).saved.length > 0 || this.savesInternally(method)) out.add(expr);
         add(method.receiver);
         expr.arguments.forEach(add);
       }
     }
+    return out;
+  }
+
+  /**
+   * Every call an expression's value is computed from, through local names, receivers, arguments,
+   * both arms of `?:` and same-file helpers' returns. Used to ask "does this backward reach that
+   * noGrad result?".
+   */
+  dependencies(expression: ts.Expression): ReadonlySet<ts.Node> {
+    const out = new Set<ts.Node>();
+    const seen = new Set<ts.Node>();
+    const visit = (e: ts.Expression, depth: number): void => {
+      const expr = stripExpression(e);
+      if (seen.has(expr) || depth > 24) return;
+      seen.add(expr);
+      if (ts.isIdentifier(expr)) {
+        const def = this.bindings.definition(expr);
+        if (def?.kind === 'expression') visit(def.expression, depth + 1);
+        if (def?.kind === 'element') visit(def.of, depth + 1);
+      } else if (ts.isConditionalExpression(expr)) {
+        visit(expr.whenTrue, depth + 1);
+        visit(expr.whenFalse, depth + 1);
+      } else if (ts.isPropertyAccessExpression(expr)) {
+        const field = this.bindings.fieldDefinition(expr);
+        if (field?.kind === 'expression') visit(field.expression, depth + 1);
+      } else if (ts.isCallExpression(expr)) {
+        out.add(expr);
+        if (ts.isPropertyAccessExpression(expr.expression)) visit(expr.expression.expression, depth + 1);
+        expr.arguments.forEach((a) => { visit(a, depth + 1); });
+        if (!this.methodCallOf.has(expr) || this.methodCallOf.get(expr)?.method === 'forward') {
+          this.returnedExpressions(expr)?.forEach((r) => { visit(r, depth + 1); });
+        }
+      }
+    };
+    visit(expression, 0);
     return out;
   }
 
