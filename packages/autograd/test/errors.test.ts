@@ -129,6 +129,19 @@ describe('INVALID_ARGUMENT', () => {
     expect(x.index([-2, -1]).toArray()).toBe(3);
   });
 
+  it('an in-place op on an expanded view, whose elements share memory (as PyTorch refuses)', () => {
+    const row = tensor([[1, 2, 3]]);
+    const e = row.expand([2, 3]);
+    expectError(() => e.add_(tensor([[1, 1, 1], [2, 2, 2]])), 'INVALID_ARGUMENT', 'single memory location', '[2, 3]', 'clone()');
+    expect(row.toArray()).toEqual([[1, 2, 3]]);
+    expect(row.version).toBe(0);
+    const c = e.clone();
+    c.add_(tensor([[1, 1, 1], [2, 2, 2]]));
+    expect(c.toArray()).toEqual([[2, 3, 4], [3, 4, 5]]);
+    // A size-1 dimension with stride 0 is not an overlap.
+    tensor([5]).reshape([1]).expand([1]).add_(1);
+  });
+
   it('item() on a tensor with more than one element; unknown dtypes and devices; bad shapes; non-numbers', () => {
     expectError(() => ones([2]).item(), 'INVALID_ARGUMENT', '[2]');
     expectError(() => tensor([1], { dtype: 'int64' as 'int32' }), 'INVALID_ARGUMENT', 'int64');

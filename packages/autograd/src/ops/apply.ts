@@ -77,6 +77,12 @@ export function applyInplace(spec: OpSpec, self: Tensor, others: readonly Tensor
       `${spec.name}_ on a view [${self.dtype} ${fmtShape(self.shape)}] while recording gradients is not supported by gradflow (PyTorch rewrites the base's history). Call .clone() on the view first, or do the update under noGrad.`,
     );
   }
+  if (self.shape.some((d, i) => d > 1 && self.strides[i] === 0)) {
+    fail(
+      'INVALID_ARGUMENT',
+      `${spec.name}_: more than one element of the written-to tensor [${self.dtype} ${fmtShape(self.shape)}] refers to a single memory location (it is an expand()ed view), so the result would depend on write order. Call .clone() on it first.`,
+    );
+  }
   const needsSelfSnapshot = recording && spec.inputs.some((name) => spec.saves[name]?.includes('self'));
   const result = recording
     ? apply(spec, [needsSelfSnapshot ? self.clone() : self, ...others], attrs)
