@@ -27,7 +27,10 @@ export function isShown(message: Linter.LintMessage): boolean {
 }
 
 export function messageRange(document: TextDocument, message: Linter.LintMessage): Range {
-  const start = { line: Math.max(message.line - 1, 0), character: Math.max(message.column - 1, 0) };
+  // Errors thrown by the parser setup (a file outside every project) come without a position.
+  const line = (message.line as number | undefined) ?? 1;
+  const column = (message.column as number | undefined) ?? 1;
+  const start = { line: Math.max(line - 1, 0), character: Math.max(column - 1, 0) };
   if (message.endLine === undefined || message.endColumn === undefined) {
     // A point report: underline to the end of the line so the editor has something to show.
     const lineEnd = document.offsetAt({ line: start.line + 1, character: 0 });
@@ -63,7 +66,8 @@ export function toDiagnostics(
       range: messageRange(document, message),
       severity: message.severity === 2 ? DiagnosticSeverity.Error : DiagnosticSeverity.Warning,
       source: SOURCE,
-      message: message.fatal === true ? `Parsing error: ${message.message}` : message.message,
+      message:
+        message.fatal === true && !message.message.startsWith('Parsing error') ? `Parsing error: ${message.message}` : message.message,
       data,
     };
     if (message.ruleId !== null) {

@@ -82,32 +82,39 @@ async function loadPlugin(fromDir: string): Promise<PluginWithConfigs> {
   return plugin;
 }
 
-async function defaultConfig(filePath: string, tsconfig: string | undefined): Promise<Linter.Config[]> {
+/**
+ * typescript-eslint keeps one project service per process, set up by the first lint: its
+ * `allowDefaultProject` must already name every loose file. Paths are relative to `/`.
+ */
+function defaultProjectGlobs(looseFiles: readonly string[]): string[] {
+  return looseFiles.map((file) => path.relative('/', file).replace(/[*?[\]{}()!+@]/g, '\\$&'));
+}
+
+async function defaultConfig(filePath: string, looseFiles: readonly string[]): Promise<Linter.Config[]> {
   const plugin = await loadPlugin(path.dirname(filePath));
   const recommended = plugin.configs.recommended;
   if (recommended === undefined) throw new Error('@gradflow/eslint-plugin has no configs.recommended');
   const base = Array.isArray(recommended) ? recommended : [recommended];
-  // A loose file gets types from a default project that holds just itself.
-  const parserOptions =
-    tsconfig !== undefined
-      ? { projectService: true, tsconfigRootDir: path.dirname(tsconfig) }
-      : {
-          projectService: { allowDefaultProject: [path.basename(filePath)] },
-          tsconfigRootDir: path.dirname(filePath),
-        };
+  // A file in a tsconfig gets its types from that project; a loose file from the default project.
+  // Both name the loose files, whichever of them happens to set up the shared project service.
+  const parserOptions = { projectService: { allowDefaultProject: defaultProjectGlobs(looseFiles) }, tsconfigRootDir: '/' };
   return [...base, { files: ['**/*.ts', '**/*.mts', '**/*.cts'], languageOptions: { parserOptions } }];
 }
 
 /** Extra configuration the server adds to every lint (its own rules, such as the hover's program capture). */
 export type ServerConfig = Linter.Config[];
 
-export async function createEslintPair(filePath: string, serverConfig: ServerConfig): Promise<EslintPair> {
+export async function createEslintPair(
+  filePath: string,
+  serverConfig: ServerConfig,
+  looseFiles: readonly string[],
+): Promise<EslintPair> {
   const configFile = findEslintConfig(filePath);
   if (configFile !== undefined) {
     const cwd = path.dirname(configFile);
     const options: ESLint.Options = { cwd, overrideConfigFile: configFile, overrideConfig: serverConfig };
     return {
-      key: `config:${configFile}`,
+      key: `${CONFIG_KEY_PREFIX}${configFile}`,
       lint: new ESLint(options),
       fix: new ESLint({ ...options, fix: isGradflowFix }),
       configFile,
@@ -115,11 +122,12 @@ export async function createEslintPair(filePath: string, serverConfig: ServerCon
     };
   }
   const tsconfig = findIncludingTsconfig(filePath);
-  const cwd = tsconfig !== undefined ? path.dirname(tsconfig) : path.dirname(filePath);
-  const config = [...(await defaultConfig(filePath, tsconfig)), ...serverConfig];
+  // Loose files share one instance rooted at `/`: ESLint ignores files outside its cwd.
+  const cwd = tsconfig !== undefined ? path.dirname(tsconfig) : '/';
+  const config = [...(await defaultConfig(filePath, looseFiles)), ...serverConfig];
   const options: ESLint.Options = { cwd, overrideConfigFile: true, overrideConfig: config };
   return {
-    key: tsconfig !== undefined ? `tsconfig:${tsconfig}` : `loose:${filePath}`,
+    key: eslintKeyFor(filePath),
     lint: new ESLint(options),
     fix: new ESLint({ ...options, fix: isGradflowFix }),
     configFile: undefined,
@@ -130,10 +138,13 @@ export async function createEslintPair(filePath: string, serverConfig: ServerCon
 /** Which key a file's instances are cached under, without building them. */
 export function eslintKeyFor(filePath: string): string {
   const configFile = findEslintConfig(filePath);
-  if (configFile !== undefined) return `config:${configFile}`;
+  if (configFile !== undefined) return `${CONFIG_KEY_PREFIX}${configFile}`;
   const tsconfig = findIncludingTsconfig(filePath);
-  return tsconfig !== undefined ? `tsconfig:${tsconfig}` : `loose:${filePath}`;
+  return tsconfig !== undefined ? `tsconfig:${tsconfig}` : LOOSE_KEY;
 }
+
+export const LOOSE_KEY = 'loose';
+export const CONFIG_KEY_PREFIX = 'config:';
 
 /** Forget parsed tsconfigs (after one changed on disk). */
 export function forgetTsconfigs(): void {

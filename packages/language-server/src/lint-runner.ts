@@ -2,8 +2,10 @@
 // type-aware rules is shared state), and keeps one pair of ESLint instances per config.
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
+import { setImmediate as setImmediatePromise } from 'node:timers/promises';
+import { pathToFileURL } from 'node:url';
 import type { ESLint, Linter } from 'eslint';
-import { createEslintPair, eslintKeyFor, forgetTsconfigs, type EslintPair } from './eslint-setup.js';
+import { CONFIG_KEY_PREFIX, LOOSE_KEY, createEslintPair, eslintKeyFor, forgetTsconfigs, type EslintPair } from './eslint-setup.js';
 import { PROGRAM_CAPTURE_CONFIG, takeCapturedProgram, type CapturedProgram } from './program-capture.js';
 import { collectRelatedLocations, type RelatedLocation } from './related.js';
 
@@ -18,6 +20,8 @@ export interface LintOutcome {
 
 export class LintRunner {
   private readonly pairs = new Map<string, Promise<EslintPair>>();
+  /** Files linted with no ESLint config and no tsconfig that includes them. */
+  private readonly looseFiles = new Set<string>();
   private queue: Promise<unknown> = Promise.resolve();
 
   /**
@@ -58,17 +62,34 @@ export class LintRunner {
    */
   async invalidate(): Promise<void> {
     await this.enqueue(async () => {
+      const folders = this.configFolders();
       this.pairs.clear();
       forgetTsconfigs();
-      await clearParserCaches();
+      await clearParserCaches(folders);
     });
   }
 
-  private pairFor(filePath: string): Promise<EslintPair> {
+  private configFolders(): string[] {
+    return [...this.pairs.keys()]
+      .filter((key) => key.startsWith(CONFIG_KEY_PREFIX))
+      .map((key) => path.dirname(key.slice(CONFIG_KEY_PREFIX.length)));
+  }
+
+  /** Runs inside a queued job: it may reset the parser, which no other lint may be using. */
+  private async pairFor(filePath: string): Promise<EslintPair> {
     const key = eslintKeyFor(filePath);
+    if (key === LOOSE_KEY && !this.looseFiles.has(filePath)) {
+      // The shared project service learns its default-project files only when it is created:
+      // start it afresh, with the default configs that name the new loose file.
+      this.looseFiles.add(filePath);
+      for (const pairKey of [...this.pairs.keys()]) {
+        if (!pairKey.startsWith(CONFIG_KEY_PREFIX)) this.pairs.delete(pairKey);
+      }
+      await clearParserCaches(this.configFolders());
+    }
     let pair = this.pairs.get(key);
     if (pair === undefined) {
-      pair = createEslintPair(filePath, [PROGRAM_CAPTURE_CONFIG]);
+      pair = createEslintPair(filePath, [PROGRAM_CAPTURE_CONFIG], [...this.looseFiles]);
       // A failed setup (a broken config file) is retried on the next lint rather than cached.
       pair.catch(() => this.pairs.delete(key));
       this.pairs.set(key, pair);
@@ -77,7 +98,13 @@ export class LintRunner {
   }
 
   private enqueue<T>(job: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(job, job);
+    // Between two lints, let waiting messages (newer edits, cancellations) land first, so that a
+    // queued lint can see it is no longer wanted.
+    const next = async () => {
+      await setImmediatePromise();
+      return job();
+    };
+    const run = this.queue.then(next, next);
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -98,14 +125,18 @@ function docsUrlsOf(eslint: ESLint, results: ESLint.LintResult[]): Map<string, s
   return urls;
 }
 
-/** typescript-eslint's caches live in the parser module; clear the copy the workspace loads and ours. */
-async function clearParserCaches(): Promise<void> {
-  const require = createRequire(path.join(process.cwd(), 'noop.js'));
+/**
+ * typescript-eslint's caches live in its parser module: clear the copies the workspaces' configs
+ * load (resolved from their folders) and the server's own.
+ */
+async function clearParserCaches(folders: Iterable<string>): Promise<void> {
   const specifiers = new Set<string>(['@typescript-eslint/parser']);
-  try {
-    specifiers.add(require.resolve('@typescript-eslint/parser'));
-  } catch {
-    // no workspace copy
+  for (const folder of folders) {
+    try {
+      specifiers.add(pathToFileURL(createRequire(path.join(folder, 'noop.js')).resolve('@typescript-eslint/parser')).href);
+    } catch {
+      // not installed there
+    }
   }
   for (const specifier of specifiers) {
     try {

@@ -125,11 +125,12 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   connection.languages.diagnostics.on(async (params, token) => {
     const uri = params.textDocument.uri;
     if (documents.get(uri) === undefined || !isLintable(uri)) return { kind: 'full', items: [] };
-    const lint = await requireValidator().current(uri);
-    if (token.isCancellationRequested || lint === undefined) {
+    const cancelled = () => token.isCancellationRequested;
+    const lint = await requireValidator().current(uri, cancelled);
+    if (cancelled() || lint === undefined) {
       throw new ResponseError(LSPErrorCodes.ServerCancelled, 'The document changed', { retriggerRequest: true });
     }
-    const resultId = `${String(lint.version)}:${String(lint.diagnostics.length)}:${lint.uri}`;
+    const resultId = String(lint.generation);
     if (params.previousResultId === resultId) return { kind: 'unchanged', resultId };
     return { kind: 'full', resultId, items: lint.diagnostics };
   });
@@ -137,7 +138,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   connection.onCodeAction(async (params, token) => {
     // A function, not the property: the request can be cancelled while this handler awaits.
     const cancelled = () => token.isCancellationRequested;
-    const lint = await requireValidator().current(params.textDocument.uri);
+    const lint = await requireValidator().current(params.textDocument.uri, cancelled);
     if (lint === undefined || cancelled()) return [];
     const actions = quickFixes(lint, params, editOptions());
     if (wantsFixAll(params, lint)) {
@@ -162,8 +163,9 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   });
 
   connection.onHover(async (params, token) => {
-    const lint = await requireValidator().current(params.textDocument.uri);
-    if (lint === undefined || token.isCancellationRequested) return null;
+    const cancelled = () => token.isCancellationRequested;
+    const lint = await requireValidator().current(params.textDocument.uri, cancelled);
+    if (lint === undefined || cancelled()) return null;
     return hoverAt(lint, params.position);
   });
 

@@ -15,6 +15,8 @@ export interface DocumentLint {
   document: TextDocument;
   outcome: LintOutcome | undefined;
   diagnostics: Diagnostic[];
+  /** Counts every lint the server publishes: a pull's `resultId`. */
+  generation: number;
 }
 
 export interface ValidatorOptions {
@@ -33,6 +35,7 @@ export class Validator {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly inFlight = new Map<string, { version: number; done: Promise<DocumentLint | undefined> }>();
   private readonly latest = new Map<string, DocumentLint>();
+  private generation = 0;
 
   constructor(
     private readonly runner: LintRunner,
@@ -56,10 +59,14 @@ export class Validator {
     for (const document of this.documents.all()) this.schedule(document.uri, 0);
   }
 
-  /** The lint of the document's current version, linting now if it is not there yet. */
-  async current(uri: string): Promise<DocumentLint | undefined> {
+  /**
+   * The lint of the document's current version, linting now if it is not there yet. Gives up
+   * (undefined) once `cancelled` says the request that wants it was cancelled.
+   */
+  async current(uri: string, cancelled: () => boolean = () => false): Promise<DocumentLint | undefined> {
     if (!isLintable(uri)) return undefined;
     for (;;) {
+      if (cancelled()) return undefined;
       const document = this.documents.get(uri);
       if (document === undefined) return undefined;
       const known = this.latest.get(uri);
@@ -121,7 +128,15 @@ export class Validator {
     }
     const now = this.documents.get(document.uri);
     if (now?.version !== document.version) return undefined; // stale: a newer version is on its way
-    const lint: DocumentLint = { uri: document.uri, version: document.version, document, outcome, diagnostics };
+    this.generation += 1;
+    const lint: DocumentLint = {
+      uri: document.uri,
+      version: document.version,
+      document,
+      outcome,
+      diagnostics,
+      generation: this.generation,
+    };
     this.latest.set(document.uri, lint);
     this.options.onResult(lint);
     return lint;

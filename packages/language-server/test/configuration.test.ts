@@ -39,19 +39,21 @@ describe('configuration', () => {
     return server;
   };
 
-  it('gives a loose file with no ESLint config and no tsconfig type-aware diagnostics', async () => {
-    const dir = looseFolder();
-    cleanups.push(() => {
-      rmSync(dir, { recursive: true, force: true });
-    });
-    const file = path.join(dir, 'loose.ts');
-    writeFileSync(file, leafBug);
+  it('gives loose files with no ESLint config and no tsconfig type-aware diagnostics', async () => {
     const server = await started();
-    const uri = pathToFileURL(file).href;
-    const published = server.diagnosticsFor(uri);
-    await openDocument(server, uri, leafBug);
-    const diagnostics = (await published).diagnostics;
-    expect(ruleLines(diagnostics)).toEqual([['@gradflow/no-leaf-inplace', 2]]);
+    // Two folders: the parser's shared project service must learn about the second one too.
+    for (const name of ['first.ts', 'second.ts']) {
+      const dir = looseFolder();
+      cleanups.push(() => {
+        rmSync(dir, { recursive: true, force: true });
+      });
+      const file = path.join(dir, name);
+      writeFileSync(file, leafBug);
+      const uri = pathToFileURL(file).href;
+      const published = server.diagnosticsFor(uri);
+      await openDocument(server, uri, leafBug);
+      expect(ruleLines((await published).diagnostics)).toEqual([['@gradflow/no-leaf-inplace', 2]]);
+    }
   });
 
   it('uses the nearest tsconfig.json when there is no ESLint config', async () => {

@@ -1,7 +1,8 @@
 // LSP 3.17 pull diagnostics: a client that declares `textDocument.diagnostic` asks for diagnostics
 // itself, and the server stops pushing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DocumentDiagnosticReport, InitializeResult } from 'vscode-languageserver-protocol';
+import { CancellationTokenSource } from 'vscode-jsonrpc/node';
+import { LSPErrorCodes, type DocumentDiagnosticReport, type InitializeResult } from 'vscode-languageserver-protocol';
 import {
   PUSH_CAPABILITIES,
   fixtureText,
@@ -13,6 +14,7 @@ import {
   startServer,
   type ServerHandle,
 } from './support/lsp-client.js';
+import { scratchWorkspace } from './support/scratch-workspace.js';
 
 const uri = fixtureUri('train.ts');
 const original = fixtureText('train.ts');
@@ -69,6 +71,31 @@ describe('pull diagnostics', () => {
     expect(report.items.map((d) => d.code)).toContain('@gradflow/no-leaf-inplace');
     expect(server.published).toEqual([]);
   });
+
+  it('honours the cancellation of a pull that waits behind a long lint', async () => {
+    // A big generated file keeps the linter busy; the pull for train.ts waits behind it.
+    const rows = Array.from({ length: 12_000 }, (_, i) => `  [${String(i)}, ${String(i + 1)}, ${String(i + 2)}],`);
+    const bigText = `export const table: number[][] = [\n${rows.join('\n')}\n];\n`;
+    const scratch = scratchWorkspace();
+    scratch.write('big.ts', bigText);
+    const bigUri = scratch.uri('big.ts');
+    await openDocument(server, bigUri, bigText);
+    const busy = server.connection.sendRequest('textDocument/diagnostic', { textDocument: { uri: bigUri } });
+
+    await replaceDocument(server, uri, `${original}// edited\n`, 3);
+    const source = new CancellationTokenSource();
+    const cancelled = server.connection.sendRequest('textDocument/diagnostic', { textDocument: { uri } }, source.token);
+    // Cancelled at once: the server reads the cancellation while the big lint still runs.
+    source.cancel();
+    await expect(cancelled).rejects.toMatchObject({ code: LSPErrorCodes.ServerCancelled, data: { retriggerRequest: true } });
+    await busy;
+
+    // The client asks again, as the error told it to, and gets the report.
+    const report = await pull();
+    expect(report.kind).toBe('full');
+    await server.connection.sendNotification('textDocument/didClose', { textDocument: { uri: bigUri } });
+    scratch.remove();
+  }, 120_000);
 
   it('answers an empty report for a document that is not open', async () => {
     const report: DocumentDiagnosticReport = await server.connection.sendRequest('textDocument/diagnostic', {
