@@ -6,7 +6,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { View } from '../src/backend/backend.js';
 import { cpuBackend, CpuStorage } from '../src/backend/cpu/cpu-backend.js';
 import { gemm, gemmJs, type Strided } from '../src/backend/cpu/matmul.js';
-import { gemmModuleBytes, setWasmGemmEnabled, wasmGemmAvailable } from '../src/backend/cpu/wasm-gemm.js';
+import type { Flat } from '../src/backend/cpu/optim-kernels.js';
+import { adamF32Wasm } from '../src/backend/cpu/wasm-adam.js';
+import { kernelModuleBytes } from '../src/backend/cpu/wasm-code.js';
+import { setWasmKernelsEnabled, wasmKernels } from '../src/backend/cpu/wasm-runtime.js';
 import { sleb, uleb } from '../src/backend/cpu/wasm-encoder.js';
 import type { DType, TypedArray } from '../src/dtype.js';
 import { contiguousStrides, numel } from '../src/shape.js';
@@ -94,17 +97,17 @@ const SHAPES: [number, number, number][] = [
 
 describe('gemm', () => {
   afterEach(() => {
-    setWasmGemmEnabled(true);
+    setWasmKernelsEnabled(true);
   });
 
   it('has the WebAssembly SIMD kernel available in this Node runtime', () => {
-    expect(wasmGemmAvailable()).toBe(true);
+    expect(wasmKernels()).not.toBeNull();
   });
 
   for (const path of ['wasm', 'js'] as const) {
     for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]]) {
       it(`float32 ${path} kernel matches a float64 triple loop (A${ta ? 'ᵀ' : ''}·B${tb ? 'ᵀ' : ''}) on odd and blocked sizes`, () => {
-        setWasmGemmEnabled(path === 'wasm');
+        setWasmKernelsEnabled(path === 'wasm');
         for (const [m, k, n] of SHAPES) {
           const a = operand(m, k, ta, 'float32', 3);
           const b = operand(k, n, tb, 'float32', 5);
@@ -133,7 +136,7 @@ describe('gemm', () => {
 
   it('k = 0 gives zeros on both paths', () => {
     for (const on of [true, false]) {
-      setWasmGemmEnabled(on);
+      setWasmKernelsEnabled(on);
       const out = new Float32Array(6 * 70).fill(7);
       const empty = { data: new Float32Array(0), offset: 0, rowStride: 0, colStride: 1 };
       gemm(empty, empty, out, 0, 6, 0, 70);
@@ -268,39 +271,66 @@ describe('fused optimizer kernels', () => {
     }
   });
 
-  for (const variant of ['Adam', 'AdamW', 'AMSGrad'] as const) {
-    it(`${variant} follows torch.optim's update rule over several steps, with a transposed gradient`, () => {
-      // A [4, 9] parameter whose gradient arrives as the transpose of a [9, 4] array.
-      const [r, c] = [4, 9];
-      const p = Float32Array.from(randomArray(r * c));
-      const gT = Float32Array.from(randomArray(r * c));
-      const grad = view(gT, 'float32', [r, c], [1, r]);
-      const m = new Float32Array(r * c), v = new Float32Array(r * c), vmax = new Float32Array(r * c);
-      const [lr, b1, b2, eps, wd] = [0.01, 0.8, 0.95, 1e-6, 0.1];
-      const wp = Float64Array.from(p), wm = new Float64Array(r * c), wv = new Float64Array(r * c), wx = new Float64Array(r * c);
-      for (let step = 1; step <= 4; step++) {
-        for (const [i, j] of indices([r, c])) {
-          const e = i * c + j;
-          let gi = gT[j * r + i];
-          if (variant === 'AdamW') wp[e] *= 1 - lr * wd;
-          else gi += wd * wp[e];
-          wm[e] = b1 * wm[e] + (1 - b1) * gi;
-          wv[e] = b2 * wv[e] + (1 - b2) * gi * gi;
-          wx[e] = Math.max(wx[e], wv[e]);
-          const vHat = variant === 'AMSGrad' ? wx[e] : wv[e];
-          const denom = Math.sqrt(vHat) / Math.sqrt(1 - b2 ** step) + eps;
-          wp[e] -= (lr / (1 - b1 ** step)) * (wm[e] / denom);
+  const ADAM_VARIANTS = [
+    { name: 'Adam', wd: 0, decoupled: false, amsgrad: false },
+    { name: 'Adam with weight decay', wd: 0.1, decoupled: false, amsgrad: false },
+    { name: 'AdamW', wd: 0.1, decoupled: true, amsgrad: false },
+    { name: 'AMSGrad', wd: 0.1, decoupled: false, amsgrad: true },
+  ];
+  // [4, 9] runs the JS kernel; [90, 101] (9090 elements: several chunks, not a multiple of 4) the wasm one where it applies.
+  for (const [r, c] of [[4, 9], [90, 101]]) {
+    for (const variant of ADAM_VARIANTS) {
+      it(`${variant.name} on [${String(r)}, ${String(c)}] follows torch.optim's update rule over several steps, with a transposed gradient`, () => {
+        // The gradient arrives as the transpose of a [c, r] array.
+        const size = r * c;
+        const p = Float32Array.from(randomArray(size));
+        const gT = Float32Array.from(randomArray(size));
+        const grad = view(gT, 'float32', [r, c], [1, r]);
+        const m = new Float32Array(size), v = new Float32Array(size), vmax = new Float32Array(size);
+        const [lr, b1, b2, eps, wd] = [0.01, 0.8, 0.95, 1e-6, variant.wd];
+        const wp = Float64Array.from(p), wm = new Float64Array(size), wv = new Float64Array(size), wx = new Float64Array(size);
+        for (let step = 1; step <= 4; step++) {
+          for (const [i, j] of indices([r, c])) {
+            const e = i * c + j;
+            let gi = gT[j * r + i];
+            if (variant.decoupled) wp[e] *= 1 - lr * wd;
+            else gi += wd * wp[e];
+            wm[e] = b1 * wm[e] + (1 - b1) * gi;
+            wv[e] = b2 * wv[e] + (1 - b2) * gi * gi;
+            wx[e] = Math.max(wx[e], wv[e]);
+            const vHat = variant.amsgrad ? wx[e] : wv[e];
+            const denom = Math.sqrt(vHat) / Math.sqrt(1 - b2 ** step) + eps;
+            wp[e] -= (lr / (1 - b1 ** step)) * (wm[e] / denom);
+          }
+          cpuBackend.adamStep(view(p, 'float32', [r, c]), grad, view(m, 'float32', [r, c]), view(v, 'float32', [r, c]),
+            variant.amsgrad ? view(vmax, 'float32', [r, c]) : null,
+            { lr, beta1: b1, beta2: b2, eps, weightDecay: wd, decoupled: variant.decoupled, amsgrad: variant.amsgrad, step });
         }
-        cpuBackend.adamStep(view(p, 'float32', [r, c]), grad, view(m, 'float32', [r, c]), view(v, 'float32', [r, c]),
-          variant === 'AMSGrad' ? view(vmax, 'float32', [r, c]) : null,
-          { lr, beta1: b1, beta2: b2, eps, weightDecay: wd, decoupled: variant === 'AdamW', amsgrad: variant === 'AMSGrad', step });
-      }
-      for (let e = 0; e < r * c; e++) {
-        expect(p[e]).toBeCloseTo(wp[e], 5);
-        expect(m[e]).toBeCloseTo(wm[e], 6);
-      }
-    });
+        for (let e = 0; e < size; e++) {
+          if (Math.abs(p[e] - wp[e]) > 2e-6 || Math.abs(m[e] - wm[e]) > 1e-6 || Math.abs(v[e] - wv[e]) > 1e-6) {
+            throw new Error(`element ${String(e)}: p ${String(p[e])} vs ${String(wp[e])}, m ${String(m[e])} vs ${String(wm[e])}, v ${String(v[e])} vs ${String(wv[e])}`);
+          }
+        }
+      });
+    }
   }
+
+  it('the wasm Adam kernel takes plain Adam and AdamW on float32, and declines what it does not implement', () => {
+    const size = 2049;
+    const flat = (): Flat => ({ data: new Float32Array(size).fill(0.5), offset: 0 });
+    const h = { lr: 0.1, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0, decoupled: false, amsgrad: false, step: 1 };
+    expect(adamF32Wasm(flat(), flat(), flat(), flat(), size, h)).toBe(true);
+    expect(adamF32Wasm(flat(), flat(), flat(), flat(), size, { ...h, weightDecay: 0.1, decoupled: true })).toBe(true);
+    expect(adamF32Wasm(flat(), flat(), flat(), flat(), size, { ...h, weightDecay: 0.1 })).toBe(false);
+    expect(adamF32Wasm(flat(), flat(), flat(), flat(), size, { ...h, amsgrad: true })).toBe(false);
+    const f64: Flat = { data: new Float64Array(size), offset: 0 };
+    expect(adamF32Wasm(f64, flat(), flat(), flat(), size, h)).toBe(false);
+    // Where it runs, the first step moves every element by lr (m̂ / √v̂ = g / |g| = 1).
+    const p = flat();
+    const zeros = (): Flat => ({ data: new Float32Array(size), offset: 0 });
+    adamF32Wasm(p, flat(), zeros(), zeros(), size, h);
+    for (const x of p.data) expect(x).toBeCloseTo(0.4, 6);
+  });
 
   it('RMSprop centered with momentum follows torch.optim.RMSprop', () => {
     const p = f32(), g = f32(), sq = new Float32Array(n), buf = new Float32Array(n), avg = new Float32Array(n);
@@ -323,12 +353,12 @@ describe('fused optimizer kernels', () => {
 
 describe('wasm encoder', () => {
   it('emits a valid gemm module small enough for synchronous compilation on a browser main thread', () => {
-    const bytes = gemmModuleBytes();
+    const bytes = kernelModuleBytes();
     expect(WebAssembly.validate(bytes)).toBe(true);
     // Chrome refuses synchronous `new WebAssembly.Module` above 4 KiB on the main thread.
     expect(bytes.length).toBeLessThan(4096);
     const exports = WebAssembly.Module.exports(new WebAssembly.Module(bytes)).map((e) => `${e.kind}:${e.name}`);
-    expect(exports.sort()).toEqual(['function:tilesAdd', 'function:tilesSet', 'memory:memory']);
+    expect(exports.sort()).toEqual(['function:adam', 'function:tilesAdd', 'function:tilesSet', 'memory:memory']);
   });
 
   it('encodes LEB128 as the spec examples do', () => {

@@ -8,6 +8,10 @@
  */
 import type { TypedArray } from '../../dtype.js';
 import type { AdamHyper, RmspropHyper, SgdHyper } from '../backend.js';
+import { adamF32Wasm } from './wasm-adam.js';
+
+/** Below this many elements the copies into wasm memory are not worth it. */
+const WASM_MIN_ELEMENTS = 1024;
 
 export interface Flat {
   readonly data: TypedArray;
@@ -33,6 +37,7 @@ export function sgdUpdate(p: Flat, g: Flat, buf: Flat | null, n: number, h: SgdH
 }
 
 export function adamUpdate(p: Flat, g: Flat, m: Flat, v: Flat, vmax: Flat | null, n: number, h: AdamHyper): void {
+  if (n >= WASM_MIN_ELEMENTS && !vmax && adamF32Wasm(p, g, m, v, n, h)) return;
   const pd = p.data, gd = g.data, md = m.data, vd = v.data;
   const po = p.offset, go = g.offset, mo = m.offset, vo = v.offset;
   const b1 = h.beta1, b2 = h.beta2, c1 = 1 - h.beta1, c2 = 1 - h.beta2, eps = h.eps;

@@ -1,0 +1,127 @@
+/**
+ * The WebAssembly SIMD (f32x4) kernels, written as code against wasm-encoder.ts and emitted at
+ * load time (wasm-runtime.ts instantiates them; wasm-gemm.ts and wasm-adam.ts drive them).
+ *
+ * GEMM: `tilesSet` / `tilesAdd` multiply packed blocks: A in panels of MR rows ([kc][MR] floats
+ * per panel), B in panels of NR = 8 columns ([kc][8] floats per panel), storing (first k block) or
+ * adding (later ones) each MR x 8 product tile into a zero-padded row-major C. The micro-kernel
+ * keeps the tile in 2·MR v128 locals (registers) for the whole k loop: per k it loads two B
+ * vectors and MR splatted A values — all with constant offsets from two pointers — and issues
+ * 2·MR multiply-adds. Padding every panel with zeros means the wasm code has no edge cases.
+ *
+ * The module is well under 4 KiB, the size Chrome allows to compile synchronously on the main
+ * thread.
+ */
+import { Body, encodeModule, F32, I32, op, simd, V128 } from './wasm-encoder.js';
+
+/**
+ * Micro-tile rows. TurboFan hoists the MR splat loads of a k step ahead of the arithmetic, so a
+ * step needs 2·MR accumulators + 2 B vectors + MR splats live: with MR = 4 that is 14 of the 15
+ * xmm registers it allocates. MR = 6, or unrolling k by 2, spilled accumulators to the stack and
+ * ran at ~20 GFLOP/s instead of ~35 here (checked with node --print-wasm-code). Do not unroll.
+ */
+export const MR = 4;
+export const NR = 8;
+
+/** `accumulate`: C += tile (later k blocks); otherwise C = tile (the first, so C needs no zeroing). */
+function tilesFunction(accumulate: boolean): Body {
+  // params: 0 ap, 1 bp, 2 cp, 3 mPanels, 4 nPanels, 5 kc, 6 ldc (bytes)
+  const [AP, BP, CP, M_PANELS, N_PANELS, KC_, LDC] = [0, 1, 2, 3, 4, 5, 6];
+  const [JP, IP, KK, A, B, C] = [7, 8, 9, 10, 11, 12];
+  const ACC = 13; // ACC .. ACC + 2·MR - 1
+  const B0 = ACC + 2 * MR, B1 = B0 + 1, S = B0 + 2;
+  const f = new Body();
+  const inc = (local: number, by: number | (() => void)): void => {
+    f.get(local);
+    if (typeof by === 'number') f.i32(by);
+    else by();
+    f.emit(op.i32Add).set(local);
+  };
+  f.i32(0).set(JP);
+  f.doWhile(() => {
+    f.i32(0).set(IP);
+    f.doWhile(() => {
+      // a = ap + ip·kc·MR·4; b = bp + jp·kc·32
+      f.get(AP).get(IP).get(KC_).emit(op.i32Mul).i32(MR * 4).emit(op.i32Mul).emit(op.i32Add).set(A);
+      f.get(BP).get(JP).get(KC_).emit(op.i32Mul).i32(NR * 4).emit(op.i32Mul).emit(op.i32Add).set(B);
+      for (let r = 0; r < 2 * MR; r++) f.simd(simd.v128Const, ...new Array<number>(16).fill(0)).set(ACC + r);
+      f.get(KC_).set(KK);
+      f.doWhile(() => {
+        f.get(B).mem(simd.v128Load, 4, 0).set(B0);
+        f.get(B).mem(simd.v128Load, 4, 16).set(B1);
+        for (let r = 0; r < MR; r++) {
+          f.get(A).mem(simd.v128Load32Splat, 2, 4 * r).set(S);
+          for (const [acc, bv] of [[ACC + 2 * r, B0], [ACC + 2 * r + 1, B1]]) {
+            f.get(acc).get(S).get(bv).simd(simd.f32x4Mul).simd(simd.f32x4Add).set(acc);
+          }
+        }
+        inc(A, MR * 4);
+        inc(B, NR * 4);
+      }, () => f.get(KK).i32(1).emit(op.i32Sub).tee(KK));
+      // c = cp + ip·MR·ldc + jp·32; C[r] (+)= acc[r] row by row.
+      f.get(CP).get(IP).i32(MR).emit(op.i32Mul).get(LDC).emit(op.i32Mul).emit(op.i32Add)
+        .get(JP).i32(NR * 4).emit(op.i32Mul).emit(op.i32Add).set(C);
+      for (let r = 0; r < MR; r++) {
+        for (const half of [0, 1]) {
+          f.get(C);
+          if (accumulate) f.get(C).mem(simd.v128Load, 4, 16 * half).get(ACC + 2 * r + half).simd(simd.f32x4Add);
+          else f.get(ACC + 2 * r + half);
+          f.mem(simd.v128Store, 4, 16 * half);
+        }
+        inc(C, () => f.get(LDC));
+      }
+      inc(IP, 1);
+    }, () => f.get(IP).get(M_PANELS).emit(op.i32LtU));
+    inc(JP, 1);
+  }, () => f.get(JP).get(N_PANELS).emit(op.i32LtU));
+  return f;
+}
+
+/**
+ * Adam over n4 groups of 4 floats at byte offsets p, g, m, v (float32 throughout, as PyTorch's
+ * CPU Adam computes): m = β₁m + (1-β₁)g; v = β₂v + (1-β₂)g²; p = p·decay - step·m / (√v·inv + ε),
+ * where decay is AdamW's 1 - lr·λ (1 for Adam) and inv = 1/√(1-β₂ᵗ).
+ */
+function adamFunction(): Body {
+  // params: 0 p, 1 g, 2 m, 3 v, 4 n4 (i32); 5 β₁, 6 β₂, 7 1-β₁, 8 1-β₂, 9 step, 10 inv, 11 ε, 12 decay (f32)
+  const [P, G, M, V, N4] = [0, 1, 2, 3, 4];
+  const SCALARS = 5; // 8 f32 params, splatted into v128 locals SPLAT .. SPLAT + 7
+  const SPLAT = 13;
+  const [B1, B2, C1, C2, STEP, INV, EPS, DECAY] = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => SPLAT + i);
+  const [GV, MV, VV] = [SPLAT + 8, SPLAT + 9, SPLAT + 10];
+  const f = new Body();
+  for (let i = 0; i < 8; i++) f.get(SCALARS + i).simd(simd.f32x4Splat).set(SPLAT + i);
+  const mul = (): Body => f.simd(simd.f32x4Mul);
+  const add = (): Body => f.simd(simd.f32x4Add);
+  f.doWhile(() => {
+    f.get(G).mem(simd.v128Load, 4, 0).set(GV);
+    f.get(M).get(B1).get(M).mem(simd.v128Load, 4, 0);
+    mul().get(C1).get(GV);
+    mul();
+    add().tee(MV).mem(simd.v128Store, 4, 0);
+    f.get(V).get(B2).get(V).mem(simd.v128Load, 4, 0);
+    mul().get(C2).get(GV);
+    mul().get(GV);
+    mul();
+    add().tee(VV).mem(simd.v128Store, 4, 0);
+    f.get(P).get(P).mem(simd.v128Load, 4, 0).get(DECAY);
+    mul().get(STEP).get(MV);
+    mul().get(VV).simd(simd.f32x4Sqrt).get(INV);
+    mul().get(EPS);
+    add().simd(simd.f32x4Div).simd(simd.f32x4Sub).mem(simd.v128Store, 4, 0);
+    for (const ptr of [P, G, M, V]) f.get(ptr).i32(16).emit(op.i32Add).set(ptr);
+  }, () => f.get(N4).i32(1).emit(op.i32Sub).tee(N4));
+  return f;
+}
+
+/** The module: exported memory, the two gemm tile functions and Adam. */
+export function kernelModuleBytes(): Uint8Array<ArrayBuffer> {
+  const tileLocals = [...new Array<number>(6).fill(I32), ...new Array<number>(2 * MR + 3).fill(V128)];
+  const tileParams = new Array<number>(7).fill(I32);
+  return encodeModule([
+    { name: 'tilesAdd', params: tileParams, locals: tileLocals, body: tilesFunction(true) },
+    { name: 'tilesSet', params: tileParams, locals: tileLocals, body: tilesFunction(false) },
+    { name: 'adam', params: [...new Array<number>(5).fill(I32), ...new Array<number>(8).fill(F32)], locals: new Array<number>(11).fill(V128), body: adamFunction() },
+  ], 1);
+}
+

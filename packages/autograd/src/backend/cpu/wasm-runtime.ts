@@ -1,0 +1,63 @@
+/**
+ * Instantiates the kernels of wasm-code.ts once, and manages their linear memory: drivers copy
+ * operands in, call a kernel, and copy results out. Everything here is synchronous; where
+ * WebAssembly or its SIMD extension is missing (or compiling is forbidden) `wasmKernels()` is null
+ * and callers use their JS kernels.
+ */
+import { kernelModuleBytes } from './wasm-code.js';
+
+type TilesFn = (ap: number, bp: number, cp: number, mPanels: number, nPanels: number, kc: number, ldcBytes: number) => void;
+type AdamFn = (
+  p: number, g: number, m: number, v: number, n4: number,
+  beta1: number, beta2: number, c1: number, c2: number, stepSize: number, invBc2Sqrt: number, eps: number, decay: number,
+) => void;
+
+export interface WasmKernels {
+  memory: WebAssembly.Memory;
+  tilesAdd: TilesFn;
+  tilesSet: TilesFn;
+  adam: AdamFn;
+}
+
+let kernels: WasmKernels | null | undefined;
+
+function load(): WasmKernels | null {
+  if (kernels !== undefined) return kernels;
+  kernels = null;
+  try {
+    const bytes = kernelModuleBytes();
+    if (typeof WebAssembly === 'object' && WebAssembly.validate(bytes)) {
+      kernels = new WebAssembly.Instance(new WebAssembly.Module(bytes), {}).exports as unknown as WasmKernels;
+    }
+  } catch {
+    kernels = null; // e.g. a CSP that forbids compiling WebAssembly: the JS kernels take over.
+  }
+  return kernels;
+}
+
+let enabled = true;
+
+/** For tests and the benchmark: force the JS kernels (false) or allow the wasm ones (true). */
+export function setWasmKernelsEnabled(on: boolean): void {
+  enabled = on;
+}
+
+/** The compiled kernels, or null when unavailable or disabled. */
+export function wasmKernels(): WasmKernels | null {
+  return enabled ? load() : null;
+}
+
+let heap = new Float32Array(0);
+
+/** A float32 view of the kernels' memory holding at least `floats` elements (grown as needed, never shrunk). */
+export function wasmHeap(k: WasmKernels, floats: number): Float32Array {
+  const bytes = floats * 4;
+  if (k.memory.buffer.byteLength < bytes) k.memory.grow(Math.ceil((bytes - k.memory.buffer.byteLength) / 65536));
+  // Growing detaches old views; re-view whenever the buffer changed.
+  if (heap.buffer !== k.memory.buffer) heap = new Float32Array(k.memory.buffer);
+  return heap;
+}
+
+export function roundUp(x: number, to: number): number {
+  return Math.ceil(x / to) * to;
+}
