@@ -1,16 +1,7 @@
 /** Bad operands fail early with a GradFlowError whose code is stable and whose message names shapes and dtypes. */
 import { describe, expect, it } from 'vitest';
 import { GradFlowError, ones, tensor, zeros } from '../src/index.js';
-
-function errorOf(fn: () => unknown): GradFlowError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof GradFlowError) return e;
-    throw e;
-  }
-  throw new Error('expected a GradFlowError, nothing was thrown');
-}
+import { errorOf } from './expect-error.js';
 
 /** Asserts the code and that the message mentions every fragment. */
 function expectError(fn: () => unknown, code: string, ...fragments: string[]): void {

@@ -1,18 +1,9 @@
 /** nn: module registration and names, train/eval, Linear, Sequential, activations, losses. */
 import { describe, expect, it } from 'vitest';
-import { GradFlowError, manualSeed, nn, ones, tensor, type Tensor } from '../src/index.js';
+import { manualSeed, nn, ones, tensor, type Tensor } from '../src/index.js';
+import { errorOf } from './expect-error.js';
 
 const F = nn.functional;
-
-function errorOf(fn: () => unknown): GradFlowError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof GradFlowError) return e;
-    throw e;
-  }
-  throw new Error('expected a GradFlowError, nothing was thrown');
-}
 
 class TwoLayer extends nn.Module {
   layer1 = new nn.Linear(4, 3);
