@@ -7,7 +7,7 @@ import type { View } from '../src/backend/backend.js';
 import { cpuBackend, CpuStorage } from '../src/backend/cpu/cpu-backend.js';
 import { gemm, gemmJs, type Strided } from '../src/backend/cpu/matmul.js';
 import type { Flat } from '../src/backend/cpu/optim-kernels.js';
-import { adamF32Wasm } from '../src/backend/cpu/wasm-adam.js';
+import { adamF32Wasm, sgdF32Wasm } from '../src/backend/cpu/wasm-optim.js';
 import { kernelModuleBytes } from '../src/backend/cpu/wasm-code.js';
 import { setWasmKernelsEnabled, wasmKernels } from '../src/backend/cpu/wasm-runtime.js';
 import { sleb, uleb } from '../src/backend/cpu/wasm-encoder.js';
@@ -271,6 +271,53 @@ describe('fused optimizer kernels', () => {
     }
   });
 
+  for (const config of [
+    { name: 'plain', momentum: 0, dampening: 0, wd: 0, nesterov: false },
+    { name: 'momentum with dampening', momentum: 0.9, dampening: 0.3, wd: 0, nesterov: false },
+    { name: 'momentum, weight decay, Nesterov', momentum: 0.9, dampening: 0, wd: 0.01, nesterov: true },
+  ]) {
+    it(`SGD (${config.name}) on 9090 elements (the wasm kernel where it applies) follows torch.optim.SGD`, () => {
+      const size = 9090;
+      const p = Float32Array.from(randomArray(size)), g = Float32Array.from(randomArray(size)), buf = new Float32Array(size);
+      const { momentum: mu, dampening: damp, wd, nesterov } = config;
+      const lr = 0.1;
+      const wantP = Float64Array.from(p), wantBuf = new Float64Array(size);
+      for (let step = 0; step < 3; step++) {
+        for (let i = 0; i < size; i++) {
+          let d = g[i] + wd * wantP[i];
+          if (mu !== 0) {
+            wantBuf[i] = step === 0 ? d : mu * wantBuf[i] + (1 - damp) * d;
+            d = nesterov ? d + mu * wantBuf[i] : wantBuf[i];
+          }
+          wantP[i] -= lr * d;
+        }
+        cpuBackend.sgdStep(view(p, 'float32', [size]), view(g, 'float32', [size]), mu !== 0 ? view(buf, 'float32', [size]) : null,
+          { lr, momentum: mu, dampening: damp, weightDecay: wd, nesterov, firstStep: step === 0 });
+      }
+      for (let i = 0; i < size; i++) {
+        if (Math.abs(p[i] - wantP[i]) > 1e-6 || Math.abs(buf[i] - wantBuf[i]) > 1e-6) {
+          throw new Error(`element ${String(i)}: p ${String(p[i])} vs ${String(wantP[i])}, buf ${String(buf[i])} vs ${String(wantBuf[i])}`);
+        }
+      }
+    });
+  }
+
+  it('the wasm SGD kernel takes plain SGD and momentum after the first step, and declines the rest', () => {
+    const size = 1031;
+    const flat = (x: number): Flat => ({ data: new Float32Array(size).fill(x), offset: 0 });
+    const h = { lr: 0.5, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, firstStep: false };
+    const p = flat(1);
+    expect(sgdF32Wasm(p, flat(0.25), null, size, h)).toBe(true);
+    for (const x of p.data) expect(x).toBe(0.875); // 1 - 0.5·0.25
+    const q = flat(1), b = flat(0.5);
+    expect(sgdF32Wasm(q, flat(0.25), b, size, { ...h, momentum: 0.5, dampening: 0.5 })).toBe(true);
+    for (const x of b.data) expect(x).toBe(0.375); // 0.5·0.5 + (1 - 0.5)·0.25
+    for (const x of q.data) expect(x).toBe(0.8125); // 1 - 0.5·0.375
+    expect(sgdF32Wasm(flat(1), flat(1), flat(0), size, { ...h, momentum: 0.9, firstStep: true })).toBe(false);
+    expect(sgdF32Wasm(flat(1), flat(1), flat(0), size, { ...h, momentum: 0.9, nesterov: true })).toBe(false);
+    expect(sgdF32Wasm(flat(1), flat(1), null, size, { ...h, weightDecay: 0.1 })).toBe(false);
+  });
+
   const ADAM_VARIANTS = [
     { name: 'Adam', wd: 0, decoupled: false, amsgrad: false },
     { name: 'Adam with weight decay', wd: 0.1, decoupled: false, amsgrad: false },
@@ -358,7 +405,7 @@ describe('wasm encoder', () => {
     // Chrome refuses synchronous `new WebAssembly.Module` above 4 KiB on the main thread.
     expect(bytes.length).toBeLessThan(4096);
     const exports = WebAssembly.Module.exports(new WebAssembly.Module(bytes)).map((e) => `${e.kind}:${e.name}`);
-    expect(exports.sort()).toEqual(['function:adam', 'function:tilesAdd', 'function:tilesSet', 'memory:memory']);
+    expect(exports.sort()).toEqual(['function:adam', 'function:sgd', 'function:sgdMomentum', 'function:tilesAdd', 'function:tilesSet', 'memory:memory']);
   });
 
   it('encodes LEB128 as the spec examples do', () => {

@@ -8,7 +8,7 @@
  */
 import type { TypedArray } from '../../dtype.js';
 import type { AdamHyper, RmspropHyper, SgdHyper } from '../backend.js';
-import { adamF32Wasm } from './wasm-adam.js';
+import { adamF32Wasm, sgdF32Wasm } from './wasm-optim.js';
 
 /** Below this many elements the copies into wasm memory are not worth it. */
 const WASM_MIN_ELEMENTS = 1024;
@@ -19,6 +19,7 @@ export interface Flat {
 }
 
 export function sgdUpdate(p: Flat, g: Flat, buf: Flat | null, n: number, h: SgdHyper): void {
+  if (n >= WASM_MIN_ELEMENTS && sgdF32Wasm(p, g, buf, n, h)) return;
   const pd = p.data, gd = g.data, po = p.offset, go = g.offset;
   const lr = h.lr, wd = h.weightDecay;
   if (!buf) {

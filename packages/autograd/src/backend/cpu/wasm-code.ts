@@ -114,7 +114,33 @@ function adamFunction(): Body {
   return f;
 }
 
-/** The module: exported memory, the two gemm tile functions and Adam. */
+/**
+ * SGD without weight decay over n4 groups of 4 floats at byte offsets p, g, b: plain (p -= lr·g)
+ * when `momentum` is false, else b = μb + (1-τ)g; p -= lr·b (not the first step, not Nesterov).
+ */
+function sgdFunction(momentum: boolean): Body {
+  // params: 0 p, 1 g, 2 b, 3 n4 (i32); 4 lr, 5 μ, 6 1-τ (f32)
+  const [P, G, BUF, N4, LR, MU, DAMP] = [0, 1, 2, 3, 4, 5, 6];
+  const [LRV, MUV, DAMPV, DV] = [7, 8, 9, 10];
+  const f = new Body();
+  f.get(LR).simd(simd.f32x4Splat).set(LRV);
+  f.get(MU).simd(simd.f32x4Splat).set(MUV);
+  f.get(DAMP).simd(simd.f32x4Splat).set(DAMPV);
+  f.doWhile(() => {
+    if (momentum) {
+      f.get(BUF).get(MUV).get(BUF).mem(simd.v128Load, 4, 0).simd(simd.f32x4Mul)
+        .get(DAMPV).get(G).mem(simd.v128Load, 4, 0).simd(simd.f32x4Mul).simd(simd.f32x4Add)
+        .tee(DV).mem(simd.v128Store, 4, 0);
+    } else {
+      f.get(G).mem(simd.v128Load, 4, 0).set(DV);
+    }
+    f.get(P).get(P).mem(simd.v128Load, 4, 0).get(LRV).get(DV).simd(simd.f32x4Mul).simd(simd.f32x4Sub).mem(simd.v128Store, 4, 0);
+    for (const ptr of [P, G, BUF]) f.get(ptr).i32(16).emit(op.i32Add).set(ptr);
+  }, () => f.get(N4).i32(1).emit(op.i32Sub).tee(N4));
+  return f;
+}
+
+/** The module: exported memory, the two gemm tile functions, Adam and SGD. */
 export function kernelModuleBytes(): Uint8Array<ArrayBuffer> {
   const tileLocals = [...new Array<number>(6).fill(I32), ...new Array<number>(2 * MR + 3).fill(V128)];
   const tileParams = new Array<number>(7).fill(I32);
@@ -122,6 +148,12 @@ export function kernelModuleBytes(): Uint8Array<ArrayBuffer> {
     { name: 'tilesAdd', params: tileParams, locals: tileLocals, body: tilesFunction(true) },
     { name: 'tilesSet', params: tileParams, locals: tileLocals, body: tilesFunction(false) },
     { name: 'adam', params: [...new Array<number>(5).fill(I32), ...new Array<number>(8).fill(F32)], locals: new Array<number>(11).fill(V128), body: adamFunction() },
+    ...[false, true].map((momentum) => ({
+      name: momentum ? 'sgdMomentum' : 'sgd',
+      params: [I32, I32, I32, I32, F32, F32, F32],
+      locals: new Array<number>(4).fill(V128),
+      body: sgdFunction(momentum),
+    })),
   ], 1);
 }
 

@@ -12,11 +12,15 @@ type AdamFn = (
   beta1: number, beta2: number, c1: number, c2: number, stepSize: number, invBc2Sqrt: number, eps: number, decay: number,
 ) => void;
 
+type SgdFn = (p: number, g: number, b: number, n4: number, lr: number, momentum: number, oneMinusDampening: number) => void;
+
 export interface WasmKernels {
   memory: WebAssembly.Memory;
   tilesAdd: TilesFn;
   tilesSet: TilesFn;
   adam: AdamFn;
+  sgd: SgdFn;
+  sgdMomentum: SgdFn;
 }
 
 let kernels: WasmKernels | null | undefined;
