@@ -46,5 +46,10 @@ ruleTester.run('no-freeze-after-optimizer', rule, {
       code: code(MODEL + 'const opt = new optim.Adam(model.parameters());\nfor (let epoch = 0; epoch < 10; epoch++) {\n  if (epoch === 5) for (const p of model.at(0).parameters()) p.requiresGrad = false;\n  opt.step();\n}'),
       errors: [{ messageId: 'frozenAfter', line: 5, suggestions: [] }],
     },
+    {
+      // Freezing in a helper: reported where the helper is called too late; modules passed into Sequential by name.
+      code: code('function freeze(m: nn.Module): void {\n  for (const p of m.parameters()) p.requiresGrad = false;\n}\nconst backbone = new nn.Linear(4, 8);\nconst model = new nn.Sequential(backbone, new nn.Linear(8, 1));\nconst opt = new optim.SGD(model.parameters(), { lr: 0.1 });\nfreeze(backbone);'),
+      errors: [{ messageId: 'frozenAfter', line: 8, suggestions: [{ messageId: 'moveOptimizer', output: code('function freeze(m: nn.Module): void {\n  for (const p of m.parameters()) p.requiresGrad = false;\n}\nconst backbone = new nn.Linear(4, 8);\nconst model = new nn.Sequential(backbone, new nn.Linear(8, 1));\nfreeze(backbone);\nconst opt = new optim.SGD(model.parameters().filter((p) => p.requiresGrad), { lr: 0.1 });') }] }],
+    },
   ],
 });

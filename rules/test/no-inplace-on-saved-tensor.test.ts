@@ -49,5 +49,10 @@ ruleTester.run('no-inplace-on-saved-tensor', rule, {
       code: code('const l1 = new nn.Linear(2, 4);\nconst l2 = new nn.Linear(4, 1);\nconst opt = new optim.SGD([...l1.parameters(), ...l2.parameters()], { lr: 0.1 });\nconst out = l2.forward(l1.forward(randn([1, 2])));\nout.sum().backward(undefined, { retainGraph: true });\nopt.step();\nout.mean().backward();'),
       errors: [{ messageId: 'modifiedSaved', line: 7, suggestions: [] }],
     },
+    {
+      // Inside a model's forward: exp saves its result, and the caller backpropagates through it.
+      code: code('class Rate extends nn.Module {\n  linear = new nn.Linear(3, 1);\n  forward(x: Tensor): Tensor {\n    const rate = this.linear.forward(x).exp();\n    rate.add_(1e-3);\n    return rate;\n  }\n}\nconst model = new Rate();\nmodel.forward(randn([2, 3])).sum().backward();'),
+      errors: [{ messageId: 'modifiedSaved', line: 6, suggestions: [] }],
+    },
   ],
 });

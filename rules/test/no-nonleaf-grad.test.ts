@@ -31,5 +31,10 @@ ruleTester.run('no-nonleaf-grad', rule, {
         suggestions: [{ messageId: 'retainGrad', output: code('const model = new nn.Linear(2, 1);\nfunction run() {\n  const out = model.forward(randn([1, 2]));\n  out.retainGrad();\n  out.sum().backward();\n  return out.grad;\n}\nrun();') }],
       }],
     },
+    {
+      // A model that caches an activation in a field.
+      code: code('class Monitored extends nn.Module {\n  inner = new nn.Linear(3, 3);\n  lastHidden: Tensor | null = null;\n  forward(x: Tensor): Tensor {\n    const hidden = this.inner.forward(x).tanh();\n    this.lastHidden = hidden;\n    return hidden.sum();\n  }\n}\nconst model = new Monitored();\nmodel.forward(randn([1, 3])).backward();\nconsole.log(model.lastHidden?.grad);'),
+      errors: [{ messageId: 'nonLeafGrad', line: 13, suggestions: [] }],
+    },
   ],
 });

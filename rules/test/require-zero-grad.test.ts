@@ -16,6 +16,8 @@ ruleTester.run('require-zero-grad', rule, {
     code(SETUP + 'function clear() { opt.zeroGrad(); }\nfor (let i = 0; i < 3; i++) {\n  clear();\n  model.forward(x).sum().backward();\n  opt.step();\n}'),
     // One step, no loop.
     code(SETUP + 'model.forward(x).sum().backward();\nopt.step();'),
+    // Two optimizers, each cleared in the loop.
+    code('const g = new nn.Linear(2, 2);\nconst d = new nn.Linear(2, 1);\nconst optG = new optim.Adam(g.parameters());\nconst optD = new optim.Adam(d.parameters());\nfor (let i = 0; i < 3; i++) {\n  optD.zeroGrad();\n  d.forward(g.forward(randn([1, 2])).detach()).sum().backward();\n  optD.step();\n  optG.zeroGrad();\n  d.forward(g.forward(randn([1, 2]))).sum().backward();\n  optG.step();\n}'),
   ],
   invalid: [
     {
@@ -30,6 +32,16 @@ ruleTester.run('require-zero-grad', rule, {
       // The step lives in a helper that the loop calls.
       code: code(SETUP + 'function trainStep() {\n  model.forward(x).sum().backward();\n  opt.step();\n}\nfor (let epoch = 0; epoch < 3; epoch++) trainStep();'),
       errors: [{ messageId: 'noZeroGrad', line: 7, suggestions: [] }],
+    },
+    {
+      // Clearing the discriminator's optimizer does not clear the generator's gradients.
+      code: code('const g = new nn.Linear(2, 2);\nconst d = new nn.Linear(2, 1);\nconst optG = new optim.Adam(g.parameters());\nconst optD = new optim.Adam(d.parameters());\nfor (let i = 0; i < 3; i++) {\n  optD.zeroGrad();\n  d.forward(g.forward(randn([1, 2])).detach()).sum().backward();\n  optD.step();\n  d.forward(g.forward(randn([1, 2]))).sum().backward();\n  optG.step();\n}'),
+      errors: [{ messageId: 'noZeroGrad', line: 11, suggestions: [{ messageId: 'addZeroGrad', output: code('const g = new nn.Linear(2, 2);\nconst d = new nn.Linear(2, 1);\nconst optG = new optim.Adam(g.parameters());\nconst optD = new optim.Adam(d.parameters());\nfor (let i = 0; i < 3; i++) {\n  optG.zeroGrad();\n  optD.zeroGrad();\n  d.forward(g.forward(randn([1, 2])).detach()).sum().backward();\n  optD.step();\n  d.forward(g.forward(randn([1, 2]))).sum().backward();\n  optG.step();\n}') }] }],
+    },
+    {
+      // A trainer class whose method the loop calls.
+      code: code('class Trainer {\n  private readonly opt: optim.Adam;\n  constructor(private readonly model: nn.Module) {\n    this.opt = new optim.Adam(model.parameters());\n  }\n  trainStep(x: Tensor): void {\n    this.model.forward(x).sum().backward();\n    this.opt.step();\n  }\n}\nconst trainer = new Trainer(new nn.Linear(2, 1));\nfor (let epoch = 0; epoch < 3; epoch++) trainer.trainStep(randn([1, 2]));'),
+      errors: [{ messageId: 'noZeroGrad', line: 9, suggestions: [] }],
     },
   ],
 });

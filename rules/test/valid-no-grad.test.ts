@@ -51,5 +51,15 @@ ruleTester.run('valid-no-grad', rule, {
         suggestions: [{ messageId: 'unwrapNoGrad', output: code(ENC_HEAD + 'const opt = new optim.Adam([...enc.parameters(), ...head.parameters()]);\nconst h = enc.forward(x);\nhead.forward(h).sum().backward();\nopt.step();') }],
       }],
     },
+    {
+      // A predict() helper with noGrad inside, reused in the training loss.
+      code: code('function predict(model: nn.Module, x: Tensor): Tensor {\n  return noGrad(() => model.forward(x));\n}\nconst model = new nn.Linear(3, 1);\nconst opt = new optim.SGD(model.parameters(), { lr: 0.1 });\nconst loss = predict(model, randn([4, 3])).sum();\nloss.backward();\nopt.step();'),
+      errors: [{ messageId: 'backwardOnNoGrad', line: 8, suggestions: [{ messageId: 'unwrapNoGrad', output: code('function predict(model: nn.Module, x: Tensor): Tensor {\n  return model.forward(x);\n}\nconst model = new nn.Linear(3, 1);\nconst opt = new optim.SGD(model.parameters(), { lr: 0.1 });\nconst loss = predict(model, randn([4, 3])).sum();\nloss.backward();\nopt.step();') }] }],
+    },
+    {
+      // Only on later steps does the encoder run under noGrad; the loss still trains the probe.
+      code: code(ENC_HEAD + 'const opt = new optim.SGD([...enc.parameters(), ...head.parameters()], { lr: 0.1 });\nfor (let step = 0; step < 3; step++) {\n  const features = step === 0 ? enc.forward(x) : noGrad(() => enc.forward(x));\n  head.forward(features).sum().backward();\n  opt.step();\n}'),
+      errors: [{ messageId: 'cutsTrainedPath', line: 7, suggestions: [{ messageId: 'unwrapNoGrad', output: code(ENC_HEAD + 'const opt = new optim.SGD([...enc.parameters(), ...head.parameters()], { lr: 0.1 });\nfor (let step = 0; step < 3; step++) {\n  const features = step === 0 ? enc.forward(x) : enc.forward(x);\n  head.forward(features).sum().backward();\n  opt.step();\n}') }] }],
+    },
   ],
 });

@@ -19,9 +19,12 @@
  * 1-based lines and 0-based columns. Entries for a file are replaced each time it is linted.
  *
  * ## Blind spots (shared by every rule)
- * Facts come from one file at a time; values that flow through other files, through names that
- * are reassigned more than once, through methods called from several places, or through modules
- * passed into `nn.Sequential(...)` by variable are "unknown", and rules stay silent on unknowns.
+ * Facts come from one file at a time. Helpers and model methods are followed when they are called
+ * from exactly one place (their parameters are that call's arguments) and through their return
+ * statements; class fields with one assignment are followed too. Values that flow through other
+ * files or through names reassigned more than once are "unknown", and rules stay silent on them.
+ * Order is structural (statement order, exclusive branches, early exits, loops), not ESLint's
+ * code-path objects, so the language server can ask the same questions without ESLint.
  */
 export { describeGradientStatus, formatGradientStatus, locationOf } from './hover.js';
 export type { GradientStatus, SourceLocation } from './hover.js';
