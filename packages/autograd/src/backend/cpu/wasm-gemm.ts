@@ -90,6 +90,7 @@ export function gemmF32Wasm(a: Strided<Float32Array>, b: Strided<Float32Array>, 
   const bAt = aAt + mc0 * kc0;
   const cAt = bAt + nPad * kc0;
   const h = wasmHeap(kern, cAt + mPad * nPad);
+  if (!h) return false;
   for (let p0 = 0; p0 < k; p0 += KC) {
     const kc = Math.min(KC, k - p0);
     packB(h, bAt, b, p0, kc, n);

@@ -22,8 +22,9 @@ function allFloat32(...arrays: TypedArray[]): boolean {
  * (zero-padded to a multiple of 4), runs `kernel(len4 / 4)`, and copies back the operands marked
  * as outputs. Padding lanes compute on zeros and are never copied back.
  */
-function chunked(k: WasmKernels, operands: readonly Flat[], outputs: readonly boolean[], n: number, kernel: (n4: number) => void): void {
+function chunked(k: WasmKernels, operands: readonly Flat[], outputs: readonly boolean[], n: number, kernel: (n4: number) => void): boolean {
   const heap = wasmHeap(k, operands.length * CHUNK);
+  if (!heap) return false;
   for (let i = 0; i < n; i += CHUNK) {
     const len = Math.min(CHUNK, n - i);
     const len4 = roundUp(len, 4);
@@ -36,6 +37,7 @@ function chunked(k: WasmKernels, operands: readonly Flat[], outputs: readonly bo
       if (outputs[s]) o.data.set(heap.subarray(s * CHUNK, s * CHUNK + len), o.offset + i);
     });
   }
+  return true;
 }
 
 /** Adam and AdamW; not AMSGrad, nor coupled weight decay (the kernel has no λ·p gradient term). */
@@ -46,10 +48,9 @@ export function adamF32Wasm(p: Flat, g: Flat, m: Flat, v: Flat, n: number, h: Ad
   const invBc2Sqrt = 1 / Math.sqrt(1 - Math.pow(h.beta2, h.step));
   const decay = h.weightDecay !== 0 ? 1 - h.lr * h.weightDecay : 1;
   const B = CHUNK * 4; // bytes per slot
-  chunked(k, [p, g, m, v], [true, false, true, true], n, (n4) => {
+  return chunked(k, [p, g, m, v], [true, false, true, true], n, (n4) => {
     k.adam(0, B, 2 * B, 3 * B, n4, h.beta1, h.beta2, 1 - h.beta1, 1 - h.beta2, stepSize, invBc2Sqrt, h.eps, decay);
   });
-  return true;
 }
 
 /** SGD without weight decay: plain, or with (non-Nesterov) momentum after its first step. */
@@ -57,14 +58,11 @@ export function sgdF32Wasm(p: Flat, g: Flat, buf: Flat | null, n: number, h: Sgd
   const k = wasmKernels();
   if (!k || h.weightDecay !== 0 || (buf && (h.nesterov || h.firstStep)) || !allFloat32(p.data, g.data, ...(buf ? [buf.data] : []))) return false;
   const B = CHUNK * 4;
-  if (buf) {
-    chunked(k, [p, g, buf], [true, false, true], n, (n4) => {
-      k.sgdMomentum(0, B, 2 * B, n4, h.lr, h.momentum, 1 - h.dampening);
-    });
-  } else {
-    chunked(k, [p, g], [true, false], n, (n4) => {
-      k.sgd(0, B, 0, n4, h.lr, 0, 1);
-    });
-  }
-  return true;
+  return buf
+    ? chunked(k, [p, g, buf], [true, false, true], n, (n4) => {
+        k.sgdMomentum(0, B, 2 * B, n4, h.lr, h.momentum, 1 - h.dampening);
+      })
+    : chunked(k, [p, g], [true, false], n, (n4) => {
+        k.sgd(0, B, 0, n4, h.lr, 0, 1);
+      });
 }

@@ -53,10 +53,21 @@ export function wasmKernels(): WasmKernels | null {
 
 let heap = new Float32Array(0);
 
-/** A float32 view of the kernels' memory holding at least `floats` elements (grown as needed, never shrunk). */
-export function wasmHeap(k: WasmKernels, floats: number): Float32Array {
+/**
+ * A float32 view of the kernels' memory holding at least `floats` elements (grown as needed, never
+ * shrunk), or null when it cannot grow that far (wasm32 memory tops out at a few GiB): callers then
+ * fall back to their JS kernels.
+ */
+export function wasmHeap(k: WasmKernels, floats: number): Float32Array | null {
   const bytes = floats * 4;
-  if (k.memory.buffer.byteLength < bytes) k.memory.grow(Math.ceil((bytes - k.memory.buffer.byteLength) / 65536));
+  const have = k.memory.buffer.byteLength;
+  if (have < bytes) {
+    try {
+      k.memory.grow(Math.ceil((bytes - have) / 65536));
+    } catch {
+      return null;
+    }
+  }
   // Growing detaches old views; re-view whenever the buffer changed.
   if (heap.buffer !== k.memory.buffer) heap = new Float32Array(k.memory.buffer);
   return heap;
