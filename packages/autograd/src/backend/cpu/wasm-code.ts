@@ -1,6 +1,6 @@
 /**
  * The WebAssembly SIMD (f32x4) kernels, written as code against wasm-encoder.ts and emitted at
- * load time (wasm-runtime.ts instantiates them; wasm-gemm.ts and wasm-adam.ts drive them).
+ * load time (wasm-runtime.ts instantiates them; wasm-gemm.ts and wasm-optim.ts drive them).
  *
  * GEMM: `tilesSet` / `tilesAdd` multiply packed blocks: A in panels of MR rows ([kc][MR] floats
  * per panel), B in panels of NR = 8 columns ([kc][8] floats per panel), storing (first k block) or
@@ -8,6 +8,9 @@
  * keeps the tile in 2·MR v128 locals (registers) for the whole k loop: per k it loads two B
  * vectors and MR splatted A values — all with constant offsets from two pointers — and issues
  * 2·MR multiply-adds. Padding every panel with zeros means the wasm code has no edge cases.
+ *
+ * Optimizers: `adam`, `sgd`, `sgdMomentum` stream groups of 4 floats (callers zero-pad the tail).
+ * Every loop is a do-while: callers guarantee at least one iteration.
  *
  * The module is well under 4 KiB, the size Chrome allows to compile synchronously on the main
  * thread.
