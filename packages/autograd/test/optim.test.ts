@@ -334,3 +334,34 @@ describe('float32 parameters', () => {
     expect(p.dtype).toBe('float32');
   });
 });
+
+describe('large float32 parameters (the paths fast kernels take)', () => {
+  const n = 10_007; // not a multiple of any vector width
+  const p0 = Array.from({ length: n }, (_, i) => Math.fround(Math.sin(i * 0.37) * 2));
+  const grads = [1, 2, 3].map((t) => Array.from({ length: n }, (_, i) => Math.fround(Math.cos(i * 0.11 + t) / t)));
+  it.each([
+    ['SGD', (ps: Tensor[]) => new optim.SGD(ps, { lr: 0.1 }), sgdRef(0.1)],
+    ['SGD momentum + weightDecay', (ps: Tensor[]) => new optim.SGD(ps, { lr: 0.1, momentum: 0.9, weightDecay: 0.01 }), sgdRef(0.1, 0.9, 0, 0.01)],
+    ['SGD nesterov', (ps: Tensor[]) => new optim.SGD(ps, { lr: 0.1, momentum: 0.9, nesterov: true }), sgdRef(0.1, 0.9, 0, 0, true)],
+    ['Adam', (ps: Tensor[]) => new optim.Adam(ps, { lr: 0.01 }), adamRef(0.01, 0.9, 0.999, 1e-8, 0, false, false)],
+    ['Adam weightDecay + amsgrad', (ps: Tensor[]) => new optim.Adam(ps, { lr: 0.01, weightDecay: 0.1, amsgrad: true }), adamRef(0.01, 0.9, 0.999, 1e-8, 0.1, true, false)],
+    ['AdamW', (ps: Tensor[]) => new optim.AdamW(ps, { lr: 0.01, weightDecay: 0.1 }), adamRef(0.01, 0.9, 0.999, 1e-8, 0.1, false, true)],
+    ['RMSprop momentum', (ps: Tensor[]) => new optim.RMSprop(ps, { lr: 0.01, momentum: 0.9 }), rmspropRef(0.01, 0.99, 1e-8, 0, 0.9, false)],
+  ] as const)('%s on 10 007 elements stays within float32 rounding of the reference', (_, make, ref) => {
+    const p = tensor(Float32Array.from(p0), { requiresGrad: true });
+    const opt = make([p]);
+    const states = p0.map(() => ({}) as Record<string, number>);
+    let expected = [...p0];
+    grads.forEach((g, t) => {
+      p.grad = tensor(Float32Array.from(g));
+      opt.step();
+      expected = expected.map((pi, i) => ref(pi, g[i], states[i], t + 1));
+      const got = p.dataSync();
+      for (let i = 0; i < n; i++) {
+        if (Math.abs(got[i] - expected[i]) > 2e-6 * Math.max(1, Math.abs(expected[i]))) {
+          throw new Error(`step ${String(t + 1)}, element ${String(i)}: ${String(got[i])} vs ${String(expected[i])}`);
+        }
+      }
+    });
+  });
+});
