@@ -39,6 +39,9 @@ export function functionSymbol(checker: ts.TypeChecker, fn: ts.Node): ts.Symbol 
 }
 
 export class Flow {
+  /** Grad mode on entry to each helper, from its call sites (memoised; recursion is 'unknown'). */
+  private readonly functionModes = new Map<ts.Node, 'off' | 'on' | 'unknown'>();
+
   constructor(
     private readonly checker: ts.TypeChecker,
     readonly callSites: ReadonlyMap<ts.Symbol, readonly ts.CallExpression[]>,
@@ -140,11 +143,15 @@ export class Flow {
         cur = parent; // other callbacks run where they are passed
         continue;
       }
+      const known = this.functionModes.get(fn);
+      if (known) return known;
+      this.functionModes.set(fn, 'unknown'); // recursion ends as unknown
       const symbol = functionSymbol(this.checker, fn);
       const sites = symbol ? this.callSites.get(symbol) ?? [] : [];
-      if (sites.length === 0) return 'on';
       const modes = new Set(sites.map((site) => this.gradModeAt(site, isGradModeCall, depth + 1)));
-      return modes.size === 1 ? [...modes][0] : 'unknown';
+      const mode = sites.length === 0 ? 'on' : modes.size === 1 ? [...modes][0] : 'unknown';
+      this.functionModes.set(fn, mode);
+      return mode;
     }
     return 'unknown';
   }
