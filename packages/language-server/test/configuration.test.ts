@@ -54,7 +54,7 @@ describe('configuration', () => {
       await openDocument(server, uri, leafBug);
       expect(ruleLines((await published).diagnostics)).toEqual([['@gradflow/no-leaf-inplace', 2]]);
     }
-  });
+  }, 180_000);
 
   it('uses the nearest tsconfig.json when there is no ESLint config', async () => {
     const dir = looseFolder();
@@ -74,7 +74,7 @@ describe('configuration', () => {
     const published = server.diagnosticsFor(uri);
     await openDocument(server, uri, leafBug);
     expect(ruleLines((await published).diagnostics)).toEqual([['@gradflow/no-leaf-inplace', 2]]);
-  });
+  }, 120_000);
 
   it('re-lints open files when the ESLint config changes on disk (server-side watching)', async () => {
     const scratch = scratchWorkspace();

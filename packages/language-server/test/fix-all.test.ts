@@ -11,6 +11,7 @@ import {
   ruleLines,
   startServer,
   type ServerHandle,
+  STARTUP_TIMEOUT_MS,
 } from './support/lsp-client.js';
 import { scratchWorkspace, type ScratchWorkspace } from './support/scratch-workspace.js';
 
@@ -62,7 +63,7 @@ describe('source.fixAll.gradflow', () => {
     const published = server.diagnosticsFor(uri);
     await openDocument(server, uri, TEXT);
     diagnostics = (await published).diagnostics;
-  });
+  }, STARTUP_TIMEOUT_MS);
   afterAll(async () => {
     await server.stop();
     scratch.remove();

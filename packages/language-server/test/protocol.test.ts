@@ -18,6 +18,7 @@ import {
   ruleLines,
   startServer,
   type ServerHandle,
+  STARTUP_TIMEOUT_MS,
 } from './support/lsp-client.js';
 
 const uri = fixtureUri('train.ts');
@@ -39,7 +40,7 @@ describe('gradflow-language-server over stdio', () => {
     const published = server.diagnosticsFor(uri);
     await openDocument(server, uri, original);
     diagnostics = (await published).diagnostics;
-  });
+  }, STARTUP_TIMEOUT_MS);
   afterAll(async () => {
     await server.stop();
   });

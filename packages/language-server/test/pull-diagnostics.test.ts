@@ -13,6 +13,7 @@ import {
   ruleLines,
   startServer,
   type ServerHandle,
+  STARTUP_TIMEOUT_MS,
 } from './support/lsp-client.js';
 import { scratchWorkspace } from './support/scratch-workspace.js';
 
@@ -30,7 +31,7 @@ describe('pull diagnostics', () => {
       textDocument: { ...PUSH_CAPABILITIES.textDocument, diagnostic: { dynamicRegistration: false } },
     })) as InitializeResult;
     await openDocument(server, uri, original);
-  });
+  }, STARTUP_TIMEOUT_MS);
   afterAll(async () => {
     await server.stop();
   });
@@ -55,7 +56,7 @@ describe('pull diagnostics', () => {
     ]);
     firstResultId = report.resultId;
     expect(firstResultId).toBeDefined();
-  });
+  }, STARTUP_TIMEOUT_MS);
 
   it('answers "unchanged" when nothing changed since the client’s result', async () => {
     const report = await pull(firstResultId);

@@ -11,6 +11,7 @@ import {
   ruleLines,
   startServer,
   type ServerHandle,
+  STARTUP_TIMEOUT_MS,
 } from './support/lsp-client.js';
 import { scratchWorkspace, type ScratchWorkspace } from './support/scratch-workspace.js';
 
@@ -33,7 +34,7 @@ describe('robustness', () => {
     scratch = scratchWorkspace();
     server = startServer();
     await initialize(server);
-  });
+  }, STARTUP_TIMEOUT_MS);
   afterAll(async () => {
     await server.stop();
     scratch.remove();

@@ -22,6 +22,9 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const SERVER_BIN = path.resolve(here, '../../dist/bin.js');
 export const FIXTURE_DIR = path.resolve(here, '../fixtures/workspace');
 
+/** A cold start (loading ESLint, the plugin, the TypeScript project) on a busy 2-core machine. */
+export const STARTUP_TIMEOUT_MS = 120_000;
+
 export const fixturePath = (name: string): string => path.join(FIXTURE_DIR, name);
 export const fixtureUri = (name: string): string => pathToFileURL(fixturePath(name)).href;
 export const fixtureText = (name: string): string => readFileSync(fixturePath(name), 'utf8');
@@ -82,7 +85,7 @@ export function startServer(extraArgs: string[] = []): ServerHandle {
     process: child,
     published,
     stderr: () => errors,
-    diagnosticsFor: (uri, accept = () => true, timeoutMs = 30_000) =>
+    diagnosticsFor: (uri, accept = () => true, timeoutMs = 90_000) =>
       new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
           reject(new Error(`no matching diagnostics for ${uri} within ${String(timeoutMs)} ms; stderr: ${errors}`));
