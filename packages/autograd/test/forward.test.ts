@@ -150,6 +150,18 @@ describe('matmul forward values', () => {
     expectAllClose(A.t.matmul(B.t), ref.v, ref.shape, 2e-5);
   });
 
+  it.each([
+    [[130, 70], [70, 97]],
+    [[2, 65, 33], [33, 129]],
+    [[200, 256], [256, 40]],
+  ])('float32 %j x %j (sizes the fast gemm paths take) within float32 accumulation error', (aShape, bShape) => {
+    const A = make(aShape, 19, 'float32');
+    const B = make(bShape, 20, 'float32');
+    const ref = matmulRef(A.v, aShape, B.v, bShape);
+    // |error| ≲ k·max|a·b|·2⁻²³ for float32 accumulation: k ≤ 256, |a·b| ≤ 4.
+    expectAllClose(A.t.matmul(B.t), ref.v, ref.shape, 256 * 4 * 2 ** -23);
+  });
+
   it('transposed operands and 1-D operands', () => {
     const At = make([7, 5], 12); // read as its transpose [5, 7]
     const B = make([7, 3], 13);
