@@ -32,8 +32,11 @@ describe('pull diagnostics', () => {
     })) as InitializeResult;
     await openDocument(server, uri, original);
   }, STARTUP_TIMEOUT_MS);
+  /** Removed even when a test fails half-way. */
+  const cleanups: (() => void)[] = [];
   afterAll(async () => {
     await server.stop();
+    for (const cleanup of cleanups) cleanup();
   });
 
   const pull = (previousResultId?: string): Promise<DocumentDiagnosticReport> =>
@@ -78,6 +81,7 @@ describe('pull diagnostics', () => {
     const rows = Array.from({ length: 12_000 }, (_, i) => `  [${String(i)}, ${String(i + 1)}, ${String(i + 2)}],`);
     const bigText = `export const table: number[][] = [\n${rows.join('\n')}\n];\n`;
     const scratch = scratchWorkspace();
+    cleanups.push(scratch.remove);
     scratch.write('big.ts', bigText);
     const bigUri = scratch.uri('big.ts');
     await openDocument(server, bigUri, bigText);
@@ -95,7 +99,6 @@ describe('pull diagnostics', () => {
     const report = await pull();
     expect(report.kind).toBe('full');
     await server.connection.sendNotification('textDocument/didClose', { textDocument: { uri: bigUri } });
-    scratch.remove();
   }, 120_000);
 
   it('answers an empty report for a document that is not open', async () => {
