@@ -1,5 +1,13 @@
 /** The gradflow side of the benchmark: the same workloads as bench/tfjs.mjs, in gradflow's API. */
 import { manualSeed, nn, noGrad, optim, randn, tensor } from '@gradflow/autograd';
+// Not part of the public API: the switch between the CPU backend's wasm and JS kernels (same
+// module instance as the one the package loads, since Node resolves the workspace link).
+import { setWasmKernelsEnabled } from '../packages/autograd/dist/backend/cpu/wasm-runtime.js';
+
+/** Route gradflow's float32 matmul and optimizer updates to the JS kernels (true) or allow wasm (false). */
+export function useJsKernels(on) {
+  setWasmKernelsEnabled(!on);
+}
 
 export const name = 'gradflow';
 

@@ -6,6 +6,7 @@
  *   npm run bench                       # build, then the full table
  *   node bench/run.mjs --quick          # fewer repetitions
  *   node bench/run.mjs --only=gradflow  # skip TensorFlow.js (e.g. under --cpu-prof)
+ *   node bench/run.mjs --js-kernels     # add a column: gradflow with its wasm kernels disabled
  *
  * Each cell is the median of several timed samples after a warm-up; samples of the frameworks
  * alternate so that load from other processes hits them alike. Ratios are gradflow / other.
@@ -23,7 +24,7 @@ const only = args.get('only');
 const reps = quick ? 3 : 5;
 
 const tfjs = only === 'gradflow' ? null : await import('./tfjs.mjs');
-const frameworks = ['gradflow', ...(tfjs ? ['tfjs-cpu', 'tfjs-wasm'] : [])];
+const frameworks = ['gradflow', ...(args.has('js-kernels') ? ['gradflow-js'] : []), ...(tfjs ? ['tfjs-cpu', 'tfjs-wasm'] : [])];
 const info = {};
 
 /** Fixed synthetic MNIST-shaped batch shared by every framework. */
@@ -37,9 +38,11 @@ function trainingBatch(batch = 64) {
 
 /** Builds the thunk for one framework and workload (switching the tfjs backend as needed). */
 async function setup(framework, workload) {
-  if (framework === 'gradflow') {
+  if (framework.startsWith('gradflow')) {
+    const js = framework === 'gradflow-js';
     const run = workload.kind === 'matmul' ? gradflow.matmulCase(workload.size) : gradflow.trainCase(workload.opt, workload.data);
-    return { run, activate: async () => {}, dispose: () => {} };
+    const activate = async () => gradflow.useJsKernels(js);
+    return { run, activate, dispose: () => gradflow.useJsKernels(false) };
   }
   const backend = framework === 'tfjs-cpu' ? 'cpu' : 'wasm';
   info[framework] ??= await tfjs.useBackend(backend);
@@ -58,6 +61,7 @@ async function timeAll(workload) {
   const runners = {};
   for (const f of frameworks) {
     runners[f] = await setup(f, workload);
+    await runners[f].activate();
     for (let i = 0; i < warmup; i++) runners[f].run();
   }
   const samples = Object.fromEntries(frameworks.map((f) => [f, []]));
@@ -98,7 +102,7 @@ for (const w of workloads) {
 }
 
 const fmt = (x) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
-const header = ['workload', ...frameworks, ...(tfjs ? ['gradflow / tfjs-cpu', 'gradflow / tfjs-wasm'] : [])];
+const header = ['workload', ...frameworks.map((f) => (f === 'gradflow-js' ? 'gradflow (JS kernels)' : f)), ...(tfjs ? ['gradflow / tfjs-cpu', 'gradflow / tfjs-wasm'] : [])];
 const lines = [
   `| ${header.join(' | ')} |`,
   `| ${header.map(() => '---').join(' | ')} |`,
