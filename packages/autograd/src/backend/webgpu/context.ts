@@ -20,7 +20,7 @@ const MAX_BATCH = 256;
 export class GpuContext {
   readonly storagePool: BufferPool;
   private readonly stagingPool: BufferPool;
-  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private readonly pipelines = new Map<string, { pipeline: GPUComputePipeline; layout: GPUBindGroupLayout }>();
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private readonly paramBuffer: GPUBuffer;
@@ -35,11 +35,12 @@ export class GpuContext {
   }
 
   /** Compiles each kernel variant once; `key` names the variant so the WGSL is generated only on a miss. */
-  private pipeline(key: string, makeCode: () => string): GPUComputePipeline {
+  private pipeline(key: string, makeCode: () => string): { pipeline: GPUComputePipeline; layout: GPUBindGroupLayout } {
     let p = this.pipelines.get(key);
     if (!p) {
       const module = this.device.createShaderModule({ code: makeCode() });
-      p = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
+      const pipeline = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
+      p = { pipeline, layout: pipeline.getBindGroupLayout(0) };
       this.pipelines.set(key, p);
     }
     return p;
@@ -60,10 +61,10 @@ export class GpuContext {
     new Uint32Array(this.paramHost, offset, params.length).set(params);
     this.paramUsed += slot;
 
-    const pipeline = this.pipeline(key, makeCode);
+    const { pipeline, layout } = this.pipeline(key, makeCode);
     const entries: GPUBindGroupEntry[] = buffers.map((buffer, binding) => ({ binding, resource: { buffer } }));
     entries.push({ binding: buffers.length, resource: { buffer: this.paramBuffer, offset, size: bytes } });
-    const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    const bindGroup = this.device.createBindGroup({ layout, entries });
     const pass = this.computePass();
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
