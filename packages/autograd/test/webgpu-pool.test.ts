@@ -2,11 +2,16 @@
 import { describe, expect, it } from 'vitest';
 import { BufferPool, sizeClass } from '../src/backend/webgpu/pool.js';
 
-function fakeDevice(): { device: GPUDevice; created: { size: number }[] } {
-  const created: { size: number }[] = [];
+interface FakeBuffer {
+  size: number;
+  destroyed: boolean;
+}
+
+function fakeDevice(): { device: GPUDevice; created: FakeBuffer[] } {
+  const created: FakeBuffer[] = [];
   const device = {
     createBuffer: ({ size }: { size: number }) => {
-      const b = { size };
+      const b = { size, destroyed: false, destroy: () => { b.destroyed = true; } };
       created.push(b);
       return b;
     },
@@ -41,5 +46,17 @@ describe('webgpu buffer pool', () => {
     expect(pool.acquire(1024)).toBe(first);
     expect(pool.acquire(600)).not.toBe(first); // a different size class never shares
     expect(created).toHaveLength(3);
+  });
+
+  it('destroys returned buffers beyond its free-bytes budget instead of keeping them', () => {
+    const { device, created } = fakeDevice();
+    const pool = new BufferPool(device, 0, 2048);
+    const buffers = [pool.acquire(1024), pool.acquire(1024), pool.acquire(1024)];
+    buffers.forEach((b) => { pool.release(b); });
+    pool.afterSubmit();
+    expect(pool.freeBytes).toBe(2048);
+    expect(created.map((b) => b.destroyed)).toEqual([false, false, true]);
+    pool.acquire(1024);
+    expect(pool.freeBytes).toBe(1024);
   });
 });

@@ -11,6 +11,8 @@ export class BufferPool {
   private pending: GPUBuffer[] = [];
   /** Bytes held by live (not pooled) buffers, for tests and benchmarks. */
   liveBytes = 0;
+  /** Bytes waiting in the free lists; beyond `maxFreeBytes` returned buffers are destroyed instead. */
+  freeBytes = 0;
   private readonly reclaim = new FinalizationRegistry<GPUBuffer>((buffer) => {
     this.release(buffer);
   });
@@ -18,6 +20,7 @@ export class BufferPool {
   constructor(
     private readonly device: GPUDevice,
     private readonly usage: GPUBufferUsageFlags,
+    private readonly maxFreeBytes = 256 * 2 ** 20,
   ) {}
 
   /** A buffer of at least `bytes` (rounded up to a size class). Its contents are undefined. */
@@ -25,7 +28,11 @@ export class BufferPool {
     const size = sizeClass(bytes);
     const reused = this.free.get(size)?.pop();
     this.liveBytes += size;
-    return reused ?? this.device.createBuffer({ size, usage: this.usage });
+    if (reused) {
+      this.freeBytes -= size;
+      return reused;
+    }
+    return this.device.createBuffer({ size, usage: this.usage });
   }
 
   /** Returns `buffer` once `owner` is collected. */
@@ -41,6 +48,11 @@ export class BufferPool {
   /** Called right after a submit: everything released before it may be handed out again. */
   afterSubmit(): void {
     for (const b of this.pending) {
+      if (this.freeBytes + b.size > this.maxFreeBytes) {
+        b.destroy(); // a burst of large temporaries must not stay reserved forever
+        continue;
+      }
+      this.freeBytes += b.size;
       const list = this.free.get(b.size);
       if (list) list.push(b);
       else this.free.set(b.size, [b]);
