@@ -11,7 +11,8 @@ import { WG, wgslType, type WgslType } from './wgsl/common.js';
 import { binaryExpr, mapShader, oneHotShader, unaryExpr } from './wgsl/elementwise.js';
 import { matmulShader, type MatmulTile } from './wgsl/matmul.js';
 import { adamShader, rmspropShader, sgdShader } from './wgsl/optim.js';
-import { REDUCE_WG, reduceShader, softmaxShader } from './wgsl/reduce.js';
+import { REDUCE_WG, reduceShader } from './wgsl/reduce.js';
+import { softmaxShader } from './wgsl/softmax.js';
 
 /** Below this many elements `full` uploads the values; above it a fill kernel avoids a large host array. */
 const UPLOAD_FILL_LIMIT = 4096;
