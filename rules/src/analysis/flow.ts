@@ -118,7 +118,7 @@ export class Flow {
     const canLoopBack = loops && loopAround(lca, fn, nodeA) !== undefined;
     if (exclusive(nodeA, nodeB, lca)) return canLoopBack;
     if (nodeA.getStart() < nodeB.getStart()) {
-      return !terminatedBefore(nodeA, lca) || canLoopBack;
+      return !terminatedBefore(nodeA, lca, nodeB.getStart()) || canLoopBack;
     }
     return canLoopBack;
   }
@@ -207,22 +207,31 @@ function isJump(statement: ts.Node): boolean {
 
 /**
  * An unconditional jump after `a` before the path leaves `lca`'s subtree towards `b`. A
- * `break`/`continue` only counts until the walk leaves the loop or switch it belongs to.
+ * `break`/`continue` only ends the path when the loop or switch it leaves is not itself inside
+ * `lca` (leaving an inner loop carries on after it).
  */
-function terminatedBefore(a: ts.Node, lca: ts.Node): boolean {
-  let jumpsCount = true;
-  for (let cur: ts.Node = a; cur !== lca; ) {
+function terminatedBefore(a: ts.Node, lca: ts.Node, bStart: number): boolean {
+  const chain: ts.Node[] = [];
+  for (let cur: ts.Node | undefined = a; cur && cur !== lca && !isFunctionLike(cur); cur = parentOf(cur)) chain.push(cur);
+  let outermostBreakable = -1;
+  chain.forEach((node, i) => {
+    if (isLoop(node) || ts.isCaseBlock(node)) outermostBreakable = i;
+  });
+  for (let i = 0; i < chain.length; i++) {
+    const cur = chain[i];
     const parent = parentOf(cur);
-    if (!parent || parent === lca || isFunctionLike(parent)) break;
-    const statements = ts.isBlock(parent) || ts.isModuleBlock(parent) || ts.isCaseClause(parent) || ts.isDefaultClause(parent) ? parent.statements : undefined;
+    if (!parent) break;
+    const statements = ts.isBlock(parent) || ts.isSourceFile(parent) || ts.isModuleBlock(parent) || ts.isCaseClause(parent) || ts.isDefaultClause(parent) ? parent.statements : undefined;
     if (statements) {
+      const jumpsCount = i >= outermostBreakable;
       const index = statements.indexOf(cur as ts.Statement);
-      for (const next of statements.slice(index + 1)) {
+      // In `lca` itself only the statements between a's and b's count.
+      const between = statements.slice(index + 1).filter((next) => parent !== lca || next.getStart() < bStart);
+      for (const next of between) {
         if (ts.isReturnStatement(next) || ts.isThrowStatement(next) || (jumpsCount && isJump(next))) return true;
       }
     }
-    if (isLoop(parent) || ts.isCaseBlock(parent)) jumpsCount = false;
-    cur = parent;
+    if (parent === lca) break;
   }
   return false;
 }
