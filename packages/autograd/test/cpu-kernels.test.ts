@@ -190,14 +190,44 @@ describe('element-wise kernels on strided and broadcast views', () => {
   const rowVec = view(randomArray(cols), 'float32', [1, cols]);
   const colVec = view(randomArray(rows), 'float32', [rows, 1]);
 
-  it('binary ops combine a transposed view with broadcast rows and columns', () => {
-    for (const [other, name] of [[rowVec, 'row'], [colVec, 'column']] as const) {
-      const out = dataOf(cpuBackend.binary('sub', transposed, other, [rows, cols], 'float32'));
-      for (const [i, j] of indices([rows, cols])) {
-        const want = Math.fround(at(transposed, [i, j]) - at(other, name === 'row' ? [0, j] : [i, 0]));
-        expect(out[i * cols + j]).toBe(want);
+  const reference = {
+    add: (x: number, y: number) => x + y,
+    sub: (x: number, y: number) => x - y,
+    mul: (x: number, y: number) => x * y,
+    div: (x: number, y: number) => x / y,
+    max: (x: number, y: number) => Math.max(x, y),
+  };
+  for (const wasm of [true, false]) {
+    it(`binary ops combine a transposed view with contiguous, transposed and broadcast operands (${wasm ? 'wasm' : 'JS'} kernels)`, () => {
+      setWasmKernelsEnabled(wasm);
+      try {
+        const contiguous = view(randomArray(rows * cols), 'float32', [rows, cols]);
+        const others = { contiguous, transposed, row: rowVec, column: colVec };
+        for (const [opName, fn] of Object.entries(reference)) {
+          for (const [name, other] of Object.entries(others)) {
+            const op = opName as keyof typeof reference;
+            const out = dataOf(cpuBackend.binary(op, transposed, other, [rows, cols], 'float32'));
+            const swapped = dataOf(cpuBackend.binary(op, other, transposed, [rows, cols], 'float32'));
+            for (const [i, j] of indices([rows, cols])) {
+              const y = at(other, name === 'row' ? [0, j] : name === 'column' ? [i, 0] : [i, j]);
+              // float32 results are float64 results rounded once: both kernels must match exactly.
+              expect(out[i * cols + j]).toBe(Math.fround(fn(at(transposed, [i, j]), y)));
+              expect(swapped[i * cols + j]).toBe(Math.fround(fn(y, at(transposed, [i, j]))));
+            }
+          }
+        }
+      } finally {
+        setWasmKernelsEnabled(true);
       }
-    }
+    });
+  }
+
+  it('a large binary op on a sparse window of a big storage stays correct (the wasm path declines to copy it)', () => {
+    // Every 5th column of a [100, 500] storage: a [100, 100] window spanning ~5x its size.
+    const big = randomArray(100 * 500);
+    const sparse = view(big, 'float32', [100, 100], [500, 5], 2);
+    const out = dataOf(cpuBackend.binary('add', sparse, sparse, [100, 100], 'float32'));
+    for (const [i, j] of indices([100, 100])) expect(out[i * 100 + j]).toBe(Math.fround(2 * at(sparse, [i, j])));
   });
 
   it('unary ops and scalar ops read strided views', () => {
@@ -405,7 +435,10 @@ describe('wasm encoder', () => {
     // Chrome refuses synchronous `new WebAssembly.Module` above 4 KiB on the main thread.
     expect(bytes.length).toBeLessThan(4096);
     const exports = WebAssembly.Module.exports(new WebAssembly.Module(bytes)).map((e) => `${e.kind}:${e.name}`);
-    expect(exports.sort()).toEqual(['function:adam', 'function:sgd', 'function:sgdMomentum', 'function:tilesAdd', 'function:tilesSet', 'memory:memory']);
+    expect(exports.sort()).toEqual([
+      'function:adam', 'function:add2d', 'function:div2d', 'function:mul2d', 'function:sgd', 'function:sgdMomentum',
+      'function:sub2d', 'function:tilesAdd', 'function:tilesSet', 'memory:memory',
+    ]);
   });
 
   it('encodes LEB128 as the spec examples do', () => {

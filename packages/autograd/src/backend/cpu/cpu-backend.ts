@@ -6,6 +6,7 @@ import { gemm } from './matmul.js';
 import { adamUpdate, rmspropUpdate, sgdUpdate, type Flat } from './optim-kernels.js';
 import { BINARY_ROWS, SCALAR_ROWS_SCALAR_FIRST, SCALAR_ROWS_TENSOR_FIRST, UNARY_ROWS } from './rows.js';
 import { coalesce, walkRows } from './strided.js';
+import { binaryF32Wasm, WASM_BINARY_MIN, type Window2D } from './wasm-elementwise.js';
 
 export class CpuStorage implements Storage {
   version = 0;
@@ -138,6 +139,14 @@ export class CpuBackend implements Backend {
       const last = c.shape.length - 1;
       const sa = c.strides[1][last];
       const sb = c.strides[2][last];
+      if (n >= WASM_BINARY_MIN && last <= 1 && out instanceof Float32Array && da instanceof Float32Array && db instanceof Float32Array) {
+        const rows = last === 1 ? c.shape[0] : 1;
+        const window = (data: Float32Array, offset: number, s: readonly number[]): Window2D =>
+          ({ data, offset, rowStride: last === 1 ? s[0] : 0, colStride: s[last] });
+        if (binaryF32Wasm(op, out, window(da, a.offset, c.strides[1]), window(db, b.offset, c.strides[2]), rows, c.shape[last])) {
+          return this.make(out, dtype);
+        }
+      }
       walkRows(c.shape, c.strides, [0, a.offset, b.offset], (p, len) => {
         kernel(out, p[0], da, p[1], sa, db, p[2], sb, len);
       });

@@ -10,6 +10,7 @@
  * 2·MR multiply-adds. Padding every panel with zeros means the wasm code has no edge cases.
  *
  * Optimizers: `adam`, `sgd`, `sgdMomentum` stream groups of 4 floats (callers zero-pad the tail).
+ * Element-wise: `add2d`, `sub2d`, `mul2d`, `div2d` over strided 2-D windows.
  * Every loop is a do-while: callers guarantee at least one iteration.
  *
  * The module is well under 4 KiB, the size Chrome allows to compile synchronously on the main
@@ -143,7 +144,41 @@ function sgdFunction(momentum: boolean): Body {
   return f;
 }
 
-/** The module: exported memory, the two gemm tile functions, Adam and SGD. */
+export const BINARY_2D_OPS = { add: op.f32Add, sub: op.f32Sub, mul: op.f32Mul, div: op.f32Div } as const;
+
+/**
+ * out[i, j] = a[i, j] OP b[i, j] over a rows x cols window, every operand addressed by byte
+ * offset and byte strides (out: row stride, elements 4 bytes apart). Scalar f32: arbitrary strides
+ * (transposed, broadcast) rule out vector loads, but even so it beats JS, which converts every
+ * float32 element to float64 and back. f32 arithmetic on f32 inputs rounds exactly as JS's float64
+ * arithmetic rounded to float32 does, so results are bit-identical.
+ */
+function binary2dFunction(opcode: number): Body {
+  // params: 0 out, 1 outRow, 2 a, 3 aRow, 4 aCol, 5 b, 6 bRow, 7 bCol, 8 rows, 9 cols
+  const [OUT, OUT_ROW, A, A_ROW, A_COL, B, B_ROW, B_COL, ROWS, COLS] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const [PO, PA, PB, C] = [10, 11, 12, 13];
+  const f = new Body();
+  const add = (local: number, by: () => void): void => {
+    f.get(local);
+    by();
+    f.emit(op.i32Add).set(local);
+  };
+  f.doWhile(() => {
+    f.get(OUT).set(PO).get(A).set(PA).get(B).set(PB).get(COLS).set(C);
+    f.doWhile(() => {
+      f.get(PO).get(PA).emit(op.f32Load, 2, 0).get(PB).emit(op.f32Load, 2, 0).emit(opcode).emit(op.f32Store, 2, 0);
+      add(PO, () => f.i32(4));
+      add(PA, () => f.get(A_COL));
+      add(PB, () => f.get(B_COL));
+    }, () => f.get(C).i32(1).emit(op.i32Sub).tee(C));
+    add(OUT, () => f.get(OUT_ROW));
+    add(A, () => f.get(A_ROW));
+    add(B, () => f.get(B_ROW));
+  }, () => f.get(ROWS).i32(1).emit(op.i32Sub).tee(ROWS));
+  return f;
+}
+
+/** The module: exported memory, the two gemm tile functions, Adam, SGD and the 2-D binary ops. */
 export function kernelModuleBytes(): Uint8Array<ArrayBuffer> {
   const tileLocals = [...new Array<number>(6).fill(I32), ...new Array<number>(2 * MR + 3).fill(V128)];
   const tileParams = new Array<number>(7).fill(I32);
@@ -156,6 +191,12 @@ export function kernelModuleBytes(): Uint8Array<ArrayBuffer> {
       params: [I32, I32, I32, I32, F32, F32, F32],
       locals: new Array<number>(4).fill(V128),
       body: sgdFunction(momentum),
+    })),
+    ...Object.entries(BINARY_2D_OPS).map(([name, opcode]) => ({
+      name: `${name}2d`,
+      params: new Array<number>(10).fill(I32),
+      locals: new Array<number>(4).fill(I32),
+      body: binary2dFunction(opcode),
     })),
   ], 1);
 }

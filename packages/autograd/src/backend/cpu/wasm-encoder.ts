@@ -17,12 +17,18 @@ export const op = {
   localGet: 0x20,
   localSet: 0x21,
   localTee: 0x22,
+  f32Load: 0x2a,
+  f32Store: 0x38,
   i32Const: 0x41,
   i32Ne: 0x47,
   i32LtU: 0x49,
   i32Add: 0x6a,
   i32Sub: 0x6b,
   i32Mul: 0x6c,
+  f32Add: 0x92,
+  f32Sub: 0x93,
+  f32Mul: 0x94,
+  f32Div: 0x95,
 } as const;
 
 export const simd = {

@@ -14,6 +14,9 @@ type AdamFn = (
 
 type SgdFn = (p: number, g: number, b: number, n4: number, lr: number, momentum: number, oneMinusDampening: number) => void;
 
+/** Byte offsets and strides: out, outRow, a, aRow, aCol, b, bRow, bCol; then rows, cols. */
+type Binary2dFn = (out: number, outRow: number, a: number, aRow: number, aCol: number, b: number, bRow: number, bCol: number, rows: number, cols: number) => void;
+
 export interface WasmKernels {
   memory: WebAssembly.Memory;
   tilesAdd: TilesFn;
@@ -21,6 +24,10 @@ export interface WasmKernels {
   adam: AdamFn;
   sgd: SgdFn;
   sgdMomentum: SgdFn;
+  add2d: Binary2dFn;
+  sub2d: Binary2dFn;
+  mul2d: Binary2dFn;
+  div2d: Binary2dFn;
 }
 
 let kernels: WasmKernels | null | undefined;
