@@ -93,11 +93,13 @@ function enclosingLoop(flow: Flow, node: ts.Node): ts.IterationStatement | undef
 
 /** Whether `node` runs as part of `loop`'s iterations; 'unknown' for helpers called from several places. */
 function runsInside(flow: Flow, node: ts.Node, loop: ts.Node): Inside {
-  let cur: ts.Node | undefined = node;
+  let cur: ts.Node = node;
+  const loopFunction = enclosingFunction(loop);
   for (let hops = 0; hops < 8; hops++) {
     if (isAncestor(loop, cur)) return 'yes';
     const fn = enclosingFunction(cur);
-    if (ts.isSourceFile(fn)) return 'no';
+    // Outside the loop in the loop's own function (or one around it): it runs before or after, not each iteration.
+    if (fn === loopFunction || ts.isSourceFile(fn) || isAncestor(fn, loop)) return 'no';
     const site = flow.callSiteOf(fn);
     if (!site) return 'unknown';
     cur = site;

@@ -54,5 +54,10 @@ ruleTester.run('no-inplace-on-saved-tensor', rule, {
       code: code('class Rate extends nn.Module {\n  linear = new nn.Linear(3, 1);\n  forward(x: Tensor): Tensor {\n    const rate = this.linear.forward(x).exp();\n    rate.add_(1e-3);\n    return rate;\n  }\n}\nconst model = new Rate();\nmodel.forward(randn([2, 3])).sum().backward();'),
       errors: [{ messageId: 'modifiedSaved', line: 6, suggestions: [] }],
     },
+    {
+      // GAN: one discriminator forward feeds both losses; optD.step() rewrites the weights the generator's backward needs.
+      code: code('const g = new nn.Sequential(new nn.Linear(2, 4), new nn.ReLU(), new nn.Linear(4, 3));\nconst d = new nn.Sequential(new nn.Linear(3, 4), new nn.ReLU(), new nn.Linear(4, 1));\nconst optD = new optim.Adam(d.parameters());\nconst scores = d.forward(g.forward(randn([4, 2])));\nscores.sum().backward(undefined, { retainGraph: true });\noptD.step();\nscores.mean().backward();'),
+      errors: [{ messageId: 'modifiedSaved', line: 7, suggestions: [] }],
+    },
   ],
 });

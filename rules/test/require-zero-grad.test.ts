@@ -43,5 +43,10 @@ ruleTester.run('require-zero-grad', rule, {
       code: code('class Trainer {\n  private readonly opt: optim.Adam;\n  constructor(private readonly model: nn.Module) {\n    this.opt = new optim.Adam(model.parameters());\n  }\n  trainStep(x: Tensor): void {\n    this.model.forward(x).sum().backward();\n    this.opt.step();\n  }\n}\nconst trainer = new Trainer(new nn.Linear(2, 1));\nfor (let epoch = 0; epoch < 3; epoch++) trainer.trainStep(randn([1, 2]));'),
       errors: [{ messageId: 'noZeroGrad', line: 9, suggestions: [] }],
     },
+    {
+      // Clearing once before the loop does not clear each iteration.
+      code: code(SETUP + 'opt.zeroGrad();\nlet step = 0;\nwhile (step < 3) {\n  model.forward(x).sum().backward();\n  opt.step();\n  step++;\n}'),
+      errors: [{ messageId: 'noZeroGrad', line: 9, suggestions: [{ messageId: 'addZeroGrad', output: code(SETUP + 'opt.zeroGrad();\nlet step = 0;\nwhile (step < 3) {\n  opt.zeroGrad();\n  model.forward(x).sum().backward();\n  opt.step();\n  step++;\n}') }] }],
+    },
   ],
 });

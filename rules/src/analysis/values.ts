@@ -287,7 +287,9 @@ export class TensorValues {
     if (method.receiverClass.kind === 'module') {
       // nn.Linear.forward(x) is x.matmul(weight.transpose(0, 1)): it saves x for the weight's
       // gradient, and the weight (through the transposed view) when x needs a gradient.
-      if (method.method !== 'forward' || method.receiverClass.className !== 'Linear') return { site: call, saved };
+      if (method.method !== 'forward') return { site: call, saved };
+      if (method.receiverClass.className === 'Sequential') return { site: call, saved: this.sequentialSaves(method) };
+      if (method.receiverClass.className !== 'Linear') return { site: call, saved };
       const input = call.arguments.at(0);
       push(input);
       if (input && this.evaluate(input).requiresGrad === 'yes') {
@@ -310,6 +312,29 @@ export class TensorValues {
       }
     });
     return { site: call, saved };
+  }
+
+  /**
+   * A Sequential saves the weights of its Linear layers whose input needs a gradient: all of them
+   * when its own input does, and those after the first when it holds two or more (seen at its
+   * construction). The key `path.*` stands for "some parameters under path".
+   */
+  private sequentialSaves(method: MethodCall): { key: string; expression: ts.Node; label: string }[] {
+    const path = this.paths.pathOf(method.receiver);
+    const input = method.call.arguments.at(0);
+    if (!path || !input) return [];
+    let savesWeights = this.evaluate(input).requiresGrad === 'yes';
+    if (!savesWeights) {
+      const receiver = stripExpression(method.receiver);
+      const def = ts.isIdentifier(receiver) ? this.bindings.definition(receiver) : undefined;
+      const built = def?.kind === 'expression' ? stripExpression(def.expression) : undefined;
+      const linears = built && ts.isNewExpression(built)
+        ? (built.arguments ?? []).filter((a) => libraryClassOf(this.checker, this.checker.getTypeAtLocation(a))?.className === 'Linear').length
+        : 0;
+      savesWeights = linears >= 2;
+    }
+    const key = `${[path.root, ...path.segments].join('.')}.*`;
+    return savesWeights ? [{ key, expression: method.receiver, label: `${method.receiver.getText()}'s weights` }] : [];
   }
 
   /**
