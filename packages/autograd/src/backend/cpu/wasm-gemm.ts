@@ -101,6 +101,7 @@ export function gemmF32Wasm(a: Strided<Float32Array>, b: Strided<Float32Array>, 
       (p0 === 0 ? kern.tilesSet : kern.tilesAdd)(aAt * 4, bAt * 4, (cAt + i0 * nPad) * 4, mcPad / MR, nPad / NR, kc, nPad * 4);
     }
   }
-  for (let i = 0; i < m; i++) out.set(h.subarray(cAt + i * nPad, cAt + i * nPad + n), outOffset + i * n);
+  if (n === nPad) out.set(h.subarray(cAt, cAt + m * n), outOffset);
+  else for (let i = 0; i < m; i++) out.set(h.subarray(cAt + i * nPad, cAt + i * nPad + n), outOffset + i * n);
   return true;
 }
