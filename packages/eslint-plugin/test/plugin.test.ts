@@ -72,5 +72,19 @@ describe('@gradflow/eslint-plugin', () => {
     const loss = describeGradientStatus(program, file, text.indexOf('loss.backward'));
     expect(loss).toMatchObject({ kind: 'tensor', requiresGrad: 'yes', leaf: 'no', gradMode: 'on' });
     expect(describeGradientStatus(program, file, text.indexOf('step = 0'))).toBeUndefined();
+    // The loop variable over the encoder's parameters: a leaf parameter, frozen there, held by the optimizer.
+    const p = describeGradientStatus(program, file, text.indexOf('p.requiresGrad'));
+    expect(p).toMatchObject({ kind: 'parameter', requiresGrad: 'yes', leaf: 'yes' });
+    expect(p?.frozenAt.map((f) => f.line)).toEqual([15]);
+    expect(p?.heldBy.map((h) => h.optimizer)).toEqual(['optimizer']);
+  });
+
+  it('describes values computed under noGrad', () => {
+    const file = `${fixtureDir}/clean.ts`;
+    const program = ts.createProgram([file], { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022, strict: true, skipLibCheck: true, noEmit: true });
+    const text = readFileSync(file, 'utf8');
+    // Inside the noGrad callback at the end of clean.ts, recording is off.
+    const inside = describeGradientStatus(program, file, text.lastIndexOf('p.mul_'));
+    expect(inside).toMatchObject({ kind: 'parameter', gradMode: 'off' });
   });
 });
