@@ -30,6 +30,9 @@ export default createRule({
         for (const { freeze } of training.freezesOf(site)) {
           const write = freeze.write.node;
           if (reported.has(write) || !training.mayFollow(site.node, write)) continue;
+          // An optimizer that is never stepped after the freeze (replaced, say) moves nothing.
+          const steps = index.methodCalls.filter((m) => m.method === 'step' && m.receiverClass.kind === 'optimizer' && training.optimizerOf(m.receiver) === site);
+          if (steps.length > 0 && !steps.some((step) => training.mayFollow(write, step.call, true))) continue;
           reported.add(write);
           // A freeze inside a helper is reported where the helper is called, which is what happens too late.
           const at = flow.liftToward(site.node, write) ?? write;

@@ -18,6 +18,8 @@ ruleTester.run('no-freeze-after-optimizer', rule, {
     code(MODEL + 'declare const finetune: boolean;\nif (finetune) { const opt = new optim.Adam(model.parameters()); opt.step(); } else { for (const p of model.parameters()) p.requiresGrad = false; }'),
     // The parameters come from somewhere the analysis cannot see.
     code(MODEL + 'declare const params: Tensor[];\nconst opt = new optim.Adam(params);\nfor (const p of model.parameters()) p.requiresGrad = false;'),
+    // The first optimizer is not stepped after the freeze; a new one is built from the trainable parameters.
+    code(MODEL + 'const warmup = new optim.Adam(model.parameters());\nwarmup.step();\nfor (const p of model.at(0).parameters()) p.requiresGrad = false;\nconst finetune = new optim.Adam(model.parameters().filter((p) => p.requiresGrad));\nfinetune.step();'),
   ],
   invalid: [
     {
