@@ -35,7 +35,7 @@ ruleTester.run('no-freeze-after-optimizer', rule, {
     },
     {
       // Aliases, spreads and requiresGrad_(false) on a named weight.
-      code: code('class Net extends nn.Module {\n  encoder = new nn.Linear(4, 8);\n  head = new nn.Linear(8, 1);\n  forward(x: Tensor): Tensor { return this.head.forward(this.encoder.forward(x)); }\n}\nconst model = new Net();\nconst enc = model.encoder;\nconst opt = new optim.SGD([...model.parameters()], { lr: 0.1, momentum: 0.9 });\nopt.step();\nenc.weight.requiresGrad_(false);'),
+      code: code('class Net extends nn.Module {\n  encoder = new nn.Linear(4, 8);\n  head = new nn.Linear(8, 1);\n  forward(x: Tensor): Tensor { return this.head.forward(this.encoder.forward(x)); }\n}\nconst model = new Net();\nconst enc = model.encoder;\nconst opt = new optim.SGD([...model.parameters()], { lr: 0.1, momentum: 0.9 });\nopt.step();\nenc.weight.requiresGrad_(false);\nopt.step();'),
       errors: [{ messageId: 'frozenAfter', line: 11, suggestions: [] }],
     },
     {
