@@ -21,6 +21,7 @@ ruleTester.run('no-backward-twice', rule, {
     code(W + 'function f(flag: boolean) {\n  const loss = w.mul(w).sum();\n  if (flag) {\n    loss.backward();\n    return;\n  }\n  loss.backward();\n}\nf(true);'),
     // A model's forward runs anew on each call: two losses from two forward calls are two graphs.
     code('class Net extends nn.Module {\n  l = new nn.Linear(2, 1);\n  forward(x: Tensor): Tensor { return this.l.forward(x).exp(); }\n}\nconst net = new Net();\nfor (let i = 0; i < 3; i++) {\n  net.forward(randn([1, 2])).sum().backward();\n  net.forward(randn([1, 2])).mean().backward();\n}'),
+    'class Tensor { mul(x: Tensor) { return this; } sum() { return this; } backward() {} }\nconst loss = new Tensor().mul(new Tensor()).sum();\nloss.backward();\nloss.backward();',
   ],
   invalid: [
     {

@@ -20,6 +20,8 @@ ruleTester.run('no-freeze-after-optimizer', rule, {
     code(MODEL + 'declare const params: Tensor[];\nconst opt = new optim.Adam(params);\nfor (const p of model.parameters()) p.requiresGrad = false;'),
     // The first optimizer is not stepped after the freeze; a new one is built from the trainable parameters.
     code(MODEL + 'const warmup = new optim.Adam(model.parameters());\nwarmup.step();\nfor (const p of model.at(0).parameters()) p.requiresGrad = false;\nconst finetune = new optim.Adam(model.parameters().filter((p) => p.requiresGrad));\nfinetune.step();'),
+    // A user class named Adam that is not an optimizer of the library.
+    'class Adam { constructor(readonly params: { requiresGrad: boolean }[]) {} step() {} }\nconst params = [{ requiresGrad: true }];\nconst opt = new Adam(params);\nfor (const p of params) p.requiresGrad = false;\nopt.step();',
   ],
   invalid: [
     {

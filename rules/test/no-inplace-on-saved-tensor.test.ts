@@ -19,6 +19,7 @@ ruleTester.run('no-inplace-on-saved-tensor', rule, {
     code('const a = tensor([1, 2], { requiresGrad: true });\nconst b = tensor([3, 4]);\nconst c = noGrad(() => a.mul(b));\nb.add_(1);\nconsole.log(c);'),
     // A step before any backward has no gradients to apply and changes nothing.
     code('const l1 = new nn.Linear(2, 4);\nconst l2 = new nn.Linear(4, 1);\nconst opt = new optim.SGD([...l1.parameters(), ...l2.parameters()], { lr: 0.1 });\nconst out = l2.forward(l1.forward(randn([1, 2])));\nopt.step();\nout.sum().backward();'),
+    'class Tensor { mul(x: Tensor) { return this; } add_(x: number) { return this; } backward() {} }\nconst a = new Tensor();\nconst b = new Tensor();\nconst c = a.mul(b);\nb.add_(1);\nc.backward();',
   ],
   invalid: [
     {

@@ -35,6 +35,7 @@ ruleTester.run('require-set-to-none', rule, {
     loop('new optim.Adam(model.layer2.parameters())', 'zeroGrad()'),
     // Always cut (never received a gradient): its grad stays null, so step() skips it anyway.
     code('const enc = new nn.Linear(4, 4);\nconst head = new nn.Linear(4, 1);\nconst opt = new optim.Adam([...enc.parameters(), ...head.parameters()]);\nfor (let i = 0; i < 3; i++) {\n  opt.zeroGrad();\n  const h = noGrad(() => enc.forward(randn([2, 4])));\n  head.forward(h).sum().backward();\n  opt.step();\n}'),
+    'class Adam { zeroGrad() {} }\nconst optimizer = new Adam();\noptimizer.zeroGrad();',
   ],
   invalid: [
     {

@@ -18,6 +18,8 @@ ruleTester.run('require-zero-grad', rule, {
     code(SETUP + 'model.forward(x).sum().backward();\nopt.step();'),
     // Two optimizers, each cleared in the loop.
     code('const g = new nn.Linear(2, 2);\nconst d = new nn.Linear(2, 1);\nconst optG = new optim.Adam(g.parameters());\nconst optD = new optim.Adam(d.parameters());\nfor (let i = 0; i < 3; i++) {\n  optD.zeroGrad();\n  d.forward(g.forward(randn([1, 2])).detach()).sum().backward();\n  optD.step();\n  optG.zeroGrad();\n  d.forward(g.forward(randn([1, 2]))).sum().backward();\n  optG.step();\n}'),
+    // A user's own optimizer and tensor classes are not the library's.
+    'class Tensor { backward() {} }\nclass SGD { step() {} }\nconst opt = new SGD();\nfor (let i = 0; i < 3; i++) {\n  new Tensor().backward();\n  opt.step();\n}',
   ],
   invalid: [
     {
