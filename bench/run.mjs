@@ -12,6 +12,8 @@
  * alternate so that load from other processes hits them alike. Ratios are gradflow / other.
  */
 import os from 'node:os';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import * as gradflow from './gradflow.mjs';
 import { median, sample } from './timing.mjs';
 
@@ -26,6 +28,9 @@ const reps = quick ? 3 : 5;
 const tfjs = only === 'gradflow' ? null : await import('./tfjs.mjs');
 const frameworks = ['gradflow', ...(args.has('js-kernels') ? ['gradflow-js'] : []), ...(tfjs ? ['tfjs-cpu', 'tfjs-wasm'] : [])];
 const info = {};
+// A full GC before every sample, so no framework pays for garbage another one left behind.
+v8.setFlagsFromString('--expose-gc');
+const collectGarbage = vm.runInNewContext('gc');
 
 /** Fixed synthetic MNIST-shaped batch shared by every framework. */
 function trainingBatch(batch = 64) {
@@ -68,6 +73,7 @@ async function timeAll(workload) {
   for (let r = 0; r < reps; r++) {
     for (const f of frameworks) {
       await runners[f].activate();
+      collectGarbage();
       samples[f].push(sample(runners[f].run, { minMs }));
     }
   }
