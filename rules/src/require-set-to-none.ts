@@ -1,5 +1,7 @@
 import ts from 'typescript';
-import { pathsOverlap } from './analysis/modules.js';
+import type { OptimizerSite } from './analysis/file-index.js';
+import { pathsOverlap, type ParamPath } from './analysis/modules.js';
+import { holderOf } from './analysis/training.js';
 import { createRule, onProgram, reportAt, textOf, type Related } from './util/create-rule.js';
 import { propertyOf, setOption } from './util/fixes.js';
 
@@ -16,26 +18,38 @@ export default createRule({
     schema: [],
     defaultOptions: [],
     messages: {
-      zeroFilled: '`{{optimizer}}` ({{kind}}) holds parameters whose gradient flow is cut ({{cut}}): zeroGrad() fills their gradients with zeros instead of null, and step() still moves parameters with a zero gradient through {{mechanism}}. Use zeroGrad({ setToNone: true }) so step() skips them.',
+      zeroFilled: '`{{optimizer}}` ({{kind}}) holds parameters whose gradient flow is cut ({{cut}}): this zeroGrad() fills their gradients with zeros instead of null, and step() still moves parameters with a zero gradient through {{mechanism}}. Use zeroGrad({ setToNone: true }) so step() skips them.',
       setToNone: 'Use zeroGrad({ setToNone: true })',
     },
   },
   create(context) {
-    return onProgram(context, ({ index, training }) => {
+    return onProgram(context, ({ index, training, paths }) => {
       for (const { call, method, receiver, receiverClass } of index.methodCalls) {
-        if (method !== 'zeroGrad' || receiverClass.kind !== 'optimizer') continue;
+        if (method !== 'zeroGrad' || (receiverClass.kind !== 'optimizer' && receiverClass.kind !== 'module')) continue;
         const setToNone = propertyOf(call.arguments.at(0), 'setToNone');
         if (setToNone && setToNone.kind !== ts.SyntaxKind.FalseKeyword) continue;
         if (call.arguments.length > 0 && !ts.isObjectLiteralExpression(call.arguments[0])) continue;
-        const site = training.optimizerOf(receiver);
-        if (!site || training.movesOnZeroGrad(site) !== true) continue;
-        const held = training.held(site);
-        if (!held) continue;
-        const related: Related[] = [{ node: site.node, message: `${textOf(receiver)} is built here` }];
+        // optimizer.zeroGrad() clears what it holds; model.zeroGrad() clears the model's parameters,
+        // which matters through the stateful optimizer that holds them.
+        let site: OptimizerSite | undefined;
+        let held: readonly ParamPath[] | undefined;
+        if (receiverClass.kind === 'optimizer') {
+          site = training.optimizerOf(receiver);
+          held = site ? training.held(site) : undefined;
+        } else {
+          const module = paths.pathOf(receiver);
+          site = module ? index.optimizers.find((o) => training.movesOnZeroGrad(o) === true && training.held(o)?.some((p) => pathsOverlap(p, module) || pathsOverlap(module, p))) : undefined;
+          held = module ? [module] : undefined;
+        }
+        if (!site || !held || training.movesOnZeroGrad(site) !== true) continue;
+        const holder = holderOf(site.node);
+        const optimizerName = holder ? textOf(holder) : textOf(receiver);
+        const related: Related[] = [{ node: site.node, message: `${optimizerName} is built here` }];
         const cutDescriptions: string[] = [];
         // A parameter has a gradient to zero-fill only if backward reached it before it was cut.
         const backwards = index.methodCalls.filter((m) => m.method === 'backward').map((m) => m.call);
-        for (const { freeze } of training.freezesOf(site)) {
+        for (const { freeze, frozen } of training.freezesOf(site)) {
+          if (!held.some((p) => pathsOverlap(p, frozen) || pathsOverlap(frozen, p))) continue;
           if (!backwards.some((b) => training.mayFollow(b, freeze.write.node, true))) continue;
           cutDescriptions.push(`frozen at line ${lineOf(freeze.write.node)}`);
           related.push({ node: freeze.write.node, message: 'parameters it holds are frozen here' });
@@ -50,7 +64,7 @@ export default createRule({
           node: call,
           messageId: 'zeroFilled',
           data: {
-            optimizer: textOf(receiver),
+            optimizer: optimizerName,
             kind: site.className,
             cut: cutDescriptions.join(', '),
             mechanism: site.className === 'Adam' || site.className === 'AdamW' ? "Adam's moment estimates" + (site.className === 'AdamW' ? ' and weight decay' : '') : 'momentum or weight decay',

@@ -51,5 +51,20 @@ ruleTester.run('require-set-to-none', rule, {
       code: code('const model = new nn.Sequential(new nn.Linear(4, 8), new nn.Linear(8, 1));\nconst opt = new optim.SGD(model.parameters(), { lr: 0.1, weightDecay: 0.01 });\nfor (let epoch = 0; epoch < 10; epoch++) {\n  if (epoch === 5) for (const p of model.at(0).parameters()) p.requiresGrad = false;\n  opt.zeroGrad();\n  model.forward(randn([2, 4])).sum().backward();\n  opt.step();\n}'),
       errors: [{ messageId: 'zeroFilled', line: 6, suggestions: [{ messageId: 'setToNone', output: code('const model = new nn.Sequential(new nn.Linear(4, 8), new nn.Linear(8, 1));\nconst opt = new optim.SGD(model.parameters(), { lr: 0.1, weightDecay: 0.01 });\nfor (let epoch = 0; epoch < 10; epoch++) {\n  if (epoch === 5) for (const p of model.at(0).parameters()) p.requiresGrad = false;\n  opt.zeroGrad({ setToNone: true });\n  model.forward(randn([2, 4])).sum().backward();\n  opt.step();\n}') }] }],
     },
+    {
+      // model.zeroGrad() zero-fills the same gradients the Adam optimizer then applies.
+      code: code(`${MODEL}const optimizer = new optim.Adam(model.parameters());
+for (let epoch = 0; epoch < 4; epoch++) {
+  model.zeroGrad();
+  model.forward(x, epoch % 2 === 1).sum().backward();
+  optimizer.step();
+}`),
+      errors: [{ messageId: 'zeroFilled', line: 15, suggestions: [{ messageId: 'setToNone', output: code(`${MODEL}const optimizer = new optim.Adam(model.parameters());
+for (let epoch = 0; epoch < 4; epoch++) {
+  model.zeroGrad({ setToNone: true });
+  model.forward(x, epoch % 2 === 1).sum().backward();
+  optimizer.step();
+}`) }] }],
+    },
   ],
 });
