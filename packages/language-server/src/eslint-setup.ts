@@ -1,6 +1,7 @@
 // Chooses how a file is linted: with the workspace's own `eslint.config.*` (the same rules and options
-// the CLI runs), or — for a loose file with no config — gradflow's recommended config with type
-// information from the nearest tsconfig.json or, failing that, a default project for that one file.
+// the CLI runs), or — for a file with no ESLint config — gradflow's recommended config with type
+// information from the nearest tsconfig.json that includes it or, failing that (a loose file), from
+// a default project made of the loose files.
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';

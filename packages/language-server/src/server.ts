@@ -103,8 +103,8 @@ export function startServer(connection: Connection = createConnection(ProposedFe
 
   documents.onDidOpen(({ document }) => {
     fileWatching.watchAround(document.uri);
-    if (!pullDiagnostics) requireValidator().schedule(document.uri, 0);
   });
+  // Fires on open too (after onDidOpen), so an opened document is linted as soon as it settles.
   documents.onDidChangeContent(({ document }) => {
     if (!pullDiagnostics) requireValidator().schedule(document.uri);
   });

@@ -1,0 +1,181 @@
+// Language-server latency: time from `didChange` to `publishDiagnostics` for a 1,000-line training
+// file (warm, p50/p95 over 100 edits), cold start to first diagnostics, and the ESLint CLI linting the
+// same file in the same run. Needs a build first (`npx tsc -b`). Usage: node bench/lsp.mjs [--edits N]
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const serverBin = path.join(root, 'packages/language-server/dist/bin.js');
+const fixtureDir = path.join(root, 'packages/language-server/test/fixtures/workspace');
+const workDir = path.join(root, 'bench/results/lsp-workspace');
+const editsArg = process.argv.indexOf('--edits');
+const EDITS = editsArg > 0 ? Number(process.argv[editsArg + 1]) : 100;
+const TARGET_LINES = 1000;
+
+/**
+ * A training script of ~1,000 lines: experiment blocks, each with its models, optimizer and loop;
+ * every fifth block carries the mistakes the rules catch.
+ */
+function trainingFile() {
+  const lines = ["import { nn, optim, randn, noGrad } from '@gradflow/autograd';", '', 'const steps = 10;', ''];
+  for (let i = 0; lines.length < TARGET_LINES - 30; i++) {
+    const buggy = i % 5 === 0;
+    lines.push(
+      `// experiment ${i}`,
+      `{`,
+      `  const encoder = new nn.Linear(8, 16);`,
+      `  const head = new nn.Linear(16, 1);`,
+      `  const scale = randn([8, 1], { requiresGrad: true });`,
+      `  const optimizer = new optim.Adam([...encoder.parameters(), ...head.parameters(), scale], { lr: 0.01 });`,
+      buggy ? `  scale.mul_(0.5);` : `  noGrad(() => scale.mul_(0.5));`,
+      `  let last = 0;`,
+      `  for (let step = 0; step < steps; step++) {`,
+      buggy ? `    optimizer.zeroGrad();` : `    optimizer.zeroGrad({ setToNone: true });`,
+      `    const x = randn([32, 8]);`,
+      `    const target = x.matmul(scale);`,
+      `    const hidden = encoder.forward(x).relu();`,
+      `    const loss = head.forward(hidden).sub(target).pow(2).mean();`,
+      `    loss.backward();`,
+      `    optimizer.step();`,
+      `    last = loss.item();`,
+      `  }`,
+      buggy ? `  encoder.weight.requiresGrad = false;` : `  // encoder stays trainable`,
+      `  console.log(last);`,
+      `}`,
+      '',
+    );
+  }
+  while (lines.length < TARGET_LINES) lines.push(`// padding line ${lines.length}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function percentile(sorted, p) {
+  const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
+  return sorted[Math.max(0, index)];
+}
+
+function summary(samples) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { n: sorted.length, p50: percentile(sorted, 50), p95: percentile(sorted, 95), max: sorted.at(-1) };
+}
+
+async function runServer(filePath, text, debounceMs) {
+  const uri = pathToFileURL(filePath).href;
+  const started = performance.now();
+  const child = spawn(process.execPath, [serverBin, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const connection = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
+  const waiting = new Map();
+  connection.onNotification('textDocument/publishDiagnostics', (params) => {
+    if (params.uri !== uri) return;
+    const resolve = waiting.get(params.version);
+    if (resolve !== undefined) {
+      waiting.delete(params.version);
+      resolve(params);
+    }
+  });
+  connection.onRequest('client/registerCapability', () => null);
+  connection.listen();
+  const published = (version) => new Promise((resolve) => waiting.set(version, resolve));
+
+  await connection.sendRequest('initialize', {
+    processId: process.pid,
+    rootUri: pathToFileURL(workDir).href,
+    capabilities: { textDocument: { publishDiagnostics: { relatedInformation: true, versionSupport: true } } },
+    initializationOptions: { debounceMs },
+  });
+  const initializedMs = performance.now() - started;
+  await connection.sendNotification('initialized', {});
+  const first = published(1);
+  await connection.sendNotification('textDocument/didOpen', {
+    textDocument: { uri, languageId: 'typescript', version: 1, text },
+  });
+  const firstDiagnostics = await first;
+  const coldMs = performance.now() - started;
+
+  // Warm edits: change one number literal (the learning rate of one block) per edit, as typing does.
+  const lines = text.split('\n');
+  const lrLines = lines.flatMap((line, index) => (line.includes('{ lr: 0.01 }') ? [index] : []));
+  const samples = [];
+  for (let edit = 0; edit < EDITS; edit++) {
+    const version = edit + 2;
+    const line = lrLines[edit % lrLines.length];
+    const character = lines[line].indexOf('0.01') + 3;
+    const done = published(version);
+    const sent = performance.now();
+    await connection.sendNotification('textDocument/didChange', {
+      textDocument: { uri, version },
+      contentChanges: [
+        { range: { start: { line, character }, end: { line, character: character + 1 } }, text: String((edit % 9) + 1) },
+      ],
+    });
+    await done;
+    samples.push(performance.now() - sent);
+  }
+  await connection.sendRequest('shutdown');
+  await connection.sendNotification('exit');
+  child.kill();
+  return { initializedMs, coldMs, diagnostics: firstDiagnostics.diagnostics.length, warm: summary(samples) };
+}
+
+function runEslintCli(filePath, runs = 3) {
+  const samples = [];
+  let problems = 0;
+  for (let i = 0; i < runs; i++) {
+    const started = performance.now();
+    const result = spawnSync(process.execPath, [path.join(root, 'node_modules/eslint/bin/eslint.js'), '--format', 'json', filePath], {
+      cwd: workDir,
+      encoding: 'utf8',
+      maxBuffer: 64 << 20,
+    });
+    samples.push(performance.now() - started);
+    const parsed = JSON.parse(result.stdout);
+    problems = parsed[0]?.messages.length ?? 0;
+  }
+  return { problems, ...summary(samples) };
+}
+
+mkdirSync(workDir, { recursive: true });
+for (const name of ['tsconfig.json', 'eslint.config.mjs', 'package.json']) {
+  copyFileSync(path.join(fixtureDir, name), path.join(workDir, name));
+}
+const text = trainingFile();
+const filePath = path.join(workDir, 'train1000.ts');
+writeFileSync(filePath, text);
+
+// The same file in a workspace whose config turns every gradflow rule off: what parsing with type
+// information and the server cost on their own, without the rules' analysis.
+const rulesOffDir = path.join(root, 'bench/results/lsp-workspace-rules-off');
+mkdirSync(rulesOffDir, { recursive: true });
+for (const name of ['tsconfig.json', 'package.json']) copyFileSync(path.join(fixtureDir, name), path.join(rulesOffDir, name));
+writeFileSync(
+  path.join(rulesOffDir, 'eslint.config.mjs'),
+  "import gradflow from '@gradflow/eslint-plugin';\n" +
+    'const off = Object.fromEntries(Object.keys(gradflow.configs.recommended.rules).map((id) => [id, "off"]));\n' +
+    'export default [gradflow.configs.recommended, { rules: off }];\n',
+);
+const rulesOffFile = path.join(rulesOffDir, 'train1000.ts');
+writeFileSync(rulesOffFile, text);
+
+const round = (x) => Math.round(x * 10) / 10;
+const results = { lines: text.split('\n').length - 1, edits: EDITS, node: process.version, runs: {} };
+for (const debounceMs of [50, 0]) {
+  results.runs[`debounce ${debounceMs} ms`] = await runServer(filePath, text, debounceMs);
+}
+results.runs['debounce 0 ms, every gradflow rule off (parser + server floor)'] = await runServer(rulesOffFile, text, 0);
+results.eslintCli = runEslintCli(filePath);
+
+console.log(`gradflow-language-server on a ${results.lines}-line training file, ${EDITS} warm edits (${process.version})`);
+for (const [name, run] of Object.entries(results.runs)) {
+  console.log(
+    `  ${name}: didChange→publishDiagnostics p50 ${round(run.warm.p50)} ms, p95 ${round(run.warm.p95)} ms, max ${round(run.warm.max)} ms;` +
+      ` cold start→first diagnostics ${round(run.coldMs)} ms (initialize ${round(run.initializedMs)} ms); ${run.diagnostics} diagnostics`,
+  );
+}
+console.log(
+  `  ESLint CLI, same file, ${results.eslintCli.n} runs: median ${round(results.eslintCli.p50)} ms, max ${round(results.eslintCli.max)} ms; ${results.eslintCli.problems} problems`,
+);
+writeFileSync(path.join(root, 'bench/results/lsp.json'), `${JSON.stringify(results, null, 2)}\n`);
