@@ -1,7 +1,8 @@
 /**
  * Timing helpers. Other processes share the machine's cores, so a single measurement is noisy:
  * each sample runs the body until `minMs` has passed (at least `minIters` times) and reports the
- * mean time per iteration; callers take the median of several samples.
+ * mean time per iteration; callers take the median of several samples (bench/run.mjs alternates
+ * the frameworks' samples).
  */
 
 /** Mean milliseconds per call of `body` over one sample. */
@@ -21,12 +22,4 @@ export function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
   const mid = s.length >> 1;
   return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-}
-
-/** Runs `warmup` un-timed calls, then `reps` samples; returns the median ms per call. */
-export function measure(body, { warmup = 3, reps = 5, minMs = 200, minIters = 1 } = {}) {
-  for (let i = 0; i < warmup; i++) body();
-  const samples = [];
-  for (let r = 0; r < reps; r++) samples.push(sample(body, { minMs, minIters }));
-  return median(samples);
 }
