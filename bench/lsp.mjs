@@ -2,7 +2,8 @@
 // file (warm, p50/p95 over 100 edits), cold start to first diagnostics, and the ESLint CLI linting the
 // same file in the same run. Needs a build first (`npx tsc -b`). Usage: node bench/lsp.mjs [--edits N]
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -53,6 +54,16 @@ function trainingFile() {
   return `${lines.join('\n')}\n`;
 }
 
+/** CPU time (user + system) a process has used, in ms, from /proc (Linux; undefined elsewhere). */
+function cpuMs(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in USER_HZ (100)
+  } catch {
+    return undefined;
+  }
+}
+
 function percentile(sorted, p) {
   const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
   return sorted[Math.max(0, index)];
@@ -100,6 +111,7 @@ async function runServer(filePath, text, debounceMs) {
   const lines = text.split('\n');
   const lrLines = lines.flatMap((line, index) => (line.includes('{ lr: 0.01 }') ? [index] : []));
   const samples = [];
+  const cpuBefore = cpuMs(child.pid);
   for (let edit = 0; edit < EDITS; edit++) {
     const version = edit + 2;
     const line = lrLines[edit % lrLines.length];
@@ -115,10 +127,13 @@ async function runServer(filePath, text, debounceMs) {
     await done;
     samples.push(performance.now() - sent);
   }
+  const cpuAfter = cpuMs(child.pid);
+  // Server CPU per edit: less sensitive than wall time to other processes sharing the cores.
+  const cpuPerEditMs = cpuBefore === undefined || cpuAfter === undefined ? undefined : (cpuAfter - cpuBefore) / EDITS;
   await connection.sendRequest('shutdown');
   await connection.sendNotification('exit');
   child.kill();
-  return { initializedMs, coldMs, diagnostics: firstDiagnostics.diagnostics.length, warm: summary(samples) };
+  return { initializedMs, coldMs, diagnostics: firstDiagnostics.diagnostics.length, warm: summary(samples), cpuPerEditMs };
 }
 
 function runEslintCli(filePath, runs = 3) {
@@ -161,17 +176,20 @@ const rulesOffFile = path.join(rulesOffDir, 'train1000.ts');
 writeFileSync(rulesOffFile, text);
 
 const round = (x) => Math.round(x * 10) / 10;
-const results = { lines: text.split('\n').length - 1, edits: EDITS, node: process.version, runs: {} };
+const results = { lines: text.split('\n').length - 1, edits: EDITS, node: process.version, loadAverageAtStart: loadavg()[0], runs: {} };
 for (const debounceMs of [50, 0]) {
   results.runs[`debounce ${debounceMs} ms`] = await runServer(filePath, text, debounceMs);
 }
 results.runs['debounce 0 ms, every gradflow rule off (parser + server floor)'] = await runServer(rulesOffFile, text, 0);
 results.eslintCli = runEslintCli(filePath);
 
-console.log(`gradflow-language-server on a ${results.lines}-line training file, ${EDITS} warm edits (${process.version})`);
+console.log(
+  `gradflow-language-server on a ${results.lines}-line training file, ${EDITS} warm edits (${process.version}, load average ${loadavg()[0].toFixed(1)})`,
+);
 for (const [name, run] of Object.entries(results.runs)) {
   console.log(
     `  ${name}: didChange→publishDiagnostics p50 ${round(run.warm.p50)} ms, p95 ${round(run.warm.p95)} ms, max ${round(run.warm.max)} ms;` +
+      ` server CPU ${run.cpuPerEditMs === undefined ? '?' : round(run.cpuPerEditMs)} ms/edit;` +
       ` cold start→first diagnostics ${round(run.coldMs)} ms (initialize ${round(run.initializedMs)} ms); ${run.diagnostics} diagnostics`,
   );
 }
