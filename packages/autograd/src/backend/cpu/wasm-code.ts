@@ -24,7 +24,7 @@ import { Body, encodeModule, F32, I32, op, simd, V128 } from './wasm-encoder.js'
  * xmm registers it allocates. MR = 6, or unrolling k by 2, spilled accumulators to the stack and
  * ran at ~20 GFLOP/s instead of ~35 here (checked with node --print-wasm-code). Do not unroll.
  */
-export const MR = 4;
+export const MR = 4; // wasm-gemm.ts packA unrolls full panels for exactly 4 rows
 export const NR = 8;
 
 /** `accumulate`: C += tile (later k blocks); otherwise C = tile (the first, so C needs no zeroing). */

@@ -26,10 +26,15 @@ function packA(h: Float32Array, dst: number, a: Strided<Float32Array>, i0: numbe
     const rows = Math.min(MR, mc - ip);
     if (rows < MR) h.fill(0, dst, dst + MR * kc);
     const base = a.offset + (i0 + ip) * rs + p0 * cs;
-    if (rs === 1) {
+    if (rs === 1 && rows === MR) {
       // A is a transposed view: its MR rows sit side by side in memory at each k.
       for (let kk = 0, s = base, d = dst; kk < kc; kk++, s += cs, d += MR) {
-        for (let r = 0; r < rows; r++) h[d + r] = src[s + r];
+        h[d] = src[s]; h[d + 1] = src[s + 1]; h[d + 2] = src[s + 2]; h[d + 3] = src[s + 3];
+      }
+    } else if (rows === MR) {
+      // Four row streams read in step, the panel written sequentially.
+      for (let kk = 0, s = base, d = dst; kk < kc; kk++, s += cs, d += MR) {
+        h[d] = src[s]; h[d + 1] = src[s + rs]; h[d + 2] = src[s + 2 * rs]; h[d + 3] = src[s + 3 * rs];
       }
     } else {
       for (let r = 0; r < rows; r++) {
