@@ -1,6 +1,7 @@
 import { INPLACE_METHODS } from '@gradflow/autograd';
 import type ts from 'typescript';
 import type { MethodCall } from './analysis/file-index.js';
+import type { SavingSite } from './analysis/values.js';
 import { isAncestor } from './analysis/flow.js';
 import { createRule, onProgram, rangeOf, reportAt, textOf } from './util/create-rule.js';
 
@@ -24,32 +25,37 @@ export default createRule({
   create(context) {
     return onProgram(context, ({ index, values, training }) => {
       const isTensor = (m: MethodCall): boolean => m.receiverClass.kind === 'tensor' || m.receiverClass.kind === 'parameter';
-      const savingOps = index.methodCalls
-        .map((m) => values.savedBy(m.call))
-        .filter((s) => s.saved.length > 0);
+      // Saved tensors by identity key, so each in-place write looks up only what it can match.
+      const savedByKey = new Map<string, { op: SavingSite; saved: SavingSite['saved'][number] }[]>();
+      for (const m of index.methodCalls) {
+        const op = values.savedBy(m.call);
+        for (const saved of op.saved) {
+          const list = savedByKey.get(saved.key) ?? [];
+          list.push({ op, saved });
+          savedByKey.set(saved.key, list);
+        }
+      }
       const backwards = index.methodCalls.filter((m) => m.method === 'backward' && isTensor(m));
       // In-place writers: in-place tensor methods (one tensor) and optimizer.step() (every parameter it holds).
-      const writers: { node: ts.CallExpression; matches: (key: string) => boolean }[] = [];
+      const writers: { node: ts.CallExpression; keys: string[] }[] = [];
       for (const m of index.methodCalls) {
         if (m.method in INPLACE_METHODS && isTensor(m)) {
           const key = values.identity(m.receiver);
-          if (key !== undefined) writers.push({ node: m.call, matches: (k) => k === key });
+          if (key !== undefined) writers.push({ node: m.call, keys: [key] });
         } else if (m.method === 'step' && m.receiverClass.kind === 'optimizer') {
           // step() only moves parameters that have a gradient, so some backward must come first.
-          if (!index.methodCalls.some((b) => b.method === 'backward' && training.mayFollow(b.call, m.call, true))) continue;
+          if (!backwards.some((b) => training.mayFollow(b.call, m.call, true))) continue;
           const site = training.optimizerOf(m.receiver);
           const held = site ? training.held(site) : undefined;
           if (!held) continue;
           const prefixes = held.filter((p) => !p.partial).map((p) => [p.root, ...p.segments].join('.'));
-          writers.push({ node: m.call, matches: (k) => prefixes.some((p) => k === p || k.startsWith(`${p}.`)) });
+          writers.push({ node: m.call, keys: [...savedByKey.keys()].filter((k) => prefixes.some((p) => k === p || k.startsWith(`${p}.`))) });
         }
       }
       for (const writer of writers) {
         let done = false;
-        for (const op of savingOps) {
+        for (const { op, saved } of writer.keys.flatMap((k) => savedByKey.get(k) ?? [])) {
           if (done || op.site === writer.node || !training.mayFollow(op.site, writer.node)) continue;
-          const saved = op.saved.find((s) => writer.matches(s.key));
-          if (!saved) continue;
           const backward = backwards.find((b) => training.mayFollow(writer.node, b.call) && values.savingSites(b.receiver).has(op.site));
           if (!backward) continue;
           done = true;

@@ -223,17 +223,51 @@ function terminatedBefore(a: ts.Node, lca: ts.Node, bStart: number): boolean {
     if (!parent) break;
     const statements = ts.isBlock(parent) || ts.isSourceFile(parent) || ts.isModuleBlock(parent) || ts.isCaseClause(parent) || ts.isDefaultClause(parent) ? parent.statements : undefined;
     if (statements) {
-      const jumpsCount = i >= outermostBreakable;
-      const index = statements.indexOf(cur as ts.Statement);
+      const index = statementIndex(statements, cur);
       // In `lca` itself only the statements between a's and b's count.
-      const between = statements.slice(index + 1).filter((next) => parent !== lca || next.getStart() < bStart);
-      for (const next of between) {
-        if (ts.isReturnStatement(next) || ts.isThrowStatement(next) || (jumpsCount && isJump(next))) return true;
-      }
+      const jump = jumpsAfter(statements, index, i >= outermostBreakable);
+      if (jump !== undefined && (parent !== lca || jump.getStart() < bStart)) return true;
     }
     if (parent === lca) break;
   }
   return false;
+}
+
+/** The index of `node` among `statements` (sorted by position), or -1. */
+function statementIndex(statements: ts.NodeArray<ts.Statement>, node: ts.Node): number {
+  let lo = 0;
+  let hi = statements.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const s = statements[mid];
+    if (s === node) return mid;
+    if (s.pos < node.pos) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
+/** For each position, the next return/throw and the next jump of any kind (cached per statement list). */
+const jumpIndex = new WeakMap<ts.NodeArray<ts.Statement>, { hard: Int32Array; any: Int32Array }>();
+
+/** The first statement after `index` that ends the path (any jump, or only return/throw), if any. */
+function jumpsAfter(statements: ts.NodeArray<ts.Statement>, index: number, anyJump: boolean): ts.Statement | undefined {
+  if (index < 0) return undefined;
+  let table = jumpIndex.get(statements);
+  if (!table) {
+    const n = statements.length;
+    const hard = new Int32Array(n + 1).fill(-1);
+    const any = new Int32Array(n + 1).fill(-1);
+    for (let i = n - 1; i >= 0; i--) {
+      const s = statements[i];
+      hard[i] = ts.isReturnStatement(s) || ts.isThrowStatement(s) ? i : hard[i + 1];
+      any[i] = isJump(s) ? i : any[i + 1];
+    }
+    table = { hard, any };
+    jumpIndex.set(statements, table);
+  }
+  const at = (anyJump ? table.any : table.hard)[index + 1];
+  return at >= 0 ? statements[at] : undefined;
 }
 
 /** The innermost loop around `node` inside `fn`, unless the path from `from` leaves it early. */
@@ -249,10 +283,9 @@ function breaksOutOf(from: ts.Node, loop: ts.Node): boolean {
     const parent = parentOf(cur);
     if (!parent || parent === loop) break;
     if (ts.isBlock(parent) || ts.isCaseClause(parent) || ts.isDefaultClause(parent)) {
-      const index = parent.statements.indexOf(cur as ts.Statement);
-      for (const next of parent.statements.slice(index + 1)) {
-        if (ts.isReturnStatement(next) || ts.isThrowStatement(next) || (ts.isBreakStatement(next) && !ts.isCaseClause(parent) && !ts.isDefaultClause(parent))) return true;
-      }
+      // The first jump decides: return/throw leave, a break leaves the loop (not a switch case), continue stays.
+      const next = jumpsAfter(parent.statements, statementIndex(parent.statements, cur), true);
+      if (next && (ts.isReturnStatement(next) || ts.isThrowStatement(next) || (ts.isBreakStatement(next) && ts.isBlock(parent)))) return true;
     }
     cur = parent;
   }
