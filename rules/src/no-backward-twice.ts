@@ -1,6 +1,5 @@
 import ts from 'typescript';
 import { stripExpression } from './analysis/bindings.js';
-import type { MethodCall } from './analysis/file-index.js';
 import { enclosingFunction, isAncestor, isFunctionLike, isLoop } from './analysis/flow.js';
 import { createRule, onProgram, reportAt, textOf } from './util/create-rule.js';
 import { propertyOf, setOption } from './util/fixes.js';
@@ -25,14 +24,25 @@ export default createRule({
   },
   create(context) {
     return onProgram(context, ({ index, values, flow }) => {
-      const backwards = index.methodCalls.filter((m) => m.method === 'backward' && (m.receiverClass.kind === 'tensor' || m.receiverClass.kind === 'parameter'));
+      // Every graph-freeing call: `t.backward(…)` and `autograd.grad(outputs, inputs, options)`.
+      const backwards: Backward[] = index.methodCalls
+        .filter((m) => m.method === 'backward' && (m.receiverClass.kind === 'tensor' || m.receiverClass.kind === 'parameter'))
+        .map((m) => ({ call: m.call, roots: [m.receiver], options: m.call.arguments.at(1) }));
+      for (const [call, fn] of index.libraryCalls) {
+        const outputs = call.arguments.at(0);
+        if (fn !== 'grad' || !outputs) continue;
+        const stripped = stripExpression(outputs);
+        const roots = ts.isArrayLiteralExpression(stripped) ? stripped.elements.filter((e) => !ts.isSpreadElement(e)) : [outputs];
+        backwards.push({ call, roots, options: call.arguments.at(2) });
+      }
+      const sitesOf = (b: Backward): Set<ts.CallExpression> => new Set(b.roots.flatMap((r) => [...values.savingSites(r)]));
       const lineOf = (node: ts.Node): string => String(node.getSourceFile().getLineAndCharacterOfPosition(node.getStart()).line + 1);
       for (const second of backwards) {
-        const secondSites = values.savingSites(second.receiver);
+        const secondSites = sitesOf(second);
         if (secondSites.size === 0) continue;
         for (const first of backwards) {
           if (retainsGraph(first)) continue;
-          const firstSites = values.savingSites(first.receiver);
+          const firstSites = sitesOf(first);
           const sequential = first !== second && flow.mayFollow(first.call, second.call);
           // Sites inside a helper's or a model's body run anew at each call; the call itself stands for them.
           const visible = (s: ts.Node): boolean => {
@@ -53,7 +63,7 @@ export default createRule({
             node: second.call,
             messageId: sequential ? 'secondBackward' : 'backwardInLoop',
             data,
-            suggest: sequential ? [{ messageId: 'retainGraph', data, fix: (fixer) => setOption(fixer, first.call, 1, 'retainGraph', 'true') ?? null }] : [],
+            suggest: sequential ? [{ messageId: 'retainGraph', data, fix: (fixer) => setOption(fixer, first.call, index.libraryCalls.has(first.call) ? 2 : 1, 'retainGraph', 'true') ?? null }] : [],
             related: [
               { node: site, message: `${textOf(site)} saves tensors for backward here` },
               ...(first === second ? [] : [{ node: first.call, message: 'the first backward frees them here' }]),
@@ -67,8 +77,15 @@ export default createRule({
 });
 
 /** `{ retainGraph: true }` or `{ createGraph: true }`; options that are not a literal count as retaining (unknown). */
-function retainsGraph(backward: MethodCall): boolean {
-  const options = backward.call.arguments.at(1);
+interface Backward {
+  readonly call: ts.CallExpression;
+  /** The tensors backpropagated from. */
+  readonly roots: readonly ts.Expression[];
+  readonly options: ts.Expression | undefined;
+}
+
+function retainsGraph(backward: Backward): boolean {
+  const options = backward.options;
   if (!options) return false;
   const stripped = stripExpression(options);
   if (!ts.isObjectLiteralExpression(stripped)) return true;

@@ -22,6 +22,7 @@ ruleTester.run('no-backward-twice', rule, {
     // A model's forward runs anew on each call: two losses from two forward calls are two graphs.
     code('class Net extends nn.Module {\n  l = new nn.Linear(2, 1);\n  forward(x: Tensor): Tensor { return this.l.forward(x).exp(); }\n}\nconst net = new Net();\nfor (let i = 0; i < 3; i++) {\n  net.forward(randn([1, 2])).sum().backward();\n  net.forward(randn([1, 2])).mean().backward();\n}'),
     'class Tensor { mul(x: Tensor) { return this; } sum() { return this; } backward() {} }\nconst loss = new Tensor().mul(new Tensor()).sum();\nloss.backward();\nloss.backward();',
+    code(W + 'const loss = w.mul(w).sum();\nconst [g] = autograd.grad(loss, w, { createGraph: true });\nloss.backward();\nconsole.log(g);'),
   ],
   invalid: [
     {
@@ -45,6 +46,11 @@ ruleTester.run('no-backward-twice', rule, {
       // The graph is built once, outside the loop.
       code: code(W + 'const loss = w.exp().sum();\nfor (let i = 0; i < 3; i++) loss.backward();'),
       errors: [{ messageId: 'backwardInLoop', line: 4, suggestions: [] }],
+    },
+    {
+      // autograd.grad frees the graph as backward() does.
+      code: code(W + 'const loss = w.mul(w).sum();\nconst [g] = autograd.grad(loss, w);\nloss.backward();\nconsole.log(g);'),
+      errors: [{ messageId: 'secondBackward', line: 5, suggestions: [{ messageId: 'retainGraph', output: code(W + 'const loss = w.mul(w).sum();\nconst [g] = autograd.grad(loss, w, { retainGraph: true });\nloss.backward();\nconsole.log(g);') }] }],
     },
   ],
 });
