@@ -47,12 +47,6 @@ export class Flow {
     readonly callSites: ReadonlyMap<ts.Symbol, readonly ts.CallExpression[]>,
   ) {}
 
-  /** Every call site in this file of a function or method declaration. */
-  callSitesOf(fn: ts.Node): readonly ts.CallExpression[] {
-    const symbol = functionSymbol(this.checker, fn);
-    return symbol ? this.callSites.get(symbol) ?? [] : [];
-  }
-
   /** Where a function's body runs from the caller's point of view: its one call site, or undefined. */
   callSiteOf(fn: ts.Node): ts.Node | undefined {
     if (ts.isSourceFile(fn)) return undefined;

@@ -73,10 +73,6 @@ function classTarget(type: ts.Type): ts.InterfaceType | undefined {
   return undefined;
 }
 
-export function libraryKindOf(checker: ts.TypeChecker, node: ts.Node): LibraryClass | undefined {
-  return libraryClassOf(checker, checker.getTypeAtLocation(node));
-}
-
 /** The library function a call resolves to (`noGrad`, `tensor`, `mseLoss`…), through imports and namespaces. */
 export function libraryFunctionName(checker: ts.TypeChecker, call: ts.CallExpression): string | undefined {
   const callee = call.expression;
@@ -93,5 +89,3 @@ export function libraryFunctionName(checker: ts.TypeChecker, call: ts.CallExpres
 export const CREATION_FUNCTIONS: ReadonlySet<string> = new Set(['tensor', 'zeros', 'ones', 'randn', 'rand', 'uniform']);
 /** `nn.functional` entries: their result is computed from their tensor arguments by recorded ops. */
 export const FUNCTIONAL_OPS: ReadonlySet<string> = new Set(['relu', 'softmax', 'logSoftmax', 'mseLoss', 'l1Loss', 'crossEntropy']);
-/** Optimizers whose update moves a parameter even when its gradient is zero (depends on options for SGD/RMSprop). */
-export const OPTIMIZER_CLASSES: ReadonlySet<string> = new Set(['SGD', 'Adam', 'AdamW', 'RMSprop']);

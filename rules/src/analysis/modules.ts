@@ -18,10 +18,6 @@ export interface ParamPath {
   readonly classRoot?: string;
 }
 
-export function pathText(path: ParamPath): string {
-  return path.node.getText();
-}
-
 function sameRoot(a: ParamPath, b: ParamPath): boolean {
   return a.root === b.root || (a.classRoot !== undefined && a.classRoot === b.root) || (b.classRoot !== undefined && b.classRoot === a.root);
 }

@@ -212,11 +212,6 @@ export class TrainingFacts {
     return out;
   }
 
-  /** Cuts of modules that never get a gradient anywhere else in the file. */
-  effectiveCuts(): readonly Cut[] {
-    return this.cuts().filter((c) => !c.sometimes);
-  }
-
   forwardCalls(): MethodCall[] {
     return this.index.methodCalls.filter((m) => m.method === 'forward' && m.receiverClass.kind === 'module');
   }
