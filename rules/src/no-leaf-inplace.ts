@@ -1,5 +1,6 @@
 import { INPLACE_METHODS } from '@gradflow/autograd';
 import { stripExpression } from './analysis/bindings.js';
+import { pathsOverlap } from './analysis/modules.js';
 import { createRule, onProgram, rangeOf, reportAt, textOf } from './util/create-rule.js';
 import { libraryName } from './util/fixes.js';
 
@@ -22,7 +23,7 @@ export default createRule({
     },
   },
   create(context) {
-    return onProgram(context, ({ index, values, sourceFile }) => {
+    return onProgram(context, ({ index, values, sourceFile, paths, training }) => {
       for (const { call, method, receiver, receiverClass } of index.methodCalls) {
         if (!(method in INPLACE_METHODS) || (receiverClass.kind !== 'tensor' && receiverClass.kind !== 'parameter')) continue;
         const value = values.evaluate(receiver);
@@ -30,6 +31,9 @@ export default createRule({
         // A `requiresGrad = false` on the same tensor before this point makes the op legal.
         const key = values.identity(receiver);
         if (key !== undefined && index.requiresGradWrites.some((w) => w.flag !== true && values.identity(w.target) === key)) continue;
+        // …and so does freezing the module it belongs to (`for (const p of m.parameters()) p.requiresGrad = false`).
+        const path = paths.pathOf(receiver);
+        if (path && training.freezes().some((f) => f.paths.some((p) => pathsOverlap({ ...p, partial: false }, path)))) continue;
         const data = { tensor: textOf(stripExpression(receiver)), method: `${method}()` };
         reportAt(context, {
           node: call,

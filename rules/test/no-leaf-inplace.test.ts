@@ -19,6 +19,8 @@ ruleTester.run('no-leaf-inplace', rule, {
     'class Tensor { add_(x: number) { return x; } }\nconst t = new Tensor();\nt.add_(1);',
     // Unknown provenance: a plain Tensor parameter may or may not require grad.
     code('function f(t: Tensor) { t.add_(1); }'),
+    // The layer was frozen first, so its weight no longer requires grad.
+    code('const layer = new nn.Linear(2, 2);\nfor (const p of layer.parameters()) p.requiresGrad = false;\nlayer.weight.mul_(0.5);'),
   ],
   invalid: [
     {
