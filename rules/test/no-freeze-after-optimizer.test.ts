@@ -55,5 +55,10 @@ ruleTester.run('no-freeze-after-optimizer', rule, {
       code: code('function freeze(m: nn.Module): void {\n  for (const p of m.parameters()) p.requiresGrad = false;\n}\nconst backbone = new nn.Linear(4, 8);\nconst model = new nn.Sequential(backbone, new nn.Linear(8, 1));\nconst opt = new optim.SGD(model.parameters(), { lr: 0.1 });\nfreeze(backbone);'),
       errors: [{ messageId: 'frozenAfter', line: 8, suggestions: [{ messageId: 'moveOptimizer', output: code('function freeze(m: nn.Module): void {\n  for (const p of m.parameters()) p.requiresGrad = false;\n}\nconst backbone = new nn.Linear(4, 8);\nconst model = new nn.Sequential(backbone, new nn.Linear(8, 1));\nfreeze(backbone);\nconst opt = new optim.SGD(model.parameters().filter((p) => p.requiresGrad), { lr: 0.1 });') }] }],
     },
+    {
+      // Freezing by name through a namedParameters() filter: some of the model, all of which the optimizer holds.
+      code: code(MODEL + 'const opt = new optim.Adam(model.parameters());\nopt.step();\nmodel.namedParameters().filter(([name]) => name.startsWith("0.")).forEach(([, p]) => { p.requiresGrad = false; });\nopt.step();'),
+      errors: [{ messageId: 'frozenAfter', line: 5, suggestions: [] }],
+    },
   ],
 });
