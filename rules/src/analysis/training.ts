@@ -28,6 +28,9 @@ export class TrainingFacts {
   private freezeList: Freeze[] | undefined;
   private cutList: Cut[] | undefined;
   private readonly heldMemo = new Map<OptimizerSite, ParamPath[] | undefined>();
+  private readonly optimizerMemo = new Map<ts.Expression, OptimizerSite | undefined>();
+  private byNode: Map<ts.Node, OptimizerSite> | undefined;
+  private byHolder: Map<string, OptimizerSite[]> | undefined;
 
   constructor(
     private readonly index: FileIndex,
@@ -66,8 +69,18 @@ export class TrainingFacts {
 
   /** The optimizer construction an expression refers to (`opt`, `this.opt`), when there is exactly one. */
   optimizerOf(expression: ts.Expression, depth = 0): OptimizerSite | undefined {
+    // Rules ask this for every step/zeroGrad pair: answer each expression once (only top-level
+    // calls are memoised, so the depth limit of the recursion stays exactly as it was).
+    if (depth > 0) return this.resolveOptimizer(expression, depth);
+    if (this.optimizerMemo.has(expression)) return this.optimizerMemo.get(expression);
+    const site = this.resolveOptimizer(expression, 0);
+    this.optimizerMemo.set(expression, site);
+    return site;
+  }
+
+  private resolveOptimizer(expression: ts.Expression, depth: number): OptimizerSite | undefined {
     const expr = stripExpression(expression);
-    const direct = this.index.optimizers.find((o) => o.node === expr);
+    const direct = this.optimizersByNode().get(expr);
     if (direct) return direct;
     // A helper's parameter: the optimizer every call site passes, when it is the same one.
     const symbol = ts.isIdentifier(expr) ? this.bindings.symbolOf(expr) : undefined;
@@ -79,8 +92,28 @@ export class TrainingFacts {
     }
     const key = this.pathKey(expr);
     if (key === undefined) return undefined;
-    const matches = this.index.optimizers.filter((o) => this.holderKey(o) === key);
-    return matches.length === 1 ? matches[0] : undefined;
+    const matches = this.optimizersByHolder().get(key);
+    return matches?.length === 1 ? matches[0] : undefined;
+  }
+
+  private optimizersByNode(): ReadonlyMap<ts.Node, OptimizerSite> {
+    this.byNode ??= new Map(this.index.optimizers.map((o) => [o.node, o]));
+    return this.byNode;
+  }
+
+  /** Optimizers by where they are stored, in file order (computed once: a path key costs checker calls). */
+  private optimizersByHolder(): ReadonlyMap<string, readonly OptimizerSite[]> {
+    if (this.byHolder) return this.byHolder;
+    const byHolder = new Map<string, OptimizerSite[]>();
+    for (const site of this.index.optimizers) {
+      const key = this.holderKey(site);
+      if (key === undefined) continue;
+      const list = byHolder.get(key);
+      if (list) list.push(site);
+      else byHolder.set(key, [site]);
+    }
+    this.byHolder = byHolder;
+    return byHolder;
   }
 
   /** The path key of where an optimizer is stored; a class field `opt = new …` is `this.opt`. */

@@ -1,0 +1,130 @@
+#!/usr/bin/env node
+// Profiles the rules' analysis in-process: lints the 1,000-line training file of bench/lsp.mjs
+// repeatedly with the plugin's recommended config, one small edit per lint (as the language server
+// sees typing), and prints per-rule time (ESLint's `stats`) next to parse time and the whole lint.
+//
+//   npx tsc -b && node rules/scripts/profile-analysis.mjs [--edits 30] [--lines 1000]
+//   node --cpu-prof --cpu-prof-dir=/tmp/prof rules/scripts/profile-analysis.mjs --edits 30
+//   node rules/scripts/profile-analysis.mjs --rules-off      # the same lints with every gradflow rule off
+//
+// Rule times include the shared per-file analysis: the first rule that asks for it pays for it.
+import { ESLint } from 'eslint';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import plugin from '@gradflow/eslint-plugin';
+
+const args = process.argv.slice(2);
+const option = (name, fallback) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+};
+const EDITS = option('--edits', 30);
+const TARGET_LINES = option('--lines', 1000);
+const rulesOff = args.includes('--rules-off');
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+// Inside node_modules so the workspace resolves @gradflow/* like a user's project, and stays untracked.
+const workDir = path.join(root, 'node_modules/.cache/gradflow-profile-analysis');
+const fixtureDir = path.join(root, 'packages/language-server/test/fixtures/workspace');
+
+/** The generator of bench/lsp.mjs (copied: that script runs on import): experiment blocks, every fifth buggy. */
+function trainingFile() {
+  const lines = ["import { nn, optim, randn, noGrad } from '@gradflow/autograd';", '', 'const steps = 10;', ''];
+  for (let i = 0; lines.length < TARGET_LINES - 30; i++) {
+    const buggy = i % 5 === 0;
+    lines.push(
+      `// experiment ${i}`,
+      `{`,
+      `  const encoder = new nn.Linear(8, 16);`,
+      `  const head = new nn.Linear(16, 1);`,
+      `  const scale = randn([8, 1], { requiresGrad: true });`,
+      `  const optimizer = new optim.Adam([...encoder.parameters(), ...head.parameters(), scale], { lr: 0.01 });`,
+      buggy ? `  scale.mul_(0.5);` : `  noGrad(() => scale.mul_(0.5));`,
+      `  let last = 0;`,
+      `  for (let step = 0; step < steps; step++) {`,
+      buggy ? `    optimizer.zeroGrad();` : `    optimizer.zeroGrad({ setToNone: true });`,
+      `    const x = randn([32, 8]);`,
+      `    const target = x.matmul(scale);`,
+      `    const hidden = encoder.forward(x).relu();`,
+      `    const loss = head.forward(hidden).sub(target).pow(2).mean();`,
+      `    loss.backward();`,
+      `    optimizer.step();`,
+      `    last = loss.item();`,
+      `  }`,
+      buggy ? `  encoder.weight.requiresGrad = false;` : `  // encoder stays trainable`,
+      `  console.log(last);`,
+      `}`,
+      '',
+    );
+  }
+  while (lines.length < TARGET_LINES) lines.push(`// padding line ${lines.length}`);
+  return `${lines.join('\n')}\n`;
+}
+
+mkdirSync(workDir, { recursive: true });
+for (const name of ['tsconfig.json', 'package.json']) copyFileSync(path.join(fixtureDir, name), path.join(workDir, name));
+const filePath = path.join(workDir, 'train1000.ts');
+const text = trainingFile();
+writeFileSync(filePath, text);
+
+const rules = rulesOff ? Object.fromEntries(Object.keys(plugin.configs.recommended.rules).map((id) => [id, 'off'])) : {};
+const eslint = new ESLint({
+  cwd: workDir,
+  overrideConfigFile: true,
+  overrideConfig: [plugin.configs.recommended, { rules }],
+  stats: true,
+});
+
+/** Each edit changes one learning-rate digit, as bench/lsp.mjs does. */
+const lines = text.split('\n');
+const lrLines = lines.flatMap((line, index) => (line.includes('{ lr: 0.01 }') ? [index] : []));
+function edited(edit) {
+  const copy = [...lines];
+  const line = lrLines[edit % lrLines.length];
+  copy[line] = copy[line].replace('{ lr: 0.01 }', `{ lr: 0.0${String((edit % 9) + 1)} }`);
+  return copy.join('\n');
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor((s.length - 1) / 2)];
+};
+const perRule = new Map();
+const parse = [];
+const rulesTotal = [];
+const wall = [];
+const cpu = [];
+let problems = 0;
+// The first lint creates the project service and program: cold, reported apart.
+const coldStart = performance.now();
+await eslint.lintText(text, { filePath });
+const coldMs = performance.now() - coldStart;
+for (let edit = 0; edit < EDITS; edit++) {
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  const [result] = await eslint.lintText(edited(edit), { filePath });
+  wall.push(performance.now() - started);
+  const used = process.cpuUsage(cpuBefore);
+  cpu.push((used.user + used.system) / 1000);
+  problems = result.messages.length;
+  const fatal = result.messages.find((m) => m.fatal);
+  if (fatal) throw new Error(`parse error: ${fatal.message}`);
+  const times = result.stats.times.passes[0];
+  parse.push(times.parse.total);
+  let sum = 0;
+  for (const [id, { total }] of Object.entries(times.rules ?? {})) {
+    if (!perRule.has(id)) perRule.set(id, []);
+    perRule.get(id).push(total);
+    sum += total;
+  }
+  rulesTotal.push(sum);
+}
+
+const r = (x) => (Math.round(x * 10) / 10).toFixed(1);
+console.log(`${String(lines.length - 1)}-line file, ${String(EDITS)} warm edits${rulesOff ? ' (gradflow rules off)' : ''}; ${String(problems)} problems; cold first lint ${r(coldMs)} ms`);
+console.log(`  median per edit: lint ${r(median(wall))} ms wall, ${r(median(cpu))} ms CPU; parse ${r(median(parse))} ms; all rules ${r(median(rulesTotal))} ms`);
+for (const [id, samples] of [...perRule].sort((a, b) => median(b[1]) - median(a[1]))) {
+  console.log(`    ${id.padEnd(44)} ${r(median(samples)).padStart(7)} ms`);
+}
