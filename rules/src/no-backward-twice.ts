@@ -35,7 +35,9 @@ export default createRule({
         const roots = ts.isArrayLiteralExpression(stripped) ? stripped.elements.filter((e) => !ts.isSpreadElement(e)) : [outputs];
         backwards.push({ call, roots, options: call.arguments.at(2) });
       }
-      const sitesOf = (b: Backward): Set<ts.CallExpression> => new Set(b.roots.flatMap((r) => [...values.savingSites(r)]));
+      // Each backward's saving sites, once: the pairs below ask for them backwards² times.
+      const sitesByBackward = new Map(backwards.map((b) => [b, new Set(b.roots.flatMap((r) => [...values.savingSites(r)]))]));
+      const sitesOf = (b: Backward): ReadonlySet<ts.CallExpression> => sitesByBackward.get(b) ?? new Set();
       const lineOf = (node: ts.Node): string => String(node.getSourceFile().getLineAndCharacterOfPosition(node.getStart()).line + 1);
       for (const second of backwards) {
         const secondSites = sitesOf(second);
@@ -43,6 +45,8 @@ export default createRule({
         for (const first of backwards) {
           if (retainsGraph(first)) continue;
           const firstSites = sitesOf(first);
+          // No site in common: nothing below can be reported, so skip the order queries.
+          if (![...firstSites].some((s) => secondSites.has(s))) continue;
           const sequential = first !== second && flow.mayFollow(first.call, second.call);
           // Sites inside a helper's or a model's body run anew at each call; the call itself stands for them.
           const visible = (s: ts.Node): boolean => {

@@ -21,6 +21,8 @@ export function stripExpression(expr: ts.Expression): ts.Expression {
 
 export class Bindings {
   private readonly ids = new Map<ts.Symbol, number>();
+  /** Symbol per node: definitions and paths ask about the same names again and again, and each checker lookup walks scopes. */
+  private readonly symbols = new Map<ts.Node, ts.Symbol | undefined>();
 
   constructor(
     private readonly checker: ts.TypeChecker,
@@ -60,6 +62,13 @@ export class Bindings {
   }
 
   symbolOf(node: ts.Node): ts.Symbol | undefined {
+    if (this.symbols.has(node)) return this.symbols.get(node);
+    const symbol = this.lookUpSymbol(node);
+    this.symbols.set(node, symbol);
+    return symbol;
+  }
+
+  private lookUpSymbol(node: ts.Node): ts.Symbol | undefined {
     try {
       if (ts.isShorthandPropertyAssignment(node.parent) && node.parent.name === node) {
         return this.checker.getShorthandAssignmentValueSymbol(node.parent);

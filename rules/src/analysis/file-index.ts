@@ -1,6 +1,6 @@
 import ts from 'typescript';
 import { INPLACE_METHODS, OP_METHODS } from '@gradflow/autograd';
-import { CREATION_FUNCTIONS, FUNCTIONAL_OPS, libraryClassOf, libraryFunctionName, type LibraryClass } from './library.js';
+import { CREATION_FUNCTIONS, FUNCTIONAL_OPS, libraryClassOfExpression, libraryFunctionName, type LibraryClass } from './library.js';
 
 /**
  * One pass over a source file that collects every gradflow-relevant site. The checker is asked
@@ -84,7 +84,7 @@ export function buildFileIndex(checker: ts.TypeChecker, sourceFile: ts.SourceFil
   const text = sourceFile.text;
   const mayUseLibrary = text.includes('gradflow') || /\b(?:Tensor|Parameter|Module|Optimizer)\b/.test(text);
 
-  const classOf = (expr: ts.Expression): LibraryClass | undefined => libraryClassOf(checker, checker.getTypeAtLocation(expr));
+  const classOf = (expr: ts.Expression): LibraryClass | undefined => libraryClassOfExpression(checker, expr);
 
   const containers = new Map<ts.Symbol, { container: ts.NewExpression; index: number }>();
   // Methods declared in this file: calls to them are call sites a helper can be followed back to.

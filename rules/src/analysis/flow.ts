@@ -41,6 +41,8 @@ export function functionSymbol(checker: ts.TypeChecker, fn: ts.Node): ts.Symbol 
 export class Flow {
   /** Grad mode on entry to each helper, from its call sites (memoised; recursion is 'unknown'). */
   private readonly functionModes = new Map<ts.Node, 'off' | 'on' | 'unknown'>();
+  /** liftChain per node: every order query lifts both of its sites. */
+  private readonly chains = new Map<ts.Node, readonly (readonly [ts.Node, ts.Node])[]>();
 
   constructor(
     private readonly checker: ts.TypeChecker,
@@ -61,7 +63,9 @@ export class Flow {
   }
 
   /** [node, its function], then the call site in the caller and the caller, outwards. */
-  private liftChain(node: ts.Node): [ts.Node, ts.Node][] {
+  private liftChain(node: ts.Node): readonly (readonly [ts.Node, ts.Node])[] {
+    const cached = this.chains.get(node);
+    if (cached) return cached;
     const chain: [ts.Node, ts.Node][] = [];
     let cur: ts.Node | undefined = node;
     const seen = new Set<ts.Node>();
@@ -72,6 +76,7 @@ export class Flow {
       chain.push([cur, fn]);
       cur = this.callSiteOf(fn);
     }
+    this.chains.set(node, chain);
     return chain;
   }
 

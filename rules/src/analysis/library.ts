@@ -38,8 +38,39 @@ function libraryClassSymbolName(symbol: ts.Symbol | undefined): string | undefin
   return symbol.getName();
 }
 
+/**
+ * Per checker, the library class of each expression asked about: the index, the values and the
+ * paths ask about the same receivers, and `getTypeAtLocation` on an identifier redoes its flow
+ * narrowing every time. A new checker (every edit makes a new program) starts empty.
+ */
+const expressionClasses = new WeakMap<ts.TypeChecker, WeakMap<ts.Node, LibraryClass | null>>();
+
+export function libraryClassOfExpression(checker: ts.TypeChecker, expr: ts.Expression): LibraryClass | undefined {
+  let memo = expressionClasses.get(checker);
+  if (!memo) {
+    memo = new WeakMap();
+    expressionClasses.set(checker, memo);
+  }
+  const cached = memo.get(expr);
+  if (cached !== undefined) return cached ?? undefined;
+  const cls = libraryClassOf(checker, checker.getTypeAtLocation(expr));
+  memo.set(expr, cls ?? null);
+  return cls;
+}
+
+/** Types belong to one checker, so their library class can be kept with them. */
+const typeClasses = new WeakMap<ts.Type, LibraryClass | null>();
+
 /** Walks a class type and its bases (bounded) for the first library class and the kind it belongs to. */
 export function libraryClassOf(checker: ts.TypeChecker, type: ts.Type): LibraryClass | undefined {
+  const cached = typeClasses.get(type);
+  if (cached !== undefined) return cached ?? undefined;
+  const cls = computeLibraryClass(checker, type);
+  typeClasses.set(type, cls ?? null);
+  return cls;
+}
+
+function computeLibraryClass(checker: ts.TypeChecker, type: ts.Type): LibraryClass | undefined {
   let target = checker.getNonNullableType(type);
   if (target.isUnion()) {
     const kinds = target.types.map((t) => libraryClassOf(checker, t));

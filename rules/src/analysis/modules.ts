@@ -1,6 +1,6 @@
 import ts from 'typescript';
 import { Bindings, stripExpression } from './bindings.js';
-import { libraryClassOf } from './library.js';
+import { libraryClassOfExpression } from './library.js';
 
 /**
  * Where parameters live, as paths from a root variable: `model.encoder`, `this.layer1.weight`,
@@ -35,6 +35,8 @@ export function pathsOverlap(held: ParamPath, touched: ParamPath): boolean {
 const ALIAS_DEPTH = 12;
 
 export class ModulePaths {
+  private readonly pathMemo = new Map<ts.Expression, ParamPath | undefined>();
+
   constructor(
     private readonly checker: ts.TypeChecker,
     private readonly bindings: Bindings,
@@ -43,6 +45,16 @@ export class ModulePaths {
 
   /** The path of a module or parameter expression, following `const` aliases. */
   pathOf(expression: ts.Expression, depth = 0): ParamPath | undefined {
+    // Rules ask for the same receivers over and over; only top-level answers are memoised, so the
+    // alias depth limit applies exactly as before.
+    if (depth > 0) return this.computePath(expression, depth);
+    if (this.pathMemo.has(expression)) return this.pathMemo.get(expression);
+    const path = this.computePath(expression, 0);
+    this.pathMemo.set(expression, path);
+    return path;
+  }
+
+  private computePath(expression: ts.Expression, depth: number): ParamPath | undefined {
     if (depth > ALIAS_DEPTH) return undefined;
     const expr = stripExpression(expression);
     if (expr.kind === ts.SyntaxKind.ThisKeyword) {
@@ -118,7 +130,7 @@ export class ModulePaths {
       const method = expr.expression.name.text;
       const receiver = expr.expression.expression;
       if (method === 'parameters' || method === 'namedParameters') {
-        if (libraryClassOf(this.checker, this.checker.getTypeAtLocation(receiver))?.kind !== 'module') return undefined;
+        if (libraryClassOfExpression(this.checker, receiver)?.kind !== 'module') return undefined;
         const path = this.pathOf(receiver, depth + 1);
         return path ? [{ ...path, node: expr }] : undefined;
       }

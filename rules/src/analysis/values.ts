@@ -3,7 +3,7 @@ import { OP_METADATA, OP_METHODS, INPLACE_METHODS } from '@gradflow/autograd';
 import { Bindings, stripExpression } from './bindings.js';
 import type { FileIndex, MethodCall } from './file-index.js';
 import type { Flow } from './flow.js';
-import { CREATION_FUNCTIONS, FUNCTIONAL_OPS, libraryClassOf } from './library.js';
+import { CREATION_FUNCTIONS, FUNCTIONAL_OPS, libraryClassOfExpression } from './library.js';
 import type { ModulePaths } from './modules.js';
 
 /** Three-valued facts: the analysis says 'unknown' instead of guessing. */
@@ -34,6 +34,8 @@ export interface SavingSite {
 export class TensorValues {
   private readonly memo = new Map<ts.Node, TensorValue>();
   private readonly graphMemo = new Map<ts.Node, ReadonlySet<ts.CallExpression>>();
+  private readonly savedMemo = new Map<ts.CallExpression, SavingSite>();
+  private readonly identityMemo = new Map<ts.Expression, string | undefined>();
   private readonly methodCallOf: ReadonlyMap<ts.CallExpression, MethodCall>;
 
   constructor(
@@ -59,7 +61,7 @@ export class TensorValues {
   }
 
   isTensorExpression(expr: ts.Expression): boolean {
-    const kind = libraryClassOf(this.checker, this.checker.getTypeAtLocation(expr))?.kind;
+    const kind = libraryClassOfExpression(this.checker, expr)?.kind;
     return kind === 'tensor' || kind === 'parameter';
   }
 
@@ -82,7 +84,7 @@ export class TensorValues {
       return this.byType(expr);
     }
     if (ts.isNewExpression(expr)) {
-      const cls = libraryClassOf(this.checker, this.checker.getTypeAtLocation(expr));
+      const cls = libraryClassOfExpression(this.checker, expr);
       if (cls?.kind !== 'parameter') return UNKNOWN;
       const flag = expr.arguments?.[1];
       return { ...PARAMETER, requiresGrad: flag?.kind === ts.SyntaxKind.FalseKeyword ? 'no' : 'yes', origin: expr };
@@ -103,7 +105,7 @@ export class TensorValues {
   }
 
   private byType(expr: ts.Expression): TensorValue {
-    return libraryClassOf(this.checker, this.checker.getTypeAtLocation(expr))?.kind === 'parameter' ? { ...PARAMETER, origin: expr } : UNKNOWN;
+    return libraryClassOfExpression(this.checker, expr)?.kind === 'parameter' ? { ...PARAMETER, origin: expr } : UNKNOWN;
   }
 
   /** `m.parameters()`, `m.namedParameters()` and filters/slices of them. */
@@ -276,6 +278,15 @@ export class TensorValues {
 
   /** What a recorded op saves for backward, read from the engine's op table (`OP_METADATA`). */
   savedBy(call: ts.CallExpression): SavingSite {
+    let site = this.savedMemo.get(call);
+    if (!site) {
+      site = this.computeSaved(call);
+      this.savedMemo.set(call, site);
+    }
+    return site;
+  }
+
+  private computeSaved(call: ts.CallExpression): SavingSite {
     const method = this.methodCallOf.get(call);
     const saved: { key: string; expression: ts.Node; label?: string }[] = [];
     if (!method || this.gradModeAt(call) !== 'on') return { site: call, saved };
@@ -329,7 +340,7 @@ export class TensorValues {
       const def = ts.isIdentifier(receiver) ? this.bindings.definition(receiver) : undefined;
       const built = def?.kind === 'expression' ? stripExpression(def.expression) : undefined;
       const linears = built && ts.isNewExpression(built)
-        ? (built.arguments ?? []).filter((a) => libraryClassOf(this.checker, this.checker.getTypeAtLocation(a))?.className === 'Linear').length
+        ? (built.arguments ?? []).filter((a) => libraryClassOfExpression(this.checker, a)?.className === 'Linear').length
         : 0;
       savesWeights = linears >= 2;
     }
@@ -342,6 +353,15 @@ export class TensorValues {
    * paths, and through views, `detach()` and in-place methods, which all share the version counter.
    */
   identity(expression: ts.Expression, depth = 0): string | undefined {
+    // Only top-level answers are memoised, so the depth limit cuts alias chains exactly as before.
+    if (depth > 0) return this.computeIdentity(expression, depth);
+    if (this.identityMemo.has(expression)) return this.identityMemo.get(expression);
+    const key = this.computeIdentity(expression, 0);
+    this.identityMemo.set(expression, key);
+    return key;
+  }
+
+  private computeIdentity(expression: ts.Expression, depth: number): string | undefined {
     if (depth > 16) return undefined;
     const expr = stripExpression(expression);
     if (ts.isIdentifier(expr)) {
