@@ -6,13 +6,15 @@
 //   npx tsc -b && node rules/scripts/profile-analysis.mjs [--edits 30] [--lines 1000]
 //   node --cpu-prof --cpu-prof-dir=/tmp/prof rules/scripts/profile-analysis.mjs --edits 30
 //   node rules/scripts/profile-analysis.mjs --rules-off      # the same lints with every gradflow rule off
+//   node rules/scripts/profile-analysis.mjs --rules <dir>    # another build of the rules (say, an older commit's
+//                                                            # rules/dist) in the same plugin config, for before/after
 //
 // Rule times include the shared per-file analysis: the first rule that asks for it pays for it.
 import { ESLint } from 'eslint';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import plugin from '@gradflow/eslint-plugin';
 
 const args = process.argv.slice(2);
@@ -23,6 +25,8 @@ const option = (name, fallback) => {
 const EDITS = option('--edits', 30);
 const TARGET_LINES = option('--lines', 1000);
 const rulesOff = args.includes('--rules-off');
+const rulesDirIndex = args.indexOf('--rules');
+const rulesDir = rulesDirIndex >= 0 ? path.resolve(args[rulesDirIndex + 1]) : undefined;
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 // Inside node_modules so the workspace resolves @gradflow/* like a user's project, and stays untracked.
@@ -70,10 +74,15 @@ const text = trainingFile();
 writeFileSync(filePath, text);
 
 const rules = rulesOff ? Object.fromEntries(Object.keys(plugin.configs.recommended.rules).map((id) => [id, 'off'])) : {};
+let recommended = plugin.configs.recommended;
+if (rulesDir !== undefined) {
+  const other = await import(pathToFileURL(path.join(rulesDir, 'index.js')).href);
+  recommended = { ...recommended, plugins: { '@gradflow': { ...plugin, rules: other.rules } } };
+}
 const eslint = new ESLint({
   cwd: workDir,
   overrideConfigFile: true,
-  overrideConfig: [plugin.configs.recommended, { rules }],
+  overrideConfig: [recommended, { rules }],
   stats: true,
 });
 
@@ -123,7 +132,7 @@ for (let edit = 0; edit < EDITS; edit++) {
 }
 
 const r = (x) => (Math.round(x * 10) / 10).toFixed(1);
-console.log(`${String(lines.length - 1)}-line file, ${String(EDITS)} warm edits${rulesOff ? ' (gradflow rules off)' : ''}; ${String(problems)} problems; cold first lint ${r(coldMs)} ms`);
+console.log(`${String(lines.length - 1)}-line file, ${String(EDITS)} warm edits${rulesOff ? ' (gradflow rules off)' : ''}${rulesDir ? ` (rules from ${rulesDir})` : ''}; ${String(problems)} problems; cold first lint ${r(coldMs)} ms`);
 console.log(`  median per edit: lint ${r(median(wall))} ms wall, ${r(median(cpu))} ms CPU; parse ${r(median(parse))} ms; all rules ${r(median(rulesTotal))} ms`);
 for (const [id, samples] of [...perRule].sort((a, b) => median(b[1]) - median(a[1]))) {
   console.log(`    ${id.padEnd(44)} ${r(median(samples)).padStart(7)} ms`);
