@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
+import { trainingFile } from './training-file.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const serverBin = path.join(root, 'packages/language-server/dist/bin.js');
@@ -16,43 +17,6 @@ const workDir = path.join(root, 'bench/results/lsp-workspace');
 const editsArg = process.argv.indexOf('--edits');
 const EDITS = editsArg > 0 ? Number(process.argv[editsArg + 1]) : 100;
 const TARGET_LINES = 1000;
-
-/**
- * A training script of ~1,000 lines: experiment blocks, each with its models, optimizer and loop;
- * every fifth block carries the mistakes the rules catch.
- */
-function trainingFile() {
-  const lines = ["import { nn, optim, randn, noGrad } from '@gradflow/autograd';", '', 'const steps = 10;', ''];
-  for (let i = 0; lines.length < TARGET_LINES - 30; i++) {
-    const buggy = i % 5 === 0;
-    lines.push(
-      `// experiment ${i}`,
-      `{`,
-      `  const encoder = new nn.Linear(8, 16);`,
-      `  const head = new nn.Linear(16, 1);`,
-      `  const scale = randn([8, 1], { requiresGrad: true });`,
-      `  const optimizer = new optim.Adam([...encoder.parameters(), ...head.parameters(), scale], { lr: 0.01 });`,
-      buggy ? `  scale.mul_(0.5);` : `  noGrad(() => scale.mul_(0.5));`,
-      `  let last = 0;`,
-      `  for (let step = 0; step < steps; step++) {`,
-      buggy ? `    optimizer.zeroGrad();` : `    optimizer.zeroGrad({ setToNone: true });`,
-      `    const x = randn([32, 8]);`,
-      `    const target = x.matmul(scale);`,
-      `    const hidden = encoder.forward(x).relu();`,
-      `    const loss = head.forward(hidden).sub(target).pow(2).mean();`,
-      `    loss.backward();`,
-      `    optimizer.step();`,
-      `    last = loss.item();`,
-      `  }`,
-      buggy ? `  encoder.weight.requiresGrad = false;` : `  // encoder stays trainable`,
-      `  console.log(last);`,
-      `}`,
-      '',
-    );
-  }
-  while (lines.length < TARGET_LINES) lines.push(`// padding line ${lines.length}`);
-  return `${lines.join('\n')}\n`;
-}
 
 /** CPU time (user + system) a process has used, in ms, from /proc (Linux; undefined elsewhere). */
 function cpuMs(pid) {
@@ -157,7 +121,7 @@ mkdirSync(workDir, { recursive: true });
 for (const name of ['tsconfig.json', 'eslint.config.mjs', 'package.json']) {
   copyFileSync(path.join(fixtureDir, name), path.join(workDir, name));
 }
-const text = trainingFile();
+const text = trainingFile(TARGET_LINES);
 const filePath = path.join(workDir, 'train1000.ts');
 writeFileSync(filePath, text);
 

@@ -16,6 +16,7 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import plugin from '@gradflow/eslint-plugin';
+import { trainingFile } from '../../bench/training-file.mjs';
 
 const args = process.argv.slice(2);
 const option = (name, fallback) => {
@@ -33,44 +34,11 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const workDir = path.join(root, 'node_modules/.cache/gradflow-profile-analysis');
 const fixtureDir = path.join(root, 'packages/language-server/test/fixtures/workspace');
 
-/** The generator of bench/lsp.mjs (copied: that script runs on import): experiment blocks, every fifth buggy. */
-function trainingFile() {
-  const lines = ["import { nn, optim, randn, noGrad } from '@gradflow/autograd';", '', 'const steps = 10;', ''];
-  for (let i = 0; lines.length < TARGET_LINES - 30; i++) {
-    const buggy = i % 5 === 0;
-    lines.push(
-      `// experiment ${i}`,
-      `{`,
-      `  const encoder = new nn.Linear(8, 16);`,
-      `  const head = new nn.Linear(16, 1);`,
-      `  const scale = randn([8, 1], { requiresGrad: true });`,
-      `  const optimizer = new optim.Adam([...encoder.parameters(), ...head.parameters(), scale], { lr: 0.01 });`,
-      buggy ? `  scale.mul_(0.5);` : `  noGrad(() => scale.mul_(0.5));`,
-      `  let last = 0;`,
-      `  for (let step = 0; step < steps; step++) {`,
-      buggy ? `    optimizer.zeroGrad();` : `    optimizer.zeroGrad({ setToNone: true });`,
-      `    const x = randn([32, 8]);`,
-      `    const target = x.matmul(scale);`,
-      `    const hidden = encoder.forward(x).relu();`,
-      `    const loss = head.forward(hidden).sub(target).pow(2).mean();`,
-      `    loss.backward();`,
-      `    optimizer.step();`,
-      `    last = loss.item();`,
-      `  }`,
-      buggy ? `  encoder.weight.requiresGrad = false;` : `  // encoder stays trainable`,
-      `  console.log(last);`,
-      `}`,
-      '',
-    );
-  }
-  while (lines.length < TARGET_LINES) lines.push(`// padding line ${lines.length}`);
-  return `${lines.join('\n')}\n`;
-}
 
 mkdirSync(workDir, { recursive: true });
 for (const name of ['tsconfig.json', 'package.json']) copyFileSync(path.join(fixtureDir, name), path.join(workDir, name));
 const filePath = path.join(workDir, 'train1000.ts');
-const text = trainingFile();
+const text = trainingFile(TARGET_LINES);
 writeFileSync(filePath, text);
 
 const rules = rulesOff ? Object.fromEntries(Object.keys(plugin.configs.recommended.rules).map((id) => [id, 'off'])) : {};
