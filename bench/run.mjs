@@ -15,7 +15,7 @@ import os from 'node:os';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import * as gradflow from './gradflow.mjs';
-import { median, sample } from './timing.mjs';
+import { median, sample, trainingBatch } from './timing.mjs';
 
 const args = new Map(process.argv.slice(2).map((a) => {
   const [k, v] = a.replace(/^--/, '').split('=');
@@ -32,14 +32,6 @@ const info = {};
 v8.setFlagsFromString('--expose-gc');
 const collectGarbage = vm.runInNewContext('gc');
 
-/** Fixed synthetic MNIST-shaped batch shared by every framework. */
-function trainingBatch(batch = 64) {
-  let s = 12345;
-  const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
-  const x = new Float32Array(batch * 784).map(() => rnd());
-  const labels = Int32Array.from({ length: batch }, () => Math.floor(rnd() * 10));
-  return { x, labels };
-}
 
 /** Builds the thunk for one framework and workload (switching the tfjs backend as needed). */
 async function setup(framework, workload) {

@@ -23,3 +23,12 @@ export function median(xs) {
   const mid = s.length >> 1;
   return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
+
+/** Fixed synthetic MNIST-shaped batch shared by every framework. */
+export function trainingBatch(batch = 64) {
+  let s = 12345;
+  const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const x = new Float32Array(batch * 784).map(() => rnd());
+  const labels = Int32Array.from({ length: batch }, () => Math.floor(rnd() * 10));
+  return { x, labels };
+}

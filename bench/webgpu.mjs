@@ -15,7 +15,7 @@
  */
 import os from 'node:os';
 import { initWebGPU, manualSeed, nn, noGrad, optim, randn, tensor } from '@gradflow/autograd';
-import { median } from './timing.mjs';
+import { median, trainingBatch } from './timing.mjs';
 
 const args = new Map(process.argv.slice(2).map((a) => {
   const [k, v] = a.replace(/^--/, '').split('=');
@@ -118,14 +118,6 @@ const tfjs = {
   },
 };
 
-/** Fixed synthetic MNIST-shaped batch (bench/run.mjs's generator). */
-function trainingBatch(batch = 64) {
-  let s = 12345;
-  const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
-  const x = new Float32Array(batch * 784).map(() => rnd());
-  const labels = Int32Array.from({ length: batch }, () => Math.floor(rnd() * 10));
-  return { x, labels };
-}
 
 const frameworks = { gradflow, 'tfjs-webgpu': tfjs };
 const data = trainingBatch();
