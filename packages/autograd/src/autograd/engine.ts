@@ -80,18 +80,18 @@ function execute(roots: readonly Tensor[], seeds: readonly Tensor[], opts: RunOp
   for (const n of new Set(roots.map((r) => r.gradFn))) {
     if (n !== null && (deps.get(n) ?? 0) === 0) ready.push(n);
   }
+  /** One of `child`'s consumers has run; it is ready once all have. */
+  const settle = (child: Node): void => {
+    const left = (deps.get(child) ?? 1) - 1;
+    deps.set(child, left);
+    if (left === 0) ready.push(child);
+  };
   for (let node = ready.pop(); node !== undefined; node = ready.pop()) {
     const grad = pending.get(node);
     pending.delete(node);
     if (grad === undefined) {
       // Nothing flowed into this node (every path to it yielded no gradient): still release its children.
-      for (const edge of node.edges) {
-        if (edge && 'node' in edge) {
-          const left = (deps.get(edge.node) ?? 1) - 1;
-          deps.set(edge.node, left);
-          if (left === 0) ready.push(edge.node);
-        }
-      }
+      for (const edge of node.edges) if (edge && 'node' in edge) settle(edge.node);
       continue;
     }
     const at = captureNodes.get(node);
@@ -113,9 +113,7 @@ function execute(roots: readonly Tensor[], seeds: readonly Tensor[], opts: RunOp
         return;
       }
       if (g) pending.set(edge.node, addGrad(pending.get(edge.node), g));
-      const left = (deps.get(edge.node) ?? 1) - 1;
-      deps.set(edge.node, left);
-      if (left === 0) ready.push(edge.node);
+      settle(edge.node);
     });
   }
 
