@@ -93,7 +93,9 @@ export function applyInplace(spec: OpSpec, self: Tensor, others: readonly Tensor
       `${spec.name}_: output with shape ${fmtShape(self.shape)} doesn't match the broadcast shape ${fmtShape(result.shape)}; an in-place op cannot grow its tensor. Use the out-of-place op (e.g. x = x.${spec.name}(y)).`,
     );
   }
-  if (result.dtype !== self.dtype && self.dtype === 'int32' && spec.name !== 'copy' && spec.name !== 'setItem' && spec.name !== 'fill') {
+  // copy/setItem/fill build their result in self's dtype (they cast, as PyTorch's assignment does); only
+  // arithmetic can promote an int32 self to float, which PyTorch refuses in place.
+  if (result.dtype !== self.dtype && self.dtype === 'int32') {
     fail(
       'DTYPE_MISMATCH',
       `${spec.name}_: result type ${result.dtype} can't be cast to the in-place output type ${self.dtype} ${fmtShape(self.shape)}. Use the out-of-place op, which promotes.`,
