@@ -4,13 +4,16 @@
 // sees typing), and prints per-rule time (ESLint's `stats`) next to parse time and the whole lint.
 //
 //   npx tsc -b && node rules/scripts/profile-analysis.mjs [--edits 30] [--lines 1000]
-//   node --cpu-prof --cpu-prof-dir=/tmp/prof rules/scripts/profile-analysis.mjs --edits 30
+//   node rules/scripts/profile-analysis.mjs --edits 30 --cpu-profile /tmp/warm.cpuprofile
+//                                                            # a V8 CPU profile of the warm edits only (open it
+//                                                            # in Chrome DevTools); the cold first lint is left out
 //   node rules/scripts/profile-analysis.mjs --rules-off      # the same lints with every gradflow rule off
 //   node rules/scripts/profile-analysis.mjs --rules <dir>    # another build of the rules (say, an older commit's
 //                                                            # rules/dist) in the same plugin config, for before/after
 //
 // Rule times include the shared per-file analysis: the first rule that asks for it pays for it.
 import { ESLint } from 'eslint';
+import { Session } from 'node:inspector/promises';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -27,6 +30,8 @@ const EDITS = option('--edits', 30);
 const TARGET_LINES = option('--lines', 1000);
 const rulesOff = args.includes('--rules-off');
 const rulesDirIndex = args.indexOf('--rules');
+const profileIndex = args.indexOf('--cpu-profile');
+const profileFile = profileIndex >= 0 ? path.resolve(args[profileIndex + 1]) : undefined;
 const rulesDir = rulesDirIndex >= 0 ? path.resolve(args[rulesDirIndex + 1]) : undefined;
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -78,6 +83,12 @@ let problems = 0;
 const coldStart = performance.now();
 await eslint.lintText(text, { filePath });
 const coldMs = performance.now() - coldStart;
+const session = profileFile === undefined ? undefined : new Session();
+if (session) {
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+}
 for (let edit = 0; edit < EDITS; edit++) {
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
@@ -97,6 +108,11 @@ for (let edit = 0; edit < EDITS; edit++) {
     sum += total;
   }
   rulesTotal.push(sum);
+}
+if (session) {
+  const { profile } = await session.post('Profiler.stop');
+  writeFileSync(profileFile, JSON.stringify(profile));
+  session.disconnect();
 }
 
 const r = (x) => (Math.round(x * 10) / 10).toFixed(1);

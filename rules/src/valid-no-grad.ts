@@ -1,6 +1,7 @@
 import ts from 'typescript';
 import { stripExpression } from './analysis/bindings.js';
-import { areExclusive, isFunctionLike } from './analysis/flow.js';
+import { typeOfExpression } from './analysis/declared-types.js';
+import { areExclusive, isFunctionLike, returnedValues } from './analysis/flow.js';
 import { pathsOverlap } from './analysis/modules.js';
 import { holderOf } from './analysis/training.js';
 import { createRule, onProgram, rangeOf, reportAt, textOf } from './util/create-rule.js';
@@ -93,10 +94,19 @@ export default createRule({
 
 function returnsPromise(checker: ts.TypeChecker, callback: ts.Expression): boolean {
   const fn = stripExpression(callback);
-  if (isFunctionLike(fn) && fn.modifiers?.some((m) => m.kind === ts.SyntaxKind.AsyncKeyword)) return true;
-  const signature = checker.getTypeAtLocation(callback).getCallSignatures().at(0);
-  const returned = signature ? checker.getReturnTypeOfSignature(signature) : undefined;
-  return returned?.getSymbol()?.getName() === 'Promise';
+  if (!isFunctionLike(fn)) {
+    const signature = checker.getTypeAtLocation(callback).getCallSignatures().at(0);
+    return isPromise(signature ? checker.getReturnTypeOfSignature(signature) : undefined);
+  }
+  if (fn.modifiers?.some((m) => m.kind === ts.SyntaxKind.AsyncKeyword)) return true;
+  if (fn.type) return isPromise(checker.getTypeFromTypeNode(fn.type));
+  // An inline callback returns what its return statements return: typing those is far cheaper than
+  // typing the function (which infers its return type through the whole body's flow).
+  return returnedValues(fn).some((returned) => isPromise(typeOfExpression(checker, returned)));
+}
+
+function isPromise(type: ts.Type | undefined): boolean {
+  return type?.getSymbol()?.getName() === 'Promise';
 }
 
 function containsAwait(fn: ts.FunctionLikeDeclaration): boolean {

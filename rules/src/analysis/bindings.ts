@@ -1,4 +1,5 @@
 import ts from 'typescript';
+import { referenceSymbol } from './declared-types.js';
 
 /**
  * What a local name stands for: the one expression that defines it (a `const`, or a `let` that is
@@ -73,6 +74,8 @@ export class Bindings {
       if (ts.isShorthandPropertyAssignment(node.parent) && node.parent.name === node) {
         return this.checker.getShorthandAssignmentValueSymbol(node.parent);
       }
+      const parent = node.parent;
+      if (ts.isPropertyAccessExpression(parent) && parent.name === node) return referenceSymbol(this.checker, parent);
       return this.checker.getSymbolAtLocation(node);
     } catch {
       return undefined;

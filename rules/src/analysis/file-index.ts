@@ -1,5 +1,6 @@
 import ts from 'typescript';
 import { INPLACE_METHODS, OP_METHODS } from '@gradflow/autograd';
+import { referenceSymbol } from './declared-types.js';
 import { CREATION_FUNCTIONS, FUNCTIONAL_OPS, libraryClassOfExpression, libraryFunctionName, type LibraryClass } from './library.js';
 
 /**
@@ -47,6 +48,8 @@ export interface FileIndex {
   readonly writes: ReadonlyMap<ts.Symbol, readonly ts.Node[]>;
   /** Modules passed by name into `new nn.Sequential(a, b)`: `a` is child 0 of that Sequential. */
   readonly containers: ReadonlyMap<ts.Symbol, { readonly container: ts.NewExpression; readonly index: number }>;
+  /** Names of the methods this file declares: only a call by one of these names can run a same-file method. */
+  readonly localMethods: ReadonlySet<string>;
   readonly hasLibraryUse: boolean;
 }
 
@@ -117,7 +120,7 @@ export function buildFileIndex(checker: ts.TypeChecker, sourceFile: ts.SourceFil
     }
     const name = ts.isIdentifier(callee) ? callee.text : ts.isPropertyAccessExpression(callee) ? callee.name.text : undefined;
     if (name !== undefined && ts.isPropertyAccessExpression(callee) && localMethods.has(name)) {
-      const symbol = checker.getSymbolAtLocation(callee.name);
+      const symbol = referenceSymbol(checker, callee);
       if (symbol) {
         const list = callSites.get(symbol) ?? [];
         list.push(call);
@@ -181,7 +184,7 @@ export function buildFileIndex(checker: ts.TypeChecker, sourceFile: ts.SourceFil
   };
   visit(sourceFile);
   return {
-    methodCalls, libraryCalls, optimizers, requiresGradWrites, gradReads, gradWrites, callSites, writes, containers,
+    methodCalls, libraryCalls, optimizers, requiresGradWrites, gradReads, gradWrites, callSites, writes, containers, localMethods,
     hasLibraryUse: methodCalls.length + libraryCalls.size + optimizers.length > 0,
   };
 }

@@ -25,6 +25,19 @@ export function isFunctionLike(node: ts.Node): node is FunctionLike {
   return FUNCTION_KINDS.has(node.kind);
 }
 
+/** The expressions a function returns (its body for `() => expr`), not those of nested functions. */
+export function returnedValues(fn: ts.FunctionLikeDeclaration): ts.Expression[] {
+  if (!fn.body) return [];
+  if (!ts.isBlock(fn.body)) return [fn.body];
+  const out: ts.Expression[] = [];
+  const visit = (n: ts.Node): void => {
+    if (ts.isReturnStatement(n) && n.expression) out.push(n.expression);
+    else if (!isFunctionLike(n)) ts.forEachChild(n, visit);
+  };
+  ts.forEachChild(fn.body, visit);
+  return out;
+}
+
 export function isLoop(node: ts.Node): node is ts.IterationStatement {
   return LOOP_KINDS.has(node.kind);
 }

@@ -1,4 +1,5 @@
 import ts from 'typescript';
+import { referenceSymbol, classTarget, typeOfExpression } from './declared-types.js';
 
 /**
  * Recognises `@gradflow/autograd`'s own symbols by where they are declared, never by name alone:
@@ -38,106 +39,9 @@ function libraryClassSymbolName(symbol: ts.Symbol | undefined): string | undefin
   return symbol.getName();
 }
 
-/**
- * Per checker, the library class of each expression asked about: the index, the values and the
- * paths ask about the same receivers, and `getTypeAtLocation` on an identifier redoes its flow
- * narrowing every time. A new checker (every edit makes a new program) starts empty.
- */
-const expressionClasses = new WeakMap<ts.TypeChecker, WeakMap<ts.Node, LibraryClass | null>>();
-
+/** The library class of an expression's type (see declared-types.ts for how the type is found). */
 export function libraryClassOfExpression(checker: ts.TypeChecker, expr: ts.Expression): LibraryClass | undefined {
-  let memo = expressionClasses.get(checker);
-  if (!memo) {
-    memo = new WeakMap();
-    expressionClasses.set(checker, memo);
-  }
-  const cached = memo.get(expr);
-  if (cached !== undefined) return cached ?? undefined;
-  const cls = libraryClassOf(checker, constructedType(checker, expr) ?? checker.getTypeAtLocation(expr));
-  memo.set(expr, cls ?? null);
-  return cls;
-}
-
-/**
- * The instance type of `new C(…)`, or of a `const x = new C(…)` that no condition or call can narrow,
- * read from the class symbol: typing the expression instead resolves the constructor call and
- * checks every argument (`new optim.Adam([...a.parameters(), ...b.parameters()])`), which is most
- * of the checker's time on a training file. Undefined where the checker's answer could differ.
- */
-export function constructedType(checker: ts.TypeChecker, expr: ts.Expression): ts.Type | undefined {
-  if (ts.isNewExpression(expr)) return classInstanceType(checker, expr);
-  if (!ts.isIdentifier(expr) || !onlyReceiverReferences(expr)) return undefined;
-  const decl = checker.getSymbolAtLocation(expr)?.valueDeclaration;
-  if (!decl || !ts.isVariableDeclaration(decl) || decl.type || !decl.initializer || !ts.isIdentifier(decl.name)) return undefined;
-  if (!(ts.getCombinedNodeFlags(decl) & ts.NodeFlags.Const)) return undefined;
-  let init = decl.initializer;
-  while (ts.isParenthesizedExpression(init)) init = init.expression;
-  return ts.isNewExpression(init) ? classInstanceType(checker, init) : undefined;
-}
-
-function classInstanceType(checker: ts.TypeChecker, expr: ts.NewExpression): ts.Type | undefined {
-  const callee = expr.expression;
-  const nameNode = ts.isPropertyAccessExpression(callee) ? callee.name : callee;
-  if (!ts.isIdentifier(nameNode)) return undefined;
-  let symbol = checker.getSymbolAtLocation(nameNode);
-  if (symbol && symbol.flags & ts.SymbolFlags.Alias) {
-    // A type-only import cannot be constructed: the checker types it as an error.
-    if (symbol.declarations?.some((d) => ts.isTypeOnlyImportOrExportDeclaration(d))) return undefined;
-    symbol = checker.getAliasedSymbol(symbol);
-  }
-  if (!symbol || !(symbol.flags & ts.SymbolFlags.Class) || symbol.flags & ts.SymbolFlags.Alias) return undefined;
-  const type = checker.getDeclaredTypeOfSymbol(symbol);
-  return constructibleEverywhere(checker, type) ? type : undefined;
-}
-
-/**
- * `new` of an abstract class, or through a non-public constructor (its own, or else the nearest
- * base's that it inherits), is an error the checker types as `any`: leave those to the checker.
- */
-function constructibleEverywhere(checker: ts.TypeChecker, type: ts.Type): boolean {
-  let target: ts.Type | undefined = type;
-  for (let depth = 0; target && depth < 12; depth++) {
-    const decls = target.getSymbol()?.declarations ?? [];
-    const classes = decls.filter(ts.isClassDeclaration);
-    const decl = classes.at(0);
-    if (!decl || classes.length !== 1 || decls.some((d) => ts.isClassExpression(d))) return false;
-    if (depth === 0 && ts.getCombinedModifierFlags(decl) & ts.ModifierFlags.Abstract) return false;
-    const ctors = decl.members.filter(ts.isConstructorDeclaration);
-    if (ctors.length > 0) return ctors.every((c) => !(ts.getCombinedModifierFlags(c) & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)));
-    const cls = classTarget(target);
-    if (!cls) return false;
-    target = checker.getBaseTypes(cls).at(0);
-  }
-  return target === undefined;
-}
-
-/**
- * Narrowing needs the variable itself in a condition, a comparison or a call argument (a type
- * guard); when every occurrence of its name in the file is the receiver of a property access
- * (or the declared name), its type is its declared type everywhere.
- */
-const receiverOnlyNames = new WeakMap<ts.SourceFile, Map<string, boolean>>();
-
-function onlyReceiverReferences(id: ts.Identifier): boolean {
-  const sourceFile = id.getSourceFile();
-  let names = receiverOnlyNames.get(sourceFile);
-  if (!names) {
-    const found = new Map<string, boolean>();
-    const visit = (node: ts.Node): void => {
-      if (ts.isIdentifier(node)) {
-        const parent = node.parent;
-        const receiver = (ts.isPropertyAccessExpression(parent) && parent.expression === node)
-          || (ts.isVariableDeclaration(parent) && parent.name === node);
-        const name = parent.kind === ts.SyntaxKind.PropertyAccessExpression && (parent as ts.PropertyAccessExpression).name === node;
-        if (!name) found.set(node.text, (found.get(node.text) ?? true) && receiver);
-      }
-      ts.forEachChild(node, visit);
-    };
-    visit(sourceFile);
-    names = found;
-    receiverOnlyNames.set(sourceFile, names);
-  }
-  return names.get(id.text) === true;
+  return libraryClassOf(checker, typeOfExpression(checker, expr));
 }
 
 /** Types belong to one checker, so their library class can be kept with them. */
@@ -177,21 +81,9 @@ function computeLibraryClass(checker: ts.TypeChecker, type: ts.Type): LibraryCla
   return undefined;
 }
 
-function classTarget(type: ts.Type): ts.InterfaceType | undefined {
-  if (type.isClassOrInterface()) return type;
-  if (type.flags & ts.TypeFlags.Object && (type as ts.ObjectType).objectFlags & ts.ObjectFlags.Reference) {
-    const target = (type as ts.TypeReference).target;
-    return target.isClassOrInterface() ? target : undefined;
-  }
-  return undefined;
-}
-
 /** The library function a call resolves to (`noGrad`, `tensor`, `mseLoss`…), through imports and namespaces. */
 export function libraryFunctionName(checker: ts.TypeChecker, call: ts.CallExpression): string | undefined {
-  const callee = call.expression;
-  const nameNode = ts.isPropertyAccessExpression(callee) ? callee.name : callee;
-  if (!ts.isIdentifier(nameNode)) return undefined;
-  let symbol = checker.getSymbolAtLocation(nameNode);
+  let symbol = referenceSymbol(checker, call.expression);
   if (symbol && symbol.flags & ts.SymbolFlags.Alias) symbol = checker.getAliasedSymbol(symbol);
   const decl = symbol?.declarations?.[0];
   if (!symbol || !decl || !ts.isFunctionDeclaration(decl) || !isLibraryDeclaration(decl)) return undefined;

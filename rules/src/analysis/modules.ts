@@ -1,6 +1,7 @@
 import ts from 'typescript';
 import { Bindings, stripExpression } from './bindings.js';
-import { constructedType, libraryClassOfExpression } from './library.js';
+import { typeOfExpression } from './declared-types.js';
+import { libraryClassOfExpression } from './library.js';
 
 /**
  * Where parameters live, as paths from a root variable: `model.encoder`, `this.layer1.weight`,
@@ -95,7 +96,7 @@ export class ModulePaths {
   }
 
   private classRootOf(expr: ts.Expression): string | undefined {
-    const symbol = (constructedType(this.checker, expr) ?? this.checker.getTypeAtLocation(expr)).getSymbol();
+    const symbol = typeOfExpression(this.checker, expr).getSymbol();
     const decl = symbol?.valueDeclaration;
     if (!symbol || !decl || !ts.isClassDeclaration(decl) || decl.getSourceFile() !== expr.getSourceFile()) return undefined;
     return `this${String(this.bindings.idOf(symbol))}`;

@@ -2,7 +2,7 @@ import ts from 'typescript';
 import { OP_METADATA, OP_METHODS, INPLACE_METHODS } from '@gradflow/autograd';
 import { Bindings, stripExpression } from './bindings.js';
 import type { FileIndex, MethodCall } from './file-index.js';
-import type { Flow } from './flow.js';
+import { returnedValues, type Flow } from './flow.js';
 import { CREATION_FUNCTIONS, FUNCTIONAL_OPS, libraryClassOfExpression } from './library.js';
 import type { ModulePaths } from './modules.js';
 
@@ -161,19 +161,14 @@ export class TensorValues {
   /** The expressions a same-file function or method returns (its body for `() => expr`). */
   returnedExpressions(call: ts.CallExpression): ts.Expression[] | undefined {
     const callee = call.expression;
-    const name = ts.isIdentifier(callee) ? callee : ts.isPropertyAccessExpression(callee) ? callee.name : undefined;
+    // Only a method this file declares can be followed; other names need no symbol lookup.
+    const name = ts.isIdentifier(callee) ? callee
+      : ts.isPropertyAccessExpression(callee) && this.index.localMethods.has(callee.name.text) ? callee.name : undefined;
     let decl = name ? this.bindings.symbolOf(name)?.valueDeclaration : undefined;
     if (decl && ts.isVariableDeclaration(decl) && decl.initializer && (ts.isArrowFunction(decl.initializer) || ts.isFunctionExpression(decl.initializer))) decl = decl.initializer;
     if (!decl || decl.getSourceFile() !== call.getSourceFile()) return undefined;
     if (!(ts.isFunctionDeclaration(decl) || ts.isMethodDeclaration(decl) || ts.isArrowFunction(decl) || ts.isFunctionExpression(decl)) || !decl.body) return undefined;
-    if (!ts.isBlock(decl.body)) return [decl.body];
-    const out: ts.Expression[] = [];
-    const visit = (n: ts.Node): void => {
-      if (ts.isReturnStatement(n) && n.expression) out.push(n.expression);
-      else if (!ts.isFunctionLike(n)) ts.forEachChild(n, visit);
-    };
-    ts.forEachChild(decl.body, visit);
-    return out;
+    return returnedValues(decl);
   }
 
   private opResult(call: ts.CallExpression, inputs: readonly ts.Expression[], depth: number): TensorValue {

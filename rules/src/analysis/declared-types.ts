@@ -1,0 +1,395 @@
+import ts from 'typescript';
+
+/**
+ * Types of the expressions the rules ask about, read from declarations wherever the checker's own
+ * answer is known to be the same, and from the checker everywhere else.
+ *
+ * Asking the checker for the type of `head.forward(h).sub(t).pow(2).mean()` resolves every call in
+ * the chain (overload resolution, checking each argument) and, for each identifier, walks the flow
+ * graph back to its declaration looking for narrowing. Each edit in an editor makes a new program
+ * and so a new checker with empty caches, so this was most of the rules' time. For a method with a
+ * single, non-generic signature the type of a call is its declared return type whatever the
+ * arguments are; for a variable that no condition can narrow, the type of a reference is its
+ * declared type. Those two facts, checked syntactically and conservatively, answer nearly every
+ * question a training script raises; anything else (overloads, generics, unions, narrowing
+ * positions, destructuring…) goes to the checker. `rules/test/declared-types.test.ts` checks the
+ * answers against the checker's on every expression of the fixtures and examples.
+ */
+
+/** Per checker: every type answered, checker fallbacks included (`null` while being computed). */
+const memo = new WeakMap<ts.TypeChecker, WeakMap<ts.Node, ts.Type | null>>();
+const MAX_DEPTH = 48;
+
+/** The type of `expr` as `checker.getTypeAtLocation` gives it, computed more cheaply where possible. */
+export function typeOfExpression(checker: ts.TypeChecker, expr: ts.Expression): ts.Type {
+  return typeOf(checker, expr, 0);
+}
+
+/** Only the declaration-read answer: undefined where the checker would have to be asked. For tests. */
+export function declaredTypeOf(checker: ts.TypeChecker, expr: ts.Expression): ts.Type | undefined {
+  return declared(checker, expr, 0);
+}
+
+function typeOf(checker: ts.TypeChecker, expr: ts.Expression, depth: number): ts.Type {
+  let types = memo.get(checker);
+  if (!types) {
+    types = new WeakMap();
+    memo.set(checker, types);
+  }
+  const known = types.get(expr);
+  if (known) return known;
+  // A cycle (`const x = x.relu()`, an error) or a deep chain: the checker answers.
+  if (known === null || depth > MAX_DEPTH) return checker.getTypeAtLocation(expr);
+  types.set(expr, null);
+  let type: ts.Type | undefined;
+  try {
+    type = declared(checker, expr, depth);
+  } finally {
+    types.delete(expr);
+  }
+  type ??= checker.getTypeAtLocation(expr);
+  types.set(expr, type);
+  return type;
+}
+
+function declared(checker: ts.TypeChecker, expr: ts.Expression, depth: number): ts.Type | undefined {
+  if (ts.isParenthesizedExpression(expr)) return typeOf(checker, expr.expression, depth + 1);
+  if (ts.isNewExpression(expr)) return classInstanceType(checker, expr);
+  if (ts.isIdentifier(expr)) return variableType(checker, expr, depth);
+  if (ts.isCallExpression(expr)) return returnType(checker, expr, depth);
+  if (ts.isPropertyAccessExpression(expr)) return propertyType(checker, expr, depth);
+  return undefined;
+}
+
+/** Object types that are not unions, intersections, type parameters, `any` or errors. */
+function isPlainObject(type: ts.Type): boolean {
+  return (type.flags & ts.TypeFlags.Object) !== 0;
+}
+
+function isGenericInstance(checker: ts.TypeChecker, type: ts.Type): boolean {
+  if (type.isClassOrInterface()) return (type.typeParameters?.length ?? 0) > 0;
+  const objectType = type as ts.ObjectType;
+  return (objectType.objectFlags & ts.ObjectFlags.Reference) !== 0 && checker.getTypeArguments(type as ts.TypeReference).length > 0;
+}
+
+/** A `const`/`let`/`var` or a parameter, referenced only where no condition can narrow it. */
+function variableType(checker: ts.TypeChecker, id: ts.Identifier, depth: number): ts.Type | undefined {
+  if (!neverNarrowed(id.getSourceFile(), id.text, 'variables')) return undefined;
+  const symbol = checker.getSymbolAtLocation(id);
+  if (!symbol || symbol.flags & ts.SymbolFlags.Alias) return undefined;
+  const decl = symbol.valueDeclaration;
+  if (!decl || symbol.declarations?.length !== 1) return undefined;
+  let type: ts.Type | undefined;
+  if (ts.isVariableDeclaration(decl) && ts.isIdentifier(decl.name) && !decl.exclamationToken) {
+    // A for-of or for-in variable takes an element type, not its (absent) initializer's.
+    const statement = decl.parent.parent;
+    if (ts.isForOfStatement(statement) || ts.isForInStatement(statement)) return undefined;
+    if (decl.type) type = annotatedType(checker, decl.type);
+    else if (decl.initializer && !autoTyped(decl.initializer)) type = typeOf(checker, decl.initializer, depth + 1);
+  } else if (ts.isParameter(decl) && ts.isIdentifier(decl.name) && decl.type && !decl.questionToken && !decl.dotDotDotToken && !decl.initializer) {
+    type = annotatedType(checker, decl.type);
+  }
+  // The declared type of a union can be narrowed by assignment; of a plain object type, it cannot.
+  return type && isPlainObject(type) ? type : undefined;
+}
+
+function annotatedType(checker: ts.TypeChecker, node: ts.TypeNode): ts.Type | undefined {
+  if (ts.isUnionTypeNode(node) || ts.isIntersectionTypeNode(node) || ts.isTypeQueryNode(node)) return undefined;
+  return checker.getTypeFromTypeNode(node);
+}
+
+/** `let x = []`, `let x = null`: the variable's type evolves with later assignments and pushes. */
+function autoTyped(init: ts.Expression): boolean {
+  return (ts.isArrayLiteralExpression(init) && init.elements.length === 0)
+    || init.kind === ts.SyntaxKind.NullKeyword
+    || (ts.isIdentifier(init) && init.text === 'undefined');
+}
+
+/** `obj.field`: the declared type of a property (not a method, not optional) of a non-union receiver. */
+function propertyType(checker: ts.TypeChecker, access: ts.PropertyAccessExpression, depth: number): ts.Type | undefined {
+  if (access.questionDotToken || ts.isPrivateIdentifier(access.name)) return undefined;
+  if (!neverNarrowed(access.getSourceFile(), access.name.text, 'properties')) return undefined;
+  const receiver = receiverType(checker, access.expression, depth);
+  if (!receiver) return undefined;
+  const property = checker.getPropertyOfType(receiver, access.name.text);
+  if (!property || !(property.flags & ts.SymbolFlags.Property) || property.flags & ts.SymbolFlags.Optional) return undefined;
+  const decl = property.valueDeclaration;
+  if (!decl || property.declarations?.length !== 1 || !(ts.isPropertyDeclaration(decl) || ts.isPropertySignature(decl))) return undefined;
+  const type = checker.getTypeOfSymbol(property);
+  return isPlainObject(type) ? type : undefined;
+}
+
+/**
+ * The symbol a name or `recv.name` refers to. For `recv.name` it is the member of the receiver's
+ * type (typed as above), where `getSymbolAtLocation` would type the whole receiver with the checker.
+ */
+export function referenceSymbol(checker: ts.TypeChecker, reference: ts.Expression): ts.Symbol | undefined {
+  if (ts.isIdentifier(reference)) return checker.getSymbolAtLocation(reference);
+  if (!ts.isPropertyAccessExpression(reference) || ts.isPrivateIdentifier(reference.name)) return undefined;
+  const receiver = reference.questionDotToken ? undefined : receiverType(checker, reference.expression, 0);
+  // A generic instance's members are instantiated symbols, one per lookup: leave those to the checker.
+  return receiver && !isGenericInstance(checker, receiver)
+    ? checker.getPropertyOfType(receiver, reference.name.text)
+    : checker.getSymbolAtLocation(reference.name);
+}
+
+/**
+ * The type whose members a property access reads: a plain object type, or inside a class the class
+ * itself for `this` (whose own type is the polymorphic `this` type parameter).
+ */
+function receiverType(checker: ts.TypeChecker, expr: ts.Expression, depth: number): ts.Type | undefined {
+  const type = typeOf(checker, expr, depth + 1);
+  if (isPlainObject(type)) return type;
+  if (expr.kind === ts.SyntaxKind.ThisKeyword && type.flags & ts.TypeFlags.TypeParameter) {
+    const apparent = checker.getApparentType(type);
+    return isPlainObject(apparent) ? apparent : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * `recv.method(…)` and `fn(…)` with one non-generic signature: the declared (or, for a same-file
+ * function without an annotation, the inferred) return type. A `this` return type is the receiver's.
+ */
+function returnType(checker: ts.TypeChecker, call: ts.CallExpression, depth: number): ts.Type | undefined {
+  if (call.questionDotToken || call.typeArguments || ts.isOptionalChain(call)) return undefined;
+  const callee = call.expression;
+  let receiver: ts.Type | undefined;
+  let symbol: ts.Symbol | undefined;
+  if (ts.isPropertyAccessExpression(callee)) {
+    if (ts.isPrivateIdentifier(callee.name)) return undefined;
+    receiver = receiverType(checker, callee.expression, depth);
+    if (!receiver) return undefined;
+    symbol = checker.getPropertyOfType(receiver, callee.name.text);
+    if (symbol && !(symbol.flags & ts.SymbolFlags.Method)) {
+      // A namespace's function (`nn.functional.mseLoss`), or an alias to it.
+      if (symbol.flags & ts.SymbolFlags.Alias) symbol = checker.getAliasedSymbol(symbol);
+      if (!(symbol.flags & ts.SymbolFlags.Function)) return undefined;
+      receiver = undefined;
+    } else if (isGenericInstance(checker, receiver)) {
+      return undefined;
+    }
+  } else if (ts.isIdentifier(callee)) {
+    symbol = checker.getSymbolAtLocation(callee);
+    if (symbol && symbol.flags & ts.SymbolFlags.Alias) symbol = checker.getAliasedSymbol(symbol);
+    if (symbol && !(symbol.flags & ts.SymbolFlags.Function)) return undefined;
+  }
+  const decl = symbol?.declarations?.length === 1 ? symbol.declarations[0] : undefined;
+  if (!decl || !singleSignature(decl)) return undefined;
+  const signature = checker.getSignatureFromDeclaration(decl);
+  if (!signature) return undefined;
+  const type = decl.type?.kind === ts.SyntaxKind.ThisType ? receiver : checker.getReturnTypeOfSignature(signature);
+  if (!type) return undefined;
+  return isPlainObject(type) ? type : undefined;
+}
+
+/** A method or function declared once, not generic, in a class or interface that is not generic either. */
+function singleSignature(decl: ts.Declaration): decl is ts.MethodDeclaration | ts.MethodSignature | ts.FunctionDeclaration {
+  if (ts.isFunctionDeclaration(decl)) return !decl.typeParameters && !decl.asteriskToken;
+  if (!ts.isMethodDeclaration(decl) && !ts.isMethodSignature(decl)) return false;
+  if (decl.typeParameters || decl.questionToken || (ts.isMethodDeclaration(decl) && decl.asteriskToken)) return false;
+  const owner = decl.parent;
+  return (ts.isClassDeclaration(owner) || ts.isInterfaceDeclaration(owner)) && !owner.typeParameters;
+}
+
+/**
+ * The instance type of `new C(…)`, read from the class symbol: typing the expression instead
+ * resolves the constructor call and checks every argument (`new optim.Adam([...a.parameters(),
+ * ...b.parameters()])`). Undefined where the checker's answer could differ.
+ */
+function classInstanceType(checker: ts.TypeChecker, expr: ts.NewExpression): ts.Type | undefined {
+  if (expr.typeArguments) return undefined;
+  let symbol = entitySymbol(checker, expr.expression);
+  if (symbol && symbol.flags & ts.SymbolFlags.Alias) {
+    // A type-only import cannot be constructed: the checker types it as an error.
+    if (symbol.declarations?.some((d) => ts.isTypeOnlyImportOrExportDeclaration(d))) return undefined;
+    symbol = checker.getAliasedSymbol(symbol);
+  }
+  if (!symbol || !(symbol.flags & ts.SymbolFlags.Class) || symbol.flags & ts.SymbolFlags.Alias) return undefined;
+  const type = checker.getDeclaredTypeOfSymbol(symbol);
+  return !isGenericInstance(checker, type) && constructibleEverywhere(checker, type) ? type : undefined;
+}
+
+/**
+ * The symbol `C` or `ns.C` names. A namespace's member is looked up in the namespace's exports:
+ * `getSymbolAtLocation` on `nn.Linear` would type the property access instead.
+ */
+function entitySymbol(checker: ts.TypeChecker, expr: ts.Expression): ts.Symbol | undefined {
+  if (ts.isIdentifier(expr)) return checker.getSymbolAtLocation(expr);
+  if (!ts.isPropertyAccessExpression(expr) || !ts.isIdentifier(expr.name)) return undefined;
+  let namespace = entitySymbol(checker, expr.expression);
+  if (namespace && namespace.flags & ts.SymbolFlags.Alias) namespace = checker.getAliasedSymbol(namespace);
+  if (namespace && namespace.flags & ts.SymbolFlags.Module && !(namespace.flags & ts.SymbolFlags.Class)) {
+    const member = checker.tryGetMemberInModuleExports(expr.name.text, namespace);
+    if (member) return member;
+  }
+  return checker.getSymbolAtLocation(expr.name);
+}
+
+/**
+ * `new` of an abstract class, or through a non-public constructor (its own, or else the nearest
+ * base's that it inherits), is an error the checker types as `any`: leave those to the checker.
+ */
+function constructibleEverywhere(checker: ts.TypeChecker, type: ts.Type): boolean {
+  let target: ts.Type | undefined = type;
+  for (let depth = 0; target && depth < 12; depth++) {
+    const decls = target.getSymbol()?.declarations ?? [];
+    const classes = decls.filter(ts.isClassDeclaration);
+    const decl = classes.at(0);
+    if (!decl || classes.length !== 1 || decls.some((d) => ts.isClassExpression(d))) return false;
+    if (depth === 0 && ts.getCombinedModifierFlags(decl) & ts.ModifierFlags.Abstract) return false;
+    const ctors = decl.members.filter(ts.isConstructorDeclaration);
+    if (ctors.length > 0) return ctors.every((c) => !(ts.getCombinedModifierFlags(c) & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)));
+    const cls = classTarget(target);
+    if (!cls) return false;
+    target = checker.getBaseTypes(cls).at(0);
+  }
+  return target === undefined;
+}
+
+export function classTarget(type: ts.Type): ts.InterfaceType | undefined {
+  if (type.isClassOrInterface()) return type;
+  if (type.flags & ts.TypeFlags.Object && (type as ts.ObjectType).objectFlags & ts.ObjectFlags.Reference) {
+    const target = (type as ts.TypeReference).target;
+    return target.isClassOrInterface() ? target : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * Narrowing needs the reference itself somewhere a condition, a type guard or an assertion can see
+ * it: an `if`/`while` test, `instanceof`, `typeof`, `===`, `!`, `&&`, an argument of a function
+ * that may be a type predicate or an assertion. A name is "never narrowed" when every occurrence
+ * of it in the file (any variable of that name, to stay on the safe side) is in one of the
+ * positions below, none of which narrows. One walk over the file answers for every name.
+ */
+interface NameUses {
+  /** Variable names → whether every occurrence is in a position that cannot narrow it. */
+  readonly variables: ReadonlyMap<string, boolean>;
+  /** The same for property names (`x.name`, `this.name`). */
+  readonly properties: ReadonlyMap<string, boolean>;
+  /**
+   * The file declares a `this is T` or `asserts this is T` method: a call of it narrows its
+   * receiver, so no receiver position is safe there (rare enough to give the file to the checker).
+   */
+  readonly thisPredicate: boolean;
+}
+
+const nameUses = new WeakMap<ts.SourceFile, NameUses>();
+
+function neverNarrowed(sourceFile: ts.SourceFile, name: string, kind: 'variables' | 'properties'): boolean {
+  let uses = nameUses.get(sourceFile);
+  if (!uses) {
+    uses = scanNameUses(sourceFile);
+    nameUses.set(sourceFile, uses);
+  }
+  return !uses.thisPredicate && uses[kind].get(name) === true;
+}
+
+/** Whether a position cannot narrow; a string when that holds if the named constant is never tested. */
+type Safety = boolean | string;
+
+function scanNameUses(sourceFile: ts.SourceFile): NameUses {
+  const variables = new Map<string, boolean>();
+  const properties = new Map<string, boolean>();
+  // Names used only as receivers, declared names, arguments or elements: never tested.
+  const untested = new Map<string, boolean>();
+  const pending: [Map<string, boolean>, string, string][] = [];
+  let thisPredicate = false;
+  const record = (map: Map<string, boolean>, name: string, safety: Safety): void => {
+    if (typeof safety === 'string') pending.push([map, name, safety]);
+    map.set(name, (map.get(name) ?? true) && safety !== false);
+  };
+  const visit = (node: ts.Node): void => {
+    if (ts.isIdentifier(node)) {
+      const parent = node.parent;
+      // A property name is not a reference to a variable of that name.
+      if (!(ts.isPropertyAccessExpression(parent) && parent.name === node)) {
+        untested.set(node.text, (untested.get(node.text) ?? true) && neverTested(node));
+        const declared = ((ts.isVariableDeclaration(parent) || ts.isParameter(parent) || ts.isShorthandPropertyAssignment(parent)) && parent.name === node);
+        record(variables, node.text, declared || receiverSafety(node) || nonNarrowingPosition(node));
+      }
+    } else if (ts.isPropertyAccessExpression(node) && ts.isIdentifier(node.name)) {
+      const parent = node.parent;
+      const callee = (ts.isCallExpression(parent) || ts.isNewExpression(parent)) && parent.expression === node;
+      record(properties, node.name.text, callee || receiverSafety(node) || nonNarrowingPosition(node));
+    } else if (ts.isTypePredicateNode(node) && node.parameterName.kind === ts.SyntaxKind.ThisType) {
+      thisPredicate = true;
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(sourceFile);
+  // An aliased condition: `const ok = isParam(x); if (ok) …` narrows `x`.
+  for (const [map, name, constant] of pending) {
+    if (untested.get(constant) !== true) map.set(name, false);
+  }
+  return { variables, properties, thisPredicate };
+}
+
+/** The receiver of a property access, unless it is a method call in a condition (a `this` predicate would narrow it). */
+function receiverSafety(node: ts.Expression): boolean {
+  const access = node.parent;
+  if (!ts.isPropertyAccessExpression(access) || access.expression !== node) return false;
+  const call = access.parent;
+  return !(ts.isCallExpression(call) && call.expression === access && inCondition(call));
+}
+
+function inCondition(node: ts.Expression): boolean {
+  let cur: ts.Node = node;
+  while (ts.isParenthesizedExpression(cur.parent)) cur = cur.parent;
+  const parent = cur.parent;
+  if (ts.isIfStatement(parent) || ts.isWhileStatement(parent) || ts.isDoStatement(parent)) return parent.expression === cur;
+  if (ts.isForStatement(parent)) return parent.condition === cur;
+  if (ts.isConditionalExpression(parent)) return parent.condition === cur;
+  if (ts.isPrefixUnaryExpression(parent)) return parent.operator === ts.SyntaxKind.ExclamationToken;
+  if (ts.isBinaryExpression(parent)) {
+    const op = parent.operatorToken.kind;
+    return op === ts.SyntaxKind.AmpersandAmpersandToken || op === ts.SyntaxKind.BarBarToken || op === ts.SyntaxKind.QuestionQuestionToken;
+  }
+  return false;
+}
+
+/** A use that cannot be a test of the name's value (so a constant used only like this is no aliased condition). */
+function neverTested(id: ts.Identifier): boolean {
+  const parent = id.parent;
+  return (ts.isPropertyAccessExpression(parent) && parent.expression === id)
+    || (ts.isVariableDeclaration(parent) && parent.name === id)
+    || (ts.isCallExpression(parent) && parent.expression !== id)
+    || ts.isArrayLiteralExpression(parent) || ts.isSpreadElement(parent);
+}
+
+/**
+ * Value positions that pass a reference on without testing it: an element of an array, a property
+ * value, an initializer, the right side or the target of `=`, a returned value, an argument of
+ * `new` or of a call that can be neither a type predicate nor an assertion (a call used as a value
+ * in one of these same positions, or a method call whose result is chained on).
+ */
+function nonNarrowingPosition(node: ts.Node): Safety {
+  const parent = node.parent;
+  if (ts.isArrayLiteralExpression(parent) || ts.isSpreadElement(parent) || ts.isTemplateSpan(parent)) return true;
+  if (ts.isPropertyAssignment(parent)) return parent.initializer === node;
+  if (ts.isVariableDeclaration(parent)) return parent.initializer === node;
+  if (ts.isReturnStatement(parent) || (ts.isArrowFunction(parent) && parent.body === node)) return true;
+  if (ts.isBinaryExpression(parent) && parent.operatorToken.kind === ts.SyntaxKind.EqualsToken) {
+    return parent.right === node ? true : ts.isExpressionStatement(parent.parent);
+  }
+  if (ts.isNewExpression(parent)) return parent.expression !== node;
+  if (ts.isCallExpression(parent) && parent.expression !== node) return callResultNotTested(parent);
+  return false;
+}
+
+/**
+ * A call whose result flows on as a value (`a.forward(x).relu()`, `const y = m.forward(x)`), never
+ * into a condition: a type predicate narrows only in a condition, an assertion only as a statement.
+ * A `const` initializer is a value too, unless the constant is later tested (an aliased condition):
+ * that is settled once the whole file has been seen, so the constant's name is returned.
+ */
+function callResultNotTested(call: ts.CallExpression): Safety {
+  const parent = call.parent;
+  if (ts.isPropertyAccessExpression(parent) && parent.expression === call) return true;
+  if (ts.isArrayLiteralExpression(parent) || ts.isSpreadElement(parent) || ts.isReturnStatement(parent) || ts.isPropertyAssignment(parent)) return true;
+  if (ts.isNewExpression(parent) && parent.expression !== call) return true;
+  if (ts.isCallExpression(parent) && parent.expression !== call) return callResultNotTested(parent);
+  if (ts.isVariableDeclaration(parent) && parent.initializer === call) return ts.isIdentifier(parent.name) ? parent.name.text : true;
+  return false;
+}
