@@ -21,7 +21,10 @@ import { LintRunner } from './lint-runner.js';
 import { Validator, isLintable } from './validator.js';
 
 export interface ServerOptions {
-  /** Quiet time after a change before linting; `initializationOptions.debounceMs` overrides it. */
+  /**
+   * A change made while a lint of its document is pending or running waits until the typing pauses
+   * for this long (an isolated change is linted at once); `initializationOptions.debounceMs` overrides it.
+   */
   debounceMs?: number;
 }
 

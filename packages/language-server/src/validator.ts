@@ -1,4 +1,4 @@
-// Keeps each open document's diagnostics current: changes are debounced, one lint per document
+// Keeps each open document's diagnostics current: bursts of changes are debounced, one lint per document
 // version at most, and a result for a version the editor has already moved past is dropped.
 import { fileURLToPath } from 'node:url';
 import type { Diagnostic, TextDocuments } from 'vscode-languageserver/node';
@@ -43,15 +43,21 @@ export class Validator {
     private readonly options: ValidatorOptions,
   ) {}
 
-  /** A change arrived: lint once the typing pauses. */
+  /**
+   * A change arrived. When nothing is pending or running for the document, it is linted at once:
+   * an isolated edit gets its diagnostics as fast as a lint allows. A change that arrives while a
+   * lint or a wait is under way joins a burst, linted once the typing pauses for `delayMs`, so a
+   * burst of keystrokes costs one more lint rather than one per keystroke.
+   */
   schedule(uri: string, delayMs = this.options.debounceMs): void {
+    const busy = this.timers.has(uri) || this.inFlight.has(uri);
     clearTimeout(this.timers.get(uri));
     this.timers.set(
       uri,
       setTimeout(() => {
         this.timers.delete(uri);
         void this.validate(uri);
-      }, delayMs),
+      }, busy ? delayMs : 0),
     );
   }
 
