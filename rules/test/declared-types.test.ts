@@ -15,20 +15,32 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const caseDir = path.join(root, 'rules/test/fixture');
 
 const NARROWING_CASES = `
-import { nn, optim, randn, Tensor, Parameter } from '@gradflow/autograd';
-declare function isParam(t: Tensor): t is Parameter;
-declare function assertParam(t: Tensor): asserts t is Parameter;
+import { nn, optim, randn, type Tensor } from '@gradflow/autograd';
+// Parameter adds no members to Tensor, so only instanceof (which compares classes) narrows one to
+// the other; the predicates below narrow a Module to a Linear, which has members of its own.
+declare function isLinear(m: nn.Module): m is nn.Linear;
+declare function assertLinear(m: nn.Module): asserts m is nn.Linear;
 const layer = new nn.Linear(2, 2);
 const viaInstanceof: Tensor = layer.weight;
-if (viaInstanceof instanceof Parameter) viaInstanceof.mul(2).relu();
-const viaPredicate: Tensor = layer.weight;
-if (isParam(viaPredicate)) viaPredicate.relu();
-const viaAssertion: Tensor = layer.weight;
-assertParam(viaAssertion);
-viaAssertion.relu();
-const aliased: Tensor = layer.weight;
-const aliasIsParam = isParam(aliased);
-if (aliasIsParam) aliased.relu();
+if (viaInstanceof instanceof nn.Parameter) viaInstanceof.mul(2).relu();
+const viaPredicate: nn.Module = layer;
+if (isLinear(viaPredicate)) viaPredicate.weight.relu();
+const viaAssertion: nn.Module = layer;
+assertLinear(viaAssertion);
+viaAssertion.weight.relu();
+function isLinearInferred(m: nn.Module) { return m instanceof nn.Linear; }
+const viaInferred: nn.Module = layer;
+if (isLinearInferred(viaInferred)) viaInferred.weight.relu();
+const isLinearArrow = (m: nn.Module): m is nn.Linear => m instanceof nn.Linear;
+const viaArrow: nn.Module = layer;
+if (isLinearArrow(viaArrow)) viaArrow.weight.relu();
+function train(model: nn.Linear, opt: optim.SGD): void { opt.step(); model.zeroGrad(); }
+const passedOn = new optim.SGD(layer.parameters(), { lr: 0.1 });
+train(layer, passedOn);
+passedOn.step();
+const aliased: nn.Module = layer;
+const aliasIsLinear = isLinear(aliased);
+if (aliasIsLinear) aliased.weight.relu();
 let nullable: Tensor | null = null;
 nullable = randn([2]);
 nullable.relu();
@@ -163,6 +175,8 @@ describe('declaration-read types agree with the checker', () => {
     const narrowing = path.join(caseDir, 'declared-types-narrowing.ts');
     const thisPredicate = path.join(caseDir, 'declared-types-this-predicate.ts');
     const program = programOf([], { [narrowing]: NARROWING_CASES, [thisPredicate]: THIS_PREDICATE_CASES });
+    // The cases must type-check, or the checker's answers would not show any narrowing.
+    expect(ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'))).toEqual([]);
     const comparison = compare(program, [narrowing, thisPredicate]);
     expect(comparison.mismatches).toEqual([]);
     expect(comparison.answered).toBeGreaterThan(10);
@@ -184,11 +198,13 @@ describe('declaration-read types agree with the checker', () => {
     };
     visit(sourceFile);
     // Each of these is narrowed somewhere in the file, so its declared type is not trusted.
-    for (const name of ['viaInstanceof', 'viaPredicate', 'viaAssertion', 'aliased', 'nullable', 'evolving']) {
+    for (const name of ['viaInstanceof', 'viaPredicate', 'viaAssertion', 'viaInferred', 'viaArrow', 'aliased', 'nullable', 'evolving']) {
       expect(answers.get(name), name).toBeUndefined();
     }
     // Never narrowed: read from the declaration.
     expect(answers.get('net')).toBe('Net');
     expect(answers.get('optimizer')).toBe('Adam');
+    // Passed to a function that is neither a predicate nor an assertion: nothing narrows it.
+    expect(answers.get('passedOn')).toBe('SGD');
   });
 });

@@ -74,13 +74,17 @@ function isGenericInstance(checker: ts.TypeChecker, type: ts.Type): boolean {
 
 /** A `const`/`let`/`var` or a parameter, referenced only where no condition can narrow it. */
 function variableType(checker: ts.TypeChecker, id: ts.Identifier, depth: number): ts.Type | undefined {
-  if (!neverNarrowed(id.getSourceFile(), id.text, 'variables')) return undefined;
+  if (!neverNarrowed(checker, id.getSourceFile(), id.text, 'variables')) return undefined;
   const symbol = checker.getSymbolAtLocation(id);
   if (!symbol || symbol.flags & ts.SymbolFlags.Alias) return undefined;
   const decl = symbol.valueDeclaration;
-  if (!decl || symbol.declarations?.length !== 1) return undefined;
+  const declarations = symbol.declarations ?? [];
+  if (!decl || declarations.length === 0) return undefined;
   let type: ts.Type | undefined;
-  if (ts.isVariableDeclaration(decl) && ts.isIdentifier(decl.name) && !decl.exclamationToken) {
+  if (declarations.length > 1) {
+    // Merged declarations (`var console` in two lib files) must all be annotated: the symbol's type merges them.
+    if (declarations.every((d) => ts.isVariableDeclaration(d) && d.type)) type = checker.getTypeOfSymbol(symbol);
+  } else if (ts.isVariableDeclaration(decl) && ts.isIdentifier(decl.name) && !decl.exclamationToken) {
     // A for-of or for-in variable takes an element type, not its (absent) initializer's.
     const statement = decl.parent.parent;
     if (ts.isForOfStatement(statement) || ts.isForInStatement(statement)) return undefined;
@@ -108,7 +112,7 @@ function autoTyped(init: ts.Expression): boolean {
 /** `obj.field`: the declared type of a property (not a method, not optional) of a non-union receiver. */
 function propertyType(checker: ts.TypeChecker, access: ts.PropertyAccessExpression, depth: number): ts.Type | undefined {
   if (access.questionDotToken || ts.isPrivateIdentifier(access.name)) return undefined;
-  if (!neverNarrowed(access.getSourceFile(), access.name.text, 'properties')) return undefined;
+  if (!neverNarrowed(checker, access.getSourceFile(), access.name.text, 'properties')) return undefined;
   const receiver = receiverType(checker, access.expression, depth);
   if (!receiver) return undefined;
   const property = checker.getPropertyOfType(receiver, access.name.text);
@@ -264,10 +268,14 @@ export function classTarget(type: ts.Type): ts.InterfaceType | undefined {
  * positions below, none of which narrows. One walk over the file answers for every name.
  */
 interface NameUses {
-  /** Variable names → whether every occurrence is in a position that cannot narrow it. */
-  readonly variables: ReadonlyMap<string, boolean>;
+  /**
+   * Variable names → whether every occurrence is in a position that cannot narrow it; or the calls
+   * that could narrow it through an argument, which cannot when none of them is a type predicate
+   * or an assertion (settled with the checker, only when the name's type is asked for).
+   */
+  readonly variables: ReadonlyMap<string, boolean | readonly ts.CallExpression[]>;
   /** The same for property names (`x.name`, `this.name`). */
-  readonly properties: ReadonlyMap<string, boolean>;
+  readonly properties: ReadonlyMap<string, boolean | readonly ts.CallExpression[]>;
   /**
    * The file declares a `this is T` or `asserts this is T` method: a call of it narrows its
    * receiver, so no receiver position is safe there (rare enough to give the file to the checker).
@@ -277,28 +285,43 @@ interface NameUses {
 
 const nameUses = new WeakMap<ts.SourceFile, NameUses>();
 
-function neverNarrowed(sourceFile: ts.SourceFile, name: string, kind: 'variables' | 'properties'): boolean {
+function neverNarrowed(checker: ts.TypeChecker, sourceFile: ts.SourceFile, name: string, kind: 'variables' | 'properties'): boolean {
   let uses = nameUses.get(sourceFile);
   if (!uses) {
     uses = scanNameUses(sourceFile);
     nameUses.set(sourceFile, uses);
   }
-  return !uses.thisPredicate && uses[kind].get(name) === true;
+  if (uses.thisPredicate) return false;
+  const safety = uses[kind].get(name);
+  if (typeof safety === 'boolean' || safety === undefined) return safety === true;
+  return safety.every((call) => cannotNarrow(checker, call));
 }
 
-/** Whether a position cannot narrow; a string when that holds if the named constant is never tested. */
-type Safety = boolean | string;
+/**
+ * Whether a position cannot narrow: true, false, the name of a constant that must never be tested
+ * (an aliased condition), or a call that must be neither a type predicate nor an assertion.
+ */
+type Safety = boolean | string | ts.CallExpression;
 
 function scanNameUses(sourceFile: ts.SourceFile): NameUses {
-  const variables = new Map<string, boolean>();
-  const properties = new Map<string, boolean>();
+  const variables = new Map<string, boolean | ts.CallExpression[]>();
+  const properties = new Map<string, boolean | ts.CallExpression[]>();
   // Names used only as receivers, declared names, arguments or elements: never tested.
   const untested = new Map<string, boolean>();
-  const pending: [Map<string, boolean>, string, string][] = [];
+  const aliased: [Map<string, boolean | ts.CallExpression[]>, string, string][] = [];
   let thisPredicate = false;
-  const record = (map: Map<string, boolean>, name: string, safety: Safety): void => {
-    if (typeof safety === 'string') pending.push([map, name, safety]);
-    map.set(name, (map.get(name) ?? true) && safety !== false);
+  const record = (map: Map<string, boolean | ts.CallExpression[]>, name: string, safety: Safety): void => {
+    const known = map.get(name) ?? true;
+    if (known === false || safety === true) {
+      if (!map.has(name)) map.set(name, true);
+    } else if (safety === false) {
+      map.set(name, false);
+    } else if (typeof safety === 'string') {
+      aliased.push([map, name, safety]);
+      if (!map.has(name)) map.set(name, true);
+    } else {
+      map.set(name, known === true ? [safety] : [...known, safety]);
+    }
   };
   const visit = (node: ts.Node): void => {
     if (ts.isIdentifier(node)) {
@@ -320,10 +343,30 @@ function scanNameUses(sourceFile: ts.SourceFile): NameUses {
   };
   visit(sourceFile);
   // An aliased condition: `const ok = isParam(x); if (ok) …` narrows `x`.
-  for (const [map, name, constant] of pending) {
+  for (const [map, name, constant] of aliased) {
     if (untested.get(constant) !== true) map.set(name, false);
   }
   return { variables, properties, thisPredicate };
+}
+
+const callsThatCannotNarrow = new WeakMap<ts.TypeChecker, WeakMap<ts.CallExpression, boolean>>();
+
+/** A call none of whose callee's signatures is a type predicate or an assertion (declared or inferred). */
+function cannotNarrow(checker: ts.TypeChecker, call: ts.CallExpression): boolean {
+  let known = callsThatCannotNarrow.get(checker);
+  if (!known) {
+    known = new WeakMap();
+    callsThatCannotNarrow.set(checker, known);
+  }
+  let answer = known.get(call);
+  if (answer === undefined) {
+    let symbol = referenceSymbol(checker, call.expression);
+    if (symbol && symbol.flags & ts.SymbolFlags.Alias) symbol = checker.getAliasedSymbol(symbol);
+    const signatures = symbol ? checker.getTypeOfSymbol(symbol).getCallSignatures() : [];
+    answer = signatures.length > 0 && signatures.every((signature) => !checker.getTypePredicateOfSignature(signature));
+    known.set(call, answer);
+  }
+  return answer;
 }
 
 /** The receiver of a property access, unless it is a method call in a condition (a `this` predicate would narrow it). */
@@ -374,7 +417,11 @@ function nonNarrowingPosition(node: ts.Node): Safety {
     return parent.right === node ? true : ts.isExpressionStatement(parent.parent);
   }
   if (ts.isNewExpression(parent)) return parent.expression !== node;
-  if (ts.isCallExpression(parent) && parent.expression !== node) return callResultNotTested(parent);
+  if (ts.isCallExpression(parent) && parent.expression !== node) {
+    // Unless its result only flows on as a value, the call must be no predicate and no assertion.
+    const flowsOn = callResultNotTested(parent);
+    return flowsOn === false ? parent : flowsOn;
+  }
   return false;
 }
 
@@ -384,7 +431,7 @@ function nonNarrowingPosition(node: ts.Node): Safety {
  * A `const` initializer is a value too, unless the constant is later tested (an aliased condition):
  * that is settled once the whole file has been seen, so the constant's name is returned.
  */
-function callResultNotTested(call: ts.CallExpression): Safety {
+function callResultNotTested(call: ts.CallExpression): boolean | string {
   const parent = call.parent;
   if (ts.isPropertyAccessExpression(parent) && parent.expression === call) return true;
   if (ts.isArrayLiteralExpression(parent) || ts.isSpreadElement(parent) || ts.isReturnStatement(parent) || ts.isPropertyAssignment(parent)) return true;
