@@ -68,7 +68,17 @@ class Net extends nn.Module {
   head: nn.Linear | null = null;
   forward(x: Tensor) { return this.fc.forward(x).relu(); }
   inferred() { return this.fc; }
+  self(): this { return this; }
+  chained() { return this.self().fc.forward(randn([1, 2])).relu(); }
+  later() { return [1, 2].map(() => this.fc.weight.sum()); }
 }
+function batch(): [Tensor, Tensor] { return [randn([1]), randn([1])]; }
+function maybe(): [Tensor, Tensor?] { return [randn([1])]; }
+const [bx, by] = batch();
+const [mx, my] = maybe();
+bx.relu(); by.relu(); mx.relu(); my?.relu();
+for (const p of new Net().parameters()) p.mul(2);
+for (const [name, p] of new Net().namedParameters()) p.mul(name.length);
 const net = new Net();
 const optimizer = new optim.Adam(net.parameters(), { lr: 0.01 });
 net.forward(randn([1, 2])).sum().backward();

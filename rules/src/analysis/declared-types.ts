@@ -82,19 +82,42 @@ function variableType(checker: ts.TypeChecker, id: ts.Identifier, depth: number)
   if (!decl || declarations.length === 0) return undefined;
   let type: ts.Type | undefined;
   if (declarations.length > 1) {
-    // Merged declarations (`var console` in two lib files) must all be annotated: the symbol's type merges them.
-    if (declarations.every((d) => ts.isVariableDeclaration(d) && d.type)) type = checker.getTypeOfSymbol(symbol);
+    // Merged declarations (`var console` in lib files, with a types-only namespace beside it): the
+    // value declarations must all be annotated, and the symbol's type merges them.
+    const values = declarations.filter((d) => !ts.isInterfaceDeclaration(d) && !ts.isModuleDeclaration(d));
+    if (values.length > 0 && values.every((d) => ts.isVariableDeclaration(d) && d.type)) type = checker.getTypeOfSymbol(symbol);
   } else if (ts.isVariableDeclaration(decl) && ts.isIdentifier(decl.name) && !decl.exclamationToken) {
-    // A for-of or for-in variable takes an element type, not its (absent) initializer's.
     const statement = decl.parent.parent;
-    if (ts.isForOfStatement(statement) || ts.isForInStatement(statement)) return undefined;
-    if (decl.type) type = annotatedType(checker, decl.type);
+    if (ts.isForOfStatement(statement)) type = statement.awaitModifier ? undefined : arrayElementType(checker, typeOf(checker, statement.expression, depth + 1));
+    else if (ts.isForInStatement(statement)) return undefined;
+    else if (decl.type) type = annotatedType(checker, decl.type);
     else if (decl.initializer && !autoTyped(decl.initializer)) type = typeOf(checker, decl.initializer, depth + 1);
+  } else if (ts.isBindingElement(decl)) {
+    type = tupleElementType(checker, decl, depth);
   } else if (ts.isParameter(decl) && ts.isIdentifier(decl.name) && decl.type && !decl.questionToken && !decl.dotDotDotToken && !decl.initializer) {
     type = annotatedType(checker, decl.type);
   }
   // The declared type of a union can be narrowed by assignment; of a plain object type, it cannot.
   return type && isPlainObject(type) ? type : undefined;
+}
+
+/** `for (const p of xs)` over an array: its element type. */
+function arrayElementType(checker: ts.TypeChecker, type: ts.Type): ts.Type | undefined {
+  return checker.isArrayType(type) ? checker.getTypeArguments(type as ts.TypeReference).at(0) : undefined;
+}
+
+/** `const [x, y] = batch()` where `batch` returns a tuple: the element at that position, if required. */
+function tupleElementType(checker: ts.TypeChecker, element: ts.BindingElement, depth: number): ts.Type | undefined {
+  const pattern = element.parent;
+  const holder = pattern.parent;
+  if (!ts.isArrayBindingPattern(pattern) || element.dotDotDotToken || element.initializer || !ts.isIdentifier(element.name)) return undefined;
+  if (!ts.isVariableDeclaration(holder) || holder.type || !holder.initializer || !ts.isVariableDeclarationList(holder.parent)) return undefined;
+  if (!ts.isVariableStatement(holder.parent.parent)) return undefined;
+  const tuple = typeOf(checker, holder.initializer, depth + 1);
+  if (!checker.isTupleType(tuple)) return undefined;
+  const index = pattern.elements.indexOf(element);
+  const flags = ((tuple as ts.TypeReference).target as ts.TupleType).elementFlags.at(index);
+  return flags === ts.ElementFlags.Required ? checker.getTypeArguments(tuple as ts.TypeReference).at(index) : undefined;
 }
 
 function annotatedType(checker: ts.TypeChecker, node: ts.TypeNode): ts.Type | undefined {
@@ -142,6 +165,10 @@ export function referenceSymbol(checker: ts.TypeChecker, reference: ts.Expressio
  * itself for `this` (whose own type is the polymorphic `this` type parameter).
  */
 function receiverType(checker: ts.TypeChecker, expr: ts.Expression, depth: number): ts.Type | undefined {
+  if (expr.kind === ts.SyntaxKind.ThisKeyword) {
+    const own = enclosingClassType(checker, expr);
+    if (own) return own;
+  }
   const type = typeOf(checker, expr, depth + 1);
   if (isPlainObject(type)) return type;
   if (expr.kind === ts.SyntaxKind.ThisKeyword && type.flags & ts.TypeFlags.TypeParameter) {
@@ -149,6 +176,27 @@ function receiverType(checker: ts.TypeChecker, expr: ts.Expression, depth: numbe
     return isPlainObject(apparent) ? apparent : undefined;
   }
   return undefined;
+}
+
+/**
+ * `this` in an instance member of a class (through arrow functions, which keep it) is the class's
+ * `this` type, whose members are the class's own: read them from the class, not by typing `this`.
+ */
+function enclosingClassType(checker: ts.TypeChecker, expr: ts.Node): ts.Type | undefined {
+  let cur = expr.parent;
+  while (ts.isArrowFunction(cur) || !(ts.isFunctionLike(cur) || ts.isClassLike(cur) || ts.isSourceFile(cur) || ts.isPropertyDeclaration(cur) || ts.isClassStaticBlockDeclaration(cur))) cur = cur.parent;
+  const member = cur;
+  const isInstanceMember = (ts.isMethodDeclaration(member) || ts.isConstructorDeclaration(member) || ts.isGetAccessor(member) || ts.isSetAccessor(member) || ts.isPropertyDeclaration(member))
+    && !(ts.getCombinedModifierFlags(member) & ts.ModifierFlags.Static);
+  const cls = member.parent;
+  if (!isInstanceMember || !ts.isClassDeclaration(cls) || !cls.name || cls.typeParameters) return undefined;
+  const symbol = checker.getSymbolAtLocation(cls.name);
+  if (!symbol) return undefined;
+  // As the checker reads `this.x`: on the apparent type of the class's `this` type (its members are
+  // instantiated for `this`, so they are other symbols than the declared type's).
+  const declared = checker.getDeclaredTypeOfSymbol(symbol) as ts.InterfaceType;
+  const apparent = declared.thisType ? checker.getApparentType(declared.thisType) : declared;
+  return isPlainObject(apparent) ? apparent : undefined;
 }
 
 /**
@@ -160,7 +208,11 @@ function returnType(checker: ts.TypeChecker, call: ts.CallExpression, depth: num
   const callee = call.expression;
   let receiver: ts.Type | undefined;
   let symbol: ts.Symbol | undefined;
-  if (ts.isPropertyAccessExpression(callee)) {
+  const member = ts.isPropertyAccessExpression(callee) ? namespaceMember(checker, callee) : undefined;
+  if (member) {
+    symbol = member.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(member) : member;
+    if (!(symbol.flags & ts.SymbolFlags.Function)) return undefined;
+  } else if (ts.isPropertyAccessExpression(callee)) {
     if (ts.isPrivateIdentifier(callee.name)) return undefined;
     receiver = receiverType(checker, callee.expression, depth);
     if (!receiver) return undefined;
@@ -182,7 +234,12 @@ function returnType(checker: ts.TypeChecker, call: ts.CallExpression, depth: num
   if (!decl || !singleSignature(decl)) return undefined;
   const signature = checker.getSignatureFromDeclaration(decl);
   if (!signature) return undefined;
-  const type = decl.type?.kind === ts.SyntaxKind.ThisType ? receiver : checker.getReturnTypeOfSignature(signature);
+  if (decl.type?.kind === ts.SyntaxKind.ThisType) {
+    // `this.self()` is of the polymorphic `this` type itself, not the class: the checker says which.
+    const onThis = ts.isPropertyAccessExpression(callee) && callee.expression.kind === ts.SyntaxKind.ThisKeyword;
+    return onThis ? undefined : receiver;
+  }
+  const type = checker.getReturnTypeOfSignature(signature);
   if (!type) return undefined;
   return isPlainObject(type) ? type : undefined;
 }
@@ -221,13 +278,17 @@ function classInstanceType(checker: ts.TypeChecker, expr: ts.NewExpression): ts.
 function entitySymbol(checker: ts.TypeChecker, expr: ts.Expression): ts.Symbol | undefined {
   if (ts.isIdentifier(expr)) return checker.getSymbolAtLocation(expr);
   if (!ts.isPropertyAccessExpression(expr) || !ts.isIdentifier(expr.name)) return undefined;
-  let namespace = entitySymbol(checker, expr.expression);
+  return namespaceMember(checker, expr) ?? checker.getSymbolAtLocation(expr.name);
+}
+
+/** `ns.name` (`nn.functional.mseLoss`) when `ns` is a namespace: the export of that name; else undefined. */
+function namespaceMember(checker: ts.TypeChecker, access: ts.PropertyAccessExpression): ts.Symbol | undefined {
+  if (!ts.isIdentifier(access.name) || access.questionDotToken) return undefined;
+  const left = access.expression;
+  let namespace = ts.isIdentifier(left) ? checker.getSymbolAtLocation(left) : ts.isPropertyAccessExpression(left) ? namespaceMember(checker, left) : undefined;
   if (namespace && namespace.flags & ts.SymbolFlags.Alias) namespace = checker.getAliasedSymbol(namespace);
-  if (namespace && namespace.flags & ts.SymbolFlags.Module && !(namespace.flags & ts.SymbolFlags.Class)) {
-    const member = checker.tryGetMemberInModuleExports(expr.name.text, namespace);
-    if (member) return member;
-  }
-  return checker.getSymbolAtLocation(expr.name);
+  if (!namespace || !(namespace.flags & ts.SymbolFlags.Module) || namespace.flags & (ts.SymbolFlags.Class | ts.SymbolFlags.Variable | ts.SymbolFlags.Function)) return undefined;
+  return checker.tryGetMemberInModuleExports(access.name.text, namespace);
 }
 
 /**
@@ -329,7 +390,7 @@ function scanNameUses(sourceFile: ts.SourceFile): NameUses {
       // A property name is not a reference to a variable of that name.
       if (!(ts.isPropertyAccessExpression(parent) && parent.name === node)) {
         untested.set(node.text, (untested.get(node.text) ?? true) && neverTested(node));
-        const declared = ((ts.isVariableDeclaration(parent) || ts.isParameter(parent) || ts.isShorthandPropertyAssignment(parent)) && parent.name === node);
+        const declared = ((ts.isVariableDeclaration(parent) || ts.isParameter(parent) || ts.isBindingElement(parent) || ts.isShorthandPropertyAssignment(parent)) && parent.name === node);
         record(variables, node.text, declared || receiverSafety(node) || nonNarrowingPosition(node));
       }
     } else if (ts.isPropertyAccessExpression(node) && ts.isIdentifier(node.name)) {
