@@ -240,7 +240,6 @@ function returnType(checker: ts.TypeChecker, call: ts.CallExpression, depth: num
     return onThis ? undefined : receiver;
   }
   const type = checker.getReturnTypeOfSignature(signature);
-  if (!type) return undefined;
   return isPlainObject(type) ? type : undefined;
 }
 
