@@ -364,49 +364,71 @@ function neverNarrowed(checker: ts.TypeChecker, sourceFile: ts.SourceFile, name:
 type Safety = boolean | string | ts.CallExpression;
 
 function scanNameUses(sourceFile: ts.SourceFile): NameUses {
-  const variables = new Map<string, boolean | ts.CallExpression[]>();
-  const properties = new Map<string, boolean | ts.CallExpression[]>();
-  // Names used only as receivers, declared names, arguments or elements: never tested.
-  const untested = new Map<string, boolean>();
-  const aliased: [Map<string, boolean | ts.CallExpression[]>, string, string][] = [];
-  let thisPredicate = false;
-  const record = (map: Map<string, boolean | ts.CallExpression[]>, name: string, safety: Safety): void => {
+  const scanner = new NameUseScanner();
+  const visit = (node: ts.Node): void => {
+    scanner.visit(node);
+    ts.forEachChild(node, visit);
+  };
+  visit(sourceFile);
+  return scanner.finish();
+}
+
+/**
+ * Builds a file's NameUses one node at a time, so that a walk over the file made for another
+ * purpose (the file index) can feed it; `primeNameUses` then hands the result over.
+ */
+export class NameUseScanner {
+  private readonly variables = new Map<string, boolean | ts.CallExpression[]>();
+  private readonly properties = new Map<string, boolean | ts.CallExpression[]>();
+  /** Names used only as receivers, declared names, arguments or elements: never tested. */
+  private readonly untested = new Map<string, boolean>();
+  private readonly aliased: [Map<string, boolean | ts.CallExpression[]>, string, string][] = [];
+  private thisPredicate = false;
+
+  visit(node: ts.Node): void {
+    if (ts.isIdentifier(node)) {
+      const parent = node.parent;
+      // A property name is not a reference to a variable of that name.
+      if (!(ts.isPropertyAccessExpression(parent) && parent.name === node)) {
+        this.untested.set(node.text, (this.untested.get(node.text) ?? true) && neverTested(node));
+        const declared = ((ts.isVariableDeclaration(parent) || ts.isParameter(parent) || ts.isBindingElement(parent) || ts.isShorthandPropertyAssignment(parent)) && parent.name === node);
+        this.record(this.variables, node.text, declared || receiverSafety(node) || nonNarrowingPosition(node));
+      }
+    } else if (ts.isPropertyAccessExpression(node) && ts.isIdentifier(node.name)) {
+      const parent = node.parent;
+      const callee = (ts.isCallExpression(parent) || ts.isNewExpression(parent)) && parent.expression === node;
+      this.record(this.properties, node.name.text, callee || receiverSafety(node) || nonNarrowingPosition(node));
+    } else if (ts.isTypePredicateNode(node) && node.parameterName.kind === ts.SyntaxKind.ThisType) {
+      this.thisPredicate = true;
+    }
+  }
+
+  finish(): NameUses {
+    // An aliased condition: `const ok = isParam(x); if (ok) …` narrows `x`.
+    for (const [map, name, constant] of this.aliased) {
+      if (this.untested.get(constant) !== true) map.set(name, false);
+    }
+    return { variables: this.variables, properties: this.properties, thisPredicate: this.thisPredicate };
+  }
+
+  private record(map: Map<string, boolean | ts.CallExpression[]>, name: string, safety: Safety): void {
     const known = map.get(name) ?? true;
     if (known === false || safety === true) {
       if (!map.has(name)) map.set(name, true);
     } else if (safety === false) {
       map.set(name, false);
     } else if (typeof safety === 'string') {
-      aliased.push([map, name, safety]);
+      this.aliased.push([map, name, safety]);
       if (!map.has(name)) map.set(name, true);
     } else {
       map.set(name, known === true ? [safety] : [...known, safety]);
     }
-  };
-  const visit = (node: ts.Node): void => {
-    if (ts.isIdentifier(node)) {
-      const parent = node.parent;
-      // A property name is not a reference to a variable of that name.
-      if (!(ts.isPropertyAccessExpression(parent) && parent.name === node)) {
-        untested.set(node.text, (untested.get(node.text) ?? true) && neverTested(node));
-        const declared = ((ts.isVariableDeclaration(parent) || ts.isParameter(parent) || ts.isBindingElement(parent) || ts.isShorthandPropertyAssignment(parent)) && parent.name === node);
-        record(variables, node.text, declared || receiverSafety(node) || nonNarrowingPosition(node));
-      }
-    } else if (ts.isPropertyAccessExpression(node) && ts.isIdentifier(node.name)) {
-      const parent = node.parent;
-      const callee = (ts.isCallExpression(parent) || ts.isNewExpression(parent)) && parent.expression === node;
-      record(properties, node.name.text, callee || receiverSafety(node) || nonNarrowingPosition(node));
-    } else if (ts.isTypePredicateNode(node) && node.parameterName.kind === ts.SyntaxKind.ThisType) {
-      thisPredicate = true;
-    }
-    ts.forEachChild(node, visit);
-  };
-  visit(sourceFile);
-  // An aliased condition: `const ok = isParam(x); if (ok) …` narrows `x`.
-  for (const [map, name, constant] of aliased) {
-    if (untested.get(constant) !== true) map.set(name, false);
   }
-  return { variables, properties, thisPredicate };
+}
+
+/** Hands over the NameUses of a file that a walk made elsewhere has already collected. */
+export function primeNameUses(sourceFile: ts.SourceFile, scanner: NameUseScanner): void {
+  nameUses.set(sourceFile, scanner.finish());
 }
 
 const callsThatCannotNarrow = new WeakMap<ts.TypeChecker, WeakMap<ts.CallExpression, boolean>>();

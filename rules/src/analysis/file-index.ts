@@ -1,6 +1,6 @@
 import ts from 'typescript';
 import { INPLACE_METHODS, OP_METHODS } from '@gradflow/autograd';
-import { referenceSymbol } from './declared-types.js';
+import { NameUseScanner, primeNameUses, referenceSymbol } from './declared-types.js';
 import { CREATION_FUNCTIONS, FUNCTIONAL_OPS, libraryClassOfExpression, libraryFunctionName, type LibraryClass } from './library.js';
 
 /**
@@ -92,11 +92,6 @@ export function buildFileIndex(checker: ts.TypeChecker, sourceFile: ts.SourceFil
   const containers = new Map<ts.Symbol, { container: ts.NewExpression; index: number }>();
   // Methods declared in this file: calls to them are call sites a helper can be followed back to.
   const localMethods = new Set<string>();
-  const collectMethods = (node: ts.Node): void => {
-    if (ts.isMethodDeclaration(node) && ts.isIdentifier(node.name)) localMethods.add(node.name.text);
-    ts.forEachChild(node, collectMethods);
-  };
-  if (text.includes('class')) collectMethods(sourceFile);
 
   const addWrite = (target: ts.Node, at: ts.Node): void => {
     const name = ts.isIdentifier(target) ? target : ts.isPropertyAccessExpression(target) && target.expression.kind === ts.SyntaxKind.ThisKeyword ? target.name : undefined;
@@ -146,7 +141,7 @@ export function buildFileIndex(checker: ts.TypeChecker, sourceFile: ts.SourceFil
     }
   };
 
-  const visit = (node: ts.Node): void => {
+  const process = (node: ts.Node): void => {
     if (ts.isCallExpression(node)) visitCall(node);
     else if (ts.isNewExpression(node) && mayUseLibrary) {
       const callee = node.expression;
@@ -180,9 +175,22 @@ export function buildFileIndex(checker: ts.TypeChecker, sourceFile: ts.SourceFil
     } else if ((ts.isPrefixUnaryExpression(node) || ts.isPostfixUnaryExpression(node)) && (node.operator === ts.SyntaxKind.PlusPlusToken || node.operator === ts.SyntaxKind.MinusMinusToken)) {
       addWrite(node.operand, node);
     }
-    ts.forEachChild(node, visit);
   };
-  visit(sourceFile);
+  // One walk collects, in source order, the nodes the checker will be asked about, the methods
+  // this file declares, and how each name is used (for declared-types.ts); the checker's questions
+  // come after, once the walk has seen every use of every name.
+  const candidates: ts.Node[] = [];
+  const names = new NameUseScanner();
+  const walk = (node: ts.Node): void => {
+    names.visit(node);
+    if (ts.isMethodDeclaration(node) && ts.isIdentifier(node.name)) localMethods.add(node.name.text);
+    if (ts.isCallExpression(node) || ts.isNewExpression(node) || ts.isPropertyAccessExpression(node) || ts.isBinaryExpression(node)
+      || ts.isPrefixUnaryExpression(node) || ts.isPostfixUnaryExpression(node)) candidates.push(node);
+    ts.forEachChild(node, walk);
+  };
+  walk(sourceFile);
+  primeNameUses(sourceFile, names);
+  for (const node of candidates) process(node);
   return {
     methodCalls, libraryCalls, optimizers, requiresGradWrites, gradReads, gradWrites, callSites, writes, containers, localMethods,
     hasLibraryUse: methodCalls.length + libraryCalls.size + optimizers.length > 0,

@@ -57,7 +57,8 @@ export function libraryClassOf(checker: ts.TypeChecker, type: ts.Type): LibraryC
 }
 
 function computeLibraryClass(checker: ts.TypeChecker, type: ts.Type): LibraryClass | undefined {
-  let target = checker.getNonNullableType(type);
+  // Only a union can hold null or undefined; for an object type the call would resolve all its members.
+  let target = type.isUnion() ? checker.getNonNullableType(type) : type;
   if (target.isUnion()) {
     const kinds = target.types.map((t) => libraryClassOf(checker, t));
     const first = kinds[0];
