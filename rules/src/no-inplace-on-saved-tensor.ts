@@ -56,7 +56,8 @@ export default createRule({
         let done = false;
         for (const { op, saved } of writer.keys.flatMap((k) => savedByKey.get(k) ?? [])) {
           if (done || op.site === writer.node || !training.mayFollow(op.site, writer.node)) continue;
-          const backward = backwards.find((b) => training.mayFollow(writer.node, b.call) && values.savingSites(b.receiver).has(op.site));
+          // The saved-set lookup is memoized and cheap; the order question is asked only of backwards that read it.
+          const backward = backwards.find((b) => values.savingSites(b.receiver).has(op.site) && training.mayFollow(writer.node, b.call));
           if (!backward) continue;
           done = true;
           const savedExpression = saved.expression;
