@@ -47,12 +47,21 @@ describe('flow: may b run after a?', () => {
     expect(mayFollow('for (;;) { a(); throw new Error(); }\nb();')).toBe(false);
     expect(mayFollow('for (;;) { a(); break;\nb(); }')).toBe(false);
     expect(mayFollow('function f() {\n  a();\n  return;\n  b();\n}\nf();')).toBe(false);
+    // The return that leaves runs its own expression first.
+    expect(mayFollow('function f() {\n  a();\n  return b();\n}\nf();')).toBe(true);
   });
   it('comes round a loop only when asked to', () => {
     expect(mayFollow('for (let i = 0; i < 3; i++) { b(); a(); }')).toBe(false);
     expect(mayFollow('for (let i = 0; i < 3; i++) { b(); a(); }', true)).toBe(true);
     expect(mayFollow('while (cond) { if (cond) a(); else b(); }', true)).toBe(true);
     expect(mayFollow('for (let i = 0; i < 3; i++) { b(); a(); break; }', true)).toBe(false);
+    // An argument runs before its call, and again after it on the next iteration.
+    expect(mayFollow('declare function g(x: void): void;\nwhile (cond) g(a(b()));')).toBe(false);
+    expect(mayFollow('declare function g(x: void): void;\nwhile (cond) g(a(b()));', true)).toBe(true);
+    // A for-of iterable and a for initializer run once per entry into the loop, not per iteration.
+    expect(mayFollow('for (const x of [b()]) { a(); }', true)).toBe(false);
+    expect(mayFollow('for (let i = b(); i < 3; i++) { a(); }', true)).toBe(false);
+    expect(mayFollow('while (cond) { for (const x of [b()]) { a(); } }', true)).toBe(true);
   });
   it('follows callbacks and helpers called from one place', () => {
     expect(mayFollow('a();\n[1, 2].forEach(() => b());')).toBe(true);

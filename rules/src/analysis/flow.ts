@@ -1,7 +1,8 @@
 import ts from 'typescript';
 
 /**
- * Order of execution between two sites of one file, on the structure of the code: statement
+ * Order of execution between two sites of one file, on TypeScript's syntax tree (so hovers can ask
+ * without an ESLint run; test/flow-code-paths.test.ts holds it to ESLint's code paths): statement
  * order inside a function, exclusive `if`/`?:`/`switch` arms, early `return`/`throw`/`break`,
  * loops that run a later statement before an earlier one on the next iteration, callbacks that
  * run where they are passed (`noGrad(() => …)`, `forEach`), and helpers called from exactly one
@@ -127,14 +128,15 @@ export class Flow {
     const { fn } = lifted;
     const nodeA = lifted.a;
     const nodeB = lifted.b;
-    if (a === b) return loops && loopAround(nodeA, fn, nodeA) !== undefined;
+    if (a === b) return loops && loopAround(nodeA, fn, nodeA, nodeA) !== undefined;
     // Two callbacks of one call, or a call and its own callback: the order is not known.
     if (nodeA === nodeB) return false;
     // `a` is evaluated as part of `b` (a receiver or an argument), so it has run when `b` runs.
     if (isAncestor(nodeB, nodeA)) return true;
-    if (isAncestor(nodeA, nodeB)) return false;
+    // `b` is part of `a`: it ran before `a`, and runs after it only on a loop's next iteration.
+    if (isAncestor(nodeA, nodeB)) return loops && loopAround(nodeA, fn, nodeA, nodeB) !== undefined;
     const lca = commonAncestor(nodeA, nodeB);
-    const canLoopBack = loops && loopAround(lca, fn, nodeA) !== undefined;
+    const canLoopBack = loops && loopAround(lca, fn, nodeA, nodeB) !== undefined;
     if (exclusive(nodeA, nodeB, lca)) return canLoopBack;
     if (nodeA.getStart() < nodeB.getStart()) {
       return !terminatedBefore(nodeA, lca, nodeB.getStart()) || canLoopBack;
@@ -245,7 +247,8 @@ function terminatedBefore(a: ts.Node, lca: ts.Node, bStart: number): boolean {
       const index = statementIndex(statements, cur);
       // In `lca` itself only the statements between a's and b's count.
       const jump = jumpsAfter(statements, index, i >= outermostBreakable);
-      if (jump !== undefined && (parent !== lca || jump.getStart() < bStart)) return true;
+      // A jump that contains b (`return f(b)`) runs b before it leaves.
+      if (jump !== undefined && (parent !== lca || jump.getEnd() <= bStart)) return true;
     }
     if (parent === lca) break;
   }
@@ -290,11 +293,23 @@ function jumpsAfter(statements: ts.NodeArray<ts.Statement>, index: number, anyJu
 }
 
 /** The innermost loop around `node` inside `fn`, unless the path from `from` leaves it early. */
-function loopAround(node: ts.Node, fn: ts.Node, from: ts.Node): ts.IterationStatement | undefined {
+/**
+ * The innermost loop around `node` (inside `fn`) that runs both `from` and `to` again on its next
+ * iteration, unless `from` leaves it. A for-of/for-in iterable and a for initializer run once per
+ * entry into the loop, not per iteration, so a loop does not repeat them.
+ */
+function loopAround(node: ts.Node, fn: ts.Node, from: ts.Node, to: ts.Node): ts.IterationStatement | undefined {
   for (let cur: ts.Node | undefined = node; cur && cur !== fn; cur = parentOf(cur)) {
-    if (isLoop(cur)) return breaksOutOf(from, cur) ? undefined : cur;
+    if (isLoop(cur) && repeats(cur, from) && repeats(cur, to)) return breaksOutOf(from, cur) ? undefined : cur;
   }
   return undefined;
+}
+
+function repeats(loop: ts.IterationStatement, node: ts.Node): boolean {
+  const part = childToward(loop, node);
+  if (ts.isForOfStatement(loop) || ts.isForInStatement(loop)) return part !== loop.expression;
+  if (ts.isForStatement(loop)) return part !== loop.initializer;
+  return true;
 }
 
 function breaksOutOf(from: ts.Node, loop: ts.Node): boolean {
