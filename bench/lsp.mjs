@@ -18,11 +18,24 @@ const editsArg = process.argv.indexOf('--edits');
 const EDITS = editsArg > 0 ? Number(process.argv[editsArg + 1]) : 100;
 const TARGET_LINES = 1000;
 
-/** CPU time (user + system) a process has used, in ms, from /proc (Linux; undefined elsewhere). */
+/** A process and its descendants (the server starts itself again with heap flags), from /proc (Linux). */
+function processTree(pid) {
+  let children = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    // not Linux, or the process is gone
+  }
+  return [pid, ...children.flatMap(processTree)];
+}
+
+/** CPU time (user + system) a process and its descendants have used, in ms, from /proc (Linux; undefined elsewhere). */
 function cpuMs(pid) {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in USER_HZ (100)
+    return processTree(pid).reduce((total, id) => {
+      const fields = readFileSync(`/proc/${id}/stat`, 'utf8').split(') ')[1].split(' ');
+      return total + ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in USER_HZ (100)
+    }, 0);
   } catch {
     return undefined;
   }

@@ -18,12 +18,20 @@ import { scratchWorkspace, type ScratchWorkspace } from './support/scratch-works
 const frame = (body: string) => `Content-Length: ${String(Buffer.byteLength(body))}\r\n\r\n${body}`;
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Resident memory of a process in MiB, from /proc (Linux). */
+/** A process and its descendants (the server starts itself again with heap flags), from /proc (Linux). */
+function processTree(pid: number): number[] {
+  const children = readFileSync(`/proc/${String(pid)}/task/${String(pid)}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  return [pid, ...children.flatMap(processTree)];
+}
+
+/** Resident memory of a process and its descendants in MiB, from /proc (Linux). */
 function rssMiB(pid: number): number {
-  const status = readFileSync(`/proc/${String(pid)}/status`, 'utf8');
-  const kib = /VmRSS:\s+(\d+)/.exec(status)?.[1];
-  if (kib === undefined) throw new Error('no VmRSS in /proc status');
-  return Number(kib) / 1024;
+  return processTree(pid).reduce((total, id) => {
+    const status = readFileSync(`/proc/${String(id)}/status`, 'utf8');
+    const kib = /VmRSS:\s+(\d+)/.exec(status)?.[1];
+    if (kib === undefined) throw new Error('no VmRSS in /proc status');
+    return total + Number(kib) / 1024;
+  }, 0);
 }
 
 describe('robustness', () => {

@@ -53,9 +53,9 @@ export interface ServerHandle {
   stop: () => Promise<void>;
 }
 
-export function startServer(extraArgs: string[] = []): ServerHandle {
+export function startServer(extraArgs: string[] = [], env: NodeJS.ProcessEnv = process.env): ServerHandle {
   if (!existsSync(SERVER_BIN)) throw new Error(`${SERVER_BIN} is missing: run \`npx tsc -b\` first`);
-  const child = spawn(process.execPath, [SERVER_BIN, '--stdio', ...extraArgs], { stdio: 'pipe' });
+  const child = spawn(process.execPath, [SERVER_BIN, '--stdio', ...extraArgs], { stdio: 'pipe', env });
   let errors = '';
   child.stderr.on('data', (chunk: Buffer) => {
     errors += chunk.toString();
