@@ -19,14 +19,16 @@ if (args.includes('--help') || !args.some((arg) => transports.some((transport) =
  * copies what is live. With 32 MB semi-spaces `bench/lsp.mjs` measured 5–10 ms less per edit (p50)
  * and 8–15 ms less server CPU, in four interleaved pairs of runs. Heap sizes are read only when Node
  * starts, so the server starts itself once more with the flag, unless it already has one (in its
- * own flags or NODE_OPTIONS), GRADFLOW_LS_NO_RESPAWN is set, or it talks over --node-ipc (whose
- * channel belongs to this process).
+ * own flags or NODE_OPTIONS), GRADFLOW_LS_NO_RESPAWN is set, it talks over --node-ipc (whose
+ * channel belongs to this process), or it runs under the inspector (a debugger attaches to this one).
  */
 const YOUNG_GENERATION_FLAG = '--max-semi-space-size=32';
 
 function shouldRespawn(): boolean {
-  const flagged = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((arg) => arg.includes('--max-semi-space-size'));
-  return !flagged && process.env.GRADFLOW_LS_NO_RESPAWN === undefined && !args.includes('--node-ipc');
+  const nodeFlags = [...process.execArgv, process.env.NODE_OPTIONS ?? ''];
+  const flagged = nodeFlags.some((arg) => arg.includes('--max-semi-space-size'));
+  const debugged = nodeFlags.some((arg) => arg.includes('--inspect'));
+  return !flagged && !debugged && process.env.GRADFLOW_LS_NO_RESPAWN === undefined && !args.includes('--node-ipc');
 }
 
 if (shouldRespawn()) {

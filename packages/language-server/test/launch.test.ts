@@ -32,8 +32,8 @@ describe('launching gradflow-language-server', () => {
     server.connection.dispose();
   }, STARTUP_TIMEOUT_MS);
 
-  it('runs in place when told not to start again, or when a semi-space size is already set', async () => {
-    for (const env of [{ GRADFLOW_LS_NO_RESPAWN: '1' }, { NODE_OPTIONS: '--max-semi-space-size=16' }]) {
+  it('runs in place when told not to start again, when a semi-space size is already set, and under the inspector', async () => {
+    for (const env of [{ GRADFLOW_LS_NO_RESPAWN: '1' }, { NODE_OPTIONS: '--max-semi-space-size=16' }, { NODE_OPTIONS: '--inspect=0' }]) {
       const server = startServer([], { ...process.env, ...env });
       await initialize(server);
       expect(childrenOf(server.process.pid ?? 0)).toEqual([]);
