@@ -3,9 +3,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { initialize, startServer, STARTUP_TIMEOUT_MS } from './support/lsp-client.js';
+import { childrenOf } from './support/process-tree.js';
 
-const childrenOf = (pid: number): number[] =>
-  readFileSync(`/proc/${String(pid)}/task/${String(pid)}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
 const commandLine = (pid: number): string[] => readFileSync(`/proc/${String(pid)}/cmdline`, 'utf8').split('\0').filter(Boolean);
 const exited = (pid: number): boolean => !existsSync(`/proc/${String(pid)}`) || /State:\s+Z/.test(readFileSync(`/proc/${String(pid)}/status`, 'utf8'));
 

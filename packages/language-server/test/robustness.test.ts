@@ -13,16 +13,11 @@ import {
   type ServerHandle,
   STARTUP_TIMEOUT_MS,
 } from './support/lsp-client.js';
+import { processTree } from './support/process-tree.js';
 import { scratchWorkspace, type ScratchWorkspace } from './support/scratch-workspace.js';
 
 const frame = (body: string) => `Content-Length: ${String(Buffer.byteLength(body))}\r\n\r\n${body}`;
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** A process and its descendants (the server starts itself again with heap flags), from /proc (Linux). */
-function processTree(pid: number): number[] {
-  const children = readFileSync(`/proc/${String(pid)}/task/${String(pid)}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  return [pid, ...children.flatMap(processTree)];
-}
 
 /** Resident memory of a process and its descendants in MiB, from /proc (Linux). */
 function rssMiB(pid: number): number {

@@ -1,6 +1,7 @@
 import ts from 'typescript';
 import { INPLACE_METHODS, OP_METHODS } from '@gradflow/autograd';
-import { NameUseScanner, primeNameUses, referenceSymbol } from './declared-types.js';
+import { referenceSymbol } from './declared-types.js';
+import { NameUseScanner, primeNameUses } from './narrowing.js';
 import { CREATION_FUNCTIONS, FUNCTIONAL_OPS, libraryClassOfExpression, libraryFunctionName, type LibraryClass } from './library.js';
 
 /**
