@@ -1,5 +1,7 @@
 import ts from 'typescript';
+import type { FileAnalysis } from './analysis/file-analysis.js';
 import type { OptimizerSite } from './analysis/file-index.js';
+import { allUses, certainlyReaches, mayReach, type ModuleUse } from './analysis/reach.js';
 import { pathsOverlap, type ParamPath } from './analysis/modules.js';
 import { holderOf } from './analysis/training.js';
 import { createRule, onProgram, reportAt, textOf, type Related } from './util/create-rule.js';
@@ -23,7 +25,8 @@ export default createRule({
     },
   },
   create(context) {
-    return onProgram(context, ({ index, training, paths }) => {
+    return onProgram(context, (analysis) => {
+      const { index, training, paths } = analysis;
       for (const { call, method, receiver, receiverClass } of index.methodCalls) {
         if (method !== 'zeroGrad' || (receiverClass.kind !== 'optimizer' && receiverClass.kind !== 'module')) continue;
         const setToNone = propertyOf(call.arguments.at(0), 'setToNone');
@@ -54,10 +57,10 @@ export default createRule({
           cutDescriptions.push(`frozen at line ${lineOf(freeze.write.node)}`);
           related.push({ node: freeze.write.node, message: 'parameters it holds are frozen here' });
         }
-        for (const cut of training.cuts()) {
-          if (!cut.sometimes || !held.some((p) => pathsOverlap(p, cut.module))) continue;
-          cutDescriptions.push(`${cut.how === 'noGrad' ? 'noGrad' : 'detach()'} at line ${lineOf(cut.node)}`);
-          related.push({ node: cut.node, message: `${textOf(cut.forward.expression)} runs without gradient flowing back here` });
+        for (const miss of zeroFilledMisses(analysis, call, site, held)) {
+          cutDescriptions.push(`${miss.cut.how === 'noGrad' ? 'noGrad' : 'detach()'} at line ${lineOf(miss.cut.node)}`);
+          related.push({ node: miss.cut.node, message: `${textOf(miss.use.call)} runs without gradient flowing back here` });
+          if (miss.step) related.push({ node: miss.step, message: `this step() can run before any backward reaches ${textOf(miss.use.module.node)}` });
         }
         if (cutDescriptions.length === 0) continue;
         reportAt(context, {
@@ -79,4 +82,38 @@ export default createRule({
 
 function lineOf(node: ts.Node): string {
   return String(node.getSourceFile().getLineAndCharacterOfPosition(node.getStart()).line + 1);
+}
+
+/**
+ * The cuts that leave a held parameter with a zero-filled gradient at a `step()`: a module use
+ * that reaches a `backward()` only through `detach()`/`noGrad` (a cut on a trainable path), whose
+ * module gets a gradient from some backward (so `zeroGrad()` has a gradient to fill), while
+ * between this `zeroGrad()` and a `step()` of the same optimizer no backward certainly reaches it.
+ * A cut whose result never reaches a backward (evaluation, action selection) cuts nothing.
+ */
+function zeroFilledMisses(analysis: FileAnalysis, zeroGrad: ts.CallExpression, site: OptimizerSite, held: readonly ParamPath[]): { use: ModuleUse; cut: NonNullable<ModuleUse['cut']>; step: ts.Node | undefined }[] {
+  const { index, training, reach } = analysis;
+  const backwards = index.methodCalls.filter((m) => m.method === 'backward' && (m.receiverClass.kind === 'tensor' || m.receiverClass.kind === 'parameter')).map((m) => m.call);
+  const usesByBackward = new Map(backwards.map((b) => [b, allUses(reach.usesOf(b))] as const));
+  const steps = index.methodCalls
+    .filter((m) => m.method === 'step' && m.receiverClass.kind === 'optimizer' && training.optimizerOf(m.receiver) === site && training.mayFollow(zeroGrad, m.call, true))
+    .map((m) => m.call);
+  if (steps.length === 0) return [];
+  const out: { use: ModuleUse; cut: NonNullable<ModuleUse['cut']>; step: ts.Node | undefined }[] = [];
+  const seen = new Set<ts.Node>();
+  for (const uses of usesByBackward.values()) {
+    for (const use of uses) {
+      const cut = use.cut;
+      // A followed model method speaks through the uses in its body.
+      if (!cut || use.inner || seen.has(cut.node) || !held.some((p) => pathsOverlap(p, use.module))) continue;
+      const target = use.module;
+      const everReached = [...usesByBackward.values()].some((list) => list.some((u) => mayReach(u, target)));
+      if (!everReached) continue;
+      const missedAt = steps.find((step) => !backwards.some((b) => (usesByBackward.get(b) ?? []).some((u) => certainlyReaches(u, target)) && reach.mustRunBetween(zeroGrad, b, step)));
+      if (missedAt === undefined) continue;
+      seen.add(cut.node);
+      out.push({ use, cut, step: missedAt });
+    }
+  }
+  return out;
 }

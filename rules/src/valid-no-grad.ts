@@ -2,7 +2,8 @@ import ts from 'typescript';
 import { stripExpression } from './analysis/bindings.js';
 import { typeOfExpression } from './analysis/declared-types.js';
 import { areExclusive, isFunctionLike, returnedValues } from './analysis/flow.js';
-import { pathsOverlap } from './analysis/modules.js';
+import { pathsOverlap, type ParamPath } from './analysis/modules.js';
+import { allUses, mayReach } from './analysis/reach.js';
 import { holderOf } from './analysis/training.js';
 import { createRule, onProgram, rangeOf, reportAt, textOf } from './util/create-rule.js';
 
@@ -27,7 +28,7 @@ export default createRule({
     },
   },
   create(context) {
-    return onProgram(context, ({ index, values, training, checker }) => {
+    return onProgram(context, ({ index, values, training, checker, reach }) => {
       for (const [call, fn] of index.libraryCalls) {
         if (fn !== 'noGrad' && fn !== 'enableGrad') continue;
         const callback = call.arguments.at(0);
@@ -62,31 +63,30 @@ export default createRule({
 
       // noGrad around a module the optimizer trains, whose output reaches a backward that gives it no other gradient.
       const reported = new Set<ts.Node>();
-      const backwards = index.methodCalls.filter((m) => m.method === 'backward' && (m.receiverClass.kind === 'tensor' || m.receiverClass.kind === 'parameter'));
-      for (const cut of training.cuts()) {
-        if (cut.how !== 'noGrad') continue;
-        const noGradCall = enclosingNoGrad(cut.node, index.libraryCalls);
-        if (!noGradCall || reported.has(noGradCall)) continue;
-        const optimizer = index.optimizers.find((o) => training.held(o)?.some((p) => pathsOverlap(p, cut.module)));
-        if (!optimizer || training.freezes().some((f) => f.paths.some((p) => pathsOverlap(p, cut.module) || pathsOverlap(cut.module, p)))) continue;
-        const backward = backwards.find((b) => {
-          if (values.evaluate(b.receiver).requiresGrad === 'no') return false; // NO_GRAD_FN, reported above
-          const deps = values.dependencies(b.receiver);
-          if (!deps.has(noGradCall)) return false;
-          return !training.forwardCalls().some((m) => m.call !== cut.forward && deps.has(m.call) && values.gradModeAt(m.call) === 'on' &&
-            training.givesGradientTo(m, cut.module) && !areExclusive(m.call, noGradCall));
-        });
-        if (!backward) continue;
-        reported.add(noGradCall);
-        const holder = holderOf(optimizer.node);
-        const unwrapped = expressionBody(noGradCall.arguments.at(0));
-        reportAt(context, {
-          node: noGradCall,
-          messageId: 'cutsTrainedPath',
-          data: { module: textOf(cut.forward.expression).replace(/\.forward$/, ''), optimizer: holder ? textOf(holder) : textOf(optimizer.node), consumer: textOf(backward.call) },
-          suggest: unwrapped ? [{ messageId: 'unwrapNoGrad', fix: (fixer) => fixer.replaceTextRange(rangeOf(noGradCall), unwrapped.getText()) }] : [],
-          related: [{ node: optimizer.node, message: 'the optimizer that trains these parameters' }, { node: backward.call, message: 'the noGrad result reaches this backward' }],
-        });
+      const frozen = (module: ParamPath): boolean => training.freezes().some((f) => f.paths.some((p) => pathsOverlap(p, module) || pathsOverlap(module, p)));
+      for (const backward of index.methodCalls) {
+        if (backward.method !== 'backward' || (backward.receiverClass.kind !== 'tensor' && backward.receiverClass.kind !== 'parameter')) continue;
+        if (values.evaluate(backward.receiver).requiresGrad === 'no') continue; // NO_GRAD_FN, reported above
+        const uses = allUses(reach.usesOf(backward.call));
+        for (const use of uses) {
+          if (use.cut?.how !== 'noGrad' || use.inner) continue; // a followed model method speaks through its body's uses
+          const noGradCall = ts.isCallExpression(use.cut.node) && index.libraryCalls.get(use.cut.node) === 'noGrad' ? use.cut.node : enclosingNoGrad(use.call, index.libraryCalls);
+          if (!noGradCall || reported.has(noGradCall)) continue;
+          const optimizer = index.optimizers.find((o) => training.held(o)?.some((p) => pathsOverlap(p, use.module)));
+          if (!optimizer || frozen(use.module)) continue;
+          // Another use in the same loss that may give the module a gradient (not in the other arm of a branch).
+          if (uses.some((other) => other !== use && mayReach(other, use.module) && !areExclusive(other.call, noGradCall))) continue;
+          reported.add(noGradCall);
+          const holder = holderOf(optimizer.node);
+          const unwrapped = expressionBody(noGradCall.arguments.at(0));
+          reportAt(context, {
+            node: noGradCall,
+            messageId: 'cutsTrainedPath',
+            data: { module: textOf(use.module.node), optimizer: holder ? textOf(holder) : textOf(optimizer.node), consumer: textOf(backward.call) },
+            suggest: unwrapped ? [{ messageId: 'unwrapNoGrad', fix: (fixer) => fixer.replaceTextRange(rangeOf(noGradCall), unwrapped.getText()) }] : [],
+            related: [{ node: optimizer.node, message: 'the optimizer that trains these parameters' }, { node: backward.call, message: 'the noGrad result reaches this backward' }],
+          });
+        }
       }
     });
   },

@@ -63,8 +63,13 @@ function declared(checker: ts.TypeChecker, expr: ts.Expression, depth: number): 
 }
 
 /** Object types that are not unions, intersections, type parameters, `any` or errors. */
+/**
+ * An object type whose members are the checker's own symbols. An object literal's type is not:
+ * the checker reads members of the widened type it gives the variable, whose property symbols are
+ * copies of the literal's (`const opt = { lr: 0.1 }` then `opt.lr`).
+ */
 function isPlainObject(type: ts.Type): boolean {
-  return (type.flags & ts.TypeFlags.Object) !== 0;
+  return (type.flags & ts.TypeFlags.Object) !== 0 && ((type as ts.ObjectType).objectFlags & ts.ObjectFlags.ObjectLiteral) === 0;
 }
 
 function isGenericInstance(checker: ts.TypeChecker, type: ts.Type): boolean {

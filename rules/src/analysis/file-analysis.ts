@@ -3,6 +3,7 @@ import { Bindings } from './bindings.js';
 import { buildFileIndex, type FileIndex } from './file-index.js';
 import { Flow } from './flow.js';
 import { ModulePaths } from './modules.js';
+import { GradientReach } from './reach.js';
 import { TrainingFacts } from './training.js';
 import { TensorValues } from './values.js';
 
@@ -20,6 +21,7 @@ export interface FileAnalysis {
   readonly paths: ModulePaths;
   readonly values: TensorValues;
   readonly training: TrainingFacts;
+  readonly reach: GradientReach;
 }
 
 const cache = new WeakMap<ts.SourceFile, FileAnalysis>();
@@ -42,7 +44,8 @@ export function getFileAnalysis(program: ts.Program, sourceFile: ts.SourceFile):
     const paths = new ModulePaths(checker, bindings, index.containers);
     const values = new TensorValues(checker, index, bindings, flow, paths);
     const training = new TrainingFacts(index, flow, paths, values, bindings);
-    const analysis: FileAnalysis = { program, checker, sourceFile, index, bindings, flow, paths, values, training };
+    const reach = new GradientReach(checker, index, bindings, paths, values, flow);
+    const analysis: FileAnalysis = { program, checker, sourceFile, index, bindings, flow, paths, values, training, reach };
     cache.set(sourceFile, analysis);
     return analysis;
   } catch (error) {

@@ -145,6 +145,35 @@ export class Flow {
   }
 
   /**
+   * Whether every run from `a` to `c` passes `b`. Loop bodies and callbacks are taken as entered
+   * (a batch loop runs); `b` must be unconditional in the code that runs it and `a`, or in the
+   * code that runs it and `c` (a branch arm holding both `b` and `c` is fine). When `c` comes before `a` (clearing at the end of an
+   * iteration, stepping at the start of the next) the way goes round their innermost common loop,
+   * and `b` must lie in that loop after `a` or before `c`.
+   */
+  mustPassBetween(a: ts.Node, b: ts.Node, c: ts.Node): boolean {
+    const ac = this.common(a, c);
+    if (!ac) return false;
+    const lifted = this.liftChain(b).find(([, fn]) => fn === ac.fn)?.[0];
+    if (!lifted) return false;
+    const A = ac.a;
+    const C = ac.b;
+    if (A === C || isAncestor(A, C) || isAncestor(C, A) || isAncestor(lifted, A) || isAncestor(lifted, C)) return false;
+    if (A.getEnd() <= C.getStart()) {
+      if (!(A.getEnd() <= lifted.getStart() && lifted.getEnd() <= C.getStart())) return false;
+      // Every way on from `a` passes `b`, or every way into `c` does (`b` and `c` in one branch arm).
+      return !conditionalBetween(lifted, commonAncestor(A, lifted)) || !conditionalBetween(lifted, commonAncestor(lifted, C));
+    }
+    // c before a: round the innermost loop that runs both.
+    let loop: ts.Node | undefined = commonAncestor(A, C);
+    while (loop && loop !== ac.fn && !isLoop(loop)) loop = parentOf(loop);
+    if (!loop || loop === ac.fn || !isAncestor(loop, lifted)) return false;
+    if (lifted.getStart() >= A.getEnd()) return !conditionalBetween(lifted, commonAncestor(A, lifted));
+    if (lifted.getEnd() <= C.getStart()) return !conditionalBetween(lifted, commonAncestor(lifted, C));
+    return false;
+  }
+
+  /**
    * Whether `node` runs with recording off: inside a `noGrad` callback (not re-enabled by a nested
    * `enableGrad`), or in a helper whose every call site in this file is. A function this file
    * never calls (an entry point, an exported function, a method) starts in the default mode, on.
@@ -188,7 +217,7 @@ export function isAncestor(ancestor: ts.Node, node: ts.Node): boolean {
   return false;
 }
 
-function commonAncestor(a: ts.Node, b: ts.Node): ts.Node {
+export function commonAncestor(a: ts.Node, b: ts.Node): ts.Node {
   const ancestorsOfA = new Set<ts.Node>();
   for (let cur: ts.Node | undefined = a; cur; cur = parentOf(cur)) ancestorsOfA.add(cur);
   for (let cur: ts.Node | undefined = b; cur; cur = parentOf(cur)) if (ancestorsOfA.has(cur)) return cur;
@@ -200,6 +229,20 @@ function childToward(ancestor: ts.Node, node: ts.Node): ts.Node | undefined {
   let cur: ts.Node | undefined = node;
   while (cur && parentOf(cur) !== ancestor) cur = parentOf(cur);
   return cur;
+}
+
+/** A branch arm, `?:` arm, short-circuit operand, `case` or `catch` between `node` and `scope` (loop bodies do not count). */
+export function conditionalBetween(node: ts.Node, scope: ts.Node): boolean {
+  for (let cur = node; cur !== scope; ) {
+    const parent = parentOf(cur);
+    if (!parent) return true;
+    if (ts.isIfStatement(parent) && parent.expression !== cur) return true;
+    if (ts.isConditionalExpression(parent) && parent.condition !== cur) return true;
+    if (ts.isBinaryExpression(parent) && parent.right === cur && [ts.SyntaxKind.AmpersandAmpersandToken, ts.SyntaxKind.BarBarToken, ts.SyntaxKind.QuestionQuestionToken].includes(parent.operatorToken.kind)) return true;
+    if (ts.isCaseClause(parent) || ts.isDefaultClause(parent) || ts.isCatchClause(parent)) return true;
+    cur = parent;
+  }
+  return false;
 }
 
 /** Whether a and b sit in different arms of one branch (`if`/`?:`/`switch`), so one run never reaches both. */
@@ -240,6 +283,8 @@ function terminatedBefore(a: ts.Node, lca: ts.Node, bStart: number): boolean {
   });
   for (let i = 0; i < chain.length; i++) {
     const cur = chain[i];
+    // `return f(a)` / `throw g(a)`: a runs, then the statement leaves (b is not inside it: it lies on a's side of lca).
+    if (ts.isReturnStatement(cur) || ts.isThrowStatement(cur)) return true;
     const parent = parentOf(cur);
     if (!parent) break;
     const statements = ts.isBlock(parent) || ts.isSourceFile(parent) || ts.isModuleBlock(parent) || ts.isCaseClause(parent) || ts.isDefaultClause(parent) ? parent.statements : undefined;
@@ -300,7 +345,12 @@ function jumpsAfter(statements: ts.NodeArray<ts.Statement>, index: number, anyJu
  */
 function loopAround(node: ts.Node, fn: ts.Node, from: ts.Node, to: ts.Node): ts.IterationStatement | undefined {
   for (let cur: ts.Node | undefined = node; cur && cur !== fn; cur = parentOf(cur)) {
-    if (isLoop(cur) && repeats(cur, from) && repeats(cur, to)) return breaksOutOf(from, cur) ? undefined : cur;
+    if (isLoop(cur) && repeats(cur, from) && repeats(cur, to)) {
+      const leaves = breaksOutOf(from, cur);
+      if (!leaves) return cur;
+      // A break leaves this loop only: an outer loop can still come round to `to`.
+      if (leaves === 'return') return undefined;
+    }
   }
   return undefined;
 }
@@ -312,14 +362,36 @@ function repeats(loop: ts.IterationStatement, node: ts.Node): boolean {
   return true;
 }
 
-function breaksOutOf(from: ts.Node, loop: ts.Node): boolean {
+/** A loop or switch between `node` and `loop`: a plain `break` at `node` leaves that one, not `loop`. */
+function breakableBetween(node: ts.Node, loop: ts.Node): boolean {
+  for (let cur = parentOf(node); cur && cur !== loop; cur = parentOf(cur)) if (isLoop(cur) || ts.isCaseBlock(cur)) return true;
+  return false;
+}
+
+/** A `continue` inside `statement` that goes on with `loop` (not an inner loop's, not a nested function's). */
+function continuesLoop(statement: ts.Node, loop: ts.Node): boolean {
+  let found = false;
+  const visit = (n: ts.Node): void => {
+    if (found || isFunctionLike(n) || (isLoop(n) && n !== loop)) return;
+    if (ts.isContinueStatement(n) && (!n.label || (ts.isLabeledStatement(loop.parent) && loop.parent.label.text === n.label.text))) found = true;
+    else ts.forEachChild(n, visit);
+  };
+  visit(statement);
+  return found;
+}
+
+function breaksOutOf(from: ts.Node, loop: ts.Node): 'return' | 'break' | false {
   for (let cur: ts.Node = from; cur !== loop; ) {
     const parent = parentOf(cur);
     if (!parent || parent === loop) break;
     if (ts.isBlock(parent) || ts.isCaseClause(parent) || ts.isDefaultClause(parent)) {
       // The first jump decides: return/throw leave, a break leaves the loop (not a switch case), continue stays.
-      const next = jumpsAfter(parent.statements, statementIndex(parent.statements, cur), true);
-      if (next && (ts.isReturnStatement(next) || ts.isThrowStatement(next) || (ts.isBreakStatement(next) && ts.isBlock(parent)))) return true;
+      const index = statementIndex(parent.statements, cur);
+      const next = jumpsAfter(parent.statements, index, true);
+      // A `continue` nested in a branch before that jump (`if (reject) continue;`) comes round again.
+      if (next && parent.statements.slice(index + 1, parent.statements.indexOf(next)).some((s) => continuesLoop(s, loop))) return false;
+      if (next && (ts.isReturnStatement(next) || ts.isThrowStatement(next))) return 'return';
+      if (next && ts.isBreakStatement(next) && ts.isBlock(parent) && !breakableBetween(parent, loop)) return 'break';
     }
     cur = parent;
   }
