@@ -1,5 +1,8 @@
 import { INPLACE_METHODS } from '@gradflow/autograd';
+import { basename } from 'node:path';
+import ts from 'typescript';
 import { stripExpression } from './analysis/bindings.js';
+import { helperOf, inplaceOnLeaves } from './analysis/summaries.js';
 import { pathsOverlap } from './analysis/modules.js';
 import { createRule, onProgram, rangeOf, reportAt, textOf } from './util/create-rule.js';
 import { libraryName } from './util/fixes.js';
@@ -18,12 +21,13 @@ export default createRule({
     defaultOptions: [],
     messages: {
       leafInplace: '`{{tensor}}` is a leaf tensor that requires grad: `{{method}}` on it in grad mode throws LEAF_INPLACE at run time. Update it inside noGrad(() => …), as optimizers do.',
+      helperInplace: '`{{helper}}` runs `{{method}}` on `{{tensor}}`, a leaf tensor that requires grad ({{where}}): called here with recording on, it throws LEAF_INPLACE at run time. Call it inside noGrad(() => …).',
       wrapInNoGrad: 'Run `{{method}}` inside noGrad(() => …)',
       useDetach: 'Apply `{{method}}` to `{{tensor}}.detach()` (same storage, not recorded)',
     },
   },
   create(context) {
-    return onProgram(context, ({ index, values, sourceFile, paths, training }) => {
+    return onProgram(context, ({ index, values, sourceFile, paths, training, program }) => {
       for (const { call, method, receiver, receiverClass } of index.methodCalls) {
         if (!(method in INPLACE_METHODS) || (receiverClass.kind !== 'tensor' && receiverClass.kind !== 'parameter')) continue;
         const value = values.evaluate(receiver);
@@ -50,6 +54,34 @@ export default createRule({
             },
             { messageId: 'useDetach', data, fix: (fixer) => fixer.insertTextAfterRange(rangeOf(receiver), '.detach()') },
           ],
+        });
+      }
+
+      // A helper of another file that updates leaves in place, called here with recording on.
+      for (const site of index.importedCalls) {
+        if (values.gradModeAt(site) !== 'on') continue;
+        const helper = helperOf(program, site);
+        const inplace = helper ? inplaceOnLeaves(helper) : [];
+        const first = inplace.at(0);
+        if (!helper || !first || !ts.isPropertyAccessExpression(first.expression)) continue;
+        const file = first.getSourceFile();
+        const line = file.getLineAndCharacterOfPosition(first.getStart()).line + 1;
+        const data = { helper: helper.name, method: `${first.expression.name.text}()`, tensor: textOf(stripExpression(first.expression.expression)), where: `${basename(file.fileName)}:${String(line)}` };
+        reportAt(context, {
+          node: site,
+          messageId: 'helperInplace',
+          data,
+          suggest: [
+            {
+              messageId: 'wrapInNoGrad',
+              data: { method: `${helper.name}()` },
+              fix: (fixer) => {
+                const { name, fixes } = libraryName(sourceFile, fixer, 'noGrad');
+                return [...fixes, fixer.replaceTextRange(rangeOf(site), `${name}(() => ${site.getText()})`)];
+              },
+            },
+          ],
+          related: inplace.map((call) => ({ node: call, message: `${helper.name} modifies a leaf that requires grad in place here` })),
         });
       }
     });

@@ -2,7 +2,7 @@ import ts from 'typescript';
 import type { FileAnalysis } from './analysis/file-analysis.js';
 import type { OptimizerSite } from './analysis/file-index.js';
 import { allUses, certainlyReaches, mayReach, type ModuleUse } from './analysis/reach.js';
-import { pathsOverlap, type ParamPath } from './analysis/modules.js';
+import { isPrefix, pathsOverlap, type ParamPath } from './analysis/modules.js';
 import { holderOf } from './analysis/training.js';
 import { createRule, onProgram, reportAt, textOf, type Related } from './util/create-rule.js';
 import { propertyOf, setOption } from './util/fixes.js';
@@ -54,6 +54,8 @@ export default createRule({
         for (const { freeze, frozen } of training.freezesOf(site)) {
           if (!held.some((p) => pathsOverlap(p, frozen) || pathsOverlap(frozen, p))) continue;
           if (!backwards.some((b) => training.mayFollow(b, freeze.write.node, true))) continue;
+          // Every step after this zeroGrad() is preceded by a backward that reaches the parameters while they are unfrozen.
+          if (everyStepReached(analysis, call, site, frozen, freeze.write.node)) continue;
           cutDescriptions.push(`frozen at line ${lineOf(freeze.write.node)}`);
           related.push({ node: freeze.write.node, message: 'parameters it holds are frozen here' });
         }
@@ -92,12 +94,10 @@ function lineOf(node: ts.Node): string {
  * A cut whose result never reaches a backward (evaluation, action selection) cuts nothing.
  */
 function zeroFilledMisses(analysis: FileAnalysis, zeroGrad: ts.CallExpression, site: OptimizerSite, held: readonly ParamPath[]): { use: ModuleUse; cut: NonNullable<ModuleUse['cut']>; step: ts.Node | undefined }[] {
-  const { index, training, reach } = analysis;
+  const { index, reach } = analysis;
   const backwards = index.methodCalls.filter((m) => m.method === 'backward' && (m.receiverClass.kind === 'tensor' || m.receiverClass.kind === 'parameter')).map((m) => m.call);
   const usesByBackward = new Map(backwards.map((b) => [b, allUses(reach.usesOf(b))] as const));
-  const steps = index.methodCalls
-    .filter((m) => m.method === 'step' && m.receiverClass.kind === 'optimizer' && training.optimizerOf(m.receiver) === site && training.mayFollow(zeroGrad, m.call, true))
-    .map((m) => m.call);
+  const steps = stepsAfter(analysis, zeroGrad, site);
   if (steps.length === 0) return [];
   const out: { use: ModuleUse; cut: NonNullable<ModuleUse['cut']>; step: ts.Node | undefined }[] = [];
   const seen = new Set<ts.Node>();
@@ -109,11 +109,47 @@ function zeroFilledMisses(analysis: FileAnalysis, zeroGrad: ts.CallExpression, s
       const target = use.module;
       const everReached = [...usesByBackward.values()].some((list) => list.some((u) => mayReach(u, target)));
       if (!everReached) continue;
-      const missedAt = steps.find((step) => !backwards.some((b) => (usesByBackward.get(b) ?? []).some((u) => certainlyReaches(u, target)) && reach.mustRunBetween(zeroGrad, b, step)));
+      const missedAt = firstUnreachedStep(analysis, zeroGrad, steps, target, usesByBackward, undefined);
       if (missedAt === undefined) continue;
       seen.add(cut.node);
       out.push({ use, cut, step: missedAt });
     }
   }
   return out;
+}
+
+function stepsAfter(analysis: FileAnalysis, zeroGrad: ts.CallExpression, site: OptimizerSite): ts.CallExpression[] {
+  const { index, training } = analysis;
+  return index.methodCalls
+    .filter((m) => m.method === 'step' && m.receiverClass.kind === 'optimizer' && training.optimizerOf(m.receiver) === site && training.mayFollow(zeroGrad, m.call, true))
+    .map((m) => m.call);
+}
+
+/**
+ * The first step after `zeroGrad` before which no backward certainly reaches `target`'s parameters
+ * (a backward that may run while they are frozen by `freeze`, with no unfreeze certainly between,
+ * does not count).
+ */
+function firstUnreachedStep(
+  analysis: FileAnalysis,
+  zeroGrad: ts.CallExpression,
+  steps: readonly ts.CallExpression[],
+  target: ParamPath,
+  usesByBackward: ReadonlyMap<ts.CallExpression, readonly ModuleUse[]>,
+  freeze: ts.Node | undefined,
+): ts.CallExpression | undefined {
+  const { training, reach, flow } = analysis;
+  const unfrozenAt = (b: ts.Node): boolean => freeze === undefined || !training.mayFollow(freeze, b, true) ||
+    training.unfreezes().some((u) => u.paths.some((p) => isPrefix(p, target)) && flow.mustPassBetween(freeze, u.write.node, b));
+  return steps.find((step) => ![...usesByBackward].some(([b, uses]) => uses.some((u) => certainlyReaches(u, target)) && reach.mustRunBetween(zeroGrad, b, step) && unfrozenAt(b)));
+}
+
+function everyStepReached(analysis: FileAnalysis, zeroGrad: ts.CallExpression, site: OptimizerSite, target: ParamPath, freeze: ts.Node): boolean {
+  const steps = stepsAfter(analysis, zeroGrad, site);
+  // No step of this optimizer is known (built in a branch, stepped through an unknown name): stay silent.
+  if (steps.length === 0) return true;
+  const usesByBackward = new Map(analysis.index.methodCalls
+    .filter((m) => m.method === 'backward' && (m.receiverClass.kind === 'tensor' || m.receiverClass.kind === 'parameter'))
+    .map((m) => [m.call, allUses(analysis.reach.usesOf(m.call))] as const));
+  return firstUnreachedStep(analysis, zeroGrad, steps, target, usesByBackward, freeze) === undefined;
 }

@@ -28,7 +28,7 @@ export default createRule({
     },
   },
   create(context) {
-    return onProgram(context, ({ index, values, training, checker, reach }) => {
+    return onProgram(context, ({ index, values, training, checker, reach, sourceFile }) => {
       for (const [call, fn] of index.libraryCalls) {
         if (fn !== 'noGrad' && fn !== 'enableGrad') continue;
         const callback = call.arguments.at(0);
@@ -70,7 +70,7 @@ export default createRule({
         const uses = allUses(reach.usesOf(backward.call));
         for (const use of uses) {
           if (use.cut?.how !== 'noGrad' || use.inner) continue; // a followed model method speaks through its body's uses
-          const noGradCall = ts.isCallExpression(use.cut.node) && index.libraryCalls.get(use.cut.node) === 'noGrad' ? use.cut.node : enclosingNoGrad(use.call, index.libraryCalls);
+          const noGradCall = use.cut.viaNoGrad && ts.isCallExpression(use.cut.node) ? use.cut.node : enclosingNoGrad(use.call, index.libraryCalls);
           if (!noGradCall || reported.has(noGradCall)) continue;
           const optimizer = index.optimizers.find((o) => training.held(o)?.some((p) => pathsOverlap(p, use.module)));
           if (!optimizer || frozen(use.module)) continue;
@@ -79,12 +79,17 @@ export default createRule({
           reported.add(noGradCall);
           const holder = holderOf(optimizer.node);
           const unwrapped = expressionBody(noGradCall.arguments.at(0));
+          // A noGrad in another file (a model's forward in model.ts) is reported where this file acts: at the backward.
+          const here = noGradCall.getSourceFile() === sourceFile;
           reportAt(context, {
-            node: noGradCall,
+            node: here ? noGradCall : backward.call,
             messageId: 'cutsTrainedPath',
             data: { module: textOf(use.module.node), optimizer: holder ? textOf(holder) : textOf(optimizer.node), consumer: textOf(backward.call) },
-            suggest: unwrapped ? [{ messageId: 'unwrapNoGrad', fix: (fixer) => fixer.replaceTextRange(rangeOf(noGradCall), unwrapped.getText()) }] : [],
-            related: [{ node: optimizer.node, message: 'the optimizer that trains these parameters' }, { node: backward.call, message: 'the noGrad result reaches this backward' }],
+            suggest: unwrapped && here ? [{ messageId: 'unwrapNoGrad', fix: (fixer) => fixer.replaceTextRange(rangeOf(noGradCall), unwrapped.getText()) }] : [],
+            related: [
+              { node: optimizer.node, message: 'the optimizer that trains these parameters' },
+              here ? { node: backward.call, message: 'the noGrad result reaches this backward' } : { node: noGradCall, message: `${textOf(use.module.node)} runs under noGrad here` },
+            ],
           });
         }
       }

@@ -20,8 +20,14 @@ export function stripExpression(expr: ts.Expression): ts.Expression {
   return cur;
 }
 
+/**
+ * Ids of symbols, shared by every file's analysis: paths built in one file (`this7.backbone` in
+ * model.ts) must mean the same symbol when another file's analysis compares them with its own.
+ */
+const symbolIds = new WeakMap<ts.Symbol, number>();
+let nextSymbolId = 1;
+
 export class Bindings {
-  private readonly ids = new Map<ts.Symbol, number>();
   /** Symbol per node: definitions and paths ask about the same names again and again, and each checker lookup walks scopes. */
   private readonly symbols = new Map<ts.Node, ts.Symbol | undefined>();
 
@@ -84,10 +90,10 @@ export class Bindings {
 
   /** A stable small id per symbol, used to build identity keys such as `v3.layer1.weight`. */
   idOf(symbol: ts.Symbol): number {
-    let id = this.ids.get(symbol);
+    let id = symbolIds.get(symbol);
     if (id === undefined) {
-      id = this.ids.size + 1;
-      this.ids.set(symbol, id);
+      id = nextSymbolId++;
+      symbolIds.set(symbol, id);
     }
     return id;
   }

@@ -3,6 +3,7 @@ import { Bindings } from './bindings.js';
 import { buildFileIndex, type FileIndex } from './file-index.js';
 import { Flow } from './flow.js';
 import { ModulePaths } from './modules.js';
+import { callSitesInOtherFiles } from './program-calls.js';
 import { GradientReach } from './reach.js';
 import { TrainingFacts } from './training.js';
 import { TensorValues } from './values.js';
@@ -40,11 +41,18 @@ export function getFileAnalysis(program: ts.Program, sourceFile: ts.SourceFile):
     const checker = program.getTypeChecker();
     const index = buildFileIndex(checker, sourceFile);
     const bindings = new Bindings(checker, index.writes, index.callSites);
-    const flow = new Flow(checker, index.callSites);
+    const flow = new Flow(checker, index.callSites, {
+      sitesOf: (symbol) => callSitesInOtherFiles(program, symbol, sourceFile),
+      gradModeAt: (site) => getFileAnalysis(program, site.getSourceFile())?.values.gradModeAt(site) ?? 'unknown',
+    });
     const paths = new ModulePaths(checker, bindings, index.containers);
-    const values = new TensorValues(checker, index, bindings, flow, paths);
+    const values = new TensorValues(checker, index, bindings, flow, paths, {
+      program,
+      sourceFile,
+      valuesOf: (file) => getFileAnalysis(program, file)?.values,
+    });
     const training = new TrainingFacts(index, flow, paths, values, bindings);
-    const reach = new GradientReach(checker, index, bindings, paths, values, flow);
+    const reach = new GradientReach(checker, index, bindings, paths, values, flow, sourceFile, (file) => getFileAnalysis(program, file)?.reach);
     const analysis: FileAnalysis = { program, checker, sourceFile, index, bindings, flow, paths, values, training, reach };
     cache.set(sourceFile, analysis);
     return analysis;

@@ -51,6 +51,8 @@ export interface FileIndex {
   readonly containers: ReadonlyMap<ts.Symbol, { readonly container: ts.NewExpression; readonly index: number }>;
   /** Names of the methods this file declares: only a call by one of these names can run a same-file method. */
   readonly localMethods: ReadonlySet<string>;
+  /** Calls of imported functions (`sgdStep(…)` from './utils.js'): where helpers of other files run. */
+  readonly importedCalls: readonly ts.CallExpression[];
   readonly hasLibraryUse: boolean;
 }
 
@@ -93,6 +95,7 @@ export function buildFileIndex(checker: ts.TypeChecker, sourceFile: ts.SourceFil
   const containers = new Map<ts.Symbol, { container: ts.NewExpression; index: number }>();
   // Methods declared in this file: calls to them are call sites a helper can be followed back to.
   const localMethods = new Set<string>();
+  const importedCalls: ts.CallExpression[] = [];
 
   const addWrite = (target: ts.Node, at: ts.Node): void => {
     const name = ts.isIdentifier(target) ? target : ts.isPropertyAccessExpression(target) && target.expression.kind === ts.SyntaxKind.ThisKeyword ? target.name : undefined;
@@ -108,6 +111,7 @@ export function buildFileIndex(checker: ts.TypeChecker, sourceFile: ts.SourceFil
     const callee = call.expression;
     if (ts.isIdentifier(callee)) {
       const symbol = checker.getSymbolAtLocation(callee);
+      if (symbol && symbol.flags & ts.SymbolFlags.Alias) importedCalls.push(call);
       if (symbol && !(symbol.flags & ts.SymbolFlags.Alias)) {
         const list = callSites.get(symbol) ?? [];
         list.push(call);
@@ -193,7 +197,7 @@ export function buildFileIndex(checker: ts.TypeChecker, sourceFile: ts.SourceFil
   primeNameUses(sourceFile, names);
   for (const node of candidates) process(node);
   return {
-    methodCalls, libraryCalls, optimizers, requiresGradWrites, gradReads, gradWrites, callSites, writes, containers, localMethods,
+    methodCalls, libraryCalls, optimizers, requiresGradWrites, gradReads, gradWrites, callSites, writes, containers, localMethods, importedCalls,
     hasLibraryUse: methodCalls.length + libraryCalls.size + optimizers.length > 0,
   };
 }

@@ -1,4 +1,5 @@
 import ts from 'typescript';
+import { isVisibleToOtherFiles } from './program-calls.js';
 
 /**
  * Order of execution between two sites of one file, on TypeScript's syntax tree (so hovers can ask
@@ -59,6 +60,12 @@ export function functionSymbol(checker: ts.TypeChecker, fn: ts.Node): ts.Symbol 
   return undefined;
 }
 
+/** What a file's flow asks of the rest of the program: calls of its exported helpers elsewhere, and their grad mode there. */
+export interface CrossFileCalls {
+  sitesOf(symbol: ts.Symbol): readonly ts.CallExpression[];
+  gradModeAt(site: ts.CallExpression): 'off' | 'on' | 'unknown';
+}
+
 export class Flow {
   /** Grad mode on entry to each helper, from its call sites (memoised; recursion is 'unknown'). */
   private readonly functionModes = new Map<ts.Node, 'off' | 'on' | 'unknown'>();
@@ -68,6 +75,7 @@ export class Flow {
   constructor(
     private readonly checker: ts.TypeChecker,
     readonly callSites: ReadonlyMap<ts.Symbol, readonly ts.CallExpression[]>,
+    private readonly crossFile?: CrossFileCalls,
   ) {}
 
   /** Where a function's body runs from the caller's point of view: its one call site, or undefined. */
@@ -198,8 +206,15 @@ export class Flow {
       this.functionModes.set(fn, 'unknown'); // recursion ends as unknown
       const symbol = functionSymbol(this.checker, fn);
       const sites = symbol ? this.callSites.get(symbol) ?? [] : [];
-      const modes = new Set(sites.map((site) => this.gradModeAt(site, isGradModeCall, depth + 1)));
-      const mode = sites.length === 0 ? 'on' : modes.size === 1 ? [...modes][0] : 'unknown';
+      // Call sites in other files answer in their own file's terms (`softUpdate` in utils.ts,
+      // called under noGrad from train.ts).
+      const foreign = symbol && this.crossFile && isVisibleToOtherFiles(fn) ? this.crossFile.sitesOf(symbol) : [];
+      const modes = new Set([
+        ...sites.map((site) => this.gradModeAt(site, isGradModeCall, depth + 1)),
+        // A caller elsewhere that records is reported at that call (see summaries.ts), not here.
+        ...foreign.map((site) => (this.crossFile?.gradModeAt(site) === 'off' ? 'off' : 'unknown')),
+      ]);
+      const mode = sites.length + foreign.length === 0 ? 'on' : modes.size === 1 ? [...modes][0] : 'unknown';
       this.functionModes.set(fn, mode);
       return mode;
     }

@@ -15,7 +15,7 @@ export interface ParamPath {
   readonly segments: readonly string[];
   readonly partial: boolean;
   readonly node: ts.Node;
-  /** For an instance of a model class of this file, the root its methods use (`this`), so `model.layer1` meets `this.layer1`. */
+  /** For an instance of a model class of the program, the root its methods use (`this`), so `model.layer1` meets `this.layer1`. */
   readonly classRoot?: string;
 }
 
@@ -98,7 +98,7 @@ export class ModulePaths {
   private classRootOf(expr: ts.Expression): string | undefined {
     const symbol = typeOfExpression(this.checker, expr).getSymbol();
     const decl = symbol?.valueDeclaration;
-    if (!symbol || !decl || !ts.isClassDeclaration(decl) || decl.getSourceFile() !== expr.getSourceFile()) return undefined;
+    if (!symbol || !decl || !ts.isClassDeclaration(decl) || decl.getSourceFile().isDeclarationFile) return undefined;
     return `this${String(this.bindings.idOf(symbol))}`;
   }
 

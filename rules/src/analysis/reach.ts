@@ -25,7 +25,8 @@ import type { TensorValues } from './values.js';
 export interface ModuleUse {
   readonly call: ts.Node;
   readonly module: ParamPath;
-  readonly cut: { readonly how: 'noGrad' | 'detach'; readonly node: ts.Node } | undefined;
+  /** Where the flow is cut: the `detach()` call, the `noGrad(…)` call (`viaNoGrad`), or a call that runs with recording off. */
+  readonly cut: { readonly how: 'noGrad' | 'detach'; readonly node: ts.Node; readonly viaNoGrad?: true } | undefined;
   readonly certain: boolean;
   /** For a model method followed into its body: the uses found there. */
   readonly inner: readonly ModuleUse[] | undefined;
@@ -46,6 +47,8 @@ export class GradientReach {
     private readonly paths: ModulePaths,
     private readonly values: TensorValues,
     private readonly flow: Flow,
+    private readonly sourceFile?: ts.SourceFile,
+    private readonly reachOf?: (file: ts.SourceFile) => GradientReach | undefined,
   ) {}
 
   /** What the loss of `loss.backward()` is computed from (empty for a call that is not a backward). */
@@ -63,6 +66,11 @@ export class GradientReach {
 
   private walk(expression: ts.Expression, cut: Cut, certain: boolean, out: ModuleUse[], seen: Map<ts.Node, Set<string>>, depth: number): void {
     const expr = stripExpression(expression);
+    // A helper's or model method's body in another file is walked by that file's analysis.
+    if (this.sourceFile && expr.getSourceFile() !== this.sourceFile) {
+      this.reachOf?.(expr.getSourceFile())?.walk(expr, cut, certain, out, seen, depth);
+      return;
+    }
     // The same value is visited again only in another state (cut or not, certain or not).
     const state = `${cut ? 'cut' : 'flowing'}:${String(certain)}`;
     const states = seen.get(expr) ?? new Set<string>();
@@ -116,7 +124,7 @@ export class GradientReach {
     if (fn === 'noGrad' || fn === 'enableGrad') {
       const callback = call.arguments.at(0);
       const inner = callback && (ts.isArrowFunction(callback) || ts.isFunctionExpression(callback)) ? returnedValues(callback) : [];
-      for (const r of inner) next(r, fn === 'noGrad' ? cut ?? { how: 'noGrad', node: call } : undefined);
+      for (const r of inner) next(r, fn === 'noGrad' ? cut ?? { how: 'noGrad', node: call, viaNoGrad: true } : undefined);
       return;
     }
     if (fn !== undefined) {
@@ -138,7 +146,7 @@ export class GradientReach {
       if (receiverClass?.kind === 'module') {
         const module = this.paths.pathOf(callee.expression);
         const ownCut = cut ?? (this.values.gradModeAt(call) === 'off' ? { how: 'noGrad' as const, node: call } : undefined);
-        const returned = this.values.returnedExpressions(call);
+        const returned = this.values.returnedExpressions(call) ?? this.values.foreignReturns(call);
         let inner: ModuleUse[] | undefined;
         if (returned) {
           inner = [];
@@ -154,7 +162,7 @@ export class GradientReach {
     // A user helper: what it is given and what it returns.
     call.arguments.forEach((a) => { next(a); });
     if (ts.isPropertyAccessExpression(callee)) next(callee.expression);
-    this.values.returnedExpressions(call)?.forEach((r) => { next(r); });
+    (this.values.returnedExpressions(call) ?? this.values.foreignReturns(call))?.forEach((r) => { next(r); });
   }
 
   /** A parameter read directly (`x.matmul(this.w)`): a use of that parameter's path. */

@@ -26,6 +26,7 @@ export interface Cut {
  */
 export class TrainingFacts {
   private freezeList: Freeze[] | undefined;
+  private unfreezeList: Freeze[] | undefined;
   private cutList: Cut[] | undefined;
   private readonly heldMemo = new Map<OptimizerSite, ParamPath[] | undefined>();
   private readonly optimizerMemo = new Map<ts.Expression, OptimizerSite | undefined>();
@@ -139,6 +140,15 @@ export class TrainingFacts {
       .map((write) => ({ write, paths: this.frozenPaths(write) }))
       .filter((f) => f.paths.length > 0);
     return this.freezeList;
+  }
+
+  /** `requiresGrad = true` / `requiresGrad_()` writes and the parameters they unfreeze. */
+  unfreezes(): readonly Freeze[] {
+    this.unfreezeList ??= this.index.requiresGradWrites
+      .filter((w) => w.flag === true)
+      .map((write) => ({ write, paths: this.frozenPaths(write) }))
+      .filter((f) => f.paths.length > 0);
+    return this.unfreezeList;
   }
 
   /** What a freeze reaches: a loop over `m.parameters()` freezes `m` (partly when conditional), `m.fc.weight` itself. */

@@ -5,6 +5,7 @@ import type { FileIndex, MethodCall } from './file-index.js';
 import { returnedValues, type Flow } from './flow.js';
 import { CREATION_FUNCTIONS, FUNCTIONAL_OPS, libraryClassOfExpression } from './library.js';
 import type { ModulePaths } from './modules.js';
+import { foreignDeclaration } from './program-calls.js';
 
 /** Three-valued facts: the analysis says 'unknown' instead of guessing. */
 export type Tri = 'yes' | 'no' | 'unknown';
@@ -31,6 +32,13 @@ export interface SavingSite {
   readonly saved: readonly { readonly key: string; readonly expression: ts.Node; readonly label?: string }[];
 }
 
+/** How one file's values reach another file's: the program, this file, and each file's values. */
+export interface CrossFileValues {
+  readonly program: ts.Program;
+  readonly sourceFile: ts.SourceFile;
+  valuesOf(file: ts.SourceFile): TensorValues | undefined;
+}
+
 export class TensorValues {
   private readonly memo = new Map<ts.Node, TensorValue>();
   private readonly graphMemo = new Map<ts.Node, ReadonlySet<ts.CallExpression>>();
@@ -44,6 +52,7 @@ export class TensorValues {
     private readonly bindings: Bindings,
     private readonly flow: Flow,
     private readonly paths: ModulePaths,
+    private readonly crossFile?: CrossFileValues,
   ) {
     this.methodCallOf = new Map(index.methodCalls.map((m) => [m.call, m]));
   }
@@ -67,6 +76,8 @@ export class TensorValues {
 
   evaluate(expression: ts.Expression, depth = 0): TensorValue {
     const expr = stripExpression(expression);
+    // A value of another file (a helper's return) is that file's analysis's to answer.
+    if (this.crossFile && expr.getSourceFile() !== this.crossFile.sourceFile) return this.crossFile.valuesOf(expr.getSourceFile())?.evaluate(expr, depth) ?? UNKNOWN;
     const cached = this.memo.get(expr);
     if (cached) return cached;
     if (depth > 24) return UNKNOWN;
@@ -80,7 +91,7 @@ export class TensorValues {
     if (ts.isIdentifier(expr)) {
       const def = this.bindings.definition(expr);
       if (def?.kind === 'expression') return { ...this.evaluate(def.expression, depth + 1) };
-      if (def?.kind === 'element') return this.isParameterIterable(def.of) ? { ...PARAMETER, origin: def.at } : UNKNOWN;
+      if (def?.kind === 'element') return this.isParameterIterable(def.of) ? { ...PARAMETER, origin: def.at } : this.byType(expr);
       return this.byType(expr);
     }
     if (ts.isNewExpression(expr)) {
@@ -151,7 +162,7 @@ export class TensorValues {
 
   /** A call of a function or method declared in this file: what its return statements agree on. */
   private localCallResult(call: ts.CallExpression, depth: number): TensorValue {
-    const returned = this.returnedExpressions(call);
+    const returned = this.returnedExpressions(call) ?? this.foreignReturns(call);
     if (!returned || returned.length === 0) return UNKNOWN;
     const values = returned.map((r) => this.evaluate(r, depth + 1));
     const first = values[0];
@@ -169,6 +180,12 @@ export class TensorValues {
     if (!decl || decl.getSourceFile() !== call.getSourceFile()) return undefined;
     if (!(ts.isFunctionDeclaration(decl) || ts.isMethodDeclaration(decl) || ts.isArrowFunction(decl) || ts.isFunctionExpression(decl)) || !decl.body) return undefined;
     return returnedValues(decl);
+  }
+
+  /** What a helper or method declared in another file returns (evaluated by that file's analysis). */
+  foreignReturns(call: ts.CallExpression): ts.Expression[] | undefined {
+    const found = this.crossFile ? foreignDeclaration(this.crossFile.program, call) : undefined;
+    return found ? returnedValues(found.fn) : undefined;
   }
 
   private opResult(call: ts.CallExpression, inputs: readonly ts.Expression[], depth: number): TensorValue {

@@ -1,0 +1,46 @@
+import { INPLACE_METHODS } from '@gradflow/autograd';
+import ts from 'typescript';
+import { getFileAnalysis, type FileAnalysis } from './file-analysis.js';
+import { isAncestor } from './flow.js';
+import { foreignDeclaration } from './program-calls.js';
+
+/**
+ * Summaries of helpers declared in other files, asked at their call sites: what a call of
+ * `sgdStep(params, lr)` from './utils.js' does, in the helper's own file's terms. This file owns
+ * resolving a call to the helper's declaration and the facts a summary gives; each fact is
+ * computed by the helper file's own analysis (cached per program and file), so a summary is the
+ * same whichever caller asks.
+ *
+ * A helper's facts that depend on its caller (its grad mode) are left to the caller: the helper's
+ * file stays silent when a caller in another file records (see Flow.gradModeAt), and the caller's
+ * file reports at the call.
+ */
+export interface Helper {
+  readonly declaration: ts.FunctionLikeDeclaration;
+  readonly analysis: FileAnalysis;
+  readonly name: string;
+}
+
+/** The helper a call runs, when it is a function with a body declared in another user file. */
+export function helperOf(program: ts.Program, call: ts.CallExpression): Helper | undefined {
+  const found = foreignDeclaration(program, call);
+  const analysis = found ? getFileAnalysis(program, found.fn.getSourceFile()) : undefined;
+  return found && analysis ? { declaration: found.fn, analysis, name: found.symbol.getName() } : undefined;
+}
+
+/**
+ * In-place ops in the helper's body on leaf tensors that require grad (parameters it is given or
+ * reads), not wrapped in `noGrad` inside the helper: each throws LEAF_INPLACE when the helper is
+ * called with recording on.
+ */
+export function inplaceOnLeaves(helper: Helper): readonly ts.CallExpression[] {
+  const { analysis, declaration } = helper;
+  const out: ts.CallExpression[] = [];
+  for (const { call, method, receiver, receiverClass } of analysis.index.methodCalls) {
+    if (!(method in INPLACE_METHODS) || (receiverClass.kind !== 'tensor' && receiverClass.kind !== 'parameter')) continue;
+    if (!isAncestor(declaration, call) || analysis.values.gradModeAt(call) === 'off') continue;
+    const value = analysis.values.evaluate(receiver);
+    if (value.leaf === 'yes' && value.requiresGrad === 'yes') out.push(call);
+  }
+  return out;
+}
