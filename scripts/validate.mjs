@@ -8,7 +8,7 @@
 // fixture or checker); disagreements between linter and runtime are reported, not fatal.
 // Options: --json <file> writes the full table and the per-fixture results.
 import { writeFileSync } from 'node:fs';
-import { RULES, executeFixture, labelledRuntimeRules, lintFiles, loadFixtures, loadPlugin, runtimeRules } from '../test/validation/harness.mjs';
+import { RULES, executeFixture, lintFiles, loadFixtures, loadPlugin, runtimeRules } from '../test/validation/harness.mjs';
 
 const jsonAt = process.argv.indexOf('--json');
 const fixtures = loadFixtures();
@@ -16,13 +16,13 @@ const { plugin, existing, reason } = await loadPlugin();
 
 const runs = [];
 for (const fixture of fixtures) runs.push({ fixture, result: await executeFixture(fixture) });
-const linted = plugin ? await lintFiles(plugin, fixtures.map((f) => f.path)) : new Map();
+const linted = plugin ? await lintFiles(plugin, fixtures.flatMap((f) => f.files.map((file) => file.path))) : new Map();
 
-const table = RULES.map((rule) => ({ rule, present: existing.includes(rule), TP: 0, FP: 0, FN: 0, TN: 0, runtimePositives: 0, staticVsLabel: 0, disagreements: [] }));
+const table = RULES.map((rule) => ({ rule, present: existing.includes(rule), TP: 0, FP: 0, FN: 0, TN: 0, runtimePositives: 0, staticVsLabel: 0, disagreements: /** @type {string[]} */ ([]) }));
 const labelMismatches = [];
 for (const { fixture, result } of runs) {
   const runtime = runtimeRules(result.findings);
-  const messages = linted.get(fixture.path) ?? [];
+  const messages = fixture.files.flatMap((file) => (linted.get(file.path) ?? []).map((m) => ({ ...m, file: file.name })));
   const fatal = messages.filter((m) => m.fatal || m.rule === null);
   if (fatal.length > 0) labelMismatches.push(`${fixture.relPath}: lint failed: ${fatal.map((m) => m.message).join('; ')}`);
   if (JSON.stringify(result.kinds) !== JSON.stringify(fixture.runtime)) {
@@ -32,8 +32,8 @@ for (const { fixture, result } of runs) {
     const atRuntime = runtime.includes(row.rule);
     if (atRuntime) row.runtimePositives++;
     if (!row.present) continue;
-    const lines = messages.filter((m) => m.rule === row.rule).map((m) => m.line).sort((a, b) => a - b);
-    const labelled = fixture.lint.filter((d) => d.rule === row.rule).map((d) => d.line);
+    const lines = messages.filter((m) => m.rule === row.rule).map((m) => `${m.file}:${String(m.line)}`).sort();
+    const labelled = fixture.lint.filter((d) => d.rule === row.rule).map((d) => `${d.file}:${String(d.line)}`).sort();
     if (JSON.stringify(lines) !== JSON.stringify(labelled)) row.staticVsLabel++;
     const statically = lines.length > 0;
     const cell = statically ? (atRuntime ? 'TP' : 'FP') : atRuntime ? 'FN' : 'TN';
@@ -66,6 +66,6 @@ if (labelMismatches.length > 0) {
   for (const m of labelMismatches) console.log(`  ${m}`);
 }
 if (jsonAt !== -1 && process.argv[jsonAt + 1]) {
-  writeFileSync(process.argv[jsonAt + 1], JSON.stringify({ table, labelMismatches, fixtures: runs.map(({ fixture, result }) => ({ path: fixture.relPath, runtime: result.kinds, lint: linted.get(fixture.path) ?? [] })) }, null, 2));
+  writeFileSync(process.argv[jsonAt + 1], JSON.stringify({ table, labelMismatches, fixtures: runs.map(({ fixture, result }) => ({ path: fixture.relPath, runtime: result.kinds, lint: fixture.files.flatMap((file) => linted.get(file.path) ?? []) })) }, null, 2));
 }
 process.exitCode = labelMismatches.length > 0 ? 1 : 0;
