@@ -39,7 +39,7 @@ async function main() {
       for (const mode of ['baseline', 'gradflow', 'combined']) {
         const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--run', mode, corpus], { cwd: repoRoot, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
         if (child.status !== 0) throw new Error(`${mode} run failed:\n${child.stderr}`);
-        const r = JSON.parse(child.stdout.trim().split('\n').at(-1));
+        const r = JSON.parse(child.stdout.trim().split('\n').at(-1) ?? '');
         if (!results[mode] || r.wallMs < results[mode].wallMs) results[mode] = r;
       }
     }

@@ -1,6 +1,9 @@
 // Language-server latency: time from `didChange` to `publishDiagnostics` for a 1,000-line training
 // file (warm, p50/p95 over 100 edits), cold start to first diagnostics, and the ESLint CLI linting the
-// same file in the same run. Needs a build first (`npx tsc -b`). Usage: node bench/lsp.mjs [--edits N]
+// same file in the same run. Needs a build first (`npx tsc -b`).
+// Usage: node bench/lsp.mjs [--edits N] [--server path/to/bin.js] [--only-server]
+// (--server times another build of the server, e.g. a copy of dist/ from before a change, kept under
+// bench/results/ so that its imports resolve; --only-server skips the rules-off run and the ESLint CLI.)
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -11,7 +14,9 @@ import { createMessageConnection, StreamMessageReader, StreamMessageWriter } fro
 import { trainingFile } from './training-file.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const serverBin = path.join(root, 'packages/language-server/dist/bin.js');
+const serverArg = process.argv.indexOf('--server');
+const serverBin = serverArg > 0 ? path.resolve(process.argv[serverArg + 1]) : path.join(root, 'packages/language-server/dist/bin.js');
+const ONLY_SERVER = process.argv.includes('--only-server');
 const fixtureDir = path.join(root, 'packages/language-server/test/fixtures/workspace');
 const workDir = path.join(root, 'bench/results/lsp-workspace');
 const editsArg = process.argv.indexOf('--edits');
@@ -153,13 +158,16 @@ const rulesOffFile = path.join(rulesOffDir, 'train1000.ts');
 writeFileSync(rulesOffFile, text);
 
 const round = (x) => Math.round(x * 10) / 10;
-const results = { lines: text.split('\n').length - 1, edits: EDITS, node: process.version, loadAverageAtStart: loadavg()[0], runs: {} };
+const results = { server: path.relative(root, serverBin), lines: text.split('\n').length - 1, edits: EDITS, node: process.version, loadAverageAtStart: loadavg()[0], runs: {} };
 for (const debounceMs of [50, 0]) {
   results.runs[`debounce ${debounceMs} ms`] = await runServer(filePath, text, debounceMs);
 }
-results.runs['debounce 0 ms, every gradflow rule off (parser + server floor)'] = await runServer(rulesOffFile, text, 0);
-results.eslintCli = runEslintCli(filePath);
+if (!ONLY_SERVER) {
+  results.runs['debounce 0 ms, every gradflow rule off (parser + server floor)'] = await runServer(rulesOffFile, text, 0);
+  results.eslintCli = runEslintCli(filePath);
+}
 
+console.log(`server: ${path.relative(root, serverBin)}`);
 console.log(
   `gradflow-language-server on a ${results.lines}-line training file, ${EDITS} warm edits (${process.version}, load average ${loadavg()[0].toFixed(1)})`,
 );
@@ -170,7 +178,7 @@ for (const [name, run] of Object.entries(results.runs)) {
       ` cold start→first diagnostics ${round(run.coldMs)} ms (initialize ${round(run.initializedMs)} ms); ${run.diagnostics} diagnostics`,
   );
 }
-console.log(
+if (results.eslintCli !== undefined) console.log(
   `  ESLint CLI, same file, ${results.eslintCli.n} runs: median ${round(results.eslintCli.p50)} ms, max ${round(results.eslintCli.max)} ms; ${results.eslintCli.problems} problems`,
 );
-writeFileSync(path.join(root, 'bench/results/lsp.json'), `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync(path.join(root, ONLY_SERVER ? 'bench/results/lsp-server.json' : 'bench/results/lsp.json'), `${JSON.stringify(results, null, 2)}\n`);

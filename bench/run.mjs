@@ -41,6 +41,7 @@ async function setup(framework, workload) {
     const activate = async () => gradflow.useJsKernels(js);
     return { run, activate, dispose: () => gradflow.useJsKernels(false) };
   }
+  if (!tfjs) throw new Error(`${framework}: TF.js was not loaded (--only gradflow)`);
   const backend = framework === 'tfjs-cpu' ? 'cpu' : 'wasm';
   info[framework] ??= await tfjs.useBackend(backend);
   await tfjs.useBackend(backend);
@@ -61,7 +62,7 @@ async function timeAll(workload) {
     await runners[f].activate();
     for (let i = 0; i < warmup; i++) runners[f].run();
   }
-  const samples = Object.fromEntries(frameworks.map((f) => [f, []]));
+  const samples = Object.fromEntries(frameworks.map((f) => [f, /** @type {number[]} */ ([])]));
   for (let r = 0; r < reps; r++) {
     for (const f of frameworks) {
       await runners[f].activate();

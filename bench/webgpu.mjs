@@ -26,6 +26,17 @@ const sizes = (args.get('sizes') ?? (quick ? '256,512' : '256,512,1024,2048')).s
 const reps = quick ? 3 : 5;
 
 const gpu = await initWebGPU();
+const software = /swiftshader|llvmpipe|lavapipe|software/i.test(`${gpu.vendor} ${gpu.architecture}`);
+if (software) {
+  // Say so before the first workload: a software adapter (a CPU rasterizer) needs minutes for the full set.
+  console.log(
+    `WebGPU adapter ${gpu.vendor}/${gpu.architecture} is a software renderer: this benchmark will take ` +
+      `${quick ? 'a minute or more' : 'several minutes (the 2048 matmul alone takes tens of seconds per framework)'}, ` +
+      `and only the ratio between the frameworks means anything. ${quick ? '' : 'For a short run: node bench/webgpu.mjs --quick'}`,
+  );
+} else {
+  console.log(`WebGPU adapter ${gpu.vendor}/${gpu.architecture}: matmul ${sizes.join(', ')} and an MLP training step, both frameworks.`);
+}
 // tfjs-backend-webgpu insists on navigator.gpu (absent in Node 20): give it Dawn's, then hand it our device.
 if (!globalThis.navigator?.gpu) {
   const { create } = await import('webgpu');
@@ -73,14 +84,14 @@ const gradflow = {
     const input = tensor(x).reshape([labels.length, 784]).to('webgpu');
     const target = tensor(labels, { dtype: 'int32' }).to('webgpu');
     return async () => {
-      let loss;
+      let loss = null;
       for (let i = 0; i < stepsPerCall; i++) {
         opt.zeroGrad();
         loss = nn.functional.crossEntropy(model.forward(input), target);
         loss.backward();
         opt.step();
       }
-      await loss.itemAsync();
+      await loss?.itemAsync();
     };
   },
 };
@@ -112,8 +123,8 @@ const tfjs = {
           return tf.losses.softmaxCrossEntropy(onehot, tf.add(tf.matMul(h, w2), b2));
         }, true);
       }
-      await cost.data();
-      cost.dispose();
+      await cost?.data();
+      cost?.dispose();
     };
   },
 };

@@ -28,9 +28,13 @@ for (const file of readdirSync(trainingDir).filter((f) => f.endsWith('.ts')).sor
   const lines = findings
     .map((f) => `  ${f.ruleId ?? f.kind}: ${f.message}`)
     .filter((l) => !seen.has(l) && seen.add(l));
-  console.log(`${relPath}: ${lines.length === 0 ? 'nothing went wrong' : `${lines.length} finding(s)`}`);
-  for (const l of lines.slice(0, 5)) console.log(l.length > 220 ? `${l.slice(0, 217)}...` : l);
-  if (error && !findings.length) console.log(`  stopped by: ${error.message}`);
+  const SHOWN = 5;
+  console.log(`${relPath}: ${lines.length === 0 ? 'nothing went wrong' : `${lines.length} finding(s)${lines.length > SHOWN ? `, the first ${SHOWN} shown` : ''}`}`);
+  for (const l of lines.slice(0, SHOWN)) console.log(l.length > 220 ? `${l.slice(0, 217)}...` : l);
+  if (lines.length > SHOWN) {
+    console.log(`  … and ${lines.length - SHOWN} more not shown`);
+  }
+  if (error && !findings.length) console.log(`  stopped by: ${error instanceof Error ? error.message : String(error)}`);
 }
 
 const runtimeDir = join(repoRoot, 'examples', 'runtime');

@@ -109,7 +109,7 @@ for (let start = 0; start < files.length; start += CHUNK) {
         else if (message.ruleId?.startsWith('@gradflow/')) reports++;
       }
     } catch (error) {
-      failures.push({ file: relative(root, file), error: String(error?.stack ?? error).split('\n').slice(0, 6).join('\n') });
+      failures.push({ file: relative(root, file), error: stackHead(error) });
     }
     // The hover path too, at a spread of identifiers (its failures are recorded like the rules').
     const sourceFile = program.getSourceFile(file);
@@ -129,7 +129,7 @@ for (let start = 0; start < files.length; start += CHUNK) {
   }
 }
 
-const swallowed = analysisFailures().map(({ fileName, error }) => ({ file: relative(root, fileName), error: String(error?.stack ?? error).split('\n').slice(0, 6).join('\n') }));
+const swallowed = analysisFailures().map(({ fileName, error }) => ({ file: relative(root, fileName), error: stackHead(error) }));
 const summary = {
   root,
   files: files.length,
@@ -144,3 +144,8 @@ const summary = {
 console.log(JSON.stringify(summary));
 for (const f of [...failures, ...swallowed].slice(0, 20)) console.error(`${f.file}\n${f.error}\n`);
 process.exitCode = failures.length + swallowed.length > 0 ? 1 : 0;
+
+/** The first lines of an error's stack (its text, for a thrown non-Error). */
+function stackHead(error) {
+  return (error instanceof Error ? (error.stack ?? error.message) : String(error)).split('\n').slice(0, 6).join('\n');
+}

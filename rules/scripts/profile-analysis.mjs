@@ -46,7 +46,8 @@ const filePath = path.join(workDir, 'train1000.ts');
 const text = trainingFile(TARGET_LINES);
 writeFileSync(filePath, text);
 
-const rules = rulesOff ? Object.fromEntries(Object.keys(plugin.configs.recommended.rules).map((id) => [id, 'off'])) : {};
+/** @type {import('eslint').Linter.RulesRecord} */
+const rules = rulesOff ? Object.fromEntries(Object.keys(plugin.configs.recommended.rules ?? {}).map((id) => [id, 'off'])) : {};
 let recommended = plugin.configs.recommended;
 if (rulesDir !== undefined) {
   const other = await import(pathToFileURL(path.join(rulesDir, 'index.js')).href);
@@ -99,7 +100,8 @@ for (let edit = 0; edit < EDITS; edit++) {
   problems = result.messages.length;
   const fatal = result.messages.find((m) => m.fatal);
   if (fatal) throw new Error(`parse error: ${fatal.message}`);
-  const times = result.stats.times.passes[0];
+  const times = result.stats?.times.passes[0];
+  if (!times?.parse) throw new Error('ESLint reported no timings (stats: true)');
   parse.push(times.parse.total);
   let sum = 0;
   for (const [id, { total }] of Object.entries(times.rules ?? {})) {
@@ -109,7 +111,7 @@ for (let edit = 0; edit < EDITS; edit++) {
   }
   rulesTotal.push(sum);
 }
-if (session) {
+if (session && profileFile !== undefined) {
   const { profile } = await session.post('Profiler.stop');
   writeFileSync(profileFile, JSON.stringify(profile));
   session.disconnect();

@@ -10,17 +10,28 @@ import validRequiresGrad from './valid-requires-grad.js';
 
 export { ruleDocUrl } from './util/create-rule.js';
 
-/** Every gradflow rule by id (without the plugin prefix), one file each in this folder. */
-export const rules = {
-  'no-leaf-inplace': noLeafInplace,
-  'no-freeze-after-optimizer': noFreezeAfterOptimizer,
-  'require-set-to-none': requireSetToNone,
-  'valid-no-grad': validNoGrad,
-  'no-inplace-on-saved-tensor': noInplaceOnSavedTensor,
-  'no-backward-twice': noBackwardTwice,
-  'no-nonleaf-grad': noNonleafGrad,
-  'valid-requires-grad': validRequiresGrad,
-  'require-zero-grad': requireZeroGrad,
-};
+/**
+ * The rule modules, one file each in this folder. This import list is the only list of rules:
+ * ids, the plugin's `rules` and its configs (from each rule's `meta.docs.recommended`) derive from it.
+ */
+const ruleModules = [
+  noLeafInplace,
+  noFreezeAfterOptimizer,
+  requireSetToNone,
+  validNoGrad,
+  noInplaceOnSavedTensor,
+  noBackwardTwice,
+  noNonleafGrad,
+  validRequiresGrad,
+  requireZeroGrad,
+] as const;
 
-export type RuleId = keyof typeof rules;
+type RuleModule = (typeof ruleModules)[number];
+
+/** A rule's id without the plugin prefix: its module's `name`. */
+export type RuleId = RuleModule['name'];
+
+/** Every gradflow rule by id (without the plugin prefix). */
+export const rules = Object.fromEntries(ruleModules.map((rule) => [rule.name, rule])) as {
+  readonly [R in RuleModule as R['name']]: R;
+};

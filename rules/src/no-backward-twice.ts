@@ -10,7 +10,7 @@ export default createRule({
     type: 'problem',
     docs: {
       description: 'Disallow a second backward through the same graph without retainGraph: true',
-      recommended: true,
+      recommended: 'error',
       requiresTypeChecking: true,
     },
     hasSuggestions: true,

@@ -12,7 +12,7 @@ export default createRule({
     type: 'problem',
     docs: {
       description: 'Disallow freezing parameters that were already handed to an optimizer',
-      recommended: true,
+      recommended: 'warn',
       requiresTypeChecking: true,
     },
     hasSuggestions: true,

@@ -11,7 +11,7 @@ export default createRule({
     type: 'problem',
     docs: {
       description: 'Disallow in-place ops on a tensor that a recorded op saved for backward, before that backward',
-      recommended: true,
+      recommended: 'error',
       requiresTypeChecking: true,
     },
     hasSuggestions: true,

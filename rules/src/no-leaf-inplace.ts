@@ -13,7 +13,7 @@ export default createRule({
     type: 'problem',
     docs: {
       description: 'Disallow in-place ops on leaf tensors that require grad outside noGrad',
-      recommended: true,
+      recommended: 'error',
       requiresTypeChecking: true,
     },
     hasSuggestions: true,

@@ -9,7 +9,7 @@ export default createRule({
     type: 'problem',
     docs: {
       description: 'Disallow reading .grad of a non-leaf tensor that did not call retainGrad()',
-      recommended: true,
+      recommended: 'warn',
       requiresTypeChecking: true,
     },
     hasSuggestions: true,

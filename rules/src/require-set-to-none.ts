@@ -13,7 +13,7 @@ export default createRule({
     type: 'problem',
     docs: {
       description: 'Require zeroGrad({ setToNone: true }) on stateful optimizers whose parameters can stop receiving gradients',
-      recommended: true,
+      recommended: 'warn',
       requiresTypeChecking: true,
     },
     hasSuggestions: true,

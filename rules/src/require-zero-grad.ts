@@ -14,7 +14,7 @@ export default createRule({
     type: 'problem',
     docs: {
       description: 'Require clearing gradients in a training loop that calls backward() and step()',
-      recommended: true,
+      recommended: 'warn',
       requiresTypeChecking: true,
     },
     hasSuggestions: true,

@@ -13,7 +13,7 @@ export default createRule({
     type: 'problem',
     docs: {
       description: 'Disallow noGrad misuse: backward on results computed under noGrad, noGrad around part of a trained path, async callbacks',
-      recommended: true,
+      recommended: 'error',
       requiresTypeChecking: true,
     },
     hasSuggestions: true,

@@ -10,7 +10,7 @@ export default createRule({
     type: 'problem',
     docs: {
       description: 'Disallow setting requiresGrad on a non-leaf tensor or requiring grad on an integer tensor',
-      recommended: true,
+      recommended: 'error',
       requiresTypeChecking: true,
     },
     hasSuggestions: true,

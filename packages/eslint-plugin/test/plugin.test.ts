@@ -1,3 +1,5 @@
+import { RULE_IDS } from '@gradflow/autograd';
+import { rules } from '@gradflow/rules';
 import { describeGradientStatus, getRelatedLocations } from '@gradflow/rules/analysis';
 import { ESLint } from 'eslint';
 import { existsSync, readFileSync } from 'node:fs';
@@ -6,10 +8,9 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import plugin from '../src/index.js';
 
-const RULE_IDS = [
-  'no-leaf-inplace', 'no-freeze-after-optimizer', 'require-set-to-none', 'valid-no-grad', 'no-inplace-on-saved-tensor',
-  'no-backward-twice', 'no-nonleaf-grad', 'valid-requires-grad', 'require-zero-grad',
-];
+// The contract: the ids the engine's runtime checker gives its findings (a copy the engine keeps,
+// as it does not depend on the rules). The plugin's rules must be exactly these.
+const CHECKER_RULE_IDS: readonly string[] = RULE_IDS;
 const fixtureDir = fileURLToPath(new URL('./fixture', import.meta.url));
 
 function eslintFor(config: 'recommended' | 'strict'): ESLint {
@@ -21,42 +22,64 @@ function eslintFor(config: 'recommended' | 'strict'): ESLint {
 }
 
 describe('@gradflow/eslint-plugin', () => {
-  it('exports exactly the nine rules of the contract, each with a doc that exists', () => {
-    expect(Object.keys(plugin.rules).sort()).toEqual([...RULE_IDS].sort());
-    for (const rule of Object.values(plugin.rules)) {
-      const url = (rule as { meta?: { docs?: { url?: string } } }).meta?.docs?.url;
-      expect(url).toMatch(/^file:\/\/.*\/rules\/docs\/[a-z-]+\.md$/);
-      expect(existsSync(fileURLToPath(url ?? ''))).toBe(true);
+  it('exports exactly the rules the runtime checker reports, each with a doc that exists', () => {
+    expect(Object.keys(plugin.rules).map((id) => `@gradflow/${id}`).sort()).toEqual(CHECKER_RULE_IDS.toSorted());
+    for (const [id, rule] of Object.entries(rules)) {
+      expect(rule.name).toBe(id);
+      const url = rule.meta.docs.url;
+      expect(url.endsWith(`/rules/docs/${id}.md`), url).toBe(true);
+      // A web address from the package's homepage (SARIF's helpUri, the editor's link), never a local path.
+      expect(url).toMatch(/^https:\/\/github\.com\/gradflow\/gradflow\/blob\/main\/rules\/docs\/[a-z-]+\.md$/);
+      const inRepo = url.replace('https://github.com/gradflow/gradflow/blob/main/', '');
+      expect(existsSync(fileURLToPath(new URL(`../../../${inRepo}`, import.meta.url)))).toBe(true);
     }
   });
 
   it('configs are complete: TypeScript files, typed parser, every rule on', () => {
     for (const name of ['recommended', 'strict'] as const) {
       const config = plugin.configs[name];
-      expect(config.files).toEqual(['**/*.ts', '**/*.mts', '**/*.cts']);
+      expect(config.files).toEqual(['**/*.ts', '**/*.tsx', '**/*.mts', '**/*.cts']);
       expect(config.languageOptions?.parserOptions).toMatchObject({ projectService: true });
-      expect(Object.keys(config.rules ?? {}).sort()).toEqual(RULE_IDS.map((id) => `@gradflow/${id}`).sort());
+      expect(Object.keys(config.rules ?? {}).sort()).toEqual(CHECKER_RULE_IDS.toSorted());
     }
+  });
+
+  it("recommended takes each rule's level from its meta.docs.recommended; strict makes all errors", () => {
+    const levels = Object.fromEntries(Object.values(rules).map((rule) => [`@gradflow/${rule.name}`, rule.meta.docs.recommended]));
+    expect(plugin.configs.recommended.rules).toEqual(levels);
+    // The five whose mistake throws at run time are errors, the four silent ones warnings (README).
+    expect(Object.values(levels).filter((level) => level === 'error')).toHaveLength(5);
+    expect(Object.values(levels).filter((level) => level === 'warn')).toHaveLength(4);
     expect(Object.values(plugin.configs.strict.rules ?? {}).every((level) => level === 'error')).toBe(true);
   });
 
   it('finds the mistakes of a real training script through the ESLint class, with related locations', async () => {
     const [result] = await eslintFor('strict').lintFiles(['training.ts']);
-    const found = result?.messages.map((m) => `${String(m.line)}:${m.ruleId ?? 'parse'}`);
+    const found = result.messages.map((m) => `${String(m.line)}:${m.ruleId ?? 'parse'}`);
     expect(found).toEqual([
       '15:@gradflow/no-freeze-after-optimizer',
       '22:@gradflow/require-zero-grad',
       '25:@gradflow/no-leaf-inplace',
     ]);
-    const freeze = result?.messages[0];
-    const related = freeze ? getRelatedLocations(result?.filePath ?? '', freeze.ruleId ?? '', freeze.line, freeze.column) : [];
+    const freeze = result.messages[0];
+    const related = getRelatedLocations(result.filePath, freeze.ruleId ?? '', freeze.line, freeze.column);
     // The optimizer that holds the frozen parameters is built on line 13.
     expect(related.map((r) => r.line)).toEqual([13]);
   });
 
+  it('lints .tsx files too: a buggy component file fails the lint', async () => {
+    const results = await eslintFor('recommended').lintFiles(['.']);
+    const tsx = results.find((r) => r.filePath.endsWith('panel.tsx'));
+    expect(tsx?.messages.map((m) => `${String(m.line)}:${m.ruleId ?? 'parse'}:${String(m.severity)}`)).toEqual([
+      '13:@gradflow/require-zero-grad:1',
+      '19:@gradflow/no-leaf-inplace:2',
+    ]);
+    expect(tsx?.errorCount).toBeGreaterThan(0);
+  });
+
   it('reports nothing on the corrected script', async () => {
     const [result] = await eslintFor('recommended').lintFiles(['clean.ts']);
-    expect(result?.messages).toEqual([]);
+    expect(result.messages).toEqual([]);
   });
 
   it('describes gradient status for a hover', () => {

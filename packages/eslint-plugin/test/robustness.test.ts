@@ -41,7 +41,7 @@ it('lints broken variants of a training script without exceptions', async () => 
   for (const text of variants(readFileSync(filePath, 'utf8'))) {
     const [result] = await eslint.lintText(text, { filePath });
     linted++;
-    if (result?.messages.some((m) => m.ruleId?.startsWith('@gradflow/'))) reported++;
+    if (result.messages.some((m) => m.ruleId?.startsWith('@gradflow/'))) reported++;
   }
   expect(linted).toBeGreaterThan(80);
   // Most variants still parse, and the rules still find mistakes in them.

@@ -1,24 +1,51 @@
+import { readFileSync } from 'node:fs';
 import { ESLintUtils, type TSESLint } from '@typescript-eslint/utils';
 import type ts from 'typescript';
 import { getFileAnalysis, safely, type FileAnalysis } from '../analysis/file-analysis.js';
 import { clearRelatedLocations, recordRelatedLocations, type RelatedLocation } from '../analysis/related.js';
 
+/** The package's `homepage` (its repository): the one place rule documentation links come from. */
+const HOMEPAGE = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { homepage: string }
+).homepage.replace(/#.*$/, '').replace(/\/$/, '');
+
 /**
- * `meta.docs.url` is a `file://` URL of the rule's doc shipped in this package (`docs/<id>.md`),
- * computed from this module's location, so it resolves wherever the package is installed and
- * works offline; the language server uses it as the diagnostic's `codeDescription.href`.
+ * `meta.docs.url`: the rule's doc on the web, `<homepage>/blob/main/rules/docs/<id>.md`. It is what
+ * ESLint's formatters (SARIF's `helpUri`) and the language server (`codeDescription.href`) show, so
+ * it must open on any machine, never a path on the one that ran the lint.
  */
 export function ruleDocUrl(name: string): string {
-  return new URL(`../../docs/${name}.md`, import.meta.url).href;
+  return `${HOMEPAGE}/blob/main/rules/docs/${name}.md`;
 }
 
 export interface GradflowDocs {
   readonly description: string;
-  readonly recommended: boolean;
+  /**
+   * The rule's level in `configs.recommended` (the plugin builds its configs from this field):
+   * 'error' when the mistake throws at run time, 'warn' when it silently trains the wrong thing.
+   */
+  readonly recommended: 'error' | 'warn';
   readonly requiresTypeChecking: true;
 }
 
-export const createRule = ESLintUtils.RuleCreator<GradflowDocs>(ruleDocUrl);
+const namedRule = ESLintUtils.RuleCreator<GradflowDocs>(ruleDocUrl);
+
+/** A gradflow rule: its literal `name`, and `meta.docs` always present (the configs read it). */
+export type GradflowRule<Name extends string, MessageIds extends string, Options extends readonly unknown[]> =
+  TSESLint.RuleModule<MessageIds, Options, GradflowDocs> & {
+    readonly name: Name;
+    readonly meta: { readonly docs: GradflowDocs & { readonly url: string } };
+  };
+
+/**
+ * typescript-eslint's `RuleCreator`, keeping the rule's `name` as a literal type: the rule index
+ * derives its ids (and their type) from the rule modules, so an id is written once, in its rule.
+ */
+export function createRule<const Name extends string, Options extends readonly unknown[], MessageIds extends string>(
+  rule: Readonly<ESLintUtils.RuleWithMetaAndName<Options, MessageIds, GradflowDocs>> & { readonly name: Name },
+): GradflowRule<Name, MessageIds, Options> {
+  return namedRule(rule) as GradflowRule<Name, MessageIds, Options>;
+}
 
 type Context = Readonly<TSESLint.RuleContext<string, readonly unknown[]>>;
 
