@@ -37,7 +37,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   };
   const settings = vscode.workspace.getConfiguration('gradflow');
   const clientOptions: LanguageClientOptions = {
-    documentSelector: [{ scheme: 'file', language: 'typescript' }],
+    documentSelector: [
+      { scheme: 'file', language: 'typescript' },
+      { scheme: 'file', language: 'typescriptreact' },
+    ],
     initializationOptions: { debounceMs: settings.get<number>('debounceMs') },
   };
   client = new LanguageClient('gradflow', 'gradflow', serverOptions, clientOptions);

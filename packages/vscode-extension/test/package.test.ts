@@ -15,15 +15,14 @@ describe('VS Code extension package', () => {
     rmSync(outDir, { recursive: true, force: true });
   });
 
-  it('bundles and packages into a VSIX with the bundled client and manifest', () => {
-    execFileSync(process.execPath, ['build.mjs'], { cwd: extensionDir });
+  it('packages from its folder alone (vsce runs the bundling itself) into a VSIX with the bundled client and manifest', () => {
+    rmSync(path.join(extensionDir, 'dist'), { recursive: true, force: true });
     const vsix = path.join(outDir, 'gradflow.vsix');
+    // `vscode:prepublish` builds: nothing is prepared beforehand.
     execFileSync(vsce, ['package', '--no-dependencies', '--out', vsix], { cwd: extensionDir, stdio: 'pipe' });
     const listing = execFileSync(vsce, ['ls', '--no-dependencies'], { cwd: extensionDir, encoding: 'utf8' });
     const files = listing.split('\n').filter((line) => line !== '');
-    expect(files).toContain('dist/extension.cjs');
-    expect(files).toContain('package.json');
-    expect(files.some((file) => file.startsWith('src/'))).toBe(false);
+    expect(files.sort()).toEqual(['LICENSE', 'README.md', 'dist/extension.cjs', 'package.json']);
     // A VSIX is a zip; its central directory names each entry in plain bytes.
     const archive = readFileSync(vsix);
     expect(archive.subarray(0, 2).toString('latin1')).toBe('PK');
@@ -34,4 +33,18 @@ describe('VS Code extension package', () => {
     expect(bundle).toContain('gradflow.server.path');
     expect(bundle).toMatch(/require\("vscode"\)/);
   }, 120_000);
+
+  it('declares workspace trust, a machine-scoped server path, and TypeScript React files', () => {
+    const manifest = JSON.parse(readFileSync(path.join(extensionDir, 'package.json'), 'utf8')) as {
+      capabilities: { untrustedWorkspaces: { supported: boolean | string; description?: string } };
+      activationEvents: string[];
+      contributes: { configuration: { properties: Record<string, { scope?: string }> } };
+    };
+    expect(manifest.capabilities.untrustedWorkspaces.supported).toBe(false);
+    expect(manifest.capabilities.untrustedWorkspaces.description).toMatch(/eslint\.config/);
+    expect(manifest.contributes.configuration.properties['gradflow.server.path'].scope).toBe('machine');
+    expect(manifest.activationEvents).toEqual(expect.arrayContaining(['onLanguage:typescript', 'onLanguage:typescriptreact']));
+    const source = readFileSync(path.join(extensionDir, 'src/extension.ts'), 'utf8');
+    expect(source).toContain("language: 'typescriptreact'");
+  });
 });
