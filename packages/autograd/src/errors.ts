@@ -1,4 +1,4 @@
-/** Stable error codes of the engine; see shared API.md. */
+/** Stable error codes of the engine, each explained in API.md's Errors table (test/api-reference.test.ts keeps the two equal). */
 export type GradFlowErrorCode =
   | 'LEAF_INPLACE'
   | 'SAVED_TENSOR_MODIFIED'
@@ -13,6 +13,7 @@ export type GradFlowErrorCode =
   | 'NO_WEBGPU'
   | 'ASYNC_NO_GRAD'
   | 'INVALID_ARGUMENT'
+  | 'OUT_OF_MEMORY'
   | 'INPLACE_ON_VIEW';
 
 /**

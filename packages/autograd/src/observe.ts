@@ -73,3 +73,20 @@ export function gradAccumulating(leaves: Iterable<Tensor>): void {
   const list = [...leaves];
   for (const o of accumulateObservers) o(list);
 }
+
+/**
+ * A module listed its parameters (`parameters()` / `namedParameters()` on the module itself):
+ * the checker names a parameter by its path in the model (`backbone.0.weight`) when an optimizer
+ * got it from a module. Reported only while someone listens.
+ */
+export type ParametersListedObserver = (named: readonly (readonly [string, Tensor])[]) => void;
+const listedObservers = new Set<ParametersListedObserver>();
+
+export function onParametersListed(observer: ParametersListedObserver): () => void {
+  listedObservers.add(observer);
+  return () => listedObservers.delete(observer);
+}
+
+export function parametersListed(named: readonly (readonly [string, Tensor])[]): void {
+  for (const o of listedObservers) o(named);
+}

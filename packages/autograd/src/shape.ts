@@ -56,6 +56,10 @@ export function broadcastStrides(shape: Shape, strides: readonly number[], targe
 
 export function normalizeDim(dim: number, ndim: number): number {
   const r = ndim === 0 ? 1 : ndim;
+  const raw: unknown = dim;
+  if (typeof raw !== 'number') {
+    fail('INVALID_ARGUMENT', `dim must be an integer in [${String(-r)}, ${String(r - 1)}] (the tensor has ${String(ndim)} dimension(s)), but ${raw === undefined ? 'nothing' : typeof raw === 'string' ? `'${raw}' (a string)` : JSON.stringify(raw)} was passed`);
+  }
   if (!Number.isInteger(dim) || dim < -r || dim >= r) {
     fail('INVALID_ARGUMENT', `dimension ${String(dim)} is out of range for a tensor with ${String(ndim)} dimension(s) (expected in [${String(-r)}, ${String(r - 1)}])`);
   }
@@ -64,6 +68,8 @@ export function normalizeDim(dim: number, ndim: number): number {
 
 export function normalizeDims(dims: number | readonly number[] | undefined, ndim: number): number[] {
   if (dims === undefined) return Array.from({ length: ndim }, (_, i) => i);
+  const raw: unknown = dims;
+  if (typeof raw !== 'number' && !Array.isArray(raw)) normalizeDim(raw as number, ndim);
   const list = typeof dims === 'number' ? [dims] : dims;
   const out = list.map((d) => normalizeDim(d, ndim));
   if (new Set(out).size !== out.length) fail('INVALID_ARGUMENT', `dimension list [${list.join(', ')}] repeats a dimension`);
@@ -72,7 +78,7 @@ export function normalizeDims(dims: number | readonly number[] | undefined, ndim
 
 export function checkShape(shape: unknown): number[] {
   if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && (d as number) >= 0)) {
-    fail('INVALID_ARGUMENT', `a shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
+    fail('INVALID_ARGUMENT', `shape must be an array of non-negative integers, but ${typeof shape === 'string' ? `'${shape}' (a string)` : JSON.stringify(shape)} was passed`);
   }
   return shape as number[];
 }

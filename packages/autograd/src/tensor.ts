@@ -2,7 +2,7 @@ import { runBackward } from './autograd/engine.js';
 import type { Node } from './autograd/node.js';
 import type { Backend, Storage } from './backend/backend.js';
 import { getBackend } from './backend/registry.js';
-import { isFloating, promoteWithScalar, type Device, type DType, type TypedArray } from './dtype.js';
+import { checkAllocation, checkDevice, describeValue, isFloating, promoteWithScalar, toInt32Checked, type Device, type DType, type TypedArray } from './dtype.js';
 import { fail } from './errors.js';
 import { noGrad } from './grad-mode.js';
 import { checkIndex, ops, sumTo } from './ops/table.js';
@@ -57,11 +57,13 @@ export class Tensor {
 
   /** @internal */
   static zerosOn(device: Device, shape: Shape, dtype: DType): Tensor {
-    return new Tensor(getBackend(device).full(numel(shape), dtype, 0), shape);
+    checkAllocation(shape, dtype);
+    return new Tensor(getBackend(device).full(numel(shape), dtype, 0, shape), shape);
   }
 
   /** @internal A number operand as a 0-d constant on `device`. */
   static constant(value: number, device: Device, dtype: DType): Tensor {
+    if (dtype === 'int32') toInt32Checked(value);
     const t = new Tensor(getBackend(device).full(1, dtype, value), []);
     t.scalar = value;
     return t;
@@ -154,6 +156,7 @@ export class Tensor {
   }
 
   backward(gradient?: Tensor | null, options: BackwardOptions = {}): void {
+    checkBackwardArgs(gradient, options);
     if (!this.requiresGrad) {
       fail('NO_GRAD_FN', `element 0 of tensors does not require grad and does not have a gradFn: backward() on ${this.dtype} ${fmtShape(this.shape)} that was computed without any tensor that requires grad (or under noGrad). Make sure the parameters have requiresGrad and the forward pass runs outside noGrad.`);
     }
@@ -190,7 +193,7 @@ export class Tensor {
   // ---- element-wise and reductions (all differentiable) ----
   private operand(x: Operand): Tensor {
     if (typeof x === 'number') return Tensor.constant(x, this.device, promoteWithScalar(this.dtype, x));
-    if (!(x instanceof Tensor)) fail('INVALID_ARGUMENT', `expected a Tensor or a number, got ${typeof x}`);
+    if (!(x instanceof Tensor)) fail('INVALID_ARGUMENT', `expected a Tensor or a number as the operand, but ${describeValue(x)} was passed (got ${typeof x})`);
     return x;
   }
   /** @internal dtype of `this op scalar`. */
@@ -206,13 +209,15 @@ export class Tensor {
   exp(): Tensor { return apply(ops.exp, [this]); }
   log(): Tensor { return apply(ops.log, [this]); }
   sqrt(): Tensor { return apply(ops.sqrt, [this]); }
+  /** log(1 + x), accurate for small x. */
+  log1p(): Tensor { return apply(ops.log1p, [this]); }
   abs(): Tensor { return apply(ops.abs, [this]); }
   relu(): Tensor { return apply(ops.relu, [this]); }
   sigmoid(): Tensor { return apply(ops.sigmoid, [this]); }
   tanh(): Tensor { return apply(ops.tanh, [this]); }
 
   matmul(other: Tensor): Tensor {
-    if (!(other instanceof Tensor)) fail('INVALID_ARGUMENT', 'matmul expects a Tensor');
+    if (!(other instanceof Tensor)) fail('INVALID_ARGUMENT', `matmul expects a Tensor as other, but ${describeValue(other)} was passed`);
     if (this.ndim === 0 || other.ndim === 0) fail('SHAPE_MISMATCH', `matmul: both arguments need at least 1 dimension, got ${fmtShape(this.shape)} and ${fmtShape(other.shape)}`);
     // PyTorch's 1-D rules: a vector on the left gains a leading 1, on the right a trailing 1.
     const a = this.ndim === 1 ? this.reshape([1, this.shape[0]]) : this;
@@ -242,8 +247,118 @@ export class Tensor {
     return this;
   }
 
+  // ---- second wave: reductions and selection ----
+  /**
+   * Without `dim`: the largest element (0-d; gradient shared evenly among ties, as PyTorch). With
+   * `dim`: `{ values, indices }` of the first maximum along it (indices int32; PyTorch's are int64).
+   * NaN propagates: a slice holding NaN has max NaN at the first NaN's index.
+   */
+  max(): Tensor;
+  max(dim: number, keepdim?: boolean): { values: Tensor; indices: Tensor };
+  max(dim?: number, keepdim = false): Tensor | { values: Tensor; indices: Tensor } {
+    return this.extreme('max', dim, keepdim);
+  }
+  /** `max`'s counterpart: the smallest element, or `{ values, indices }` along `dim`. */
+  min(): Tensor;
+  min(dim: number, keepdim?: boolean): { values: Tensor; indices: Tensor };
+  min(dim?: number, keepdim = false): Tensor | { values: Tensor; indices: Tensor } {
+    return this.extreme('min', dim, keepdim);
+  }
+  /** int32 index of the first maximum (over the flattened tensor without `dim`). */
+  argmax(dim?: number, keepdim = false): Tensor { return this.argExtreme('max', dim, keepdim); }
+  /** int32 index of the first minimum (over the flattened tensor without `dim`). */
+  argmin(dim?: number, keepdim = false): Tensor { return this.argExtreme('min', dim, keepdim); }
+  private extreme(op: 'max' | 'min', dim: number | undefined, keepdim: boolean): Tensor | { values: Tensor; indices: Tensor } {
+    if (dim === undefined) {
+      if (this.numel() === 0) fail('INVALID_ARGUMENT', `${op}(): the tensor ${fmtShape(this.shape)} is empty; specify a dim`);
+      return apply(ops.amax, [this], { op });
+    }
+    checkBoolArg(op, 'keepdim', keepdim);
+    const d = normalizeDim(dim, this.ndim);
+    if (this.ndim === 0) return { values: this.clone(), indices: this.argExtreme(op, dim, keepdim) };
+    if (this.shape[d] === 0) fail('INVALID_ARGUMENT', `${op}(dim=${String(dim)}): dimension ${String(d)} of ${fmtShape(this.shape)} is empty`);
+    const indices = new Tensor(this.backend.argReduce(op, this, d), this.shape.map((s, i) => (i === d ? 1 : s)));
+    const values = this.gather(d, indices);
+    return keepdim ? { values, indices } : { values: values.squeeze(d), indices: indices.squeezeRaw(d) };
+  }
+  private argExtreme(op: 'max' | 'min', dim: number | undefined, keepdim: boolean): Tensor {
+    if (dim === undefined) {
+      if (this.numel() === 0) fail('INVALID_ARGUMENT', `arg${op}(): the tensor ${fmtShape(this.shape)} is empty; specify a dim`);
+      const flat = this.isContiguous() ? new Tensor(this.storage, [this.numel()], [1], this.offset) : this.contiguousCopy().reshapeRaw([this.numel()]);
+      const r = new Tensor(this.backend.argReduce(op, flat, 0), [1]);
+      return keepdim ? r.reshapeRaw(this.shape.map(() => 1)) : r.reshapeRaw([]);
+    }
+    const d = normalizeDim(dim, this.ndim);
+    if (this.ndim === 0) return new Tensor(this.backend.full(1, 'int32', 0), []);
+    const r = new Tensor(this.backend.argReduce(op, this, d), this.shape.map((s, i) => (i === d ? 1 : s)));
+    return keepdim ? r : r.squeezeRaw(d);
+  }
+  /** Gathers values along `dim` at an int32 `index` of the same rank (out[i][j] = self[i][index[i][j]] for dim 1). */
+  gather(dim: number, index: Tensor): Tensor {
+    if (!(index instanceof Tensor)) fail('INVALID_ARGUMENT', `gather: index must be an int32 Tensor, but ${describeValue(index)} was passed`);
+    if (index.dtype !== 'int32') fail('DTYPE_MISMATCH', `gather: index must be int32, got ${index.dtype} ${fmtShape(index.shape)}`);
+    const d = normalizeDim(dim, this.ndim);
+    if (index.ndim !== Math.max(this.ndim, 1) && !(this.ndim === 0 && index.ndim === 0)) {
+      fail('SHAPE_MISMATCH', `gather: index ${fmtShape(index.shape)} must have as many dimensions as the input ${fmtShape(this.shape)}`);
+    }
+    index.shape.forEach((s, i) => {
+      if (i !== d && s > (this.shape[i] ?? 1)) fail('SHAPE_MISMATCH', `gather: index ${fmtShape(index.shape)} is larger than the input ${fmtShape(this.shape)} in dimension ${String(i)} (only dimension ${String(d)} may differ freely)`);
+    });
+    if (this.ndim === 0) return this.reshape([1]).gather(0, index.reshape([1])).reshape([]);
+    return apply(ops.gather, [this, index], { dim: d });
+  }
+  /** p-norm over `dim` (all elements without it): p = 2 by default; also 1, 0, ±Infinity and any other p. */
+  norm(p = 2, dim?: number | readonly number[], keepdim = false): Tensor {
+    checkNumberArg('norm', 'p', p);
+    this.floatOrFail('norm');
+    return apply(ops.norm, [this], { p, dims: normalizeDims(dim, this.ndim), keepdim });
+  }
+  /** Variance over `dim` (all elements without it) with Bessel's `correction` (default 1), as torch.var. */
+  var(dim?: number | readonly number[] | null, options: { correction?: number; keepdim?: boolean } = {}): Tensor {
+    const { correction, keepdim } = varOptions('var', options);
+    this.floatOrFail('var');
+    return apply(ops.var, [this], { dims: normalizeDims(dim ?? undefined, this.ndim), correction, keepdim });
+  }
+  /** Standard deviation: the square root of `var(...)`, with PyTorch's zero gradient where it is 0. */
+  std(dim?: number | readonly number[] | null, options: { correction?: number; keepdim?: boolean } = {}): Tensor {
+    const { correction, keepdim } = varOptions('std', options);
+    this.floatOrFail('std');
+    return apply(ops.std, [this], { dims: normalizeDims(dim ?? undefined, this.ndim), correction, keepdim });
+  }
+  /** Lower triangle of the last two dims (elements with j - i <= k), zeros elsewhere. */
+  tril(k = 0): Tensor { return apply(ops.tril, [this.triangleInput('tril', k)], { k, upper: false }); }
+  /** Upper triangle of the last two dims (elements with j - i >= k), zeros elsewhere. */
+  triu(k = 0): Tensor { return apply(ops.triu, [this.triangleInput('triu', k)], { k, upper: true }); }
+  private triangleInput(method: string, k: unknown): this {
+    if (typeof k !== 'number' || !Number.isInteger(k)) fail('INVALID_ARGUMENT', `${method}: k must be an integer, but ${describeValue(k)} was passed`);
+    if (this.ndim < 2) fail('SHAPE_MISMATCH', `${method}: input needs at least 2 dimensions, got ${fmtShape(this.shape)}`);
+    return this;
+  }
+  /** x with elements where `mask` is non-zero replaced by `value` (mask broadcasts). */
+  maskedFill(mask: Tensor, value: number): Tensor {
+    checkMaskArgs('maskedFill', mask, value);
+    return apply(ops.maskedFill, [this, mask], { value });
+  }
+  /** Elements outside [min, max] moved to the bound (either may be omitted); NaN stays NaN. */
+  clamp(min?: number | null, max?: number | null): Tensor {
+    if ((min === undefined || min === null) && (max === undefined || max === null)) fail('INVALID_ARGUMENT', 'clamp: at least one of min and max must be given');
+    return apply(ops.clamp, [this], clampBounds('clamp', min, max));
+  }
+  /** A float32 copy (differentiable from float64; from int32 it starts a new leaf); itself if already float32. */
+  float(): Tensor { return this.dtype === 'float64' ? apply(ops.cast, [this], { dtype: 'float32', from: 'float64' }) : this.convert('float32'); }
+  /** A float64 copy (CPU; differentiable from float32); itself if already float64. */
+  double(): Tensor { return this.dtype === 'float32' ? apply(ops.cast, [this], { dtype: 'float64', from: 'float32' }) : this.convert('float64'); }
+  /** An int32 copy, truncating toward zero (never requires grad, as in PyTorch). */
+  int(): Tensor { return this.convert('int32'); }
+  /** Conversions that record nothing: to or from int32 (an integer tensor never requires grad). */
+  private convert(dtype: DType): Tensor {
+    if (dtype === this.dtype) return this;
+    return noGrad(() => this.castTo(dtype));
+  }
+
   // ---- views and copies ----
   reshape(shape: readonly number[]): Tensor {
+    if (!Array.isArray(shape)) fail('INVALID_ARGUMENT', `reshape: shape must be an array of numbers, but ${describeValue(shape)} was passed`);
     const resolved = resolveReshape(shape, this.shape);
     return apply(ops.reshape, [this], { shape: resolved });
   }
@@ -251,10 +366,107 @@ export class Tensor {
     return apply(ops.transpose, [this], { dim0: normalizeDim(dim0, this.ndim), dim1: normalizeDim(dim1, this.ndim) });
   }
   /** Broadcasts to `shape` without copying (a view with zero strides). */
-  expand(shape: readonly number[]): Tensor {
+  expand(...sizes: (number | readonly number[])[]): Tensor {
+    const raw = (sizes.length === 1 && Array.isArray(sizes[0]) ? sizes[0] : sizes) as number[];
+    if (raw.length < this.ndim) fail('SHAPE_MISMATCH', `expand: the number of sizes provided (${String(raw.length)}) must be greater or equal to the number of dimensions in the tensor ${fmtShape(this.shape)} (cannot expand ${fmtShape(this.shape)} to ${fmtShape(raw)})`);
+    // -1 keeps the size of that dimension (only for existing dims, as PyTorch).
+    const lead = raw.length - this.ndim;
+    const shape = raw.map((d, i) => {
+      if (d !== -1) return d;
+      if (i < lead) fail('INVALID_ARGUMENT', `expand: -1 is not allowed in a leading, new dimension (position ${String(i)} of ${fmtShape(raw)})`);
+      return this.shape[i - lead];
+    });
     const target = broadcastShapes(this.shape, shape, 'expand');
     if (!shapeEq(target, shape)) fail('SHAPE_MISMATCH', `expand: cannot expand ${fmtShape(this.shape)} to ${fmtShape(shape)}`);
     return apply(ops.expand, [this], { shape: [...shape] });
+  }
+  /** A view with the dims reordered (`dims` a permutation, negative dims allowed). */
+  permute(...dims: (number | readonly number[])[]): Tensor {
+    const list = (dims.length === 1 && Array.isArray(dims[0]) ? dims[0] : dims) as unknown[];
+    if (list.length !== this.ndim || !list.every((d) => typeof d === 'number')) {
+      fail('INVALID_ARGUMENT', `permute: dims [${list.map(String).join(', ')}] must list each of the ${String(this.ndim)} dimensions of ${fmtShape(this.shape)} once`);
+    }
+    const norm = list.map((d) => normalizeDim(d, this.ndim));
+    if (new Set(norm).size !== norm.length) fail('INVALID_ARGUMENT', `permute: dims [${list.map(String).join(', ')}] repeat a dimension`);
+    return apply(ops.permute, [this], { dims: norm });
+  }
+  /** A view with a size-1 dim inserted at `dim` (in [-ndim-1, ndim]). */
+  unsqueeze(dim: number): Tensor {
+    return apply(ops.unsqueeze, [this], { dim: normalizeDim(dim, this.ndim + 1) });
+  }
+  /** A view without size-1 dims: all of them, or those among `dim` (others are left alone, as PyTorch). */
+  squeeze(dim?: number | readonly number[]): Tensor {
+    const dims = dim === undefined ? this.shape.map((_, i) => i) : this.ndim === 0 ? (normalizeDims(dim, 0), []) : normalizeDims(dim, this.ndim);
+    return apply(ops.squeeze, [this], { dims: dims.filter((d) => this.shape[d] === 1) });
+  }
+  /** Merges dims startDim..endDim into one (a view when possible, else a copy, as reshape). */
+  flatten(startDim = 0, endDim = -1): Tensor {
+    if (this.ndim === 0) return this.reshape([1]);
+    const s = normalizeDim(startDim, this.ndim);
+    const e = normalizeDim(endDim, this.ndim);
+    if (s > e) fail('INVALID_ARGUMENT', `flatten: startDim ${String(startDim)} comes after endDim ${String(endDim)} for ${fmtShape(this.shape)}`);
+    const merged = this.shape.slice(s, e + 1).reduce((n, d) => n * d, 1);
+    return this.reshape([...this.shape.slice(0, s), merged, ...this.shape.slice(e + 1)]);
+  }
+  /** A view with a new shape (one -1 inferred); throws where the strides cannot express it (use reshape). */
+  view(...shape: (number | readonly number[])[]): Tensor {
+    const list = (shape.length === 1 && Array.isArray(shape[0]) ? shape[0] : shape) as number[];
+    const resolved = resolveReshape(list, this.shape);
+    const strides = viewStrides(this.shape, this.strides, resolved);
+    if (strides === null) {
+      fail('SHAPE_MISMATCH', `view size ${fmtShape(resolved)} is not compatible with the input's size and stride (${fmtShape(this.shape)} with strides ${fmtShape(this.strides)}): at least one dimension spans two contiguous subspaces. Use .reshape(...) instead.`);
+    }
+    return apply(ops.view, [this], { shape: resolved, strides });
+  }
+  /** `t[start:end:step]` along `dim`, a view (negative start/end count from the end; clamped like Python). */
+  slice(dim: number, start?: number | null, end?: number | null, step = 1): Tensor {
+    const d = normalizeDim(dim, this.ndim);
+    if (this.ndim === 0) fail('INVALID_ARGUMENT', 'slice() cannot be applied to a 0-dim tensor');
+    for (const [name, v] of [['start', start], ['end', end]] as const) {
+      if (v !== undefined && v !== null && (typeof v !== 'number' || !Number.isInteger(v))) fail('INVALID_ARGUMENT', `slice: ${name} must be an integer, but ${describeValue(v)} was passed`);
+    }
+    if (typeof step !== 'number' || !Number.isInteger(step) || step <= 0) fail('INVALID_ARGUMENT', `slice: step must be a positive integer, but ${describeValue(step)} was passed`);
+    const size = this.shape[d];
+    const clampIndex = (v: number | null | undefined, dflt: number): number => {
+      if (v === undefined || v === null) return dflt;
+      const w = v < 0 ? v + size : v;
+      return Math.min(Math.max(w, 0), size);
+    };
+    const s = clampIndex(start, 0);
+    const e = Math.max(s, clampIndex(end, size));
+    return apply(ops.slice, [this], { dim: d, start: s, end: e, step });
+  }
+  /** Splits into pieces of `size` (the last may be smaller) or of the listed sizes along `dim`: views. */
+  split(sizes: number | readonly number[], dim = 0): Tensor[] {
+    const d = normalizeDim(dim, this.ndim);
+    const total = this.shape[d];
+    let list: number[];
+    if (typeof sizes === 'number') {
+      if (!Number.isInteger(sizes) || sizes <= 0) fail('INVALID_ARGUMENT', `split: split size must be a positive integer, but ${describeValue(sizes)} was passed`);
+      list = [];
+      for (let at = 0; at < total; at += sizes) list.push(Math.min(sizes, total - at));
+      if (list.length === 0) list.push(0);
+    } else if (Array.isArray(sizes)) {
+      list = [...(sizes as number[])];
+      if (!list.every((n) => Number.isInteger(n) && n >= 0) || list.reduce((a, b) => a + b, 0) !== total) {
+        fail('INVALID_ARGUMENT', `split: sizes [${list.join(', ')}] must be non-negative integers summing to ${String(total)} (dimension ${String(d)} of ${fmtShape(this.shape)})`);
+      }
+    } else {
+      fail('INVALID_ARGUMENT', `split: sizes must be a number or an array of numbers, but ${describeValue(sizes)} was passed`);
+    }
+    let at = 0;
+    return list.map((n) => {
+      const piece = this.slice(d, at, at + n);
+      at += n;
+      return piece;
+    });
+  }
+  /** Splits into `chunks` pieces of ceil(size / chunks) along `dim` (fewer if the size runs out), as PyTorch. */
+  chunk(chunks: number, dim = 0): Tensor[] {
+    if (typeof chunks !== 'number' || !Number.isInteger(chunks) || chunks <= 0) fail('INVALID_ARGUMENT', `chunk: chunks must be a positive integer, but ${describeValue(chunks)} was passed`);
+    const d = normalizeDim(dim, this.ndim);
+    const size = this.shape[d];
+    return this.split(Math.max(1, Math.ceil(size / chunks)), d);
   }
   /** The sub-tensor at `index` (leading dims), a view: what Python writes `t[i]` or `t[i, j]`. */
   index(index: number | readonly number[]): Tensor {
@@ -265,6 +477,7 @@ export class Tensor {
     return apply(ops.clone, [this]);
   }
   to(device: Device): Tensor {
+    checkDevice(device);
     if (device === this.device) return this;
     return apply(ops.to, [this], { device, from: this.device });
   }
@@ -286,10 +499,24 @@ export class Tensor {
   mul_(other: Operand): this { return applyInplace(ops.mul, this, [this.operand(other)]) as this; }
   div_(other: Operand): this { return applyInplace(ops.div, this, [this.operand(other)]) as this; }
   relu_(): this { return applyInplace(ops.relu, this, []) as this; }
-  clamp_(min = -Infinity, max = Infinity): this { return applyInplace(ops.clamp, this, [], { min, max }) as this; }
+  clamp_(min = -Infinity, max = Infinity): this {
+    return applyInplace(ops.clamp, this, [], clampBounds('clamp_', min, max)) as this;
+  }
   zero_(): this { return this.fill_(0); }
-  fill_(value: number): this { return applyInplace(ops.fill, this, [], { value }) as this; }
+  fill_(value: number): this {
+    checkNumberArg('fill_', 'value', value);
+    if (this.dtype === 'int32') toInt32Checked(value, 'fill_: value');
+    return applyInplace(ops.fill, this, [], { value }) as this;
+  }
   copy_(src: Tensor): this { return applyInplace(ops.copy, this, [src]) as this; }
+  /** In-place maskedFill. */
+  maskedFill_(mask: Tensor, value: number): this {
+    checkMaskArgs('maskedFill_', mask, value);
+    broadcastShapes(mask.shape, this.shape, 'maskedFill_: mask');
+    if (!shapeEq(broadcastShapes(mask.shape, this.shape), this.shape)) fail('SHAPE_MISMATCH', `maskedFill_: mask ${fmtShape(mask.shape)} must broadcast to the tensor's shape ${fmtShape(this.shape)}`);
+    if (this.dtype === 'int32') toInt32Checked(value, 'maskedFill_: value');
+    return applyInplace(ops.maskedFill, this, [mask], { value }) as this;
+  }
   /** `t[index] = value`: index is a number or one number per leading dim. */
   setItem_(index: number | readonly number[], value: Operand): this {
     const idx = this.normalizeIndex(index);
@@ -297,8 +524,21 @@ export class Tensor {
     return applyInplace(ops.setItem, this, [v], { index: idx }) as this;
   }
   private normalizeIndex(index: number | readonly number[]): number[] {
-    const list = typeof index === 'number' ? [index] : [...index];
-    const idx = list.map((i, d) => (i < 0 ? i + (this.shape[d] ?? 0) : i));
+    if (typeof index !== 'number' && !Array.isArray(index)) {
+      fail('INVALID_ARGUMENT', `index must be a number or an array of numbers (one per leading dimension), but ${describeValue(index)} was passed`);
+    }
+    const list: unknown[] = typeof index === 'number' ? [index] : [...(index as readonly unknown[])];
+    if (list.length > this.ndim) {
+      fail('INVALID_ARGUMENT', `index [${list.map(String).join(', ')}] has more entries (${String(list.length)}) than the tensor ${fmtShape(this.shape)} has dimensions (${String(this.ndim)})`);
+    }
+    const idx = list.map((i, d) => {
+      const size = this.shape[d];
+      // PyTorch: "index -4 is out of bounds for dimension 0 with size 3" (the index as passed).
+      if (typeof i !== 'number' || !Number.isInteger(i) || i < -size || i >= size) {
+        fail('INVALID_ARGUMENT', `index ${typeof i === 'number' ? String(i) : describeValue(i)} is out of bounds for dimension ${String(d)} with size ${String(size)} (tensor ${fmtShape(this.shape)}): valid indices are ${size === 0 ? 'none (the dimension is empty)' : `${String(-size)} to ${String(size - 1)}`}`);
+      }
+      return i < 0 ? i + size : i;
+    });
     checkIndex(this.shape, idx);
     return idx;
   }
@@ -360,6 +600,15 @@ export class Tensor {
     const v = new Tensor(this.storage, shape, strides, offset);
     v.viewBase = this.viewBase ?? this;
     return v;
+  }
+  /** @internal A reshape of a contiguous tensor without autograd. */
+  reshapeRaw(shape: readonly number[]): Tensor {
+    const base = this.isContiguous() ? this : this.contiguousCopy();
+    return new Tensor(base.storage, shape, contiguousStrides(shape), base.offset);
+  }
+  /** @internal Drops size-1 dim `d` without autograd. */
+  squeezeRaw(d: number): Tensor {
+    return new Tensor(this.storage, this.shape.filter((_, i) => i !== d), this.strides.filter((_, i) => i !== d), this.offset);
   }
   /** @internal Raw sub-view at `index` (no autograd). */
   indexView(index: readonly number[]): Tensor {
@@ -423,6 +672,93 @@ export class Tensor {
     this.offset = 0;
     if (g && gradValues) this.gradValue = new Tensor(target.fromTyped(gradValues, g.dtype), g.shape);
   }
+}
+
+/** backward()'s arguments: a Tensor (or nothing) as the gradient, an options object after it. */
+function checkBackwardArgs(gradient: unknown, options: unknown): void {
+  if (gradient !== undefined && gradient !== null && !(gradient instanceof Tensor)) {
+    const looksLikeOptions = typeof gradient === 'object' && !Array.isArray(gradient) && ('retainGraph' in gradient || 'createGraph' in gradient);
+    fail(
+      'INVALID_ARGUMENT',
+      `backward: the first argument, gradient, must be a Tensor shaped like the output (or undefined), but ${describeValue(gradient)} was passed.${looksLikeOptions ? ' Options go second: loss.backward(undefined, { retainGraph: true }).' : ''}`,
+    );
+  }
+  if (options === undefined) return;
+  if (options === null || typeof options !== 'object' || Array.isArray(options) || options instanceof Tensor) {
+    fail('INVALID_ARGUMENT', `backward: the second argument, options, must be an object { retainGraph?, createGraph? }, but ${describeValue(options)} was passed`);
+  }
+  for (const [key, value] of Object.entries(options)) {
+    if (key !== 'retainGraph' && key !== 'createGraph') {
+      const hint = key === 'retain_graph' ? ' (did you mean retainGraph?)' : key === 'create_graph' ? ' (did you mean createGraph?)' : '';
+      fail('INVALID_ARGUMENT', `backward: unknown option '${key}'${hint}; the options are retainGraph and createGraph`);
+    }
+    if (value !== undefined && typeof value !== 'boolean') {
+      fail('INVALID_ARGUMENT', `backward: ${key} must be a boolean, but ${describeValue(value)} was passed`);
+    }
+  }
+}
+
+function checkBoolArg(method: string, name: string, value: unknown): void {
+  if (typeof value !== 'boolean') fail('INVALID_ARGUMENT', `${method}: ${name} must be a boolean, but ${describeValue(value)} was passed`);
+}
+
+function checkMaskArgs(method: string, mask: unknown, value: unknown): void {
+  if (!(mask instanceof Tensor)) fail('INVALID_ARGUMENT', `${method}: mask must be a Tensor, but ${describeValue(mask)} was passed`);
+  checkNumberArg(method, 'value', value);
+}
+
+function varOptions(method: string, options: unknown): { correction: number; keepdim: boolean } {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    fail('INVALID_ARGUMENT', `${method}: the options argument must be an object { correction?, keepdim? }, but ${describeValue(options)} was passed`);
+  }
+  const o = options as Record<string, unknown>;
+  for (const key of Object.keys(o)) if (key !== 'correction' && key !== 'keepdim') fail('INVALID_ARGUMENT', `${method}: unknown option '${key}'${key === 'unbiased' ? ' (use correction: 1 or 0)' : ''}; the options are correction and keepdim`);
+  const correction = o.correction ?? 1;
+  const keepdim = o.keepdim ?? false;
+  if (typeof correction !== 'number' || !(correction >= 0)) fail('INVALID_ARGUMENT', `${method}: correction must be a number >= 0, but ${describeValue(correction)} was passed`);
+  checkBoolArg(method, 'keepdim', keepdim);
+  return { correction, keepdim: keepdim as boolean };
+}
+
+/** Strides for viewing (shape, strides) as `target` without a copy, or null (PyTorch's computeStride). */
+function viewStrides(shape: Shape, strides: readonly number[], target: readonly number[]): number[] | null {
+  if (numel(shape) === 0 || shape.length === 0) return contiguousStrides(target);
+  const out = new Array<number>(target.length);
+  let viewD = target.length - 1;
+  let chunkBase = strides[strides.length - 1] ?? 1;
+  let tensorNumel = 1;
+  let viewNumel = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    tensorNumel *= shape[d];
+    if (d === 0 || (shape[d - 1] !== 1 && strides[d - 1] !== tensorNumel * chunkBase)) {
+      while (viewD >= 0 && (viewNumel < tensorNumel || target[viewD] === 1)) {
+        out[viewD] = viewNumel * chunkBase;
+        viewNumel *= target[viewD];
+        viewD--;
+      }
+      if (viewNumel !== tensorNumel) return null;
+      if (d > 0) {
+        chunkBase = strides[d - 1];
+        tensorNumel = 1;
+        viewNumel = 1;
+      }
+    }
+  }
+  if (viewD !== -1) return null;
+  return out;
+}
+
+/** A number argument of a tensor method (NaN allowed: it propagates as in PyTorch). */
+export function checkNumberArg(method: string, name: string, value: unknown): void {
+  if (typeof value !== 'number') fail('INVALID_ARGUMENT', `${method}: ${name} must be a number, but ${describeValue(value)} was passed`);
+}
+
+function clampBounds(method: string, min: unknown, max: unknown): { min: number; max: number } {
+  const lo = min === undefined || min === null ? -Infinity : min;
+  const hi = max === undefined || max === null ? Infinity : max;
+  checkNumberArg(method, 'min', lo);
+  checkNumberArg(method, 'max', hi);
+  return { min: lo as number, max: hi as number };
 }
 
 function resolveReshape(shape: readonly number[], from: Shape): number[] {

@@ -8,11 +8,19 @@ import { fail } from './errors.js';
 export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 const VULKAN_LOADERS = ['/usr/lib/x86_64-linux-gnu/libvulkan.so.1', '/usr/lib/aarch64-linux-gnu/libvulkan.so.1', '/usr/lib/libvulkan.so.1', '/usr/lib64/libvulkan.so.1'];
 
+/**
+ * `GPUDevice` where the compiling project has WebGPU's types (TypeScript 6's DOM library, or
+ * `@webgpu/types`), `unknown` elsewhere. The shipped declarations name no WebGPU global directly:
+ * `@webgpu/types` collides with TypeScript 6's DOM library, and TypeScript 5's has no WebGPU, so
+ * either way a direct reference would fail to compile in some users' projects (without skipLibCheck).
+ */
+export type WebGPUDevice = typeof globalThis extends { GPUDevice: { prototype: infer D } } ? D : unknown;
+
 export interface WebGPUInfo {
   /** Adapter vendor and architecture (e.g. `google` / `swiftshader`). */
   readonly vendor: string;
   readonly architecture: string;
-  readonly device: GPUDevice;
+  readonly device: WebGPUDevice;
 }
 
 let ready: Promise<WebGPUInfo> | null = null;
@@ -48,7 +56,7 @@ async function start(): Promise<WebGPUInfo> {
     },
   });
   device.addEventListener('uncapturederror', (event) => {
-    console.error(`[gradflow] WebGPU error: ${(event as GPUUncapturedErrorEvent).error.message}`);
+    console.error(`[gradflow] WebGPU error: ${event.error.message}`);
   });
   registerBackend(new WebGPUBackend(new GpuContext(device)));
   // `info` is recent (older type packages and browsers lack it).

@@ -215,7 +215,7 @@ describe('graph traversal', () => {
     out.backward();
     // d/dy = 32 + 2y; dy/dx = y
     const ex = [Math.exp(0.5), Math.exp(-1)];
-    (x.grad?.toArray() as number[]).forEach((g, i) => expect(g).toBeCloseTo((32 + 2 * ex[i]) * ex[i], 12));
+    (x.grad?.toArray() as number[]).forEach((g, i) => { expect(g).toBeCloseTo((32 + 2 * ex[i]) * ex[i], 12); });
   });
 
   it('a tensor used twice by one op (x·x) gets both contributions', () => {

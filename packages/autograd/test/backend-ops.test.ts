@@ -7,7 +7,7 @@
  * and gradient must also match the CPU backend within float32 tolerance.
  */
 import { describe, expect, it } from 'vitest';
-import { nn, type Device, type Tensor } from '../src/index.js';
+import { arange, cat, eye, full, linspace, manualSeed, multinomial, nn, onesLike, stack, where, zerosLike, type Device, type Tensor } from '../src/index.js';
 import * as R from './backend-reference.js';
 import { expectClose, leaf, values } from './backend-harness.js';
 import { webgpuAvailability } from './webgpu-env.js';
@@ -21,8 +21,9 @@ interface InputSpec {
 interface OpCase {
   name: string;
   inputs: InputSpec[];
-  run(ts: Tensor[]): Tensor;
-  ref(xs: R.Nd[]): R.Nd;
+  run: (ts: Tensor[]) => Tensor;
+  /** The reference on plain arrays; handed to the finite-difference helpers as a function. */
+  ref: (xs: R.Nd[]) => R.Nd;
 }
 
 const away = { avoid: [0] };
@@ -170,6 +171,131 @@ const cases: OpCase[] = [
   },
 ];
 
+// ---- second wave: views, joins, selection, reductions (odd sizes, negative dims, broadcasting) ----
+const pattern = (shape: number[], f: (i: number) => number): R.Nd => R.nd(shape, Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => f(i)));
+const constant = (x: Tensor, v: R.Nd, dtype: 'float32' | 'int32' = 'float32'): Tensor => leaf(v, x.device, false, dtype);
+const MASK_11 = pattern([11], (i) => (i * 5) % 3 === 0 ? 1 : 0);
+const COND = pattern([5, 1, 7], (i) => (i * 7) % 4 < 2 ? 1 : 0);
+const GATHER_1 = pattern([6, 13], (i) => (i * 5 + 3) % 9);
+const GATHER_0 = pattern([11, 3], (i) => (i * 4 + 1) % 7);
+cases.push(
+  { name: 'log1p [300, 7]', inputs: [{ shape: [300, 7], lo: -0.6, hi: 2 }], run: ([x]) => x.log1p(), ref: ([x]) => R.map(x, Math.log1p) },
+  {
+    name: 'clamp(-0.5, 0.5) and clamp(null, 0.3) out of place',
+    inputs: [{ shape: [301], avoid: [-0.5, 0.5, 0.3] }],
+    run: ([x]) => x.clamp(-0.5, 0.5).add(x.clamp(null, 0.3)),
+    ref: ([x]) => R.map(x, (v) => Math.min(Math.max(v, -0.5), 0.5) + Math.min(v, 0.3)),
+  },
+  { name: 'permute(2, 0, -2) of [3, 5, 7]', inputs: [{ shape: [3, 5, 7] }], run: ([x]) => x.permute(2, 0, -2).mul(2), ref: ([x]) => R.map(R.permute(x, [2, 0, 1]), (v) => 2 * v) },
+  {
+    name: 'squeeze, unsqueeze(-1), flatten(1), view of [5, 1, 7]',
+    inputs: [{ shape: [5, 1, 7] }],
+    run: ([x]) => x.squeeze(1).unsqueeze(-1).flatten(1).view([7, -1]).exp(),
+    ref: ([x]) => R.map(R.nd([7, 5], x.data), Math.exp),
+  },
+  {
+    name: 'view of a permuted view that keeps it viewable, then a kernel',
+    inputs: [{ shape: [4, 3, 5] }],
+    run: ([x]) => x.permute(1, 0, 2).view(3, 2, -1, 5).mul(3),
+    ref: ([x]) => R.map(R.nd([3, 2, 2, 5], R.permute(x, [1, 0, 2]).data), (v) => 3 * v),
+  },
+  {
+    name: 'expand [5, 1] to [-1, 9] (and a new leading dim)',
+    inputs: [{ shape: [5, 1] }, { shape: [2, 5, 9] }],
+    run: ([a, b]) => a.expand(2, -1, 9).mul(b),
+    ref: ([a, b]) => R.zip(R.expand(a, [2, 5, 9]), b, (x, y) => x * y),
+  },
+  {
+    name: 'slice(-1, 2, 11, 3) and slice(0, -3) of [7, 13]',
+    inputs: [{ shape: [7, 13] }],
+    run: ([x]) => x.slice(-1, 2, 11, 3).mul(2).sum(0).add(x.slice(0, -3).sum(0).slice(0, 0, 3)),
+    ref: ([x]) => R.zip(R.sum(R.map(R.slice(x, 1, 2, 11, 3), (v) => 2 * v), [0]), R.slice(R.sum(R.slice(x, 0, 4, 7), [0]), 0, 0, 3), (a, b) => a + b),
+  },
+  {
+    name: 'cat of [3, 4], [3, 1] and a transposed [6, 3] along -1',
+    inputs: [{ shape: [3, 4] }, { shape: [3, 1] }, { shape: [6, 3] }],
+    run: ([a, b, c]) => cat([a, b, c.transpose(0, 1)], -1),
+    ref: ([a, b, c]) => R.cat([a, b, R.transpose(c, 0, 1)], 1),
+  },
+  {
+    name: 'stack of three [5, 3] along 1',
+    inputs: [{ shape: [5, 3] }, { shape: [5, 3] }, { shape: [5, 3] }],
+    run: ([a, b, c]) => stack([a, b, c], 1),
+    ref: ([a, b, c]) => R.permute(R.cat([a, b, c].map((t) => R.nd([1, 5, 3], t.data)), 0), [1, 0, 2]),
+  },
+  {
+    name: 'split([2, 3, 4], -1) and chunk(3, 0) of [7, 9], reassembled',
+    inputs: [{ shape: [7, 9] }],
+    run: ([x]) => {
+      const [p, q, r] = x.split([2, 3, 4], -1);
+      const rows = x.chunk(3, 0); // sizes 3, 3, 1
+      return cat([r, p.mul(2), q], 1).add(cat([rows[2], rows[0], rows[1]], 0));
+    },
+    ref: ([x]) => R.zip(
+      R.cat([R.slice(x, 1, 5, 9), R.map(R.slice(x, 1, 0, 2), (v) => 2 * v), R.slice(x, 1, 2, 5)], 1),
+      R.cat([R.slice(x, 0, 6, 7), R.slice(x, 0, 0, 3), R.slice(x, 0, 3, 6)], 0),
+      (a, b) => a + b,
+    ),
+  },
+  {
+    name: 'where(cond [5, 1, 7], a [3, 7], b [5, 3, 1]) (broadcast)',
+    inputs: [{ shape: [3, 7] }, { shape: [5, 3, 1] }],
+    run: ([a, b]) => where(constant(a, COND), a, b),
+    ref: ([a, b]) => R.where(COND, a, b),
+  },
+  {
+    name: 'maskedFill(mask [11], -2.5) and maskedFill_ on a non-leaf',
+    inputs: [{ shape: [9, 11] }],
+    run: ([x]) => x.maskedFill(constant(x, MASK_11), -2.5).add(x.mul(2).maskedFill_(constant(x, MASK_11), 3)),
+    ref: ([x]) => R.zip(R.where(MASK_11, R.nd([1], [-2.5]), x), R.where(MASK_11, R.nd([1], [3]), R.map(x, (v) => 2 * v)), (a, b) => a + b),
+  },
+  {
+    name: 'max(-1).values of [23, 301] and min(0, keepdim).values',
+    inputs: [{ shape: [23, 301] }],
+    run: ([x]) => x.max(-1).values.sum().add(x.min(0, true).values.sum()),
+    ref: ([x]) => R.nd([], [R.reduceDim(x, 1, (v) => Math.max(...v)).data.reduce((a, b) => a + b, 0) + R.reduceDim(x, 0, (v) => Math.min(...v)).data.reduce((a, b) => a + b, 0)]),
+  },
+  {
+    name: 'max() and min() over all of [37, 5]',
+    inputs: [{ shape: [37, 5] }],
+    run: ([x]) => x.max().mul(2).add(x.min()),
+    ref: ([x]) => R.nd([], [2 * Math.max(...x.data) + Math.min(...x.data)]),
+  },
+  {
+    name: 'gather(1) with repeated indices [6, 13] from [6, 9]; gather(0) [11, 3] from [7, 5]',
+    inputs: [{ shape: [6, 9] }, { shape: [7, 5] }],
+    run: ([a, b]) => a.gather(1, constant(a, GATHER_1, 'int32')).sum(1).add(b.gather(-2, constant(b, GATHER_0, 'int32')).sum().mul(0.5)),
+    ref: ([a, b]) => R.map(R.sum(R.gather(a, 1, GATHER_1), [1]), (v) => v + 0.5 * R.gather(b, 0, GATHER_0).data.reduce((s, e) => s + e, 0)),
+  },
+  {
+    name: 'norm(): 2 over all of [29, 31]; 1 along -1; 3 along 0; inf along 1',
+    inputs: [{ shape: [29, 31] }, { shape: [5, 7], ...away }, { shape: [6, 4] }, { shape: [4, 9] }],
+    run: ([a, b, c, d]) => a.norm().add(b.norm(1, -1).sum()).add(c.norm(3, 0).sum()).add(d.norm(Infinity, 1).sum()),
+    ref: ([a, b, c, d]) => R.nd([], [
+      Math.sqrt(a.data.reduce((s, v) => s + v * v, 0))
+      + R.reduceDim(b, 1, (v) => v.reduce((s, e) => s + Math.abs(e), 0)).data.reduce((s, e) => s + e, 0)
+      + R.reduceDim(c, 0, (v) => Math.cbrt(v.reduce((s, e) => s + Math.abs(e) ** 3, 0))).data.reduce((s, e) => s + e, 0)
+      + R.reduceDim(d, 1, (v) => Math.max(...v.map(Math.abs))).data.reduce((s, e) => s + e, 0),
+    ]),
+  },
+  {
+    name: 'var(-1) of [13, 300]; var([0, 2], correction 0); std(0) of [17, 3]',
+    inputs: [{ shape: [13, 300] }, { shape: [4, 5, 6] }, { shape: [17, 3] }],
+    run: ([a, b, c]) => cat([a.var(-1), b.var([0, 2], { correction: 0 }), c.std(0)], 0),
+    ref: ([a, b, c]) => R.cat([
+      R.reduceDim(a, 1, (v) => R.variance(v, 1)),
+      R.reduceDim(R.nd([5, 24], R.permute(b, [1, 0, 2]).data), 1, (v) => R.variance(v, 0)),
+      R.reduceDim(c, 0, (v) => Math.sqrt(R.variance(v, 1))),
+    ], 0),
+  },
+  {
+    name: 'tril(1) of [3, 5, 7] and triu(-2) of a transposed [4, 6]',
+    inputs: [{ shape: [3, 5, 7] }, { shape: [4, 6] }],
+    run: ([a, b]) => cat([a.tril(1).sum([0, 1]), b.transpose(0, 1).triu(-2).sum(0)], 0),
+    ref: ([a, b]) => R.cat([R.sum(R.triangle(a, 1, false), [0, 1]), R.sum(R.triangle(R.transpose(b, 0, 1), -2, true), [0])], 0),
+  },
+);
+
 const TARGETS = Array.from({ length: 29 }, (_, i) => (i * 7 + 3) % 11);
 cases.push({
   name: 'crossEntropy [29, 11] (oneHot on the device)',
@@ -221,10 +347,12 @@ function checkGradsAgainstReference(c: OpCase, xs: R.Nd[], w: R.Nd, grads: numbe
 
 const gpu = await webgpuAvailability();
 
-describe.each([
-  { device: 'cpu' as Device, available: true },
-  { device: 'webgpu' as Device, available: gpu.available },
-])('shared backend ops on $device', ({ device, available }) => {
+const devices: { device: Device; available: boolean }[] = [
+  { device: 'cpu', available: true },
+  { device: 'webgpu', available: gpu.available },
+];
+
+describe.each(devices)('shared backend ops on $device', ({ device, available }) => {
   describe.skipIf(!available)('values and gradients', () => {
     it.each(cases.map((c, i) => ({ c, i, name: c.name })))('$name', async ({ c, i }) => {
       const xs = inputsOf(c, i + 1);
@@ -242,5 +370,65 @@ describe.each([
         });
       }
     });
+  });
+});
+
+describe.each(devices)('shared backend: outputs without gradients on $device', ({ device, available }) => {
+  const t = (data: number[] | number[][], dtype: 'float32' | 'int32' = 'float32'): Tensor => leaf(R.nd([data.length, ...(Array.isArray(data[0]) ? [data[0].length] : [])], data.flat()), device, false, dtype);
+  it.skipIf(!available)('argmax/argmin (first extreme wins, NaN wins) and max/min indices', async () => {
+    const x = t([[3, 7, 7, -1], [Number.NaN, 2, Number.NaN, 9], [0, -5, 4, -5]]);
+    expect(await values(x.argmax(1))).toEqual([1, 0, 2]);
+    expect(await values(x.argmin(-1))).toEqual([3, 0, 1]);
+    expect(await values(x.argmax(0, true))).toEqual([1, 0, 1, 1]);
+    const { values: v, indices } = x.max(1);
+    expect(indices.dtype).toBe('int32');
+    expect(await values(indices)).toEqual([1, 0, 2]);
+    const got = await values(v);
+    expect(got[0]).toBe(7);
+    expect(got[1]).toBeNaN();
+    expect(got[2]).toBe(4);
+    expect(await values(t([[2, 9], [11, 3]]).argmax())).toEqual([2]);
+    expect(Number.isNaN((await values(x.max()))[0])).toBe(true);
+    expect(await values(t([[2, 9], [11, 3]]).min().reshape([1]))).toEqual([2]);
+  });
+  it.skipIf(!available)('int32 inputs: max/argmin/where/gather/cat keep int32', async () => {
+    const i = t([[4, -2, 9], [1, 8, -7]], 'int32');
+    expect((await values(i.max(1).values))).toEqual([9, 8]);
+    expect(i.max(1).values.dtype).toBe('int32');
+    expect(await values(i.argmin(1))).toEqual([1, 2]);
+    expect(await values(cat([i, i.slice(1, 0, 1)], 1).reshape([8]))).toEqual([4, -2, 9, 4, 1, 8, -7, 1]);
+    expect(await values(i.gather(1, t([[2], [0]], 'int32')).reshape([2]))).toEqual([9, 1]);
+  });
+  it.skipIf(!available)('float() and int() casts; int() never requires grad', async () => {
+    const x = t([1.7, -2.7, 0.2]);
+    expect(await values(x.int())).toEqual([1, -2, 0]);
+    expect(x.int().dtype).toBe('int32');
+    const p = leaf(R.nd([2], [1.5, -1]), device, true);
+    expect(p.int().requiresGrad).toBe(false);
+    expect(await values(t([3, 4], 'int32').float())).toEqual([3, 4]);
+  });
+  it.skipIf(!available)('multinomial draws the same indices as the CPU from the same seed (with and without replacement)', async () => {
+    const weights = pattern([7, 13], (i) => ((i * 7) % 5) * 0.5);
+    for (const replacement of [true, false]) {
+      manualSeed(21);
+      const here = multinomial(leaf(weights, device, false), replacement ? 9 : 4, replacement);
+      manualSeed(21);
+      const cpu = multinomial(leaf(weights, 'cpu', false), replacement ? 9 : 4, replacement);
+      expect(here.device).toBe(device);
+      expect(here.shape).toEqual(cpu.shape);
+      expect(await values(here)).toEqual(await values(cpu));
+    }
+  });
+  it.skipIf(!available)('creation on the device: arange, linspace, full, eye, zerosLike, onesLike', async () => {
+    expect(await values(arange(5, { device }))).toEqual([0, 1, 2, 3, 4]);
+    expect(arange(5).dtype).toBe('int32');
+    expect(await values(arange(1, 2.2, 0.5, { device }))).toEqual([1, 1.5, 2]);
+    expect(await values(linspace(-1, 1, 5, { device }))).toEqual([-1, -0.5, 0, 0.5, 1]);
+    expect(await values(full([2, 2], 7, { device }))).toEqual([7, 7, 7, 7]);
+    expect(await values(eye(2, 3, { device }))).toEqual([1, 0, 0, 0, 1, 0]);
+    const x = t([1, 2, 3]);
+    expect(await values(zerosLike(x))).toEqual([0, 0, 0]);
+    expect(onesLike(x).device).toBe(device);
+    expect(await values(onesLike(x))).toEqual([1, 1, 1]);
   });
 });

@@ -84,10 +84,12 @@ const cases: OptCase[] = [
 
 const gpu = await webgpuAvailability();
 
-describe.each([
-  { device: 'cpu' as Device, available: true },
-  { device: 'webgpu' as Device, available: gpu.available },
-])('optimizer kernels on $device', ({ device, available }) => {
+const devices: { device: Device; available: boolean }[] = [
+  { device: 'cpu', available: true },
+  { device: 'webgpu', available: gpu.available },
+];
+
+describe.each(devices)('optimizer kernels on $device', ({ device, available }) => {
   describe.skipIf(!available)('three steps match PyTorch\'s update rule', () => {
     it.each(cases.map((c, i) => ({ c, i, name: c.name })))('$name', async ({ c, i }) => {
       const p0 = R.randomNd([SIZE], 50 + i);

@@ -185,3 +185,91 @@ export function directionalDerivative(f: (xs: Nd[]) => Nd, xs: Nd[], w: Nd, inpu
   const shifted = (sign: number): Nd[] => xs.map((x, j) => (j === input ? nd(x.shape, x.data.map((v, i) => v + sign * h * dir.data[i])) : x));
   return (weighted(f, shifted(1), w) - weighted(f, shifted(-1), w)) / (2 * h);
 }
+
+// ---- second-wave ops, from their definitions ----
+
+/** Generic gather-by-coordinates: out[idx] = x[source(idx)] (source returns x's coordinates). */
+function pick(x: Nd, shape: readonly number[], source: (idx: number[]) => number[]): Nd {
+  const xs = stridesOf(x.shape);
+  const out = new Float64Array(numelOf(shape));
+  for (let i = 0; i < out.length; i++) out[i] = x.data[source(unravel(i, shape)).reduce((o, c, d) => o + c * xs[d], 0)];
+  return nd(shape, out);
+}
+
+export function permute(x: Nd, dims: readonly number[]): Nd {
+  const shape = dims.map((d) => x.shape[d]);
+  return pick(x, shape, (idx) => {
+    const src = new Array<number>(dims.length);
+    dims.forEach((d, i) => (src[d] = idx[i]));
+    return src;
+  });
+}
+
+/** x[start:end:step] along dim (start/end already non-negative and in range). */
+export function slice(x: Nd, dim: number, start: number, end: number, step = 1): Nd {
+  const shape = [...x.shape];
+  shape[dim] = Math.max(0, Math.ceil((end - start) / step));
+  return pick(x, shape, (idx) => idx.map((c, d) => (d === dim ? start + c * step : c)));
+}
+
+export function cat(xs: readonly Nd[], dim: number): Nd {
+  const shape = [...xs[0].shape];
+  shape[dim] = xs.reduce((n, x) => n + x.shape[dim], 0);
+  const out = new Float64Array(numelOf(shape));
+  for (let i = 0; i < out.length; i++) {
+    const idx = unravel(i, shape);
+    let c = idx[dim];
+    let k = 0;
+    while (c >= xs[k].shape[dim]) c -= xs[k++].shape[dim];
+    const src = idx.map((v, d) => (d === dim ? c : v));
+    out[i] = xs[k].data[src.reduce((o, v, d) => o + v * stridesOf(xs[k].shape)[d], 0)];
+  }
+  return nd(shape, out);
+}
+
+export function gather(x: Nd, dim: number, index: Nd): Nd {
+  return pick(x, index.shape, (idx) => idx.map((c, d) => (d === dim ? index.data[idx.reduce((o, v, e) => o + v * stridesOf(index.shape)[e], 0)] : c)));
+}
+
+/** cond ? a : b, all three broadcast. */
+export function where(cond: Nd, a: Nd, b: Nd): Nd {
+  const shape = broadcastShape(broadcastShape(cond.shape, a.shape), b.shape);
+  const out = new Float64Array(numelOf(shape));
+  for (let i = 0; i < out.length; i++) {
+    const idx = unravel(i, shape);
+    out[i] = cond.data[broadcastIndex(idx, cond.shape)] !== 0 ? a.data[broadcastIndex(idx, a.shape)] : b.data[broadcastIndex(idx, b.shape)];
+  }
+  return nd(shape, out);
+}
+
+/** Reduction of one dim by `f` over the values along it (keepdim false). */
+export function reduceDim(x: Nd, dim: number, f: (vals: number[]) => number): Nd {
+  const shape = x.shape.filter((_, i) => i !== dim);
+  const xs = stridesOf(x.shape);
+  const out = new Float64Array(numelOf(shape));
+  for (let i = 0; i < out.length; i++) {
+    const idx = unravel(i, shape);
+    const vals: number[] = [];
+    for (let k = 0; k < x.shape[dim]; k++) {
+      const full = [...idx.slice(0, dim), k, ...idx.slice(dim)];
+      vals.push(x.data[full.reduce((o, c, d) => o + c * xs[d], 0)]);
+    }
+    out[i] = f(vals);
+  }
+  return nd(shape, out);
+}
+
+export function variance(vals: number[], correction: number): number {
+  const m = vals.reduce((a, b) => a + b, 0) / vals.length;
+  return vals.reduce((a, v) => a + (v - m) ** 2, 0) / (vals.length - correction);
+}
+
+/** Keeps elements with j - i <= k (tril) or >= k (triu) on the last two dims. */
+export function triangle(x: Nd, k: number, upper: boolean): Nd {
+  const n = x.shape.length;
+  return nd(x.shape, x.data.map((v, i) => {
+    const idx = unravel(i, x.shape);
+    const diff = idx[n - 1] - idx[n - 2];
+    return (upper ? diff >= k : diff <= k) ? v : 0;
+  }));
+}

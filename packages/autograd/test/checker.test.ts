@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { enableGradFlowChecker, manualSeed, nn, noGrad, optim, randn, tensor, type GradFlowChecker } from '../src/index.js';
+import { enableGradFlowChecker, manualSeed, nn, noGrad, optim, randn, tensor, type GradFlowChecker, type Tensor } from '../src/index.js';
 
 let checker: GradFlowChecker | undefined;
 afterEach(() => {
@@ -35,6 +35,30 @@ describe('runtime gradient-flow checker', () => {
     expect(frozen.map((f) => [f.ruleId, f.subject])).toEqual([['@gradflow/no-freeze-after-optimizer', 'model.weight']]);
     // Its grad was zero-filled, so clearing with setToNone would have saved it as well.
     expect(c.findings().filter((f) => f.kind === 'ZERO_GRAD_PARAM_MOVED').map((f) => f.subject)).toEqual(['model.weight']);
+  });
+
+  it('names parameters by their path in the module the optimizer got them from, without `models`', () => {
+    manualSeed(1);
+    class Net extends nn.Module {
+      backbone = new nn.Sequential(new nn.Linear(3, 4), new nn.ReLU());
+      head = new nn.Linear(4, 1);
+      forward(x: Tensor): Tensor {
+        return this.head.forward(this.backbone.forward(x));
+      }
+    }
+    const c = start();
+    const model = new Net();
+    const opt = new optim.Adam(model.parameters(), { lr: 0.1 });
+    lossOf(model).backward();
+    opt.step();
+    // Listing a submodule's parameters (to freeze them) must not shorten the names to `0.weight`.
+    for (const p of model.backbone.parameters()) p.requiresGrad = false;
+    opt.zeroGrad();
+    lossOf(model).backward();
+    opt.step();
+    const frozen = c.findings().filter((f) => f.kind === 'FROZEN_PARAM_MOVED');
+    expect(frozen.map((f) => f.subject)).toEqual(['backbone.0.weight', 'backbone.0.bias']);
+    expect(frozen[0]?.message).toMatch(/^backbone\.0\.weight has requiresGrad false/);
   });
 
   it('stays quiet when the frozen parameter has no grad (set to none), so step() skips it', () => {
@@ -150,7 +174,7 @@ describe('runtime gradient-flow checker', () => {
     const w = tensor([1, 2, 3], { requiresGrad: true });
     expect(() => c.run(() => w.add_(1))).toThrow(/LEAF_INPLACE/);
     const y = w.mul(w);
-    expect(() => c.run(() => { w.detach().mul_(2); y.sum().backward(); })).toThrow(/SAVED_TENSOR_MODIFIED/);
+    expect(() => { c.run(() => { w.detach().mul_(2); y.sum().backward(); }); }).toThrow(/SAVED_TENSOR_MODIFIED/);
     expect(() => c.run(() => tensor([1], { dtype: 'int32' }).requiresGrad_())).toThrow(/DTYPE_REQUIRES_GRAD/);
     expect(c.recordError(new Error('not ours'))).toBeNull();
     expect(c.findings().map((f) => [f.kind, f.ruleId])).toEqual([

@@ -1,6 +1,6 @@
 /** Bad operands fail early with a GradFlowError whose code is stable and whose message names shapes and dtypes. */
 import { describe, expect, it } from 'vitest';
-import { GradFlowError, ones, tensor, zeros } from '../src/index.js';
+import { ones, tensor, zeros } from '../src/index.js';
 import { errorOf } from './expect-error.js';
 
 /** Asserts the code and that the message mentions every fragment. */

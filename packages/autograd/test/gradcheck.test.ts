@@ -195,20 +195,26 @@ describe('gradients of losses and nn.Linear match central differences', () => {
   });
 });
 
+/** A gradient that must exist, or the test fails naming it. */
+function present<T>(value: T | null | undefined, what: string): T {
+  if (value === null || value === undefined) throw new Error(`${what} is null`);
+  return value;
+}
+
 describe('second-order gradients (createGraph)', () => {
   it('d²/dx² of x³ is 6x', () => {
     const x = tensor([1, -2, 0.5], { dtype: 'float64', requiresGrad: true });
     const [dy] = autograd.grad(x.pow(3).sum(), x, { createGraph: true });
     expect(dy?.toArray()).toEqual([3, 12, 0.75]);
     expect(dy?.requiresGrad).toBe(true);
-    const [d2y] = autograd.grad(dy!.sum(), x);
+    const [d2y] = autograd.grad(present(dy, 'dy/dx').sum(), x);
     expect(d2y?.toArray()).toEqual([6, -12, 3]);
   });
 
   it('backward(createGraph) leaves a differentiable .grad: d/dx of (dy/dx) for y = x·exp(x)', () => {
     const x = tensor([0.3], { dtype: 'float64', requiresGrad: true });
     x.mul(x.exp()).sum().backward(undefined, { createGraph: true });
-    const g = x.grad!;
+    const g = present(x.grad, 'x.grad');
     // dy/dx = (1 + x)eˣ; d²y/dx² = (2 + x)eˣ
     expect(g.item()).toBeCloseTo(1.3 * Math.exp(0.3), 12);
     expect(g.requiresGrad).toBe(true);
@@ -217,7 +223,7 @@ describe('second-order gradients (createGraph)', () => {
   });
 
   // Gradcheck the first gradient itself: its analytic derivative is a second-order backward.
-  const firstGrad = (f: (x: Tensor) => Tensor) => (x: Tensor): Tensor => autograd.grad(f(x).sum(), x, { createGraph: true })[0]!;
+  const firstGrad = (f: (x: Tensor) => Tensor) => (x: Tensor): Tensor => present(autograd.grad(f(x).sum(), x, { createGraph: true })[0], 'the first gradient');
   it.each([
     ['mul/pow', (x: Tensor) => x.mul(x).pow(2), [-1.5, 1.5]],
     ['exp', (x: Tensor) => x.exp(), [-1.5, 1.5]],

@@ -106,7 +106,7 @@ describe('nn.Linear', () => {
     const lin = new nn.Linear(64, 32);
     const bound = 1 / Math.sqrt(64);
     const w = Array.from(lin.weight.dataSync());
-    const b = Array.from(lin.bias!.dataSync());
+    const b = Array.from(lin.bias?.dataSync() ?? []);
     expect(lin.weight.shape).toEqual([32, 64]);
     expect(lin.bias?.shape).toEqual([32]);
     for (const v of [...w, ...b]) expect(Math.abs(v)).toBeLessThanOrEqual(bound);
@@ -156,8 +156,9 @@ describe('nn.Sequential and activations', () => {
     expect(net.at(-1)).toBeInstanceOf(nn.Tanh);
     const x = tensor([-1, 0, 2]);
     const expected = [0, 0, 2].map((v) => Math.tanh(1 / (1 + Math.exp(-v))));
-    (net.forward(x).toArray() as number[]).forEach((v, i) => expect(v).toBeCloseTo(expected[i], 6));
+    (net.forward(x).toArray() as number[]).forEach((v, i) => { expect(v).toBeCloseTo(expected[i], 6); });
     expect(errorOf(() => net.at(3)).code).toBe('INVALID_ARGUMENT');
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment -- a non-Module on purpose: what a JS caller could pass
     expect(errorOf(() => new nn.Sequential(new nn.ReLU(), {} as nn.Module)).code).toBe('INVALID_ARGUMENT');
   });
 
@@ -168,8 +169,8 @@ describe('nn.Sequential and activations', () => {
     expect(new nn.Sigmoid().forward(x).toArray()).toEqual([-2, 0, 3].map((v) => 1 / (1 + Math.exp(-v))));
     expect(new nn.Tanh().forward(x).toArray()).toEqual([-2, 0, 3].map((v) => Math.tanh(v)));
     const z = Math.exp(-2) + 1 + Math.exp(3);
-    (F.softmax(x, 0).toArray() as number[]).forEach((v, i) => expect(v).toBeCloseTo([Math.exp(-2), 1, Math.exp(3)][i] / z, 14));
-    (F.logSoftmax(x, -1).toArray() as number[]).forEach((v, i) => expect(v).toBeCloseTo([-2, 0, 3][i] - Math.log(z), 14));
+    (F.softmax(x, 0).toArray() as number[]).forEach((v, i) => { expect(v).toBeCloseTo([Math.exp(-2), 1, Math.exp(3)][i] / z, 14); });
+    (F.logSoftmax(x, -1).toArray() as number[]).forEach((v, i) => { expect(v).toBeCloseTo([-2, 0, 3][i] - Math.log(z), 14); });
   });
 
   it('softmax is stable for large logits', () => {
@@ -203,7 +204,7 @@ describe('losses', () => {
     const labels = tensor([2, 0, 1], { dtype: 'int32' });
     const lse = (row: number[]): number => Math.log(row.reduce((s, v) => s + Math.exp(v), 0));
     const perRow = [lse([1, 2, 3]) - 3, Math.log(3), lse([0, -1, 5]) + 1];
-    (F.crossEntropy(logits, labels, { reduction: 'none' }).toArray() as number[]).forEach((v, i) => expect(v).toBeCloseTo(perRow[i], 13));
+    (F.crossEntropy(logits, labels, { reduction: 'none' }).toArray() as number[]).forEach((v, i) => { expect(v).toBeCloseTo(perRow[i], 13); });
     expect(F.crossEntropy(logits, labels).item()).toBeCloseTo((perRow[0] + perRow[1] + perRow[2]) / 3, 13);
     expect(F.crossEntropy(logits, labels, { reduction: 'sum' }).item()).toBeCloseTo(perRow[0] + perRow[1] + perRow[2], 13);
   });
@@ -212,7 +213,7 @@ describe('losses', () => {
     const logits = tensor([[0, 0], [Math.log(3), 0]], { dtype: 'float64', requiresGrad: true });
     F.crossEntropy(logits, tensor([1, 0], { dtype: 'int32' })).backward();
     const g = logits.grad?.toArray() as number[][];
-    [[0.5, -0.5], [-0.25, 0.25]].forEach((row, i) => row.forEach((v, j) => expect(g[i][j] / 0.5).toBeCloseTo(v, 14)));
+    [[0.5, -0.5], [-0.25, 0.25]].forEach((row, i) => { row.forEach((v, j) => { expect(g[i][j] / 0.5).toBeCloseTo(v, 14); }); });
   });
 
   it('mseLoss and l1Loss refuse mismatched shapes instead of broadcasting (a documented difference from PyTorch)', () => {

@@ -15,11 +15,13 @@ const GRADS = [
   [0.02, -0.4, -0.01],
 ];
 
-type Ref = (p: number, g: number, s: Record<string, number>, t: number) => number;
+/** A reference optimizer's per-element state (momentum buffers and the like), empty before the first step. */
+type RefState = Partial<Record<string, number>>;
+type Ref = (p: number, g: number, s: RefState, t: number) => number;
 
 /** Runs `ref` element-wise for 3 steps: the expected parameter values after each step. */
 function reference(ref: Ref): number[][] {
-  const states = P0.map(() => ({}) as Record<string, number>);
+  const states = P0.map((): RefState => ({}));
   let p = [...P0];
   return GRADS.map((g, t) => {
     p = p.map((pi, i) => ref(pi, g[i], states[i], t + 1));
@@ -49,11 +51,12 @@ function expectClose(actual: number[][], expected: number[][]): void {
 // ---- the documented algorithms, one scalar at a time ----
 
 function sgdRef(lr: number, momentum = 0, dampening = 0, weightDecay = 0, nesterov = false): Ref {
-  return (p, grad, s, t) => {
+  return (p, grad, s) => {
     let g = grad;
     if (weightDecay !== 0) g = g + weightDecay * p;
     if (momentum !== 0) {
-      s.b = t > 1 ? momentum * s.b + (1 - dampening) * g : g;
+      // PyTorch: the buffer starts as the first gradient, then accumulates with dampening.
+      s.b = s.b === undefined ? g : momentum * s.b + (1 - dampening) * g;
       g = nesterov ? g + momentum * s.b : s.b;
     }
     return p - lr * g;
@@ -82,7 +85,7 @@ function adamRef(lr: number, b1: number, b2: number, eps: number, weightDecay: n
 }
 
 function rmspropRef(lr: number, alpha: number, eps: number, weightDecay: number, momentum: number, centered: boolean): Ref {
-  return (p, grad, s, _t) => {
+  return (p, grad, s) => {
     let g = grad;
     if (weightDecay !== 0) g = g + weightDecay * p;
     s.v = alpha * (s.v ?? 0) + (1 - alpha) * g * g;
@@ -329,7 +332,7 @@ describe('float32 parameters', () => {
     GRADS.forEach((g, t) => {
       p.grad = tensor(g);
       opt.step();
-      Array.from(p.dataSync()).forEach((v, i) => expect(Math.abs(v - expected[t][i])).toBeLessThan(1e-6 * Math.max(1, Math.abs(expected[t][i]))));
+      Array.from(p.dataSync()).forEach((v, i) => { expect(Math.abs(v - expected[t][i])).toBeLessThan(1e-6 * Math.max(1, Math.abs(expected[t][i]))); });
     });
     expect(p.dtype).toBe('float32');
   });
@@ -350,7 +353,7 @@ describe('large float32 parameters (the paths fast kernels take)', () => {
   ] as const)('%s on 10 007 elements stays within float32 rounding of the reference', (_, make, ref) => {
     const p = tensor(Float32Array.from(p0), { requiresGrad: true });
     const opt = make([p]);
-    const states = p0.map(() => ({}) as Record<string, number>);
+    const states = p0.map((): RefState => ({}));
     let expected = [...p0];
     grads.forEach((g, t) => {
       p.grad = tensor(Float32Array.from(g));

@@ -1,7 +1,11 @@
 /**
- * Seeds 003-004 (/work/shared/seeds): the autograd mechanism, intermediate gradients, version
- * counters and retaining the graph, with the numbers PyTorch printed there. Examples with layers we
- * lack (Conv2d, mobilenet) use nn.Linear instead.
+ * The autograd mechanism, intermediate gradients, version counters and retaining the graph, after
+ * two public PyTorch articles (the "seeds"), with the numbers PyTorch printed there:
+ * - seed 003: _yanghh, "PyTorch的Autograd机制" (PyTorch's autograd mechanism), cnblogs, 2022-10-12;
+ * - seed 004: "(1) Get Gradients of the Intermediate Variables, (2) Cannot Modify Variables Needed for
+ *   Gradient Computation by An Inplace Operation, (3) Need Retaining Compute Graph to Call Backward
+ *   Method A Second Time, (4) Set requires_grad = False".
+ * Examples with layers we lack (Conv2d, mobilenet) use nn.Linear instead.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { autograd, GradFlowError, nn, noGrad, ones, optim, randn, tensor, type Tensor } from '../src/index.js';

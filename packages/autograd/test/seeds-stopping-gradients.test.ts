@@ -1,11 +1,24 @@
 /**
- * Seeds 000-002 (/work/shared/seeds): stopping gradient flow with detach, requiresGrad and noGrad,
- * with the numbers PyTorch printed there. Examples built on random data keep their deterministic
- * part (which grads are None, which rows are equal).
+ * Stopping gradient flow with detach, requiresGrad and noGrad, after three public PyTorch articles
+ * (the "seeds"), with the numbers PyTorch printed there:
+ * - seed 000: FesianXu, "在pytorch中停止梯度流的若干办法，避免不必要模块的参数更新" (ways to stop gradient
+ *   flow in PyTorch so that modules that must not train are not updated), 2020-04-11, PyTorch 1.4;
+ * - seed 001: "pytorch网络冻结的三种方法区别: detach、requires_grad、with_no_grad" (three ways to freeze
+ *   a network compared);
+ * - seed 002: 惠会绘, "关于pytorch中使用detach并不能阻止参数更新这档子事儿" (detach does not stop a
+ *   parameter update), https://zhuanlan.zhihu.com/p/344916574, reposted by 极市平台 2022-02-03.
+ * Examples built on random data keep their deterministic part (which grads are None, which rows are equal).
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { manualSeed, nn, noGrad, ones, optim, randn, tensor, type Tensor } from '../src/index.js';
 import { codeOf, messageOf } from './expect-error.js';
+
+/** The `Linear` at `index` of a Sequential (the test fails if it is another module). */
+function linearAt(model: nn.Sequential, index: number): nn.Linear {
+  const layer = model.at(index);
+  if (!(layer instanceof nn.Linear)) throw new Error(`layer ${String(index)} is not a Linear`);
+  return layer;
+}
 
 // Reading .grad of a non-leaf warns (once); the seeds do it on purpose, so keep the output quiet.
 beforeEach(() => {
@@ -89,7 +102,7 @@ describe('seed 000: stopping gradient flow (detach, requiresGrad, noGrad)', () =
     expect(g3[0]).toEqual(g3[1]);
     // d/dW3 of Σ(x3 W3ᵀ + b3) is ones(2)ᵀ·x3 = the column sums of x3 in every row.
     const colSums = x3.sum(0).toArray() as number[];
-    g3[0].forEach((g, j) => expect(g).toBeCloseTo(colSums[j], 5));
+    g3[0].forEach((g, j) => { expect(g).toBeCloseTo(colSums[j], 5); });
   });
 
   it('requiresGrad = false on lin2: gradient still flows through it to lin0 and lin1', () => {
@@ -181,18 +194,18 @@ describe('seed 001: requiresGrad, detach and noGrad compared', () => {
 
     const after = make();
     const all = new optim.Adam(after.parameters(), { lr: 0.1 });
-    (after.at(0) as nn.Linear).weight.requiresGrad = false;
+    linearAt(after, 0).weight.requiresGrad = false;
     expect(all.paramGroups[0].params.length).toBe(4);
 
     for (const [model, opt] of [[before, filtered], [after, all]] as const) {
-      const frozen = (model.at(0) as nn.Linear).weight;
+      const frozen = linearAt(model, 0).weight;
       const w0 = frozen.toArray();
-      const b0 = (model.at(0) as nn.Linear).bias?.toArray();
+      const b0 = linearAt(model, 0).bias?.toArray();
       nn.functional.crossEntropy(model.forward(x), labels).backward();
       opt.step();
       expect(frozen.grad).toBeNull();
       expect(frozen.toArray()).toEqual(w0);
-      expect((model.at(0) as nn.Linear).bias?.toArray()).not.toEqual(b0);
+      expect(linearAt(model, 0).bias?.toArray()).not.toEqual(b0);
     }
   });
 

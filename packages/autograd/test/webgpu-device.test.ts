@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { GradFlowError, nn, noGrad, optim, tensor, type Tensor } from '../src/index.js';
 import { getBackend } from '../src/backend/registry.js';
-import type { WebGPUBackend } from '../src/backend/webgpu/webgpu-backend.js';
+import { WebGPUBackend } from '../src/backend/webgpu/webgpu-backend.js';
 import { webgpuAvailability } from './webgpu-env.js';
 
 const gpu = await webgpuAvailability();
@@ -10,16 +10,6 @@ const gpu = await webgpuAvailability();
 function codeOf(fn: () => unknown): string {
   try {
     fn();
-  } catch (e) {
-    if (e instanceof GradFlowError) return e.code;
-    throw e;
-  }
-  return 'no error';
-}
-
-async function codeOfAsync(fn: () => Promise<unknown>): Promise<string> {
-  try {
-    await fn();
   } catch (e) {
     if (e instanceof GradFlowError) return e.code;
     throw e;
@@ -60,7 +50,7 @@ describe.skipIf(!gpu.available)('webgpu device semantics', () => {
     const onGpu = x.to('webgpu').mul(3);
     expect(await onGpu.toArrayAsync()).toEqual([3, 6, 9]);
     // Backward is synchronous, so a gradient cannot be read back into a CPU leaf: a clear error.
-    expect(() => onGpu.sum().backward()).toThrow(/create the leaf on webgpu/);
+    expect(() => { onGpu.sum().backward(); }).toThrow(/create the leaf on webgpu/);
 
     const w = tensor([1, -2, 3], { device: 'webgpu', requiresGrad: true });
     const back = await w.mul(w).toAsync('cpu');
@@ -91,7 +81,7 @@ describe.skipIf(!gpu.available)('webgpu device semantics', () => {
     expect(a.version).toBe(0);
     a.add_(1);
     expect(a.version).toBe(1);
-    expect(codeOf(() => a.sum().backward())).toBe('SAVED_TENSOR_MODIFIED');
+    expect(codeOf(() => { a.sum().backward(); })).toBe('SAVED_TENSOR_MODIFIED');
     expect(codeOf(() => x.add_(1))).toBe('LEAF_INPLACE');
 
     const leafNoGrad = tensor([[1, 2], [3, 4]], { device: 'webgpu' });
@@ -127,7 +117,8 @@ describe.skipIf(!gpu.available)('webgpu device semantics', () => {
   });
 
   it('runs a whole training step without reading back from the GPU', async () => {
-    const backend = getBackend('webgpu') as WebGPUBackend;
+    const backend = getBackend('webgpu');
+    if (!(backend instanceof WebGPUBackend)) throw new Error('the webgpu device is not served by WebGPUBackend');
     const ctx = backend.ctx;
     const original = ctx.readBytes.bind(ctx);
     let reads = 0;

@@ -1,3 +1,4 @@
+import { describeValue } from '../dtype.js';
 import { fail } from '../errors.js';
 import { fmtShape, shapeEq } from '../shape.js';
 import { Tensor } from '../tensor.js';
@@ -10,15 +11,39 @@ export interface GradOptions {
   allowUnused?: boolean;
 }
 
-const asList = (x: Tensor | readonly Tensor[]): readonly Tensor[] => (x instanceof Tensor ? [x] : x);
+function asList(x: unknown, name: string): readonly Tensor[] {
+  if (x instanceof Tensor) return [x];
+  if (!Array.isArray(x) || !x.every((t) => t instanceof Tensor)) {
+    fail('INVALID_ARGUMENT', `autograd.grad: ${name} must be a Tensor or an array of Tensors, but ${describeValue(x)} was passed`);
+  }
+  return x;
+}
+
+const OPTION_KEYS = ['gradOutputs', 'retainGraph', 'createGraph', 'allowUnused'];
+
+function checkOptions(options: unknown): void {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    fail('INVALID_ARGUMENT', `autograd.grad: the options argument must be an object { ${OPTION_KEYS.join(', ')} }, but ${describeValue(options)} was passed`);
+  }
+  for (const [key, value] of Object.entries(options)) {
+    if (!OPTION_KEYS.includes(key)) {
+      const camel = key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+      fail('INVALID_ARGUMENT', `autograd.grad: unknown option '${key}'${OPTION_KEYS.includes(camel) ? ` (did you mean ${camel}?)` : ''}; the options are ${OPTION_KEYS.join(', ')}`);
+    }
+    if (key !== 'gradOutputs' && value !== undefined && typeof value !== 'boolean') {
+      fail('INVALID_ARGUMENT', `autograd.grad: ${key} must be a boolean, but ${describeValue(value)} was passed`);
+    }
+  }
+}
 
 /**
  * Gradients of `outputs` with respect to `inputs`, returned rather than accumulated into `.grad`
  * (PyTorch's torch.autograd.grad). Inputs may be non-leaves: their total incoming gradient is read.
  */
 export function grad(outputs: Tensor | readonly Tensor[], inputs: Tensor | readonly Tensor[], options: GradOptions = {}): (Tensor | null)[] {
-  const outs = asList(outputs);
-  const ins = asList(inputs);
+  checkOptions(options);
+  const outs = asList(outputs, 'outputs');
+  const ins = asList(inputs, 'inputs');
   const gradOuts = options.gradOutputs instanceof Tensor ? [options.gradOutputs] : (options.gradOutputs ?? []);
   const seeds = outs.map((o, i) => {
     if (!o.requiresGrad) fail('NO_GRAD_FN', `autograd.grad: output ${String(i)} (${fmtShape(o.shape)}) does not require grad and has no gradFn`);

@@ -1,8 +1,8 @@
 import type { Device, DType, TypedArray } from '../dtype.js';
 import type { Shape } from '../shape.js';
 
-/** Element-wise unary kernels. `step` is 1 where x > 0 else 0 (relu's derivative). */
-export type UnaryOp = 'neg' | 'exp' | 'log' | 'sqrt' | 'abs' | 'relu' | 'sigmoid' | 'tanh' | 'sign' | 'step';
+/** Element-wise unary kernels. `step` is 0 where x <= 0 else 1, NaN included (relu's derivative, PyTorch's threshold_backward). */
+export type UnaryOp = 'neg' | 'exp' | 'log' | 'log1p' | 'sqrt' | 'abs' | 'relu' | 'sigmoid' | 'tanh' | 'sign' | 'step';
 /** Element-wise binary kernels (broadcasting). Comparisons produce 1/0 in the output dtype. */
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'max' | 'min' | 'gt' | 'lt' | 'ge' | 'le' | 'eq';
 
@@ -63,8 +63,9 @@ export interface RmspropHyper {
  */
 export interface Backend {
   readonly device: Device;
-  fromTyped(values: TypedArray, dtype: DType): Storage;
-  full(size: number, dtype: DType, value: number): Storage;
+  /** `shape` (optional) only names the tensor in an OUT_OF_MEMORY error. */
+  fromTyped(values: TypedArray, dtype: DType, shape?: Shape): Storage;
+  full(size: number, dtype: DType, value: number, shape?: Shape): Storage;
   /** Synchronous read of a view as a contiguous typed array (throws DEVICE_SYNC on WebGPU). */
   read(view: View): TypedArray;
   readAsync(view: View): Promise<TypedArray>;
@@ -76,8 +77,30 @@ export interface Backend {
   binaryScalar(op: BinaryOp, a: View, scalar: number, scalarFirst: boolean, dtype: DType): Storage;
   /** Sum over `dims` (sorted, distinct); the result has size 1 on reduced dims. */
   sum(x: View, dims: readonly number[], dtype: DType): Storage;
-  /** Max over one dim; the result has size 1 on it. */
+  /** Max over one dim; the result has size 1 on it. NaN propagates. */
   max(x: View, dim: number): Storage;
+  /** Min over one dim; the result has size 1 on it. NaN propagates. */
+  min(x: View, dim: number): Storage;
+  /**
+   * int32 index of the first max (min) along `dim` (size 1 there), as PyTorch's argmax: a NaN
+   * counts as the largest (smallest) value, so the first NaN's index is returned.
+   */
+  argReduce(op: 'max' | 'min', x: View, dim: number): Storage;
+  /** out = cond ? a : b (cond non-zero, NaN included, is true), all three broadcast to `outShape`. */
+  where(cond: View, a: View, b: View, outShape: Shape, dtype: DType): Storage;
+  /** out[..i..] = x[..index[..i..]..] along `dim`; out has index's shape (int32 index). */
+  gather(x: View, dim: number, index: View): Storage;
+  /**
+   * The adjoint of gather: a zero tensor of `outShape` into which every src element adds at
+   * index along `dim`. Each output element sums its own contributions (no atomics, deterministic).
+   */
+  scatterAdd(src: View, dim: number, index: View, outShape: Shape): Storage;
+  /**
+   * int32 [rows, numSamples] category indices drawn from the rows of non-negative weights `probs`
+   * ([rows, n]) with the given U[0, 1) samples: inverse CDF (with replacement, `rows·numSamples`
+   * uniforms) or Efraimidis–Spirakis keys log(u)/w, the largest `numSamples` (without, `rows·n`).
+   */
+  multinomial(probs: View, numSamples: number, replacement: boolean, uniforms: Float32Array): Storage;
   softmax(x: View, dim: number, log: boolean): Storage;
   /** Batched matmul of [..., m, k] x [..., k, n] with batch dims already broadcast to `batch`. */
   matmul(a: View, b: View, batch: Shape, m: number, k: number, n: number, dtype: DType): Storage;

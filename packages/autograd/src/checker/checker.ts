@@ -1,6 +1,6 @@
 import { GradFlowError } from '../errors.js';
 import type { Module } from '../nn/module.js';
-import { onGradAccumulate, onNoGradCut, onNonLeafGradRead, onOptimizerStep, type OptimizerStepEvent } from '../observe.js';
+import { onGradAccumulate, onNoGradCut, onNonLeafGradRead, onOptimizerStep, onParametersListed, type OptimizerStepEvent } from '../observe.js';
 import { fmtShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { ruleForKind, type FindingKind, type GradFlowFinding } from './findings.js';
@@ -58,8 +58,13 @@ export function enableGradFlowChecker(options: GradFlowCheckerOptions = {}): Gra
     return finding;
   };
 
+  // Paths of parameters listed by a module while the checker is on (the optimizer usually got
+  // them from `model.parameters()`): the deepest path wins, so listing a submodule later does not
+  // replace `backbone.0.weight` with `0.weight`.
+  const listedNames = new WeakMap<Tensor, string>();
+  const depth = (name: string): number => name.split('.').length;
   const nameOf = (p: Tensor, event: OptimizerStepEvent): string => {
-    const named = parameterName(options.models, p);
+    const named = parameterName(options.models, p) ?? listedNames.get(p);
     if (named !== undefined) return named;
     return `${event.optimizer.constructor.name} parameter #${String(event.params.indexOf(p))} ${fmtShape(p.shape)}`;
   };
@@ -109,6 +114,12 @@ export function enableGradFlowChecker(options: GradFlowCheckerOptions = {}): Gra
   };
 
   const unsubscribe = [
+    onParametersListed((named) => {
+      for (const [name, p] of named) {
+        const known = listedNames.get(p);
+        if (known === undefined || depth(name) > depth(known)) listedNames.set(p, name);
+      }
+    }),
     onGradAccumulate((leaves) => { flow.beforeAccumulate(leaves); }),
     onNoGradCut((_output, inputs) => { flow.cut(inputs); }),
     onOptimizerStep((event) => {

@@ -1,6 +1,10 @@
 import type { GradFlowErrorCode } from '../errors.js';
 
-/** The nine rule ids of `@gradflow/eslint-plugin`; runtime findings carry the same ids. */
+/**
+ * The rule ids of `@gradflow/eslint-plugin`; runtime findings carry the same ids. The engine does
+ * not depend on the rules, so this is a copy: the plugin's tests fail when it and the plugin's
+ * rules differ (packages/eslint-plugin/test/plugin.test.ts).
+ */
 export const RULE_IDS = [
   '@gradflow/no-leaf-inplace',
   '@gradflow/no-freeze-after-optimizer',
@@ -60,8 +64,13 @@ const RULE_OF_OBSERVATION: Record<Observation, RuleId> = {
   NONLEAF_GRAD_NULL: '@gradflow/no-nonleaf-grad',
 };
 
-/** The rule that a runtime outcome (error code or observation) belongs to. */
+const RULE_OF_KIND: Partial<Record<FindingKind, RuleId>> = { ...RULE_OF_ERROR, ...RULE_OF_OBSERVATION };
+
+/**
+ * The rule that a runtime outcome (error code or observation) belongs to; null for an engine
+ * error no rule is about (and for any other string). The validation suite's fixture labels are
+ * exactly the kinds with a rule.
+ */
 export function ruleForKind(kind: FindingKind): RuleId | null {
-  if (kind in RULE_OF_OBSERVATION) return RULE_OF_OBSERVATION[kind as Observation];
-  return RULE_OF_ERROR[kind as GradFlowErrorCode] ?? null;
+  return Object.hasOwn(RULE_OF_KIND, kind) ? (RULE_OF_KIND[kind] ?? null) : null;
 }

@@ -1,4 +1,5 @@
 import { uniform } from '../creation.js';
+import { describeValue } from '../dtype.js';
 import { fail } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { Module } from './module.js';
@@ -16,6 +17,13 @@ export class Linear extends Module {
     if (!Number.isInteger(inFeatures) || !Number.isInteger(outFeatures) || inFeatures <= 0 || outFeatures <= 0) {
       fail('INVALID_ARGUMENT', `nn.Linear(${String(inFeatures)}, ${String(outFeatures)}): feature counts must be positive integers`);
     }
+    const opts: unknown = options;
+    if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) {
+      // new nn.Linear(4, 2, false) is Python's positional bias=False: refuse it rather than keep a bias.
+      fail('INVALID_ARGUMENT', `nn.Linear: the options argument must be an object { bias? }, but ${describeValue(opts)} was passed${typeof opts === 'boolean' ? ` (write new nn.Linear(${String(inFeatures)}, ${String(outFeatures)}, { bias: ${String(opts)} }))` : ''}`);
+    }
+    for (const key of Object.keys(opts)) if (key !== 'bias') fail('INVALID_ARGUMENT', `nn.Linear: unknown option '${key}'; the only option is bias`);
+    if (options.bias !== undefined && typeof options.bias !== 'boolean') fail('INVALID_ARGUMENT', `nn.Linear: bias must be a boolean, but ${describeValue(options.bias)} was passed`);
     this.inFeatures = inFeatures;
     this.outFeatures = outFeatures;
     // kaiming_uniform_(a=√5) reduces to a bound of 1/√fan_in.

@@ -1,5 +1,7 @@
-import type { Device } from '../dtype.js';
+import { describeValue, type Device } from '../dtype.js';
+import { fail } from '../errors.js';
 import { noGrad } from '../grad-mode.js';
+import { parametersListed } from '../observe.js';
 import type { Tensor } from '../tensor.js';
 import { Parameter } from './parameter.js';
 
@@ -47,6 +49,7 @@ export abstract class Module {
       for (const [name, child] of m.namedChildren()) visit(child, `${pre}${name}.`);
     };
     visit(this, prefix ? `${prefix}.` : '');
+    if (prefix === '') parametersListed(out);
     return out;
   }
 
@@ -66,7 +69,8 @@ export abstract class Module {
 
   /** Clears parameter gradients: zero-filled by default, `null` with `{ setToNone: true }`. */
   zeroGrad(options: { setToNone?: boolean } = {}): void {
-    for (const p of this.parameters()) clearGrad(p, options.setToNone ?? false);
+    const setToNone = zeroGradSetToNone(`${this.constructor.name}.zeroGrad`, options);
+    for (const p of this.parameters()) clearGrad(p, setToNone);
   }
 
   /** Moves every parameter to `device` in place (the Parameter objects stay the same). */
@@ -80,6 +84,20 @@ export abstract class Module {
     for (const p of this.parameters()) await p.moveToAsync(device);
     return this;
   }
+}
+
+/** zeroGrad's options: `{ setToNone?: boolean }` (a bare `true`, Python's positional form, is refused). */
+export function zeroGradSetToNone(owner: string, options: unknown): boolean {
+  if (options === undefined) return false;
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    fail('INVALID_ARGUMENT', `${owner}: the options argument must be an object { setToNone?: boolean }, but ${describeValue(options)} was passed${typeof options === 'boolean' ? ` (write zeroGrad({ setToNone: ${String(options)} }))` : ''}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (key !== 'setToNone') fail('INVALID_ARGUMENT', `${owner}: unknown option '${key}'${key === 'set_to_none' ? ' (did you mean setToNone?)' : ''}; the only option is setToNone`);
+  }
+  const v = (options as { setToNone?: unknown }).setToNone;
+  if (v !== undefined && typeof v !== 'boolean') fail('INVALID_ARGUMENT', `${owner}: setToNone must be a boolean, but ${describeValue(v)} was passed`);
+  return v ?? false;
 }
 
 export function clearGrad(p: Tensor, setToNone: boolean): void {

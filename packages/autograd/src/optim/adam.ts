@@ -1,6 +1,7 @@
 import { fail } from '../errors.js';
 import type { Tensor } from '../tensor.js';
-import { Optimizer, type ParamGroup, type ParamState, type ParamsInput } from './optimizer.js';
+import { describeValue } from '../dtype.js';
+import { Optimizer, withDefaults, type ParamGroup, type ParamState, type ParamsInput } from './optimizer.js';
 
 export interface AdamOptions {
   lr: number;
@@ -18,7 +19,7 @@ export class Adam extends Optimizer<AdamOptions> {
   protected readonly decoupled: boolean = false;
 
   constructor(params: ParamsInput<AdamOptions>, options: Partial<AdamOptions> = {}, weightDecayDefault = 0) {
-    super(params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: weightDecayDefault, amsgrad: false, ...options });
+    super(params, withDefaults(new.target.name, { lr: 1e-3, betas: [0.9, 0.999] as [number, number], eps: 1e-8, weightDecay: weightDecayDefault, amsgrad: false }, options));
   }
 
   get stateful(): boolean {
@@ -27,10 +28,17 @@ export class Adam extends Optimizer<AdamOptions> {
 
   protected override validate(h: AdamOptions): void {
     super.validate(h);
-    const [b1, b2] = h.betas;
-    if (!(b1 >= 0 && b1 < 1) || !(b2 >= 0 && b2 < 1)) fail('INVALID_ARGUMENT', `${this.constructor.name}: invalid betas [${String(b1)}, ${String(b2)}] (each in [0, 1))`);
-    if (!(h.eps >= 0)) fail('INVALID_ARGUMENT', `${this.constructor.name}: invalid eps ${String(h.eps)}`);
-    if (!(h.weightDecay >= 0)) fail('INVALID_ARGUMENT', `${this.constructor.name}: invalid weightDecay ${String(h.weightDecay)}`);
+    const betas: unknown = h.betas;
+    if (!Array.isArray(betas) || betas.length !== 2) {
+      fail('INVALID_ARGUMENT', `${this.constructor.name}: betas must be a pair [beta1, beta2] of numbers, but ${describeValue(betas)} was passed`);
+    }
+    const [b1, b2] = betas as unknown[];
+    if (typeof b1 !== 'number' || typeof b2 !== 'number' || !(b1 >= 0 && b1 < 1) || !(b2 >= 0 && b2 < 1)) {
+      fail('INVALID_ARGUMENT', `${this.constructor.name}: invalid betas [${describeValue(b1)}, ${describeValue(b2)}]: each beta must be a number in [0, 1)`);
+    }
+    this.checkNumber('eps', h.eps);
+    this.checkNumber('weightDecay', h.weightDecay);
+    this.checkBoolean('amsgrad', h.amsgrad);
   }
 
   protected update(p: Tensor, g: Tensor, h: ParamGroup<AdamOptions>, st: ParamState): void {

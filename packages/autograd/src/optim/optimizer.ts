@@ -1,8 +1,33 @@
+import { describeValue } from '../dtype.js';
 import { fail } from '../errors.js';
 import { noGrad } from '../grad-mode.js';
-import { clearGrad } from '../nn/module.js';
+import { clearGrad, zeroGradSetToNone } from '../nn/module.js';
 import { hasStepObservers, optimizerStep } from '../observe.js';
 import { Tensor } from '../tensor.js';
+
+/**
+ * The constructor's options merged over the defaults. The options must be an object with known
+ * keys: `new SGD(params, 0.1)` (Python's positional lr) or `{ weight_decay: … }` would otherwise
+ * be silently ignored and train with the defaults.
+ */
+export function withDefaults<H extends object>(owner: string, defaults: H, options: unknown): H {
+  if (options === undefined) return { ...defaults };
+  if (options === null || typeof options !== 'object' || Array.isArray(options) || Symbol.iterator in options) {
+    const hint = typeof options === 'number' ? ` To set the learning rate write new optim.${owner}(params, { lr: ${String(options)} }).` : '';
+    fail('INVALID_ARGUMENT', `${owner}: the options argument must be an object { ${Object.keys(defaults).join(', ')} }, but ${describeValue(options)} was passed.${hint}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!(key in defaults)) {
+      const camel = key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+      const hint = camel !== key && camel in defaults ? ` (did you mean ${camel}? options are camelCase)` : '';
+      fail('INVALID_ARGUMENT', `${owner}: unknown option '${key}'${hint}; the options are ${Object.keys(defaults).join(', ')}`);
+    }
+  }
+  const merged = { ...defaults } as Record<string, unknown>;
+  // An option given as undefined keeps its default (as an omitted keyword argument does).
+  for (const [k, v] of Object.entries(options)) if (v !== undefined) merged[k] = v;
+  return merged as H;
+}
 
 /** A parameter group as users pass it: `{ params, lr?, ... }` with camelCase hyper-parameters. */
 export type ParamGroupInput<H> = { params: Iterable<Tensor> } & Partial<H>;
@@ -56,7 +81,8 @@ export abstract class Optimizer<H extends { lr: number }> {
 
   /** Clears gradients: zero-filled by default (PyTorch's set_to_none=False), null with `{ setToNone: true }`. */
   zeroGrad(options: { setToNone?: boolean } = {}): void {
-    for (const g of this.paramGroups) for (const p of g.params) clearGrad(p, options.setToNone ?? false);
+    const setToNone = zeroGradSetToNone(`${this.constructor.name}.zeroGrad`, options);
+    for (const g of this.paramGroups) for (const p of g.params) clearGrad(p, setToNone);
   }
 
   /** One update of every parameter whose grad is not null. */
@@ -95,7 +121,29 @@ export abstract class Optimizer<H extends { lr: number }> {
   protected abstract update(param: Tensor, grad: Tensor, group: ParamGroup<H>, state: ParamState): void;
 
   protected validate(h: H): void {
-    if (typeof h.lr !== 'number' || !(h.lr >= 0)) fail('INVALID_ARGUMENT', `${this.constructor.name}: invalid learning rate ${String(h.lr)} (must be a number >= 0)`);
+    this.checkNumber('lr', h.lr, 'learning rate');
+  }
+
+  /**
+   * A hyper-parameter that must be a number in a range (default: >= 0). A wrong type and a value out
+   * of range are both INVALID_ARGUMENT, naming the option and what was passed.
+   */
+  protected checkNumber(name: string, value: unknown, what = name, range: { max?: number; maxExclusive?: boolean } = {}): void {
+    const owner = this.constructor.name;
+    if (typeof value !== 'number') {
+      fail('INVALID_ARGUMENT', `${owner}: ${name} must be a number, but ${describeValue(value)} was passed (invalid ${what})`);
+    }
+    const { max, maxExclusive = false } = range;
+    const tooBig = max !== undefined && (maxExclusive ? !(value < max) : !(value <= max));
+    if (!(value >= 0) || tooBig) {
+      const bounds = max === undefined ? '>= 0' : `in [0, ${String(max)}${maxExclusive ? ')' : ']'}`;
+      fail('INVALID_ARGUMENT', `${owner}: invalid ${what} ${String(value)}: ${name} must be a number ${bounds}`);
+    }
+  }
+
+  /** A hyper-parameter that must be a boolean. */
+  protected checkBoolean(name: string, value: unknown): void {
+    if (typeof value !== 'boolean') fail('INVALID_ARGUMENT', `${this.constructor.name}: ${name} must be a boolean, but ${describeValue(value)} was passed`);
   }
 
   /** A zero state buffer like `p`. */

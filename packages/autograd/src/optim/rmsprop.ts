@@ -1,6 +1,5 @@
-import { fail } from '../errors.js';
 import type { Tensor } from '../tensor.js';
-import { Optimizer, type ParamGroup, type ParamState, type ParamsInput } from './optimizer.js';
+import { Optimizer, withDefaults, type ParamGroup, type ParamState, type ParamsInput } from './optimizer.js';
 
 export interface RMSpropOptions {
   lr: number;
@@ -14,7 +13,7 @@ export interface RMSpropOptions {
 /** PyTorch's RMSprop: v = αv + (1-α)g²; (centered: ḡ = αḡ + (1-α)g, v - ḡ²); p -= lr·g/(√v + ε) (or via momentum). */
 export class RMSprop extends Optimizer<RMSpropOptions> {
   constructor(params: ParamsInput<RMSpropOptions>, options: Partial<RMSpropOptions> = {}) {
-    super(params, { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, ...options });
+    super(params, withDefaults('RMSprop', { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false }, options));
   }
 
   get stateful(): boolean {
@@ -23,10 +22,11 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
 
   protected override validate(h: RMSpropOptions): void {
     super.validate(h);
-    if (!(h.alpha >= 0)) fail('INVALID_ARGUMENT', `RMSprop: invalid alpha ${String(h.alpha)}`);
-    if (!(h.eps >= 0)) fail('INVALID_ARGUMENT', `RMSprop: invalid eps ${String(h.eps)}`);
-    if (!(h.momentum >= 0)) fail('INVALID_ARGUMENT', `RMSprop: invalid momentum ${String(h.momentum)}`);
-    if (!(h.weightDecay >= 0)) fail('INVALID_ARGUMENT', `RMSprop: invalid weightDecay ${String(h.weightDecay)}`);
+    this.checkNumber('alpha', h.alpha);
+    this.checkNumber('eps', h.eps);
+    this.checkNumber('momentum', h.momentum);
+    this.checkNumber('weightDecay', h.weightDecay);
+    this.checkBoolean('centered', h.centered);
   }
 
   protected update(p: Tensor, g: Tensor, h: ParamGroup<RMSpropOptions>, st: ParamState): void {

@@ -1,6 +1,6 @@
 import { fail } from '../errors.js';
 import type { Tensor } from '../tensor.js';
-import { Optimizer, type ParamGroup, type ParamState, type ParamsInput } from './optimizer.js';
+import { Optimizer, withDefaults, type ParamGroup, type ParamState, type ParamsInput } from './optimizer.js';
 
 export interface SGDOptions {
   lr: number;
@@ -13,7 +13,7 @@ export interface SGDOptions {
 /** PyTorch's SGD: d = g + λp; b = μb + (1-τ)d (b = d on the first step); d = nesterov ? d + μb : b; p -= lr·d. */
 export class SGD extends Optimizer<SGDOptions> {
   constructor(params: ParamsInput<SGDOptions>, options: Partial<SGDOptions> = {}) {
-    super(params, { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, ...options });
+    super(params, withDefaults('SGD', { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false }, options));
   }
 
   get stateful(): boolean {
@@ -22,8 +22,10 @@ export class SGD extends Optimizer<SGDOptions> {
 
   protected override validate(h: SGDOptions): void {
     super.validate(h);
-    if (!(h.momentum >= 0)) fail('INVALID_ARGUMENT', `SGD: invalid momentum ${String(h.momentum)}`);
-    if (!(h.weightDecay >= 0)) fail('INVALID_ARGUMENT', `SGD: invalid weightDecay ${String(h.weightDecay)}`);
+    this.checkNumber('momentum', h.momentum);
+    this.checkNumber('dampening', h.dampening);
+    this.checkNumber('weightDecay', h.weightDecay);
+    this.checkBoolean('nesterov', h.nesterov);
     if (h.nesterov && (h.momentum <= 0 || h.dampening !== 0)) fail('INVALID_ARGUMENT', 'SGD: nesterov momentum requires a momentum > 0 and zero dampening');
   }
 

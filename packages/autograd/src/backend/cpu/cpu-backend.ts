@@ -1,10 +1,10 @@
-import { allocTyped, type DType, type TypedArray } from '../../dtype.js';
+import { allocTyped, INT32_MAX, INT32_MIN, type DType, type TypedArray } from '../../dtype.js';
 import { fail } from '../../errors.js';
-import { broadcastStrides, contiguousStrides, numel, type Shape } from '../../shape.js';
+import { broadcastStrides, contiguousStrides, fmtShape, numel, type Shape } from '../../shape.js';
 import type { AdamHyper, Backend, BinaryOp, RmspropHyper, SgdHyper, Storage, UnaryOp, View } from '../backend.js';
 import { gemm } from './matmul.js';
 import { adamUpdate, rmspropUpdate, sgdUpdate, type Flat } from './optim-kernels.js';
-import { BINARY_ROWS, SCALAR_ROWS_SCALAR_FIRST, SCALAR_ROWS_TENSOR_FIRST, UNARY_ROWS } from './rows.js';
+import { BINARY_ROWS, IMUL_ROW, IMUL_SCALAR_ROW, SCALAR_ROWS_SCALAR_FIRST, SCALAR_ROWS_TENSOR_FIRST, UNARY_ROWS } from './rows.js';
 import { coalesce, walkRows } from './strided.js';
 import { binaryF32Wasm, WASM_BINARY_MIN, type Window2D } from './wasm-elementwise.js';
 
@@ -38,14 +38,14 @@ export class CpuBackend implements Backend {
     return new CpuStorage(this, data, dtype);
   }
 
-  fromTyped(values: TypedArray, dtype: DType): Storage {
-    const data = allocTyped(dtype, values.length);
+  fromTyped(values: TypedArray, dtype: DType, shape?: Shape): Storage {
+    const data = allocTyped(dtype, values.length, shape);
     data.set(values);
     return this.make(data, dtype);
   }
 
-  full(size: number, dtype: DType, value: number): Storage {
-    const data = allocTyped(dtype, size);
+  full(size: number, dtype: DType, value: number, shape?: Shape): Storage {
+    const data = allocTyped(dtype, size, shape);
     if (value !== 0) data.fill(value);
     return this.make(data, dtype);
   }
@@ -109,7 +109,7 @@ export class CpuBackend implements Backend {
 
   unary(op: UnaryOp, x: View, dtype: DType): Storage {
     const n = numel(x.shape);
-    const out = allocTyped(dtype, n);
+    const out = allocTyped(dtype, n, x.shape);
     const src = dataOf(x);
     const kernel = UNARY_ROWS[op];
     if (isContiguous(x)) {
@@ -126,10 +126,10 @@ export class CpuBackend implements Backend {
 
   binary(op: BinaryOp, a: View, b: View, outShape: Shape, dtype: DType): Storage {
     const n = numel(outShape);
-    const out = allocTyped(dtype, n);
+    const out = allocTyped(dtype, n, outShape);
     const da = dataOf(a);
     const db = dataOf(b);
-    const kernel = BINARY_ROWS[op];
+    const kernel = op === 'mul' && dtype === 'int32' ? IMUL_ROW : BINARY_ROWS[op];
     if (n > 0) {
       const c = coalesce(outShape, [
         contiguousStrides(outShape),
@@ -156,9 +156,9 @@ export class CpuBackend implements Backend {
 
   binaryScalar(op: BinaryOp, a: View, scalar: number, scalarFirst: boolean, dtype: DType): Storage {
     const n = numel(a.shape);
-    const out = allocTyped(dtype, n);
+    const out = allocTyped(dtype, n, a.shape);
     const src = dataOf(a);
-    const kernel = (scalarFirst ? SCALAR_ROWS_SCALAR_FIRST : SCALAR_ROWS_TENSOR_FIRST)[op];
+    const kernel = op === 'mul' && dtype === 'int32' ? IMUL_SCALAR_ROW : (scalarFirst ? SCALAR_ROWS_SCALAR_FIRST : SCALAR_ROWS_TENSOR_FIRST)[op];
     if (isContiguous(a)) {
       kernel(out, 0, src, a.offset, 1, scalar, n);
     } else if (n > 0) {
@@ -195,14 +195,23 @@ export class CpuBackend implements Backend {
         }
       });
     }
-    const out = allocTyped(dtype, outN);
+    const out = allocTyped(dtype, outN, outShape);
+    if (dtype === 'int32') {
+      // PyTorch sums int32 into int64; without int64 we refuse a sum that int32 cannot hold rather than wrap it.
+      for (let i = 0; i < outN; i++) {
+        const v = acc[i];
+        if (v > INT32_MAX || v < INT32_MIN) {
+          fail('DTYPE_MISMATCH', `sum of int32 values overflows int32: an output element is ${String(v)}, outside [${String(INT32_MIN)}, ${String(INT32_MAX)}] (tensor ${fmtShape(x.shape)}). PyTorch would return an int64 sum; gradflow has no int64, so sum a float64 copy instead (float64 holds every such sum exactly).`);
+        }
+      }
+    }
     out.set(acc);
     return this.make(out, dtype);
   }
 
   max(x: View, dim: number): Storage {
     const outShape = x.shape.map((d, i) => (i === dim ? 1 : d));
-    const out = allocTyped(x.storage.dtype, numel(outShape)).fill(-Infinity);
+    const out = allocTyped(x.storage.dtype, numel(outShape), outShape).fill(x.storage.dtype === 'int32' ? INT32_MIN : -Infinity);
     const src = dataOf(x);
     if (numel(x.shape) > 0) {
       const os = contiguousStrides(outShape).map((s, i) => (i === dim ? 0 : s));
@@ -213,17 +222,195 @@ export class CpuBackend implements Backend {
       walkRows(c.shape, c.strides, [0, x.offset], (p, n) => {
         let px = p[1];
         let po = p[0];
-        for (let i = 0; i < n; i++, px += sx, po += so) if (src[px] > out[po]) out[po] = src[px];
+        // A NaN wins and stays (PyTorch's max propagates NaN): once out is NaN, v > NaN is false.
+        for (let i = 0; i < n; i++, px += sx, po += so) {
+          const v = src[px];
+          if (v > out[po] || v !== v) out[po] = v;
+        }
       });
     }
     return this.make(out, x.storage.dtype);
+  }
+
+  min(x: View, dim: number): Storage {
+    const outShape = x.shape.map((d, i) => (i === dim ? 1 : d));
+    const out = allocTyped(x.storage.dtype, numel(outShape), outShape).fill(x.storage.dtype === 'int32' ? INT32_MAX : Infinity);
+    const src = dataOf(x);
+    if (numel(x.shape) > 0) {
+      const os = contiguousStrides(outShape).map((s, i) => (i === dim ? 0 : s));
+      const c = coalesce(x.shape, [os, x.strides]);
+      const last = c.shape.length - 1;
+      const so = c.strides[0][last];
+      const sx = c.strides[1][last];
+      walkRows(c.shape, c.strides, [0, x.offset], (p, n) => {
+        let px = p[1];
+        let po = p[0];
+        for (let i = 0; i < n; i++, px += sx, po += so) {
+          const v = src[px];
+          if (v < out[po] || v !== v) out[po] = v;
+        }
+      });
+    }
+    return this.make(out, x.storage.dtype);
+  }
+
+  argReduce(op: 'max' | 'min', x: View, dim: number): Storage {
+    const src = this.read(x); // contiguous
+    const len = x.shape[dim] ?? 1;
+    const inner = numel(x.shape.slice(dim + 1));
+    const outShape = x.shape.map((d, i) => (i === dim ? 1 : d));
+    const outN = numel(outShape);
+    const out = allocTyped('int32', outN, outShape);
+    const sign = op === 'max' ? 1 : -1;
+    for (let r = 0; r < outN; r++) {
+      const base = Math.floor(r / inner) * len * inner + (r % inner);
+      let best = src[base];
+      let at = 0;
+      for (let k = 1; k < len && best === best; k++) {
+        const v = src[base + k * inner];
+        // The first extreme wins; the first NaN wins over everything (then the loop stops).
+        if (v !== v || sign * (v - best) > 0) {
+          best = v;
+          at = k;
+        }
+      }
+      out[r] = at;
+    }
+    return this.make(out, 'int32');
+  }
+
+  where(cond: View, a: View, b: View, outShape: Shape, dtype: DType): Storage {
+    const n = numel(outShape);
+    const out = allocTyped(dtype, n, outShape);
+    if (n === 0) return this.make(out, dtype);
+    const dc = dataOf(cond), da = dataOf(a), db = dataOf(b);
+    const c = coalesce(outShape, [
+      contiguousStrides(outShape),
+      broadcastStrides(cond.shape, cond.strides, outShape),
+      broadcastStrides(a.shape, a.strides, outShape),
+      broadcastStrides(b.shape, b.strides, outShape),
+    ]);
+    const last = c.shape.length - 1;
+    const sc = c.strides[1][last], sa = c.strides[2][last], sb = c.strides[3][last];
+    walkRows(c.shape, c.strides, [0, cond.offset, a.offset, b.offset], (p, len) => {
+      let pc = p[1], pa = p[2], pb = p[3];
+      const po = p[0];
+      for (let i = 0; i < len; i++, pc += sc, pa += sa, pb += sb) out[po + i] = dc[pc] !== 0 ? da[pa] : db[pb];
+    });
+    return this.make(out, dtype);
+  }
+
+  gather(x: View, dim: number, index: View): Storage {
+    const shape = index.shape;
+    const n = numel(shape);
+    const dtype = x.storage.dtype;
+    const out = allocTyped(dtype, n, shape);
+    const idx = this.read(index);
+    const src = dataOf(x);
+    const size = x.shape[dim] ?? 1;
+    const coord = new Array<number>(shape.length).fill(0);
+    for (let i = 0; i < n; i++) {
+      const k = idx[i];
+      if (k < 0 || k >= size) {
+        fail('INVALID_ARGUMENT', `gather: index ${String(k)} is out of bounds for dimension ${String(dim)} with size ${String(size)} (input ${fmtShape(x.shape)}, index ${fmtShape(shape)})`);
+      }
+      let off = x.offset;
+      for (let d = 0; d < shape.length; d++) off += (d === dim ? k : coord[d]) * x.strides[d];
+      out[i] = src[off];
+      for (let d = shape.length - 1; d >= 0; d--) {
+        if (++coord[d] < shape[d]) break;
+        coord[d] = 0;
+      }
+    }
+    return this.make(out, dtype);
+  }
+
+  scatterAdd(src: View, dim: number, index: View, outShape: Shape): Storage {
+    const dtype = src.storage.dtype;
+    const outStrides = contiguousStrides(outShape);
+    const acc = new Float64Array(numel(outShape));
+    const idx = this.read(index);
+    const values = this.read(src);
+    const shape = index.shape;
+    const size = outShape[dim] ?? 1;
+    const coord = new Array<number>(shape.length).fill(0);
+    for (let i = 0; i < idx.length; i++) {
+      const k = idx[i];
+      if (k < 0 || k >= size) {
+        fail('INVALID_ARGUMENT', `scatterAdd: index ${String(k)} is out of bounds for dimension ${String(dim)} with size ${String(size)} (output ${fmtShape(outShape)}, index ${fmtShape(shape)})`);
+      }
+      let off = 0;
+      for (let d = 0; d < shape.length; d++) off += (d === dim ? k : coord[d]) * outStrides[d];
+      acc[off] += values[i];
+      for (let d = shape.length - 1; d >= 0; d--) {
+        if (++coord[d] < shape[d]) break;
+        coord[d] = 0;
+      }
+    }
+    const out = allocTyped(dtype, acc.length, outShape);
+    out.set(acc);
+    return this.make(out, dtype);
+  }
+
+  multinomial(probs: View, numSamples: number, replacement: boolean, uniforms: Float32Array): Storage {
+    const w = this.read(probs);
+    const n = probs.shape[probs.shape.length - 1];
+    const rows = n === 0 ? 0 : w.length / n;
+    const out = allocTyped('int32', rows * numSamples, [rows, numSamples]);
+    for (let r = 0; r < rows; r++) {
+      const base = r * n;
+      let total = 0;
+      let positive = 0;
+      for (let i = 0; i < n; i++) {
+        const v = w[base + i];
+        if (!(v >= 0) || !Number.isFinite(v)) fail('INVALID_ARGUMENT', `multinomial: probability tensor contains either inf, nan or element < 0 (row ${String(r)}, category ${String(i)}: ${String(v)})`);
+        total += v;
+        if (v > 0) positive++;
+      }
+      if (!(total > 0)) fail('INVALID_ARGUMENT', `multinomial: row ${String(r)} of the probabilities sums to 0: invalid multinomial distribution (sum of probabilities <= 0)`);
+      if (!replacement && positive < numSamples) {
+        fail('INVALID_ARGUMENT', `multinomial: invalid multinomial distribution (with replacement=False, not enough non-negative category to sample): row ${String(r)} has ${String(positive)} categories with a positive weight, ${String(numSamples)} samples requested`);
+      }
+      if (replacement) {
+        for (let s = 0; s < numSamples; s++) {
+          const u = uniforms[r * numSamples + s] * total;
+          let acc = 0;
+          let pick = -1;
+          for (let i = 0; i < n; i++) {
+            acc += w[base + i];
+            if (w[base + i] > 0) pick = i;
+            if (acc > u && w[base + i] > 0) break;
+          }
+          out[r * numSamples + s] = pick;
+        }
+      } else {
+        // Efraimidis–Spirakis: key_i = log(u_i) / w_i; the numSamples largest keys, in decreasing order.
+        let last = Infinity;
+        for (let s = 0; s < numSamples; s++) {
+          let best = -Infinity;
+          let pick = -1;
+          for (let i = 0; i < n; i++) {
+            const wi = w[base + i];
+            if (wi <= 0) continue;
+            const key = Math.log(Math.fround(uniforms[base + i])) / wi;
+            if (key < last && (pick < 0 || key > best)) {
+              best = key;
+              pick = i;
+            }
+          }
+          last = best;
+          out[r * numSamples + s] = pick;
+        }
+      }
+    }
+    return this.make(out, 'int32');
   }
 
   softmax(x: View, dim: number, log: boolean): Storage {
     const dtype = x.storage.dtype;
     const shape = x.shape;
     const n = numel(shape);
-    const out = allocTyped(dtype, n);
+    const out = allocTyped(dtype, n, shape);
     const src = this.read(x); // contiguous copy
     const len = shape[dim] ?? 1;
     let inner = 1;
@@ -248,7 +435,7 @@ export class CpuBackend implements Backend {
   }
 
   matmul(a: View, b: View, batch: Shape, m: number, k: number, n: number, dtype: DType): Storage {
-    const out = allocTyped(dtype, numel(batch) * m * n);
+    const out = allocTyped(dtype, numel(batch) * m * n, [...batch, m, n]);
     const da = dataOf(a), db = dataOf(b);
     const nda = a.shape.length, ndb = b.shape.length;
     // Operands are read through their strides: a transposed or batch-broadcast view is not copied.
@@ -266,14 +453,14 @@ export class CpuBackend implements Backend {
 
   clamp(x: View, min: number, max: number): Storage {
     const src = this.read(x);
-    const out = allocTyped(x.storage.dtype, src.length);
+    const out = allocTyped(x.storage.dtype, src.length, x.shape);
     for (let i = 0; i < src.length; i++) out[i] = Math.min(Math.max(src[i], min), max);
     return this.make(out, x.storage.dtype);
   }
 
   oneHot(indices: View, numClasses: number, dtype: DType): Storage {
     const idx = this.read(indices);
-    const out = allocTyped(dtype, idx.length * numClasses);
+    const out = allocTyped(dtype, idx.length * numClasses, [idx.length, numClasses]);
     idx.forEach((c, i) => {
       if (!Number.isInteger(c) || c < 0 || c >= numClasses) {
         fail('INVALID_ARGUMENT', `class index ${String(c)} at position ${String(i)} is out of range for ${String(numClasses)} classes (expected 0..${String(numClasses - 1)})`);

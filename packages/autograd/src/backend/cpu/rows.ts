@@ -17,13 +17,15 @@ export const UNARY_ROWS: Record<UnaryOp, UnaryRow> = {
   neg: (o, po, x, px, sx, n) => { for (let i = 0; i < n; i++, px += sx) o[po + i] = -x[px]; },
   exp: (o, po, x, px, sx, n) => { for (let i = 0; i < n; i++, px += sx) o[po + i] = Math.exp(x[px]); },
   log: (o, po, x, px, sx, n) => { for (let i = 0; i < n; i++, px += sx) o[po + i] = Math.log(x[px]); },
+  log1p: (o, po, x, px, sx, n) => { for (let i = 0; i < n; i++, px += sx) o[po + i] = Math.log1p(x[px]); },
   sqrt: (o, po, x, px, sx, n) => { for (let i = 0; i < n; i++, px += sx) o[po + i] = Math.sqrt(x[px]); },
   abs: (o, po, x, px, sx, n) => { for (let i = 0; i < n; i++, px += sx) o[po + i] = Math.abs(x[px]); },
-  relu: (o, po, x, px, sx, n) => { for (let i = 0; i < n; i++, px += sx) { const v = x[px]; o[po + i] = v > 0 ? v : 0; } },
+  // `v <= 0 ? 0 : v` lets NaN through, as PyTorch's relu(NaN) = NaN.
+  relu: (o, po, x, px, sx, n) => { for (let i = 0; i < n; i++, px += sx) { const v = x[px]; o[po + i] = v <= 0 ? 0 : v; } },
   sigmoid: (o, po, x, px, sx, n) => { for (let i = 0; i < n; i++, px += sx) o[po + i] = 1 / (1 + Math.exp(-x[px])); },
   tanh: (o, po, x, px, sx, n) => { for (let i = 0; i < n; i++, px += sx) o[po + i] = Math.tanh(x[px]); },
   sign: (o, po, x, px, sx, n) => { for (let i = 0; i < n; i++, px += sx) o[po + i] = Math.sign(x[px]); },
-  step: (o, po, x, px, sx, n) => { for (let i = 0; i < n; i++, px += sx) o[po + i] = x[px] > 0 ? 1 : 0; },
+  step: (o, po, x, px, sx, n) => { for (let i = 0; i < n; i++, px += sx) o[po + i] = x[px] <= 0 ? 0 : 1; },
 };
 
 export const BINARY_ROWS: Record<BinaryOp, BinaryRow> = {
@@ -40,6 +42,12 @@ export const BINARY_ROWS: Record<BinaryOp, BinaryRow> = {
   le: (o, po, a, pa, sa, b, pb, sb, n) => { for (let i = 0; i < n; i++, pa += sa, pb += sb) o[po + i] = a[pa] <= b[pb] ? 1 : 0; },
   eq: (o, po, a, pa, sa, b, pb, sb, n) => { for (let i = 0; i < n; i++, pa += sa, pb += sb) o[po + i] = a[pa] === b[pb] ? 1 : 0; },
 };
+
+/**
+ * int32 products wrap modulo 2³², as PyTorch's int32 mul (and WGSL's i32) do. A float64 product
+ * beyond 2⁵³ has lost its low bits before an Int32Array store could wrap it; Math.imul has not.
+ */
+export const IMUL_ROW: BinaryRow = (o, po, a, pa, sa, b, pb, sb, n) => { for (let i = 0; i < n; i++, pa += sa, pb += sb) o[po + i] = Math.imul(a[pa], b[pb]); };
 
 /** Scalar forms (`x op s` and `s op x`) avoid materialising the scalar. */
 export type ScalarRow = (o: TypedArray, po: number, x: TypedArray, px: number, sx: number, s: number, n: number) => void;
@@ -78,6 +86,8 @@ function scalarRows(first: boolean): Record<BinaryOp, ScalarRow> {
       : (o, po, x, px, sx, s, n) => { for (let i = 0; i < n; i++, px += sx) o[po + i] = x[px] <= s ? 1 : 0; },
   };
 }
+
+export const IMUL_SCALAR_ROW: ScalarRow = (o, po, x, px, sx, s, n) => { for (let i = 0; i < n; i++, px += sx) o[po + i] = Math.imul(x[px], s); };
 
 export const SCALAR_ROWS_TENSOR_FIRST = scalarRows(false);
 export const SCALAR_ROWS_SCALAR_FIRST = scalarRows(true);

@@ -1,5 +1,5 @@
 /// <reference types="@webgpu/types" />
-import type { DType, TypedArray } from '../../dtype.js';
+import { checkAllocation, type DType, type TypedArray } from '../../dtype.js';
 import { fail } from '../../errors.js';
 import { contiguousStrides, fmtShape, numel, shapeEq, type Shape } from '../../shape.js';
 import type { AdamHyper, Backend, BinaryOp, RmspropHyper, SgdHyper, Storage, UnaryOp, View } from '../backend.js';
@@ -12,6 +12,7 @@ import { binaryExpr, mapShader, oneHotShader, unaryExpr } from './wgsl/elementwi
 import { matmulShader, type MatmulTile } from './wgsl/matmul.js';
 import { adamShader, rmspropShader, sgdShader } from './wgsl/optim.js';
 import { REDUCE_WG, reduceShader } from './wgsl/reduce.js';
+import { argReduceShader, gatherShader, multinomialShader, scatterAddShader } from './wgsl/index-ops.js';
 import { softmaxShader } from './wgsl/softmax.js';
 
 /** Below this many elements `full` uploads the values; above it a fill kernel avoids a large host array. */
@@ -39,16 +40,18 @@ export class WebGPUBackend implements Backend {
 
   constructor(readonly ctx: GpuContext) {}
 
-  private alloc(size: number, dtype: DType): WebGPUStorage {
+  private alloc(size: number, dtype: DType, shape?: Shape): WebGPUStorage {
     wgslType(dtype); // refuses float64 with a clear message
+    checkAllocation(shape ?? size, dtype);
+    checkAllocation(shape ?? size, dtype, this.ctx.device.limits.maxStorageBufferBindingSize, "this WebGPU device's maxStorageBufferBindingSize");
     const buffer = this.ctx.storagePool.acquire(Math.max(1, size) * 4);
     const storage = new WebGPUStorage(this, buffer, size, dtype);
     this.ctx.storagePool.releaseWhenCollected(storage, buffer);
     return storage;
   }
 
-  fromTyped(values: TypedArray, dtype: DType): Storage {
-    const storage = this.alloc(values.length, dtype);
+  fromTyped(values: TypedArray, dtype: DType, shape?: Shape): Storage {
+    const storage = this.alloc(values.length, dtype, shape);
     if (values.length > 0) {
       const data = dtype === 'int32' ? (values instanceof Int32Array ? values : Int32Array.from(values, Math.trunc)) : values instanceof Float32Array ? values : Float32Array.from(values);
       this.ctx.device.queue.writeBuffer(storage.buffer, 0, data.buffer, data.byteOffset, data.byteLength);
@@ -56,9 +59,9 @@ export class WebGPUBackend implements Backend {
     return storage;
   }
 
-  full(size: number, dtype: DType, value: number): Storage {
+  full(size: number, dtype: DType, value: number, shape?: Shape): Storage {
     if (size > UPLOAD_FILL_LIMIT) {
-      const storage = this.alloc(size, dtype);
+      const storage = this.alloc(size, dtype, shape);
       this.fill(freshView(storage, [size]), value);
       return storage;
     }
@@ -131,29 +134,35 @@ export class WebGPUBackend implements Backend {
   }
 
   unary(op: UnaryOp, x: View, dtype: DType): Storage {
-    const out = freshView(this.alloc(numel(x.shape), dtype), x.shape);
+    const out = freshView(this.alloc(numel(x.shape), dtype, x.shape), x.shape);
     this.map(out, [x], (T) => unaryExpr(op, 'x0', T));
     return out.storage;
   }
 
   binary(op: BinaryOp, a: View, b: View, outShape: Shape, dtype: DType): Storage {
-    const out = freshView(this.alloc(numel(outShape), dtype), outShape);
+    const out = freshView(this.alloc(numel(outShape), dtype, outShape), outShape);
     this.map(out, [a, b], (T) => binaryExpr(op, 'x0', 'x1', T));
     return out.storage;
   }
 
   binaryScalar(op: BinaryOp, a: View, scalar: number, scalarFirst: boolean, dtype: DType): Storage {
-    const out = freshView(this.alloc(numel(a.shape), dtype), a.shape);
+    const out = freshView(this.alloc(numel(a.shape), dtype, a.shape), a.shape);
     this.map(out, [a], (T) => (scalarFirst ? binaryExpr(op, 's0', 'x0', T) : binaryExpr(op, 'x0', 's0', T)), [scalar, 0]);
     return out.storage;
   }
 
   clamp(x: View, min: number, max: number): Storage {
     const out = freshView(this.alloc(numel(x.shape), x.storage.dtype), x.shape);
-    this.map(out, [x], () => 'min(max(x0, s0), s1)', [min, max]);
+    // NaN stays NaN (PyTorch's clamp); WGSL's min/max may drop it.
+    this.map(out, [x], (T) => (T === 'f32' ? 'select(min(max(x0, s0), s1), x0, isnan_(x0))' : 'min(max(x0, s0), s1)'), [min, max]);
     return out.storage;
   }
 
+  /**
+   * An int32 sum that overflows wraps here (two's complement, as WGSL's i32): the CPU backend
+   * throws instead (PyTorch would widen to int64), but a kernel cannot throw and checking would
+   * need a read-back. Sum a float32 copy on WebGPU where the total may exceed int32.
+   */
   sum(x: View, dims: readonly number[], dtype: DType): Storage {
     return this.reduce('sum', x, dims, dtype);
   }
@@ -162,7 +171,71 @@ export class WebGPUBackend implements Backend {
     return this.reduce('max', x, [dim], x.storage.dtype);
   }
 
-  private reduce(op: 'sum' | 'max', x: View, dims: readonly number[], dtype: DType): Storage {
+  min(x: View, dim: number): Storage {
+    return this.reduce('min', x, [dim], x.storage.dtype);
+  }
+
+  argReduce(op: 'max' | 'min', x: View, dim: number): Storage {
+    const outShape = x.shape.map((d, i) => (i === dim ? 1 : d));
+    const outN = numel(outShape);
+    const out = this.alloc(outN, 'int32', outShape);
+    if (outN === 0) return out;
+    const T = wgslType(x.storage.dtype);
+    const source = isContiguous(x) ? x : this.contiguous(x);
+    const params = new ParamBlock().u32(outN, x.shape[dim] ?? 1, numel(x.shape.slice(dim + 1)), source.offset);
+    this.ctx.dispatch(`argReduce|${op}|${T}`, () => argReduceShader(op, T), [out.buffer, bufferOf(source)], params.build(), Math.ceil(outN / WG));
+    if (source !== x) this.ctx.storagePool.release(bufferOf(source));
+    return out;
+  }
+
+  where(cond: View, a: View, b: View, outShape: Shape, dtype: DType): Storage {
+    const out = freshView(this.alloc(numel(outShape), dtype, outShape), outShape);
+    this.map(out, [cond, a, b], (T) => `select(x2, x1, x0 != ${T}(0))`);
+    return out.storage;
+  }
+
+  gather(x: View, dim: number, index: View): Storage {
+    const shape = index.shape;
+    const n = numel(shape);
+    const T = wgslType(x.storage.dtype);
+    const out = freshView(this.alloc(n, x.storage.dtype, shape), shape);
+    if (n === 0) return out.storage;
+    const inputStrides = x.strides.map((s, d) => (d === dim ? 0 : s));
+    const walk = coalesce(shape, [out.strides, index.strides, inputStrides]);
+    const params = new ParamBlock().u32(n, x.strides[dim] ?? 0, x.shape[dim] ?? 1, ...walk.shape);
+    [out.offset, index.offset, x.offset].forEach((o, j) => params.u32(o, ...walk.strides[j]));
+    const rank = walk.shape.length;
+    this.ctx.dispatch(`gather|${T}|${String(rank)}`, () => gatherShader(T, rank), [bufferOf(out), bufferOf(index), bufferOf(x)], params.build(), Math.ceil(n / WG));
+    return out.storage;
+  }
+
+  scatterAdd(src: View, dim: number, index: View, outShape: Shape): Storage {
+    const outN = numel(outShape);
+    const T = wgslType(src.storage.dtype);
+    const out = this.alloc(outN, src.storage.dtype, outShape);
+    if (outN === 0) return out;
+    const rank = outShape.length;
+    const params = new ParamBlock()
+      .u32(outN, rank, dim, index.shape[dim] ?? 1, index.offset, src.offset)
+      .u32(...outShape, ...index.shape, ...index.strides, ...src.strides);
+    this.ctx.dispatch(`scatterAdd|${T}`, () => scatterAddShader(T), [out.buffer, bufferOf(index), bufferOf(src)], params.build(), Math.ceil(outN / WG));
+    return out;
+  }
+
+  multinomial(probs: View, numSamples: number, replacement: boolean, uniforms: Float32Array): Storage {
+    const n = probs.shape[probs.shape.length - 1];
+    const rows = n === 0 ? 0 : numel(probs.shape) / n;
+    const out = this.alloc(rows * numSamples, 'int32', [rows, numSamples]);
+    if (rows * numSamples === 0) return out;
+    const source = isContiguous(probs) ? probs : this.contiguous(probs);
+    const u = this.fromTyped(uniforms, 'float32');
+    const params = new ParamBlock().u32(rows, n, numSamples, source.offset);
+    this.ctx.dispatch(`multinomial|${String(replacement)}`, () => multinomialShader(replacement), [out.buffer, bufferOf(source), bufferOf(u)], params.build(), Math.ceil(rows / WG));
+    if (source !== probs) this.ctx.storagePool.release(bufferOf(source));
+    return out;
+  }
+
+  private reduce(op: 'sum' | 'max' | 'min', x: View, dims: readonly number[], dtype: DType): Storage {
     const outShape = x.shape.map((d, i) => (dims.includes(i) ? 1 : d));
     const outN = numel(outShape);
     const out = this.alloc(outN, dtype);

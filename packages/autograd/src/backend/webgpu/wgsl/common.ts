@@ -47,6 +47,8 @@ export function stridedOffsets(idx: string, rank: number, operands: number, base
 
 /** Math helpers whose WGSL builtins are undefined or imprecise where PyTorch is not. */
 export const MATH_HELPERS = `
+// A NaN test on the bits: comparisons alone may be folded by compilers that assume no NaN.
+fn isnan_(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
 fn nan_like(x: f32) -> f32 { return bitcast<f32>(bitcast<u32>(x) | 0x7fc00000u); }
 fn inf_like(x: f32) -> f32 { return bitcast<f32>((bitcast<u32>(x) & 0u) | 0x7f800000u); }
 // WGSL's pow is exp2(b*log2(a)): undefined for a <= 0. PyTorch defines integral powers of negatives.
@@ -67,6 +69,13 @@ fn tanh_(x: f32) -> f32 {
   if (abs(x) < 0.5) { return tanh(x); }
   let e = exp(-2.0 * abs(x));
   return sign(x) * (1.0 - e) / (1.0 + e);
+}
+// log(1 + x) without the cancellation of 1 + x for small x (Goldberg's trick): exact where u == 1.
+fn log1p_(x: f32) -> f32 {
+  let u = 1.0 + x;
+  if (u == 1.0) { return x; }
+  if (isnan_(x) || u > 3.0e38) { return log(u); }
+  return log(u) * x / (u - 1.0);
 }
 fn sigmoid_(x: f32) -> f32 { return 1.0 / (1.0 + exp(-x)); }
 `;

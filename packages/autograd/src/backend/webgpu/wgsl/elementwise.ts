@@ -42,14 +42,15 @@ export function unaryExpr(op: UnaryOp, x: string, T: WgslType): string {
     case 'neg': return `-${x}`;
     case 'exp': return `exp(${x})`;
     case 'log': return `log(${x})`;
+    case 'log1p': return `log1p_(${x})`;
     case 'sqrt': return `sqrt(${x})`;
     case 'abs': return `abs(${x})`;
-    // select() rather than max(): NaN maps to 0 exactly as the CPU's `v > 0 ? v : 0`.
-    case 'relu': return `select(${T}(0), ${x}, ${x} > ${T}(0))`;
+    // NaN passes through (PyTorch's relu(NaN) is NaN), as the CPU's `v <= 0 ? 0 : v`.
+    case 'relu': return T === 'f32' ? `select(0.0, ${x}, ${x} > 0.0 || isnan_(${x}))` : `select(${T}(0), ${x}, ${x} > ${T}(0))`;
     case 'sigmoid': return `sigmoid_(${x})`;
     case 'tanh': return `tanh_(${x})`;
     case 'sign': return `sign(${x})`;
-    case 'step': return `select(${T}(0), ${T}(1), ${x} > ${T}(0))`;
+    case 'step': return T === 'f32' ? `select(0.0, 1.0, ${x} > 0.0 || isnan_(${x}))` : `select(${T}(0), ${T}(1), ${x} > ${T}(0))`;
   }
 }
 
@@ -61,8 +62,9 @@ export function binaryExpr(op: BinaryOp, a: string, b: string, T: WgslType): str
     case 'mul': return `${a} * ${b}`;
     case 'div': return `${a} / ${b}`;
     case 'pow': return `${T}(pow_(f32(${a}), f32(${b})))`;
-    case 'max': return `select(${b}, ${a}, ${a} > ${b})`;
-    case 'min': return `select(${b}, ${a}, ${a} < ${b})`;
+    // NaN in either operand gives NaN (PyTorch's maximum/minimum; the CPU's Math.max/min).
+    case 'max': return T === 'f32' ? `select(${b}, ${a}, ${a} > ${b} || isnan_(${a}))` : `select(${b}, ${a}, ${a} > ${b})`;
+    case 'min': return T === 'f32' ? `select(${b}, ${a}, ${a} < ${b} || isnan_(${a}))` : `select(${b}, ${a}, ${a} < ${b})`;
     case 'gt': return cmp('>');
     case 'lt': return cmp('<');
     case 'ge': return cmp('>=');

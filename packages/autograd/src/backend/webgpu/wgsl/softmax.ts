@@ -16,7 +16,8 @@ ${LINEAR_MAIN}
   let inner = P[2];
   let b = (i / inner) * len * inner + i % inner;
   var m = -inf_like(0.0);
-  for (var k = 0u; k < len; k++) { m = max(m, X[P[3] + b + k * inner]); }
+  // A NaN in the row makes m NaN and so the whole row NaN, as PyTorch (WGSL's max may drop NaN).
+  for (var k = 0u; k < len; k++) { let v = X[P[3] + b + k * inner]; if (v > m || isnan_(v)) { m = v; } }
   var s = 0.0;
   for (var k = 0u; k < len; k++) { s += exp(X[P[3] + b + k * inner] - m); }
   let lse = m + log(s);
