@@ -1,6 +1,6 @@
 import { INPLACE_METHODS } from '@gradflow/autograd';
 import type ts from 'typescript';
-import type { MethodCall } from './analysis/file-index.js';
+import type { MethodCall, OptimizerSite } from './analysis/file-index.js';
 import type { SavingSite } from './analysis/values.js';
 import { isAncestor } from './analysis/flow.js';
 import { createRule, onProgram, rangeOf, reportAt, textOf } from './util/create-rule.js';
@@ -23,7 +23,7 @@ export default createRule({
     },
   },
   create(context) {
-    return onProgram(context, ({ index, values, training }) => {
+    return onProgram(context, ({ index, values, training, flow }) => {
       const isTensor = (m: MethodCall): boolean => m.receiverClass.kind === 'tensor' || m.receiverClass.kind === 'parameter';
       // Saved tensors by identity key, so each in-place write looks up only what it can match.
       const savedByKey = new Map<string, { op: SavingSite; saved: SavingSite['saved'][number] }[]>();
@@ -37,7 +37,8 @@ export default createRule({
       }
       const backwards = index.methodCalls.filter((m) => m.method === 'backward' && isTensor(m));
       // In-place writers: in-place tensor methods (one tensor) and optimizer.step() (every parameter it holds).
-      const writers: { node: ts.CallExpression; keys: string[] }[] = [];
+      const writers: { node: ts.CallExpression; keys: readonly string[] }[] = [];
+      const heldKeys = new Map<OptimizerSite, string[]>();
       for (const m of index.methodCalls) {
         if (m.method in INPLACE_METHODS && isTensor(m)) {
           const key = values.identity(m.receiver);
@@ -47,18 +48,37 @@ export default createRule({
           if (!backwards.some((b) => training.mayFollow(b.call, m.call, true))) continue;
           const site = training.optimizerOf(m.receiver);
           const held = site ? training.held(site) : undefined;
-          if (!held) continue;
-          const prefixes = held.filter((p) => !p.partial).map((p) => [p.root, ...p.segments].join('.'));
-          writers.push({ node: m.call, keys: [...savedByKey.keys()].filter((k) => prefixes.some((p) => k === p || k.startsWith(`${p}.`))) });
+          if (!site || !held) continue;
+          let keys = heldKeys.get(site);
+          if (!keys) {
+            const prefixes = held.filter((p) => !p.partial).map((p) => [p.root, ...p.segments].join('.'));
+            keys = [...savedByKey.keys()].filter((k) => prefixes.some((p) => k === p || k.startsWith(`${p}.`)));
+            heldKeys.set(site, keys);
+          }
+          writers.push({ node: m.call, keys });
+        }
+      }
+      // Each (op, backward that reads what it saved) spans an interval of its innermost common
+      // function; only a writer that runs in that function (or a helper called from it) inside the
+      // interval can come between them, so each writer asks the order question of those pairs only
+      // (linear in the file's length, not quadratic).
+      const spans = new SpanIndex();
+      for (const b of backwards) {
+        for (const site of values.savingSites(b.receiver)) {
+          const op = values.savedBy(site);
+          if (op.saved.length === 0) continue;
+          const frame = flow.commonFrame(site, b.call);
+          if (frame) spans.add(frame.fn, Math.min(frame.a.getStart(), frame.b.getStart()), Math.max(frame.a.getEnd(), frame.b.getEnd()), { op, backward: b.call });
         }
       }
       for (const writer of writers) {
         let done = false;
-        for (const { op, saved } of writer.keys.flatMap((k) => savedByKey.get(k) ?? [])) {
-          if (done || op.site === writer.node || !training.mayFollow(op.site, writer.node)) continue;
-          // The saved-set lookup is memoized and cheap; the order question is asked only of backwards that read it.
-          const backward = backwards.find((b) => values.savingSites(b.receiver).has(op.site) && training.mayFollow(writer.node, b.call));
-          if (!backward) continue;
+        const keys = new Set(writer.keys);
+        const candidates = flow.frames(writer.node).flatMap(([node, fn]) => spans.overlapping(fn, node.getStart(), node.getEnd()));
+        for (const { op, backward } of candidates) {
+          if (done || op.site === writer.node) continue;
+          const saved = op.saved.find((s) => keys.has(s.key));
+          if (!saved || !training.mayFollow(op.site, writer.node) || !training.mayFollow(writer.node, backward)) continue;
           done = true;
           const savedExpression = saved.expression;
           const tensor = saved.label ?? textOf(savedExpression);
@@ -68,7 +88,7 @@ export default createRule({
             op: textOf(op.site),
             line: String(op.site.getSourceFile().getLineAndCharacterOfPosition(op.site.getStart()).line + 1),
             change: textOf(writer.node),
-            backward: textOf(backward.call),
+            backward: textOf(backward),
           };
           reportAt(context, {
             node: writer.node,
@@ -77,7 +97,7 @@ export default createRule({
             suggest: canClone ? [{ messageId: 'cloneOperand', data, fix: (fixer) => fixer.insertTextAfterRange(rangeOf(savedExpression), '.clone()') }] : [],
             related: [
               { node: op.site, message: `${tensor} is saved for backward here` },
-              { node: backward.call, message: 'backward reads the saved tensor here' },
+              { node: backward, message: 'backward reads the saved tensor here' },
             ],
           });
         }
@@ -85,3 +105,43 @@ export default createRule({
     });
   },
 });
+
+/** Intervals per function, sorted by start, for "which spans contain this position" queries. */
+class SpanIndex<T = { op: SavingSite; backward: ts.CallExpression }> {
+  private readonly byFunction = new Map<ts.Node, { spans: { start: number; end: number; value: T }[]; sorted: boolean; widest: number }>();
+
+  add(fn: ts.Node, start: number, end: number, value: T): void {
+    let entry = this.byFunction.get(fn);
+    if (!entry) {
+      entry = { spans: [], sorted: true, widest: 0 };
+      this.byFunction.set(fn, entry);
+    }
+    entry.spans.push({ start, end, value });
+    entry.sorted = false;
+    entry.widest = Math.max(entry.widest, end - start);
+  }
+
+  /** Values whose span overlaps [start, end] in `fn`. */
+  overlapping(fn: ts.Node, start: number, end: number): T[] {
+    const entry = this.byFunction.get(fn);
+    if (!entry) return [];
+    if (!entry.sorted) {
+      entry.spans.sort((a, b) => a.start - b.start);
+      entry.sorted = true;
+    }
+    const { spans, widest } = entry;
+    // The last span starting at or before `end`, then back while a span that wide could still reach `start`.
+    let lo = 0;
+    let hi = spans.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (spans[mid].start <= end) lo = mid + 1;
+      else hi = mid;
+    }
+    const out: T[] = [];
+    for (let i = lo - 1; i >= 0 && spans[i].start >= start - widest; i--) {
+      if (spans[i].end >= start) out.push(spans[i].value);
+    }
+    return out;
+  }
+}

@@ -30,6 +30,7 @@ let nextSymbolId = 1;
 export class Bindings {
   /** Symbol per node: definitions and paths ask about the same names again and again, and each checker lookup walks scopes. */
   private readonly symbols = new Map<ts.Node, ts.Symbol | undefined>();
+  private writesByDeclaration: Map<ts.Node, readonly ts.Node[]> | undefined;
 
   constructor(
     private readonly checker: ts.TypeChecker,
@@ -58,7 +59,7 @@ export class Bindings {
     const symbol = this.symbolOf(access.name);
     const decl = symbol?.valueDeclaration;
     if (!symbol || !decl || !ts.isPropertyDeclaration(decl) || decl.getSourceFile() !== access.getSourceFile()) return undefined;
-    const written = this.writes.get(symbol) ?? [];
+    const written = this.writesOf(symbol);
     const init = decl.initializer && decl.initializer.kind !== ts.SyntaxKind.NullKeyword ? decl.initializer : undefined;
     if (init && written.length === 0) return { kind: 'expression', expression: init, at: decl };
     const only = written[0];
@@ -66,6 +67,21 @@ export class Bindings {
       return { kind: 'expression', expression: only.right, at: only };
     }
     return undefined;
+  }
+
+  /**
+   * The writes of a symbol. The checker can answer a property access with a transient copy of the
+   * member's symbol (a class's type instantiated for its `this`) where the file index met the
+   * declared one, so writes are also found by the symbol's declaration.
+   */
+  writesOf(symbol: ts.Symbol): readonly ts.Node[] {
+    const direct = this.writes.get(symbol);
+    if (direct || !(symbol.flags & ts.SymbolFlags.Transient) || !symbol.valueDeclaration) return direct ?? [];
+    if (!this.writesByDeclaration) {
+      this.writesByDeclaration = new Map();
+      for (const [written, nodes] of this.writes) if (written.valueDeclaration) this.writesByDeclaration.set(written.valueDeclaration, nodes);
+    }
+    return this.writesByDeclaration.get(symbol.valueDeclaration) ?? [];
   }
 
   symbolOf(node: ts.Node): ts.Symbol | undefined {
@@ -102,7 +118,7 @@ export class Bindings {
     const symbol = this.symbolOf(identifier);
     const decl = symbol?.valueDeclaration;
     if (!symbol || !decl) return undefined;
-    const written = this.writes.get(symbol) ?? [];
+    const written = this.writesOf(symbol);
     if (ts.isVariableDeclaration(decl) && ts.isIdentifier(decl.name)) {
       const list = decl.parent;
       const statement = ts.isVariableDeclarationList(list) ? list.parent : undefined;

@@ -161,9 +161,10 @@ export function referenceSymbol(checker: ts.TypeChecker, reference: ts.Expressio
   if (!ts.isPropertyAccessExpression(reference) || ts.isPrivateIdentifier(reference.name)) return undefined;
   const receiver = reference.questionDotToken ? undefined : receiverType(checker, reference.expression, 0);
   // A generic instance's members are instantiated symbols, one per lookup: leave those to the checker.
-  return receiver && !isGenericInstance(checker, receiver)
-    ? checker.getPropertyOfType(receiver, reference.name.text)
-    : checker.getSymbolAtLocation(reference.name);
+  const member = receiver && !isGenericInstance(checker, receiver) ? checker.getPropertyOfType(receiver, reference.name.text) : undefined;
+  // So is any transient member (a class's type instantiated for its `this`, as the checker may have
+  // cached it from an earlier question about another file): the checker's own symbol is the real one.
+  return member && !(member.flags & ts.SymbolFlags.Transient) ? member : checker.getSymbolAtLocation(reference.name);
 }
 
 /**

@@ -120,6 +120,16 @@ export class Flow {
     return undefined;
   }
 
+  /** The frames `node` runs in: itself in its function, then its call site in the caller, outwards. */
+  frames(node: ts.Node): readonly (readonly [ts.Node, ts.Node])[] {
+    return this.liftChain(node);
+  }
+
+  /** `a` and `b` brought into their innermost common function (`fn`), or undefined. */
+  commonFrame(a: ts.Node, b: ts.Node): { readonly a: ts.Node; readonly b: ts.Node; readonly fn: ts.Node } | undefined {
+    return this.common(a, b);
+  }
+
   /** `b`, or the call site that runs it, in the innermost function that also runs `a`. */
   liftToward(a: ts.Node, b: ts.Node): ts.Node | undefined {
     return this.common(a, b)?.b;

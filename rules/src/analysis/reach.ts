@@ -186,7 +186,7 @@ export class GradientReach {
     const decl = symbol?.valueDeclaration;
     const assignments: { at: ts.Node; value: ts.Expression }[] = [];
     if (decl && ts.isVariableDeclaration(decl) && decl.initializer) assignments.push({ at: decl, value: decl.initializer });
-    for (const write of symbol ? this.index.writes.get(symbol) ?? [] : []) {
+    for (const write of symbol ? this.bindings.writesOf(symbol) : []) {
       if (ts.isBinaryExpression(write) && write.operatorToken.kind === ts.SyntaxKind.EqualsToken) assignments.push({ at: write, value: write.right });
     }
     const fn = enclosingFunction(identifier);

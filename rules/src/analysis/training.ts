@@ -237,7 +237,7 @@ export class TrainingFacts {
       const symbol = this.bindings.symbolOf(expr);
       const decl = symbol?.valueDeclaration;
       if (decl && ts.isVariableDeclaration(decl) && decl.initializer) sources.push(decl.initializer);
-      for (const write of symbol ? this.index.writes.get(symbol) ?? [] : []) {
+      for (const write of symbol ? this.bindings.writesOf(symbol) : []) {
         if (ts.isBinaryExpression(write) && write.operatorToken.kind === ts.SyntaxKind.EqualsToken) sources.push(write.right);
       }
     } else sources.push(expr);
