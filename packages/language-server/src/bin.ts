@@ -23,6 +23,8 @@ if (args.includes('--help') || !args.some((arg) => transports.some((transport) =
  * channel belongs to this process), or it runs under the inspector (a debugger attaches to this one).
  */
 const YOUNG_GENERATION_FLAG = '--max-semi-space-size=32';
+/** Set in the second process: its IPC channel leads to the first one, whose end it must not outlive. */
+const PARENT_CHANNEL_ENV = 'GRADFLOW_LS_PARENT_CHANNEL';
 
 function shouldRespawn(): boolean {
   const nodeFlags = [...process.execArgv, process.env.NODE_OPTIONS ?? ''];
@@ -33,9 +35,11 @@ function shouldRespawn(): boolean {
 
 if (shouldRespawn()) {
   const child = spawn(process.execPath, [...process.execArgv, YOUNG_GENERATION_FLAG, fileURLToPath(import.meta.url), ...args], {
-    // The server reads and writes this process's own stdin/stdout: nothing is relayed.
-    stdio: 'inherit',
-    env: { ...process.env, GRADFLOW_LS_NO_RESPAWN: '1' },
+    // The server reads and writes this process's own stdin/stdout: nothing is relayed. The IPC
+    // channel carries nothing either: it closes when this process ends, however it ends (even
+    // SIGKILL), and the server exits then.
+    stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, GRADFLOW_LS_NO_RESPAWN: '1', [PARENT_CHANNEL_ENV]: '1' },
   });
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(signal, () => child.kill(signal));
@@ -48,6 +52,12 @@ if (shouldRespawn()) {
     process.exit(1);
   });
 } else {
+  if (process.env[PARENT_CHANNEL_ENV] !== undefined && process.channel !== undefined) {
+    delete process.env.GRADFLOW_LS_PARENT_CHANNEL;
+    // The launcher is gone (killed, or it crashed): nobody is left to read the replies.
+    process.on('disconnect', () => process.exit(1));
+    process.channel.unref();
+  }
   const { startServer } = await import('./server.js');
   startServer();
 }

@@ -9,7 +9,7 @@ import {
   type Range,
 } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import type { LintOutcome } from './lint-runner.js';
+import type { LintReport } from './worker-protocol.js';
 import type { RelatedLocation } from './related.js';
 
 export const SOURCE = 'gradflow';
@@ -55,7 +55,7 @@ function toRelatedInformation(related: RelatedLocation): DiagnosticRelatedInform
 
 export function toDiagnostics(
   document: TextDocument,
-  outcome: LintOutcome,
+  outcome: LintReport,
   relatedInformationSupported: boolean,
 ): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];

@@ -17,7 +17,7 @@ const CONFIG_FILE_NAMES = [
   'eslint.config.cts',
 ];
 
-export const LINTED_EXTENSIONS = ['.ts', '.mts', '.cts'];
+export const LINTED_EXTENSIONS = ['.ts', '.tsx', '.mts', '.cts'];
 
 /** The ESLint instances that lint one file: `lint` reports, `fix` also applies behaviour-preserving fixes. */
 export interface EslintPair {
@@ -99,7 +99,7 @@ async function defaultConfig(filePath: string, looseFiles: readonly string[]): P
   // A file in a tsconfig gets its types from that project; a loose file from the default project.
   // Both name the loose files, whichever of them happens to set up the shared project service.
   const parserOptions = { projectService: { allowDefaultProject: defaultProjectGlobs(looseFiles) }, tsconfigRootDir: '/' };
-  return [...base, { files: ['**/*.ts', '**/*.mts', '**/*.cts'], languageOptions: { parserOptions } }];
+  return [...base, { files: ['**/*.ts', '**/*.tsx', '**/*.mts', '**/*.cts'], languageOptions: { parserOptions } }];
 }
 
 /** Extra configuration the server adds to every lint (its own rules, such as the hover's program capture). */

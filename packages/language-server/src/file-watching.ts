@@ -5,7 +5,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DidChangeWatchedFilesNotification, type Connection } from 'vscode-languageserver/node';
-import { findEslintConfig } from './eslint-setup.js';
+import { findEslintConfig } from './files.js';
 
 export const WATCHED_GLOBS = [
   '**/eslint.config.{js,mjs,cjs,ts,mts,cts}',

@@ -1,5 +1,6 @@
-// Runs ESLint in-process on unsaved text, one lint at a time (the TypeScript project service behind
-// type-aware rules is shared state), and keeps one pair of ESLint instances per config.
+// Runs ESLint on unsaved text, one lint at a time (the TypeScript project service behind type-aware
+// rules is shared state), and keeps one pair of ESLint instances per config. It runs inside a lint
+// worker (lint-worker.ts), never on the thread that talks to the editor.
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { setImmediate as setImmediatePromise } from 'node:timers/promises';
@@ -18,20 +19,35 @@ export interface LintOutcome {
   program: CapturedProgram | undefined;
 }
 
+export interface LintHooks {
+  /** Resolves to false when, by the time the lint starts, its text is out of date: it is skipped. */
+  stillWanted?: () => boolean;
+  /** Called once the file's ESLint config is loaded, before the lint proper starts. */
+  onConfigLoaded?: () => void;
+}
+
 export class LintRunner {
   private readonly pairs = new Map<string, Promise<EslintPair>>();
   /** Files linted with no ESLint config and no tsconfig that includes them. */
   private readonly looseFiles = new Set<string>();
+  /** Instances whose config file has been loaded (a config that hangs never gets here). */
+  private readonly loaded = new WeakSet<EslintPair>();
   private queue: Promise<unknown> = Promise.resolve();
 
   /**
    * Lints `text` as the content of `filePath`, after every lint queued before it. Resolves to
    * undefined, without linting, when `stillWanted` says by then that the text is out of date.
    */
-  lint(filePath: string, text: string, stillWanted: () => boolean = () => true): Promise<LintOutcome | undefined> {
+  lint(filePath: string, text: string, hooks: LintHooks = {}): Promise<LintOutcome | undefined> {
     return this.enqueue(async () => {
-      if (!stillWanted()) return undefined;
+      if (hooks.stillWanted?.() === false) return undefined;
       const pair = await this.pairFor(filePath);
+      if (!this.loaded.has(pair)) {
+        // Loads (imports) the config file on its own, so that the time it takes can be told apart.
+        await pair.lint.calculateConfigForFile(filePath);
+        this.loaded.add(pair);
+      }
+      hooks.onConfigLoaded?.();
       const results = await pair.lint.lintText(text, { filePath, warnIgnored: false });
       const result = results.at(0);
       const program = takeCapturedProgram(filePath);

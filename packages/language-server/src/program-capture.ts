@@ -25,7 +25,7 @@ const captureProgram: Rule.RuleModule = {
 };
 
 export const PROGRAM_CAPTURE_CONFIG: Linter.Config = {
-  files: ['**/*.ts', '**/*.mts', '**/*.cts'],
+  files: ['**/*.ts', '**/*.tsx', '**/*.mts', '**/*.cts'],
   plugins: { 'gradflow-language-server': { rules: { 'capture-program': captureProgram } } },
   rules: { 'gradflow-language-server/capture-program': 'error' },
 };

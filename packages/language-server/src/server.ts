@@ -1,24 +1,28 @@
 // The gradflow language server: vscode-languageserver's sample shape (a connection, a document
-// manager, validate on change) with each feature in its own module.
+// manager, validate on change) with each feature in its own module. This thread only speaks LSP:
+// ESLint, the workspaces' configs and the TypeScript programs live in lint workers (lint-host.ts),
+// so a config that hangs, exits or prints cannot take the connection down, and hovers and code
+// actions answer from the last results within a deadline instead of waiting behind a lint.
 import { fileURLToPath } from 'node:url';
 import {
   CodeActionKind,
   LSPErrorCodes,
+  MessageType,
   ProposedFeatures,
   ResponseError,
+  ShowMessageNotification,
   TextDocumentSyncKind,
-  TextDocuments,
   createConnection,
   type ClientCapabilities,
   type Connection,
   type InitializeResult,
 } from 'vscode-languageserver/node';
-import { TextDocument } from 'vscode-languageserver-textdocument';
 import { FIX_ALL_KIND, SHOW_DOCUMENTATION_COMMAND, fixAllAction, quickFixes, wantsFixAll } from './code-actions.js';
+import { DocumentStore } from './documents.js';
 import { FileWatching } from './file-watching.js';
-import { hoverAt } from './hover.js';
-import { LintRunner } from './lint-runner.js';
-import { Validator, isLintable } from './validator.js';
+import { isLintable } from './files.js';
+import { DEFAULT_CONFIG_TIMEOUT_MS, DEFAULT_LINT_TIMEOUT_MS, LintHost, describeWorkspace } from './lint-host.js';
+import { Validator } from './validator.js';
 
 export interface ServerOptions {
   /**
@@ -26,39 +30,78 @@ export interface ServerOptions {
    * for this long (an isolated change is linted at once); `initializationOptions.debounceMs` overrides it.
    */
   debounceMs?: number;
+  /** Time allowed to load a workspace's ESLint config before its worker is ended; `initializationOptions.configTimeoutMs`. */
+  configTimeoutMs?: number;
+  /** Time allowed for one lint before its worker is ended; `initializationOptions.lintTimeoutMs`. */
+  lintTimeoutMs?: number;
+  /**
+   * How long a hover or a code action waits for the document's lint and for its worker's answer
+   * before it answers without them; `initializationOptions.requestDeadlineMs`.
+   */
+  requestDeadlineMs?: number;
 }
 
 const DEFAULT_DEBOUNCE_MS = 50;
+const DEFAULT_REQUEST_DEADLINE_MS = 1_000;
+/** Fix-all lints the whole file once more: it gets longer than a hover. */
+const FIX_ALL_DEADLINE_FACTOR = 5;
+
+/** A non-negative number from `initializationOptions`, else the fallback. */
+function numberOption(value: unknown, fallback: number): number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : fallback;
+}
 
 export function startServer(connection: Connection = createConnection(ProposedFeatures.all), options: ServerOptions = {}): void {
-  const documents = new TextDocuments(TextDocument);
-  const runner = new LintRunner();
   let capabilities: ClientCapabilities = {};
   let pullDiagnostics = false;
-  let validator: Validator | undefined;
+  let initialized = false;
+  let requestDeadlineMs = options.requestDeadlineMs ?? DEFAULT_REQUEST_DEADLINE_MS;
 
   const log = (message: string) => {
     connection.console.error(message);
   };
+  const documents = new DocumentStore(log);
+  const host = new LintHost({
+    configTimeoutMs: options.configTimeoutMs ?? DEFAULT_CONFIG_TIMEOUT_MS,
+    lintTimeoutMs: options.lintTimeoutMs ?? DEFAULT_LINT_TIMEOUT_MS,
+    log,
+    onFailure: (workspace, reason) => {
+      // Once per workspace and reason: the files' diagnostics repeat it where it matters.
+      log(`${describeWorkspace(workspace)}: ${reason}`);
+      // A notification (`window/showMessage`), not `showErrorMessage`'s request, which a client may not answer.
+      void connection.sendNotification(ShowMessageNotification.type, {
+        type: MessageType.Error,
+        message: `gradflow could not lint with ${describeWorkspace(workspace)}: ${reason}`,
+      });
+    },
+  });
+  // Documents may be opened before `initialize` (a client bug, but a common one): they wait for it.
+  const validator = new Validator(host, documents, {
+    debounceMs: options.debounceMs ?? DEFAULT_DEBOUNCE_MS,
+    relatedInformationSupported: false,
+    log,
+    onResult: (lint) => {
+      if (!pullDiagnostics) {
+        void connection.sendDiagnostics({ uri: lint.uri, version: lint.version, diagnostics: lint.diagnostics });
+      }
+    },
+  });
   const editOptions = () => ({ documentChanges: capabilities.workspace?.workspaceEdit?.documentChanges === true });
-  const requireValidator = (): Validator => {
-    if (validator === undefined) throw new ResponseError(-32002, 'The server is not initialized');
-    return validator;
-  };
 
   const fileWatching = new FileWatching(connection, (changed) => {
-    void onFilesChanged(changed);
+    onFilesChanged(changed);
   });
 
-  async function onFilesChanged(changed: string[]): Promise<void> {
+  function onFilesChanged(changed: string[]): void {
     const open = new Set(documents.all().map((document) => fileURLToPath(document.uri)));
-    // Open files are linted from their editor text; only disk changes the parser cannot see need a reset.
-    if (changed.some((filePath) => !open.has(filePath))) await runner.invalidate();
+    // Open files are linted from their editor text; only disk changes the parser cannot see need a
+    // reset (the workers take it before their next lint).
+    if (changed.some((filePath) => !open.has(filePath))) host.invalidate();
     relintAll();
   }
 
   function relintAll(): void {
-    if (validator === undefined) return;
+    if (!initialized) return;
     validator.invalidateAll();
     if (pullDiagnostics) {
       if (capabilities.workspace?.diagnostics?.refreshSupport === true) void connection.languages.diagnostics.refresh();
@@ -70,18 +113,21 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   connection.onInitialize((params): InitializeResult => {
     capabilities = params.capabilities;
     pullDiagnostics = capabilities.textDocument?.diagnostic !== undefined;
-    const init = (params.initializationOptions ?? {}) as { debounceMs?: unknown };
-    const debounceMs = typeof init.debounceMs === 'number' ? init.debounceMs : (options.debounceMs ?? DEFAULT_DEBOUNCE_MS);
-    validator = new Validator(runner, documents, {
-      debounceMs,
+    const init = (params.initializationOptions ?? {}) as Record<string, unknown>;
+    validator.configure({
+      debounceMs: numberOption(init.debounceMs, options.debounceMs ?? DEFAULT_DEBOUNCE_MS),
       relatedInformationSupported: capabilities.textDocument?.publishDiagnostics?.relatedInformation === true,
-      log,
-      onResult: (lint) => {
-        if (!pullDiagnostics) {
-          void connection.sendDiagnostics({ uri: lint.uri, version: lint.version, diagnostics: lint.diagnostics });
-        }
-      },
     });
+    host.configure({
+      configTimeoutMs: numberOption(init.configTimeoutMs, options.configTimeoutMs ?? DEFAULT_CONFIG_TIMEOUT_MS),
+      lintTimeoutMs: numberOption(init.lintTimeoutMs, options.lintTimeoutMs ?? DEFAULT_LINT_TIMEOUT_MS),
+    });
+    requestDeadlineMs = numberOption(init.requestDeadlineMs, requestDeadlineMs);
+    initialized = true;
+    // Documents opened before `initialize`; their diagnostics are sent after this response.
+    if (!pullDiagnostics) setImmediate(() => {
+        validator.scheduleAll();
+      });
     return {
       capabilities: {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
@@ -104,33 +150,31 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     }
   });
 
-  documents.onDidOpen(({ document }) => {
+  documents.onDidOpen((document) => {
     fileWatching.watchAround(document.uri);
   });
   // Fires on open too (after onDidOpen), so an opened document is linted as soon as it settles.
-  documents.onDidChangeContent(({ document }) => {
-    if (!pullDiagnostics) requireValidator().schedule(document.uri);
+  documents.onDidChangeContent((document) => {
+    if (initialized && !pullDiagnostics) validator.schedule(document.uri);
   });
-  documents.onDidSave(({ document }) => {
+  documents.onDidSave((document) => {
     // Files that import the saved one may now type-check differently.
-    const v = requireValidator();
     for (const other of documents.all()) {
       if (other.uri === document.uri) continue;
-      v.invalidate(other.uri);
-      if (!pullDiagnostics) v.schedule(other.uri);
+      validator.invalidate(other.uri);
+      if (initialized && !pullDiagnostics) validator.schedule(other.uri);
     }
   });
-  documents.onDidClose(({ document }) => {
-    requireValidator().forget(document.uri);
-    if (!pullDiagnostics) void connection.sendDiagnostics({ uri: document.uri, diagnostics: [] });
+  documents.onDidClose((document) => {
+    validator.forget(document.uri);
+    if (initialized && !pullDiagnostics) void connection.sendDiagnostics({ uri: document.uri, diagnostics: [] });
   });
 
   connection.languages.diagnostics.on(async (params, token) => {
     const uri = params.textDocument.uri;
     if (documents.get(uri) === undefined || !isLintable(uri)) return { kind: 'full', items: [] };
-    const cancelled = () => token.isCancellationRequested;
-    const lint = await requireValidator().current(uri, cancelled);
-    if (cancelled() || lint === undefined) {
+    const lint = await validator.current(uri, token);
+    if (token.isCancellationRequested || lint === undefined) {
       throw new ResponseError(LSPErrorCodes.ServerCancelled, 'The document changed', { retriggerRequest: true });
     }
     const resultId = String(lint.generation);
@@ -139,13 +183,15 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   });
 
   connection.onCodeAction(async (params, token) => {
+    // Never behind a lint for long: without the current version's lint by the deadline, no actions.
     // A function, not the property: the request can be cancelled while this handler awaits.
     const cancelled = () => token.isCancellationRequested;
-    const lint = await requireValidator().current(params.textDocument.uri, cancelled);
+    const lint = await validator.current(params.textDocument.uri, token, requestDeadlineMs, true);
     if (lint === undefined || cancelled()) return [];
     const actions = quickFixes(lint, params, editOptions());
     if (wantsFixAll(params, lint)) {
-      const fixed = await runner.fixAll(fileURLToPath(lint.uri), lint.document.getText());
+      const fixDeadline = requestDeadlineMs * FIX_ALL_DEADLINE_FACTOR;
+      const fixed = await host.fixAll(fileURLToPath(lint.uri), lint.document.getText(), fixDeadline);
       if (fixed !== undefined && !cancelled()) actions.push(fixAllAction(lint, fixed, editOptions()));
     }
     return actions;
@@ -160,20 +206,29 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     if (capabilities.window?.showDocument?.support === true) {
       await connection.window.showDocument({ uri: href, external: true });
     } else {
-      connection.window.showInformationMessage(`Documentation: ${href}`);
+      void connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Info, message: `Documentation: ${href}` });
     }
     return null;
   });
 
   connection.onHover(async (params, token) => {
+    // The program of the lint lives in the worker, which answers between lints: a hover waits at most
+    // the deadline for the lint of the current text, then as long for the worker, then answers null.
     const cancelled = () => token.isCancellationRequested;
-    const lint = await requireValidator().current(params.textDocument.uri, cancelled);
-    if (lint === undefined || cancelled()) return null;
-    return hoverAt(lint, params.position);
+    const lint = await validator.current(params.textDocument.uri, token, requestDeadlineMs, true);
+    if (lint?.outcome === undefined || cancelled()) return null;
+    const offset = lint.document.offsetAt(params.position);
+    const markdown = await host.hover(fileURLToPath(lint.uri), lint.version, offset, requestDeadlineMs);
+    if (markdown === undefined || cancelled()) return null;
+    return { contents: { kind: 'markdown', value: markdown } };
   });
+
+  // For tests and troubleshooting: how much linting the server has done.
+  connection.onRequest('gradflow/stats', () => ({ lints: validator.lintsStarted, workers: host.liveWorkers }));
 
   connection.onShutdown(() => {
     fileWatching.dispose();
+    host.dispose();
   });
 
   documents.listen(connection);

@@ -1,11 +1,18 @@
-// Keeps each open document's diagnostics current: bursts of changes are debounced, one lint per document
-// version at most, and a result for a version the editor has already moved past is dropped.
+// Keeps each open document's diagnostics current. Each workspace's worker lints one file at a time;
+// the files waiting for it form a queue that holds each file once, and a file's lint always takes the
+// document's newest text, so however many edits arrive while other files lint, a file is linted once
+// more, not once per version. Bursts of changes to one file are debounced, and a result for a version
+// the editor has already moved past is dropped.
 import { fileURLToPath } from 'node:url';
-import type { Diagnostic, TextDocuments } from 'vscode-languageserver/node';
+import type { CancellationToken, Diagnostic } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { failureDiagnostic, toDiagnostics } from './diagnostics.js';
-import type { LintOutcome, LintRunner } from './lint-runner.js';
-import { LINTED_EXTENSIONS } from './eslint-setup.js';
+import type { DocumentStore } from './documents.js';
+import { isLintable } from './files.js';
+import { LintFailure, type LintHost } from './lint-host.js';
+import type { LintReport } from './worker-protocol.js';
+
+export { isLintable } from './files.js';
 
 /** What the server knows about one version of one document. */
 export interface DocumentLint {
@@ -13,7 +20,7 @@ export interface DocumentLint {
   version: number;
   /** The text that was linted: fix offsets refer to it. */
   document: TextDocument;
-  outcome: LintOutcome | undefined;
+  outcome: LintReport | undefined;
   diagnostics: Diagnostic[];
   /** Counts every lint the server publishes: a pull's `resultId`. */
   generation: number;
@@ -27,37 +34,54 @@ export interface ValidatorOptions {
   log: (message: string) => void;
 }
 
-export function isLintable(uri: string): boolean {
-  return uri.startsWith('file:') && LINTED_EXTENSIONS.some((extension) => uri.endsWith(extension));
-}
-
 export class Validator {
+  /** Debounce timers of files whose typing has not paused yet. */
   private readonly timers = new Map<string, NodeJS.Timeout>();
-  private readonly inFlight = new Map<string, { version: number; done: Promise<DocumentLint | undefined> }>();
+  /** Per workspace: the files waiting for its worker, each once, in order. */
+  private readonly queues = new Map<string, string[]>();
+  /** Per workspace: the file its worker is linting, and at which version. */
+  private readonly running = new Map<string, { uri: string; version: number }>();
   private readonly latest = new Map<string, DocumentLint>();
+  /** Files whose latest result predates a change on disk (a config, an imported file): linted again. */
+  private readonly outdated = new Set<string>();
+  /** Woken whenever a lint of the file ends (published or dropped), or the file is closed. */
+  private readonly waiters = new Map<string, Set<() => void>>();
   private generation = 0;
+  /** Lints started, for `gradflow/stats`. */
+  lintsStarted = 0;
 
   constructor(
-    private readonly runner: LintRunner,
-    private readonly documents: TextDocuments<TextDocument>,
-    private readonly options: ValidatorOptions,
+    private readonly host: LintHost,
+    private readonly documents: DocumentStore,
+    private options: ValidatorOptions,
   ) {}
 
+  configure(options: Partial<ValidatorOptions>): void {
+    this.options = { ...this.options, ...options };
+  }
+
   /**
-   * A change arrived. When nothing is pending or running for the document, it is linted at once:
-   * an isolated edit gets its diagnostics as fast as a lint allows. A change that arrives while a
-   * lint or a wait is under way joins a burst, linted once the typing pauses for `delayMs`, so a
-   * burst of keystrokes costs one more lint rather than one per keystroke.
+   * A change arrived. When nothing is pending or running for the document, it is queued for a lint at
+   * once: an isolated edit gets its diagnostics as fast as a lint allows. A change that arrives while
+   * a lint, a wait or a place in the queue is under way joins a burst, queued once the typing pauses
+   * for `delayMs`, so a burst of keystrokes costs one more lint rather than one per keystroke.
    */
   schedule(uri: string, delayMs = this.options.debounceMs): void {
-    const busy = this.timers.has(uri) || this.inFlight.has(uri);
+    const busy = this.timers.has(uri) || this.isQueued(uri) || this.isRunning(uri);
     clearTimeout(this.timers.get(uri));
+    this.timers.delete(uri);
+    const wait = busy ? delayMs : 0;
+    if (wait <= 0) {
+      this.enqueue(uri);
+      return;
+    }
+    this.dequeue(uri);
     this.timers.set(
       uri,
       setTimeout(() => {
         this.timers.delete(uri);
-        void this.validate(uri);
-      }, busy ? delayMs : 0),
+        this.enqueue(uri);
+      }, wait),
     );
   }
 
@@ -66,20 +90,35 @@ export class Validator {
   }
 
   /**
-   * The lint of the document's current version, linting now if it is not there yet. Gives up
-   * (undefined) once `cancelled` says the request that wants it was cancelled.
+   * The lint of the document's current version, linting it next if it is not there yet. Gives up
+   * (undefined) once the request that wants it is cancelled, or after `timeoutMs`. With
+   * `acceptOutdated`, a result of this very text from before a change on disk will do (a hover's or
+   * a code action's positions are still right), rather than waiting for the lint after it.
    */
-  async current(uri: string, cancelled: () => boolean = () => false): Promise<DocumentLint | undefined> {
+  async current(
+    uri: string,
+    token?: CancellationToken,
+    timeoutMs = Number.POSITIVE_INFINITY,
+    acceptOutdated = false,
+  ): Promise<DocumentLint | undefined> {
     if (!isLintable(uri)) return undefined;
+    const deadline = Date.now() + timeoutMs;
     for (;;) {
-      if (cancelled()) return undefined;
+      if (token?.isCancellationRequested === true) return undefined;
       const document = this.documents.get(uri);
       if (document === undefined) return undefined;
       const known = this.latest.get(uri);
-      if (known?.version === document.version) return known;
-      const result = await this.validate(uri);
-      // Another change may have landed while linting; go round again for the newest version.
-      if (result?.version === this.documents.get(uri)?.version) return result;
+      if (known?.version === document.version && (acceptOutdated || !this.outdated.has(uri))) return known;
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) return undefined;
+      // Someone waits for this version: lint it next, without waiting for the typing to pause.
+      const running = [...this.running.values()].find((entry) => entry.uri === uri);
+      if (running?.version !== document.version) {
+        clearTimeout(this.timers.get(uri));
+        this.timers.delete(uri);
+        this.enqueue(uri, true);
+      }
+      await this.lintEnded(uri, token, remaining);
     }
   }
 
@@ -91,49 +130,104 @@ export class Validator {
   forget(uri: string): void {
     clearTimeout(this.timers.get(uri));
     this.timers.delete(uri);
+    this.dequeue(uri);
     this.latest.delete(uri);
+    this.outdated.delete(uri);
+    if (uri.startsWith('file:')) this.host.forget(fileURLToPath(uri));
+    this.wake(uri);
   }
 
   /** Forget the document's result so the next request lints it again. */
   invalidate(uri: string): void {
-    this.latest.delete(uri);
+    if (this.latest.has(uri)) this.outdated.add(uri);
   }
 
   /** Forget every result so the next request lints again (after a config or dependency changed). */
   invalidateAll(): void {
-    this.latest.clear();
+    for (const uri of this.latest.keys()) this.outdated.add(uri);
   }
 
-  private validate(uri: string): Promise<DocumentLint | undefined> {
+  private isQueued(uri: string): boolean {
+    for (const queue of this.queues.values()) if (queue.includes(uri)) return true;
+    return false;
+  }
+
+  private isRunning(uri: string): boolean {
+    for (const entry of this.running.values()) if (entry.uri === uri) return true;
+    return false;
+  }
+
+  private dequeue(uri: string): void {
+    for (const queue of this.queues.values()) {
+      const index = queue.indexOf(uri);
+      if (index >= 0) queue.splice(index, 1);
+    }
+  }
+
+  private enqueue(uri: string, first = false): void {
     const document = this.documents.get(uri);
-    if (document === undefined || !isLintable(uri)) return Promise.resolve(undefined);
-    const running = this.inFlight.get(uri);
-    if (running?.version === document.version) return running.done;
-    const done = this.lintVersion(document).finally(() => {
-      if (this.inFlight.get(uri)?.done === done) this.inFlight.delete(uri);
-    });
-    this.inFlight.set(uri, { version: document.version, done });
-    return done;
+    if (document === undefined || !isLintable(uri)) return;
+    const workspace = this.host.workspaceOf(fileURLToPath(uri));
+    let queue = this.queues.get(workspace);
+    if (queue === undefined) {
+      queue = [];
+      this.queues.set(workspace, queue);
+    }
+    const index = queue.indexOf(uri);
+    if (index >= 0 && (!first || index === 0)) return;
+    if (index >= 0) queue.splice(index, 1);
+    if (first) queue.unshift(uri);
+    else queue.push(uri);
+    this.pump(workspace);
   }
 
-  private async lintVersion(live: TextDocument): Promise<DocumentLint | undefined> {
-    // The manager updates documents in place; fix offsets must refer to the text that was linted.
+  /** Starts the next lint of the workspace when its worker is free. */
+  private pump(workspace: string): void {
+    if (this.running.has(workspace)) return;
+    const queue = this.queues.get(workspace) ?? [];
+    for (let uri = queue.shift(); uri !== undefined; uri = queue.shift()) {
+      const document = this.documents.get(uri);
+      if (document === undefined) continue;
+      if (this.latest.get(uri)?.version === document.version && !this.outdated.has(uri)) {
+        this.wake(uri);
+        continue; // already linted at this version
+      }
+      this.start(workspace, document);
+      return;
+    }
+  }
+
+  private start(workspace: string, live: TextDocument): void {
+    // The store updates documents in place; fix offsets must refer to the text that was linted.
     const document = TextDocument.create(live.uri, live.languageId, live.version, live.getText());
+    this.running.set(workspace, { uri: document.uri, version: document.version });
+    this.lintsStarted += 1;
+    void this.lintVersion(document)
+      .catch((error: unknown) => {
+        this.options.log(`publishing the lint of ${document.uri} failed: ${String(error)}`);
+      })
+      .finally(() => {
+        this.running.delete(workspace);
+        this.wake(document.uri);
+        this.pump(workspace);
+      });
+  }
+
+  private async lintVersion(document: TextDocument): Promise<void> {
     const filePath = fileURLToPath(document.uri);
-    // Lints are queued; by the time this one starts the document may have moved on.
-    const stillWanted = () => this.documents.get(document.uri)?.version === document.version;
-    let outcome: LintOutcome | undefined;
+    let outcome: LintReport | undefined;
     let diagnostics: Diagnostic[];
     try {
-      outcome = await this.runner.lint(filePath, document.getText(), stillWanted);
-      if (outcome === undefined) return undefined;
-      diagnostics = toDiagnostics(document, outcome, this.options.relatedInformationSupported);
+      outcome = await this.host.lint(filePath, document.getText(), document.version);
+      diagnostics = outcome === undefined ? [] : toDiagnostics(document, outcome, this.options.relatedInformationSupported);
     } catch (error) {
-      this.options.log(`lint of ${filePath} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      if (!(error instanceof LintFailure)) {
+        this.options.log(`lint of ${filePath} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      }
       diagnostics = [failureDiagnostic(error)];
     }
     const now = this.documents.get(document.uri);
-    if (now?.version !== document.version) return undefined; // stale: a newer version is on its way
+    if (now?.version !== document.version) return; // stale: a newer version is on its way
     this.generation += 1;
     const lint: DocumentLint = {
       uri: document.uri,
@@ -144,7 +238,33 @@ export class Validator {
       generation: this.generation,
     };
     this.latest.set(document.uri, lint);
+    this.outdated.delete(document.uri);
     this.options.onResult(lint);
-    return lint;
+  }
+
+  private wake(uri: string): void {
+    const waiting = this.waiters.get(uri);
+    this.waiters.delete(uri);
+    for (const wake of waiting ?? []) wake();
+  }
+
+  /** Resolves when a lint of the file ends, the request is cancelled, or `timeoutMs` passes. */
+  private lintEnded(uri: string, token: CancellationToken | undefined, timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      let waiting = this.waiters.get(uri);
+      if (waiting === undefined) {
+        waiting = new Set();
+        this.waiters.set(uri, waiting);
+      }
+      const done = () => {
+        clearTimeout(timer);
+        cancellation?.dispose();
+        this.waiters.get(uri)?.delete(done);
+        resolve();
+      };
+      waiting.add(done);
+      const timer = Number.isFinite(timeoutMs) ? setTimeout(done, timeoutMs) : undefined;
+      const cancellation = token?.onCancellationRequested(done);
+    });
   }
 }

@@ -1,17 +1,9 @@
 // When the server lints: an isolated edit at once, a burst once the typing pauses. The server here
 // waits ten minutes for a pause, so any lint that arrives within the test's timeout was not waiting.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  fixtureText,
-  initialize,
-  openDocument,
-  PUSH_CAPABILITIES,
-  replaceDocument,
-  startServer,
-  type ServerHandle,
-  STARTUP_TIMEOUT_MS,
-} from './support/lsp-client.js';
-import { scratchWorkspace, type ScratchWorkspace } from './support/scratch-workspace.js';
+import { describe, expect, it } from 'vitest';
+import { fixtureText, openDocument, replaceDocument, WATCHING_CAPABILITIES, type ServerHandle } from './support/lsp-client.js';
+import type { ScratchWorkspace } from './support/scratch-workspace.js';
+import { useServer } from './support/session.js';
 
 const TEN_MINUTES = 600_000;
 
@@ -21,26 +13,17 @@ describe('debouncing', () => {
   const base = fixtureText('train.ts');
   const fixed = base.replace('optimizer.zeroGrad();', 'optimizer.zeroGrad({ setToNone: true });');
 
-  beforeAll(async () => {
-    scratch = scratchWorkspace();
-    for (const name of ['isolated.ts', 'burst.ts', 'other.ts']) scratch.write(name, base);
-    server = startServer();
-    // A change on disk re-lints every open document at once, which would look like a lint that did
-    // not wait. This client watches files itself (and reports nothing), so the server watches no
-    // folder; the documents are opened only once it has registered its watchers.
-    const registered = new Promise<void>((resolve) => {
-      server.connection.onRequest('client/registerCapability', () => {
-        resolve();
-        return null;
-      });
-    });
-    const capabilities = { ...PUSH_CAPABILITIES, workspace: { ...PUSH_CAPABILITIES.workspace, didChangeWatchedFiles: { dynamicRegistration: true } } };
-    await initialize(server, capabilities, { debounceMs: TEN_MINUTES });
-    await registered;
-  }, STARTUP_TIMEOUT_MS);
-  afterAll(async () => {
-    await server.stop();
-    scratch.remove();
+  // A change on disk re-lints every open document at once, which would look like a lint that did
+  // not wait. This client watches files itself (and reports nothing), so the server watches no
+  // folder; the documents are opened only once it has registered its watchers.
+  useServer({
+    files: { 'isolated.ts': base, 'burst.ts': base, 'other.ts': base },
+    capabilities: WATCHING_CAPABILITIES,
+    awaitWatcherRegistration: true,
+    initializationOptions: { debounceMs: TEN_MINUTES },
+    ready: async (session) => {
+      ({ server, scratch } = session);
+    },
   });
 
   it('lints an isolated edit at once, whatever the debounce', async () => {

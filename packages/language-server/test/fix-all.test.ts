@@ -1,19 +1,16 @@
 // `source.fixAll.gradflow` applies only autofixes (which keep behaviour), never suggestions (which
 // change what the program computes). gradflow's rules have suggestions only, so this workspace adds
 // one behaviour-preserving autofixable rule to the plugin to see both kinds side by side.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CodeAction, Diagnostic, TextDocumentEdit } from 'vscode-languageserver-protocol';
 import {
   applyEdits,
-  initialize,
-  openDocument,
+  openAndWait,
   replaceDocument,
   ruleLines,
-  startServer,
   type ServerHandle,
-  STARTUP_TIMEOUT_MS,
 } from './support/lsp-client.js';
-import { scratchWorkspace, type ScratchWorkspace } from './support/scratch-workspace.js';
+import { useServer } from './support/session.js';
 
 // `requiresGrad_(true)` says what `requiresGrad_()` says: dropping the argument changes nothing.
 const CONFIG = `import gradflow from '@gradflow/eslint-plugin';
@@ -49,24 +46,16 @@ w.add_(1);
 
 describe('source.fixAll.gradflow', () => {
   let server: ServerHandle;
-  let scratch: ScratchWorkspace;
   let uri: string;
   let diagnostics: Diagnostic[];
 
-  beforeAll(async () => {
-    scratch = scratchWorkspace();
-    scratch.write('eslint.config.mjs', CONFIG);
-    scratch.write('train.ts', TEXT);
-    uri = scratch.uri('train.ts');
-    server = startServer();
-    await initialize(server);
-    const published = server.diagnosticsFor(uri);
-    await openDocument(server, uri, TEXT);
-    diagnostics = (await published).diagnostics;
-  }, STARTUP_TIMEOUT_MS);
-  afterAll(async () => {
-    await server.stop();
-    scratch.remove();
+  useServer({
+    files: { 'eslint.config.mjs': CONFIG, 'train.ts': TEXT },
+    ready: async (session) => {
+      server = session.server;
+      uri = session.scratch.uri('train.ts');
+      diagnostics = await openAndWait(server, uri, TEXT);
+    },
   });
 
   it('sees an autofixable problem and a suggestion-only one', () => {

@@ -1,6 +1,6 @@
 // Drives the real server binary over stdio as an editor would: initialize, open the buggy fixture,
 // receive diagnostics, ask for code actions, apply one, see the diagnostic go away, hover.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type {
   CodeAction,
   Diagnostic,
@@ -12,14 +12,12 @@ import {
   applyEdits,
   fixtureText,
   fixtureUri,
-  initialize,
-  openDocument,
+  openAndWait,
   replaceDocument,
   ruleLines,
-  startServer,
   type ServerHandle,
-  STARTUP_TIMEOUT_MS,
 } from './support/lsp-client.js';
+import { useServer } from './support/session.js';
 
 const uri = fixtureUri('train.ts');
 const original = fixtureText('train.ts');
@@ -34,15 +32,11 @@ describe('gradflow-language-server over stdio', () => {
   let text = original;
   const latest = (): Diagnostic[] => server.published.filter((p) => p.uri === uri).at(-1)?.diagnostics ?? [];
 
-  beforeAll(async () => {
-    server = startServer();
-    initResult = (await initialize(server)) as InitializeResult;
-    const published = server.diagnosticsFor(uri);
-    await openDocument(server, uri, original);
-    diagnostics = (await published).diagnostics;
-  }, STARTUP_TIMEOUT_MS);
-  afterAll(async () => {
-    await server.stop();
+  useServer({
+    ready: async (session) => {
+      ({ server, initResult } = session);
+      diagnostics = await openAndWait(server, uri, original);
+    },
   });
 
   it('announces push diagnostics, quick fixes, fixAll, hover', () => {

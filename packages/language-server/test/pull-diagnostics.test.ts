@@ -1,21 +1,20 @@
 // LSP 3.17 pull diagnostics: a client that declares `textDocument.diagnostic` asks for diagnostics
 // itself, and the server stops pushing.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CancellationTokenSource } from 'vscode-jsonrpc/node';
 import { LSPErrorCodes, type DocumentDiagnosticReport, type InitializeResult } from 'vscode-languageserver-protocol';
 import {
-  PUSH_CAPABILITIES,
+  PULL_CAPABILITIES,
   fixtureText,
   fixtureUri,
-  initialize,
   openDocument,
   replaceDocument,
   ruleLines,
-  startServer,
   type ServerHandle,
   STARTUP_TIMEOUT_MS,
 } from './support/lsp-client.js';
-import { scratchWorkspace } from './support/scratch-workspace.js';
+import type { ScratchWorkspace } from './support/scratch-workspace.js';
+import { useServer } from './support/session.js';
 
 const uri = fixtureUri('train.ts');
 const original = fixtureText('train.ts');
@@ -23,20 +22,14 @@ const original = fixtureText('train.ts');
 describe('pull diagnostics', () => {
   let server: ServerHandle;
   let initResult: InitializeResult;
+  let scratch: ScratchWorkspace;
 
-  beforeAll(async () => {
-    server = startServer();
-    initResult = (await initialize(server, {
-      ...PUSH_CAPABILITIES,
-      textDocument: { ...PUSH_CAPABILITIES.textDocument, diagnostic: { dynamicRegistration: false } },
-    })) as InitializeResult;
-    await openDocument(server, uri, original);
-  }, STARTUP_TIMEOUT_MS);
-  /** Removed even when a test fails half-way. */
-  const cleanups: (() => void)[] = [];
-  afterAll(async () => {
-    await server.stop();
-    for (const cleanup of cleanups) cleanup();
+  useServer({
+    capabilities: PULL_CAPABILITIES,
+    ready: async (session) => {
+      ({ server, initResult, scratch } = session);
+      await openDocument(server, uri, original);
+    },
   });
 
   const pull = (previousResultId?: string): Promise<DocumentDiagnosticReport> =>
@@ -77,11 +70,10 @@ describe('pull diagnostics', () => {
   });
 
   it('honours the cancellation of a pull that waits behind a long lint', async () => {
-    // A big generated file keeps the linter busy; the pull for train.ts waits behind it.
+    // A big generated file keeps the machine busy (in the scratch workspace's own worker); the pull
+    // for train.ts is cancelled before its lint can end.
     const rows = Array.from({ length: 12_000 }, (_, i) => `  [${String(i)}, ${String(i + 1)}, ${String(i + 2)}],`);
     const bigText = `export const table: number[][] = [\n${rows.join('\n')}\n];\n`;
-    const scratch = scratchWorkspace();
-    cleanups.push(scratch.remove);
     scratch.write('big.ts', bigText);
     const bigUri = scratch.uri('big.ts');
     await openDocument(server, bigUri, bigText);

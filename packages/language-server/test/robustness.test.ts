@@ -1,20 +1,18 @@
 // The server must survive what editors and users throw at it: broken messages, unknown methods,
 // requests about files it never saw, huge files, files that do not parse, bursts of edits.
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CodeAction, Hover } from 'vscode-languageserver-protocol';
 import {
   fixtureText,
-  initialize,
   openDocument,
   replaceDocument,
   ruleLines,
-  startServer,
   type ServerHandle,
-  STARTUP_TIMEOUT_MS,
 } from './support/lsp-client.js';
 import { processTree } from './support/process-tree.js';
-import { scratchWorkspace, type ScratchWorkspace } from './support/scratch-workspace.js';
+import type { ScratchWorkspace } from './support/scratch-workspace.js';
+import { useServer } from './support/session.js';
 
 const frame = (body: string) => `Content-Length: ${String(Buffer.byteLength(body))}\r\n\r\n${body}`;
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -33,14 +31,10 @@ describe('robustness', () => {
   let server: ServerHandle;
   let scratch: ScratchWorkspace;
 
-  beforeAll(async () => {
-    scratch = scratchWorkspace();
-    server = startServer();
-    await initialize(server);
-  }, STARTUP_TIMEOUT_MS);
-  afterAll(async () => {
-    await server.stop();
-    scratch.remove();
+  useServer({
+    ready: async (session) => {
+      ({ server, scratch } = session);
+    },
   });
 
   const alive = async () => {

@@ -14,6 +14,7 @@ import type {
   ClientCapabilities,
   Diagnostic,
   PublishDiagnosticsParams,
+  ShowMessageParams,
   TextEdit,
 } from 'vscode-languageserver-protocol';
 import { TextDocument } from 'vscode-languageserver-textdocument';
@@ -38,11 +39,27 @@ export const PUSH_CAPABILITIES: ClientCapabilities = {
   workspace: { workspaceEdit: { documentChanges: true } },
 };
 
+/** Push capabilities plus LSP 3.17 pull diagnostics: the server stops pushing. */
+export const PULL_CAPABILITIES: ClientCapabilities = {
+  ...PUSH_CAPABILITIES,
+  textDocument: { ...PUSH_CAPABILITIES.textDocument, diagnostic: { dynamicRegistration: false } },
+};
+
+/** Push capabilities of a client that watches files for the server (the server then watches no folder). */
+export const WATCHING_CAPABILITIES: ClientCapabilities = {
+  ...PUSH_CAPABILITIES,
+  workspace: { ...PUSH_CAPABILITIES.workspace, didChangeWatchedFiles: { dynamicRegistration: true } },
+};
+
 export interface ServerHandle {
   connection: MessageConnection;
   process: ChildProcessWithoutNullStreams;
   /** Every publishDiagnostics notification received, in order. */
   published: PublishDiagnosticsParams[];
+  /** Every window/showMessage notification received, in order. */
+  messages: ShowMessageParams[];
+  /** The text of every window/logMessage notification received, in order. */
+  logs: string[];
   stderr: () => string;
   /** Resolves with the first publication for `uri` (after this call) that satisfies `accept`. */
   diagnosticsFor: (
@@ -76,14 +93,22 @@ export function startServer(extraArgs: string[] = [], env: NodeJS.ProcessEnv = p
   connection.onRequest('client/registerCapability', () => null);
   connection.onRequest('workspace/diagnostic/refresh', () => null);
   connection.onRequest('window/showDocument', () => ({ success: true }));
-  connection.onNotification('window/logMessage', () => undefined);
-  connection.onNotification('window/showMessage', () => undefined);
+  const logs: string[] = [];
+  connection.onNotification('window/logMessage', (params: { message: string }) => {
+    logs.push(params.message);
+  });
+  const messages: ShowMessageParams[] = [];
+  connection.onNotification('window/showMessage', (params: ShowMessageParams) => {
+    messages.push(params);
+  });
   connection.listen();
 
   return {
     connection,
     process: child,
     published,
+    messages,
+    logs,
     stderr: () => errors,
     diagnosticsFor: (uri, accept = () => true, timeoutMs = 90_000) =>
       new Promise((resolve, reject) => {
@@ -135,6 +160,19 @@ export async function openDocument(server: ServerHandle, uri: string, text: stri
   await server.connection.sendNotification('textDocument/didOpen', {
     textDocument: { uri, languageId: 'typescript', version, text },
   });
+}
+
+/** Opens a document and resolves with its first published diagnostics. */
+export async function openAndWait(server: ServerHandle, uri: string, text: string, timeoutMs?: number): Promise<Diagnostic[]> {
+  const published = server.diagnosticsFor(uri, () => true, timeoutMs);
+  await openDocument(server, uri, text);
+  return (await published).diagnostics;
+}
+
+/** How many lints the server has started (`gradflow/stats`). */
+export async function lintCount(server: ServerHandle): Promise<number> {
+  const stats: { lints: number } = await server.connection.sendRequest('gradflow/stats');
+  return stats.lints;
 }
 
 export async function replaceDocument(server: ServerHandle, uri: string, text: string, version: number): Promise<void> {

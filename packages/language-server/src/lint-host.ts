@@ -1,0 +1,297 @@
+// The main thread's side of linting: one lint worker (lint-worker.ts) per workspace — per ESLint
+// config; the files without one share a worker — so that a workspace's config or plugins can never
+// block, kill or write into the thread that speaks LSP. A worker that hangs is terminated after a
+// time limit, a worker that ends is noticed, and either way the lints waiting on it fail with a
+// reason that the editor is told once; other workspaces keep their own workers and are not affected.
+import { Worker } from 'node:worker_threads';
+import { DEFAULT_WORKSPACE, workspaceOf } from './files.js';
+import type { LintReport, WorkerData, WorkerReply, WorkerRequest } from './worker-protocol.js';
+
+export const DEFAULT_CONFIG_TIMEOUT_MS = 30_000;
+export const DEFAULT_LINT_TIMEOUT_MS = 60_000;
+/** Ends of a worker in a row, with no lint finished between them, after which its workspace counts as broken. */
+const MAX_CRASHES = 3;
+
+export interface LintHostOptions {
+  /** Time allowed to load (import) a workspace's ESLint config, from the moment its lint was sent. */
+  configTimeoutMs: number;
+  /** Time allowed for one lint once the config is loaded. */
+  lintTimeoutMs: number;
+  log: (message: string) => void;
+  /** A workspace's lints fail, for this reason: called once per workspace and reason until `invalidate`. */
+  onFailure: (workspace: string, reason: string) => void;
+}
+
+/** A lint that could not run: its message says why (shown as the file's diagnostic). */
+export class LintFailure extends Error {}
+
+type Request = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'id'> : never) : never;
+
+type Pending =
+  | {
+      kind: 'lint';
+      filePath: string;
+      phase: 'config' | 'lint';
+      timer: NodeJS.Timeout | undefined;
+      resolve: (report: LintReport | undefined) => void;
+      reject: (error: Error) => void;
+    }
+  /** Hovers, fixes, resets: answered `undefined` at their deadline or when the worker goes. */
+  | { kind: 'query'; timer: NodeJS.Timeout | undefined; resolve: (value: unknown) => void };
+
+const seconds = (ms: number) => `${String(Math.round(ms / 100) / 10)} s`;
+
+export function describeWorkspace(workspace: string): string {
+  return workspace === DEFAULT_WORKSPACE ? "gradflow's default config" : workspace;
+}
+
+class WorkspaceWorker {
+  private worker: Worker | undefined;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  /** Why the workspace cannot be linted (its config hung, failed to load, or ended the worker), until `reset`. */
+  private failure: string | undefined;
+  private crashes = 0;
+  private lastError: string | undefined;
+
+  constructor(
+    readonly workspace: string,
+    private readonly options: () => LintHostOptions,
+  ) {}
+
+  get alive(): boolean {
+    return this.worker !== undefined;
+  }
+
+  lint(filePath: string, text: string, version: number): Promise<LintReport | undefined> {
+    if (this.failure !== undefined) return Promise.reject(new LintFailure(this.failure));
+    return new Promise((resolve, reject) => {
+      const id = this.nextId++;
+      const entry: Pending = { kind: 'lint', filePath, phase: 'config', timer: undefined, resolve, reject };
+      entry.timer = setTimeout(() => {
+        this.timedOut(entry);
+      }, this.options().configTimeoutMs);
+      this.pending.set(id, entry);
+      try {
+        this.post({ id, kind: 'lint', filePath, text, version });
+      } catch (error) {
+        // The worker could not even start.
+        this.pending.delete(id);
+        clearTimeout(entry.timer);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      }
+    });
+  }
+
+  /** Asks a running worker; resolves undefined after `deadlineMs` or when there is no worker to ask. */
+  query<T>(request: Request, deadlineMs: number): Promise<T | undefined> {
+    if (this.failure !== undefined || this.worker === undefined) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      const id = this.nextId++;
+      const entry: Pending = { kind: 'query', timer: undefined, resolve: resolve as (value: unknown) => void };
+      if (Number.isFinite(deadlineMs)) {
+        entry.timer = setTimeout(() => {
+          this.pending.delete(id);
+          resolve(undefined); // the worker is busy (a lint): answer without it; its late reply is dropped
+        }, Math.max(deadlineMs, 0));
+      }
+      this.pending.set(id, entry);
+      this.post({ ...request, id });
+    });
+  }
+
+  /** Forget a failure (the config or its dependencies changed on disk): the next lint starts afresh. */
+  reset(): void {
+    this.failure = undefined;
+    this.crashes = 0;
+    if (this.worker !== undefined) void this.query({ kind: 'invalidate' }, Number.POSITIVE_INFINITY);
+  }
+
+  dispose(): void {
+    this.stop('the server is shutting down');
+  }
+
+  private post(request: WorkerRequest): void {
+    this.start().postMessage(request);
+  }
+
+  private start(): Worker {
+    if (this.worker !== undefined) return this.worker;
+    const data: WorkerData = { workspace: this.workspace };
+    // stdout: true — what the workspace's code prints comes here as data, never onto the protocol stream.
+    const worker = new Worker(new URL('./lint-worker.js', import.meta.url), { workerData: data, stdout: true });
+    worker.unref();
+    this.lastError = undefined;
+    worker.stdout.setEncoding('utf8');
+    worker.stdout.on('data', (chunk: string) => {
+      this.options().log(`[${describeWorkspace(this.workspace)}] stdout: ${chunk.trimEnd()}`);
+    });
+    worker.on('message', (reply: WorkerReply) => {
+      if (this.worker === worker) this.received(reply);
+    });
+    worker.on('error', (error) => {
+      this.lastError = error.message;
+    });
+    worker.on('exit', (code) => {
+      if (this.worker === worker) this.exited(code);
+    });
+    this.worker = worker;
+    return worker;
+  }
+
+  private received(reply: WorkerReply): void {
+    const entry = this.pending.get(reply.id);
+    if (entry === undefined) return;
+    if (reply.kind === 'configLoaded') {
+      if (entry.kind !== 'lint') return;
+      entry.phase = 'lint';
+      clearTimeout(entry.timer);
+      entry.timer = setTimeout(() => {
+        this.timedOut(entry);
+      }, this.options().lintTimeoutMs);
+      return;
+    }
+    this.pending.delete(reply.id);
+    clearTimeout(entry.timer);
+    if (entry.kind === 'query') {
+      if (reply.kind === 'failed') this.options().log(`[${describeWorkspace(this.workspace)}] ${reply.stack ?? reply.message}`);
+      entry.resolve(reply.kind === 'done' ? (reply.value ?? undefined) : undefined);
+      return;
+    }
+    if (reply.kind === 'done') {
+      this.crashes = 0;
+      entry.resolve((reply.value ?? undefined) as LintReport | undefined);
+    } else {
+      // The config threw or the parser could not set up: this lint fails, the next one tries again.
+      this.options().onFailure(this.workspace, reply.message);
+      const error = new Error(reply.message);
+      if (reply.stack !== undefined) error.stack = reply.stack;
+      entry.reject(error);
+    }
+  }
+
+  private timedOut(entry: Pending & { kind: 'lint' }): void {
+    const { configTimeoutMs, lintTimeoutMs } = this.options();
+    if (entry.phase === 'config') {
+      this.stop(`loading ${describeWorkspace(this.workspace)} did not finish within ${seconds(configTimeoutMs)}`, true);
+    } else {
+      this.stop(`linting ${entry.filePath} did not finish within ${seconds(lintTimeoutMs)}`, false);
+    }
+  }
+
+  private exited(code: number): void {
+    this.worker = undefined;
+    const lint = [...this.pending.values()].find((entry) => entry.kind === 'lint');
+    const loading = lint?.phase === 'config';
+    const during = loading ? ` while loading ${describeWorkspace(this.workspace)}` : lint !== undefined ? ` while linting ${lint.filePath}` : '';
+    const why = this.lastError !== undefined ? `: ${this.lastError}` : '';
+    this.crashes += 1;
+    const broken = loading || this.crashes >= MAX_CRASHES;
+    this.fail(`the lint worker ended (exit code ${String(code)})${during}${why}`, broken);
+  }
+
+  /** Ends the worker (a hang, or shutdown) and fails what waits on it. */
+  private stop(reason: string, broken = false): void {
+    const worker = this.worker;
+    this.worker = undefined;
+    if (worker !== undefined) void worker.terminate();
+    if (reason !== 'the server is shutting down') this.fail(reason, broken);
+  }
+
+  private fail(reason: string, broken: boolean): void {
+    if (broken) this.failure = reason;
+    const waiting = [...this.pending.values()];
+    this.pending.clear();
+    for (const entry of waiting) {
+      clearTimeout(entry.timer);
+      if (entry.kind === 'lint') entry.reject(new LintFailure(reason));
+      else entry.resolve(undefined);
+    }
+    this.options().onFailure(this.workspace, broken ? `${reason}; its files are not linted until it changes` : reason);
+  }
+}
+
+export class LintHost {
+  private readonly workers = new Map<string, WorkspaceWorker>();
+  private readonly reported = new Set<string>();
+  private options: LintHostOptions;
+
+  constructor(options: Partial<LintHostOptions> = {}) {
+    this.options = {
+      configTimeoutMs: DEFAULT_CONFIG_TIMEOUT_MS,
+      lintTimeoutMs: DEFAULT_LINT_TIMEOUT_MS,
+      log: () => undefined,
+      onFailure: () => undefined,
+      ...options,
+    };
+  }
+
+  configure(options: Partial<LintHostOptions>): void {
+    this.options = { ...this.options, ...options };
+  }
+
+  /** Which worker lints the file. */
+  workspaceOf(filePath: string): string {
+    return workspaceOf(filePath);
+  }
+
+  /** Lints `text` as the content of `filePath` (version `version`) in its workspace's worker. */
+  lint(filePath: string, text: string, version: number): Promise<LintReport | undefined> {
+    return this.workerFor(this.workspaceOf(filePath)).lint(filePath, text, version);
+  }
+
+  /** Hover markdown from the program of the file's lint at `version`; undefined when the worker cannot say by `deadlineMs`. */
+  async hover(filePath: string, version: number, offset: number, deadlineMs: number): Promise<string | undefined> {
+    const worker = this.workers.get(this.workspaceOf(filePath));
+    const markdown = await worker?.query<string>({ kind: 'hover', filePath, version, offset }, deadlineMs);
+    return markdown ?? undefined;
+  }
+
+  /** The text with every gradflow autofix applied; undefined when nothing changes or the worker cannot say by `deadlineMs`. */
+  async fixAll(filePath: string, text: string, deadlineMs: number): Promise<string | undefined> {
+    const worker = this.workers.get(this.workspaceOf(filePath));
+    return (await worker?.query<string>({ kind: 'fixAll', filePath, text }, deadlineMs)) ?? undefined;
+  }
+
+  /** The document was closed: its worker drops the program kept for hovers. */
+  forget(filePath: string): void {
+    void this.workers.get(this.workspaceOf(filePath))?.query({ kind: 'forget', filePath }, Number.POSITIVE_INFINITY);
+  }
+
+  /** Configs or files changed on disk: every worker drops its ESLint instances and programs; broken workspaces are tried again. */
+  invalidate(): void {
+    this.reported.clear();
+    for (const worker of this.workers.values()) worker.reset();
+  }
+
+  /** How many workers are running. */
+  get liveWorkers(): number {
+    return [...this.workers.values()].filter((worker) => worker.alive).length;
+  }
+
+  dispose(): void {
+    for (const worker of this.workers.values()) worker.dispose();
+    this.workers.clear();
+  }
+
+  private workerFor(workspace: string): WorkspaceWorker {
+    let worker = this.workers.get(workspace);
+    if (worker === undefined) {
+      worker = new WorkspaceWorker(workspace, () => ({
+        ...this.options,
+        onFailure: (ws, reason) => {
+          this.report(ws, reason);
+        },
+      }));
+      this.workers.set(workspace, worker);
+    }
+    return worker;
+  }
+
+  private report(workspace: string, reason: string): void {
+    const key = `${workspace}\n${reason}`;
+    if (this.reported.has(key)) return;
+    this.reported.add(key);
+    this.options.onFailure(workspace, reason);
+  }
+}
