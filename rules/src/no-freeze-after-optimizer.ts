@@ -43,9 +43,12 @@ export default createRule({
           reportAt(context, {
             node: at,
             messageId: 'frozenAfter',
-            data: { param: textOf(stripExpression(freeze.write.target)), optimizer, line },
+            data: { param: freeze.label ?? textOf(stripExpression(freeze.write.target)), optimizer, line },
             suggest: move ? [{ messageId: 'moveOptimizer', data: { optimizer }, fix: (fixer) => [fixer.removeRange(move.remove), fixer.insertTextAfterRange(move.after, move.text)] }] : [],
-            related: [{ node: site.node, message: `${optimizer} is built here and holds the parameter` }],
+            related: [
+              { node: site.node, message: `${optimizer} is built here and holds the parameter` },
+              ...(freeze.via ?? []).map((node) => ({ node, message: `${textOf(freeze.write.target)} freezes the parameters here` })),
+            ],
           });
         }
       }

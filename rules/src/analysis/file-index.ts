@@ -88,7 +88,8 @@ export function buildFileIndex(checker: ts.TypeChecker, sourceFile: ts.SourceFil
   const writes = new Map<ts.Symbol, ts.Node[]>();
   // Files that never mention the library skip every checker question.
   const text = sourceFile.text;
-  const mayUseLibrary = text.includes('gradflow') || /\b(?:Tensor|Parameter|Module|Optimizer)\b/.test(text);
+  // A helper file may reach the library only through another user file's types (`model: Classifier`).
+  const mayUseLibrary = text.includes('gradflow') || /\b(?:Tensor|Parameter|Module|Optimizer|requiresGrad_?|parameters|namedParameters|backward|zeroGrad|grad|forward|step)\b/.test(text);
 
   const classOf = (expr: ts.Expression): LibraryClass | undefined => libraryClassOfExpression(checker, expr);
 

@@ -2,6 +2,7 @@ import { INPLACE_METHODS } from '@gradflow/autograd';
 import ts from 'typescript';
 import { getFileAnalysis, type FileAnalysis } from './file-analysis.js';
 import { isAncestor } from './flow.js';
+import type { ModulePaths, ParamPath } from './modules.js';
 import { foreignDeclaration } from './program-calls.js';
 
 /**
@@ -43,4 +44,36 @@ export function inplaceOnLeaves(helper: Helper): readonly ts.CallExpression[] {
     if (value.leaf === 'yes' && value.requiresGrad === 'yes') out.push(call);
   }
   return out;
+}
+
+/**
+ * The freezes (`requiresGrad = false`) a helper makes on what it is given, instantiated at a call:
+ * `freezeBackbone(model)` whose body freezes `model.backbone.parameters()` freezes the caller's
+ * `model.backbone`. A freeze of something the helper does not get from its parameters (a global of
+ * its own file) is not the caller's to see.
+ */
+export function freezesThrough(helper: Helper, call: ts.CallExpression, callerPaths: ModulePaths, flag: false | true = false): { paths: ParamPath[]; writes: ts.Node[]; labels: string[] } {
+  const { analysis, declaration } = helper;
+  const rootToArgument = new Map<string, ts.Expression>();
+  declaration.parameters.forEach((param, k) => {
+    const symbol = ts.isIdentifier(param.name) ? analysis.bindings.symbolOf(param.name) : undefined;
+    const argument = call.arguments.at(k);
+    if (symbol && argument) rootToArgument.set(`v${String(analysis.bindings.idOf(symbol))}`, argument);
+  });
+  const paths: ParamPath[] = [];
+  const writes: ts.Node[] = [];
+  const labels: string[] = [];
+  const freezes = flag ? analysis.training.unfreezes() : analysis.training.freezes();
+  for (const freeze of freezes) {
+    if (!isAncestor(declaration, freeze.write.node)) continue;
+    for (const path of freeze.paths) {
+      const argument = rootToArgument.get(path.root);
+      const base = argument ? callerPaths.pathOf(argument) : undefined;
+      if (!argument || !base) continue;
+      paths.push({ ...base, segments: [...base.segments, ...path.segments], partial: base.partial || path.partial, node: call });
+      writes.push(freeze.write.node);
+      labels.push([argument.getText(), ...path.segments].join('.'));
+    }
+  }
+  return { paths, writes, labels };
 }

@@ -3,12 +3,17 @@ import { stripExpression, type Bindings } from './bindings.js';
 import type { FileIndex, MethodCall, OptimizerSite, RequiresGradWrite } from './file-index.js';
 import { enclosingFunction, isAncestor, isFunctionLike, type Flow } from './flow.js';
 import { isPrefix, pathsOverlap, type ModulePaths, type ParamPath } from './modules.js';
+import { freezesThrough, helperOf } from './summaries.js';
 import type { TensorValues } from './values.js';
 
 /** A `requiresGrad = false` / `requiresGrad_(false)` and the parameters it reaches. */
 export interface Freeze {
   readonly write: RequiresGradWrite;
   readonly paths: readonly ParamPath[];
+  /** For a helper of another file called here (`write.node` is the call): the writes in its body. */
+  readonly via?: readonly ts.Node[];
+  /** What a helper's freeze freezes, in the caller's names, for messages. */
+  readonly label?: string;
 }
 
 /** A place where gradient flow to a module's parameters is cut: its forward under noGrad, or detached. */
@@ -39,6 +44,7 @@ export class TrainingFacts {
     private readonly paths: ModulePaths,
     private readonly values: TensorValues,
     private readonly bindings: Bindings,
+    private readonly program?: ts.Program,
   ) {}
 
   held(site: OptimizerSite): readonly ParamPath[] | undefined {
@@ -134,21 +140,34 @@ export class TrainingFacts {
     return path ? [path.root, ...path.segments].join('.') : undefined;
   }
 
+  /** Freezes of this file, and calls of helpers of other files that freeze what they are given (at the call). */
   freezes(): readonly Freeze[] {
-    this.freezeList ??= this.index.requiresGradWrites
+    this.freezeList ??= [...this.index.requiresGradWrites
       .filter((w) => w.flag === false)
-      .map((write) => ({ write, paths: this.frozenPaths(write) }))
+      .map((write) => ({ write, paths: this.frozenPaths(write) })), ...this.helperFreezes(false)]
       .filter((f) => f.paths.length > 0);
     return this.freezeList;
   }
 
-  /** `requiresGrad = true` / `requiresGrad_()` writes and the parameters they unfreeze. */
+  /** `requiresGrad = true` / `requiresGrad_()` writes and the parameters they unfreeze (helpers' too). */
   unfreezes(): readonly Freeze[] {
-    this.unfreezeList ??= this.index.requiresGradWrites
+    this.unfreezeList ??= [...this.index.requiresGradWrites
       .filter((w) => w.flag === true)
-      .map((write) => ({ write, paths: this.frozenPaths(write) }))
+      .map((write) => ({ write, paths: this.frozenPaths(write) })), ...this.helperFreezes(true)]
       .filter((f) => f.paths.length > 0);
     return this.unfreezeList;
+  }
+
+  private helperFreezes(flag: boolean): Freeze[] {
+    if (!this.program) return [];
+    const out: Freeze[] = [];
+    for (const call of this.index.importedCalls) {
+      const helper = helperOf(this.program, call);
+      if (!helper) continue;
+      const { paths, writes, labels } = freezesThrough(helper, call, this.paths, flag);
+      if (paths.length > 0) out.push({ write: { node: call, target: call.expression, flag }, paths, via: writes, label: `${labels.join(', ')} (in ${helper.name})` });
+    }
+    return out;
   }
 
   /** What a freeze reaches: a loop over `m.parameters()` freezes `m` (partly when conditional), `m.fc.weight` itself. */
