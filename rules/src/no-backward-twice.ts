@@ -39,14 +39,24 @@ export default createRule({
       const sitesByBackward = new Map(backwards.map((b) => [b, new Set(b.roots.flatMap((r) => [...values.savingSites(r)]))]));
       const sitesOf = (b: Backward): ReadonlySet<ts.CallExpression> => sitesByBackward.get(b) ?? new Set();
       const lineOf = (node: ts.Node): string => String(node.getSourceFile().getLineAndCharacterOfPosition(node.getStart()).line + 1);
+      // Backwards by the sites they read: a pair with no site in common can report nothing, so each
+      // backward is paired only with those that share a site (linear in the file, not quadratic).
+      const backwardsBySite = new Map<ts.CallExpression, number[]>();
+      backwards.forEach((b, i) => {
+        for (const site of sitesOf(b)) {
+          const list = backwardsBySite.get(site);
+          if (list) list.push(i);
+          else backwardsBySite.set(site, [i]);
+        }
+      });
       for (const second of backwards) {
         const secondSites = sitesOf(second);
         if (secondSites.size === 0) continue;
-        for (const first of backwards) {
+        const sharing = new Set<number>();
+        for (const site of secondSites) for (const i of backwardsBySite.get(site) ?? []) sharing.add(i);
+        for (const first of [...sharing].sort((a, b) => a - b).map((i) => backwards[i])) {
           if (retainsGraph(first)) continue;
           const firstSites = sitesOf(first);
-          // No site in common: nothing below can be reported, so skip the order queries.
-          if (![...firstSites].some((s) => secondSites.has(s))) continue;
           const sequential = first !== second && flow.mayFollow(first.call, second.call);
           // Sites inside a helper's or a model's body run anew at each call; the call itself stands for them.
           const visible = (s: ts.Node): boolean => {
