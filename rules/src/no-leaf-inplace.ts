@@ -2,6 +2,7 @@ import { INPLACE_METHODS } from '@gradflow/autograd';
 import { basename } from 'node:path';
 import ts from 'typescript';
 import { stripExpression } from './analysis/bindings.js';
+import { callsIntoOtherFiles } from './analysis/program-calls.js';
 import { helperOf, inplaceOnLeaves } from './analysis/summaries.js';
 import { pathsOverlap } from './analysis/modules.js';
 import { createRule, onProgram, rangeOf, reportAt, textOf } from './util/create-rule.js';
@@ -27,11 +28,13 @@ export default createRule({
     },
   },
   create(context) {
-    return onProgram(context, ({ index, values, sourceFile, paths, training, program }) => {
+    return onProgram(context, ({ index, values, sourceFile, paths, training, program, flow }) => {
       for (const { call, method, receiver, receiverClass } of index.methodCalls) {
         if (!(method in INPLACE_METHODS) || (receiverClass.kind !== 'tensor' && receiverClass.kind !== 'parameter')) continue;
         const value = values.evaluate(receiver);
         if (value.leaf !== 'yes' || value.requiresGrad !== 'yes' || values.gradModeAt(call) !== 'on') continue;
+        // A helper whose callers in other files record: reported at those calls, naming the helper.
+        if (flow.modeFromOtherFiles(call)) continue;
         // A `requiresGrad = false` on the same tensor before this point makes the op legal.
         const key = values.identity(receiver);
         if (key !== undefined && index.requiresGradWrites.some((w) => w.flag !== true && values.identity(w.target) === key)) continue;
@@ -58,7 +61,7 @@ export default createRule({
       }
 
       // A helper of another file that updates leaves in place, called here with recording on.
-      for (const site of index.importedCalls) {
+      for (const site of callsIntoOtherFiles(program, sourceFile)) {
         if (values.gradModeAt(site) !== 'on') continue;
         const helper = helperOf(program, site);
         const inplace = helper ? inplaceOnLeaves(helper) : [];

@@ -21,7 +21,7 @@ export default createRule({
     },
   },
   create(context) {
-    return onProgram(context, ({ index, values, bindings }) => {
+    return onProgram(context, ({ index, values, bindings, sourceFile }) => {
       const retained = new Set(index.methodCalls.filter((m) => m.method === 'retainGrad').map((m) => values.identity(m.receiver)));
       for (const read of index.gradReads) {
         const target = stripExpression(read.expression);
@@ -29,6 +29,9 @@ export default createRule({
         if (value.leaf !== 'no' || value.requiresGrad !== 'yes') continue;
         const key = values.identity(target);
         if (key === undefined || retained.has(key)) continue;
+        // Computed in another file (a helper's return), which may retain it there: stay silent then.
+        const originFile = value.origin?.getSourceFile();
+        if (originFile && originFile !== sourceFile && originFile.text.includes('retainGrad')) continue;
         const tensor = textOf(target);
         const def = ts.isIdentifier(target) ? bindings.definition(target) : undefined;
         const defStatement = def?.kind === 'expression' && ts.isVariableDeclaration(def.at) ? statementOf(def.at) : undefined;

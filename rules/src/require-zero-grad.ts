@@ -3,6 +3,8 @@ import { stripExpression } from './analysis/bindings.js';
 import type { OptimizerSite } from './analysis/file-index.js';
 import { enclosingFunction, isAncestor, isLoop, type Flow } from './analysis/flow.js';
 import { pathsOverlap } from './analysis/modules.js';
+import { callsIntoOtherFiles } from './analysis/program-calls.js';
+import { helperOf, mayClearGradients } from './analysis/summaries.js';
 import { createRule, onProgram, reportAt, textOf } from './util/create-rule.js';
 import { insertStatementBefore } from './util/fixes.js';
 
@@ -26,7 +28,7 @@ export default createRule({
     },
   },
   create(context) {
-    return onProgram(context, ({ index, flow, training, paths }) => {
+    return onProgram(context, ({ index, flow, training, paths, program, sourceFile }) => {
       const backwards = index.methodCalls.filter((m) => m.method === 'backward' && m.receiverClass.kind !== 'optimizer' && m.receiverClass.kind !== 'module').map((m) => m.call);
       // Each way of clearing gradients, with the optimizers whose parameters it clears (undefined: any).
       const clears: { node: ts.Node; covers: (site: OptimizerSite | undefined) => boolean }[] = [
@@ -46,6 +48,11 @@ export default createRule({
         ...index.gradWrites.map((node) => ({ node, covers: () => true })),
         // p.grad.zero_() / p.grad?.fill_(0)
         ...index.methodCalls.filter((m) => (m.method === 'zero_' || m.method === 'fill_') && isGradAccess(m.receiver)).map((m) => ({ node: m.call, covers: () => true })),
+        // A helper of another file that clears gradients (which ones is not asked: silence).
+        ...callsIntoOtherFiles(program, sourceFile).filter((call) => {
+          const helper = helperOf(program, call);
+          return helper !== undefined && mayClearGradients(helper);
+        }).map((node) => ({ node, covers: () => true })),
       ];
       const reported = new Set<ts.Node>();
       for (const { call, method, receiver, receiverClass } of index.methodCalls) {

@@ -69,6 +69,8 @@ export interface CrossFileCalls {
 export class Flow {
   /** Grad mode on entry to each helper, from its call sites (memoised; recursion is 'unknown'). */
   private readonly functionModes = new Map<ts.Node, 'off' | 'on' | 'unknown'>();
+  /** Functions whose grad mode comes (partly) from callers in other files. */
+  private readonly decidedByOtherFiles = new Set<ts.Node>();
   /** liftChain per node: every order query lifts both of its sites. */
   private readonly chains = new Map<ts.Node, readonly (readonly [ts.Node, ts.Node])[]>();
 
@@ -163,6 +165,17 @@ export class Flow {
   }
 
   /**
+   * Whether the grad mode at `node` was settled by callers in other files (ask gradModeAt first).
+   * A mistake that depends on it is that caller's to report, at its call (see summaries.ts).
+   */
+  modeFromOtherFiles(node: ts.Node): boolean {
+    for (let fn: ts.Node | undefined = enclosingFunction(node); fn && !ts.isSourceFile(fn); fn = parentOf(fn) ? enclosingFunction(fn) : undefined) {
+      if (this.decidedByOtherFiles.has(fn)) return true;
+    }
+    return false;
+  }
+
+  /**
    * Whether every run from `a` to `c` passes `b`. Loop bodies and callbacks are taken as entered
    * (a batch loop runs); `b` must be unconditional in the code that runs it and `a`, or in the
    * code that runs it and `c` (a branch arm holding both `b` and `c` is fine). When `c` comes before `a` (clearing at the end of an
@@ -221,10 +234,10 @@ export class Flow {
       const foreign = symbol && this.crossFile && isVisibleToOtherFiles(fn) ? this.crossFile.sitesOf(symbol) : [];
       const modes = new Set([
         ...sites.map((site) => this.gradModeAt(site, isGradModeCall, depth + 1)),
-        // A caller elsewhere that records is reported at that call (see summaries.ts), not here.
-        ...foreign.map((site) => (this.crossFile?.gradModeAt(site) === 'off' ? 'off' : 'unknown')),
+        ...foreign.map((site) => this.crossFile?.gradModeAt(site) ?? 'unknown'),
       ]);
       const mode = sites.length + foreign.length === 0 ? 'on' : modes.size === 1 ? [...modes][0] : 'unknown';
+      if (foreign.length > 0) this.decidedByOtherFiles.add(fn);
       this.functionModes.set(fn, mode);
       return mode;
     }

@@ -6,4 +6,6 @@
 export const LIMITS = {
   /** Steps back through names, ops and helper returns when asking what a value is computed from. */
   valueDepth: 24,
+  /** Helpers of other files followed into helpers of yet other files. */
+  helperDepth: 4,
 } as const;

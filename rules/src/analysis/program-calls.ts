@@ -96,3 +96,55 @@ export function foreignDeclaration(program: ts.Program, call: ts.CallExpression)
 function isFunctionWithBody(node: ts.Node): node is ts.FunctionLikeDeclaration {
   return (ts.isFunctionDeclaration(node) || ts.isMethodDeclaration(node) || ts.isArrowFunction(node) || ts.isFunctionExpression(node)) && node.body !== undefined;
 }
+
+const methodNamesByFile = new WeakMap<ts.SourceFile, ReadonlySet<string>>();
+const foreignCallsByProgram = new WeakMap<ts.Program, WeakMap<ts.SourceFile, readonly ts.CallExpression[]>>();
+const methodNamesByProgram = new WeakMap<ts.Program, Set<string>>();
+
+/** Names of the methods a file's classes declare (syntax only, once per SourceFile). */
+function declaredMethodNames(file: ts.SourceFile): ReadonlySet<string> {
+  let names = methodNamesByFile.get(file);
+  if (!names) {
+    const found = new Set<string>();
+    const visit = (node: ts.Node): void => {
+      if (ts.isMethodDeclaration(node) && ts.isIdentifier(node.name) && node.body) found.add(node.name.text);
+      ts.forEachChild(node, visit);
+    };
+    visit(file);
+    names = found;
+    methodNamesByFile.set(file, names);
+  }
+  return names;
+}
+
+/**
+ * The calls in `file` that run a function or method with a body in another user file: imported
+ * helpers (`sgdStep(…)`) and methods of classes declared elsewhere (`trainer.clip()`).
+ */
+export function callsIntoOtherFiles(program: ts.Program, file: ts.SourceFile): readonly ts.CallExpression[] {
+  let byFile = foreignCallsByProgram.get(program);
+  if (!byFile) {
+    byFile = new WeakMap();
+    foreignCallsByProgram.set(program, byFile);
+  }
+  const cached = byFile.get(file);
+  if (cached) return cached;
+  let methodNames = methodNamesByProgram.get(program);
+  if (!methodNames) {
+    methodNames = new Set<string>();
+    for (const other of program.getSourceFiles()) {
+      if (isUserFile(program, other)) for (const name of declaredMethodNames(other)) methodNames.add(name);
+    }
+    methodNamesByProgram.set(program, methodNames);
+  }
+  const out: ts.CallExpression[] = [];
+  for (const [name, calls] of indexCalls(file)) {
+    for (const call of calls) {
+      const byMethod = ts.isPropertyAccessExpression(call.expression) && methodNames.has(name);
+      if ((ts.isIdentifier(call.expression) || byMethod) && foreignDeclaration(program, call)) out.push(call);
+    }
+  }
+  out.sort((a, b) => a.getStart() - b.getStart());
+  byFile.set(file, out);
+  return out;
+}

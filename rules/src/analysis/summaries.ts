@@ -3,7 +3,8 @@ import ts from 'typescript';
 import { getFileAnalysis, type FileAnalysis } from './file-analysis.js';
 import { isAncestor } from './flow.js';
 import type { ModulePaths, ParamPath } from './modules.js';
-import { foreignDeclaration } from './program-calls.js';
+import { LIMITS } from './limits.js';
+import { callsIntoOtherFiles, foreignDeclaration } from './program-calls.js';
 
 /**
  * Summaries of helpers declared in other files, asked at their call sites: what a call of
@@ -39,7 +40,7 @@ export function inplaceOnLeaves(helper: Helper): readonly ts.CallExpression[] {
   const out: ts.CallExpression[] = [];
   for (const { call, method, receiver, receiverClass } of analysis.index.methodCalls) {
     if (!(method in INPLACE_METHODS) || (receiverClass.kind !== 'tensor' && receiverClass.kind !== 'parameter')) continue;
-    if (!isAncestor(declaration, call) || analysis.values.gradModeAt(call) === 'off') continue;
+    if (!isAncestor(declaration, call) || analysis.values.gradModeAt(call) === 'off' || !withinNoGradFree(analysis, declaration, call)) continue;
     const value = analysis.values.evaluate(receiver);
     if (value.leaf === 'yes' && value.requiresGrad === 'yes') out.push(call);
   }
@@ -60,6 +61,10 @@ export function freezesThrough(helper: Helper, call: ts.CallExpression, callerPa
     const argument = call.arguments.at(k);
     if (symbol && argument) rootToArgument.set(`v${String(analysis.bindings.idOf(symbol))}`, argument);
   });
+  // A method's `this` is the call's receiver (`trainer.freezeBackbone()` freezes trainer's fields).
+  const cls = ts.isMethodDeclaration(declaration) && ts.isClassLike(declaration.parent) ? declaration.parent : undefined;
+  const classSymbol = cls?.name ? analysis.bindings.symbolOf(cls.name) : undefined;
+  if (classSymbol && ts.isPropertyAccessExpression(call.expression)) rootToArgument.set(`this${String(analysis.bindings.idOf(classSymbol))}`, call.expression.expression);
   const paths: ParamPath[] = [];
   const writes: ts.Node[] = [];
   const labels: string[] = [];
@@ -76,4 +81,29 @@ export function freezesThrough(helper: Helper, call: ts.CallExpression, callerPa
     }
   }
   return { paths, writes, labels };
+}
+
+/** No `noGrad(…)` callback of the helper's own between its body and `node` (the caller's mode decides). */
+function withinNoGradFree(analysis: FileAnalysis, declaration: ts.Node, node: ts.Node): boolean {
+  for (let cur = node.parent; cur !== declaration; cur = cur.parent) {
+    if (ts.isCallExpression(cur) && analysis.index.libraryCalls.get(cur) === 'noGrad') return false;
+  }
+  return true;
+}
+
+/**
+ * Whether a helper may clear gradients (a `zeroGrad()`, a `.grad = …` write, `.grad.zero_()`),
+ * directly or through a helper of yet another file it calls. Which optimizer it clears is not
+ * asked: a clearing helper makes the caller's loop one the rules stay silent about.
+ */
+export function mayClearGradients(helper: Helper, depth = 0): boolean {
+  const { analysis, declaration } = helper;
+  const inside = (node: ts.Node): boolean => isAncestor(declaration, node);
+  if (analysis.index.gradWrites.some(inside)) return true;
+  if (analysis.index.methodCalls.some((m) => inside(m.call) && (m.method === 'zeroGrad' || ((m.method === 'zero_' || m.method === 'fill_') && ts.isPropertyAccessExpression(m.receiver) && m.receiver.name.text === 'grad')))) return true;
+  if (depth >= LIMITS.helperDepth) return false;
+  return callsIntoOtherFiles(analysis.program, analysis.sourceFile).some((call) => {
+    const inner = inside(call) ? helperOf(analysis.program, call) : undefined;
+    return inner !== undefined && mayClearGradients(inner, depth + 1);
+  });
 }

@@ -3,6 +3,7 @@ import { stripExpression, type Bindings } from './bindings.js';
 import type { FileIndex, MethodCall, OptimizerSite, RequiresGradWrite } from './file-index.js';
 import { enclosingFunction, isAncestor, isFunctionLike, type Flow } from './flow.js';
 import { isPrefix, pathsOverlap, type ModulePaths, type ParamPath } from './modules.js';
+import { callsIntoOtherFiles } from './program-calls.js';
 import { freezesThrough, helperOf } from './summaries.js';
 import type { TensorValues } from './values.js';
 
@@ -45,6 +46,7 @@ export class TrainingFacts {
     private readonly values: TensorValues,
     private readonly bindings: Bindings,
     private readonly program?: ts.Program,
+    private readonly sourceFile?: ts.SourceFile,
   ) {}
 
   held(site: OptimizerSite): readonly ParamPath[] | undefined {
@@ -159,9 +161,9 @@ export class TrainingFacts {
   }
 
   private helperFreezes(flag: boolean): Freeze[] {
-    if (!this.program) return [];
+    if (!this.program || !this.sourceFile) return [];
     const out: Freeze[] = [];
-    for (const call of this.index.importedCalls) {
+    for (const call of callsIntoOtherFiles(this.program, this.sourceFile)) {
       const helper = helperOf(this.program, call);
       if (!helper) continue;
       const { paths, writes, labels } = freezesThrough(helper, call, this.paths, flag);
