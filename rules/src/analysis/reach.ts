@@ -197,16 +197,17 @@ export class GradientReach {
       if (!last || a.at.getStart() > last.at.getStart()) last = a;
     }
     // A write later in a loop around the read reaches it on the next iteration, unless `last` is in that loop too.
-    const loopCarried = last !== undefined && assignments.some((a) => {
+    if (!last) return assignments.map((a) => a.value);
+    const lastWrite = last;
+    const loopCarried = assignments.some((a) => {
       if (a.at.getStart() < identifier.getEnd() || enclosingFunction(a.at) !== fn) return false;
       for (let cur: ts.Node = commonAncestor(a.at, identifier); cur !== fn && !ts.isSourceFile(cur); cur = cur.parent) {
-        if (isLoop(cur)) return last === undefined || !isAncestor(cur, last.at);
+        if (isLoop(cur)) return !isAncestor(cur, lastWrite.at);
       }
       return false;
     });
-    if (!last || loopCarried) return assignments.map((a) => a.value);
+    if (loopCarried) return assignments.map((a) => a.value);
     // Writes after `last` that may or may not run (`if (freeze) h = h.detach()`) reach the read too.
-    const lastWrite = last;
     const conditional = assignments.filter((a) => a !== lastWrite && a.at.getStart() > lastWrite.at.getEnd() && a.at.getEnd() <= identifier.getStart());
     return [last.value, ...conditional.map((a) => a.value)];
   }
