@@ -51,7 +51,7 @@ export function getFileAnalysis(program: ts.Program, sourceFile: ts.SourceFile):
       sourceFile,
       valuesOf: (file) => getFileAnalysis(program, file)?.values,
     });
-    const training = new TrainingFacts(index, flow, paths, values, bindings, program, sourceFile);
+    const training = new TrainingFacts(index, flow, paths, bindings, program, sourceFile);
     const reach = new GradientReach(checker, index, bindings, paths, values, flow, sourceFile, (file) => getFileAnalysis(program, file)?.reach);
     const analysis: FileAnalysis = { program, checker, sourceFile, index, bindings, flow, paths, values, training, reach };
     cache.set(sourceFile, analysis);

@@ -1,11 +1,10 @@
 import ts from 'typescript';
 import { stripExpression, type Bindings } from './bindings.js';
-import type { FileIndex, MethodCall, OptimizerSite, RequiresGradWrite } from './file-index.js';
-import { enclosingFunction, isAncestor, isFunctionLike, type Flow } from './flow.js';
-import { isPrefix, pathsOverlap, type ModulePaths, type ParamPath } from './modules.js';
+import type { FileIndex, OptimizerSite, RequiresGradWrite } from './file-index.js';
+import { isAncestor, type Flow } from './flow.js';
+import { pathsOverlap, type ModulePaths, type ParamPath } from './modules.js';
 import { callsIntoOtherFiles } from './program-calls.js';
 import { freezesThrough, helperOf } from './summaries.js';
-import type { TensorValues } from './values.js';
 
 /** A `requiresGrad = false` / `requiresGrad_(false)` and the parameters it reaches. */
 export interface Freeze {
@@ -17,23 +16,14 @@ export interface Freeze {
   readonly label?: string;
 }
 
-/** A place where gradient flow to a module's parameters is cut: its forward under noGrad, or detached. */
-export interface Cut {
-  readonly node: ts.Node;
-  readonly forward: ts.CallExpression;
-  readonly how: 'noGrad' | 'detach';
-  readonly module: ParamPath;
-  readonly sometimes: boolean;
-}
-
 /**
- * Training-loop facts: which optimizer holds which parameters, how stateful it is, where
- * parameters are frozen and where their gradient flow is cut.
+ * Training-loop facts: which optimizer holds which parameters, how stateful it is, and where
+ * parameters are frozen or unfrozen (here, or by helpers of other files at their calls). Where
+ * gradient flow is cut on the way to a backward is reach.ts's.
  */
 export class TrainingFacts {
   private freezeList: Freeze[] | undefined;
   private unfreezeList: Freeze[] | undefined;
-  private cutList: Cut[] | undefined;
   private readonly heldMemo = new Map<OptimizerSite, ParamPath[] | undefined>();
   private readonly optimizerMemo = new Map<ts.Expression, OptimizerSite | undefined>();
   private byNode: Map<ts.Node, OptimizerSite> | undefined;
@@ -43,7 +33,6 @@ export class TrainingFacts {
     private readonly index: FileIndex,
     private readonly flow: Flow,
     private readonly paths: ModulePaths,
-    private readonly values: TensorValues,
     private readonly bindings: Bindings,
     private readonly program?: ts.Program,
     private readonly sourceFile?: ts.SourceFile,
@@ -202,82 +191,6 @@ export class TrainingFacts {
       }
     }
     return out;
-  }
-
-  /**
-   * Module forwards whose result carries no gradient back: run under noGrad, or detached
-   * (`m.forward(x).detach()`, or `.detach()` of a local whose assignments compute `m.forward`).
-   * `sometimes` says the module also gets gradients at other times (a conditional detach, or
-   * another forward that flows): only then can a zero-filled gradient exist while it is cut.
-   */
-  cuts(): readonly Cut[] {
-    if (this.cutList) return this.cutList;
-    const raw: Omit<Cut, 'sometimes'>[] = [];
-    for (const m of this.forwardCalls()) {
-      if (this.values.gradModeAt(m.call) !== 'off') continue;
-      const module = this.paths.pathOf(m.receiver);
-      if (module) raw.push({ node: m.call, forward: m.call, how: 'noGrad', module });
-    }
-    const conditionalDetach = new Set<ts.Node>();
-    for (const m of this.index.methodCalls) {
-      if (m.method !== 'detach' || (m.receiverClass.kind !== 'tensor' && m.receiverClass.kind !== 'parameter')) continue;
-      for (const forward of this.forwardsFeeding(m.receiver, 0)) {
-        const module = this.paths.pathOf(forward.receiver);
-        if (!module) continue;
-        raw.push({ node: m.call, forward: forward.call, how: 'detach', module });
-        if (isConditionalWithin(m.call, enclosingFunction(m.call), false)) conditionalDetach.add(m.call);
-      }
-    }
-    const cutForwards = new Set<ts.Node>(raw.map((c) => c.forward));
-    const flowing = this.forwardCalls().filter((m) => !cutForwards.has(m.call) && this.values.gradModeAt(m.call) !== 'off');
-    this.cutList = raw.map((cut) => ({
-      ...cut,
-      sometimes: conditionalDetach.has(cut.node) || flowing.some((m) => this.givesGradientTo(m, cut.module)),
-    }));
-    return this.cutList;
-  }
-
-  /**
-   * Whether a forward that runs with gradients can give `module`'s parameters a gradient: the
-   * module itself or a part of it, or a container whose forward this file does not show (a model
-   * class of this file is analysed from its own body instead).
-   */
-  givesGradientTo(forward: MethodCall, module: ParamPath): boolean {
-    const path = this.paths.pathOf(forward.receiver);
-    if (!path) return true;
-    if (isPrefix(module, path)) return true;
-    return isPrefix(path, module) && this.values.returnedExpressions(forward.call) === undefined;
-  }
-
-  /** Module forwards computed by the expressions that define `expression` (its initializer and every assignment). */
-  private forwardsFeeding(expression: ts.Expression, depth: number): MethodCall[] {
-    if (depth > 3) return [];
-    const expr = stripExpression(expression);
-    const sources: ts.Expression[] = [];
-    if (ts.isIdentifier(expr)) {
-      const symbol = this.bindings.symbolOf(expr);
-      const decl = symbol?.valueDeclaration;
-      if (decl && ts.isVariableDeclaration(decl) && decl.initializer) sources.push(decl.initializer);
-      for (const write of symbol ? this.bindings.writesOf(symbol) : []) {
-        if (ts.isBinaryExpression(write) && write.operatorToken.kind === ts.SyntaxKind.EqualsToken) sources.push(write.right);
-      }
-    } else sources.push(expr);
-    const out: MethodCall[] = [];
-    const visit = (n: ts.Node): void => {
-      if (ts.isCallExpression(n)) {
-        const m = this.values.methodCall(n);
-        if (m?.method === 'forward' && m.receiverClass.kind === 'module') out.push(m);
-        if (m?.method === 'detach') return;
-      }
-      if (ts.isIdentifier(n) && n !== expr && depth < 3 && !ts.isPropertyAccessExpression(n.parent)) out.push(...this.forwardsFeeding(n, depth + 1));
-      if (!isFunctionLike(n)) ts.forEachChild(n, visit);
-    };
-    sources.forEach(visit);
-    return out;
-  }
-
-  forwardCalls(): MethodCall[] {
-    return this.index.methodCalls.filter((m) => m.method === 'forward' && m.receiverClass.kind === 'module');
   }
 
   /** Whether `b` can run after `a` (re-exported for rules that combine training facts with order). */
