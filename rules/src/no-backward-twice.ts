@@ -23,7 +23,7 @@ export default createRule({
     },
   },
   create(context) {
-    return onProgram(context, ({ index, values, flow }) => {
+    return onProgram(context, ({ index, flow, saved }) => {
       // Every graph-freeing call: `t.backward(…)` and `autograd.grad(outputs, inputs, options)`.
       const backwards: Backward[] = index.methodCalls
         .filter((m) => m.method === 'backward' && (m.receiverClass.kind === 'tensor' || m.receiverClass.kind === 'parameter'))
@@ -36,7 +36,7 @@ export default createRule({
         backwards.push({ call, roots, options: call.arguments.at(2) });
       }
       // Each backward's saving sites, once: the pairs below ask for them backwards² times.
-      const sitesByBackward = new Map(backwards.map((b) => [b, new Set(b.roots.flatMap((r) => [...values.savingSites(r)]))]));
+      const sitesByBackward = new Map(backwards.map((b) => [b, new Set(b.roots.flatMap((r) => [...saved.savingSites(r)]))]));
       const sitesOf = (b: Backward): ReadonlySet<ts.CallExpression> => sitesByBackward.get(b) ?? new Set();
       const lineOf = (node: ts.Node): string => String(node.getSourceFile().getLineAndCharacterOfPosition(node.getStart()).line + 1);
       // Backwards by the sites they read: a pair with no site in common can report nothing, so each

@@ -1,7 +1,7 @@
 import { INPLACE_METHODS } from '@gradflow/autograd';
 import type ts from 'typescript';
 import type { MethodCall, OptimizerSite } from './analysis/file-index.js';
-import type { SavingSite } from './analysis/values.js';
+import type { SavingSite } from './analysis/saved.js';
 import { isAncestor } from './analysis/flow.js';
 import { createRule, onProgram, rangeOf, reportAt, textOf } from './util/create-rule.js';
 
@@ -23,12 +23,12 @@ export default createRule({
     },
   },
   create(context) {
-    return onProgram(context, ({ index, values, training, flow }) => {
+    return onProgram(context, ({ index, training, flow, saved, identity }) => {
       const isTensor = (m: MethodCall): boolean => m.receiverClass.kind === 'tensor' || m.receiverClass.kind === 'parameter';
       // Saved tensors by identity key, so each in-place write looks up only what it can match.
       const savedByKey = new Map<string, { op: SavingSite; saved: SavingSite['saved'][number] }[]>();
       for (const m of index.methodCalls) {
-        const op = values.savedBy(m.call);
+        const op = saved.savedBy(m.call);
         for (const saved of op.saved) {
           const list = savedByKey.get(saved.key) ?? [];
           list.push({ op, saved });
@@ -41,7 +41,7 @@ export default createRule({
       const heldKeys = new Map<OptimizerSite, string[]>();
       for (const m of index.methodCalls) {
         if (m.method in INPLACE_METHODS && isTensor(m)) {
-          const key = values.identity(m.receiver);
+          const key = identity.identity(m.receiver);
           if (key !== undefined) writers.push({ node: m.call, keys: [key] });
         } else if (m.method === 'step' && m.receiverClass.kind === 'optimizer') {
           // step() only moves parameters that have a gradient, so some backward must come first.
@@ -64,8 +64,8 @@ export default createRule({
       // (linear in the file's length, not quadratic).
       const spans = new SpanIndex();
       for (const b of backwards) {
-        for (const site of values.savingSites(b.receiver)) {
-          const op = values.savedBy(site);
+        for (const site of saved.savingSites(b.receiver)) {
+          const op = saved.savedBy(site);
           if (op.saved.length === 0) continue;
           const frame = flow.commonFrame(site, b.call);
           if (frame) spans.add(frame.fn, Math.min(frame.a.getStart(), frame.b.getStart()), Math.max(frame.a.getEnd(), frame.b.getEnd()), { op, backward: b.call });

@@ -28,7 +28,7 @@ export default createRule({
     },
   },
   create(context) {
-    return onProgram(context, ({ index, values, sourceFile, paths, training, program, flow }) => {
+    return onProgram(context, ({ index, values, sourceFile, paths, training, program, flow, identity }) => {
       for (const { call, method, receiver, receiverClass } of index.methodCalls) {
         if (!(method in INPLACE_METHODS) || (receiverClass.kind !== 'tensor' && receiverClass.kind !== 'parameter')) continue;
         const value = values.evaluate(receiver);
@@ -36,8 +36,8 @@ export default createRule({
         // A helper whose callers in other files record: reported at those calls, naming the helper.
         if (flow.modeFromOtherFiles(call)) continue;
         // A `requiresGrad = false` on the same tensor before this point makes the op legal.
-        const key = values.identity(receiver);
-        if (key !== undefined && index.requiresGradWrites.some((w) => w.flag !== true && values.identity(w.target) === key)) continue;
+        const key = identity.identity(receiver);
+        if (key !== undefined && index.requiresGradWrites.some((w) => w.flag !== true && identity.identity(w.target) === key)) continue;
         // …and so does freezing the module it belongs to (`for (const p of m.parameters()) p.requiresGrad = false`).
         const path = paths.pathOf(receiver);
         if (path && training.freezes().some((f) => f.paths.some((p) => pathsOverlap({ ...p, partial: false }, path)))) continue;

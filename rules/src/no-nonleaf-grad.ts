@@ -21,13 +21,13 @@ export default createRule({
     },
   },
   create(context) {
-    return onProgram(context, ({ index, values, bindings, sourceFile }) => {
-      const retained = new Set(index.methodCalls.filter((m) => m.method === 'retainGrad').map((m) => values.identity(m.receiver)));
+    return onProgram(context, ({ index, values, bindings, sourceFile, identity }) => {
+      const retained = new Set(index.methodCalls.filter((m) => m.method === 'retainGrad').map((m) => identity.identity(m.receiver)));
       for (const read of index.gradReads) {
         const target = stripExpression(read.expression);
         const value = values.evaluate(target);
         if (value.leaf !== 'no' || value.requiresGrad !== 'yes') continue;
-        const key = values.identity(target);
+        const key = identity.identity(target);
         if (key === undefined || retained.has(key)) continue;
         // Computed in another file (a helper's return), which may retain it there: stay silent then.
         const originFile = value.origin?.getSourceFile();

@@ -4,7 +4,9 @@ import { buildFileIndex, type FileIndex } from './file-index.js';
 import { Flow } from './flow.js';
 import { ModulePaths } from './modules.js';
 import { callSitesInOtherFiles } from './program-calls.js';
+import { StorageIdentity } from './identity.js';
 import { GradientReach } from './reach.js';
+import { SavedTensors } from './saved.js';
 import { TrainingFacts } from './training.js';
 import { TensorValues } from './values.js';
 
@@ -23,6 +25,8 @@ export interface FileAnalysis {
   readonly values: TensorValues;
   readonly training: TrainingFacts;
   readonly reach: GradientReach;
+  readonly identity: StorageIdentity;
+  readonly saved: SavedTensors;
 }
 
 const cache = new WeakMap<ts.SourceFile, FileAnalysis>();
@@ -52,8 +56,10 @@ export function getFileAnalysis(program: ts.Program, sourceFile: ts.SourceFile):
       valuesOf: (file) => getFileAnalysis(program, file)?.values,
     });
     const training = new TrainingFacts(index, flow, paths, bindings, program, sourceFile);
+    const identity = new StorageIdentity(values, bindings, paths);
+    const saved = new SavedTensors(checker, index, values, identity, bindings, paths);
     const reach = new GradientReach(checker, index, bindings, paths, values, flow, sourceFile, (file) => getFileAnalysis(program, file)?.reach);
-    const analysis: FileAnalysis = { program, checker, sourceFile, index, bindings, flow, paths, values, training, reach };
+    const analysis: FileAnalysis = { program, checker, sourceFile, index, bindings, flow, paths, values, training, reach, identity, saved };
     cache.set(sourceFile, analysis);
     return analysis;
   } catch (error) {

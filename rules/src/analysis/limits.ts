@@ -6,6 +6,8 @@
 export const LIMITS = {
   /** Steps back through names, ops and helper returns when asking what a value is computed from. */
   valueDepth: 24,
+  /** Steps back through aliases, views and in-place results when asking which storage an expression names. */
+  identityDepth: 16,
   /** Helpers of other files followed into helpers of yet other files. */
   helperDepth: 4,
 } as const;

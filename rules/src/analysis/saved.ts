@@ -1,0 +1,177 @@
+import { OP_METADATA, OP_METHODS } from '@gradflow/autograd';
+import ts from 'typescript';
+import { stripExpression, type Bindings } from './bindings.js';
+import type { FileIndex, MethodCall } from './file-index.js';
+import type { StorageIdentity } from './identity.js';
+import { FUNCTIONAL_OPS, libraryClassOfExpression } from './library.js';
+import { LIMITS } from './limits.js';
+import type { ModulePaths } from './modules.js';
+import type { TensorValues } from './values.js';
+
+/**
+ * Saved tensors: what each recorded op saves for backward (read from the engine's op table,
+ * `OP_METADATA`, the same table the engine's version check reads), and which saving sites a
+ * backward from a given tensor walks through (the part of the graph it frees). This file owns that
+ * modelling; values come from values.ts, storage keys from identity.ts.
+ */
+
+/** A recorded op site and the tensors (by identity key) it saves for backward. */
+export interface SavingSite {
+  readonly site: ts.CallExpression;
+  readonly saved: readonly { readonly key: string; readonly expression: ts.Node; readonly label?: string }[];
+}
+
+/** nn.Linear computes input.matmul(weight.T): its saves are matmul's. */
+const LINEAR_AS_MATMUL = OP_METADATA.matmul;
+
+export class SavedTensors {
+  private readonly graphMemo = new Map<ts.Node, ReadonlySet<ts.CallExpression>>();
+  private readonly savedMemo = new Map<ts.CallExpression, SavingSite>();
+
+  constructor(
+    private readonly checker: ts.TypeChecker,
+    private readonly index: FileIndex,
+    private readonly values: TensorValues,
+    private readonly identities: StorageIdentity,
+    private readonly bindings: Bindings,
+    private readonly paths: ModulePaths,
+  ) {}
+
+  /**
+   * The recorded sites that save tensors on the way from `expression` back to its leaves (the
+   * part of the graph a backward frees). Only sites known to record are included.
+   */
+  savingSites(expression: ts.Expression, depth = 0): ReadonlySet<ts.CallExpression> {
+    const expr = stripExpression(expression);
+    const cached = this.graphMemo.get(expr);
+    if (cached) return cached;
+    const out = new Set<ts.CallExpression>();
+    this.graphMemo.set(expr, out);
+    if (depth > LIMITS.valueDepth) return out;
+    const add = (e: ts.Expression): void => { for (const s of this.savingSites(e, depth + 1)) out.add(s); };
+    if (ts.isIdentifier(expr)) {
+      const def = this.bindings.definition(expr);
+      if (def?.kind === 'expression') add(def.expression);
+    } else if (ts.isConditionalExpression(expr)) {
+      add(expr.whenTrue);
+      add(expr.whenFalse);
+    } else if (ts.isCallExpression(expr) && !(this.values.methodCall(expr) !== undefined) && !this.index.libraryCalls.has(expr)) {
+      this.values.returnedExpressions(expr)?.forEach(add);
+    } else if (ts.isCallExpression(expr) && this.values.evaluate(expr).requiresGrad === 'yes') {
+      const fn = this.index.libraryCalls.get(expr);
+      const method = this.values.methodCall(expr);
+      if (fn !== undefined && FUNCTIONAL_OPS.has(fn)) {
+        out.add(expr);
+        expr.arguments.forEach(add);
+      } else if (method?.receiverClass.kind === 'module' && method.method === 'forward') {
+        out.add(expr);
+        expr.arguments.forEach(add);
+        // A model class of this file: its forward's own ops are part of the graph too.
+        this.values.returnedExpressions(expr)?.forEach(add);
+      } else if (method) {
+        if (this.savedBy(expr).saved.length > 0 || this.savesInternally(method)) out.add(expr);
+        add(method.receiver);
+        expr.arguments.forEach(add);
+      }
+    }
+    return out;
+  }
+
+  private savesInternally(method: MethodCall): boolean {
+    const op = OP_METHODS[method.method] as keyof typeof OP_METADATA | undefined;
+    if (!op) return false;
+    const meta = OP_METADATA[op];
+    const inputs = [method.receiver, ...method.call.arguments];
+    return meta.inputs.some((name, i) => {
+      const input = inputs.at(i);
+      return input !== undefined && this.values.isTensorExpression(input) && this.values.evaluate(input).requiresGrad === 'yes' && (meta.saves[name]?.length ?? 0) > 0;
+    });
+  }
+
+  /** What a recorded op saves for backward, read from the engine's op table (`OP_METADATA`). */
+  savedBy(call: ts.CallExpression): SavingSite {
+    let site = this.savedMemo.get(call);
+    if (!site) {
+      site = this.computeSaved(call);
+      this.savedMemo.set(call, site);
+    }
+    return site;
+  }
+
+  private computeSaved(call: ts.CallExpression): SavingSite {
+    const method = this.values.methodCall(call);
+    const saved: { key: string; expression: ts.Node; label?: string }[] = [];
+    if (!method || this.values.gradModeAt(call) !== 'on') return { site: call, saved };
+    const push = (expression: ts.Expression | undefined): void => {
+      if (!expression) return;
+      const key = this.identities.identity(expression);
+      if (key !== undefined && !saved.some((s) => s.key === key)) saved.push({ key, expression });
+    };
+    if (method.receiverClass.kind === 'module') {
+      if (method.method !== 'forward') return { site: call, saved };
+      if (method.receiverClass.className === 'Sequential') return { site: call, saved: this.sequentialSaves(method) };
+      if (method.receiverClass.className !== 'Linear') return { site: call, saved };
+      // nn.Linear.forward(x) is x.matmul(weight.transpose(0, 1)) (+ bias): what matmul saves, read
+      // from the op table, with the weight (a parameter) as `other`.
+      const input = call.arguments.at(0);
+      const weight = this.paths.pathOf(method.receiver);
+      const needsGrad: Record<string, boolean> = { self: input !== undefined && this.values.evaluate(input).requiresGrad === 'yes', other: true };
+      for (const name of LINEAR_AS_MATMUL.inputs) {
+        if (!needsGrad[name]) continue;
+        for (const savedName of LINEAR_AS_MATMUL.saves[name] ?? []) {
+          if (savedName === 'self') push(input);
+          else if (savedName === 'other' && weight) {
+            const key = `${weight.root}.${[...weight.segments, 'weight'].join('.')}`;
+            if (!saved.some((s) => s.key === key)) saved.push({ key, expression: method.receiver, label: `${method.receiver.getText()}.weight` });
+          }
+        }
+      }
+      return { site: call, saved };
+    }
+    const op = OP_METHODS[method.method] as keyof typeof OP_METADATA | undefined;
+    if (!op) return { site: call, saved };
+    const meta = OP_METADATA[op];
+    const operands: Record<string, ts.Expression | undefined> = { result: resultHolder(call) };
+    meta.inputs.forEach((name, i) => { operands[name] = i === 0 ? method.receiver : call.arguments[i - 1]; });
+    meta.inputs.forEach((name) => {
+      const input = operands[name];
+      if (!input || !this.values.isTensorExpression(input) || this.values.evaluate(input).requiresGrad !== 'yes') return;
+      for (const savedName of meta.saves[name] ?? []) {
+        const target = operands[savedName];
+        if (target && (savedName === 'result' || this.values.isTensorExpression(target))) push(target);
+      }
+    });
+    return { site: call, saved };
+  }
+
+  /**
+   * A Sequential saves the weights of its Linear layers whose input needs a gradient: all of them
+   * when its own input does, and those after the first when it holds two or more (seen at its
+   * construction). The key `path.*` stands for "some parameters under path".
+   */
+  private sequentialSaves(method: MethodCall): { key: string; expression: ts.Node; label: string }[] {
+    const path = this.paths.pathOf(method.receiver);
+    const input = method.call.arguments.at(0);
+    if (!path || !input) return [];
+    let savesWeights = this.values.evaluate(input).requiresGrad === 'yes';
+    if (!savesWeights) {
+      const receiver = stripExpression(method.receiver);
+      const def = ts.isIdentifier(receiver) ? this.bindings.definition(receiver) : undefined;
+      const built = def?.kind === 'expression' ? stripExpression(def.expression) : undefined;
+      const linears = built && ts.isNewExpression(built)
+        ? (built.arguments ?? []).filter((a) => libraryClassOfExpression(this.checker, a)?.className === 'Linear').length
+        : 0;
+      savesWeights = linears >= 2;
+    }
+    const key = `${[path.root, ...path.segments].join('.')}.*`;
+    return savesWeights ? [{ key, expression: method.receiver, label: `${method.receiver.getText()}'s weights` }] : [];
+  }
+}
+
+/** The name a call's result is stored in (`const y = x.exp()`), so a saved 'result' has an identity. */
+function resultHolder(call: ts.CallExpression): ts.Expression | undefined {
+  const parent = call.parent;
+  if (ts.isVariableDeclaration(parent) && parent.initializer === call && ts.isIdentifier(parent.name)) return parent.name;
+  if (ts.isBinaryExpression(parent) && parent.right === call && parent.operatorToken.kind === ts.SyntaxKind.EqualsToken) return parent.left;
+  return undefined;
+}
