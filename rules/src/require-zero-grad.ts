@@ -7,6 +7,7 @@ import { callsIntoOtherFiles } from './analysis/program-calls.js';
 import { helperOf, mayClearGradients } from './analysis/summaries.js';
 import { createRule, onProgram, reportAt, textOf } from './util/create-rule.js';
 import { insertStatementBefore } from './util/fixes.js';
+import { LIMITS } from './analysis/limits.js';
 
 type Inside = 'yes' | 'no' | 'unknown';
 
@@ -88,7 +89,7 @@ function isGradAccess(expr: ts.Expression): boolean {
 /** The innermost loop that runs `node`, following a helper back to its single call site. */
 function enclosingLoop(flow: Flow, node: ts.Node): ts.IterationStatement | undefined {
   let cur: ts.Node | undefined = node;
-  for (let hops = 0; cur && hops < 8; hops++) {
+  for (let hops = 0; cur && hops < LIMITS.loopSearchDepth; hops++) {
     for (let up: ts.Node = cur; !ts.isSourceFile(up); up = up.parent) {
       if (isLoop(up) && up !== cur) return up;
       if (ts.isFunctionLike(up) && up !== cur) break;
@@ -102,7 +103,7 @@ function enclosingLoop(flow: Flow, node: ts.Node): ts.IterationStatement | undef
 function runsInside(flow: Flow, node: ts.Node, loop: ts.Node): Inside {
   let cur: ts.Node = node;
   const loopFunction = enclosingFunction(loop);
-  for (let hops = 0; hops < 8; hops++) {
+  for (let hops = 0; hops < LIMITS.loopSearchDepth; hops++) {
     if (isAncestor(loop, cur)) return 'yes';
     const fn = enclosingFunction(cur);
     // Outside the loop in the loop's own function (or one around it): it runs before or after, not each iteration.

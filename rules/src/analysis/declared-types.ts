@@ -1,5 +1,6 @@
 import ts from 'typescript';
 import { neverNarrowed } from './narrowing.js';
+import { LIMITS } from './limits.js';
 
 /**
  * Types of the expressions the rules ask about, read from declarations wherever the checker's own
@@ -19,7 +20,6 @@ import { neverNarrowed } from './narrowing.js';
 
 /** Per checker: every type answered, checker fallbacks included (`null` while being computed). */
 const memo = new WeakMap<ts.TypeChecker, WeakMap<ts.Node, ts.Type | null>>();
-const MAX_DEPTH = 48;
 
 /** The type of `expr` as `checker.getTypeAtLocation` gives it, computed more cheaply where possible. */
 export function typeOfExpression(checker: ts.TypeChecker, expr: ts.Expression): ts.Type {
@@ -40,7 +40,7 @@ function typeOf(checker: ts.TypeChecker, expr: ts.Expression, depth: number): ts
   const known = types.get(expr);
   if (known) return known;
   // A cycle (`const x = x.relu()`, an error) or a deep chain: the checker answers.
-  if (known === null || depth > MAX_DEPTH) return checker.getTypeAtLocation(expr);
+  if (known === null || depth > LIMITS.declaredTypeDepth) return checker.getTypeAtLocation(expr);
   types.set(expr, null);
   let type: ts.Type | undefined;
   try {
@@ -303,7 +303,7 @@ function namespaceMember(checker: ts.TypeChecker, access: ts.PropertyAccessExpre
  */
 function constructibleEverywhere(checker: ts.TypeChecker, type: ts.Type): boolean {
   let target: ts.Type | undefined = type;
-  for (let depth = 0; target && depth < 12; depth++) {
+  for (let depth = 0; target && depth < LIMITS.classDepth; depth++) {
     const decls = target.getSymbol()?.declarations ?? [];
     const classes = decls.filter(ts.isClassDeclaration);
     const decl = classes.at(0);

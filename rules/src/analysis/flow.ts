@@ -1,5 +1,6 @@
 import ts from 'typescript';
 import { isVisibleToOtherFiles } from './program-calls.js';
+import { LIMITS } from './limits.js';
 
 /**
  * Order of execution between two sites of one file, on TypeScript's syntax tree (so hovers can ask
@@ -100,7 +101,7 @@ export class Flow {
     const chain: [ts.Node, ts.Node][] = [];
     let cur: ts.Node | undefined = node;
     const seen = new Set<ts.Node>();
-    while (cur && chain.length < 16) {
+    while (cur && chain.length < LIMITS.liftDepth) {
       const fn = enclosingFunction(cur);
       if (seen.has(fn)) break;
       seen.add(fn);
@@ -210,9 +211,9 @@ export class Flow {
    * never calls (an entry point, an exported function, a method) starts in the default mode, on.
    */
   gradModeAt(node: ts.Node, isGradModeCall: (call: ts.CallExpression) => 'off' | 'on' | undefined, depth = 0): 'off' | 'on' | 'unknown' {
-    if (depth > 8) return 'unknown';
+    if (depth > LIMITS.gradModeDepth) return 'unknown';
     let cur: ts.Node = node;
-    for (let hops = 0; hops < 16; hops++) {
+    for (let hops = 0; hops < LIMITS.gradModeHops; hops++) {
       const fn = enclosingFunction(cur);
       if (ts.isSourceFile(fn)) return 'on';
       const parent = fn.parent;
@@ -375,7 +376,6 @@ function jumpsAfter(statements: ts.NodeArray<ts.Statement>, index: number, anyJu
   return at >= 0 ? statements[at] : undefined;
 }
 
-/** The innermost loop around `node` inside `fn`, unless the path from `from` leaves it early. */
 /**
  * The innermost loop around `node` (inside `fn`) that runs both `from` and `to` again on its next
  * iteration, unless `from` leaves it. A for-of/for-in iterable and a for initializer run once per

@@ -1,5 +1,6 @@
 import ts from 'typescript';
 import { referenceSymbol, classTarget, typeOfExpression } from './declared-types.js';
+import { LIMITS } from './limits.js';
 
 /**
  * Recognises `@gradflow/autograd`'s own symbols by where they are declared, never by name alone:
@@ -65,7 +66,7 @@ function computeLibraryClass(checker: ts.TypeChecker, type: ts.Type): LibraryCla
     return first && kinds.every((k) => k?.kind === first.kind) ? first : undefined;
   }
   let nearest: string | undefined;
-  for (let depth = 0; depth < 12; depth++) {
+  for (let depth = 0; depth < LIMITS.classDepth; depth++) {
     const name = libraryClassSymbolName(target.getSymbol());
     if (name !== undefined) {
       nearest ??= name;

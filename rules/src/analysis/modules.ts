@@ -2,6 +2,7 @@ import ts from 'typescript';
 import { Bindings, stripExpression } from './bindings.js';
 import { typeOfExpression } from './declared-types.js';
 import { libraryClassOfExpression } from './library.js';
+import { LIMITS } from './limits.js';
 
 /**
  * Where parameters live, as paths from a root variable: `model.encoder`, `this.layer1.weight`,
@@ -33,7 +34,6 @@ export function pathsOverlap(held: ParamPath, touched: ParamPath): boolean {
   return (isPrefix(held, touched) && !held.partial) || (isPrefix(touched, held) && !touched.partial);
 }
 
-const ALIAS_DEPTH = 12;
 
 export class ModulePaths {
   private readonly pathMemo = new Map<ts.Expression, ParamPath | undefined>();
@@ -56,7 +56,7 @@ export class ModulePaths {
   }
 
   private computePath(expression: ts.Expression, depth: number): ParamPath | undefined {
-    if (depth > ALIAS_DEPTH) return undefined;
+    if (depth > LIMITS.aliasDepth) return undefined;
     const expr = stripExpression(expression);
     if (expr.kind === ts.SyntaxKind.ThisKeyword) {
       const cls = ts.findAncestor(expr, ts.isClassLike);
@@ -108,7 +108,7 @@ export class ModulePaths {
    * param groups `[{ params: … }]`, and `const` aliases of those. Undefined when unknown.
    */
   paramSources(expression: ts.Expression, depth = 0): ParamPath[] | undefined {
-    if (depth > ALIAS_DEPTH) return undefined;
+    if (depth > LIMITS.aliasDepth) return undefined;
     const expr = stripExpression(expression);
     if (ts.isIdentifier(expr)) {
       const def = this.bindings.definition(expr);

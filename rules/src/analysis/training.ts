@@ -5,6 +5,7 @@ import { isAncestor, type Flow } from './flow.js';
 import { pathsOverlap, type ModulePaths, type ParamPath } from './modules.js';
 import { callsIntoOtherFiles } from './program-calls.js';
 import { freezesThrough, helperOf } from './summaries.js';
+import { LIMITS } from './limits.js';
 
 /** A `requiresGrad = false` / `requiresGrad_(false)` and the parameters it reaches. */
 export interface Freeze {
@@ -83,7 +84,7 @@ export class TrainingFacts {
     // A helper's parameter: the optimizer every call site passes, when it is the same one.
     const symbol = ts.isIdentifier(expr) ? this.bindings.symbolOf(expr) : undefined;
     const decl = symbol?.valueDeclaration;
-    if (decl && ts.isParameter(decl) && depth < 4) {
+    if (decl && ts.isParameter(decl) && depth < LIMITS.optimizerArgumentDepth) {
       const sites = this.bindings.argumentsFor(decl)?.map((a) => this.optimizerOf(a, depth + 1));
       const first = sites?.[0];
       return first && sites.every((s) => s === first) ? first : undefined;
