@@ -120,8 +120,8 @@ for (const shape of SHAPES) {
     const times = result.stats?.times.passes[0];
     const perRule = Object.entries(times?.rules ?? {}).filter(([id]) => id.startsWith('@gradflow/'));
     const total = perRule.reduce((sum, [, { total: t }]) => sum + t, 0);
-    const [slowest, slowestMs] = perRule.map(([id, { total: t }]) => [id, t]).sort((a, b) => b[1] - a[1])[0] ?? ['-', 0];
-    rows.push({ shape, lines: lines.length, parse: times?.parse?.total ?? 0, rules: total, slowest: `${slowest.replace('@gradflow/', '')} ${slowestMs.toFixed(0)} ms`, problems: result.messages.length });
+    const slowest = perRule.map(([id, { total: t }]) => ({ id, ms: t })).sort((a, b) => b.ms - a.ms).at(0) ?? { id: '-', ms: 0 };
+    rows.push({ shape, lines: lines.length, parse: times?.parse?.total ?? 0, rules: total, slowest: `${slowest.id.replace('@gradflow/', '')} ${slowest.ms.toFixed(0)} ms`, problems: result.messages.length });
     console.error(`${shape} ${String(lines.length)} lines: rules ${total.toFixed(0)} ms`);
   }
 }

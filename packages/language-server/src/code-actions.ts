@@ -1,6 +1,7 @@
-// Code actions, as vscode-eslint offers them: each rule suggestion (and autofix) as a quick fix,
-// "disable for this line", "show documentation", and `source.fixAll.gradflow` for the fixes that
-// keep behaviour (ESLint autofixes; the rules leave behaviour-changing ones as suggestions).
+// Code actions, as vscode-eslint offers them: each rule suggestion as a quick fix, "disable for this
+// line", "show documentation". No "fix all": gradflow's rules have suggestions only (a fix that
+// changes what the program computes is never an autofix), and the autofixes of other plugins, whose
+// problems this server does not show, are ESLint's and vscode-eslint's to apply.
 import type { Linter, Rule } from 'eslint';
 import {
   CodeActionKind,
@@ -14,7 +15,6 @@ import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { isShown } from './diagnostics.js';
 import type { DocumentLint } from './validator.js';
 
-export const FIX_ALL_KIND = `${CodeActionKind.SourceFixAll}.gradflow`;
 export const SHOW_DOCUMENTATION_COMMAND = 'gradflow.showDocumentation';
 
 export interface EditOptions {
@@ -76,14 +76,6 @@ function actionsFor(
         edit: makeEdit(document, [fixToEdit(document, suggestion.fix)], options),
       });
     }
-    if (message.fix !== undefined && ruleId !== null) {
-      actions.push({
-        title: `Fix this ${ruleId} problem`,
-        kind: CodeActionKind.QuickFix,
-        diagnostics: [diagnostic],
-        edit: makeEdit(document, [fixToEdit(document, message.fix)], options),
-      });
-    }
     if (ruleId !== null) {
       actions.push({
         title: `Disable ${ruleId} for this line`,
@@ -117,23 +109,4 @@ export function quickFixes(lint: DocumentLint, params: CodeActionParams, options
     actions.push(...actionsFor(lint, message, diagnostic, params, options));
   }
   return actions;
-}
-
-export function wantsFixAll(params: CodeActionParams, lint: DocumentLint): boolean {
-  if (params.context.only === undefined) {
-    // Unasked, offer it only where it would do something.
-    return (lint.outcome?.messages ?? []).some((message) => isShown(message) && message.fix !== undefined);
-  }
-  return wants(params, FIX_ALL_KIND);
-}
-
-/** The whole-document edit that `source.fixAll.gradflow` applies, from ESLint's fixed output. */
-export function fixAllAction(lint: DocumentLint, fixedText: string, options: EditOptions): CodeAction {
-  const { document } = lint;
-  const whole = { start: { line: 0, character: 0 }, end: document.positionAt(document.getText().length) };
-  return {
-    title: 'Fix all gradflow problems that have a safe fix',
-    kind: FIX_ALL_KIND,
-    edit: makeEdit(document, [{ range: whole, newText: fixedText }], options),
-  };
 }

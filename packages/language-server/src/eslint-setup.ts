@@ -19,21 +19,15 @@ const CONFIG_FILE_NAMES = [
 
 export const LINTED_EXTENSIONS = ['.ts', '.tsx', '.mts', '.cts'];
 
-/** The ESLint instances that lint one file: `lint` reports, `fix` also applies behaviour-preserving fixes. */
-export interface EslintPair {
-  /** A stable key: files with the same key share instances (and their caches). */
+/** The ESLint instance that lints one file, and where its configuration comes from. */
+export interface EslintSetup {
+  /** A stable key: files with the same key share the instance (and its caches). */
   key: string;
-  lint: ESLint;
-  fix: ESLint;
+  eslint: ESLint;
   /** The config file used, or undefined when gradflow's default config stands in for a missing one. */
   configFile: string | undefined;
   /** The tsconfig.json giving types to a loose file, when there is no ESLint config. */
   tsconfig: string | undefined;
-}
-
-/** Only gradflow's own fixes run in `source.fixAll.gradflow`; other plugins' fixes are theirs to apply. */
-function isGradflowFix(message: Linter.LintMessage): boolean {
-  return message.ruleId?.startsWith('@gradflow/') === true;
 }
 
 /** The nearest `eslint.config.*` above `filePath`, as ESLint's own lookup (from the file's folder) finds it. */
@@ -105,19 +99,17 @@ async function defaultConfig(filePath: string, looseFiles: readonly string[]): P
 /** Extra configuration the server adds to every lint (its own rules, such as the hover's program capture). */
 export type ServerConfig = Linter.Config[];
 
-export async function createEslintPair(
+export async function createEslintSetup(
   filePath: string,
   serverConfig: ServerConfig,
   looseFiles: readonly string[],
-): Promise<EslintPair> {
+): Promise<EslintSetup> {
   const configFile = findEslintConfig(filePath);
   if (configFile !== undefined) {
     const cwd = path.dirname(configFile);
-    const options: ESLint.Options = { cwd, overrideConfigFile: configFile, overrideConfig: serverConfig };
     return {
       key: `${CONFIG_KEY_PREFIX}${configFile}`,
-      lint: new ESLint(options),
-      fix: new ESLint({ ...options, fix: isGradflowFix }),
+      eslint: new ESLint({ cwd, overrideConfigFile: configFile, overrideConfig: serverConfig }),
       configFile,
       tsconfig: undefined,
     };
@@ -126,17 +118,15 @@ export async function createEslintPair(
   // Loose files share one instance rooted at `/`: ESLint ignores files outside its cwd.
   const cwd = tsconfig !== undefined ? path.dirname(tsconfig) : '/';
   const config = [...(await defaultConfig(filePath, looseFiles)), ...serverConfig];
-  const options: ESLint.Options = { cwd, overrideConfigFile: true, overrideConfig: config };
   return {
     key: eslintKeyFor(filePath),
-    lint: new ESLint(options),
-    fix: new ESLint({ ...options, fix: isGradflowFix }),
+    eslint: new ESLint({ cwd, overrideConfigFile: true, overrideConfig: config }),
     configFile: undefined,
     tsconfig,
   };
 }
 
-/** Which key a file's instances are cached under, without building them. */
+/** Which key a file's ESLint instance is cached under, without building it. */
 export function eslintKeyFor(filePath: string): string {
   const configFile = findEslintConfig(filePath);
   if (configFile !== undefined) return `${CONFIG_KEY_PREFIX}${configFile}`;

@@ -247,12 +247,6 @@ export class LintHost {
     return markdown ?? undefined;
   }
 
-  /** The text with every gradflow autofix applied; undefined when nothing changes or the worker cannot say by `deadlineMs`. */
-  async fixAll(filePath: string, text: string, deadlineMs: number): Promise<string | undefined> {
-    const worker = this.workers.get(this.workspaceOf(filePath));
-    return (await worker?.query<string>({ kind: 'fixAll', filePath, text }, deadlineMs)) ?? undefined;
-  }
-
   /** The document was closed: its worker drops the program kept for hovers. */
   forget(filePath: string): void {
     void this.workers.get(this.workspaceOf(filePath))?.query({ kind: 'forget', filePath }, Number.POSITIVE_INFINITY);

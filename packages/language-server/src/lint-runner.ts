@@ -1,12 +1,12 @@
 // Runs ESLint on unsaved text, one lint at a time (the TypeScript project service behind type-aware
-// rules is shared state), and keeps one pair of ESLint instances per config. It runs inside a lint
+// rules is shared state), and keeps one ESLint instance per config. It runs inside a lint
 // worker (lint-worker.ts), never on the thread that talks to the editor.
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { setImmediate as setImmediatePromise } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import type { ESLint, Linter } from 'eslint';
-import { CONFIG_KEY_PREFIX, LOOSE_KEY, createEslintPair, eslintKeyFor, forgetTsconfigs, type EslintPair } from './eslint-setup.js';
+import { CONFIG_KEY_PREFIX, LOOSE_KEY, createEslintSetup, eslintKeyFor, forgetTsconfigs, type EslintSetup } from './eslint-setup.js';
 import { PROGRAM_CAPTURE_CONFIG, takeCapturedProgram, type CapturedProgram } from './program-capture.js';
 import { collectRelatedLocations, type RelatedLocation } from './related.js';
 
@@ -27,11 +27,11 @@ export interface LintHooks {
 }
 
 export class LintRunner {
-  private readonly pairs = new Map<string, Promise<EslintPair>>();
+  private readonly setups = new Map<string, Promise<EslintSetup>>();
   /** Files linted with no ESLint config and no tsconfig that includes them. */
   private readonly looseFiles = new Set<string>();
   /** Instances whose config file has been loaded (a config that hangs never gets here). */
-  private readonly loaded = new WeakSet<EslintPair>();
+  private readonly loaded = new WeakSet<EslintSetup>();
   private queue: Promise<unknown> = Promise.resolve();
 
   /**
@@ -41,33 +41,23 @@ export class LintRunner {
   lint(filePath: string, text: string, hooks: LintHooks = {}): Promise<LintOutcome | undefined> {
     return this.enqueue(async () => {
       if (hooks.stillWanted?.() === false) return undefined;
-      const pair = await this.pairFor(filePath);
-      if (!this.loaded.has(pair)) {
+      const setup = await this.setupFor(filePath);
+      if (!this.loaded.has(setup)) {
         // Loads (imports) the config file on its own, so that the time it takes can be told apart.
-        await pair.lint.calculateConfigForFile(filePath);
-        this.loaded.add(pair);
+        await setup.eslint.calculateConfigForFile(filePath);
+        this.loaded.add(setup);
       }
       hooks.onConfigLoaded?.();
-      const results = await pair.lint.lintText(text, { filePath, warnIgnored: false });
+      const results = await setup.eslint.lintText(text, { filePath, warnIgnored: false });
       const result = results.at(0);
       const program = takeCapturedProgram(filePath);
       if (result === undefined) return { messages: [], docsUrls: new Map(), related: new Map(), program };
       return {
         messages: result.messages,
-        docsUrls: docsUrlsOf(pair.lint, results),
+        docsUrls: docsUrlsOf(setup.eslint, results),
         related: await collectRelatedLocations(filePath, result.messages),
         program,
       };
-    });
-  }
-
-  /** The text with every gradflow autofix applied, or undefined when nothing changes. */
-  fixAll(filePath: string, text: string): Promise<string | undefined> {
-    return this.enqueue(async () => {
-      const pair = await this.pairFor(filePath);
-      const results = await pair.fix.lintText(text, { filePath, warnIgnored: false });
-      takeCapturedProgram(filePath);
-      return results[0]?.output;
     });
   }
 
@@ -79,38 +69,38 @@ export class LintRunner {
   async invalidate(): Promise<void> {
     await this.enqueue(async () => {
       const folders = this.configFolders();
-      this.pairs.clear();
+      this.setups.clear();
       forgetTsconfigs();
       await clearParserCaches(folders);
     });
   }
 
   private configFolders(): string[] {
-    return [...this.pairs.keys()]
+    return [...this.setups.keys()]
       .filter((key) => key.startsWith(CONFIG_KEY_PREFIX))
       .map((key) => path.dirname(key.slice(CONFIG_KEY_PREFIX.length)));
   }
 
   /** Runs inside a queued job: it may reset the parser, which no other lint may be using. */
-  private async pairFor(filePath: string): Promise<EslintPair> {
+  private async setupFor(filePath: string): Promise<EslintSetup> {
     const key = eslintKeyFor(filePath);
     if (key === LOOSE_KEY && !this.looseFiles.has(filePath)) {
       // The shared project service learns its default-project files only when it is created:
       // start it afresh, with the default configs that name the new loose file.
       this.looseFiles.add(filePath);
-      for (const pairKey of [...this.pairs.keys()]) {
-        if (!pairKey.startsWith(CONFIG_KEY_PREFIX)) this.pairs.delete(pairKey);
+      for (const setupKey of [...this.setups.keys()]) {
+        if (!setupKey.startsWith(CONFIG_KEY_PREFIX)) this.setups.delete(setupKey);
       }
       await clearParserCaches(this.configFolders());
     }
-    let pair = this.pairs.get(key);
-    if (pair === undefined) {
-      pair = createEslintPair(filePath, [PROGRAM_CAPTURE_CONFIG], [...this.looseFiles]);
+    let setup = this.setups.get(key);
+    if (setup === undefined) {
+      setup = createEslintSetup(filePath, [PROGRAM_CAPTURE_CONFIG], [...this.looseFiles]);
       // A failed setup (a broken config file) is retried on the next lint rather than cached.
-      pair.catch(() => this.pairs.delete(key));
-      this.pairs.set(key, pair);
+      setup.catch(() => this.setups.delete(key));
+      this.setups.set(key, setup);
     }
-    return pair;
+    return setup;
   }
 
   private enqueue<T>(job: () => Promise<T>): Promise<T> {

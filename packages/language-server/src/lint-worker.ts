@@ -38,9 +38,6 @@ async function handle(request: WorkerRequest): Promise<void> {
         reply({ id: request.id, kind: 'done', value: report });
         return;
       }
-      case 'fixAll':
-        reply({ id: request.id, kind: 'done', value: await runner.fixAll(request.filePath, request.text) });
-        return;
       case 'hover': {
         // Not queued behind lints: it reads a program that is already built.
         const known = programs.get(request.filePath);

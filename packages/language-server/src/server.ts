@@ -17,9 +17,10 @@ import {
   type Connection,
   type InitializeResult,
 } from 'vscode-languageserver/node';
-import { FIX_ALL_KIND, SHOW_DOCUMENTATION_COMMAND, fixAllAction, quickFixes, wantsFixAll } from './code-actions.js';
+import { SHOW_DOCUMENTATION_COMMAND, quickFixes } from './code-actions.js';
 import { DocumentStore } from './documents.js';
 import { FileWatching } from './file-watching.js';
+import { importsFile } from './imports.js';
 import { isLintable } from './files.js';
 import { DEFAULT_CONFIG_TIMEOUT_MS, DEFAULT_LINT_TIMEOUT_MS, LintHost, describeWorkspace } from './lint-host.js';
 import { Validator } from './validator.js';
@@ -43,8 +44,6 @@ export interface ServerOptions {
 
 const DEFAULT_DEBOUNCE_MS = 50;
 const DEFAULT_REQUEST_DEADLINE_MS = 1_000;
-/** Fix-all lints the whole file once more: it gets longer than a hover. */
-const FIX_ALL_DEADLINE_FACTOR = 5;
 
 /** A non-negative number from `initializationOptions`, else the fallback. */
 function numberOption(value: unknown, fallback: number): number {
@@ -131,7 +130,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     return {
       capabilities: {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
-        codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, FIX_ALL_KIND] },
+        codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
         executeCommandProvider: { commands: [SHOW_DOCUMENTATION_COMMAND] },
         hoverProvider: true,
         ...(pullDiagnostics
@@ -155,7 +154,20 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   });
   // Fires on open too (after onDidOpen), so an opened document is linted as soon as it settles.
   documents.onDidChangeContent((document) => {
-    if (initialized && !pullDiagnostics) validator.schedule(document.uri);
+    if (!initialized) return;
+    // The rules read helpers and model classes across files: open files that import this one are
+    // linted again after it (the lint of this file hands its unsaved text to the TypeScript project
+    // the workspace's worker keeps, so theirs sees it).
+    const dependents = documents.all().filter((other) => other.uri !== document.uri && importsFile(other.getText(), other.uri, document.uri));
+    if (pullDiagnostics) {
+      if (dependents.length > 0 && capabilities.workspace?.diagnostics?.refreshSupport === true) void connection.languages.diagnostics.refresh();
+      return;
+    }
+    validator.schedule(document.uri);
+    for (const other of dependents) {
+      validator.invalidate(other.uri);
+      validator.schedule(other.uri);
+    }
   });
   documents.onDidSave((document) => {
     // Files that import the saved one may now type-check differently.
@@ -188,13 +200,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     const cancelled = () => token.isCancellationRequested;
     const lint = await validator.current(params.textDocument.uri, token, requestDeadlineMs, true);
     if (lint === undefined || cancelled()) return [];
-    const actions = quickFixes(lint, params, editOptions());
-    if (wantsFixAll(params, lint)) {
-      const fixDeadline = requestDeadlineMs * FIX_ALL_DEADLINE_FACTOR;
-      const fixed = await host.fixAll(fileURLToPath(lint.uri), lint.document.getText(), fixDeadline);
-      if (fixed !== undefined && !cancelled()) actions.push(fixAllAction(lint, fixed, editOptions()));
-    }
-    return actions;
+    return quickFixes(lint, params, editOptions());
   });
 
   connection.onExecuteCommand(async (params) => {

@@ -6,7 +6,6 @@ export type LintReport = Omit<LintOutcome, 'program'>;
 
 export type WorkerRequest =
   | { id: number; kind: 'lint'; filePath: string; text: string; version: number }
-  | { id: number; kind: 'fixAll'; filePath: string; text: string }
   /** Markdown for the hover at `offset` of the given version's program, or null. */
   | { id: number; kind: 'hover'; filePath: string; version: number; offset: number }
   | { id: number; kind: 'invalidate' }

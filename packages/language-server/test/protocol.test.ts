@@ -39,10 +39,10 @@ describe('gradflow-language-server over stdio', () => {
     },
   });
 
-  it('announces push diagnostics, quick fixes, fixAll, hover', () => {
+  it('announces push diagnostics, quick fixes, hover', () => {
     const caps = initResult.capabilities;
     expect(caps.hoverProvider).toBe(true);
-    expect(caps.codeActionProvider).toMatchObject({ codeActionKinds: ['quickfix', 'source.fixAll.gradflow'] });
+    expect(caps.codeActionProvider).toMatchObject({ codeActionKinds: ['quickfix'] });
     expect(caps.diagnosticProvider).toBeUndefined(); // this client did not ask for pull
   });
 

@@ -19,12 +19,12 @@
  * 1-based lines and 0-based columns. Entries for a file are replaced each time it is linted.
  *
  * ## Blind spots (shared by every rule)
- * Facts come from one file at a time. Helpers and model methods are followed when they are called
- * from exactly one place (their parameters are that call's arguments) and through their return
- * statements; class fields with one assignment are followed too. Values that flow through other
- * files or through names reassigned more than once are "unknown", and rules stay silent on them.
- * Order is structural (statement order, exclusive branches, early exits, loops), not ESLint's
- * code-path objects, so the language server can ask the same questions without ESLint.
+ * Facts come from the whole program the type checker sees: helpers and model methods are followed
+ * through their return statements and, in other files, at each call (summaries.ts); class fields
+ * with one assignment are followed too. Values that flow through names the analysis cannot resolve,
+ * or from outside the program, are "unknown", and rules stay silent on them. Order is structural
+ * (statement order, exclusive branches, early exits, loops), checked against ESLint's code paths by
+ * a test, so the language server can ask the same questions without ESLint.
  */
 export { describeGradientStatus, formatGradientStatus, locationOf } from './hover.js';
 export type { GradientStatus, SourceLocation } from './hover.js';
