@@ -3,7 +3,7 @@
 // test shows what the rule docs and the README say (with the content strategy, so file times play no part): after a helper changes, a cached run keeps the
 // caller's old result until the caller itself changes, and a run without the cache sees the change.
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -12,7 +12,9 @@ import { repoRoot } from './harness.mjs';
 const eslintBin = join(createRequire(import.meta.url).resolve('eslint/package.json'), '..', 'bin', 'eslint.js');
 // Inside the repository (git-ignored) so that @gradflow/* resolve as in a user's project; not under
 // node_modules, whose files the analysis treats as packages, not the user's program.
-const dir = join(repoRoot, '.cache', 'eslint-cache-test');
+mkdirSync(join(repoRoot, '.cache'), { recursive: true });
+// One folder per run, so concurrent runs of the suite never share a cache.
+const dir = mkdtempSync(join(repoRoot, '.cache', 'eslint-cache-test-'));
 // Not ESLint's default name: a run without --cache deletes ./.eslintcache.
 const cacheFile = join(dir, 'gradflow.eslintcache');
 
@@ -44,8 +46,6 @@ function lint(...args: string[]): Record<string, string[]> {
 }
 
 describe('eslint --cache and cross-file facts', () => {
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
   cpSync(join(repoRoot, 'packages/language-server/test/fixtures/workspace/tsconfig.json'), join(dir, 'tsconfig.json'));
   writeFileSync(join(dir, 'package.json'), '{ "name": "gradflow-cache-test", "private": true, "type": "module" }\n');
   writeFileSync(join(dir, 'eslint.config.mjs'), "import gradflow from '@gradflow/eslint-plugin';\nexport default [gradflow.configs.recommended];\n");

@@ -1,10 +1,11 @@
-import { describeValue, isFloating } from './dtype.js';
+import { describeValue, isFloating, promoteWithScalar } from './dtype.js';
 import { randomUniform } from './random.js';
 import { fail } from './errors.js';
 import { ops } from './ops/table.js';
 import { apply } from './ops/apply.js';
 import { fmtShape, normalizeDim } from './shape.js';
 import { Tensor, type Operand } from './tensor.js';
+import { constant, reshapeRaw } from './tensor-internal.js';
 
 function checkList(fn: string, tensors: unknown): Tensor[] {
   if (!Array.isArray(tensors) || tensors.length === 0 || !tensors.every((t) => t instanceof Tensor)) {
@@ -47,8 +48,8 @@ export function where(condition: Tensor, a: Operand, b: Operand): Tensor {
     if (x instanceof Tensor) return x;
     if (typeof x !== 'number') fail('INVALID_ARGUMENT', `where: ${name} must be a Tensor or a number, but ${describeValue(x)} was passed`);
     // A number takes the other operand's dtype (as a Python scalar); two integers give int32 (PyTorch: int64).
-    const dtype = other instanceof Tensor ? other.scalarResultDtype(x) : Number.isInteger(x) && Number.isInteger(other) ? 'int32' : 'float32';
-    return Tensor.constant(x, condition.device, dtype);
+    const dtype = other instanceof Tensor ? promoteWithScalar(other.dtype, x) : Number.isInteger(x) && Number.isInteger(other) ? 'int32' : 'float32';
+    return constant(x, condition.device, dtype);
   };
   return apply(ops.where, [condition, pick(a, b, 'input'), pick(b, a, 'other')]);
 }
@@ -77,6 +78,6 @@ export function multinomial(input: Tensor, numSamples: number, replacement = fal
     while (u <= 0 || u >= 1) u = Math.fround(randomUniform());
     uniforms[i] = u;
   }
-  const out = new Tensor(input.backend.multinomial(input, numSamples, replacement, uniforms), [rows, numSamples]);
-  return input.ndim === 1 ? out.reshapeRaw([numSamples]) : out;
+  const out = new Tensor(input.storage.backend.multinomial(input, numSamples, replacement, uniforms), [rows, numSamples]);
+  return input.ndim === 1 ? reshapeRaw(out, [numSamples]) : out;
 }

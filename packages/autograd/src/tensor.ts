@@ -1,14 +1,15 @@
 import { runBackward } from './autograd/engine.js';
 import type { Node } from './autograd/node.js';
-import type { Backend, Storage } from './backend/backend.js';
+import type { Storage } from './backend/backend.js';
 import { getBackend } from './backend/registry.js';
-import { checkAllocation, checkDevice, describeValue, isFloating, promoteWithScalar, toInt32Checked, type Device, type DType, type TypedArray } from './dtype.js';
+import { checkDevice, describeValue, isFloating, promoteWithScalar, toInt32Checked, type Device, type DType, type TypedArray } from './dtype.js';
 import { fail } from './errors.js';
 import { noGrad } from './grad-mode.js';
-import { checkIndex, ops, sumTo } from './ops/table.js';
+import { checkIndex, ops } from './ops/table.js';
 import { apply, applyInplace } from './ops/apply.js';
 import { broadcastShapes, contiguousStrides, fmtShape, normalizeDim, normalizeDims, numel, shapeEq, type Shape } from './shape.js';
 import { nonLeafGradRead } from './observe.js';
+import { castTo, constant, contiguousCopy, isContiguous, reshapeRaw, squeezeRaw } from './tensor-internal.js';
 
 export type Scalar = number;
 export type Operand = Tensor | number;
@@ -28,6 +29,8 @@ let warnedNonLeafGrad = false;
  * with every view and `detach()` of the same storage.
  */
 export class Tensor {
+  // The representation the kernels read (a Tensor is a backend `View`) is @internal; what the engine
+  // does with it (raw views, copies, grad accumulation, device moves) is in tensor-internal.ts.
   /** @internal */ storage: Storage;
   readonly shape: readonly number[];
   /** @internal */ strides: readonly number[];
@@ -50,34 +53,11 @@ export class Tensor {
     this.offset = offset;
   }
 
-  /** @internal */
-  static fromStorage(storage: Storage, shape: Shape): Tensor {
-    return new Tensor(storage, shape);
-  }
-
-  /** @internal */
-  static zerosOn(device: Device, shape: Shape, dtype: DType): Tensor {
-    checkAllocation(shape, dtype);
-    return new Tensor(getBackend(device).full(numel(shape), dtype, 0, shape), shape);
-  }
-
-  /** @internal A number operand as a 0-d constant on `device`. */
-  static constant(value: number, device: Device, dtype: DType): Tensor {
-    if (dtype === 'int32') toInt32Checked(value);
-    const t = new Tensor(getBackend(device).full(1, dtype, value), []);
-    t.scalar = value;
-    return t;
-  }
-
   get dtype(): DType {
     return this.storage.dtype;
   }
   get device(): Device {
     return this.storage.backend.device;
-  }
-  /** @internal */
-  get backend(): Backend {
-    return this.storage.backend;
   }
   get ndim(): number {
     return this.shape.length;
@@ -165,7 +145,7 @@ export class Tensor {
       if (this.numel() !== 1) {
         fail('SHAPE_MISMATCH', `grad can be implicitly created only for scalar outputs; this tensor has shape ${fmtShape(this.shape)}. Reduce it first (e.g. loss.sum() or loss.mean()) or pass a gradient of the same shape.`);
       }
-      seed = Tensor.constant(1, this.device, this.dtype).expand(this.shape).contiguousCopy();
+      seed = contiguousCopy(constant(1, this.device, this.dtype).expand(this.shape));
     } else {
       if (!shapeEq(gradient.shape, this.shape)) fail('SHAPE_MISMATCH', `backward: gradient has shape ${fmtShape(gradient.shape)} but the output has shape ${fmtShape(this.shape)}`);
       seed = gradient;
@@ -174,31 +154,11 @@ export class Tensor {
     runBackward([this], [seed], { retainGraph, createGraph: options.createGraph ?? false });
   }
 
-  /** @internal Adds `g` into `.grad` (in place unless building a higher-order graph). */
-  accumulateGrad(g: Tensor, createGraph: boolean): void {
-    const incoming = g.dtype === this.dtype && shapeEq(g.shape, this.shape) ? g : noGrad(() => sumTo(g, this.shape).castTo(this.dtype));
-    if (this.gradValue === null) {
-      // With createGraph the grad stays in the graph, but as its own tensor (a recorded clone, as
-      // PyTorch's AccumulateGrad): `incoming` may be the very tensor another leaf receives (add's
-      // backward hands the same g to both inputs) or the caller's seed, and later accumulation is in place.
-      this.gradValue = createGraph ? incoming.clone() : incoming.detach().contiguousCopy();
-    } else if (createGraph) {
-      this.gradValue = this.gradValue.add(incoming);
-    } else {
-      const current = this.gradValue;
-      noGrad(() => current.add_(incoming));
-    }
-  }
-
   // ---- element-wise and reductions (all differentiable) ----
   private operand(x: Operand): Tensor {
-    if (typeof x === 'number') return Tensor.constant(x, this.device, promoteWithScalar(this.dtype, x));
+    if (typeof x === 'number') return constant(x, this.device, promoteWithScalar(this.dtype, x));
     if (!(x instanceof Tensor)) fail('INVALID_ARGUMENT', `expected a Tensor or a number as the operand, but ${describeValue(x)} was passed (got ${typeof x})`);
     return x;
-  }
-  /** @internal dtype of `this op scalar`. */
-  scalarResultDtype(scalar: number): DType {
-    return promoteWithScalar(this.dtype, scalar);
   }
   add(other: Operand): Tensor { return apply(ops.add, [this, this.operand(other)]); }
   sub(other: Operand): Tensor { return apply(ops.sub, [this, this.operand(other)]); }
@@ -277,21 +237,21 @@ export class Tensor {
     const d = normalizeDim(dim, this.ndim);
     if (this.ndim === 0) return { values: this.clone(), indices: this.argExtreme(op, dim, keepdim) };
     if (this.shape[d] === 0) fail('INVALID_ARGUMENT', `${op}(dim=${String(dim)}): dimension ${String(d)} of ${fmtShape(this.shape)} is empty`);
-    const indices = new Tensor(this.backend.argReduce(op, this, d), this.shape.map((s, i) => (i === d ? 1 : s)));
+    const indices = new Tensor(this.storage.backend.argReduce(op, this, d), this.shape.map((s, i) => (i === d ? 1 : s)));
     const values = this.gather(d, indices);
-    return keepdim ? { values, indices } : { values: values.squeeze(d), indices: indices.squeezeRaw(d) };
+    return keepdim ? { values, indices } : { values: values.squeeze(d), indices: squeezeRaw(indices, d) };
   }
   private argExtreme(op: 'max' | 'min', dim: number | undefined, keepdim: boolean): Tensor {
     if (dim === undefined) {
       if (this.numel() === 0) fail('INVALID_ARGUMENT', `arg${op}(): the tensor ${fmtShape(this.shape)} is empty; specify a dim`);
-      const flat = this.isContiguous() ? new Tensor(this.storage, [this.numel()], [1], this.offset) : this.contiguousCopy().reshapeRaw([this.numel()]);
-      const r = new Tensor(this.backend.argReduce(op, flat, 0), [1]);
-      return keepdim ? r.reshapeRaw(this.shape.map(() => 1)) : r.reshapeRaw([]);
+      const flat = isContiguous(this) ? new Tensor(this.storage, [this.numel()], [1], this.offset) : reshapeRaw(contiguousCopy(this), [this.numel()]);
+      const r = new Tensor(this.storage.backend.argReduce(op, flat, 0), [1]);
+      return keepdim ? reshapeRaw(r, this.shape.map(() => 1)) : reshapeRaw(r, []);
     }
     const d = normalizeDim(dim, this.ndim);
-    if (this.ndim === 0) return new Tensor(this.backend.full(1, 'int32', 0), []);
-    const r = new Tensor(this.backend.argReduce(op, this, d), this.shape.map((s, i) => (i === d ? 1 : s)));
-    return keepdim ? r : r.squeezeRaw(d);
+    if (this.ndim === 0) return new Tensor(this.storage.backend.full(1, 'int32', 0), []);
+    const r = new Tensor(this.storage.backend.argReduce(op, this, d), this.shape.map((s, i) => (i === d ? 1 : s)));
+    return keepdim ? r : squeezeRaw(r, d);
   }
   /** Gathers values along `dim` at an int32 `index` of the same rank (out[i][j] = self[i][index[i][j]] for dim 1). */
   gather(dim: number, index: Tensor): Tensor {
@@ -353,7 +313,7 @@ export class Tensor {
   /** Conversions that record nothing: to or from int32 (an integer tensor never requires grad). */
   private convert(dtype: DType): Tensor {
     if (dtype === this.dtype) return this;
-    return noGrad(() => this.castTo(dtype));
+    return noGrad(() => castTo(this, dtype));
   }
 
   // ---- views and copies ----
@@ -487,7 +447,7 @@ export class Tensor {
    */
   async toAsync(device: Device): Promise<Tensor> {
     if (device === this.device || this.device === 'cpu') return this.to(device);
-    const values = await this.backend.readAsync(this);
+    const values = await this.storage.backend.readAsync(this);
     const moved = new Tensor(getBackend(device).fromTyped(values, this.dtype), this.shape);
     const prefetched = { ...ops.to, forward: () => moved };
     return apply(prefetched, [this], { device, from: this.device });
@@ -520,7 +480,7 @@ export class Tensor {
   /** `t[index] = value`: index is a number or one number per leading dim. */
   setItem_(index: number | readonly number[], value: Operand): this {
     const idx = this.normalizeIndex(index);
-    const v = typeof value === 'number' ? Tensor.constant(value, this.device, this.dtype) : value;
+    const v = typeof value === 'number' ? constant(value, this.device, this.dtype) : value;
     return applyInplace(ops.setItem, this, [v], { index: idx }) as this;
   }
   private normalizeIndex(index: number | readonly number[]): number[] {
@@ -549,14 +509,10 @@ export class Tensor {
   ge(value: number): Tensor { return this.compare('ge', value); }
   le(value: number): Tensor { return this.compare('le', value); }
   lt(value: number): Tensor { return this.compare('lt', value); }
-  /** @internal int32 class indices [n] → one-hot rows [n, numClasses] (no gradient). */
-  oneHot(numClasses: number, dtype: DType): Tensor {
-    return new Tensor(this.backend.oneHot(this, numClasses, dtype), [this.shape[0], numClasses]);
-  }
-  sign(): Tensor { return new Tensor(this.backend.unary('sign', this, this.dtype), this.shape); }
+  sign(): Tensor { return new Tensor(this.storage.backend.unary('sign', this, this.dtype), this.shape); }
   private compare(op: 'gt' | 'ge' | 'le' | 'lt', value: number): Tensor {
     const dtype = isFloating(this.dtype) ? this.dtype : 'float32';
-    return new Tensor(this.backend.binaryScalar(op, this, value, false, dtype), this.shape);
+    return new Tensor(this.storage.backend.binaryScalar(op, this, value, false, dtype), this.shape);
   }
 
   // ---- reading ----
@@ -569,10 +525,10 @@ export class Tensor {
   }
   async itemAsync(): Promise<number> {
     if (this.numel() !== 1) fail('INVALID_ARGUMENT', `itemAsync() needs a tensor with exactly one element, this one has shape ${fmtShape(this.shape)}`);
-    return (await this.backend.readAsync(this))[0];
+    return (await this.storage.backend.readAsync(this))[0];
   }
   async toArrayAsync(): Promise<NestedArray> {
-    return nest(await this.backend.readAsync(this), this.shape);
+    return nest(await this.storage.backend.readAsync(this), this.shape);
   }
   /** The values as a flat typed array (a copy). */
   dataSync(): TypedArray {
@@ -580,97 +536,13 @@ export class Tensor {
   }
   private readSync(what: string): TypedArray {
     if (this.device !== 'cpu') fail('DEVICE_SYNC', `${what}() cannot read a ${this.device} tensor synchronously; use await t.${what === 'item' ? 'itemAsync' : 'toArrayAsync'}() (or move it with .to('cpu')).`);
-    return this.backend.read(this);
+    return this.storage.backend.read(this);
   }
 
   toString(): string {
     const grad = this.gradFn ? `, gradFn=<${this.gradFn.name}>` : this.requiresGrad ? ', requiresGrad=true' : '';
     const body = this.device === 'cpu' ? JSON.stringify(this.toArray()) : '…';
     return `tensor(${body}, dtype=${this.dtype}, device=${this.device}${grad})`;
-  }
-
-  // ---- internal plumbing used by ops ----
-  /** @internal */
-  isContiguous(): boolean {
-    const cs = contiguousStrides(this.shape);
-    return this.shape.every((d, i) => d === 1 || this.strides[i] === cs[i]);
-  }
-  /** @internal A view on the same storage (no autograd). */
-  viewAs(shape: readonly number[], strides: readonly number[], offset: number): Tensor {
-    const v = new Tensor(this.storage, shape, strides, offset);
-    v.viewBase = this.viewBase ?? this;
-    return v;
-  }
-  /** @internal A reshape of a contiguous tensor without autograd. */
-  reshapeRaw(shape: readonly number[]): Tensor {
-    const base = this.isContiguous() ? this : this.contiguousCopy();
-    return new Tensor(base.storage, shape, contiguousStrides(shape), base.offset);
-  }
-  /** @internal Drops size-1 dim `d` without autograd. */
-  squeezeRaw(d: number): Tensor {
-    return new Tensor(this.storage, this.shape.filter((_, i) => i !== d), this.strides.filter((_, i) => i !== d), this.offset);
-  }
-  /** @internal Raw sub-view at `index` (no autograd). */
-  indexView(index: readonly number[]): Tensor {
-    const offset = index.reduce((o, i, d) => o + i * this.strides[d], this.offset);
-    return new Tensor(this.storage, this.shape.slice(index.length), this.strides.slice(index.length), offset);
-  }
-  /** @internal A contiguous copy on the same backend (no autograd). */
-  contiguousCopy(): Tensor {
-    const out = Tensor.zerosOn(this.device, this.shape, this.dtype);
-    this.backend.copy(out, this);
-    return out;
-  }
-  /** @internal */
-  castTo(dtype: DType): Tensor {
-    if (dtype === this.dtype) return this;
-    const out = Tensor.zerosOn(this.device, this.shape, dtype);
-    this.backend.copy(out, this);
-    return out;
-  }
-  /** @internal */
-  copyToDevice(device: Device): Tensor {
-    const target = getBackend(device);
-    if (this.device === 'cpu') return new Tensor(target.fromTyped(this.backend.read(this), this.dtype), this.shape);
-    fail('DEVICE_SYNC', `moving a ${this.device} tensor ${fmtShape(this.shape)} to ${device} needs an asynchronous read: use await t.toAsync('${device}') (a module: await model.toAsync('${device}')). backward() cannot carry a gradient from ${this.device} back into a ${device} leaf for the same reason: create the leaf on ${this.device} instead (tensor(data, { device: '${this.device}' }) or model.to('${this.device}')).`);
-  }
-  /** @internal Writes `src` (same shape) into this tensor's memory and bumps the version. */
-  writeFrom(src: Tensor): void {
-    this.backend.copy(this, src);
-    this.storage.version++;
-  }
-  /** @internal After a recorded in-place op: this tensor is now the output of `node`. */
-  moveToNode(node: Node): void {
-    if (this.retainsGradFlag && this.gradFn) this.gradFn.retainedBy = null;
-    this.gradFn = node;
-    this.leafRequiresGrad = false;
-    if (this.retainsGradFlag) node.retainedBy = this;
-  }
-  /** @internal Moves a leaf's memory to `device` in place (module.to keeps Parameter identity). */
-  moveTo(device: Device): void {
-    if (device === this.device) return;
-    const moved = this.copyToDevice(device);
-    this.storage = moved.storage;
-    this.strides = moved.strides;
-    this.offset = 0;
-    const g = this.gradValue;
-    if (g) this.gradValue = g.copyToDevice(device);
-  }
-  /** @internal moveTo for moves that leave the GPU (asynchronous read-back of values and grad). */
-  async moveToAsync(device: Device): Promise<void> {
-    if (device === this.device) return;
-    if (this.device === 'cpu') {
-      this.moveTo(device);
-      return;
-    }
-    const target = getBackend(device);
-    const values = await this.backend.readAsync(this);
-    const g = this.gradValue;
-    const gradValues = g ? await g.backend.readAsync(g) : null;
-    this.storage = target.fromTyped(values, this.dtype);
-    this.strides = contiguousStrides(this.shape);
-    this.offset = 0;
-    if (g && gradValues) this.gradValue = new Tensor(target.fromTyped(gradValues, g.dtype), g.shape);
   }
 }
 

@@ -195,7 +195,6 @@ describe('element-wise kernels on strided and broadcast views', () => {
     sub: (x: number, y: number) => x - y,
     mul: (x: number, y: number) => x * y,
     div: (x: number, y: number) => x / y,
-    max: (x: number, y: number) => Math.max(x, y),
   };
   for (const wasm of [true, false]) {
     it(`binary ops combine a transposed view with contiguous, transposed and broadcast operands (${wasm ? 'wasm' : 'JS'} kernels)`, () => {

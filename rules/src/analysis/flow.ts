@@ -233,9 +233,11 @@ export class Flow {
       // Call sites in other files answer in their own file's terms (`softUpdate` in utils.ts,
       // called under noGrad from train.ts).
       const foreign = symbol && this.crossFile && isVisibleToOtherFiles(fn) ? this.crossFile.sitesOf(symbol) : [];
+      // Each caller elsewhere is asked in its own file's analysis; a helper called from more files
+      // than that is 'unknown' (so an edit never builds the analyses of a whole project).
       const modes = new Set([
         ...sites.map((site) => this.gradModeAt(site, isGradModeCall, depth + 1)),
-        ...foreign.map((site) => this.crossFile?.gradModeAt(site) ?? 'unknown'),
+        ...(foreign.length > LIMITS.foreignCallSites ? ['unknown' as const] : foreign.map((site) => this.crossFile?.gradModeAt(site) ?? 'unknown')),
       ]);
       const mode = sites.length + foreign.length === 0 ? 'on' : modes.size === 1 ? [...modes][0] : 'unknown';
       if (foreign.length > 0) this.decidedByOtherFiles.add(fn);

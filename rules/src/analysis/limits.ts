@@ -23,6 +23,8 @@ export const LIMITS = {
   optimizerArgumentDepth: 4,
   /** Call sites require-zero-grad climbs to find the loop a step runs in. */
   loopSearchDepth: 8,
+  /** Call sites in other files a helper's grad mode is settled from; beyond that it is unknown. */
+  foreignCallSites: 16,
   /** Helpers of other files followed into helpers of yet other files. */
   helperDepth: 4,
 } as const;

@@ -10,7 +10,7 @@ import ts from 'typescript';
  * symbol is done per program, only for the calls whose name matches.
  */
 const callsByFile = new WeakMap<ts.SourceFile, ReadonlyMap<string, readonly ts.CallExpression[]>>();
-const sitesByProgram = new WeakMap<ts.Program, Map<ts.Symbol, readonly ts.CallExpression[]>>();
+const sitesByProgram = new WeakMap<ts.Program, Map<string, ReadonlyMap<ts.Node, readonly ts.CallExpression[]>>>();
 
 /** Files of the user's program: not declaration files, not packages. */
 export function isUserFile(program: ts.Program, file: ts.SourceFile): boolean {
@@ -52,26 +52,51 @@ export function calleeSymbol(checker: ts.TypeChecker, call: ts.CallExpression): 
  * `except` (whose own calls the file index already has).
  */
 export function callSitesInOtherFiles(program: ts.Program, symbol: ts.Symbol, except: ts.SourceFile): readonly ts.CallExpression[] {
-  let bySymbol = sitesByProgram.get(program);
-  if (!bySymbol) {
-    bySymbol = new Map();
-    sitesByProgram.set(program, bySymbol);
+  const declaration = symbol.valueDeclaration;
+  if (!declaration) return [];
+  let byName = sitesByProgram.get(program);
+  if (!byName) {
+    byName = new Map();
+    sitesByProgram.set(program, byName);
   }
-  let sites = bySymbol.get(symbol);
-  if (!sites) {
-    const checker = program.getTypeChecker();
-    const name = symbol.getName();
-    const found: ts.CallExpression[] = [];
+  const name = symbol.getName();
+  // Every call of this name in the program is resolved once and grouped by the declaration it
+  // calls: the many `forward` methods of a project share one pass over the `forward(…)` calls.
+  let byDeclaration = byName.get(name);
+  if (!byDeclaration) {
+    const grouped = new Map<ts.Node, ts.CallExpression[]>();
     for (const file of program.getSourceFiles()) {
       if (!isUserFile(program, file)) continue;
       for (const call of indexCalls(file).get(name) ?? []) {
-        if (calleeSymbol(checker, call) === symbol) found.push(call);
+        const callee = calleeDeclaration(program, call);
+        if (!callee) continue;
+        const list = grouped.get(callee);
+        if (list) list.push(call);
+        else grouped.set(callee, [call]);
       }
     }
-    sites = found;
-    bySymbol.set(symbol, sites);
+    byDeclaration = grouped;
+    byName.set(name, byDeclaration);
   }
-  return sites.filter((site) => site.getSourceFile() !== except);
+  return (byDeclaration.get(declaration) ?? []).filter((site) => site.getSourceFile() !== except);
+}
+
+/**
+ * The declaration a call runs, remembered per call across programs: an editor's programs share
+ * the syntax trees of unchanged files, so an edit resolves only the calls of the edited file (and
+ * calls whose callee's file changed, whose remembered declaration is no longer in the program).
+ */
+const calleeDeclarations = new WeakMap<ts.CallExpression, ts.Node | null>();
+
+function calleeDeclaration(program: ts.Program, call: ts.CallExpression): ts.Node | undefined {
+  const remembered = calleeDeclarations.get(call);
+  if (remembered === null) return undefined;
+  if (remembered && program.getSourceFile(remembered.getSourceFile().fileName) === remembered.getSourceFile()) return remembered;
+  const symbol = calleeSymbol(program.getTypeChecker(), call);
+  if (!symbol) return undefined; // unresolved today; another file may declare it tomorrow
+  // A call of a library function stays one while its file is unchanged.
+  calleeDeclarations.set(call, symbol.valueDeclaration ?? null);
+  return symbol.valueDeclaration;
 }
 
 /** Whether other files can call a function declared here: it is exported, or a member of an exported class. */
@@ -83,14 +108,15 @@ export function isVisibleToOtherFiles(fn: ts.Node): boolean {
 }
 
 /** The function a call runs, when it has a body in another user file of the program (an imported helper, a method of a class declared elsewhere). */
-export function foreignDeclaration(program: ts.Program, call: ts.CallExpression): { fn: ts.FunctionLikeDeclaration; symbol: ts.Symbol } | undefined {
-  const symbol = calleeSymbol(program.getTypeChecker(), call);
-  const decl = symbol?.valueDeclaration;
+export function foreignDeclaration(program: ts.Program, call: ts.CallExpression): { fn: ts.FunctionLikeDeclaration; name: string } | undefined {
+  const decl = calleeDeclaration(program, call);
   let fn: ts.Node | undefined = decl;
   if (decl && ts.isVariableDeclaration(decl) && decl.initializer) fn = decl.initializer;
-  if (!symbol || !fn || !isFunctionWithBody(fn)) return undefined;
+  if (!decl || !fn || !isFunctionWithBody(fn)) return undefined;
   const file = fn.getSourceFile();
-  return file !== call.getSourceFile() && isUserFile(program, file) ? { fn, symbol } : undefined;
+  if (file === call.getSourceFile() || !isUserFile(program, file)) return undefined;
+  const named = (decl as { name?: ts.Node }).name;
+  return { fn, name: named && (ts.isIdentifier(named) || ts.isPrivateIdentifier(named)) ? named.text : 'helper' };
 }
 
 function isFunctionWithBody(node: ts.Node): node is ts.FunctionLikeDeclaration {

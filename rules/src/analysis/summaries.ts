@@ -27,7 +27,7 @@ export interface Helper {
 export function helperOf(program: ts.Program, call: ts.CallExpression): Helper | undefined {
   const found = foreignDeclaration(program, call);
   const analysis = found ? getFileAnalysis(program, found.fn.getSourceFile()) : undefined;
-  return found && analysis ? { declaration: found.fn, analysis, name: found.symbol.getName() } : undefined;
+  return found && analysis ? { declaration: found.fn, analysis, name: found.name } : undefined;
 }
 
 /**
@@ -40,7 +40,8 @@ export function inplaceOnLeaves(helper: Helper): readonly ts.CallExpression[] {
   const out: ts.CallExpression[] = [];
   for (const { call, method, receiver, receiverClass } of analysis.index.methodCalls) {
     if (!(method in INPLACE_METHODS) || (receiverClass.kind !== 'tensor' && receiverClass.kind !== 'parameter')) continue;
-    if (!isAncestor(declaration, call) || analysis.values.gradModeAt(call) === 'off' || !withinNoGradFree(analysis, declaration, call)) continue;
+    // Only the helper's own noGrad counts here: the caller's mode is the caller's to check.
+    if (!isAncestor(declaration, call) || !withinNoGradFree(analysis, declaration, call)) continue;
     const value = analysis.values.evaluate(receiver);
     if (value.leaf === 'yes' && value.requiresGrad === 'yes') out.push(call);
   }

@@ -3,6 +3,7 @@ import { gradAccumulating } from '../observe.js';
 import type { Tensor } from '../tensor.js';
 import type { Node } from './node.js';
 import { ReadyQueue } from './ready-queue.js';
+import { accumulateGrad } from '../tensor-internal.js';
 
 export interface RunOptions {
   retainGraph: boolean;
@@ -96,7 +97,7 @@ function execute(roots: readonly Tensor[], seeds: readonly Tensor[], opts: RunOp
     }
     const at = captureNodes.get(node);
     if (at !== undefined) captured[at] = grad;
-    if (node.retainedBy && !opts.inputs) node.retainedBy.accumulateGrad(grad, opts.createGraph);
+    if (node.retainedBy && !opts.inputs) accumulateGrad(node.retainedBy, grad, opts.createGraph);
 
     node.checkSaved();
     const inputGrads = node.spec.backward(grad, node);
@@ -123,7 +124,7 @@ function execute(roots: readonly Tensor[], seeds: readonly Tensor[], opts: RunOp
     });
   } else {
     gradAccumulating(leafGrads.keys());
-    for (const [leaf, g] of leafGrads) leaf.accumulateGrad(g, opts.createGraph);
+    for (const [leaf, g] of leafGrads) accumulateGrad(leaf, g, opts.createGraph);
     for (const o of observers) o({ roots, reachedLeaves });
   }
   return captured;

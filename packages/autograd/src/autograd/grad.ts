@@ -3,6 +3,7 @@ import { fail } from '../errors.js';
 import { fmtShape, shapeEq } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { runBackward } from './engine.js';
+import { constant, contiguousCopy } from '../tensor-internal.js';
 
 export interface GradOptions {
   gradOutputs?: Tensor | readonly (Tensor | null)[] | null;
@@ -53,7 +54,7 @@ export function grad(outputs: Tensor | readonly Tensor[], inputs: Tensor | reado
       return g;
     }
     if (o.numel() !== 1) fail('SHAPE_MISMATCH', `autograd.grad: grad can be implicitly created only for scalar outputs; output ${String(i)} has shape ${fmtShape(o.shape)}. Pass gradOutputs.`);
-    return Tensor.constant(1, o.device, o.dtype).expand(o.shape).contiguousCopy();
+    return contiguousCopy(constant(1, o.device, o.dtype).expand(o.shape));
   });
   ins.forEach((t, i) => {
     if (!t.requiresGrad) fail('INVALID_ARGUMENT', `autograd.grad: input ${String(i)} (${fmtShape(t.shape)}) does not require grad`);

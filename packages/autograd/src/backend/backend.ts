@@ -4,7 +4,7 @@ import type { Shape } from '../shape.js';
 /** Element-wise unary kernels. `step` is 0 where x <= 0 else 1, NaN included (relu's derivative, PyTorch's threshold_backward). */
 export type UnaryOp = 'neg' | 'exp' | 'log' | 'log1p' | 'sqrt' | 'abs' | 'relu' | 'sigmoid' | 'tanh' | 'sign' | 'step';
 /** Element-wise binary kernels (broadcasting). Comparisons produce 1/0 in the output dtype. */
-export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'max' | 'min' | 'gt' | 'lt' | 'ge' | 'le' | 'eq';
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'gt' | 'lt' | 'ge' | 'le' | 'eq';
 
 /**
  * Memory owned by one backend. Views (reshape/transpose) and `detach()` share a Storage and so

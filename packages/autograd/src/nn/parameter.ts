@@ -1,5 +1,6 @@
 import { fail } from '../errors.js';
 import { Tensor } from '../tensor.js';
+import { contiguousCopy, isContiguous } from '../tensor-internal.js';
 
 /**
  * A leaf tensor that a Module registers as a parameter (requiresGrad true by default). It shares
@@ -8,7 +9,7 @@ import { Tensor } from '../tensor.js';
 export class Parameter extends Tensor {
   constructor(data: Tensor, requiresGrad = true) {
     if (!(data instanceof Tensor)) fail('INVALID_ARGUMENT', 'nn.Parameter expects a Tensor');
-    const src = data.isContiguous() ? data : data.detach().contiguousCopy();
+    const src = isContiguous(data) ? data : contiguousCopy(data.detach());
     super(src.storage, src.shape, src.strides, src.offset);
     if (requiresGrad) this.requiresGrad_(true);
   }

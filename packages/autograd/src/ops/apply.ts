@@ -5,6 +5,7 @@ import { hasNoGradCutObservers, noGradCut } from '../observe.js';
 import { fmtShape, shapeEq } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import type { OpSpec } from './spec.js';
+import { moveToNode, writeFrom } from '../tensor-internal.js';
 
 export function checkSameDevice(op: string, inputs: readonly Tensor[]): void {
   const first = inputs[0];
@@ -101,7 +102,7 @@ export function applyInplace(spec: OpSpec, self: Tensor, others: readonly Tensor
       `${spec.name}_: result type ${result.dtype} can't be cast to the in-place output type ${self.dtype} ${fmtShape(self.shape)}. Use the out-of-place op, which promotes.`,
     );
   }
-  self.writeFrom(result);
+  writeFrom(self, result);
   if (recording && result.gradFn) {
     const node = result.gradFn;
     // 'result' slots must watch `self`, which now holds the values and carries the version.
@@ -111,7 +112,7 @@ export function applyInplace(spec: OpSpec, self: Tensor, others: readonly Tensor
         s.version = self.version;
       }
     }
-    self.moveToNode(node);
+    moveToNode(self, node);
   }
   return self;
 }

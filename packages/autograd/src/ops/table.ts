@@ -1,11 +1,12 @@
 import type { BinaryOp, UnaryOp } from '../backend/backend.js';
-import { isFloating, promoteTypes, type Device, type DType } from '../dtype.js';
+import { isFloating, promoteTypes, promoteWithScalar, type Device, type DType } from '../dtype.js';
 import { fail } from '../errors.js';
 import { noGrad } from '../grad-mode.js';
 import { broadcastShapes, contiguousStrides, fmtShape, numel, shapeEq, type Shape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { defineOp, type OpSpec } from './spec.js';
 import { apply } from './apply.js';
+import { castTo, constant, contiguousCopy, copyToDevice, fromStorage, indexView, isContiguous, viewAs, zerosOn } from '../tensor-internal.js';
 
 /** Sums a broadcast gradient back down to `shape` (the inverse of broadcasting). */
 export function sumTo(g: Tensor, shape: Shape): Tensor {
@@ -30,7 +31,7 @@ function triangleOp(name: 'tril' | 'triu'): OpSpec {
     name, inputs: ['self'], saves: {},
     forward: ([x], { k, upper }) => {
       const mask = triangleMask(x, k, upper);
-      return Tensor.fromStorage(x.backend.where(mask, x, Tensor.constant(0, x.device, x.dtype), x.shape, x.dtype), x.shape);
+      return fromStorage(x.storage.backend.where(mask, x, constant(0, x.device, x.dtype), x.shape, x.dtype), x.shape);
     },
     backward: (g, c) => [c.attrs.upper ? g.triu(c.attrs.k) : g.tril(c.attrs.k)],
   });
@@ -41,7 +42,7 @@ function unaryOp(name: UnaryOp, saves: Record<string, string[]>, backward: OpSpe
     name,
     inputs: ['self'],
     saves,
-    forward: ([x]) => Tensor.fromStorage(x.backend.unary(name, x, name === 'neg' || name === 'abs' || name === 'relu' || name === 'sign' ? x.dtype : floatOut(x)), x.shape),
+    forward: ([x]) => fromStorage(x.storage.backend.unary(name, x, name === 'neg' || name === 'abs' || name === 'relu' || name === 'sign' ? x.dtype : floatOut(x)), x.shape),
     backward,
   });
 }
@@ -52,15 +53,15 @@ function binaryForward(op: BinaryOp) {
     if (op === 'div' || (op === 'pow' && dtype === 'int32')) dtype = dtype === 'int32' ? 'float32' : dtype;
     // A number operand (0-d constant) takes the tensor's dtype, as a Python scalar does in PyTorch.
     if (b.scalar !== undefined) {
-      dtype = op === 'div' && a.dtype === 'int32' ? 'float32' : a.scalarResultDtype(b.scalar);
-      return Tensor.fromStorage(a.backend.binaryScalar(op, a, b.scalar, false, dtype), a.shape);
+      dtype = op === 'div' && a.dtype === 'int32' ? 'float32' : promoteWithScalar(a.dtype, b.scalar);
+      return fromStorage(a.storage.backend.binaryScalar(op, a, b.scalar, false, dtype), a.shape);
     }
     if (a.scalar !== undefined) {
-      dtype = op === 'div' && b.dtype === 'int32' ? 'float32' : b.scalarResultDtype(a.scalar);
-      return Tensor.fromStorage(b.backend.binaryScalar(op, b, a.scalar, true, dtype), b.shape);
+      dtype = op === 'div' && b.dtype === 'int32' ? 'float32' : promoteWithScalar(b.dtype, a.scalar);
+      return fromStorage(b.storage.backend.binaryScalar(op, b, a.scalar, true, dtype), b.shape);
     }
     const shape = broadcastShapes(a.shape, b.shape, `${op}: operands`);
-    return Tensor.fromStorage(a.backend.binary(op, a, b, shape, dtype), shape);
+    return fromStorage(a.storage.backend.binary(op, a, b, shape, dtype), shape);
   };
 }
 
@@ -127,7 +128,7 @@ export const ops = {
   // PyTorch's threshold_backward: the gradient is zeroed where result <= 0, so a NaN passes it.
   relu: unaryOp('relu', { self: ['result'] }, (g, c) => {
     const y = c.unpack('result');
-    return [g.mul(new Tensor(y.backend.unary('step', y, y.dtype), y.shape))];
+    return [g.mul(new Tensor(y.storage.backend.unary('step', y, y.dtype), y.shape))];
   }),
   sigmoid: unaryOp('sigmoid', { self: ['result'] }, (g, c) => {
     const y = c.unpack('result');
@@ -148,7 +149,7 @@ export const ops = {
         fail('SHAPE_MISMATCH', `matmul: shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)} cannot be multiplied (${String(k)} != ${String(k2)}): the last dimension of the first must equal the second-to-last of the second.`);
       }
       const batch = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2), 'matmul: batch dimensions');
-      return Tensor.fromStorage(a.backend.matmul(a, b, batch, m, k, n, a.dtype), [...batch, m, n]);
+      return fromStorage(a.storage.backend.matmul(a, b, batch, m, k, n, a.dtype), [...batch, m, n]);
     },
     backward: (g, c) => [
       c.needs[0] ? sumTo(g.matmul(c.unpack('other').transpose(-1, -2)), c.inputShapes[0]) : null,
@@ -160,7 +161,7 @@ export const ops = {
     forward: ([x], { dims, keepdim }) => {
       const kept = x.shape.map((d, i) => (dims.includes(i) ? 1 : d));
       const shape = keepdim ? kept : x.shape.filter((_, i) => !dims.includes(i));
-      return Tensor.fromStorage(x.backend.sum(x, dims, x.dtype), shape);
+      return fromStorage(x.storage.backend.sum(x, dims, x.dtype), shape);
     },
     backward: (g, c) => {
       const shape = c.inputShapes[0];
@@ -174,8 +175,8 @@ export const ops = {
       const count = dims.reduce((n, d) => n * (x.shape[d] ?? 1), 1);
       const kept = x.shape.map((d, i) => (dims.includes(i) ? 1 : d));
       const shape = keepdim ? kept : x.shape.filter((_, i) => !dims.includes(i));
-      const s = Tensor.fromStorage(x.backend.sum(x, dims, floatOut(x)), shape);
-      return Tensor.fromStorage(x.backend.binaryScalar('div', s, count, false, s.dtype), shape);
+      const s = fromStorage(x.storage.backend.sum(x, dims, floatOut(x)), shape);
+      return fromStorage(x.storage.backend.binaryScalar('div', s, count, false, s.dtype), shape);
     },
     backward: (g, c) => {
       const shape = c.inputShapes[0];
@@ -185,7 +186,7 @@ export const ops = {
   }),
   reshape: defineOp<{ shape: number[] }>({
     name: 'reshape', inputs: ['self'], saves: {}, view: true,
-    forward: ([x], { shape }) => (x.isContiguous() ? x.viewAs(shape, contiguousStrides(shape), x.offset) : x.contiguousCopy().viewAs(shape, contiguousStrides(shape), 0)),
+    forward: ([x], { shape }) => (isContiguous(x) ? viewAs(x, shape, contiguousStrides(shape), x.offset) : viewAs(contiguousCopy(x), shape, contiguousStrides(shape), 0)),
     backward: (g, c) => [g.reshape([...c.inputShapes[0]])],
   }),
   transpose: defineOp<{ dim0: number; dim1: number }>({
@@ -195,7 +196,7 @@ export const ops = {
       const strides = x.strides.slice();
       [shape[dim0], shape[dim1]] = [shape[dim1], shape[dim0]];
       [strides[dim0], strides[dim1]] = [strides[dim1], strides[dim0]];
-      return x.viewAs(shape, strides, x.offset);
+      return viewAs(x, shape, strides, x.offset);
     },
     backward: (g, c) => [g.transpose(c.attrs.dim0, c.attrs.dim1)],
   }),
@@ -204,7 +205,7 @@ export const ops = {
     forward: ([x], { shape }) => {
       const lead = shape.length - x.ndim;
       const strides = shape.map((d, i) => (i < lead || (x.shape[i - lead] === 1 && d !== 1) ? 0 : x.strides[i - lead]));
-      return x.viewAs(shape, strides, x.offset);
+      return viewAs(x, shape, strides, x.offset);
     },
     backward: (g, c) => [sumTo(g, c.inputShapes[0])],
   }),
@@ -212,21 +213,21 @@ export const ops = {
     name: 'index', inputs: ['self'], saves: {}, view: true,
     forward: ([x], { index }) => {
       const offset = index.reduce((o, i, d) => o + i * x.strides[d], x.offset);
-      return x.viewAs(x.shape.slice(index.length), x.strides.slice(index.length), offset);
+      return viewAs(x, x.shape.slice(index.length), x.strides.slice(index.length), offset);
     },
     backward: (g, c) => {
-      const base = Tensor.zerosOn(g.device, c.inputShapes[0], g.dtype);
+      const base = zerosOn(g.device, c.inputShapes[0], g.dtype);
       return [base.setItem_(c.attrs.index, g)];
     },
   }),
   clone: defineOp({
     name: 'clone', inputs: ['self'], saves: {},
-    forward: ([x]) => x.contiguousCopy(),
+    forward: ([x]) => contiguousCopy(x),
     backward: (g) => [g],
   }),
   softmax: defineOp<{ dim: number }>({
     name: 'softmax', inputs: ['self'], saves: { self: ['result'] },
-    forward: ([x], { dim }) => Tensor.fromStorage(x.backend.softmax(x, dim, false), x.shape),
+    forward: ([x], { dim }) => fromStorage(x.storage.backend.softmax(x, dim, false), x.shape),
     backward: (g, c) => {
       const y = c.unpack('result');
       return [y.mul(g.sub(g.mul(y).sum(c.attrs.dim, true)))];
@@ -234,12 +235,12 @@ export const ops = {
   }),
   logSoftmax: defineOp<{ dim: number }>({
     name: 'logSoftmax', inputs: ['self'], saves: { self: ['result'] },
-    forward: ([x], { dim }) => Tensor.fromStorage(x.backend.softmax(x, dim, true), x.shape),
+    forward: ([x], { dim }) => fromStorage(x.storage.backend.softmax(x, dim, true), x.shape),
     backward: (g, c) => [g.sub(c.unpack('result').exp().mul(g.sum(c.attrs.dim, true)))],
   }),
   clamp: defineOp<{ min: number; max: number }>({
     name: 'clamp', inputs: ['self'], saves: { self: ['self'] },
-    forward: ([x], { min, max }) => Tensor.fromStorage(x.backend.clamp(x, min, max), x.shape),
+    forward: ([x], { min, max }) => fromStorage(x.storage.backend.clamp(x, min, max), x.shape),
     backward: (g, c) => {
       const x = c.unpack('self');
       return [g.mul(x.ge(c.attrs.min)).mul(x.le(c.attrs.max))];
@@ -247,14 +248,14 @@ export const ops = {
   }),
   to: defineOp<{ device: Device; from: Device }>({
     name: 'to', inputs: ['self'], saves: {},
-    forward: ([x], { device }) => x.copyToDevice(device),
+    forward: ([x], { device }) => copyToDevice(x, device),
     backward: (g, c) => [g.to(c.attrs.from)],
   }),
   fill: defineOp<{ value: number }>({
     name: 'fill', inputs: ['self'], saves: {},
     forward: ([x], { value }) => {
-      const out = Tensor.zerosOn(x.device, x.shape, x.dtype);
-      x.backend.fill(out, value);
+      const out = zerosOn(x.device, x.shape, x.dtype);
+      x.storage.backend.fill(out, value);
       return out;
     },
     backward: (g) => [g.mul(0)],
@@ -263,8 +264,8 @@ export const ops = {
     name: 'copy', inputs: ['self', 'src'], saves: {},
     forward: ([x, src]) => {
       broadcastShapes(src.shape, x.shape, 'copy_: source');
-      const out = Tensor.zerosOn(x.device, x.shape, x.dtype);
-      x.backend.copy(out, src);
+      const out = zerosOn(x.device, x.shape, x.dtype);
+      x.storage.backend.copy(out, src);
       return out;
     },
     backward: (g, c) => [c.needs[0] ? g.mul(0) : null, c.needs[1] ? sumTo(g, c.inputShapes[1]) : null],
@@ -272,22 +273,22 @@ export const ops = {
   setItem: defineOp<{ index: number[] }>({
     name: 'setItem', inputs: ['self', 'value'], saves: {},
     forward: ([x, value], { index }) => {
-      const out = x.contiguousCopy();
-      const region = out.indexView(index);
+      const out = contiguousCopy(x);
+      const region = indexView(out, index);
       broadcastShapes(value.shape, region.shape, 'setItem_: value');
-      x.backend.copy(region, value);
+      x.storage.backend.copy(region, value);
       return out;
     },
     backward: (g, c) => {
       const index = c.attrs.index;
-      const mask = noGrad(() => Tensor.zerosOn(g.device, c.inputShapes[0], g.dtype).add(1).setItem_(index, 0));
+      const mask = noGrad(() => zerosOn(g.device, c.inputShapes[0], g.dtype).add(1).setItem_(index, 0));
       return [c.needs[0] ? g.mul(mask) : null, c.needs[1] ? sumTo(g.index(index), c.inputShapes[1]) : null];
     },
   }),
   // ---- second wave: views ----
   permute: defineOp<{ dims: number[] }>({
     name: 'permute', inputs: ['self'], saves: {}, view: true,
-    forward: ([x], { dims }) => x.viewAs(dims.map((d) => x.shape[d]), dims.map((d) => x.strides[d]), x.offset),
+    forward: ([x], { dims }) => viewAs(x, dims.map((d) => x.shape[d]), dims.map((d) => x.strides[d]), x.offset),
     backward: (g, c) => {
       const inverse = new Array<number>(c.attrs.dims.length);
       c.attrs.dims.forEach((d, i) => (inverse[d] = i));
@@ -301,18 +302,18 @@ export const ops = {
       const strides = x.strides.slice();
       shape.splice(dim, 0, 1);
       strides.splice(dim, 0, dim < x.ndim ? x.strides[dim] * x.shape[dim] : 1);
-      return x.viewAs(shape, strides, x.offset);
+      return viewAs(x, shape, strides, x.offset);
     },
     backward: (g, c) => [g.squeeze(c.attrs.dim)],
   }),
   squeeze: defineOp<{ dims: number[] }>({
     name: 'squeeze', inputs: ['self'], saves: {}, view: true,
-    forward: ([x], { dims }) => x.viewAs(x.shape.filter((_, i) => !dims.includes(i)), x.strides.filter((_, i) => !dims.includes(i)), x.offset),
+    forward: ([x], { dims }) => viewAs(x, x.shape.filter((_, i) => !dims.includes(i)), x.strides.filter((_, i) => !dims.includes(i)), x.offset),
     backward: (g, c) => [g.reshape([...c.inputShapes[0]])],
   }),
   view: defineOp<{ shape: number[]; strides: number[] }>({
     name: 'view', inputs: ['self'], saves: {}, view: true,
-    forward: ([x], { shape, strides }) => x.viewAs(shape, strides, x.offset),
+    forward: ([x], { shape, strides }) => viewAs(x, shape, strides, x.offset),
     backward: (g, c) => [g.reshape([...c.inputShapes[0]])],
   }),
   slice: defineOp<SliceAttrs>({
@@ -322,7 +323,7 @@ export const ops = {
       const strides = x.strides.slice();
       shape[a.dim] = sliceLength(a);
       strides[a.dim] = x.strides[a.dim] * a.step;
-      return x.viewAs(shape, strides, x.offset + a.start * x.strides[a.dim]);
+      return viewAs(x, shape, strides, x.offset + a.start * x.strides[a.dim]);
     },
     backward: (g, c) => [sliceBackward(g, c.inputShapes[0], c.attrs)],
   }),
@@ -330,8 +331,8 @@ export const ops = {
   sliceBackward: defineOp<SliceAttrs & { shape: number[] }>({
     name: 'sliceBackward', inputs: ['grad'], saves: {},
     forward: ([g], a) => {
-      const out = Tensor.zerosOn(g.device, a.shape, g.dtype);
-      g.backend.copy(sliceView(out, a), g);
+      const out = zerosOn(g.device, a.shape, g.dtype);
+      g.storage.backend.copy(sliceView(out, a), g);
       return out;
     },
     backward: (gg, c) => [gg.slice(c.attrs.dim, c.attrs.start, c.attrs.start + sliceLength(c.attrs) * c.attrs.step, c.attrs.step)],
@@ -344,11 +345,11 @@ export const ops = {
       const dtype = xs.reduce<DType>((d, t) => promoteTypes(d, t.dtype), first.dtype);
       const shape = first.shape.slice();
       shape[dim] = xs.reduce((n, t) => n + t.shape[dim], 0);
-      const out = Tensor.zerosOn(first.device, shape, dtype);
+      const out = zerosOn(first.device, shape, dtype);
       let at = 0;
       for (const t of xs) {
         const len = t.shape[dim];
-        if (len > 0) first.backend.copy(sliceView(out, { dim, start: at, end: at + len, step: 1 }), t);
+        if (len > 0) first.storage.backend.copy(sliceView(out, { dim, start: at, end: at + len, step: 1 }), t);
         at += len;
       }
       return out;
@@ -369,11 +370,11 @@ export const ops = {
     name: 'where', inputs: ['condition', 'self', 'other'], saves: { self: ['condition'], other: ['condition'] },
     forward: ([cond, a, b]) => {
       const shape = broadcastShapes(broadcastShapes(cond.shape, a.shape, 'where: condition and input'), b.shape, 'where: operands');
-      return Tensor.fromStorage(a.backend.where(cond, a, b, shape, promoteTypes(a.dtype, b.dtype)), shape);
+      return fromStorage(a.storage.backend.where(cond, a, b, shape, promoteTypes(a.dtype, b.dtype)), shape);
     },
     backward: (g, c) => {
       const cond = c.unpack('condition');
-      const zero = (): Tensor => Tensor.constant(0, g.device, g.dtype);
+      const zero = (): Tensor => constant(0, g.device, g.dtype);
       return [
         null,
         c.needs[1] ? sumTo(whereRaw(cond, g, zero()), c.inputShapes[1]) : null,
@@ -385,28 +386,28 @@ export const ops = {
     name: 'maskedFill', inputs: ['self', 'mask'], saves: { self: ['mask'] },
     forward: ([x, mask], { value }) => {
       const shape = broadcastShapes(x.shape, mask.shape, 'maskedFill: input and mask');
-      const v = Tensor.constant(value, x.device, x.dtype);
-      return Tensor.fromStorage(x.backend.where(mask, v, x, shape, x.dtype), shape);
+      const v = constant(value, x.device, x.dtype);
+      return fromStorage(x.storage.backend.where(mask, v, x, shape, x.dtype), shape);
     },
     backward: (g, c) => [c.needs[0] ? sumTo(g.maskedFill(c.unpack('mask'), 0), c.inputShapes[0]) : null, null],
   }),
   gather: defineOp<{ dim: number }>({
     name: 'gather', inputs: ['self', 'index'], saves: { self: ['index'] },
-    forward: ([x, index], { dim }) => Tensor.fromStorage(x.backend.gather(x, dim, index), index.shape),
+    forward: ([x, index], { dim }) => fromStorage(x.storage.backend.gather(x, dim, index), index.shape),
     backward: (g, c) => [c.needs[0] ? scatterAddOp(g, c.attrs.dim, c.unpack('index'), c.inputShapes[0]) : null, null],
   }),
   // gather's adjoint (PyTorch's scatter_add into zeros); its own backward gathers again.
   scatterAdd: defineOp<{ dim: number; shape: number[] }>({
     name: 'scatterAdd', inputs: ['src', 'index'], saves: { src: ['index'] },
-    forward: ([src, index], { dim, shape }) => Tensor.fromStorage(src.backend.scatterAdd(src, dim, index, shape), shape),
+    forward: ([src, index], { dim, shape }) => fromStorage(src.storage.backend.scatterAdd(src, dim, index, shape), shape),
     backward: (g, c) => [c.needs[0] ? g.gather(c.attrs.dim, c.unpack('index')) : null, null],
   }),
   // max()/min() over every element; derivatives.yaml: evenly_distribute_backward(grad, self, result).
   amax: defineOp<{ op: 'max' | 'min' }>({
     name: 'amax', inputs: ['self'], saves: { self: ['self', 'result'] },
     forward: ([x], { op }) => {
-      const flatX = x.isContiguous() ? x.viewAs([x.numel()], [1], x.offset) : x.contiguousCopy().viewAs([x.numel()], [1], 0);
-      return Tensor.fromStorage(op === 'max' ? x.backend.max(flatX, 0) : x.backend.min(flatX, 0), []);
+      const flatX = isContiguous(x) ? viewAs(x, [x.numel()], [1], x.offset) : viewAs(contiguousCopy(x), [x.numel()], [1], 0);
+      return fromStorage(op === 'max' ? x.storage.backend.max(flatX, 0) : x.storage.backend.min(flatX, 0), []);
     },
     backward: (g, c) => {
       const x = c.unpack('self');
@@ -425,8 +426,8 @@ export const ops = {
   triu: triangleOp('triu'),
   cast: defineOp<{ dtype: DType; from: DType }>({
     name: 'cast', inputs: ['self'], saves: {},
-    forward: ([x], { dtype }) => x.castTo(dtype),
-    backward: (g, c) => [g.castTo(c.attrs.from)],
+    forward: ([x], { dtype }) => castTo(x, dtype),
+    backward: (g, c) => [castTo(g, c.attrs.from)],
   }),
   // ---- second wave: reductions ----
   norm: defineOp<{ p: number; dims: number[]; keepdim: boolean }>({
@@ -452,7 +453,7 @@ export const ops = {
     name: 'std', inputs: ['self'], saves: { self: ['self', 'result'] },
     forward: ([x], a) => {
       const v = varForward(x, a);
-      return new Tensor(x.backend.unary('sqrt', v, v.dtype), v.shape);
+      return new Tensor(x.storage.backend.unary('sqrt', v, v.dtype), v.shape);
     },
     backward: (g, c) => {
       const x = c.unpack('self');
@@ -460,7 +461,7 @@ export const ops = {
       const { dims, correction } = c.attrs;
       const n = dims.reduce((m, d) => m * (x.shape[d] ?? 1), 1);
       const kept = x.shape.map((d, i) => (dims.includes(i) ? 1 : d));
-      const zero = noGrad(() => binaryRaw('eq', r, Tensor.constant(0, r.device, r.dtype)));
+      const zero = noGrad(() => binaryRaw('eq', r, constant(0, r.device, r.dtype)));
       const gv = g.div(r.add(zero).mul(2)).mul(zero.neg().add(1));
       return [gv.reshape(kept).mul(x.sub(x.mean(dims, true))).mul(2 / Math.max(0, n - correction))];
     },
@@ -505,7 +506,7 @@ function whereRaw(cond: Tensor, a: Tensor, b: Tensor): Tensor {
 /** An element-wise comparison of two tensors (1/0 in a's float dtype), no autograd. */
 function binaryRaw(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
   const shape = broadcastShapes(a.shape, b.shape);
-  return new Tensor(a.backend.binary(op, a, b, shape, floatOut(a)), shape);
+  return new Tensor(a.storage.backend.binary(op, a, b, shape, floatOut(a)), shape);
 }
 
 /** 1 on the kept triangle of the last two dims (j - i <= k for tril, >= k for triu), as a [rows, cols] constant. */
@@ -514,11 +515,11 @@ function triangleMask(x: Tensor, k: number, upper: boolean): Tensor {
   const cols = x.shape[x.ndim - 1];
   const values = new Float32Array(rows * cols);
   for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) values[i * cols + j] = (upper ? j - i >= k : j - i <= k) ? 1 : 0;
-  return new Tensor(x.backend.fromTyped(values, 'float32'), [rows, cols]);
+  return new Tensor(x.storage.backend.fromTyped(values, 'float32'), [rows, cols]);
 }
 
 function varForward(x: Tensor, { dims, correction, keepdim }: { dims: number[]; correction: number; keepdim: boolean }): Tensor {
-  const b = x.backend;
+  const b = x.storage.backend;
   const n = dims.reduce((m, d) => m * (x.shape[d] ?? 1), 1);
   const kept = x.shape.map((d, i) => (dims.includes(i) ? 1 : d));
   const mean = new Tensor(b.binaryScalar('div', new Tensor(b.sum(x, dims, x.dtype), kept), n, false, x.dtype), kept);
@@ -531,7 +532,7 @@ function varForward(x: Tensor, { dims, correction, keepdim }: { dims: number[]; 
 }
 
 function normForward(x: Tensor, p: number, dims: number[], keepdim: boolean): Tensor {
-  const b = x.backend;
+  const b = x.storage.backend;
   const kept = x.shape.map((d, i) => (dims.includes(i) ? 1 : d));
   const outShape = keepdim ? kept : x.shape.filter((_, i) => !dims.includes(i));
   const abs = new Tensor(b.unary('abs', x, x.dtype), x.shape);
@@ -566,7 +567,7 @@ function normBackward(g: Tensor, x: Tensor, result: Tensor, a: { p: number; dims
     const count = mask.sum(a.dims, true);
     return x.sign().mul(mask).mul(gk.div(count));
   }
-  const zero = noGrad(() => binaryRaw('eq', nk, Tensor.constant(0, nk.device, nk.dtype)));
+  const zero = noGrad(() => binaryRaw('eq', nk, constant(0, nk.device, nk.dtype)));
   const safeNorm = nk.add(zero);
   const scaled = p === 2 ? x.mul(gk.div(safeNorm)) : x.mul(x.abs().pow(p - 2)).mul(gk.div(safeNorm.pow(p - 1)));
   return scaled.mul(zero.neg().add(1));

@@ -1,7 +1,7 @@
 import { fail } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { describeValue } from '../dtype.js';
-import { Optimizer, withDefaults, type ParamGroup, type ParamState, type ParamsInput } from './optimizer.js';
+import { Optimizer, withDefaults, type ParamGroup, type ParamsInput } from './optimizer.js';
 
 export interface AdamOptions {
   lr: number;
@@ -11,11 +11,19 @@ export interface AdamOptions {
   amsgrad: boolean;
 }
 
+/** Adam's (and AdamW's) per-parameter state; `maxExpAvgSq` once a step with amsgrad has run. */
+export interface AdamState {
+  step: number;
+  expAvg: Tensor;
+  expAvgSq: Tensor;
+  maxExpAvgSq?: Tensor;
+}
+
 /**
  * PyTorch's Adam: g += λp; m = β₁m + (1-β₁)g; v = β₂v + (1-β₂)g²; (amsgrad: v̂ = max(v̂, v));
  * p -= lr/(1-β₁ᵗ) · m / (√v/√(1-β₂ᵗ) + ε).
  */
-export class Adam extends Optimizer<AdamOptions> {
+export class Adam extends Optimizer<AdamOptions, AdamState> {
   protected readonly decoupled: boolean = false;
 
   constructor(params: ParamsInput<AdamOptions>, options: Partial<AdamOptions> = {}, weightDecayDefault = 0) {
@@ -41,23 +49,15 @@ export class Adam extends Optimizer<AdamOptions> {
     this.checkBoolean('amsgrad', h.amsgrad);
   }
 
-  protected update(p: Tensor, g: Tensor, h: ParamGroup<AdamOptions>, st: ParamState): void {
-    const step = ((st.step as number | undefined) ?? 0) + 1;
-    st.step = step;
-    const expAvg = (st.expAvg as Tensor | undefined) ?? this.buffer(p);
-    const expAvgSq = (st.expAvgSq as Tensor | undefined) ?? this.buffer(p);
-    st.expAvg = expAvg;
-    st.expAvgSq = expAvgSq;
-    let maxExpAvgSq: Tensor | null = null;
-    if (h.amsgrad) {
-      maxExpAvgSq = (st.maxExpAvgSq as Tensor | undefined) ?? this.buffer(p);
-      st.maxExpAvgSq = maxExpAvgSq;
-    }
-    p.backend.adamStep(p, g, expAvg, expAvgSq, maxExpAvgSq, {
+  protected update(p: Tensor, g: Tensor, h: ParamGroup<AdamOptions>, st?: AdamState): AdamState {
+    const state = st ?? { step: 0, expAvg: this.buffer(p), expAvgSq: this.buffer(p) };
+    state.step += 1;
+    const maxExpAvgSq = h.amsgrad ? (state.maxExpAvgSq ??= this.buffer(p)) : null;
+    p.storage.backend.adamStep(p, g, state.expAvg, state.expAvgSq, maxExpAvgSq, {
       lr: h.lr, beta1: h.betas[0], beta2: h.betas[1], eps: h.eps, weightDecay: h.weightDecay,
-      decoupled: this.decoupled, amsgrad: h.amsgrad, step,
+      decoupled: this.decoupled, amsgrad: h.amsgrad, step: state.step,
     });
-    p.storage.version++;
+    return state;
   }
 }
 

@@ -1,9 +1,10 @@
 import { describeValue } from '../dtype.js';
 import { fail } from '../errors.js';
-import { noGrad } from '../grad-mode.js';
+import { enableGrad, noGrad } from '../grad-mode.js';
 import { clearGrad, zeroGradSetToNone } from '../nn/module.js';
 import { hasStepObservers, optimizerStep } from '../observe.js';
 import { Tensor } from '../tensor.js';
+import { bumpVersion, contiguousCopy, isContiguous, writeFrom, zerosOn } from '../tensor-internal.js';
 
 /**
  * The constructor's options merged over the defaults. The options must be an object with known
@@ -34,17 +35,27 @@ export type ParamGroupInput<H> = { params: Iterable<Tensor> } & Partial<H>;
 export type ParamsInput<H> = Iterable<Tensor> | Iterable<ParamGroupInput<H>>;
 export type ParamGroup<H> = H & { params: Tensor[] };
 
-/** Per-parameter optimizer state (`step`, moment buffers, …), as PyTorch's `optimizer.state[p]`. */
+/**
+ * Per-parameter optimizer state (`step`, moment buffers, …), as PyTorch's `optimizer.state[p]`: the
+ * default for a subclass that declares no state type of its own. SGD, Adam and RMSprop each declare theirs.
+ */
 export type ParamState = Record<string, Tensor | number | undefined>;
+
+/** `optimizer.stateDict()`: state by parameter index, and each group's hyper-parameters with its parameters' indices. */
+export interface OptimizerStateDict<H, S> {
+  state: Record<number, S>;
+  paramGroups: (Omit<H, 'params'> & { params: number[] })[];
+}
 
 /**
  * The shared optimizer machinery: param groups, per-parameter state, `zeroGrad`, and a `step()`
  * that skips parameters whose grad is null — exactly PyTorch's rule, which is why a zero-filled
  * gradient still lets momentum, Adam's moments and weight decay move a parameter.
  */
-export abstract class Optimizer<H extends { lr: number }> {
+export abstract class Optimizer<H extends { lr: number }, S extends object = object> {
   readonly paramGroups: ParamGroup<H>[] = [];
-  readonly state = new Map<Tensor, ParamState>();
+  /** A parameter's state, from its first step on (a parameter never stepped has none). */
+  readonly state = new Map<Tensor, S>();
   readonly defaults: H;
 
   protected constructor(params: ParamsInput<H>, defaults: H) {
@@ -85,8 +96,77 @@ export abstract class Optimizer<H extends { lr: number }> {
     for (const g of this.paramGroups) for (const p of g.params) clearGrad(p, setToNone);
   }
 
-  /** One update of every parameter whose grad is not null. */
-  step(): void {
+  /**
+   * One update of every parameter whose grad is not null. With a `closure` (which clears the
+   * gradients, recomputes the loss, calls backward and returns the loss), the closure runs first
+   * under enableGrad and step returns its value, as PyTorch's `optimizer.step(closure)`.
+   */
+  step(): void;
+  step<L>(closure: () => L): L;
+  step<L>(closure?: () => L): L | undefined {
+    if (closure !== undefined && typeof closure !== 'function') fail('INVALID_ARGUMENT', `${this.constructor.name}.step: the closure must be a function, but ${describeValue(closure)} was passed`);
+    const loss = closure === undefined ? undefined : enableGrad(closure);
+    this.stepOnce();
+    return loss;
+  }
+
+  /**
+   * The optimizer's state by parameter index (over all groups, in order) and its groups'
+   * hyper-parameters with `params` as those indices, as PyTorch's `optimizer.state_dict()`. The
+   * state's tensors are the optimizer's own (not copies).
+   */
+  stateDict(): OptimizerStateDict<H, S> {
+    const index = new Map<Tensor, number>();
+    const paramGroups = this.paramGroups.map((g) => {
+      const ids = g.params.map((p) => {
+        if (!index.has(p)) index.set(p, index.size);
+        return index.get(p) as number;
+      });
+      return { ...g, params: ids };
+    });
+    const state: Record<number, S> = {};
+    for (const [p, id] of index) {
+      const st = this.state.get(p);
+      if (st !== undefined) state[id] = st;
+    }
+    return { state, paramGroups };
+  }
+
+  /**
+   * Restores `stateDict()`'s output: hyper-parameters per group (the parameters stay this
+   * optimizer's own) and per-parameter state, its tensors copied onto each parameter's device.
+   */
+  loadStateDict(stateDict: OptimizerStateDict<H, S>): void {
+    const owner = `${this.constructor.name}.loadStateDict`;
+    const raw: unknown = stateDict;
+    if (raw === null || typeof raw !== 'object' || !Array.isArray((raw as { paramGroups?: unknown }).paramGroups) || typeof (raw as { state?: unknown }).state !== 'object') {
+      fail('INVALID_ARGUMENT', `${owner}: expected { state, paramGroups } as stateDict() returns, but ${describeValue(stateDict)} was passed`);
+    }
+    const saved = stateDict.paramGroups;
+    if (saved.length !== this.paramGroups.length) fail('INVALID_ARGUMENT', `${owner}: loaded state dict has a different number of parameter groups (${String(saved.length)}, this optimizer has ${String(this.paramGroups.length)})`);
+    saved.forEach((g, i) => {
+      if (g.params.length !== this.paramGroups[i].params.length) fail('INVALID_ARGUMENT', `${owner}: loaded state dict contains a parameter group that doesn't match the size of optimizer's group (group ${String(i)}: ${String(g.params.length)} vs ${String(this.paramGroups[i].params.length)} parameters)`);
+    });
+    const copy = (v: unknown, p: Tensor): unknown => (v instanceof Tensor ? noGrad(() => v.detach().to(p.device).clone()) : Array.isArray(v) ? [...(v as unknown[])] : v);
+    const newState = new Map<Tensor, S>();
+    saved.forEach((g, i) => {
+      const group = this.paramGroups[i];
+      g.params.forEach((id, j) => {
+        const p = group.params[j];
+        const st = (stateDict.state as Record<number, S | undefined>)[id];
+        if (st === undefined) return;
+        newState.set(p, Object.fromEntries(Object.entries(st).map(([k, v]) => [k, copy(v, p)])) as S);
+      });
+    });
+    saved.forEach((g, i) => {
+      const group = this.paramGroups[i];
+      for (const [k, v] of Object.entries(g)) if (k !== 'params') (group as Record<string, unknown>)[k] = Array.isArray(v) ? [...(v as unknown[])] : v;
+    });
+    this.state.clear();
+    for (const [p, st] of newState) this.state.set(p, st);
+  }
+
+  private stepOnce(): void {
     const observed = hasStepObservers();
     const params = observed ? this.paramGroups.flatMap((g) => g.params) : [];
     if (observed) optimizerStep({ phase: 'before', optimizer: this, params });
@@ -95,19 +175,16 @@ export abstract class Optimizer<H extends { lr: number }> {
         for (const p of group.params) {
           const g = p.grad;
           if (g === null) continue;
-          let st = this.state.get(p);
-          if (!st) {
-            st = {};
-            this.state.set(p, st);
-          }
-          if (p.isContiguous()) {
-            this.update(p, g, group, st);
+          const st = this.state.get(p);
+          if (isContiguous(p)) {
+            this.state.set(p, this.update(p, g, group, st));
+            bumpVersion(p);
           } else {
             // The fused kernels update contiguous memory in place; a strided leaf (say, a transposed
             // view given requiresGrad) is stepped through a contiguous copy written back after.
-            const work = p.contiguousCopy();
-            this.update(work, g, group, st);
-            p.writeFrom(work);
+            const work = contiguousCopy(p);
+            this.state.set(p, this.update(work, g, group, st));
+            writeFrom(p, work);
           }
         }
       }
@@ -118,7 +195,11 @@ export abstract class Optimizer<H extends { lr: number }> {
   /** Whether this optimizer keeps per-parameter state that moves parameters even with a zero grad. */
   abstract get stateful(): boolean;
 
-  protected abstract update(param: Tensor, grad: Tensor, group: ParamGroup<H>, state: ParamState): void;
+  /**
+   * Updates `param`'s memory in place from `grad` (the caller bumps its version) and returns its
+   * state: `state` updated, or a new state on the parameter's first step (`state` undefined).
+   */
+  protected abstract update(param: Tensor, grad: Tensor, group: ParamGroup<H>, state: S | undefined): S;
 
   protected validate(h: H): void {
     this.checkNumber('lr', h.lr, 'learning rate');
@@ -148,6 +229,6 @@ export abstract class Optimizer<H extends { lr: number }> {
 
   /** A zero state buffer like `p`. */
   protected buffer(p: Tensor): Tensor {
-    return Tensor.zerosOn(p.device, p.shape, p.dtype);
+    return zerosOn(p.device, p.shape, p.dtype);
   }
 }

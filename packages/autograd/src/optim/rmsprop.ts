@@ -1,5 +1,5 @@
 import type { Tensor } from '../tensor.js';
-import { Optimizer, withDefaults, type ParamGroup, type ParamState, type ParamsInput } from './optimizer.js';
+import { Optimizer, withDefaults, type ParamGroup, type ParamsInput } from './optimizer.js';
 
 export interface RMSpropOptions {
   lr: number;
@@ -10,8 +10,16 @@ export interface RMSpropOptions {
   centered: boolean;
 }
 
+/** RMSprop's per-parameter state; `momentumBuffer` (momentum > 0) and `gradAvg` (centered) once such a step has run. */
+export interface RMSpropState {
+  step: number;
+  squareAvg: Tensor;
+  momentumBuffer?: Tensor;
+  gradAvg?: Tensor;
+}
+
 /** PyTorch's RMSprop: v = αv + (1-α)g²; (centered: ḡ = αḡ + (1-α)g, v - ḡ²); p -= lr·g/(√v + ε) (or via momentum). */
-export class RMSprop extends Optimizer<RMSpropOptions> {
+export class RMSprop extends Optimizer<RMSpropOptions, RMSpropState> {
   constructor(params: ParamsInput<RMSpropOptions>, options: Partial<RMSpropOptions> = {}) {
     super(params, withDefaults('RMSprop', { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false }, options));
   }
@@ -29,23 +37,14 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
     this.checkBoolean('centered', h.centered);
   }
 
-  protected update(p: Tensor, g: Tensor, h: ParamGroup<RMSpropOptions>, st: ParamState): void {
-    st.step = ((st.step as number | undefined) ?? 0) + 1;
-    const squareAvg = (st.squareAvg as Tensor | undefined) ?? this.buffer(p);
-    st.squareAvg = squareAvg;
-    let momentumBuffer: Tensor | null = null;
-    if (h.momentum > 0) {
-      momentumBuffer = (st.momentumBuffer as Tensor | undefined) ?? this.buffer(p);
-      st.momentumBuffer = momentumBuffer;
-    }
-    let gradAvg: Tensor | null = null;
-    if (h.centered) {
-      gradAvg = (st.gradAvg as Tensor | undefined) ?? this.buffer(p);
-      st.gradAvg = gradAvg;
-    }
-    p.backend.rmspropStep(p, g, squareAvg, momentumBuffer, gradAvg, {
+  protected update(p: Tensor, g: Tensor, h: ParamGroup<RMSpropOptions>, st?: RMSpropState): RMSpropState {
+    const state = st ?? { step: 0, squareAvg: this.buffer(p) };
+    state.step += 1;
+    const momentumBuffer = h.momentum > 0 ? (state.momentumBuffer ??= this.buffer(p)) : null;
+    const gradAvg = h.centered ? (state.gradAvg ??= this.buffer(p)) : null;
+    p.storage.backend.rmspropStep(p, g, state.squareAvg, momentumBuffer, gradAvg, {
       lr: h.lr, alpha: h.alpha, eps: h.eps, weightDecay: h.weightDecay, momentum: h.momentum, centered: h.centered,
     });
-    p.storage.version++;
+    return state;
   }
 }

@@ -1,6 +1,6 @@
 import { fail } from '../errors.js';
 import type { Tensor } from '../tensor.js';
-import { Optimizer, withDefaults, type ParamGroup, type ParamState, type ParamsInput } from './optimizer.js';
+import { Optimizer, withDefaults, type ParamGroup, type ParamsInput } from './optimizer.js';
 
 export interface SGDOptions {
   lr: number;
@@ -10,8 +10,13 @@ export interface SGDOptions {
   nesterov: boolean;
 }
 
+/** SGD's per-parameter state: the momentum buffer, once a step with momentum has run. */
+export interface SGDState {
+  momentumBuffer?: Tensor;
+}
+
 /** PyTorch's SGD: d = g + λp; b = μb + (1-τ)d (b = d on the first step); d = nesterov ? d + μb : b; p -= lr·d. */
-export class SGD extends Optimizer<SGDOptions> {
+export class SGD extends Optimizer<SGDOptions, SGDState> {
   constructor(params: ParamsInput<SGDOptions>, options: Partial<SGDOptions> = {}) {
     super(params, withDefaults('SGD', { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false }, options));
   }
@@ -29,16 +34,14 @@ export class SGD extends Optimizer<SGDOptions> {
     if (h.nesterov && (h.momentum <= 0 || h.dampening !== 0)) fail('INVALID_ARGUMENT', 'SGD: nesterov momentum requires a momentum > 0 and zero dampening');
   }
 
-  protected update(p: Tensor, g: Tensor, h: ParamGroup<SGDOptions>, st: ParamState): void {
+  protected update(p: Tensor, g: Tensor, h: ParamGroup<SGDOptions>, st: SGDState = {}): SGDState {
     let buf: Tensor | null = null;
     let firstStep = false;
     if (h.momentum !== 0) {
-      const existing = st.momentumBuffer as Tensor | undefined;
-      firstStep = existing === undefined;
-      buf = existing ?? this.buffer(p);
-      st.momentumBuffer = buf;
+      firstStep = st.momentumBuffer === undefined;
+      buf = st.momentumBuffer ??= this.buffer(p);
     }
-    p.backend.sgdStep(p, g, buf, { lr: h.lr, momentum: h.momentum, dampening: h.dampening, weightDecay: h.weightDecay, nesterov: h.nesterov, firstStep });
-    p.storage.version++;
+    p.storage.backend.sgdStep(p, g, buf, { lr: h.lr, momentum: h.momentum, dampening: h.dampening, weightDecay: h.weightDecay, nesterov: h.nesterov, firstStep });
+    return st;
   }
 }

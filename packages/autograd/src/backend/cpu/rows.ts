@@ -34,8 +34,6 @@ export const BINARY_ROWS: Record<BinaryOp, BinaryRow> = {
   mul: (o, po, a, pa, sa, b, pb, sb, n) => { for (let i = 0; i < n; i++, pa += sa, pb += sb) o[po + i] = a[pa] * b[pb]; },
   div: (o, po, a, pa, sa, b, pb, sb, n) => { for (let i = 0; i < n; i++, pa += sa, pb += sb) o[po + i] = a[pa] / b[pb]; },
   pow: (o, po, a, pa, sa, b, pb, sb, n) => { for (let i = 0; i < n; i++, pa += sa, pb += sb) o[po + i] = Math.pow(a[pa], b[pb]); },
-  max: (o, po, a, pa, sa, b, pb, sb, n) => { for (let i = 0; i < n; i++, pa += sa, pb += sb) o[po + i] = Math.max(a[pa], b[pb]); },
-  min: (o, po, a, pa, sa, b, pb, sb, n) => { for (let i = 0; i < n; i++, pa += sa, pb += sb) o[po + i] = Math.min(a[pa], b[pb]); },
   gt: (o, po, a, pa, sa, b, pb, sb, n) => { for (let i = 0; i < n; i++, pa += sa, pb += sb) o[po + i] = a[pa] > b[pb] ? 1 : 0; },
   lt: (o, po, a, pa, sa, b, pb, sb, n) => { for (let i = 0; i < n; i++, pa += sa, pb += sb) o[po + i] = a[pa] < b[pb] ? 1 : 0; },
   ge: (o, po, a, pa, sa, b, pb, sb, n) => { for (let i = 0; i < n; i++, pa += sa, pb += sb) o[po + i] = a[pa] >= b[pb] ? 1 : 0; },
@@ -57,8 +55,6 @@ function scalarRows(first: boolean): Record<BinaryOp, ScalarRow> {
   return {
     add: (o, po, x, px, sx, s, n) => { for (let i = 0; i < n; i++, px += sx) o[po + i] = x[px] + s; },
     mul: (o, po, x, px, sx, s, n) => { for (let i = 0; i < n; i++, px += sx) o[po + i] = x[px] * s; },
-    max: (o, po, x, px, sx, s, n) => { for (let i = 0; i < n; i++, px += sx) o[po + i] = Math.max(x[px], s); },
-    min: (o, po, x, px, sx, s, n) => { for (let i = 0; i < n; i++, px += sx) o[po + i] = Math.min(x[px], s); },
     eq: (o, po, x, px, sx, s, n) => { for (let i = 0; i < n; i++, px += sx) o[po + i] = x[px] === s ? 1 : 0; },
     sub: first
       ? (o, po, x, px, sx, s, n) => { for (let i = 0; i < n; i++, px += sx) o[po + i] = s - x[px]; }

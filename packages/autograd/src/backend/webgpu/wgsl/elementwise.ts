@@ -62,9 +62,6 @@ export function binaryExpr(op: BinaryOp, a: string, b: string, T: WgslType): str
     case 'mul': return `${a} * ${b}`;
     case 'div': return `${a} / ${b}`;
     case 'pow': return `${T}(pow_(f32(${a}), f32(${b})))`;
-    // NaN in either operand gives NaN (PyTorch's maximum/minimum; the CPU's Math.max/min).
-    case 'max': return T === 'f32' ? `select(${b}, ${a}, ${a} > ${b} || isnan_(${a}))` : `select(${b}, ${a}, ${a} > ${b})`;
-    case 'min': return T === 'f32' ? `select(${b}, ${a}, ${a} < ${b} || isnan_(${a}))` : `select(${b}, ${a}, ${a} < ${b})`;
     case 'gt': return cmp('>');
     case 'lt': return cmp('<');
     case 'ge': return cmp('>=');
