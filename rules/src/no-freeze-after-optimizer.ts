@@ -26,10 +26,13 @@ export default createRule({
   create(context) {
     return onProgram(context, ({ index, training, flow }) => {
       const reported = new Set<ts.Node>();
+      const backwards = index.methodCalls.filter((m) => m.method === 'backward' && (m.receiverClass.kind === 'tensor' || m.receiverClass.kind === 'parameter')).map((m) => m.call);
       for (const site of index.optimizers) {
         for (const { freeze } of training.freezesOf(site)) {
           const write = freeze.write.node;
           if (reported.has(write) || !training.mayFollow(site.node, write)) continue;
+          // A parameter frozen before any backward has no gradient: step() skips it (grad null).
+          if (!backwards.some((b) => training.mayFollow(b, write, true))) continue;
           // An optimizer that is never stepped after the freeze (replaced, say) moves nothing.
           const steps = index.methodCalls.filter((m) => m.method === 'step' && m.receiverClass.kind === 'optimizer' && training.optimizerOf(m.receiver) === site);
           if (steps.length > 0 && !steps.some((step) => training.mayFollow(write, step.call, true))) continue;

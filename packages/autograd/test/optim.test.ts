@@ -222,7 +222,7 @@ describe('step() skips parameters whose grad is null (PyTorch: `if p.grad is Non
   ] as const)('%s: the null-grad parameter, its version and its state stay untouched', (_, make) => {
     const used = tensor([1, 2], { requiresGrad: true });
     const unused = tensor([3, 4], { requiresGrad: true });
-    const opt = make([used, unused]) as optim.Optimizer<{ lr: number }, object>;
+    const opt = make([used, unused]) as optim.Optimizer<{ lr: number }>;
     used.grad = tensor([1, 1]);
     opt.step();
     expect(unused.toArray()).toEqual([3, 4]);

@@ -60,7 +60,7 @@ const TENSOR_METHODS = new Set<string>([
   ...Object.keys(OP_METHODS), ...Object.keys(INPLACE_METHODS),
   'backward', 'detach', 'requiresGrad_', 'retainGrad',
 ]);
-const MODULE_METHODS = new Set(['forward', 'parameters', 'namedParameters', 'zeroGrad', 'at', 'children']);
+const MODULE_METHODS = new Set(['forward', 'parameters', 'namedParameters', 'zeroGrad', 'at', 'children', 'requiresGrad_']);
 const OPTIMIZER_METHODS = new Set(['step', 'zeroGrad', 'addParamGroup']);
 const LIBRARY_FUNCTION_NAMES = new Set([...CREATION_FUNCTIONS, ...FUNCTIONAL_OPS, 'noGrad', 'enableGrad', 'grad']);
 const BUILTIN_CONSTRUCTORS = new Set(['Map', 'Set', 'WeakMap', 'WeakSet', 'Error', 'TypeError', 'RangeError', 'Array', 'Date', 'Promise', 'RegExp', 'Float32Array', 'Float64Array', 'Int32Array', 'Uint8Array', 'Parameter', 'Linear']);
@@ -141,7 +141,8 @@ export function buildFileIndex(checker: ts.TypeChecker, sourceFile: ts.SourceFil
     const receiverClass = classOf(callee.expression);
     if (!receiverClass) return;
     methodCalls.push({ call, method: name, receiver: callee.expression, receiverClass });
-    if (name === 'requiresGrad_' && (receiverClass.kind === 'tensor' || receiverClass.kind === 'parameter')) {
+    // `p.requiresGrad_(false)`, and `module.requiresGrad_(false)`, which freezes every parameter of the module.
+    if (name === 'requiresGrad_' && (receiverClass.kind === 'tensor' || receiverClass.kind === 'parameter' || receiverClass.kind === 'module')) {
       const arg = call.arguments.at(0);
       requiresGradWrites.push({ node: call, target: callee.expression, flag: arg ? booleanLiteral(arg) : true });
     }
