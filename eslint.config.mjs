@@ -14,8 +14,6 @@ export default tseslint.config(
       '**/dist/**', '**/node_modules/**', 'fixtures/**', 'examples/**', 'bench/results/**',
       // Programs the tests lint or run, with their own tsconfig: inputs, not our code.
       'packages/*/test/fixture/**', 'rules/test/fixture/**', 'packages/language-server/test/fixtures/**',
-      // The language server's tests are that package's to bring under this lint (see tsconfig.test.json).
-      'packages/language-server/test/**',
     ],
   },
   eslint.configs.recommended,

@@ -94,9 +94,7 @@ function lineOf(node: ts.Node): string {
  * A cut whose result never reaches a backward (evaluation, action selection) cuts nothing.
  */
 function zeroFilledMisses(analysis: FileAnalysis, zeroGrad: ts.CallExpression, site: OptimizerSite, held: readonly ParamPath[]): { use: ModuleUse; cut: NonNullable<ModuleUse['cut']>; step: ts.Node | undefined }[] {
-  const { index, reach } = analysis;
-  const backwards = index.methodCalls.filter((m) => m.method === 'backward' && (m.receiverClass.kind === 'tensor' || m.receiverClass.kind === 'parameter')).map((m) => m.call);
-  const usesByBackward = new Map(backwards.map((b) => [b, allUses(reach.usesOf(b))] as const));
+  const usesByBackward = backwardUses(analysis);
   const steps = stepsAfter(analysis, zeroGrad, site);
   if (steps.length === 0) return [];
   const out: { use: ModuleUse; cut: NonNullable<ModuleUse['cut']>; step: ts.Node | undefined }[] = [];
@@ -148,8 +146,19 @@ function everyStepReached(analysis: FileAnalysis, zeroGrad: ts.CallExpression, s
   const steps = stepsAfter(analysis, zeroGrad, site);
   // No step of this optimizer is known (built in a branch, stepped through an unknown name): stay silent.
   if (steps.length === 0) return true;
-  const usesByBackward = new Map(analysis.index.methodCalls
-    .filter((m) => m.method === 'backward' && (m.receiverClass.kind === 'tensor' || m.receiverClass.kind === 'parameter'))
-    .map((m) => [m.call, allUses(analysis.reach.usesOf(m.call))] as const));
-  return firstUnreachedStep(analysis, zeroGrad, steps, target, usesByBackward, freeze) === undefined;
+  return firstUnreachedStep(analysis, zeroGrad, steps, target, backwardUses(analysis), freeze) === undefined;
+}
+
+const usesMemo = new WeakMap<FileAnalysis, ReadonlyMap<ts.CallExpression, readonly ModuleUse[]>>();
+
+/** Every backward of the file with the module uses its loss is computed from (once per analysis). */
+function backwardUses(analysis: FileAnalysis): ReadonlyMap<ts.CallExpression, readonly ModuleUse[]> {
+  let uses = usesMemo.get(analysis);
+  if (!uses) {
+    uses = new Map(analysis.index.methodCalls
+      .filter((m) => m.method === 'backward' && (m.receiverClass.kind === 'tensor' || m.receiverClass.kind === 'parameter'))
+      .map((m) => [m.call, allUses(analysis.reach.usesOf(m.call))] as const));
+    usesMemo.set(analysis, uses);
+  }
+  return uses;
 }

@@ -57,9 +57,9 @@ describe('@gradflow/eslint-plugin', () => {
     const [result] = await eslintFor('strict').lintFiles(['training.ts']);
     const found = result.messages.map((m) => `${String(m.line)}:${m.ruleId ?? 'parse'}`);
     expect(found).toEqual([
-      '15:@gradflow/no-freeze-after-optimizer',
-      '22:@gradflow/require-zero-grad',
-      '25:@gradflow/no-leaf-inplace',
+      '18:@gradflow/no-freeze-after-optimizer',
+      '24:@gradflow/require-zero-grad',
+      '27:@gradflow/no-leaf-inplace',
     ]);
     const freeze = result.messages[0];
     const related = getRelatedLocations(result.filePath, freeze.ruleId ?? '', freeze.line, freeze.column);
@@ -90,7 +90,7 @@ describe('@gradflow/eslint-plugin', () => {
     expect(optimizer).toMatchObject({ kind: 'optimizer', className: 'Adam', movesOnZeroGrad: true, holds: ['model.parameters()'] });
     const encoder = describeGradientStatus(program, file, text.indexOf('encoder.parameters'));
     expect(encoder).toMatchObject({ kind: 'module', className: 'Linear' });
-    expect(encoder?.frozenAt.map((f) => f.line)).toEqual([15]);
+    expect(encoder?.frozenAt.map((f) => f.line)).toEqual([18]);
     expect(encoder?.heldBy.map((h) => [h.optimizer, h.at.line])).toEqual([['optimizer', 13]]);
     const loss = describeGradientStatus(program, file, text.indexOf('loss.backward'));
     expect(loss).toMatchObject({ kind: 'tensor', requiresGrad: 'yes', leaf: 'no', gradMode: 'on' });
@@ -98,7 +98,7 @@ describe('@gradflow/eslint-plugin', () => {
     // The loop variable over the encoder's parameters: a leaf parameter, frozen there, held by the optimizer.
     const p = describeGradientStatus(program, file, text.indexOf('p.requiresGrad'));
     expect(p).toMatchObject({ kind: 'parameter', requiresGrad: 'yes', leaf: 'yes' });
-    expect(p?.frozenAt.map((f) => f.line)).toEqual([15]);
+    expect(p?.frozenAt.map((f) => f.line)).toEqual([18]);
     expect(p?.heldBy.map((h) => h.optimizer)).toEqual(['optimizer']);
   });
 

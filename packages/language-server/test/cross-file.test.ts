@@ -28,7 +28,7 @@ describe('an edit to an imported helper', () => {
   let server: ServerHandle;
   const session = useServer({
     files: { 'utils.ts': UNDER_NO_GRAD, 'main.ts': MAIN },
-    ready: async ({ server: started }) => {
+    ready: ({ server: started }) => {
       server = started;
     },
   });

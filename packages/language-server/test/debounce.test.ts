@@ -21,7 +21,7 @@ describe('debouncing', () => {
     capabilities: WATCHING_CAPABILITIES,
     awaitWatcherRegistration: true,
     initializationOptions: { debounceMs: TEN_MINUTES },
-    ready: async (session) => {
+    ready: (session) => {
       ({ server, scratch } = session);
     },
   });

@@ -36,7 +36,7 @@ describe('launching gradflow-language-server', () => {
     const launcher = spawn(process.execPath, [SERVER_BIN, '--stdio'], { stdio: [stdin, 'ignore', 'ignore'] });
     let child: number | undefined;
     try {
-      await until(() => (child = childrenOf(launcher.pid ?? 0)[0]) !== undefined, 'the server process to start');
+      await until(() => (child = childrenOf(launcher.pid ?? 0).at(0)) !== undefined, 'the server process to start');
       await new Promise((resolve) => setTimeout(resolve, 1000)); // the server is up and reading its stdin
       // SIGKILL: the launcher cannot pass anything on; the server notices its channel to it close.
       launcher.kill('SIGKILL');

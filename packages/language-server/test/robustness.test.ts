@@ -32,7 +32,7 @@ describe('robustness', () => {
   let scratch: ScratchWorkspace;
 
   useServer({
-    ready: async (session) => {
+    ready: (session) => {
       ({ server, scratch } = session);
     },
   });

@@ -15,7 +15,7 @@ import type {
   Diagnostic,
   PublishDiagnosticsParams,
   ShowMessageParams,
-  TextEdit,
+  TextDocumentEdit,
 } from 'vscode-languageserver-protocol';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 
@@ -134,7 +134,8 @@ export function startServer(extraArgs: string[] = [], env: NodeJS.ProcessEnv = p
           // the connection may already be gone
         }
         await Promise.race([exited, new Promise((r) => setTimeout(r, 2000))]);
-        if (child.exitCode === null) child.kill();
+        // It may have exited while we waited (the narrowing above does not know that).
+        if ((child.exitCode as number | null) === null) child.kill();
       }
       connection.dispose();
     },
@@ -185,6 +186,11 @@ export async function replaceDocument(server: ServerHandle, uri: string, text: s
 export const ruleLines = (diagnostics: Diagnostic[]): [string, number][] =>
   diagnostics.map((d) => [String(d.code), d.range.start.line] as [string, number]).sort((a, b) => a[1] - b[1]);
 
-export function applyEdits(text: string, edits: TextEdit[]): string {
-  return TextDocument.applyEdits(TextDocument.create('file:///x.ts', 'typescript', 0, text), edits);
+/** Applies a code action's edits; the server sends plain text edits only (a snippet edit fails the test). */
+export function applyEdits(text: string, edits: readonly TextDocumentEdit['edits'][number][]): string {
+  const plain = edits.map((edit) => {
+    if (!('newText' in edit)) throw new Error('the server sent a snippet edit');
+    return edit;
+  });
+  return TextDocument.applyEdits(TextDocument.create('file:///x.ts', 'typescript', 0, text), plain);
 }

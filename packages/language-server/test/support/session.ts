@@ -16,7 +16,7 @@ export interface SessionOptions {
    */
   awaitWatcherRegistration?: boolean;
   /** Runs after the server is initialized, still inside `beforeAll` (e.g. opens the documents). */
-  ready?: (session: Session) => Promise<void>;
+  ready?: (session: Session) => Promise<void> | void;
 }
 
 export interface Session {
