@@ -83,8 +83,31 @@ export function startServer(connection: Connection = createConnection(ProposedFe
       if (!pullDiagnostics) {
         void connection.sendDiagnostics({ uri: lint.uri, version: lint.version, diagnostics: lint.diagnostics });
       }
+      relintDependents(lint.uri, lint.version);
     },
   });
+  /** The version of each document whose lint last sent its importers to be linted again. */
+  const dependentsSentAt = new Map<string, number>();
+  /**
+   * The rules read helpers and model classes across files: once a file is linted at a new version
+   * (its lint hands its unsaved text to the TypeScript project the workspace's worker keeps), the
+   * open files that import it are linted again, so theirs sees it. Once per version, so files that
+   * import each other settle.
+   */
+  function relintDependents(uri: string, version: number): void {
+    if (!initialized || dependentsSentAt.get(uri) === version) return;
+    dependentsSentAt.set(uri, version);
+    const dependents = documents.all().filter((other) => other.uri !== uri && importsFile(other.getText(), other.uri, uri));
+    if (dependents.length === 0) return;
+    if (pullDiagnostics) {
+      if (capabilities.workspace?.diagnostics?.refreshSupport === true) void connection.languages.diagnostics.refresh();
+      return;
+    }
+    for (const other of dependents) {
+      validator.invalidate(other.uri);
+      validator.schedule(other.uri);
+    }
+  }
   const editOptions = () => ({ documentChanges: capabilities.workspace?.workspaceEdit?.documentChanges === true });
 
   const fileWatching = new FileWatching(connection, (changed) => {
@@ -154,20 +177,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   });
   // Fires on open too (after onDidOpen), so an opened document is linted as soon as it settles.
   documents.onDidChangeContent((document) => {
-    if (!initialized) return;
-    // The rules read helpers and model classes across files: open files that import this one are
-    // linted again after it (the lint of this file hands its unsaved text to the TypeScript project
-    // the workspace's worker keeps, so theirs sees it).
-    const dependents = documents.all().filter((other) => other.uri !== document.uri && importsFile(other.getText(), other.uri, document.uri));
-    if (pullDiagnostics) {
-      if (dependents.length > 0 && capabilities.workspace?.diagnostics?.refreshSupport === true) void connection.languages.diagnostics.refresh();
-      return;
-    }
-    validator.schedule(document.uri);
-    for (const other of dependents) {
-      validator.invalidate(other.uri);
-      validator.schedule(other.uri);
-    }
+    if (initialized && !pullDiagnostics) validator.schedule(document.uri);
   });
   documents.onDidSave((document) => {
     // Files that import the saved one may now type-check differently.
@@ -179,6 +189,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   });
   documents.onDidClose((document) => {
     validator.forget(document.uri);
+    dependentsSentAt.delete(document.uri);
     if (initialized && !pullDiagnostics) void connection.sendDiagnostics({ uri: document.uri, diagnostics: [] });
   });
 
