@@ -11,7 +11,7 @@ if (process.env.VK_ICD_FILENAMES === undefined && process.env.VK_DRIVER_FILES ==
 
 export default defineConfig({
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'rules/test/**/*.test.ts', 'test/**/*.test.ts'],
+    include: ['packages/*/test/**/*.test.ts', 'rules/test/**/*.test.ts', 'test/**/*.test.ts', 'fuzz/**/*.test.ts'],
     testTimeout: 60_000,
     pool: 'threads',
   },

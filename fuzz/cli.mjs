@@ -1,0 +1,135 @@
+#!/usr/bin/env node
+// `npm run fuzz -- --seed S --count N [--shrink K] [--json file]`: generates N training programs
+// from seed S, lints them with the real plugin and runs them with the engine's checker, and prints
+// the agreement matrix per rule, the disagreements (up to K shrunk per rule and cell, default 2,
+// written to fuzz/.out/disagreements/), programs per second and the coverage.
+// Exit status 1 on an unexplained disagreement or a broken generated program.
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { GENERATED_SAVING_OPS, SAVING_OPS, UNREACHED_SAVING_OPS, describeSpec, sampleSpecs, savingOpSweep } from './generator.mjs';
+import { KNOWN } from './known.mjs';
+import { createLinter, evaluate, outRoot, prepareDir, shrink, summarize, unmaskedSpecs, writeFixture } from './oracle.mjs';
+import { repoRoot } from '../test/validation/harness.mjs';
+
+const arg = (name, fallback) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i !== -1 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback;
+};
+const seed = Number(arg('seed', '1'));
+const count = Number(arg('count', '200'));
+const shrinkPerGroup = Number(arg('shrink', '2'));
+const jsonAt = arg('json', null);
+
+const started = Date.now();
+const linter = await createLinter();
+const dir = prepareDir(`batch-${seed}`);
+// The random draw, then the fixed sweep over the saving ops (--no-sweep leaves it out).
+const sweep = process.argv.includes('--no-sweep') ? [] : savingOpSweep();
+const specs = [...sampleSpecs(seed, count), ...sweep];
+const t0 = Date.now();
+const first = await evaluate(linter, specs, dir);
+const seconds = (Date.now() - t0) / 1000;
+// Programs stopped by an engine error are run again without the block that threw (prefix u).
+const rerun = unmaskedSpecs(first);
+const outcomes = [
+  ...first,
+  ...(await evaluate(
+    linter,
+    rerun.map((r) => r.spec),
+    dir,
+    'u',
+  )),
+];
+const { table, savingOps, broken } = summarize(outcomes);
+
+const pad = (s, n) => String(s).padEnd(n);
+const num = (s, n = 5) => String(s).padStart(n);
+console.log(
+  `gradflow fuzz: seed ${seed}, ${count} programs + ${sweep.length} of the saving-op sweep in ${seconds.toFixed(1)} s (${(specs.length / seconds).toFixed(1)} programs/s, lint + run), + ${rerun.length} re-run without the block that threw (masked findings)`,
+);
+if (linter.missing.length > 0) console.log(`rules missing from the plugin: ${linter.missing.join(', ')}`);
+console.log(
+  `\n${pad('rule', 28)}${num('TP')}${num('FP')}${num('FN')}${num('TN')}  agree   unexpl masked blind design open | mistake near-miss`,
+);
+for (const r of table) {
+  const n = r.TP + r.FP + r.FN + r.TN;
+  console.log(
+    `${pad(r.rule, 28)}${num(r.TP)}${num(r.FP)}${num(r.FN)}${num(r.TN)}  ${pad(`${(((r.TP + r.TN) / Math.max(n, 1)) * 100).toFixed(1)}%`, 7)}${num(r.unexplained, 6)}${num(r.masked, 7)}${num(r.blindSpot, 6)}${num(r.byDesign, 7)}${num(r.knownOpen, 5)} |${num(r.mistakePrograms, 8)}${num(r.nearMissPrograms, 10)}`,
+  );
+}
+console.log(
+  `\nsaving ops (OP_METADATA, ${SAVING_OPS.length}): exercised ${[...savingOps].filter(([, s]) => s.programs > 0).length}/${GENERATED_SAVING_OPS.length} generated`,
+);
+console.log(
+  `  ${[...savingOps].map(([op, s]) => `${op} ${s.programs}/${s.savedMutations}`).join(', ')}   (programs / with a saved tensor mutated before backward)`,
+);
+if (UNREACHED_SAVING_OPS.length > 0) console.log(`  not reachable from a public method, not generated: ${UNREACHED_SAVING_OPS.join(', ')}`);
+
+if (broken.length > 0) {
+  console.log(`\nBroken generated programs (a generator bug): ${broken.length}`);
+  for (const o of broken.slice(0, 10)) console.log(`  ${relative(repoRoot, o.path)}: ${o.broken}`);
+}
+
+// Disagreements: explained ones counted; unexplained ones grouped by rule and cell, a few shrunk.
+const groups = new Map();
+for (const o of outcomes) {
+  if (o.broken) continue;
+  for (const d of o.disagreements) {
+    const key = `${d.status === 'unexplained' ? '' : `${d.status} `}${d.cell} ${d.rule}${d.status === 'known-open' ? ` #${String(KNOWN.findIndex((k) => k.reason === d.reason))}` : ''}`;
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key).push({ o, d });
+  }
+}
+const report = [];
+if (groups.size > 0) console.log('\nDisagreements:');
+const disagreementsDir = join(outRoot, 'disagreements');
+let shrinkDir = null;
+let disagreementsReady = false;
+for (const [key, items] of [...groups].sort(([a], [b]) => a.localeCompare(b))) {
+  const { d } = items[0];
+  console.log(`  ${key}: ${items.length} program(s)${d.reason ? ` — ${d.reason}` : ''}`);
+  if (d.status !== 'unexplained' && d.status !== 'known-open') continue; // blind spots, choices, masked: counted only
+  shrinkDir ??= prepareDir('shrink');
+  const seen = new Set();
+  for (const { o } of items.slice(0, shrinkPerGroup)) {
+    const min = await shrink(linter, o.spec, d, shrinkDir);
+    const text = describeSpec(min.spec);
+    if (seen.has(text)) continue;
+    seen.add(text);
+    const file = join(
+      disagreementsDir,
+      `${d.status === 'known-open' ? 'open-' : ''}${d.rule}-${d.cell}-seed${seed}-${relative(dir, o.path).replace(/\.ts$/, '')}.ts`,
+    );
+    prepareDisagreementsDir();
+    writeFixture(min.outcome, d, file);
+    const verdict = min.outcome.lint.filter((m) => m.rule === d.rule).map((m) => `line ${m.line - min.outcome.bodyOffset}`);
+    console.log(`    from ${relative(repoRoot, o.path)} (${min.tried} shrink candidates) → ${relative(repoRoot, file)}`);
+    console.log(`      spec: ${text}`);
+    console.log(
+      `      runtime: ${min.outcome.runtimeKinds.join(', ')}${min.outcome.error ? ` (${min.outcome.error})` : ''}; linter: ${verdict.length > 0 ? `${d.rule} at body ${verdict.join(', ')}` : 'silent'}`,
+    );
+    report.push({
+      key,
+      from: relative(repoRoot, o.path),
+      file: relative(repoRoot, file),
+      spec: min.spec,
+      runtime: min.outcome.runtimeKinds,
+      lint: min.outcome.lint,
+    });
+  }
+}
+const unexplained = table.reduce((s, r) => s + r.unexplained, 0);
+console.log(
+  `\n${unexplained} unexplained disagreement(s), ${broken.length} broken program(s); total ${((Date.now() - started) / 1000).toFixed(1)} s`,
+);
+if (jsonAt)
+  writeFileSync(jsonAt, JSON.stringify({ seed, count, seconds, table, savingOps: Object.fromEntries(savingOps), report }, null, 2));
+process.exitCode = unexplained > 0 || broken.length > 0 ? 1 : 0;
+
+/** fuzz/.out/disagreements/, without the files of an earlier run of the same seed. */
+function prepareDisagreementsDir() {
+  if (disagreementsReady) return;
+  disagreementsReady = true;
+  mkdirSync(disagreementsDir, { recursive: true });
+  for (const f of readdirSync(disagreementsDir)) if (f.includes(`-seed${seed}-`)) rmSync(join(disagreementsDir, f));
+}
