@@ -11,9 +11,17 @@ const TESTS = ['packages/*/test/**/*.ts', 'rules/test/**/*.ts', 'test/**/*.ts', 
 export default tseslint.config(
   {
     ignores: [
-      '**/dist/**', '**/node_modules/**', 'fixtures/**', 'examples/**', 'bench/results/**',
+      '**/dist/**',
+      '**/node_modules/**',
+      'fixtures/**',
+      'examples/**',
+      'bench/results/**',
+      'fuzz/.out/**',
+      '.cache/**',
       // Programs the tests lint or run, with their own tsconfig: inputs, not our code.
-      'packages/*/test/fixture/**', 'rules/test/fixture/**', 'packages/language-server/test/fixtures/**',
+      'packages/*/test/fixture/**',
+      'rules/test/fixture/**',
+      'packages/language-server/test/fixtures/**',
     ],
   },
   eslint.configs.recommended,

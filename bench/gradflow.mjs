@@ -26,9 +26,7 @@ export function matmulCase(size) {
 export function trainCase(optimizerName, { x, labels }) {
   manualSeed(2);
   const model = new nn.Sequential(new nn.Linear(784, 256), new nn.ReLU(), new nn.Linear(256, 10));
-  const opt = optimizerName === 'sgd'
-    ? new optim.SGD(model.parameters(), { lr: 0.01 })
-    : new optim.Adam(model.parameters(), { lr: 1e-3 });
+  const opt = optimizerName === 'sgd' ? new optim.SGD(model.parameters(), { lr: 0.01 }) : new optim.Adam(model.parameters(), { lr: 1e-3 });
   const input = tensor(x, { dtype: 'float32' }).reshape([labels.length, 784]);
   const target = tensor(labels, { dtype: 'int32' });
   return () => {

@@ -37,14 +37,20 @@ async function main() {
     const results = {};
     for (let round = 0; round < repeat; round++) {
       for (const mode of ['baseline', 'gradflow', 'combined']) {
-        const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--run', mode, corpus], { cwd: repoRoot, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+        const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--run', mode, corpus], {
+          cwd: repoRoot,
+          encoding: 'utf8',
+          maxBuffer: 64 * 1024 * 1024,
+        });
         if (child.status !== 0) throw new Error(`${mode} run failed:\n${child.stderr}`);
         const r = JSON.parse(child.stdout.trim().split('\n').at(-1) ?? '');
         if (!results[mode] || r.wallMs < results[mode].wallMs) results[mode] = r;
       }
     }
     for (const [mode, r] of Object.entries(results)) {
-      console.log(`${mode.padEnd(9)} ${(r.wallMs / 1000).toFixed(2).padStart(7)} s  ${String(r.problems).padStart(5)} problems  rules ${(r.ruleMs / 1000).toFixed(2)} s (gradflow rules ${(r.gradflowRuleMs / 1000).toFixed(2)} s)`);
+      console.log(
+        `${mode.padEnd(9)} ${(r.wallMs / 1000).toFixed(2).padStart(7)} s  ${String(r.problems).padStart(5)} problems  rules ${(r.ruleMs / 1000).toFixed(2)} s (gradflow rules ${(r.gradflowRuleMs / 1000).toFixed(2)} s)`,
+      );
     }
     const combined = results.combined;
     const share = combined.gradflowRuleMs / combined.wallMs;
@@ -52,12 +58,17 @@ async function main() {
     console.log(`\ngradflow rules' share of the combined type-aware lint: ${(share * 100).toFixed(1)}% (goal < 15%)`);
     console.log(`combined vs baseline wall time: ${marginal >= 0 ? '+' : ''}${(marginal * 100).toFixed(1)}%`);
     console.log('slowest gradflow rules (combined run):');
-    for (const [id, ms] of Object.entries(combined.perRule).filter(([id]) => id.startsWith('@gradflow/')).sort((a, b) => b[1] - a[1])) {
+    for (const [id, ms] of Object.entries(combined.perRule)
+      .filter(([id]) => id.startsWith('@gradflow/'))
+      .sort((a, b) => b[1] - a[1])) {
       console.log(`  ${id.padEnd(38)} ${ms.toFixed(1).padStart(8)} ms`);
     }
     const out = arg('--json', join(repoRoot, 'bench', 'results', 'lint.json'));
     mkdirSync(dirname(out), { recursive: true });
-    writeFileSync(out, JSON.stringify({ files, lines, repeat, results, share, marginal, node: process.version, date: new Date().toISOString() }, null, 2));
+    writeFileSync(
+      out,
+      JSON.stringify({ files, lines, repeat, results, share, marginal, node: process.version, date: new Date().toISOString() }, null, 2),
+    );
     console.log(`\nwrote ${out}`);
   } finally {
     rmSync(corpus, { recursive: true, force: true });
@@ -84,7 +95,9 @@ async function runOne(mode, corpus) {
     }
   }
   const ruleMs = Object.values(perRule).reduce((a, b) => a + b, 0);
-  const gradflowRuleMs = Object.entries(perRule).filter(([id]) => id.startsWith('@gradflow/')).reduce((a, [, t]) => a + t, 0);
+  const gradflowRuleMs = Object.entries(perRule)
+    .filter(([id]) => id.startsWith('@gradflow/'))
+    .reduce((a, [, t]) => a + t, 0);
   const fatal = results.flatMap((r) => r.messages.filter((m) => m.fatal).map((m) => `${r.filePath}: ${m.message}`));
   if (fatal.length > 0) throw new Error(`parse failures:\n${fatal.slice(0, 5).join('\n')}`);
   const problems = results.reduce((n, r) => n + r.messages.length, 0);
@@ -96,7 +109,22 @@ function generateCorpus(dir, count) {
   mkdirSync(join(dir, 'node_modules', '@gradflow'), { recursive: true });
   symlinkSync(join(repoRoot, 'packages', 'autograd'), join(dir, 'node_modules', '@gradflow', 'autograd'), 'dir');
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'lint-bench-corpus', private: true, type: 'module' }));
-  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', lib: ['ES2023', 'DOM'], types: [], strict: true, noEmit: true, skipLibCheck: true }, include: ['src/**/*.ts'] }));
+  writeFileSync(
+    join(dir, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: {
+        target: 'ES2022',
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        lib: ['ES2023', 'DOM'],
+        types: [],
+        strict: true,
+        noEmit: true,
+        skipLibCheck: true,
+      },
+      include: ['src/**/*.ts'],
+    }),
+  );
   mkdirSync(join(dir, 'src'), { recursive: true });
   let lines = 0;
   for (let i = 0; i < count; i++) {

@@ -102,9 +102,7 @@ async function runServer(filePath, text, debounceMs) {
     const sent = performance.now();
     await connection.sendNotification('textDocument/didChange', {
       textDocument: { uri, version },
-      contentChanges: [
-        { range: { start: { line, character }, end: { line, character: character + 1 } }, text: String((edit % 9) + 1) },
-      ],
+      contentChanges: [{ range: { start: { line, character }, end: { line, character: character + 1 } }, text: String((edit % 9) + 1) }],
     });
     await done;
     samples.push(performance.now() - sent);
@@ -158,7 +156,14 @@ const rulesOffFile = path.join(rulesOffDir, 'train1000.ts');
 writeFileSync(rulesOffFile, text);
 
 const round = (x) => Math.round(x * 10) / 10;
-const results = { server: path.relative(root, serverBin), lines: text.split('\n').length - 1, edits: EDITS, node: process.version, loadAverageAtStart: loadavg()[0], runs: {} };
+const results = {
+  server: path.relative(root, serverBin),
+  lines: text.split('\n').length - 1,
+  edits: EDITS,
+  node: process.version,
+  loadAverageAtStart: loadavg()[0],
+  runs: {},
+};
 for (const debounceMs of [50, 0]) {
   results.runs[`debounce ${debounceMs} ms`] = await runServer(filePath, text, debounceMs);
 }
@@ -178,7 +183,11 @@ for (const [name, run] of Object.entries(results.runs)) {
       ` cold start→first diagnostics ${round(run.coldMs)} ms (initialize ${round(run.initializedMs)} ms); ${run.diagnostics} diagnostics`,
   );
 }
-if (results.eslintCli !== undefined) console.log(
-  `  ESLint CLI, same file, ${results.eslintCli.n} runs: median ${round(results.eslintCli.p50)} ms, max ${round(results.eslintCli.max)} ms; ${results.eslintCli.problems} problems`,
+if (results.eslintCli !== undefined)
+  console.log(
+    `  ESLint CLI, same file, ${results.eslintCli.n} runs: median ${round(results.eslintCli.p50)} ms, max ${round(results.eslintCli.max)} ms; ${results.eslintCli.problems} problems`,
+  );
+writeFileSync(
+  path.join(root, ONLY_SERVER ? 'bench/results/lsp-server.json' : 'bench/results/lsp.json'),
+  `${JSON.stringify(results, null, 2)}\n`,
 );
-writeFileSync(path.join(root, ONLY_SERVER ? 'bench/results/lsp-server.json' : 'bench/results/lsp.json'), `${JSON.stringify(results, null, 2)}\n`);

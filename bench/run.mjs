@@ -17,10 +17,12 @@ import vm from 'node:vm';
 import * as gradflow from './gradflow.mjs';
 import { median, sample, trainingBatch } from './timing.mjs';
 
-const args = new Map(process.argv.slice(2).map((a) => {
-  const [k, v] = a.replace(/^--/, '').split('=');
-  return [k, v ?? 'true'];
-}));
+const args = new Map(
+  process.argv.slice(2).map((a) => {
+    const [k, v] = a.replace(/^--/, '').split('=');
+    return [k, v ?? 'true'];
+  }),
+);
 const quick = args.has('quick');
 const only = args.get('only');
 const reps = quick ? 3 : 5;
@@ -31,7 +33,6 @@ const info = {};
 // A full GC before every sample, so no framework pays for garbage another one left behind.
 v8.setFlagsFromString('--expose-gc');
 const collectGarbage = vm.runInNewContext('gc');
-
 
 /** Builds the thunk for one framework and workload (switching the tfjs backend as needed). */
 async function setup(framework, workload) {
@@ -80,13 +81,18 @@ async function timeAll(workload) {
 const data = trainingBatch();
 const workloads = [
   ...[128, 256, 512, 1024].map((size) => ({
-    kind: 'matmul', size, label: `matmul ${size} (GFLOP/s)`,
+    kind: 'matmul',
+    size,
+    label: `matmul ${size} (GFLOP/s)`,
     // Slow backends at 1024 take seconds per product: fewer warm-ups, one call per sample.
     timing: { warmup: size >= 512 ? 1 : 3, reps: size >= 1024 ? Math.min(reps, 3) : reps, minMs: quick ? 100 : 300 },
     score: (ms) => (2 * size ** 3) / (ms * 1e6),
   })),
   ...['sgd', 'adam'].map((opt) => ({
-    kind: 'train', opt, data, label: `MLP step, ${opt === 'sgd' ? 'SGD' : 'Adam'} (steps/s)`,
+    kind: 'train',
+    opt,
+    data,
+    label: `MLP step, ${opt === 'sgd' ? 'SGD' : 'Adam'} (steps/s)`,
     timing: { warmup: 5, reps, minMs: quick ? 300 : 1000 },
     score: (ms) => 1000 / ms,
   })),
@@ -101,7 +107,11 @@ for (const w of workloads) {
 }
 
 const fmt = (x) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
-const header = ['workload', ...frameworks.map((f) => (f === 'gradflow-js' ? 'gradflow (JS kernels)' : f)), ...(tfjs ? ['gradflow / tfjs-cpu', 'gradflow / tfjs-wasm'] : [])];
+const header = [
+  'workload',
+  ...frameworks.map((f) => (f === 'gradflow-js' ? 'gradflow (JS kernels)' : f)),
+  ...(tfjs ? ['gradflow / tfjs-cpu', 'gradflow / tfjs-wasm'] : []),
+];
 const lines = [
   `| ${header.join(' | ')} |`,
   `| ${header.map(() => '---').join(' | ')} |`,
@@ -112,6 +122,11 @@ const lines = [
   }),
 ];
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-console.log(`\nNode ${process.version}, ${String(os.cpus().length)} x ${cpu}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+console.log(
+  `\nNode ${process.version}, ${String(os.cpus().length)} x ${cpu}, load average ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}`,
+);
 if (info['tfjs-wasm']) console.log(`tfjs-wasm: SIMD ${String(info['tfjs-wasm'].simd)}, threads ${String(info['tfjs-wasm'].threads)}`);
 console.log(lines.join('\n'));

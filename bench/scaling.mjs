@@ -120,13 +120,25 @@ for (const shape of SHAPES) {
     const times = result.stats?.times.passes[0];
     const perRule = Object.entries(times?.rules ?? {}).filter(([id]) => id.startsWith('@gradflow/'));
     const total = perRule.reduce((sum, [, { total: t }]) => sum + t, 0);
-    const slowest = perRule.map(([id, { total: t }]) => ({ id, ms: t })).sort((a, b) => b.ms - a.ms).at(0) ?? { id: '-', ms: 0 };
-    rows.push({ shape, lines: lines.length, parse: times?.parse?.total ?? 0, rules: total, slowest: `${slowest.id.replace('@gradflow/', '')} ${slowest.ms.toFixed(0)} ms`, problems: result.messages.length });
+    const slowest = perRule
+      .map(([id, { total: t }]) => ({ id, ms: t }))
+      .sort((a, b) => b.ms - a.ms)
+      .at(0) ?? { id: '-', ms: 0 };
+    rows.push({
+      shape,
+      lines: lines.length,
+      parse: times?.parse?.total ?? 0,
+      rules: total,
+      slowest: `${slowest.id.replace('@gradflow/', '')} ${slowest.ms.toFixed(0)} ms`,
+      problems: result.messages.length,
+    });
     console.error(`${shape} ${String(lines.length)} lines: rules ${total.toFixed(0)} ms`);
   }
 }
 console.log('| shape | lines | parse ms | gradflow rules ms | µs per line | slowest rule | problems |');
 console.log('|---|---|---|---|---|---|---|');
 for (const r of rows) {
-  console.log(`| ${r.shape} | ${String(r.lines)} | ${r.parse.toFixed(0)} | ${r.rules.toFixed(0)} | ${((r.rules * 1000) / r.lines).toFixed(0)} | ${r.slowest} | ${String(r.problems)} |`);
+  console.log(
+    `| ${r.shape} | ${String(r.lines)} | ${r.parse.toFixed(0)} | ${r.rules.toFixed(0)} | ${((r.rules * 1000) / r.lines).toFixed(0)} | ${r.slowest} | ${String(r.problems)} |`,
+  );
 }

@@ -37,8 +37,10 @@ export function matmulCase(size) {
 export function trainCase(optimizerName, { x, labels }) {
   const batch = labels.length;
   const init = (shape, fanIn, seed) => tf.variable(tf.randomUniform(shape, -1 / Math.sqrt(fanIn), 1 / Math.sqrt(fanIn), 'float32', seed));
-  const w1 = init([784, 256], 784, 3), b1 = init([256], 784, 4);
-  const w2 = init([256, 10], 256, 5), b2 = init([10], 256, 6);
+  const w1 = init([784, 256], 784, 3),
+    b1 = init([256], 784, 4);
+  const w2 = init([256, 10], 256, 5),
+    b2 = init([10], 256, 6);
   const input = tf.tensor2d(x, [batch, 784]);
   const onehot = tf.oneHot(tf.tensor1d(labels, 'int32'), 10).toFloat();
   const opt = optimizerName === 'sgd' ? tf.train.sgd(0.01) : tf.train.adam(1e-3);
@@ -49,5 +51,11 @@ export function trainCase(optimizerName, { x, labels }) {
       return tf.losses.softmaxCrossEntropy(onehot, logits);
     });
   };
-  return { run, dispose: () => { tf.dispose([w1, b1, w2, b2, input, onehot]); opt.dispose(); } };
+  return {
+    run,
+    dispose: () => {
+      tf.dispose([w1, b1, w2, b2, input, onehot]);
+      opt.dispose();
+    },
+  };
 }

@@ -27,7 +27,7 @@ export function median(xs) {
 /** Fixed synthetic MNIST-shaped batch shared by every framework. */
 export function trainingBatch(batch = 64) {
   let s = 12345;
-  const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const rnd = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
   const x = new Float32Array(batch * 784).map(() => rnd());
   const labels = Int32Array.from({ length: batch }, () => Math.floor(rnd() * 10));
   return { x, labels };

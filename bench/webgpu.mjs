@@ -17,10 +17,12 @@ import os from 'node:os';
 import { initWebGPU, manualSeed, nn, noGrad, optim, randn, tensor } from '@gradflow/autograd';
 import { median, trainingBatch } from './timing.mjs';
 
-const args = new Map(process.argv.slice(2).map((a) => {
-  const [k, v] = a.replace(/^--/, '').split('=');
-  return [k, v ?? 'true'];
-}));
+const args = new Map(
+  process.argv.slice(2).map((a) => {
+    const [k, v] = a.replace(/^--/, '').split('=');
+    return [k, v ?? 'true'];
+  }),
+);
 const quick = args.has('quick');
 const sizes = (args.get('sizes') ?? (quick ? '256,512' : '256,512,1024,2048')).split(',').map(Number);
 const reps = quick ? 3 : 5;
@@ -109,8 +111,10 @@ const tfjs = {
   },
   train({ x, labels }, stepsPerCall) {
     const init = (shape, fanIn, seed) => tf.variable(tf.randomUniform(shape, -1 / Math.sqrt(fanIn), 1 / Math.sqrt(fanIn), 'float32', seed));
-    const w1 = init([784, 256], 784, 3), b1 = init([256], 784, 4);
-    const w2 = init([256, 10], 256, 5), b2 = init([10], 256, 6);
+    const w1 = init([784, 256], 784, 3),
+      b1 = init([256], 784, 4);
+    const w2 = init([256, 10], 256, 5),
+      b2 = init([10], 256, 6);
     const input = tf.tensor2d(x, [labels.length, 784]);
     const onehot = tf.oneHot(tf.tensor1d(labels, 'int32'), 10).toFloat();
     const opt = tf.train.adam(1e-3);
@@ -129,7 +133,6 @@ const tfjs = {
   },
 };
 
-
 const frameworks = { gradflow, 'tfjs-webgpu': tfjs };
 const data = trainingBatch();
 const STEPS_PER_CALL = 5;
@@ -138,7 +141,10 @@ const workloads = [
     label: `matmul ${String(size)} (GFLOP/s)`,
     make: (f) => f.matmul(size),
     // Large products take seconds on a software adapter: one timed call per sample, fewer samples.
-    timing: size >= 1024 ? { warmup: 1, samples: size >= 2048 ? 1 : Math.min(reps, 3), minMs: 0 } : { warmup: 2, samples: reps, minMs: quick ? 200 : 500 },
+    timing:
+      size >= 1024
+        ? { warmup: 1, samples: size >= 2048 ? 1 : Math.min(reps, 3), minMs: 0 }
+        : { warmup: 2, samples: reps, minMs: quick ? 200 : 500 },
     score: (ms) => (2 * size ** 3) / (ms * 1e6),
   })),
   {
@@ -154,13 +160,24 @@ for (const w of workloads) {
   const scores = {};
   for (const [name, f] of Object.entries(frameworks)) scores[name] = w.score(await measureAsync(w.make(f), w.timing));
   rows.push({ label: w.label, scores });
-  process.stderr.write(`${w.label}: ${Object.entries(scores).map(([n, s]) => `${n} ${s.toFixed(3)}`).join(', ')}\n`);
+  process.stderr.write(
+    `${w.label}: ${Object.entries(scores)
+      .map(([n, s]) => `${n} ${s.toFixed(3)}`)
+      .join(', ')}\n`,
+  );
 }
 
 const fmt = (x) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x >= 1 ? x.toFixed(2) : x.toFixed(3));
 const names = Object.keys(frameworks);
-console.log(`\nNode ${process.version}, ${String(os.cpus().length)} x ${os.cpus()[0]?.model ?? 'unknown CPU'}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
-console.log(`WebGPU adapter: ${gpu.vendor}/${gpu.architecture}${gpu.architecture === 'swiftshader' ? ' (software: only the ratio means anything)' : ''}`);
+console.log(
+  `\nNode ${process.version}, ${String(os.cpus().length)} x ${os.cpus()[0]?.model ?? 'unknown CPU'}, load average ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}`,
+);
+console.log(
+  `WebGPU adapter: ${gpu.vendor}/${gpu.architecture}${gpu.architecture === 'swiftshader' ? ' (software: only the ratio means anything)' : ''}`,
+);
 console.log(`| workload | ${names.join(' | ')} | gradflow / tfjs-webgpu |`);
 console.log(`| --- | ${names.map(() => '---').join(' | ')} | --- |`);
 for (const { label, scores } of rows) {

@@ -20,16 +20,18 @@ if (lint.status !== 0 && lint.status !== 1) process.exit(lint.status ?? 2);
 
 heading('the same programs on the engine   (runtime: enableGradFlowChecker)');
 const trainingDir = join(repoRoot, 'examples', 'training');
-for (const file of readdirSync(trainingDir).filter((f) => f.endsWith('.ts')).sort()) {
+for (const file of readdirSync(trainingDir)
+  .filter((f) => f.endsWith('.ts'))
+  .sort()) {
   const path = join(trainingDir, file);
   const relPath = relative(repoRoot, path);
   const { findings, error } = await executeFixture({ path, relPath, text: readFileSync(path, 'utf8') });
   const seen = new Set();
-  const lines = findings
-    .map((f) => `  ${f.ruleId ?? f.kind}: ${f.message}`)
-    .filter((l) => !seen.has(l) && seen.add(l));
+  const lines = findings.map((f) => `  ${f.ruleId ?? f.kind}: ${f.message}`).filter((l) => !seen.has(l) && seen.add(l));
   const SHOWN = 5;
-  console.log(`${relPath}: ${lines.length === 0 ? 'nothing went wrong' : `${lines.length} finding(s)${lines.length > SHOWN ? `, the first ${SHOWN} shown` : ''}`}`);
+  console.log(
+    `${relPath}: ${lines.length === 0 ? 'nothing went wrong' : `${lines.length} finding(s)${lines.length > SHOWN ? `, the first ${SHOWN} shown` : ''}`}`,
+  );
   for (const l of lines.slice(0, SHOWN)) console.log(l.length > 220 ? `${l.slice(0, 217)}...` : l);
   if (lines.length > SHOWN) {
     console.log(`  … and ${lines.length - SHOWN} more not shown`);
@@ -38,7 +40,9 @@ for (const file of readdirSync(trainingDir).filter((f) => f.endsWith('.ts')).sor
 }
 
 const runtimeDir = join(repoRoot, 'examples', 'runtime');
-for (const file of readdirSync(runtimeDir).filter((f) => f.endsWith('.mjs')).sort()) {
+for (const file of readdirSync(runtimeDir)
+  .filter((f) => f.endsWith('.mjs'))
+  .sort()) {
   heading(`examples/runtime/${file}`);
   await import(pathToFileURL(join(runtimeDir, file)).href);
 }

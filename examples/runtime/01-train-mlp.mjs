@@ -5,7 +5,10 @@ manualSeed(0);
 const n = 256;
 const x = randn([n, 2]);
 const xs = x.toArray();
-const labels = tensor(xs.map(([a, b]) => (a * b > 0 ? 1 : 0)), { dtype: 'int32' });
+const labels = tensor(
+  xs.map(([a, b]) => (a * b > 0 ? 1 : 0)),
+  { dtype: 'int32' },
+);
 
 const model = new nn.Sequential(new nn.Linear(2, 32), new nn.Tanh(), new nn.Linear(32, 2));
 const opt = new optim.Adam(model.parameters(), { lr: 0.05 });

@@ -19,6 +19,7 @@ for (const setToNone of [false, true]) {
     opt.step();
     const after = layer1.weight.dataSync();
     const moved = after.some((v, i) => v !== before[i]);
-    if (detachLayer1) console.log(`zeroGrad({ setToNone: ${setToNone} }) epoch ${epoch} (layer1 detached): layer1 ${moved ? 'MOVED' : 'stayed'}`);
+    if (detachLayer1)
+      console.log(`zeroGrad({ setToNone: ${setToNone} }) epoch ${epoch} (layer1 detached): layer1 ${moved ? 'MOVED' : 'stayed'}`);
   }
 }

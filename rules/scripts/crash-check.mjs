@@ -41,7 +41,8 @@ function collect() {
       const path = join(dir, entry.name);
       if (entry.isDirectory()) {
         if (entry.name === '.bin' || entry.name === '.cache') continue;
-        const isPackageDir = dir === root || (dir !== root && relative(root, dir).split(/[\\/]/).length === 1 && relative(root, dir).startsWith('@'));
+        const isPackageDir =
+          dir === root || (dir !== root && relative(root, dir).split(/[\\/]/).length === 1 && relative(root, dir).startsWith('@'));
         walk(path, pkg ?? (isPackageDir ? relative(root, path) : undefined));
       } else if (/\.(?:d\.)?[mc]?ts$/.test(entry.name)) {
         const key = pkg ?? '(root)';

@@ -39,7 +39,6 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const workDir = path.join(root, 'node_modules/.cache/gradflow-profile-analysis');
 const fixtureDir = path.join(root, 'packages/language-server/test/fixtures/workspace');
 
-
 mkdirSync(workDir, { recursive: true });
 for (const name of ['tsconfig.json', 'package.json']) copyFileSync(path.join(fixtureDir, name), path.join(workDir, name));
 const filePath = path.join(workDir, 'train1000.ts');
@@ -118,8 +117,12 @@ if (session && profileFile !== undefined) {
 }
 
 const r = (x) => (Math.round(x * 10) / 10).toFixed(1);
-console.log(`${String(lines.length - 1)}-line file, ${String(EDITS)} warm edits${rulesOff ? ' (gradflow rules off)' : ''}${rulesDir ? ` (rules from ${rulesDir})` : ''}; ${String(problems)} problems; cold first lint ${r(coldMs)} ms`);
-console.log(`  median per edit: lint ${r(median(wall))} ms wall, ${r(median(cpu))} ms CPU; parse ${r(median(parse))} ms; all rules ${r(median(rulesTotal))} ms`);
+console.log(
+  `${String(lines.length - 1)}-line file, ${String(EDITS)} warm edits${rulesOff ? ' (gradflow rules off)' : ''}${rulesDir ? ` (rules from ${rulesDir})` : ''}; ${String(problems)} problems; cold first lint ${r(coldMs)} ms`,
+);
+console.log(
+  `  median per edit: lint ${r(median(wall))} ms wall, ${r(median(cpu))} ms CPU; parse ${r(median(parse))} ms; all rules ${r(median(rulesTotal))} ms`,
+);
 for (const [id, samples] of [...perRule].sort((a, b) => median(b[1]) - median(a[1]))) {
   console.log(`    ${id.padEnd(44)} ${r(median(samples)).padStart(7)} ms`);
 }

@@ -17,8 +17,10 @@ export default createRule({
     schema: [],
     defaultOptions: [],
     messages: {
-      secondBackward: '`{{second}}` runs backward through `{{shared}}` again, but `{{first}}` (line {{line}}) already freed that graph\'s saved tensors: this throws GRAPH_FREED at run time. Pass { retainGraph: true } to the first backward, or sum the losses and call backward() once.',
-      backwardInLoop: '`{{second}}` runs on every iteration, but `{{shared}}` is computed once, before the loop: the second iteration\'s backward finds its saved tensors freed and throws GRAPH_FREED. Compute it inside the loop.',
+      secondBackward:
+        "`{{second}}` runs backward through `{{shared}}` again, but `{{first}}` (line {{line}}) already freed that graph's saved tensors: this throws GRAPH_FREED at run time. Pass { retainGraph: true } to the first backward, or sum the losses and call backward() once.",
+      backwardInLoop:
+        "`{{second}}` runs on every iteration, but `{{shared}}` is computed once, before the loop: the second iteration's backward finds its saved tensors freed and throws GRAPH_FREED. Compute it inside the loop.",
       retainGraph: 'Pass { retainGraph: true } to `{{first}}`',
     },
   },
@@ -77,7 +79,15 @@ export default createRule({
             node: second.call,
             messageId: sequential ? 'secondBackward' : 'backwardInLoop',
             data,
-            suggest: sequential ? [{ messageId: 'retainGraph', data, fix: (fixer) => setOption(fixer, first.call, index.libraryCalls.has(first.call) ? 2 : 1, 'retainGraph', 'true') ?? null }] : [],
+            suggest: sequential
+              ? [
+                  {
+                    messageId: 'retainGraph',
+                    data,
+                    fix: (fixer) => setOption(fixer, first.call, index.libraryCalls.has(first.call) ? 2 : 1, 'retainGraph', 'true') ?? null,
+                  },
+                ]
+              : [],
             related: [
               { node: site, message: `${textOf(site)} saves tensors for backward here` },
               ...(first === second ? [] : [{ node: first.call, message: 'the first backward frees them here' }]),

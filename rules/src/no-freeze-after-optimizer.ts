@@ -19,14 +19,17 @@ export default createRule({
     schema: [],
     defaultOptions: [],
     messages: {
-      frozenAfter: '`{{param}}` is frozen after `{{optimizer}}` was built with it (line {{line}}): the optimizer still holds it, so its last gradient (or the zeros zeroGrad() leaves) keeps moving it through momentum, Adam\'s moments or weight decay. Freeze first, then build the optimizer from the parameters that still require grad.',
+      frozenAfter:
+        "`{{param}}` is frozen after `{{optimizer}}` was built with it (line {{line}}): the optimizer still holds it, so its last gradient (or the zeros zeroGrad() leaves) keeps moving it through momentum, Adam's moments or weight decay. Freeze first, then build the optimizer from the parameters that still require grad.",
       moveOptimizer: 'Build `{{optimizer}}` after the freezing, from the parameters that still require grad',
     },
   },
   create(context) {
     return onProgram(context, ({ index, training, flow }) => {
       const reported = new Set<ts.Node>();
-      const backwards = index.methodCalls.filter((m) => m.method === 'backward' && (m.receiverClass.kind === 'tensor' || m.receiverClass.kind === 'parameter')).map((m) => m.call);
+      const backwards = index.methodCalls
+        .filter((m) => m.method === 'backward' && (m.receiverClass.kind === 'tensor' || m.receiverClass.kind === 'parameter'))
+        .map((m) => m.call);
       for (const site of index.optimizers) {
         for (const { freeze } of training.freezesOf(site)) {
           const write = freeze.write.node;
@@ -34,7 +37,9 @@ export default createRule({
           // A parameter frozen before any backward has no gradient: step() skips it (grad null).
           if (!backwards.some((b) => training.mayFollow(b, write, true))) continue;
           // An optimizer that is never stepped after the freeze (replaced, say) moves nothing.
-          const steps = index.methodCalls.filter((m) => m.method === 'step' && m.receiverClass.kind === 'optimizer' && training.optimizerOf(m.receiver) === site);
+          const steps = index.methodCalls.filter(
+            (m) => m.method === 'step' && m.receiverClass.kind === 'optimizer' && training.optimizerOf(m.receiver) === site,
+          );
           if (steps.length > 0 && !steps.some((step) => training.mayFollow(write, step.call, true))) continue;
           reported.add(write);
           // A freeze inside a helper is reported where the helper is called, which is what happens too late.
@@ -47,7 +52,15 @@ export default createRule({
             node: at,
             messageId: 'frozenAfter',
             data: { param: freeze.label ?? textOf(stripExpression(freeze.write.target)), optimizer, line },
-            suggest: move ? [{ messageId: 'moveOptimizer', data: { optimizer }, fix: (fixer) => [fixer.removeRange(move.remove), fixer.insertTextAfterRange(move.after, move.text)] }] : [],
+            suggest: move
+              ? [
+                  {
+                    messageId: 'moveOptimizer',
+                    data: { optimizer },
+                    fix: (fixer) => [fixer.removeRange(move.remove), fixer.insertTextAfterRange(move.after, move.text)],
+                  },
+                ]
+              : [],
             related: [
               { node: site.node, message: `${optimizer} is built here and holds the parameter` },
               ...(freeze.via ?? []).map((node) => ({ node, message: `${textOf(freeze.write.target)} freezes the parameters here` })),
@@ -63,9 +76,14 @@ export default createRule({
  * Moving the optimizer's statement below the freezing statement is safe when both sit in the same
  * block and nothing in between mentions the optimizer. `.parameters()` becomes a filtered list.
  */
-function moveAfter(site: OptimizerSite, write: ts.Node, holder: ts.Expression | undefined): { remove: [number, number]; after: [number, number]; text: string } | undefined {
+function moveAfter(
+  site: OptimizerSite,
+  write: ts.Node,
+  holder: ts.Expression | undefined,
+): { remove: [number, number]; after: [number, number]; text: string } | undefined {
   const optimizerStatement = statementOf(site.node);
-  if (!optimizerStatement || !holder || !(ts.isVariableStatement(optimizerStatement) || ts.isExpressionStatement(optimizerStatement))) return undefined;
+  if (!optimizerStatement || !holder || !(ts.isVariableStatement(optimizerStatement) || ts.isExpressionStatement(optimizerStatement)))
+    return undefined;
   let freezeStatement: ts.Node | undefined = write;
   while (freezeStatement && parentOf(freezeStatement) !== optimizerStatement.parent) freezeStatement = parentOf(freezeStatement);
   if (!freezeStatement || freezeStatement.getStart() < optimizerStatement.getEnd()) return undefined;
@@ -75,7 +93,12 @@ function moveAfter(site: OptimizerSite, write: ts.Node, holder: ts.Expression | 
   if (name === undefined || new RegExp(`\\b${name}\\b`).test(between)) return undefined;
   let text = optimizerStatement.getText();
   const params = site.params ? stripExpression(site.params) : undefined;
-  if (params && ts.isCallExpression(params) && ts.isPropertyAccessExpression(params.expression) && params.expression.name.text === 'parameters') {
+  if (
+    params &&
+    ts.isCallExpression(params) &&
+    ts.isPropertyAccessExpression(params.expression) &&
+    params.expression.name.text === 'parameters'
+  ) {
     const start = params.getStart() - optimizerStatement.getStart();
     const end = params.getEnd() - optimizerStatement.getStart();
     text = `${text.slice(0, start)}${params.getText()}.filter((p) => p.requiresGrad)${text.slice(end)}`;

@@ -18,7 +18,8 @@ export default createRule({
     schema: [],
     defaultOptions: [],
     messages: {
-      modifiedSaved: '`{{tensor}}` was saved for backward by `{{op}}` (line {{line}}); `{{change}}` modifies it in place and bumps its version, so `{{backward}}` throws SAVED_TENSOR_MODIFIED at run time. Modify a clone, or do it after backward().',
+      modifiedSaved:
+        '`{{tensor}}` was saved for backward by `{{op}}` (line {{line}}); `{{change}}` modifies it in place and bumps its version, so `{{backward}}` throws SAVED_TENSOR_MODIFIED at run time. Modify a clone, or do it after backward().',
       cloneOperand: 'Let `{{op}}` save a clone of `{{tensor}}`',
     },
   },
@@ -68,7 +69,11 @@ export default createRule({
           const op = saved.savedBy(site);
           if (op.saved.length === 0) continue;
           const frame = flow.commonFrame(site, b.call);
-          if (frame) spans.add(frame.fn, Math.min(frame.a.getStart(), frame.b.getStart()), Math.max(frame.a.getEnd(), frame.b.getEnd()), { op, backward: b.call });
+          if (frame)
+            spans.add(frame.fn, Math.min(frame.a.getStart(), frame.b.getStart()), Math.max(frame.a.getEnd(), frame.b.getEnd()), {
+              op,
+              backward: b.call,
+            });
         }
       }
       for (const writer of writers) {
@@ -94,7 +99,9 @@ export default createRule({
             node: writer.node,
             messageId: 'modifiedSaved',
             data,
-            suggest: canClone ? [{ messageId: 'cloneOperand', data, fix: (fixer) => fixer.insertTextAfterRange(rangeOf(savedExpression), '.clone()') }] : [],
+            suggest: canClone
+              ? [{ messageId: 'cloneOperand', data, fix: (fixer) => fixer.insertTextAfterRange(rangeOf(savedExpression), '.clone()') }]
+              : [],
             related: [
               { node: op.site, message: `${tensor} is saved for backward here` },
               { node: backward, message: 'backward reads the saved tensor here' },

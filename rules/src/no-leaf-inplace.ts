@@ -21,8 +21,10 @@ export default createRule({
     schema: [],
     defaultOptions: [],
     messages: {
-      leafInplace: '`{{tensor}}` is a leaf tensor that requires grad: `{{method}}` on it in grad mode throws LEAF_INPLACE at run time. Update it inside noGrad(() => …), as optimizers do.',
-      helperInplace: '`{{helper}}` runs `{{method}}` on `{{tensor}}`, a leaf tensor that requires grad ({{where}}): called here with recording on, it throws LEAF_INPLACE at run time. Call it inside noGrad(() => …).',
+      leafInplace:
+        '`{{tensor}}` is a leaf tensor that requires grad: `{{method}}` on it in grad mode throws LEAF_INPLACE at run time. Update it inside noGrad(() => …), as optimizers do.',
+      helperInplace:
+        '`{{helper}}` runs `{{method}}` on `{{tensor}}`, a leaf tensor that requires grad ({{where}}): called here with recording on, it throws LEAF_INPLACE at run time. Call it inside noGrad(() => …).',
       wrapInNoGrad: 'Run `{{method}}` inside noGrad(() => …)',
       useDetach: 'Apply `{{method}}` to `{{tensor}}.detach()` (same storage, not recorded)',
     },
@@ -69,7 +71,12 @@ export default createRule({
         if (!helper || !first || !ts.isPropertyAccessExpression(first.expression)) continue;
         const file = first.getSourceFile();
         const line = file.getLineAndCharacterOfPosition(first.getStart()).line + 1;
-        const data = { helper: helper.name, method: `${first.expression.name.text}()`, tensor: textOf(stripExpression(first.expression.expression)), where: `${basename(file.fileName)}:${String(line)}` };
+        const data = {
+          helper: helper.name,
+          method: `${first.expression.name.text}()`,
+          tensor: textOf(stripExpression(first.expression.expression)),
+          where: `${basename(file.fileName)}:${String(line)}`,
+        };
         reportAt(context, {
           node: site,
           messageId: 'helperInplace',

@@ -16,7 +16,8 @@ export default createRule({
     schema: [],
     defaultOptions: [],
     messages: {
-      nonLeafGrad: '`{{tensor}}` is not a leaf (computed by `{{origin}}`): backward() does not keep its gradient, so `{{tensor}}.grad` is null. Call `{{tensor}}.retainGrad()` before backward(), or read the gradient of a leaf.',
+      nonLeafGrad:
+        '`{{tensor}}` is not a leaf (computed by `{{origin}}`): backward() does not keep its gradient, so `{{tensor}}.grad` is null. Call `{{tensor}}.retainGrad()` before backward(), or read the gradient of a leaf.',
       retainGrad: 'Call `{{tensor}}.retainGrad()` right after it is computed',
     },
   },
@@ -40,7 +41,13 @@ export default createRule({
           messageId: 'nonLeafGrad',
           data: { tensor, origin: value.origin ? textOf(value.origin) : 'an op' },
           suggest: defStatement
-            ? [{ messageId: 'retainGrad', data: { tensor }, fix: (fixer) => insertStatementAfter(fixer, defStatement, `${tensor}.retainGrad();`) }]
+            ? [
+                {
+                  messageId: 'retainGrad',
+                  data: { tensor },
+                  fix: (fixer) => insertStatementAfter(fixer, defStatement, `${tensor}.retainGrad();`),
+                },
+              ]
             : [],
           related: value.origin ? [{ node: value.origin, message: `${tensor} is computed here (a non-leaf)` }] : [],
         });

@@ -20,7 +20,8 @@ export default createRule({
     schema: [],
     defaultOptions: [],
     messages: {
-      zeroFilled: '`{{optimizer}}` ({{kind}}) holds parameters whose gradient flow is cut ({{cut}}): this zeroGrad() fills their gradients with zeros instead of null, and step() still moves parameters with a zero gradient through {{mechanism}}. Use zeroGrad({ setToNone: true }) so step() skips them.',
+      zeroFilled:
+        '`{{optimizer}}` ({{kind}}) holds parameters whose gradient flow is cut ({{cut}}): this zeroGrad() fills their gradients with zeros instead of null, and step() still moves parameters with a zero gradient through {{mechanism}}. Use zeroGrad({ setToNone: true }) so step() skips them.',
       setToNone: 'Use zeroGrad({ setToNone: true })',
     },
   },
@@ -41,7 +42,12 @@ export default createRule({
           held = site ? training.held(site) : undefined;
         } else {
           const module = paths.pathOf(receiver);
-          site = module ? index.optimizers.find((o) => training.movesOnZeroGrad(o) === true && training.held(o)?.some((p) => pathsOverlap(p, module) || pathsOverlap(module, p))) : undefined;
+          site = module
+            ? index.optimizers.find(
+                (o) =>
+                  training.movesOnZeroGrad(o) === true && training.held(o)?.some((p) => pathsOverlap(p, module) || pathsOverlap(module, p)),
+              )
+            : undefined;
           held = module ? [module] : undefined;
         }
         if (!site || !held || training.movesOnZeroGrad(site) !== true) continue;
@@ -62,7 +68,8 @@ export default createRule({
         for (const miss of zeroFilledMisses(analysis, call, site, held)) {
           cutDescriptions.push(`${miss.cut.how === 'noGrad' ? 'noGrad' : 'detach()'} at line ${lineOf(miss.cut.node)}`);
           related.push({ node: miss.cut.node, message: `${textOf(miss.use.call)} runs without gradient flowing back here` });
-          if (miss.step) related.push({ node: miss.step, message: `this step() can run before any backward reaches ${textOf(miss.use.module.node)}` });
+          if (miss.step)
+            related.push({ node: miss.step, message: `this step() can run before any backward reaches ${textOf(miss.use.module.node)}` });
         }
         if (cutDescriptions.length === 0) continue;
         reportAt(context, {
@@ -72,7 +79,10 @@ export default createRule({
             optimizer: optimizerName,
             kind: site.className,
             cut: cutDescriptions.join(', '),
-            mechanism: site.className === 'Adam' || site.className === 'AdamW' ? "Adam's moment estimates" + (site.className === 'AdamW' ? ' and weight decay' : '') : 'momentum or weight decay',
+            mechanism:
+              site.className === 'Adam' || site.className === 'AdamW'
+                ? "Adam's moment estimates" + (site.className === 'AdamW' ? ' and weight decay' : '')
+                : 'momentum or weight decay',
           },
           suggest: [{ messageId: 'setToNone', fix: (fixer) => setOption(fixer, call, 0, 'setToNone', 'true') ?? null }],
           related,
@@ -93,7 +103,12 @@ function lineOf(node: ts.Node): string {
  * between this `zeroGrad()` and a `step()` of the same optimizer no backward certainly reaches it.
  * A cut whose result never reaches a backward (evaluation, action selection) cuts nothing.
  */
-function zeroFilledMisses(analysis: FileAnalysis, zeroGrad: ts.CallExpression, site: OptimizerSite, held: readonly ParamPath[]): { use: ModuleUse; cut: NonNullable<ModuleUse['cut']>; step: ts.Node | undefined }[] {
+function zeroFilledMisses(
+  analysis: FileAnalysis,
+  zeroGrad: ts.CallExpression,
+  site: OptimizerSite,
+  held: readonly ParamPath[],
+): { use: ModuleUse; cut: NonNullable<ModuleUse['cut']>; step: ts.Node | undefined }[] {
   const usesByBackward = backwardUses(analysis);
   const steps = stepsAfter(analysis, zeroGrad, site);
   if (steps.length === 0) return [];
@@ -119,7 +134,13 @@ function zeroFilledMisses(analysis: FileAnalysis, zeroGrad: ts.CallExpression, s
 function stepsAfter(analysis: FileAnalysis, zeroGrad: ts.CallExpression, site: OptimizerSite): ts.CallExpression[] {
   const { index, training } = analysis;
   return index.methodCalls
-    .filter((m) => m.method === 'step' && m.receiverClass.kind === 'optimizer' && training.optimizerOf(m.receiver) === site && training.mayFollow(zeroGrad, m.call, true))
+    .filter(
+      (m) =>
+        m.method === 'step' &&
+        m.receiverClass.kind === 'optimizer' &&
+        training.optimizerOf(m.receiver) === site &&
+        training.mayFollow(zeroGrad, m.call, true),
+    )
     .map((m) => m.call);
 }
 
@@ -137,12 +158,25 @@ function firstUnreachedStep(
   freeze: ts.Node | undefined,
 ): ts.CallExpression | undefined {
   const { training, reach, flow } = analysis;
-  const unfrozenAt = (b: ts.Node): boolean => freeze === undefined || !training.mayFollow(freeze, b, true) ||
+  const unfrozenAt = (b: ts.Node): boolean =>
+    freeze === undefined ||
+    !training.mayFollow(freeze, b, true) ||
     training.unfreezes().some((u) => u.paths.some((p) => isPrefix(p, target)) && flow.mustPassBetween(freeze, u.write.node, b));
-  return steps.find((step) => ![...usesByBackward].some(([b, uses]) => uses.some((u) => certainlyReaches(u, target)) && reach.mustRunBetween(zeroGrad, b, step) && unfrozenAt(b)));
+  return steps.find(
+    (step) =>
+      ![...usesByBackward].some(
+        ([b, uses]) => uses.some((u) => certainlyReaches(u, target)) && reach.mustRunBetween(zeroGrad, b, step) && unfrozenAt(b),
+      ),
+  );
 }
 
-function everyStepReached(analysis: FileAnalysis, zeroGrad: ts.CallExpression, site: OptimizerSite, target: ParamPath, freeze: ts.Node): boolean {
+function everyStepReached(
+  analysis: FileAnalysis,
+  zeroGrad: ts.CallExpression,
+  site: OptimizerSite,
+  target: ParamPath,
+  freeze: ts.Node,
+): boolean {
   const steps = stepsAfter(analysis, zeroGrad, site);
   // No step of this optimizer is known (built in a branch, stepped through an unknown name): stay silent.
   if (steps.length === 0) return true;
@@ -155,9 +189,11 @@ const usesMemo = new WeakMap<FileAnalysis, ReadonlyMap<ts.CallExpression, readon
 function backwardUses(analysis: FileAnalysis): ReadonlyMap<ts.CallExpression, readonly ModuleUse[]> {
   let uses = usesMemo.get(analysis);
   if (!uses) {
-    uses = new Map(analysis.index.methodCalls
-      .filter((m) => m.method === 'backward' && (m.receiverClass.kind === 'tensor' || m.receiverClass.kind === 'parameter'))
-      .map((m) => [m.call, allUses(analysis.reach.usesOf(m.call))] as const));
+    uses = new Map(
+      analysis.index.methodCalls
+        .filter((m) => m.method === 'backward' && (m.receiverClass.kind === 'tensor' || m.receiverClass.kind === 'parameter'))
+        .map((m) => [m.call, allUses(analysis.reach.usesOf(m.call))] as const),
+    );
     usesMemo.set(analysis, uses);
   }
   return uses;

@@ -24,36 +24,45 @@ export default createRule({
     schema: [],
     defaultOptions: [],
     messages: {
-      noZeroGrad: 'This loop calls backward() and `{{step}}` but never clears gradients: backward() adds into .grad, so every step uses the sum of all gradients since the start. Call `{{optimizer}}.zeroGrad()` on each iteration, before backward().',
+      noZeroGrad:
+        'This loop calls backward() and `{{step}}` but never clears gradients: backward() adds into .grad, so every step uses the sum of all gradients since the start. Call `{{optimizer}}.zeroGrad()` on each iteration, before backward().',
       addZeroGrad: 'Call `{{optimizer}}.zeroGrad()` at the start of each iteration',
     },
   },
   create(context) {
     return onProgram(context, ({ index, flow, training, paths, program, sourceFile }) => {
-      const backwards = index.methodCalls.filter((m) => m.method === 'backward' && m.receiverClass.kind !== 'optimizer' && m.receiverClass.kind !== 'module').map((m) => m.call);
+      const backwards = index.methodCalls
+        .filter((m) => m.method === 'backward' && m.receiverClass.kind !== 'optimizer' && m.receiverClass.kind !== 'module')
+        .map((m) => m.call);
       // Each way of clearing gradients, with the optimizers whose parameters it clears (undefined: any).
       const clears: { node: ts.Node; covers: (site: OptimizerSite | undefined) => boolean }[] = [
-        ...index.methodCalls.filter((m) => m.method === 'zeroGrad').map((m) => ({
-          node: m.call,
-          covers: (site: OptimizerSite | undefined): boolean => {
-            if (!site) return true;
-            if (m.receiverClass.kind === 'optimizer') {
-              const cleared = training.optimizerOf(m.receiver);
-              return cleared === undefined || cleared === site;
-            }
-            const module = paths.pathOf(m.receiver);
-            const held = training.held(site);
-            return !module || !held || held.some((p) => pathsOverlap(p, module) || pathsOverlap(module, p));
-          },
-        })),
+        ...index.methodCalls
+          .filter((m) => m.method === 'zeroGrad')
+          .map((m) => ({
+            node: m.call,
+            covers: (site: OptimizerSite | undefined): boolean => {
+              if (!site) return true;
+              if (m.receiverClass.kind === 'optimizer') {
+                const cleared = training.optimizerOf(m.receiver);
+                return cleared === undefined || cleared === site;
+              }
+              const module = paths.pathOf(m.receiver);
+              const held = training.held(site);
+              return !module || !held || held.some((p) => pathsOverlap(p, module) || pathsOverlap(module, p));
+            },
+          })),
         ...index.gradWrites.map((node) => ({ node, covers: () => true })),
         // p.grad.zero_() / p.grad?.fill_(0)
-        ...index.methodCalls.filter((m) => (m.method === 'zero_' || m.method === 'fill_') && isGradAccess(m.receiver)).map((m) => ({ node: m.call, covers: () => true })),
+        ...index.methodCalls
+          .filter((m) => (m.method === 'zero_' || m.method === 'fill_') && isGradAccess(m.receiver))
+          .map((m) => ({ node: m.call, covers: () => true })),
         // A helper of another file that clears gradients (which ones is not asked: silence).
-        ...callsIntoOtherFiles(program, sourceFile).filter((call) => {
-          const helper = helperOf(program, call);
-          return helper !== undefined && mayClearGradients(helper);
-        }).map((node) => ({ node, covers: () => true })),
+        ...callsIntoOtherFiles(program, sourceFile)
+          .filter((call) => {
+            const helper = helperOf(program, call);
+            return helper !== undefined && mayClearGradients(helper);
+          })
+          .map((node) => ({ node, covers: () => true })),
       ];
       const reported = new Set<ts.Node>();
       for (const { call, method, receiver, receiverClass } of index.methodCalls) {
@@ -71,9 +80,16 @@ export default createRule({
           node: call,
           messageId: 'noZeroGrad',
           data: { step: textOf(call), optimizer },
-          suggest: first && enclosingFunction(call) === enclosingFunction(first) && isAncestor(loop, receiver)
-            ? [{ messageId: 'addZeroGrad', data: { optimizer }, fix: (fixer) => insertStatementBefore(fixer, first, `${optimizer}.zeroGrad();`) }]
-            : [],
+          suggest:
+            first && enclosingFunction(call) === enclosingFunction(first) && isAncestor(loop, receiver)
+              ? [
+                  {
+                    messageId: 'addZeroGrad',
+                    data: { optimizer },
+                    fix: (fixer) => insertStatementBefore(fixer, first, `${optimizer}.zeroGrad();`),
+                  },
+                ]
+              : [],
           related: [{ node: loop, message: 'the training loop' }],
         });
       }

@@ -12,7 +12,8 @@ export default createRule({
   meta: {
     type: 'problem',
     docs: {
-      description: 'Disallow noGrad misuse: backward on results computed under noGrad, noGrad around part of a trained path, async callbacks',
+      description:
+        'Disallow noGrad misuse: backward on results computed under noGrad, noGrad around part of a trained path, async callbacks',
       recommended: 'error',
       requiresTypeChecking: true,
     },
@@ -20,9 +21,12 @@ export default createRule({
     schema: [],
     defaultOptions: [],
     messages: {
-      asyncCallback: '{{fn}}() was given an async callback: grad mode is global and would leak across `await`, so this throws ASYNC_NO_GRAD at run time. Keep the callback synchronous and await outside it.',
-      backwardOnNoGrad: '`{{tensor}}` is computed from values produced under noGrad, so it has no gradFn: `{{tensor}}.backward()` throws NO_GRAD_FN at run time. Compute the forward pass outside noGrad.',
-      cutsTrainedPath: '`{{module}}` runs under noGrad here, but `{{optimizer}}` trains its parameters and its output reaches `{{consumer}}`: no gradient reaches `{{module}}`, so it is silently not trained. Run it outside noGrad, or freeze it and leave it out of the optimizer.',
+      asyncCallback:
+        '{{fn}}() was given an async callback: grad mode is global and would leak across `await`, so this throws ASYNC_NO_GRAD at run time. Keep the callback synchronous and await outside it.',
+      backwardOnNoGrad:
+        '`{{tensor}}` is computed from values produced under noGrad, so it has no gradFn: `{{tensor}}.backward()` throws NO_GRAD_FN at run time. Compute the forward pass outside noGrad.',
+      cutsTrainedPath:
+        '`{{module}}` runs under noGrad here, but `{{optimizer}}` trains its parameters and its output reaches `{{consumer}}`: no gradient reaches `{{module}}`, so it is silently not trained. Run it outside noGrad, or freeze it and leave it out of the optimizer.',
       removeAsync: 'Make the callback synchronous (it does not await)',
       unwrapNoGrad: 'Run it outside noGrad',
     },
@@ -51,26 +55,32 @@ export default createRule({
         const value = values.evaluate(receiver);
         const site = value.computedUnderNoGrad;
         if (value.requiresGrad !== 'no' || !site) continue;
-        const unwrapped = ts.isCallExpression(site) && index.libraryCalls.get(site) === 'noGrad' ? expressionBody(site.arguments.at(0)) : undefined;
+        const unwrapped =
+          ts.isCallExpression(site) && index.libraryCalls.get(site) === 'noGrad' ? expressionBody(site.arguments.at(0)) : undefined;
         reportAt(context, {
           node: call,
           messageId: 'backwardOnNoGrad',
           data: { tensor: textOf(stripExpression(receiver)) },
-          suggest: unwrapped ? [{ messageId: 'unwrapNoGrad', fix: (fixer) => fixer.replaceTextRange(rangeOf(site), unwrapped.getText()) }] : [],
+          suggest: unwrapped
+            ? [{ messageId: 'unwrapNoGrad', fix: (fixer) => fixer.replaceTextRange(rangeOf(site), unwrapped.getText()) }]
+            : [],
           related: [{ node: site, message: 'computed under noGrad here' }],
         });
       }
 
       // noGrad around a module the optimizer trains, whose output reaches a backward that gives it no other gradient.
       const reported = new Set<ts.Node>();
-      const frozen = (module: ParamPath): boolean => training.freezes().some((f) => f.paths.some((p) => pathsOverlap(p, module) || pathsOverlap(module, p)));
+      const frozen = (module: ParamPath): boolean =>
+        training.freezes().some((f) => f.paths.some((p) => pathsOverlap(p, module) || pathsOverlap(module, p)));
       for (const backward of index.methodCalls) {
-        if (backward.method !== 'backward' || (backward.receiverClass.kind !== 'tensor' && backward.receiverClass.kind !== 'parameter')) continue;
+        if (backward.method !== 'backward' || (backward.receiverClass.kind !== 'tensor' && backward.receiverClass.kind !== 'parameter'))
+          continue;
         if (values.evaluate(backward.receiver).requiresGrad === 'no') continue; // NO_GRAD_FN, reported above
         const uses = allUses(reach.usesOf(backward.call));
         for (const use of uses) {
           if (use.cut?.how !== 'noGrad' || use.inner) continue; // a followed model method speaks through its body's uses
-          const noGradCall = use.cut.viaNoGrad && ts.isCallExpression(use.cut.node) ? use.cut.node : enclosingNoGrad(use.call, index.libraryCalls);
+          const noGradCall =
+            use.cut.viaNoGrad && ts.isCallExpression(use.cut.node) ? use.cut.node : enclosingNoGrad(use.call, index.libraryCalls);
           if (!noGradCall || reported.has(noGradCall)) continue;
           const optimizer = index.optimizers.find((o) => training.held(o)?.some((p) => pathsOverlap(p, use.module)));
           if (!optimizer || frozen(use.module)) continue;
@@ -84,11 +94,20 @@ export default createRule({
           reportAt(context, {
             node: here ? noGradCall : backward.call,
             messageId: 'cutsTrainedPath',
-            data: { module: textOf(use.module.node), optimizer: holder ? textOf(holder) : textOf(optimizer.node), consumer: textOf(backward.call) },
-            suggest: unwrapped && here ? [{ messageId: 'unwrapNoGrad', fix: (fixer) => fixer.replaceTextRange(rangeOf(noGradCall), unwrapped.getText()) }] : [],
+            data: {
+              module: textOf(use.module.node),
+              optimizer: holder ? textOf(holder) : textOf(optimizer.node),
+              consumer: textOf(backward.call),
+            },
+            suggest:
+              unwrapped && here
+                ? [{ messageId: 'unwrapNoGrad', fix: (fixer) => fixer.replaceTextRange(rangeOf(noGradCall), unwrapped.getText()) }]
+                : [],
             related: [
               { node: optimizer.node, message: 'the optimizer that trains these parameters' },
-              here ? { node: backward.call, message: 'the noGrad result reaches this backward' } : { node: noGradCall, message: `${textOf(use.module.node)} runs under noGrad here` },
+              here
+                ? { node: backward.call, message: 'the noGrad result reaches this backward' }
+                : { node: noGradCall, message: `${textOf(use.module.node)} runs under noGrad here` },
             ],
           });
         }

@@ -17,8 +17,10 @@ export default createRule({
     schema: [],
     defaultOptions: [],
     messages: {
-      nonLeaf: '`{{tensor}}` is not a leaf (it was computed by `{{origin}}`): setting requiresGrad to false on it throws NONLEAF_REQUIRES_GRAD at run time. Use `.detach()` to stop gradients here.',
-      integer: '`{{tensor}}` is an int32 tensor: requiring grad on it throws DTYPE_REQUIRES_GRAD at run time. Only float32/float64 tensors can require gradients.',
+      nonLeaf:
+        '`{{tensor}}` is not a leaf (it was computed by `{{origin}}`): setting requiresGrad to false on it throws NONLEAF_REQUIRES_GRAD at run time. Use `.detach()` to stop gradients here.',
+      integer:
+        '`{{tensor}}` is an int32 tensor: requiring grad on it throws DTYPE_REQUIRES_GRAD at run time. Only float32/float64 tensors can require gradients.',
       useDetach: 'Detach `{{tensor}}` where it is computed instead',
       useFloat: "Create it with dtype 'float32'",
     },
@@ -32,21 +34,28 @@ export default createRule({
           const target = stripExpression(write.target);
           const def = ts.isIdentifier(target) ? bindings.definition(target) : undefined;
           const statement = statementOf(write.node);
-          const canDetach = def?.kind === 'expression' && ts.isVariableDeclaration(def.at) && value.origin === stripExpression(def.expression) && statement !== undefined &&
-            ts.isExpressionStatement(statement) && statement.expression === write.node;
+          const canDetach =
+            def?.kind === 'expression' &&
+            ts.isVariableDeclaration(def.at) &&
+            value.origin === stripExpression(def.expression) &&
+            statement !== undefined &&
+            ts.isExpressionStatement(statement) &&
+            statement.expression === write.node;
           reportAt(context, {
             node: write.node,
             messageId: 'nonLeaf',
             data: { tensor, origin: value.origin ? textOf(value.origin) : 'an op' },
             suggest: canDetach
-              ? [{
-                  messageId: 'useDetach',
-                  data: { tensor },
-                  fix: (fixer) => [
-                    fixer.insertTextAfterRange(rangeOf(def.expression), '.detach()'),
-                    fixer.removeRange([statement.getFullStart(), statement.getEnd()]),
-                  ],
-                }]
+              ? [
+                  {
+                    messageId: 'useDetach',
+                    data: { tensor },
+                    fix: (fixer) => [
+                      fixer.insertTextAfterRange(rangeOf(def.expression), '.detach()'),
+                      fixer.removeRange([statement.getFullStart(), statement.getEnd()]),
+                    ],
+                  },
+                ]
               : [],
             related: value.origin ? [{ node: value.origin, message: `${tensor} is computed here` }] : [],
           });
@@ -63,7 +72,10 @@ export default createRule({
     });
 
     function reportIntegerDtype(node: ts.Node, origin: ts.Node | undefined, tensor: string): void {
-      const dtype = origin && ts.isCallExpression(origin) ? origin.arguments.map((a) => propertyOf(a, 'dtype')).find((d) => d !== undefined) : undefined;
+      const dtype =
+        origin && ts.isCallExpression(origin)
+          ? origin.arguments.map((a) => propertyOf(a, 'dtype')).find((d) => d !== undefined)
+          : undefined;
       reportAt(context, {
         node,
         messageId: 'integer',

@@ -111,8 +111,13 @@ function listTs(dir: string): string[] {
 
 function programOf(files: string[], virtual: Record<string, string>): ts.Program {
   const options: ts.CompilerOptions = {
-    target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext,
-    strict: true, noEmit: true, types: [], skipLibCheck: true,
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    strict: true,
+    noEmit: true,
+    types: [],
+    skipLibCheck: true,
   };
   const host = ts.createCompilerHost(options);
   const getSourceFile = host.getSourceFile.bind(host);
@@ -145,7 +150,9 @@ function compare(program: ts.Program, files: readonly string[]): Comparison {
         result.symbols += 1;
         if (symbol !== expected) {
           const { line } = sourceFile.getLineAndCharacterOfPosition(node.getStart());
-          result.mismatches.push(`${path.relative(root, file)}:${String(line + 1)} \`${node.getText()}\`: symbol ${symbol?.getName() ?? 'none'}, checker ${expected?.getName() ?? 'none'}`);
+          result.mismatches.push(
+            `${path.relative(root, file)}:${String(line + 1)} \`${node.getText()}\`: symbol ${symbol?.getName() ?? 'none'}, checker ${expected?.getName() ?? 'none'}`,
+          );
         }
       }
       if (ts.isExpression(node) && !ts.isPartOfTypeNode(node)) {
@@ -156,11 +163,14 @@ function compare(program: ts.Program, files: readonly string[]): Comparison {
         if (declared) {
           result.answered += 1;
           if (isLibrary) result.libraryAnswered += 1;
-          const same = checker.typeToString(declared) === checker.typeToString(actual)
-            && JSON.stringify(libraryClassOf(checker, declared)) === JSON.stringify(libraryClassOf(checker, actual));
+          const same =
+            checker.typeToString(declared) === checker.typeToString(actual) &&
+            JSON.stringify(libraryClassOf(checker, declared)) === JSON.stringify(libraryClassOf(checker, actual));
           if (!same) {
             const { line } = sourceFile.getLineAndCharacterOfPosition(node.getStart());
-            result.mismatches.push(`${path.relative(root, file)}:${String(line + 1)} \`${node.getText()}\`: declared ${checker.typeToString(declared)}, checker ${checker.typeToString(actual)}`);
+            result.mismatches.push(
+              `${path.relative(root, file)}:${String(line + 1)} \`${node.getText()}\`: declared ${checker.typeToString(declared)}, checker ${checker.typeToString(actual)}`,
+            );
           }
         }
       }

@@ -66,7 +66,8 @@ function orderRule(file: string, out: Disagreement[], counted: { pairs: number }
       const top = () => stack[stack.length - 1];
       const compare = (codePath: Rule.CodePath): void => {
         const own = sites.filter((s) => s.codePath === codePath && s.segments.some((seg) => seg.reachable));
-        const line = (node: Rule.Node) => `${String(node.loc?.start.line)}: ${context.sourceCode.getText(node).split('\n')[0].slice(0, 50)}`;
+        const line = (node: Rule.Node) =>
+          `${String(node.loc?.start.line)}: ${context.sourceCode.getText(node).split('\n')[0].slice(0, 50)}`;
         for (const a of own) {
           for (const b of own) {
             if (a === b) continue;
@@ -78,15 +79,25 @@ function orderRule(file: string, out: Disagreement[], counted: { pairs: number }
         }
       };
       return {
-        onCodePathStart: (codePath) => { stack.push({ codePath, current: new Set() }); },
+        onCodePathStart: (codePath) => {
+          stack.push({ codePath, current: new Set() });
+        },
         onCodePathEnd: (codePath) => {
           compare(codePath);
           stack.pop();
         },
-        onCodePathSegmentStart: (segment) => { top().current.add(segment); },
-        onCodePathSegmentEnd: (segment) => { top().current.delete(segment); },
-        onUnreachableCodePathSegmentStart: (segment) => { top().current.add(segment); },
-        onUnreachableCodePathSegmentEnd: (segment) => { top().current.delete(segment); },
+        onCodePathSegmentStart: (segment) => {
+          top().current.add(segment);
+        },
+        onCodePathSegmentEnd: (segment) => {
+          top().current.delete(segment);
+        },
+        onUnreachableCodePathSegmentStart: (segment) => {
+          top().current.add(segment);
+        },
+        onUnreachableCodePathSegmentEnd: (segment) => {
+          top().current.delete(segment);
+        },
         'CallExpression:exit': (node) => {
           const frame = top();
           sites.push({ node, codePath: frame.codePath, segments: [...frame.current], order: order++ });
@@ -112,12 +123,14 @@ async function disagreements(dir: string): Promise<{ found: Disagreement[]; pair
     const eslint = new ESLint({
       cwd: dir,
       overrideConfigFile: true,
-      overrideConfig: [{
-        files: ['**/*.ts'],
-        languageOptions: { parser: tsParser, parserOptions: { projectService: true, tsconfigRootDir: dir } },
-        plugins: { check: { rules: { order: orderRule(path.relative(root, file), found, counted) } } },
-        rules: { 'check/order': 'error' },
-      }],
+      overrideConfig: [
+        {
+          files: ['**/*.ts'],
+          languageOptions: { parser: tsParser, parserOptions: { projectService: true, tsconfigRootDir: dir } },
+          plugins: { check: { rules: { order: orderRule(path.relative(root, file), found, counted) } } },
+          rules: { 'check/order': 'error' },
+        },
+      ],
     });
     const [result] = await eslint.lintFiles([file]);
     const fatal = result.messages.find((m) => m.fatal === true || m.ruleId === null);

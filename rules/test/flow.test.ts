@@ -8,10 +8,18 @@ const fileName = fileURLToPath(new URL('./fixture/flow-case.ts', import.meta.url
 
 function mayFollow(body: string, loops = false): boolean {
   const code = `declare function a(): void;\ndeclare function b(): void;\ndeclare const cond: boolean;\n${body}`;
-  const options: ts.CompilerOptions = { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, strict: true, noEmit: true, types: [] };
+  const options: ts.CompilerOptions = {
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    strict: true,
+    noEmit: true,
+    types: [],
+  };
   const host = ts.createCompilerHost(options);
   const getSourceFile = host.getSourceFile.bind(host);
-  host.getSourceFile = (name, language, ...rest) => (name === fileName ? ts.createSourceFile(name, code, language, true) : getSourceFile(name, language, ...rest));
+  host.getSourceFile = (name, language, ...rest) =>
+    name === fileName ? ts.createSourceFile(name, code, language, true) : getSourceFile(name, language, ...rest);
   const fileExists = host.fileExists.bind(host);
   host.fileExists = (name) => name === fileName || fileExists(name);
   const program = ts.createProgram([fileName], options, host);
@@ -21,7 +29,8 @@ function mayFollow(body: string, loops = false): boolean {
   if (!analysis) throw new Error('analysis failed');
   const calls: Record<string, ts.CallExpression> = {};
   const visit = (node: ts.Node): void => {
-    if (ts.isCallExpression(node) && ts.isIdentifier(node.expression) && ['a', 'b'].includes(node.expression.text)) calls[node.expression.text] = node;
+    if (ts.isCallExpression(node) && ts.isIdentifier(node.expression) && ['a', 'b'].includes(node.expression.text))
+      calls[node.expression.text] = node;
     ts.forEachChild(node, visit);
   };
   visit(sourceFile);

@@ -25,49 +25,76 @@ ruleTester.run('no-leaf-inplace', rule, {
   invalid: [
     {
       code: code('const w = tensor([1, 2], { requiresGrad: true });\nw.add_(1);'),
-      errors: [{
-        messageId: 'leafInplace',
-        line: 3,
-        suggestions: [
-          { messageId: 'wrapInNoGrad', output: code('const w = tensor([1, 2], { requiresGrad: true });\nnoGrad(() => w.add_(1));') },
-          { messageId: 'useDetach', output: code('const w = tensor([1, 2], { requiresGrad: true });\nw.detach().add_(1);') },
-        ],
-      }],
+      errors: [
+        {
+          messageId: 'leafInplace',
+          line: 3,
+          suggestions: [
+            { messageId: 'wrapInNoGrad', output: code('const w = tensor([1, 2], { requiresGrad: true });\nnoGrad(() => w.add_(1));') },
+            { messageId: 'useDetach', output: code('const w = tensor([1, 2], { requiresGrad: true });\nw.detach().add_(1);') },
+          ],
+        },
+      ],
     },
     {
       // noGrad is imported on demand by the suggestion.
       code: "import { nn } from '@gradflow/autograd';\nconst layer = new nn.Linear(2, 2);\nlayer.weight.zero_();",
-      errors: [{
-        messageId: 'leafInplace',
-        suggestions: [
-          { messageId: 'wrapInNoGrad', output: "import { nn, noGrad } from '@gradflow/autograd';\nconst layer = new nn.Linear(2, 2);\nnoGrad(() => layer.weight.zero_());" },
-          { messageId: 'useDetach', output: "import { nn } from '@gradflow/autograd';\nconst layer = new nn.Linear(2, 2);\nlayer.weight.detach().zero_();" },
-        ],
-      }],
+      errors: [
+        {
+          messageId: 'leafInplace',
+          suggestions: [
+            {
+              messageId: 'wrapInNoGrad',
+              output:
+                "import { nn, noGrad } from '@gradflow/autograd';\nconst layer = new nn.Linear(2, 2);\nnoGrad(() => layer.weight.zero_());",
+            },
+            {
+              messageId: 'useDetach',
+              output: "import { nn } from '@gradflow/autograd';\nconst layer = new nn.Linear(2, 2);\nlayer.weight.detach().zero_();",
+            },
+          ],
+        },
+      ],
     },
     {
       // Parameters reached by iterating model.parameters() outside noGrad.
       code: code('const model = new nn.Linear(2, 2);\nfor (const p of model.parameters()) p.sub_(0.1);'),
-      errors: [{
-        messageId: 'leafInplace',
-        line: 3,
-        suggestions: [
-          { messageId: 'wrapInNoGrad', output: code('const model = new nn.Linear(2, 2);\nfor (const p of model.parameters()) noGrad(() => p.sub_(0.1));') },
-          { messageId: 'useDetach', output: code('const model = new nn.Linear(2, 2);\nfor (const p of model.parameters()) p.detach().sub_(0.1);') },
-        ],
-      }],
+      errors: [
+        {
+          messageId: 'leafInplace',
+          line: 3,
+          suggestions: [
+            {
+              messageId: 'wrapInNoGrad',
+              output: code('const model = new nn.Linear(2, 2);\nfor (const p of model.parameters()) noGrad(() => p.sub_(0.1));'),
+            },
+            {
+              messageId: 'useDetach',
+              output: code('const model = new nn.Linear(2, 2);\nfor (const p of model.parameters()) p.detach().sub_(0.1);'),
+            },
+          ],
+        },
+      ],
     },
     {
       // enableGrad inside noGrad turns recording back on.
       code: code('const w = new nn.Parameter(zeros([2]));\nnoGrad(() => enableGrad(() => w.fill_(1)));'),
-      errors: [{
-        messageId: 'leafInplace',
-        line: 3,
-        suggestions: [
-          { messageId: 'wrapInNoGrad', output: code('const w = new nn.Parameter(zeros([2]));\nnoGrad(() => enableGrad(() => noGrad(() => w.fill_(1))));') },
-          { messageId: 'useDetach', output: code('const w = new nn.Parameter(zeros([2]));\nnoGrad(() => enableGrad(() => w.detach().fill_(1)));') },
-        ],
-      }],
+      errors: [
+        {
+          messageId: 'leafInplace',
+          line: 3,
+          suggestions: [
+            {
+              messageId: 'wrapInNoGrad',
+              output: code('const w = new nn.Parameter(zeros([2]));\nnoGrad(() => enableGrad(() => noGrad(() => w.fill_(1))));'),
+            },
+            {
+              messageId: 'useDetach',
+              output: code('const w = new nn.Parameter(zeros([2]));\nnoGrad(() => enableGrad(() => w.detach().fill_(1)));'),
+            },
+          ],
+        },
+      ],
     },
   ],
 });

@@ -7,7 +7,10 @@ import { rules } from '../src/index.js';
 const ids = Object.keys(rules).sort();
 const rulesDir = new URL('../', import.meta.url);
 const filesIn = (folder: string, ending: string): string[] =>
-  readdirSync(new URL(folder, rulesDir)).filter((f) => f.endsWith(ending)).map((f) => f.slice(0, -ending.length)).sort();
+  readdirSync(new URL(folder, rulesDir))
+    .filter((f) => f.endsWith(ending))
+    .map((f) => f.slice(0, -ending.length))
+    .sort();
 
 describe('rule index', () => {
   it('lists every rule module in src/ by its own name', () => {

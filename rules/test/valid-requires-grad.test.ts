@@ -18,34 +18,54 @@ ruleTester.run('valid-requires-grad', rule, {
   invalid: [
     {
       code: code('const w = tensor([1, 2], { requiresGrad: true });\nconst h = w.mul(2);\nh.requiresGrad = false;\nh.sum();'),
-      errors: [{
-        messageId: 'nonLeaf',
-        line: 4,
-        suggestions: [{ messageId: 'useDetach', output: code('const w = tensor([1, 2], { requiresGrad: true });\nconst h = w.mul(2).detach();\nh.sum();') }],
-      }],
+      errors: [
+        {
+          messageId: 'nonLeaf',
+          line: 4,
+          suggestions: [
+            {
+              messageId: 'useDetach',
+              output: code('const w = tensor([1, 2], { requiresGrad: true });\nconst h = w.mul(2).detach();\nh.sum();'),
+            },
+          ],
+        },
+      ],
     },
     {
       code: code('const layer = new nn.Linear(2, 1);\nconst out = layer.forward(tensor([[1, 2]]));\nout.requiresGrad_(false);'),
-      errors: [{
-        messageId: 'nonLeaf',
-        line: 4,
-        suggestions: [{ messageId: 'useDetach', output: code('const layer = new nn.Linear(2, 1);\nconst out = layer.forward(tensor([[1, 2]])).detach();') }],
-      }],
+      errors: [
+        {
+          messageId: 'nonLeaf',
+          line: 4,
+          suggestions: [
+            {
+              messageId: 'useDetach',
+              output: code('const layer = new nn.Linear(2, 1);\nconst out = layer.forward(tensor([[1, 2]])).detach();'),
+            },
+          ],
+        },
+      ],
     },
     {
       code: code("const labels = tensor([0, 1], { dtype: 'int32' });\nlabels.requiresGrad = true;"),
-      errors: [{
-        messageId: 'integer',
-        line: 3,
-        suggestions: [{ messageId: 'useFloat', output: code("const labels = tensor([0, 1], { dtype: 'float32' });\nlabels.requiresGrad = true;") }],
-      }],
+      errors: [
+        {
+          messageId: 'integer',
+          line: 3,
+          suggestions: [
+            { messageId: 'useFloat', output: code("const labels = tensor([0, 1], { dtype: 'float32' });\nlabels.requiresGrad = true;") },
+          ],
+        },
+      ],
     },
     {
       code: code("const labels = zeros([2], { dtype: 'int32', requiresGrad: true });"),
-      errors: [{
-        messageId: 'integer',
-        suggestions: [{ messageId: 'useFloat', output: code("const labels = zeros([2], { dtype: 'float32', requiresGrad: true });") }],
-      }],
+      errors: [
+        {
+          messageId: 'integer',
+          suggestions: [{ messageId: 'useFloat', output: code("const labels = zeros([2], { dtype: 'float32', requiresGrad: true });") }],
+        },
+      ],
     },
   ],
 });

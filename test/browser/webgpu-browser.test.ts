@@ -55,7 +55,11 @@ function serve(script: string): Promise<Server> {
     res.writeHead(200, { 'content-type': js ? 'text/javascript' : 'text/html' });
     res.end(js ? script : page);
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => { resolve(server); }));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => {
+      resolve(server);
+    }),
+  );
 }
 
 describe.skipIf(!hasChromium)('browser end to end (headless Chromium, WebGPU)', () => {

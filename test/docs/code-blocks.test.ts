@@ -16,7 +16,9 @@ const DOCS = [
   'README.md',
   'rules/README.md',
   ...readdirSync(path.join(repoRoot, 'packages')).map((p) => `packages/${p}/README.md`),
-  ...readdirSync(path.join(repoRoot, 'rules/docs')).filter((f) => f.endsWith('.md')).map((f) => `rules/docs/${f}`),
+  ...readdirSync(path.join(repoRoot, 'rules/docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `rules/docs/${f}`),
 ].filter((doc) => {
   try {
     readFileSync(path.join(repoRoot, doc));
@@ -26,7 +28,12 @@ const DOCS = [
   }
 });
 
-interface Block { doc: string; line: number; code: string; fragment: string | undefined }
+interface Block {
+  doc: string;
+  line: number;
+  code: string;
+  fragment: string | undefined;
+}
 
 function blocksOf(doc: string): Block[] {
   const lines = readFileSync(path.join(repoRoot, doc), 'utf8').split('\n');
@@ -94,14 +101,18 @@ function typeCheck(checked: Block[]): Map<Block, string[]> {
       global.push(`${d.file?.fileName ?? ''}: ${text}`);
     }
   }
-  expect(global, 'errors outside the doc blocks (the engine\'s declarations)').toEqual([]);
+  expect(global, "errors outside the doc blocks (the engine's declarations)").toEqual([]);
   return new Map(checked.map((block) => [block, byFile.get(virtualName(block)) ?? []]));
 }
 
 describe('TypeScript in the docs', () => {
   it('finds the blocks (README.md and every rule doc have some)', () => {
     expect(blocks.some((b) => b.doc === 'README.md')).toBe(true);
-    for (const doc of DOCS.filter((d) => d.startsWith('rules/docs/'))) expect(blocks.some((b) => b.doc === doc), doc).toBe(true);
+    for (const doc of DOCS.filter((d) => d.startsWith('rules/docs/')))
+      expect(
+        blocks.some((b) => b.doc === doc),
+        doc,
+      ).toBe(true);
   });
 
   it('skips a block only with a visible reason', () => {
@@ -112,7 +123,9 @@ describe('TypeScript in the docs', () => {
 
   it('every other block type-checks against the built engine', { timeout: 120_000 }, () => {
     const results = typeCheck(blocks.filter((b) => b.fragment === undefined));
-    const failures = [...results].filter(([, errors]) => errors.length > 0).map(([b, errors]) => `${b.doc}:${String(b.line)}\n  ${errors.join('\n  ')}`);
+    const failures = [...results]
+      .filter(([, errors]) => errors.length > 0)
+      .map(([b, errors]) => `${b.doc}:${String(b.line)}\n  ${errors.join('\n  ')}`);
     expect(failures).toEqual([]);
   });
 });

@@ -32,7 +32,13 @@ afterAll(() => {
 });
 
 function run(command: string, args: string[], cwd: string, timeout = INSTALL_TIMEOUT_MS): SpawnSyncReturns<string> {
-  return spawnSync(command, args, { cwd, encoding: 'utf8', timeout, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, npm_config_update_notifier: 'false' } });
+  return spawnSync(command, args, {
+    cwd,
+    encoding: 'utf8',
+    timeout,
+    maxBuffer: 64 * 1024 * 1024,
+    env: { ...process.env, npm_config_update_notifier: 'false' },
+  });
 }
 
 function ok(result: SpawnSyncReturns<string>, what: string): string {
@@ -40,7 +46,11 @@ function ok(result: SpawnSyncReturns<string>, what: string): string {
   return result.stdout;
 }
 
-interface Packed { name: string; filename: string; files: { path: string }[] }
+interface Packed {
+  name: string;
+  filename: string;
+  files: { path: string }[];
+}
 let packed: Packed[] = [];
 const tarball = (name: string): string => path.join(work, 'tarballs', packed.find((p) => p.name === name)?.filename ?? `missing-${name}`);
 
@@ -62,11 +72,15 @@ describe('the published tarballs', () => {
       expect(manifest.homepage, name).toBe(HOMEPAGE);
       expect(manifest.publishConfig, name).toEqual({ access: 'public' });
       expect(paths, name).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'package.json']));
-      expect(paths.filter((p) => p.includes('tsbuildinfo')), name).toEqual([]);
+      expect(
+        paths.filter((p) => p.includes('tsbuildinfo')),
+        name,
+      ).toEqual([]);
       // Source maps point at sources the tarball ships.
       for (const map of paths.filter((p) => p.endsWith('.map'))) {
         const { sources } = JSON.parse(readFileSync(path.join(dir, map), 'utf8')) as { sources: string[] };
-        for (const source of sources) expect(paths, `${name}/${map} → ${source}`).toContain(path.posix.join(path.posix.dirname(map), source));
+        for (const source of sources)
+          expect(paths, `${name}/${map} → ${source}`).toContain(path.posix.join(path.posix.dirname(map), source));
       }
       // Every package a shipped declaration file imports is declared.
       const declared = new Set([name, ...Object.keys({ ...(manifest.dependencies as object), ...(manifest.peerDependencies as object) })]);
@@ -101,10 +115,22 @@ const ESLINT_CONFIG = `import gradflow from '@gradflow/eslint-plugin';
 export default [gradflow.configs.recommended];
 `;
 
-const TSCONFIG = JSON.stringify({
-  compilerOptions: { strict: true, target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', jsx: 'react-jsx', rootDir: 'src', outDir: 'out' },
-  include: ['src'],
-}, null, 2);
+const TSCONFIG = JSON.stringify(
+  {
+    compilerOptions: {
+      strict: true,
+      target: 'ES2022',
+      module: 'NodeNext',
+      moduleResolution: 'NodeNext',
+      jsx: 'react-jsx',
+      rootDir: 'src',
+      outDir: 'out',
+    },
+    include: ['src'],
+  },
+  null,
+  2,
+);
 
 /** Frozen after the optimizer took it; zeroGrad() zero-fills; Adam still moves the frozen layer. */
 const TRAIN_TS = `import { enableGradFlowChecker, nn, optim, randn } from '@gradflow/autograd';
@@ -154,8 +180,13 @@ function makeProject(name: string, devDependencies: Record<string, string>): str
 /** Our packages come from the tarballs (nothing of ours is on the registry yet); the rest from the registry. */
 const ourTarballs = (): Record<string, string> => Object.fromEntries(PUBLISHED.map((name) => [name, `file:${tarball(name)}`]));
 
-interface LintResult { filePath: string; messages: { ruleId: string | null; line: number; severity: number }[] }
-interface RulesMeta { [id: string]: { docs?: { url?: string } } }
+interface LintResult {
+  filePath: string;
+  messages: { ruleId: string | null; line: number; severity: number }[];
+}
+interface RulesMeta {
+  [id: string]: { docs?: { url?: string } };
+}
 
 function lintWithCli(dir: string): { findings: string[]; rulesMeta: RulesMeta } {
   const result = run(path.join(dir, 'node_modules/.bin/eslint'), ['src', '-f', 'json-with-metadata'], dir);
@@ -173,16 +204,23 @@ function compileAndRun(dir: string, tsc: string[]): void {
   ok(run(process.execPath, [...tsc, '-p', '.'], dir), `${tsc.join(' ')} -p .`);
   const train = ok(run(process.execPath, ['out/train.js'], dir), 'node out/train.js');
   const findings = JSON.parse(train.trim().split('\n').pop() ?? '[]') as [string, string][];
-  expect(findings).toEqual(expect.arrayContaining([
-    ['@gradflow/no-freeze-after-optimizer', '0.weight'],
-    ['@gradflow/require-set-to-none', '0.weight'],
-  ]));
+  expect(findings).toEqual(
+    expect.arrayContaining([
+      ['@gradflow/no-freeze-after-optimizer', '0.weight'],
+      ['@gradflow/require-set-to-none', '0.weight'],
+    ]),
+  );
   const panel = run(process.execPath, ['out/panel.js'], dir);
   expect(panel.status).not.toBe(0);
   expect(panel.stderr).toContain('LEAF_INPLACE');
 }
 
-interface LspDiagnostic { range: { start: { line: number } }; code?: string | number; severity?: number; codeDescription?: { href: string } }
+interface LspDiagnostic {
+  range: { start: { line: number } };
+  code?: string | number;
+  severity?: number;
+  codeDescription?: { href: string };
+}
 
 /** Starts node_modules/.bin/gradflow-language-server --stdio as an editor would and collects diagnostics. */
 async function lintWithServer(dir: string, files: { rel: string; languageId: string }[]): Promise<{ findings: string[]; hrefs: string[] }> {
@@ -193,7 +231,9 @@ async function lintWithServer(dir: string, files: { rel: string; languageId: str
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const connection = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
   const latest = new Map<string, LspDiagnostic[]>();
-  const expectedCounts = new Map(files.map(({ rel }) => [pathToFileURL(path.join(dir, rel)).href, EXPECTED_LINT.filter((f) => f.startsWith(`${rel}:`)).length]));
+  const expectedCounts = new Map(
+    files.map(({ rel }) => [pathToFileURL(path.join(dir, rel)).href, EXPECTED_LINT.filter((f) => f.startsWith(`${rel}:`)).length]),
+  );
   let settle: () => void = () => undefined;
   const settled = new Promise<void>((resolve) => (settle = resolve));
   connection.onNotification('textDocument/publishDiagnostics', (params: { uri: string; diagnostics: LspDiagnostic[] }) => {
@@ -215,14 +255,21 @@ async function lintWithServer(dir: string, files: { rel: string; languageId: str
     await connection.sendNotification('initialized', {});
     for (const { rel, languageId } of files) {
       await connection.sendNotification('textDocument/didOpen', {
-        textDocument: { uri: pathToFileURL(path.join(dir, rel)).href, languageId, version: 1, text: readFileSync(path.join(dir, rel), 'utf8') },
+        textDocument: {
+          uri: pathToFileURL(path.join(dir, rel)).href,
+          languageId,
+          version: 1,
+          text: readFileSync(path.join(dir, rel), 'utf8'),
+        },
       });
     }
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([settled, new Promise((resolve) => (timer = setTimeout(resolve, 120_000)))]);
     clearTimeout(timer);
     const findings = [...latest].flatMap(([uri, diagnostics]) =>
-      diagnostics.map((d) => `${path.relative(dir, fileURLToPath(uri))}:${String(d.range.start.line + 1)}:${String(d.code)}:${d.severity === 1 ? 2 : 1}`),
+      diagnostics.map(
+        (d) => `${path.relative(dir, fileURLToPath(uri))}:${String(d.range.start.line + 1)}:${String(d.code)}:${d.severity === 1 ? 2 : 1}`,
+      ),
     );
     const hrefs = [...latest.values()].flat().map((d) => d.codeDescription?.href ?? '');
     await connection.sendRequest('shutdown');
@@ -249,28 +296,36 @@ function expectDocUrls(rulesMeta: RulesMeta, hrefs: string[]): void {
 }
 
 describe('installed from the tarballs into a new project', () => {
-  it('with TypeScript 6.0 (npm i -D @gradflow/eslint-plugin eslint typescript@~6.0.3): CLI, engine and language server agree', async () => {
-    const dir = makeProject('user-ts6', { ...ourTarballs(), eslint: '^10.0.0', typescript: '~6.0.3' });
-    const cli = lintWithCli(dir);
-    expect(cli.findings).toEqual(EXPECTED_LINT);
-    compileAndRun(dir, ['node_modules/typescript/bin/tsc']);
-    const server = await lintWithServer(dir, OPEN_FILES);
-    expect(server.findings).toEqual(cli.findings);
-    expectDocUrls(cli.rulesMeta, server.hrefs);
-  }, INSTALL_TIMEOUT_MS + 120_000);
+  it(
+    'with TypeScript 6.0 (npm i -D @gradflow/eslint-plugin eslint typescript@~6.0.3): CLI, engine and language server agree',
+    async () => {
+      const dir = makeProject('user-ts6', { ...ourTarballs(), eslint: '^10.0.0', typescript: '~6.0.3' });
+      const cli = lintWithCli(dir);
+      expect(cli.findings).toEqual(EXPECTED_LINT);
+      compileAndRun(dir, ['node_modules/typescript/bin/tsc']);
+      const server = await lintWithServer(dir, OPEN_FILES);
+      expect(server.findings).toEqual(cli.findings);
+      expectDocUrls(cli.rulesMeta, server.hrefs);
+    },
+    INSTALL_TIMEOUT_MS + 120_000,
+  );
 
-  it('side by side with TypeScript 7: the linter and the server run on a 6.0 `typescript` alias, tsc 7 compiles', async () => {
-    const dir = makeProject('user-ts7', {
-      ...ourTarballs(),
-      eslint: '^10.0.0',
-      typescript: 'npm:@typescript/typescript6@^6.0.2',
-      'typescript-7': 'npm:typescript@^7.0.2',
-    });
-    expect(ok(run(process.execPath, ['node_modules/typescript-7/bin/tsc', '--version'], dir), 'tsc 7 --version')).toMatch(/Version 7\./);
-    const cli = lintWithCli(dir);
-    expect(cli.findings).toEqual(EXPECTED_LINT);
-    compileAndRun(dir, ['node_modules/typescript-7/bin/tsc']);
-    const server = await lintWithServer(dir, OPEN_FILES);
-    expect(server.findings).toEqual(cli.findings);
-  }, INSTALL_TIMEOUT_MS + 120_000);
+  it(
+    'side by side with TypeScript 7: the linter and the server run on a 6.0 `typescript` alias, tsc 7 compiles',
+    async () => {
+      const dir = makeProject('user-ts7', {
+        ...ourTarballs(),
+        eslint: '^10.0.0',
+        typescript: 'npm:@typescript/typescript6@^6.0.2',
+        'typescript-7': 'npm:typescript@^7.0.2',
+      });
+      expect(ok(run(process.execPath, ['node_modules/typescript-7/bin/tsc', '--version'], dir), 'tsc 7 --version')).toMatch(/Version 7\./);
+      const cli = lintWithCli(dir);
+      expect(cli.findings).toEqual(EXPECTED_LINT);
+      compileAndRun(dir, ['node_modules/typescript-7/bin/tsc']);
+      const server = await lintWithServer(dir, OPEN_FILES);
+      expect(server.findings).toEqual(cli.findings);
+    },
+    INSTALL_TIMEOUT_MS + 120_000,
+  );
 });

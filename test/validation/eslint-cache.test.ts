@@ -48,7 +48,10 @@ function lint(...args: string[]): Record<string, string[]> {
 describe('eslint --cache and cross-file facts', () => {
   cpSync(join(repoRoot, 'packages/language-server/test/fixtures/workspace/tsconfig.json'), join(dir, 'tsconfig.json'));
   writeFileSync(join(dir, 'package.json'), '{ "name": "gradflow-cache-test", "private": true, "type": "module" }\n');
-  writeFileSync(join(dir, 'eslint.config.mjs'), "import gradflow from '@gradflow/eslint-plugin';\nexport default [gradflow.configs.recommended];\n");
+  writeFileSync(
+    join(dir, 'eslint.config.mjs'),
+    "import gradflow from '@gradflow/eslint-plugin';\nexport default [gradflow.configs.recommended];\n",
+  );
   writeFileSync(join(dir, 'main.ts'), MAIN);
   writeFileSync(join(dir, 'utils.ts'), UNDER_NO_GRAD);
   afterAll(() => {
@@ -64,6 +67,9 @@ describe('eslint --cache and cross-file facts', () => {
     expect(lint('--cache', '--cache-strategy', 'content', '--cache-location', cacheFile)).toEqual({ 'main.ts': [], 'utils.ts': [] });
     // Touching main.ts's text (or deleting the cache) brings it back.
     writeFileSync(join(dir, 'main.ts'), `${MAIN}// edited\n`);
-    expect(lint('--cache', '--cache-strategy', 'content', '--cache-location', cacheFile)).toEqual({ 'main.ts': ['@gradflow/no-leaf-inplace'], 'utils.ts': [] });
+    expect(lint('--cache', '--cache-strategy', 'content', '--cache-location', cacheFile)).toEqual({
+      'main.ts': ['@gradflow/no-leaf-inplace'],
+      'utils.ts': [],
+    });
   });
 });

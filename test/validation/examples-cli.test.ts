@@ -10,16 +10,25 @@ import { compareLabels, executeFixture, parseHeader, repoRoot } from './harness.
 
 const eslintBin = join(createRequire(import.meta.url).resolve('eslint/package.json'), '..', 'bin', 'eslint.js');
 const trainingDir = join(repoRoot, 'examples', 'training');
-const programs = readdirSync(trainingDir).filter((f) => f.endsWith('.ts')).map((f) => join(trainingDir, f));
+const programs = readdirSync(trainingDir)
+  .filter((f) => f.endsWith('.ts'))
+  .map((f) => join(trainingDir, f));
 
 function eslint(...args: string[]): string {
-  const run = spawnSync(process.execPath, [eslintBin, 'examples', ...args], { cwd: repoRoot, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const run = spawnSync(process.execPath, [eslintBin, 'examples', ...args], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
   // 0: no errors, 1: lint errors found; 2 would mean ESLint itself failed (config, parser, crash).
   expect(run.status, run.stderr).toBeLessThan(2);
   return run.stdout;
 }
 
-interface JsonResult { filePath: string; messages: { ruleId: string | null; line: number; fatal?: boolean; message: string }[] }
+interface JsonResult {
+  filePath: string;
+  messages: { ruleId: string | null; line: number; fatal?: boolean; message: string }[];
+}
 
 describe('npx eslint examples', () => {
   let results: JsonResult[] = [];
@@ -28,8 +37,17 @@ describe('npx eslint examples', () => {
   }, 180_000);
 
   it('lints every training program with the examples config', () => {
-    expect(results.map((r) => r.filePath).filter((p) => p.startsWith(trainingDir)).sort()).toEqual([...programs].sort());
-    for (const r of results) expect(r.messages.filter((m) => m.fatal === true || m.ruleId === null), r.filePath).toEqual([]);
+    expect(
+      results
+        .map((r) => r.filePath)
+        .filter((p) => p.startsWith(trainingDir))
+        .sort(),
+    ).toEqual([...programs].sort());
+    for (const r of results)
+      expect(
+        r.messages.filter((m) => m.fatal === true || m.ruleId === null),
+        r.filePath,
+      ).toEqual([]);
   });
 
   it.each(programs.map((p) => [p.slice(repoRoot.length + 1), p] as const))('%s: diagnostics match its labels', (_rel, path) => {
@@ -46,21 +64,36 @@ describe('npx eslint examples', () => {
     const sarif = JSON.parse(eslint('-f', '@microsoft/eslint-formatter-sarif')) as {
       version: string;
       $schema: string;
-      runs: { tool: { driver: { name: string; rules?: { id: string }[] } }; artifacts?: { location: { uri: string } }[]; results: { ruleId: string; level: string; message: { text: string }; locations: { physicalLocation: { artifactLocation: { uri?: string; index?: number }; region: { startLine: number } } }[] }[] }[];
+      runs: {
+        tool: { driver: { name: string; rules?: { id: string }[] } };
+        artifacts?: { location: { uri: string } }[];
+        results: {
+          ruleId: string;
+          level: string;
+          message: { text: string };
+          locations: { physicalLocation: { artifactLocation: { uri?: string; index?: number }; region: { startLine: number } } }[];
+        }[];
+      }[];
     };
     expect(sarif.version).toBe('2.1.0');
     expect(sarif.$schema).toMatch(/sarif.*2\.1\.0/);
     expect(sarif.runs).toHaveLength(1);
     const run = sarif.runs[0];
     expect(run.tool.driver.name).toBe('ESLint');
-    const expected = results.flatMap((r) => r.messages.map((m) => `${String(m.ruleId)}@${r.filePath.slice(repoRoot.length + 1)}:${String(m.line)}`)).sort();
-    const fromSarif = run.results.map((res) => {
-      const loc = res.locations[0].physicalLocation;
-      const uri = loc.artifactLocation.uri ?? run.artifacts?.[loc.artifactLocation.index ?? -1]?.location.uri ?? '';
-      expect(['error', 'warning', 'note']).toContain(res.level);
-      expect(res.message.text.length).toBeGreaterThan(0);
-      return `${res.ruleId}@${decodeURIComponent(uri).replace(/^file:\/\//, '').replace(`${repoRoot}/`, '')}:${String(loc.region.startLine)}`;
-    }).sort();
+    const expected = results
+      .flatMap((r) => r.messages.map((m) => `${String(m.ruleId)}@${r.filePath.slice(repoRoot.length + 1)}:${String(m.line)}`))
+      .sort();
+    const fromSarif = run.results
+      .map((res) => {
+        const loc = res.locations[0].physicalLocation;
+        const uri = loc.artifactLocation.uri ?? run.artifacts?.[loc.artifactLocation.index ?? -1]?.location.uri ?? '';
+        expect(['error', 'warning', 'note']).toContain(res.level);
+        expect(res.message.text.length).toBeGreaterThan(0);
+        return `${res.ruleId}@${decodeURIComponent(uri)
+          .replace(/^file:\/\//, '')
+          .replace(`${repoRoot}/`, '')}:${String(loc.region.startLine)}`;
+      })
+      .sort();
     expect(fromSarif).toEqual(expected);
     for (const id of new Set(run.results.map((r) => r.ruleId))) expect(run.tool.driver.rules?.map((r) => r.id)).toContain(id);
   });
@@ -69,15 +102,20 @@ describe('npx eslint examples', () => {
 describe('examples at run time', () => {
   it('type-check against the built engine (examples/tsconfig.json)', () => {
     const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-    expect(() => { spawnSyncOk(process.execPath, [tsc, '-p', join(repoRoot, 'examples', 'tsconfig.json')]); }).not.toThrow();
+    expect(() => {
+      spawnSyncOk(process.execPath, [tsc, '-p', join(repoRoot, 'examples', 'tsconfig.json')]);
+    }).not.toThrow();
   });
 
-  it.each(programs.map((p) => [p.slice(repoRoot.length + 1), p] as const))('%s: the checker sees its labelled outcome', async (relPath, path) => {
-    const text = readFileSync(path, 'utf8');
-    const header = parseHeader(path, text);
-    const result = await executeFixture({ path, relPath, text });
-    expect(result.kinds).toEqual(header.runtime);
-  });
+  it.each(programs.map((p) => [p.slice(repoRoot.length + 1), p] as const))(
+    '%s: the checker sees its labelled outcome',
+    async (relPath, path) => {
+      const text = readFileSync(path, 'utf8');
+      const header = parseHeader(path, text);
+      const result = await executeFixture({ path, relPath, text });
+      expect(result.kinds).toEqual(header.runtime);
+    },
+  );
 });
 
 function spawnSyncOk(command: string, args: string[]): void {

@@ -5,13 +5,25 @@ import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { GradFlowError } from '@gradflow/autograd';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { RULES, compareLabels, executeFixture, fixturesDir, labelledRuntimeRules, lintFiles, loadFixtures, loadPlugin, parseHeader, runtimeRules, type LintMessage } from './harness.mjs';
+import {
+  RULES,
+  compareLabels,
+  executeFixture,
+  fixturesDir,
+  labelledRuntimeRules,
+  lintFiles,
+  loadFixtures,
+  loadPlugin,
+  parseHeader,
+  runtimeRules,
+  type LintMessage,
+} from './harness.mjs';
 
 const fixtures = loadFixtures();
 const { plugin, existing, reason } = await loadPlugin();
 
 describe('fixture set', () => {
-  it('accepts as @runtime labels only the outcomes a rule is about (the engine\'s ruleForKind)', () => {
+  it("accepts as @runtime labels only the outcomes a rule is about (the engine's ruleForKind)", () => {
     const header = (runtime: string): string => `/**\n * @fixture f\n * @runtime ${runtime}\n */\n`;
     expect(parseHeader('f.ts', header('LEAF_INPLACE, STALE_GRADIENTS')).runtime).toEqual(['LEAF_INPLACE', 'STALE_GRADIENTS']);
     for (const notALabel of ['SHAPE_MISMATCH', 'constructor', 'leaf_inplace']) {
@@ -36,10 +48,12 @@ describe('fixture set', () => {
 
   it('marks each labelled line with a // ✗ <rule-id> comment (headers stay in step with edits)', () => {
     for (const f of fixtures) {
-      const marked = f.files.flatMap((file) => file.text.split('\n').flatMap((text, i) => {
-        const m = /\/\/ ✗ ([a-z-]+(?:, [a-z-]+)*)\s*$/.exec(text);
-        return m ? m[1].split(', ').map((rule) => ({ rule, file: file.name, line: i + 1 })) : [];
-      }));
+      const marked = f.files.flatMap((file) =>
+        file.text.split('\n').flatMap((text, i) => {
+          const m = /\/\/ ✗ ([a-z-]+(?:, [a-z-]+)*)\s*$/.exec(text);
+          return m ? m[1].split(', ').map((rule) => ({ rule, file: file.name, line: i + 1 })) : [];
+        }),
+      );
       marked.sort(compareLabels);
       expect(marked, f.relPath).toEqual(f.lint);
     }
@@ -63,12 +77,15 @@ describe('runtime outcome (checker as oracle)', () => {
   });
 });
 
-describe('static diagnostics (the plugin\'s recommended config)', () => {
+describe("static diagnostics (the plugin's recommended config)", () => {
   let linted = new Map<string, LintMessage[]>();
   beforeAll(async () => {
     // A plugin that does not load (a broken build) fails every fixture here, never skips them.
     if (plugin === null) throw new Error(`@gradflow/eslint-plugin did not load: ${String(reason)}`);
-    linted = await lintFiles(plugin, fixtures.flatMap((f) => f.files.map((file) => file.path)));
+    linted = await lintFiles(
+      plugin,
+      fixtures.flatMap((f) => f.files.map((file) => file.path)),
+    );
   }, 300_000);
 
   it('the plugin has every rule the fixtures are labelled with', () => {

@@ -15,15 +15,29 @@ export interface Fixture {
   /** The public original a ported program follows (`@source`), if any. */
   source: string | undefined;
 }
-export interface LintLabel { rule: string; file: string; line: number }
-export function compareLabels(a: { rule: string | null; file: string; line: number }, b: { rule: string | null; file: string; line: number }): number;
-export interface LintMessage { rule: string | null; line: number; message: string; fatal: boolean }
+export interface LintLabel {
+  rule: string;
+  file: string;
+  line: number;
+}
+export function compareLabels(
+  a: { rule: string | null; file: string; line: number },
+  b: { rule: string | null; file: string; line: number },
+): number;
+export interface LintMessage {
+  rule: string | null;
+  line: number;
+  message: string;
+  fatal: boolean;
+}
 export const repoRoot: string;
 export const fixturesDir: string;
 export const RULES: string[];
 export function parseHeader(file: string, text: string): Pick<Fixture, 'description' | 'lint' | 'runtime' | 'knownDifferences' | 'source'>;
 export function loadFixtures(): Fixture[];
-export function executeFixture(fixture: Pick<Fixture, 'path' | 'relPath' | 'text'> & Partial<Pick<Fixture, 'files'>>): Promise<{ findings: readonly GradFlowFinding[]; kinds: string[]; error: unknown }>;
+export function executeFixture(
+  fixture: Pick<Fixture, 'path' | 'relPath' | 'text'> & Partial<Pick<Fixture, 'files'>>,
+): Promise<{ findings: readonly GradFlowFinding[]; kinds: string[]; error: unknown }>;
 export function runtimeRules(findings: readonly GradFlowFinding[]): string[];
 export function labelledRuntimeRules(fixture: Fixture): string[];
 export function loadPlugin(): Promise<{ plugin: unknown; existing: string[]; reason: string | null }>;

@@ -48,7 +48,11 @@ export function parseHeader(file, text) {
       if (!RULES.includes(m[1])) throw new Error(`${file}: unknown rule '${m[1]}' in @known-difference`);
       knownDifferences.push({ rule: m[1], reason: m[2] });
     } else if ((m = /^@runtime\s+(.+)$/.exec(line))) {
-      runtime = m[1].split(',').map((s) => s.trim()).filter(Boolean).sort();
+      runtime = m[1]
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+        .sort();
       for (const k of runtime) {
         if (!isRuntimeLabel(k)) throw new Error(`${file}: unknown runtime outcome '${k}'`);
       }
@@ -78,10 +82,23 @@ export function loadFixtures() {
       const folder = entry.isDirectory();
       if (!folder && !entry.name.endsWith('.ts')) continue;
       const path = folder ? join(fixturesDir, rule.name, entry.name, 'main.ts') : join(fixturesDir, rule.name, entry.name);
-      const others = folder ? readdirSync(dirname(path)).filter((f) => f.endsWith('.ts') && f !== 'main.ts').sort().map((f) => join(dirname(path), f)) : [];
+      const others = folder
+        ? readdirSync(dirname(path))
+            .filter((f) => f.endsWith('.ts') && f !== 'main.ts')
+            .sort()
+            .map((f) => join(dirname(path), f))
+        : [];
       const files = [path, ...others].map((p) => ({ path: p, name: basename(p), text: readFileSync(p, 'utf8') }));
       const text = files[0].text;
-      out.push({ rule: rule.name, name: entry.name.replace(/\.ts$/, ''), path, relPath: relative(repoRoot, folder ? dirname(path) : path), text, files, ...parseHeader(path, text) });
+      out.push({
+        rule: rule.name,
+        name: entry.name.replace(/\.ts$/, ''),
+        path,
+        relPath: relative(repoRoot, folder ? dirname(path) : path),
+        text,
+        files,
+        ...parseHeader(path, text),
+      });
     }
   }
   return out.sort((a, b) => a.relPath.localeCompare(b.relPath));
@@ -136,12 +153,26 @@ export async function executeFixture(fixture) {
 
 /** Runtime findings as short rule ids (engine errors no rule is about are left out). */
 export function runtimeRules(findings) {
-  return [...new Set(findings.map((f) => f.ruleId).filter(Boolean).map((id) => id.replace('@gradflow/', '')))].sort();
+  return [
+    ...new Set(
+      findings
+        .map((f) => f.ruleId)
+        .filter(Boolean)
+        .map((id) => id.replace('@gradflow/', '')),
+    ),
+  ].sort();
 }
 
 /** Rule ids implied by a fixture's runtime label. */
 export function labelledRuntimeRules(fixture) {
-  return [...new Set(fixture.runtime.filter((k) => k !== 'ok').map((k) => engine.ruleForKind(k)?.replace('@gradflow/', '')).filter(Boolean))].sort();
+  return [
+    ...new Set(
+      fixture.runtime
+        .filter((k) => k !== 'ok')
+        .map((k) => engine.ruleForKind(k)?.replace('@gradflow/', ''))
+        .filter(Boolean),
+    ),
+  ].sort();
 }
 
 /**
@@ -171,7 +202,12 @@ export async function lintFiles(plugin, files) {
   const results = await eslint.lintFiles(files);
   const byFile = new Map();
   for (const r of results) {
-    const messages = r.messages.map((m) => ({ rule: m.ruleId?.replace('@gradflow/', '') ?? null, line: m.line, message: m.message, fatal: m.fatal === true }));
+    const messages = r.messages.map((m) => ({
+      rule: m.ruleId?.replace('@gradflow/', '') ?? null,
+      line: m.line,
+      message: m.message,
+      fatal: m.fatal === true,
+    }));
     byFile.set(r.filePath, messages);
   }
   return byFile;

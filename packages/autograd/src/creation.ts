@@ -1,5 +1,14 @@
 import { getBackend } from './backend/registry.js';
-import { checkAllocation, checkDevice, checkDType, describeValue, toInt32Checked, type Device, type DType, type TypedArray } from './dtype.js';
+import {
+  checkAllocation,
+  checkDevice,
+  checkDType,
+  describeValue,
+  toInt32Checked,
+  type Device,
+  type DType,
+  type TypedArray,
+} from './dtype.js';
 import { fail } from './errors.js';
 import { randomNormal, randomUniform } from './random.js';
 import { checkShape, numel } from './shape.js';
@@ -30,7 +39,10 @@ function flatten(data: unknown, shape: readonly number[], out: number[], dim: nu
     return;
   }
   if (!Array.isArray(data) || data.length !== shape[dim]) {
-    fail('SHAPE_MISMATCH', `tensor data is ragged: expected ${String(shape[dim])} entries at depth ${String(dim)}, found ${Array.isArray(data) ? String(data.length) : typeof data}. Every row must have the same length.`);
+    fail(
+      'SHAPE_MISMATCH',
+      `tensor data is ragged: expected ${String(shape[dim])} entries at depth ${String(dim)}, found ${Array.isArray(data) ? String(data.length) : typeof data}. Every row must have the same length.`,
+    );
   }
   for (const item of data as unknown[]) flatten(item, shape, out, dim + 1);
 }
@@ -45,7 +57,10 @@ function defaultDType(data: unknown): DType {
 function checkOptions(fn: string, opts: unknown): TensorOptions {
   if (opts === undefined) return {};
   if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) {
-    fail('INVALID_ARGUMENT', `${fn}: the options argument must be an object { dtype?, requiresGrad?, device? }, but ${describeValue(opts)} was passed`);
+    fail(
+      'INVALID_ARGUMENT',
+      `${fn}: the options argument must be an object { dtype?, requiresGrad?, device? }, but ${describeValue(opts)} was passed`,
+    );
   }
   const o = opts as Record<string, unknown>;
   for (const key of Object.keys(o)) {
@@ -161,7 +176,8 @@ export function randnLike(t: Tensor, opts: TensorOptions = {}): Tensor {
 }
 
 function checkFinite(fn: string, name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) fail('INVALID_ARGUMENT', `${fn}: ${name} must be a finite number, but ${describeValue(v)} was passed`);
+  if (typeof v !== 'number' || !Number.isFinite(v))
+    fail('INVALID_ARGUMENT', `${fn}: ${name} must be a finite number, but ${describeValue(v)} was passed`);
   return v;
 }
 
@@ -171,12 +187,25 @@ function checkFinite(fn: string, name: string, v: unknown): number {
  */
 export function arange(start: number, end?: number | TensorOptions, step: number | TensorOptions = 1, opts: TensorOptions = {}): Tensor {
   let options = opts;
-  if (typeof end === 'object') { options = end; end = undefined; }
-  if (typeof step === 'object') { options = step; step = 1; }
-  const [lo, hi] = end === undefined ? [0, checkFinite('arange', 'end', start)] : [checkFinite('arange', 'start', start), checkFinite('arange', 'end', end)];
+  if (typeof end === 'object') {
+    options = end;
+    end = undefined;
+  }
+  if (typeof step === 'object') {
+    options = step;
+    step = 1;
+  }
+  const [lo, hi] =
+    end === undefined
+      ? [0, checkFinite('arange', 'end', start)]
+      : [checkFinite('arange', 'start', start), checkFinite('arange', 'end', end)];
   const st = checkFinite('arange', 'step', step);
   if (st === 0) fail('INVALID_ARGUMENT', 'arange: step must be nonzero');
-  if ((hi - lo) * st < 0) fail('INVALID_ARGUMENT', `arange: upper bound ${String(hi)} and lower bound ${String(lo)} are inconsistent with the sign of step ${String(st)}`);
+  if ((hi - lo) * st < 0)
+    fail(
+      'INVALID_ARGUMENT',
+      `arange: upper bound ${String(hi)} and lower bound ${String(lo)} are inconsistent with the sign of step ${String(st)}`,
+    );
   const o = checkOptions('arange', options);
   const n = Math.max(0, Math.ceil((hi - lo) / st));
   const dtype = o.dtype ?? ([lo, hi, st].every(Number.isInteger) ? 'int32' : 'float32');
@@ -190,7 +219,8 @@ export function arange(start: number, end?: number | TensorOptions, step: number
 export function linspace(start: number, end: number, steps: number, opts: TensorOptions = {}): Tensor {
   checkFinite('linspace', 'start', start);
   checkFinite('linspace', 'end', end);
-  if (typeof steps !== 'number' || !Number.isInteger(steps) || steps < 0) fail('INVALID_ARGUMENT', `linspace: steps must be a non-negative integer, but ${describeValue(steps)} was passed`);
+  if (typeof steps !== 'number' || !Number.isInteger(steps) || steps < 0)
+    fail('INVALID_ARGUMENT', `linspace: steps must be a non-negative integer, but ${describeValue(steps)} was passed`);
   const o = checkOptions('linspace', opts);
   checkAllocation([steps], checkDType(o.dtype ?? 'float32'));
   const values = new Float64Array(steps);
@@ -204,10 +234,17 @@ export function linspace(start: number, end: number, steps: number, opts: Tensor
 /** The n×m identity (m = n by default). */
 export function eye(n: number, m?: number | TensorOptions, opts: TensorOptions = {}): Tensor {
   let options = opts;
-  if (typeof m === 'object') { options = m; m = undefined; }
+  if (typeof m === 'object') {
+    options = m;
+    m = undefined;
+  }
   const cols = m ?? n;
-  for (const [name, v] of [['n', n], ['m', cols]] as const) {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) fail('INVALID_ARGUMENT', `eye: ${name} must be a non-negative integer, but ${describeValue(v)} was passed`);
+  for (const [name, v] of [
+    ['n', n],
+    ['m', cols],
+  ] as const) {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
+      fail('INVALID_ARGUMENT', `eye: ${name} must be a non-negative integer, but ${describeValue(v)} was passed`);
   }
   const o = checkOptions('eye', options);
   checkAllocation([n, cols], checkDType(o.dtype ?? 'float32'));
@@ -223,7 +260,12 @@ export function eye(n: number, m?: number | TensorOptions, opts: TensorOptions =
  * Uniform random integers in [low, high): `randint(high, shape)` or `randint(low, high, shape)`,
  * int32 unless a dtype is given, from the seedable generator.
  */
-export function randint(low: number, high: number | readonly number[], shape?: readonly number[] | TensorOptions, opts: TensorOptions = {}): Tensor {
+export function randint(
+  low: number,
+  high: number | readonly number[],
+  shape?: readonly number[] | TensorOptions,
+  opts: TensorOptions = {},
+): Tensor {
   let lo = low;
   let hi: number;
   let s: readonly number[];
@@ -237,12 +279,20 @@ export function randint(low: number, high: number | readonly number[], shape?: r
     hi = high as number;
     s = shape as readonly number[];
   }
-  for (const [name, v] of [['low', lo], ['high', hi]] as const) {
-    if (typeof v !== 'number' || !Number.isInteger(v)) fail('INVALID_ARGUMENT', `randint: ${name} must be an integer, but ${describeValue(v)} was passed`);
+  for (const [name, v] of [
+    ['low', lo],
+    ['high', hi],
+  ] as const) {
+    if (typeof v !== 'number' || !Number.isInteger(v))
+      fail('INVALID_ARGUMENT', `randint: ${name} must be an integer, but ${describeValue(v)} was passed`);
   }
-  if (!(hi > lo)) fail('INVALID_ARGUMENT', `randint: random_ expects 'from' to be less than 'to', but got from=${String(lo)} >= to=${String(hi)}`);
+  if (!(hi > lo))
+    fail('INVALID_ARGUMENT', `randint: random_ expects 'from' to be less than 'to', but got from=${String(lo)} >= to=${String(hi)}`);
   const o = checkOptions('randint', options);
   const dtype = o.dtype ?? 'int32';
-  if (dtype === 'int32') { toInt32Checked(lo, 'randint: low'); toInt32Checked(hi - 1, 'randint: high - 1'); }
+  if (dtype === 'int32') {
+    toInt32Checked(lo, 'randint: low');
+    toInt32Checked(hi - 1, 'randint: high - 1');
+  }
   return filled('randint', s, { ...o, dtype }, () => lo + Math.floor((hi - lo) * randomUniform()));
 }

@@ -49,7 +49,12 @@ function fmtBytes(bytes: number): string {
  * Refuses, before any memory is touched, a tensor larger than the limit (`limit` defaults to the
  * per-tensor limit). `shape` is the tensor's shape, or its element count where no shape is at hand.
  */
-export function checkAllocation(shape: readonly number[] | number, dtype: DType, limit = maxTensorBytes, where = 'the engine\'s per-tensor limit'): void {
+export function checkAllocation(
+  shape: readonly number[] | number,
+  dtype: DType,
+  limit = maxTensorBytes,
+  where = "the engine's per-tensor limit",
+): void {
   const n = typeof shape === 'number' ? shape : shape.reduce((a, d) => a * d, 1);
   const bytes = n * BYTES_PER_ELEMENT[dtype];
   if (bytes <= limit && n <= Number.MAX_SAFE_INTEGER) return;
@@ -99,7 +104,10 @@ export const INT32_MAX = 2147483647;
 export function toInt32Checked(value: number, what = 'value'): number {
   const t = Math.trunc(value);
   if (!(t >= INT32_MIN && t <= INT32_MAX)) {
-    fail('INVALID_ARGUMENT', `${what} ${String(value)} cannot be converted to type int32 without overflow (int32 holds integers in [${String(INT32_MIN)}, ${String(INT32_MAX)}]; NaN and infinities have no int32 value). Use dtype 'float32' or 'float64' for it.`);
+    fail(
+      'INVALID_ARGUMENT',
+      `${what} ${String(value)} cannot be converted to type int32 without overflow (int32 holds integers in [${String(INT32_MIN)}, ${String(INT32_MAX)}]; NaN and infinities have no int32 value). Use dtype 'float32' or 'float64' for it.`,
+    );
   }
   return t;
 }

@@ -1,6 +1,21 @@
 export { Tensor } from './tensor.js';
 export type { BackwardOptions, NestedArray, Operand } from './tensor.js';
-export { tensor, zeros, ones, randn, rand, uniform, full, zerosLike, onesLike, randnLike, arange, linspace, eye, randint } from './creation.js';
+export {
+  tensor,
+  zeros,
+  ones,
+  randn,
+  rand,
+  uniform,
+  full,
+  zerosLike,
+  onesLike,
+  randnLike,
+  arange,
+  linspace,
+  eye,
+  randint,
+} from './creation.js';
 export { cat, stack, where, multinomial } from './functions.js';
 export type { TensorOptions, TensorData } from './creation.js';
 export { manualSeed } from './random.js';

@@ -58,10 +58,16 @@ export function normalizeDim(dim: number, ndim: number): number {
   const r = ndim === 0 ? 1 : ndim;
   const raw: unknown = dim;
   if (typeof raw !== 'number') {
-    fail('INVALID_ARGUMENT', `dim must be an integer in [${String(-r)}, ${String(r - 1)}] (the tensor has ${String(ndim)} dimension(s)), but ${raw === undefined ? 'nothing' : typeof raw === 'string' ? `'${raw}' (a string)` : JSON.stringify(raw)} was passed`);
+    fail(
+      'INVALID_ARGUMENT',
+      `dim must be an integer in [${String(-r)}, ${String(r - 1)}] (the tensor has ${String(ndim)} dimension(s)), but ${raw === undefined ? 'nothing' : typeof raw === 'string' ? `'${raw}' (a string)` : JSON.stringify(raw)} was passed`,
+    );
   }
   if (!Number.isInteger(dim) || dim < -r || dim >= r) {
-    fail('INVALID_ARGUMENT', `dimension ${String(dim)} is out of range for a tensor with ${String(ndim)} dimension(s) (expected in [${String(-r)}, ${String(r - 1)}])`);
+    fail(
+      'INVALID_ARGUMENT',
+      `dimension ${String(dim)} is out of range for a tensor with ${String(ndim)} dimension(s) (expected in [${String(-r)}, ${String(r - 1)}])`,
+    );
   }
   return dim < 0 ? dim + r : dim;
 }
@@ -78,7 +84,10 @@ export function normalizeDims(dims: number | readonly number[] | undefined, ndim
 
 export function checkShape(shape: unknown): number[] {
   if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && (d as number) >= 0)) {
-    fail('INVALID_ARGUMENT', `shape must be an array of non-negative integers, but ${typeof shape === 'string' ? `'${shape}' (a string)` : JSON.stringify(shape)} was passed`);
+    fail(
+      'INVALID_ARGUMENT',
+      `shape must be an array of non-negative integers, but ${typeof shape === 'string' ? `'${shape}' (a string)` : JSON.stringify(shape)} was passed`,
+    );
   }
   return shape as number[];
 }

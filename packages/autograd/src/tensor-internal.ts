@@ -59,7 +59,12 @@ export function reshapeRaw(t: Tensor, shape: readonly number[]): Tensor {
 
 /** Drops size-1 dim `d` without autograd. */
 export function squeezeRaw(t: Tensor, d: number): Tensor {
-  return new Tensor(t.storage, t.shape.filter((_, i) => i !== d), t.strides.filter((_, i) => i !== d), t.offset);
+  return new Tensor(
+    t.storage,
+    t.shape.filter((_, i) => i !== d),
+    t.strides.filter((_, i) => i !== d),
+    t.offset,
+  );
 }
 
 /** Raw sub-view at `index` (no autograd). */
@@ -92,7 +97,10 @@ export function oneHot(t: Tensor, numClasses: number, dtype: DType): Tensor {
 export function copyToDevice(t: Tensor, device: Device): Tensor {
   const target = getBackend(device);
   if (t.device === 'cpu') return new Tensor(target.fromTyped(t.storage.backend.read(t), t.dtype), t.shape);
-  fail('DEVICE_SYNC', `moving a ${t.device} tensor ${fmtShape(t.shape)} to ${device} needs an asynchronous read: use await t.toAsync('${device}') (a module: await model.toAsync('${device}')). backward() cannot carry a gradient from ${t.device} back into a ${device} leaf for the same reason: create the leaf on ${t.device} instead (tensor(data, { device: '${t.device}' }) or model.to('${t.device}')).`);
+  fail(
+    'DEVICE_SYNC',
+    `moving a ${t.device} tensor ${fmtShape(t.shape)} to ${device} needs an asynchronous read: use await t.toAsync('${device}') (a module: await model.toAsync('${device}')). backward() cannot carry a gradient from ${t.device} back into a ${device} leaf for the same reason: create the leaf on ${t.device} instead (tensor(data, { device: '${t.device}' }) or model.to('${t.device}')).`,
+  );
 }
 
 /** Writes `src` (same shape) into the tensor's memory and bumps the version. */

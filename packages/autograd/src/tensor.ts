@@ -2,7 +2,16 @@ import { runBackward } from './autograd/engine.js';
 import type { Node } from './autograd/node.js';
 import type { Storage } from './backend/backend.js';
 import { getBackend } from './backend/registry.js';
-import { checkDevice, describeValue, isFloating, promoteWithScalar, toInt32Checked, type Device, type DType, type TypedArray } from './dtype.js';
+import {
+  checkDevice,
+  describeValue,
+  isFloating,
+  promoteWithScalar,
+  toInt32Checked,
+  type Device,
+  type DType,
+  type TypedArray,
+} from './dtype.js';
 import { fail } from './errors.js';
 import { noGrad } from './grad-mode.js';
 import { checkIndex, ops } from './ops/table.js';
@@ -88,7 +97,10 @@ export class Tensor {
       );
     }
     if (flag && !isFloating(this.dtype)) {
-      fail('DTYPE_REQUIRES_GRAD', `only floating point tensors can require gradients; this one is ${this.dtype} ${fmtShape(this.shape)}. Create it with dtype 'float32' or 'float64'.`);
+      fail(
+        'DTYPE_REQUIRES_GRAD',
+        `only floating point tensors can require gradients; this one is ${this.dtype} ${fmtShape(this.shape)}. Create it with dtype 'float32' or 'float64'.`,
+      );
     }
     this.leafRequiresGrad = flag;
     return this;
@@ -110,7 +122,8 @@ export class Tensor {
   set grad(g: Tensor | null) {
     if (g !== null) {
       if (!(g instanceof Tensor)) fail('INVALID_ARGUMENT', 'grad must be a Tensor or null');
-      if (!shapeEq(g.shape, this.shape)) fail('SHAPE_MISMATCH', `assigned grad has shape ${fmtShape(g.shape)} but the tensor has shape ${fmtShape(this.shape)}`);
+      if (!shapeEq(g.shape, this.shape))
+        fail('SHAPE_MISMATCH', `assigned grad has shape ${fmtShape(g.shape)} but the tensor has shape ${fmtShape(this.shape)}`);
       if (g.dtype !== this.dtype) fail('DTYPE_MISMATCH', `assigned grad has dtype ${g.dtype} but the tensor is ${this.dtype}`);
       if (g.device !== this.device) fail('DEVICE_MISMATCH', `assigned grad is on ${g.device} but the tensor is on ${this.device}`);
     }
@@ -123,7 +136,10 @@ export class Tensor {
 
   retainGrad(): void {
     if (!this.requiresGrad) {
-      fail('INVALID_ARGUMENT', `can't retainGrad() on a tensor that does not require grad (${this.dtype} ${fmtShape(this.shape)}): no gradient will ever flow into it. Compute it from tensors that require grad, outside noGrad.`);
+      fail(
+        'INVALID_ARGUMENT',
+        `can't retainGrad() on a tensor that does not require grad (${this.dtype} ${fmtShape(this.shape)}): no gradient will ever flow into it. Compute it from tensors that require grad, outside noGrad.`,
+      );
     }
     if (this.isLeaf) return;
     this.retainsGradFlag = true;
@@ -138,16 +154,23 @@ export class Tensor {
   backward(gradient?: Tensor | null, options: BackwardOptions = {}): void {
     checkBackwardArgs(gradient, options);
     if (!this.requiresGrad) {
-      fail('NO_GRAD_FN', `element 0 of tensors does not require grad and does not have a gradFn: backward() on ${this.dtype} ${fmtShape(this.shape)} that was computed without any tensor that requires grad (or under noGrad). Make sure the parameters have requiresGrad and the forward pass runs outside noGrad.`);
+      fail(
+        'NO_GRAD_FN',
+        `element 0 of tensors does not require grad and does not have a gradFn: backward() on ${this.dtype} ${fmtShape(this.shape)} that was computed without any tensor that requires grad (or under noGrad). Make sure the parameters have requiresGrad and the forward pass runs outside noGrad.`,
+      );
     }
     let seed: Tensor;
     if (gradient === undefined || gradient === null) {
       if (this.numel() !== 1) {
-        fail('SHAPE_MISMATCH', `grad can be implicitly created only for scalar outputs; this tensor has shape ${fmtShape(this.shape)}. Reduce it first (e.g. loss.sum() or loss.mean()) or pass a gradient of the same shape.`);
+        fail(
+          'SHAPE_MISMATCH',
+          `grad can be implicitly created only for scalar outputs; this tensor has shape ${fmtShape(this.shape)}. Reduce it first (e.g. loss.sum() or loss.mean()) or pass a gradient of the same shape.`,
+        );
       }
       seed = contiguousCopy(constant(1, this.device, this.dtype).expand(this.shape));
     } else {
-      if (!shapeEq(gradient.shape, this.shape)) fail('SHAPE_MISMATCH', `backward: gradient has shape ${fmtShape(gradient.shape)} but the output has shape ${fmtShape(this.shape)}`);
+      if (!shapeEq(gradient.shape, this.shape))
+        fail('SHAPE_MISMATCH', `backward: gradient has shape ${fmtShape(gradient.shape)} but the output has shape ${fmtShape(this.shape)}`);
       seed = gradient;
     }
     const retainGraph = options.retainGraph ?? options.createGraph ?? false;
@@ -157,28 +180,58 @@ export class Tensor {
   // ---- element-wise and reductions (all differentiable) ----
   private operand(x: Operand): Tensor {
     if (typeof x === 'number') return constant(x, this.device, promoteWithScalar(this.dtype, x));
-    if (!(x instanceof Tensor)) fail('INVALID_ARGUMENT', `expected a Tensor or a number as the operand, but ${describeValue(x)} was passed (got ${typeof x})`);
+    if (!(x instanceof Tensor))
+      fail('INVALID_ARGUMENT', `expected a Tensor or a number as the operand, but ${describeValue(x)} was passed (got ${typeof x})`);
     return x;
   }
-  add(other: Operand): Tensor { return apply(ops.add, [this, this.operand(other)]); }
-  sub(other: Operand): Tensor { return apply(ops.sub, [this, this.operand(other)]); }
-  mul(other: Operand): Tensor { return apply(ops.mul, [this, this.operand(other)]); }
-  div(other: Operand): Tensor { return apply(ops.div, [this, this.operand(other)]); }
-  pow(exponent: Operand): Tensor { return apply(ops.pow, [this, this.operand(exponent)]); }
-  neg(): Tensor { return apply(ops.neg, [this]); }
-  exp(): Tensor { return apply(ops.exp, [this]); }
-  log(): Tensor { return apply(ops.log, [this]); }
-  sqrt(): Tensor { return apply(ops.sqrt, [this]); }
+  add(other: Operand): Tensor {
+    return apply(ops.add, [this, this.operand(other)]);
+  }
+  sub(other: Operand): Tensor {
+    return apply(ops.sub, [this, this.operand(other)]);
+  }
+  mul(other: Operand): Tensor {
+    return apply(ops.mul, [this, this.operand(other)]);
+  }
+  div(other: Operand): Tensor {
+    return apply(ops.div, [this, this.operand(other)]);
+  }
+  pow(exponent: Operand): Tensor {
+    return apply(ops.pow, [this, this.operand(exponent)]);
+  }
+  neg(): Tensor {
+    return apply(ops.neg, [this]);
+  }
+  exp(): Tensor {
+    return apply(ops.exp, [this]);
+  }
+  log(): Tensor {
+    return apply(ops.log, [this]);
+  }
+  sqrt(): Tensor {
+    return apply(ops.sqrt, [this]);
+  }
   /** log(1 + x), accurate for small x. */
-  log1p(): Tensor { return apply(ops.log1p, [this]); }
-  abs(): Tensor { return apply(ops.abs, [this]); }
-  relu(): Tensor { return apply(ops.relu, [this]); }
-  sigmoid(): Tensor { return apply(ops.sigmoid, [this]); }
-  tanh(): Tensor { return apply(ops.tanh, [this]); }
+  log1p(): Tensor {
+    return apply(ops.log1p, [this]);
+  }
+  abs(): Tensor {
+    return apply(ops.abs, [this]);
+  }
+  relu(): Tensor {
+    return apply(ops.relu, [this]);
+  }
+  sigmoid(): Tensor {
+    return apply(ops.sigmoid, [this]);
+  }
+  tanh(): Tensor {
+    return apply(ops.tanh, [this]);
+  }
 
   matmul(other: Tensor): Tensor {
     if (!(other instanceof Tensor)) fail('INVALID_ARGUMENT', `matmul expects a Tensor as other, but ${describeValue(other)} was passed`);
-    if (this.ndim === 0 || other.ndim === 0) fail('SHAPE_MISMATCH', `matmul: both arguments need at least 1 dimension, got ${fmtShape(this.shape)} and ${fmtShape(other.shape)}`);
+    if (this.ndim === 0 || other.ndim === 0)
+      fail('SHAPE_MISMATCH', `matmul: both arguments need at least 1 dimension, got ${fmtShape(this.shape)} and ${fmtShape(other.shape)}`);
     // PyTorch's 1-D rules: a vector on the left gains a leading 1, on the right a trailing 1.
     const a = this.ndim === 1 ? this.reshape([1, this.shape[0]]) : this;
     const b = other.ndim === 1 ? other.reshape([other.shape[0], 1]) : other;
@@ -225,9 +278,13 @@ export class Tensor {
     return this.extreme('min', dim, keepdim);
   }
   /** int32 index of the first maximum (over the flattened tensor without `dim`). */
-  argmax(dim?: number, keepdim = false): Tensor { return this.argExtreme('max', dim, keepdim); }
+  argmax(dim?: number, keepdim = false): Tensor {
+    return this.argExtreme('max', dim, keepdim);
+  }
   /** int32 index of the first minimum (over the flattened tensor without `dim`). */
-  argmin(dim?: number, keepdim = false): Tensor { return this.argExtreme('min', dim, keepdim); }
+  argmin(dim?: number, keepdim = false): Tensor {
+    return this.argExtreme('min', dim, keepdim);
+  }
   private extreme(op: 'max' | 'min', dim: number | undefined, keepdim: boolean): Tensor | { values: Tensor; indices: Tensor } {
     if (dim === undefined) {
       if (this.numel() === 0) fail('INVALID_ARGUMENT', `${op}(): the tensor ${fmtShape(this.shape)} is empty; specify a dim`);
@@ -236,35 +293,57 @@ export class Tensor {
     checkBoolArg(op, 'keepdim', keepdim);
     const d = normalizeDim(dim, this.ndim);
     if (this.ndim === 0) return { values: this.clone(), indices: this.argExtreme(op, dim, keepdim) };
-    if (this.shape[d] === 0) fail('INVALID_ARGUMENT', `${op}(dim=${String(dim)}): dimension ${String(d)} of ${fmtShape(this.shape)} is empty`);
-    const indices = new Tensor(this.storage.backend.argReduce(op, this, d), this.shape.map((s, i) => (i === d ? 1 : s)));
+    if (this.shape[d] === 0)
+      fail('INVALID_ARGUMENT', `${op}(dim=${String(dim)}): dimension ${String(d)} of ${fmtShape(this.shape)} is empty`);
+    const indices = new Tensor(
+      this.storage.backend.argReduce(op, this, d),
+      this.shape.map((s, i) => (i === d ? 1 : s)),
+    );
     const values = this.gather(d, indices);
     return keepdim ? { values, indices } : { values: values.squeeze(d), indices: squeezeRaw(indices, d) };
   }
   private argExtreme(op: 'max' | 'min', dim: number | undefined, keepdim: boolean): Tensor {
     if (dim === undefined) {
       if (this.numel() === 0) fail('INVALID_ARGUMENT', `arg${op}(): the tensor ${fmtShape(this.shape)} is empty; specify a dim`);
-      const flat = isContiguous(this) ? new Tensor(this.storage, [this.numel()], [1], this.offset) : reshapeRaw(contiguousCopy(this), [this.numel()]);
+      const flat = isContiguous(this)
+        ? new Tensor(this.storage, [this.numel()], [1], this.offset)
+        : reshapeRaw(contiguousCopy(this), [this.numel()]);
       const r = new Tensor(this.storage.backend.argReduce(op, flat, 0), [1]);
-      return keepdim ? reshapeRaw(r, this.shape.map(() => 1)) : reshapeRaw(r, []);
+      return keepdim
+        ? reshapeRaw(
+            r,
+            this.shape.map(() => 1),
+          )
+        : reshapeRaw(r, []);
     }
     const d = normalizeDim(dim, this.ndim);
     if (this.ndim === 0) return new Tensor(this.storage.backend.full(1, 'int32', 0), []);
-    const r = new Tensor(this.storage.backend.argReduce(op, this, d), this.shape.map((s, i) => (i === d ? 1 : s)));
+    const r = new Tensor(
+      this.storage.backend.argReduce(op, this, d),
+      this.shape.map((s, i) => (i === d ? 1 : s)),
+    );
     return keepdim ? r : squeezeRaw(r, d);
   }
   /** Gathers values along `dim` at an int32 `index` of the same rank (out[i][j] = self[i][index[i][j]] for dim 1). */
   gather(dim: number, index: Tensor): Tensor {
-    if (!(index instanceof Tensor)) fail('INVALID_ARGUMENT', `gather: index must be an int32 Tensor, but ${describeValue(index)} was passed`);
+    if (!(index instanceof Tensor))
+      fail('INVALID_ARGUMENT', `gather: index must be an int32 Tensor, but ${describeValue(index)} was passed`);
     if (index.dtype !== 'int32') fail('DTYPE_MISMATCH', `gather: index must be int32, got ${index.dtype} ${fmtShape(index.shape)}`);
     const d = normalizeDim(dim, this.ndim);
     if (index.ndim !== Math.max(this.ndim, 1) && !(this.ndim === 0 && index.ndim === 0)) {
       fail('SHAPE_MISMATCH', `gather: index ${fmtShape(index.shape)} must have as many dimensions as the input ${fmtShape(this.shape)}`);
     }
     index.shape.forEach((s, i) => {
-      if (i !== d && s > (this.shape[i] ?? 1)) fail('SHAPE_MISMATCH', `gather: index ${fmtShape(index.shape)} is larger than the input ${fmtShape(this.shape)} in dimension ${String(i)} (only dimension ${String(d)} may differ freely)`);
+      if (i !== d && s > (this.shape[i] ?? 1))
+        fail(
+          'SHAPE_MISMATCH',
+          `gather: index ${fmtShape(index.shape)} is larger than the input ${fmtShape(this.shape)} in dimension ${String(i)} (only dimension ${String(d)} may differ freely)`,
+        );
     });
-    if (this.ndim === 0) return this.reshape([1]).gather(0, index.reshape([1])).reshape([]);
+    if (this.ndim === 0)
+      return this.reshape([1])
+        .gather(0, index.reshape([1]))
+        .reshape([]);
     return apply(ops.gather, [this, index], { dim: d });
   }
   /** p-norm over `dim` (all elements without it): p = 2 by default; also 1, 0, ±Infinity and any other p. */
@@ -286,11 +365,16 @@ export class Tensor {
     return apply(ops.std, [this], { dims: normalizeDims(dim ?? undefined, this.ndim), correction, keepdim });
   }
   /** Lower triangle of the last two dims (elements with j - i <= k), zeros elsewhere. */
-  tril(k = 0): Tensor { return apply(ops.tril, [this.triangleInput('tril', k)], { k, upper: false }); }
+  tril(k = 0): Tensor {
+    return apply(ops.tril, [this.triangleInput('tril', k)], { k, upper: false });
+  }
   /** Upper triangle of the last two dims (elements with j - i >= k), zeros elsewhere. */
-  triu(k = 0): Tensor { return apply(ops.triu, [this.triangleInput('triu', k)], { k, upper: true }); }
+  triu(k = 0): Tensor {
+    return apply(ops.triu, [this.triangleInput('triu', k)], { k, upper: true });
+  }
   private triangleInput(method: string, k: unknown): this {
-    if (typeof k !== 'number' || !Number.isInteger(k)) fail('INVALID_ARGUMENT', `${method}: k must be an integer, but ${describeValue(k)} was passed`);
+    if (typeof k !== 'number' || !Number.isInteger(k))
+      fail('INVALID_ARGUMENT', `${method}: k must be an integer, but ${describeValue(k)} was passed`);
     if (this.ndim < 2) fail('SHAPE_MISMATCH', `${method}: input needs at least 2 dimensions, got ${fmtShape(this.shape)}`);
     return this;
   }
@@ -301,15 +385,22 @@ export class Tensor {
   }
   /** Elements outside [min, max] moved to the bound (either may be omitted); NaN stays NaN. */
   clamp(min?: number | null, max?: number | null): Tensor {
-    if ((min === undefined || min === null) && (max === undefined || max === null)) fail('INVALID_ARGUMENT', 'clamp: at least one of min and max must be given');
+    if ((min === undefined || min === null) && (max === undefined || max === null))
+      fail('INVALID_ARGUMENT', 'clamp: at least one of min and max must be given');
     return apply(ops.clamp, [this], clampBounds('clamp', min, max));
   }
   /** A float32 copy (differentiable from float64; from int32 it starts a new leaf); itself if already float32. */
-  float(): Tensor { return this.dtype === 'float64' ? apply(ops.cast, [this], { dtype: 'float32', from: 'float64' }) : this.convert('float32'); }
+  float(): Tensor {
+    return this.dtype === 'float64' ? apply(ops.cast, [this], { dtype: 'float32', from: 'float64' }) : this.convert('float32');
+  }
   /** A float64 copy (CPU; differentiable from float32); itself if already float64. */
-  double(): Tensor { return this.dtype === 'float32' ? apply(ops.cast, [this], { dtype: 'float64', from: 'float32' }) : this.convert('float64'); }
+  double(): Tensor {
+    return this.dtype === 'float32' ? apply(ops.cast, [this], { dtype: 'float64', from: 'float32' }) : this.convert('float64');
+  }
   /** An int32 copy, truncating toward zero (never requires grad, as in PyTorch). */
-  int(): Tensor { return this.convert('int32'); }
+  int(): Tensor {
+    return this.convert('int32');
+  }
   /** Conversions that record nothing: to or from int32 (an integer tensor never requires grad). */
   private convert(dtype: DType): Tensor {
     if (dtype === this.dtype) return this;
@@ -318,7 +409,8 @@ export class Tensor {
 
   // ---- views and copies ----
   reshape(shape: readonly number[]): Tensor {
-    if (!Array.isArray(shape)) fail('INVALID_ARGUMENT', `reshape: shape must be an array of numbers, but ${describeValue(shape)} was passed`);
+    if (!Array.isArray(shape))
+      fail('INVALID_ARGUMENT', `reshape: shape must be an array of numbers, but ${describeValue(shape)} was passed`);
     const resolved = resolveReshape(shape, this.shape);
     return apply(ops.reshape, [this], { shape: resolved });
   }
@@ -328,12 +420,17 @@ export class Tensor {
   /** Broadcasts to `shape` without copying (a view with zero strides). */
   expand(...sizes: (number | readonly number[])[]): Tensor {
     const raw = (sizes.length === 1 && Array.isArray(sizes[0]) ? sizes[0] : sizes) as number[];
-    if (raw.length < this.ndim) fail('SHAPE_MISMATCH', `expand: the number of sizes provided (${String(raw.length)}) must be greater or equal to the number of dimensions in the tensor ${fmtShape(this.shape)} (cannot expand ${fmtShape(this.shape)} to ${fmtShape(raw)})`);
+    if (raw.length < this.ndim)
+      fail(
+        'SHAPE_MISMATCH',
+        `expand: the number of sizes provided (${String(raw.length)}) must be greater or equal to the number of dimensions in the tensor ${fmtShape(this.shape)} (cannot expand ${fmtShape(this.shape)} to ${fmtShape(raw)})`,
+      );
     // -1 keeps the size of that dimension (only for existing dims, as PyTorch).
     const lead = raw.length - this.ndim;
     const shape = raw.map((d, i) => {
       if (d !== -1) return d;
-      if (i < lead) fail('INVALID_ARGUMENT', `expand: -1 is not allowed in a leading, new dimension (position ${String(i)} of ${fmtShape(raw)})`);
+      if (i < lead)
+        fail('INVALID_ARGUMENT', `expand: -1 is not allowed in a leading, new dimension (position ${String(i)} of ${fmtShape(raw)})`);
       return this.shape[i - lead];
     });
     const target = broadcastShapes(this.shape, shape, 'expand');
@@ -344,7 +441,10 @@ export class Tensor {
   permute(...dims: (number | readonly number[])[]): Tensor {
     const list = (dims.length === 1 && Array.isArray(dims[0]) ? dims[0] : dims) as unknown[];
     if (list.length !== this.ndim || !list.every((d) => typeof d === 'number')) {
-      fail('INVALID_ARGUMENT', `permute: dims [${list.map(String).join(', ')}] must list each of the ${String(this.ndim)} dimensions of ${fmtShape(this.shape)} once`);
+      fail(
+        'INVALID_ARGUMENT',
+        `permute: dims [${list.map(String).join(', ')}] must list each of the ${String(this.ndim)} dimensions of ${fmtShape(this.shape)} once`,
+      );
     }
     const norm = list.map((d) => normalizeDim(d, this.ndim));
     if (new Set(norm).size !== norm.length) fail('INVALID_ARGUMENT', `permute: dims [${list.map(String).join(', ')}] repeat a dimension`);
@@ -356,7 +456,8 @@ export class Tensor {
   }
   /** A view without size-1 dims: all of them, or those among `dim` (others are left alone, as PyTorch). */
   squeeze(dim?: number | readonly number[]): Tensor {
-    const dims = dim === undefined ? this.shape.map((_, i) => i) : this.ndim === 0 ? (normalizeDims(dim, 0), []) : normalizeDims(dim, this.ndim);
+    const dims =
+      dim === undefined ? this.shape.map((_, i) => i) : this.ndim === 0 ? (normalizeDims(dim, 0), []) : normalizeDims(dim, this.ndim);
     return apply(ops.squeeze, [this], { dims: dims.filter((d) => this.shape[d] === 1) });
   }
   /** Merges dims startDim..endDim into one (a view when possible, else a copy, as reshape). */
@@ -364,7 +465,8 @@ export class Tensor {
     if (this.ndim === 0) return this.reshape([1]);
     const s = normalizeDim(startDim, this.ndim);
     const e = normalizeDim(endDim, this.ndim);
-    if (s > e) fail('INVALID_ARGUMENT', `flatten: startDim ${String(startDim)} comes after endDim ${String(endDim)} for ${fmtShape(this.shape)}`);
+    if (s > e)
+      fail('INVALID_ARGUMENT', `flatten: startDim ${String(startDim)} comes after endDim ${String(endDim)} for ${fmtShape(this.shape)}`);
     const merged = this.shape.slice(s, e + 1).reduce((n, d) => n * d, 1);
     return this.reshape([...this.shape.slice(0, s), merged, ...this.shape.slice(e + 1)]);
   }
@@ -374,7 +476,10 @@ export class Tensor {
     const resolved = resolveReshape(list, this.shape);
     const strides = viewStrides(this.shape, this.strides, resolved);
     if (strides === null) {
-      fail('SHAPE_MISMATCH', `view size ${fmtShape(resolved)} is not compatible with the input's size and stride (${fmtShape(this.shape)} with strides ${fmtShape(this.strides)}): at least one dimension spans two contiguous subspaces. Use .reshape(...) instead.`);
+      fail(
+        'SHAPE_MISMATCH',
+        `view size ${fmtShape(resolved)} is not compatible with the input's size and stride (${fmtShape(this.shape)} with strides ${fmtShape(this.strides)}): at least one dimension spans two contiguous subspaces. Use .reshape(...) instead.`,
+      );
     }
     return apply(ops.view, [this], { shape: resolved, strides });
   }
@@ -382,10 +487,15 @@ export class Tensor {
   slice(dim: number, start?: number | null, end?: number | null, step = 1): Tensor {
     const d = normalizeDim(dim, this.ndim);
     if (this.ndim === 0) fail('INVALID_ARGUMENT', 'slice() cannot be applied to a 0-dim tensor');
-    for (const [name, v] of [['start', start], ['end', end]] as const) {
-      if (v !== undefined && v !== null && (typeof v !== 'number' || !Number.isInteger(v))) fail('INVALID_ARGUMENT', `slice: ${name} must be an integer, but ${describeValue(v)} was passed`);
+    for (const [name, v] of [
+      ['start', start],
+      ['end', end],
+    ] as const) {
+      if (v !== undefined && v !== null && (typeof v !== 'number' || !Number.isInteger(v)))
+        fail('INVALID_ARGUMENT', `slice: ${name} must be an integer, but ${describeValue(v)} was passed`);
     }
-    if (typeof step !== 'number' || !Number.isInteger(step) || step <= 0) fail('INVALID_ARGUMENT', `slice: step must be a positive integer, but ${describeValue(step)} was passed`);
+    if (typeof step !== 'number' || !Number.isInteger(step) || step <= 0)
+      fail('INVALID_ARGUMENT', `slice: step must be a positive integer, but ${describeValue(step)} was passed`);
     const size = this.shape[d];
     const clampIndex = (v: number | null | undefined, dflt: number): number => {
       if (v === undefined || v === null) return dflt;
@@ -402,14 +512,18 @@ export class Tensor {
     const total = this.shape[d];
     let list: number[];
     if (typeof sizes === 'number') {
-      if (!Number.isInteger(sizes) || sizes <= 0) fail('INVALID_ARGUMENT', `split: split size must be a positive integer, but ${describeValue(sizes)} was passed`);
+      if (!Number.isInteger(sizes) || sizes <= 0)
+        fail('INVALID_ARGUMENT', `split: split size must be a positive integer, but ${describeValue(sizes)} was passed`);
       list = [];
       for (let at = 0; at < total; at += sizes) list.push(Math.min(sizes, total - at));
       if (list.length === 0) list.push(0);
     } else if (Array.isArray(sizes)) {
       list = [...(sizes as number[])];
       if (!list.every((n) => Number.isInteger(n) && n >= 0) || list.reduce((a, b) => a + b, 0) !== total) {
-        fail('INVALID_ARGUMENT', `split: sizes [${list.join(', ')}] must be non-negative integers summing to ${String(total)} (dimension ${String(d)} of ${fmtShape(this.shape)})`);
+        fail(
+          'INVALID_ARGUMENT',
+          `split: sizes [${list.join(', ')}] must be non-negative integers summing to ${String(total)} (dimension ${String(d)} of ${fmtShape(this.shape)})`,
+        );
       }
     } else {
       fail('INVALID_ARGUMENT', `split: sizes must be a number or an array of numbers, but ${describeValue(sizes)} was passed`);
@@ -423,7 +537,8 @@ export class Tensor {
   }
   /** Splits into `chunks` pieces of ceil(size / chunks) along `dim` (fewer if the size runs out), as PyTorch. */
   chunk(chunks: number, dim = 0): Tensor[] {
-    if (typeof chunks !== 'number' || !Number.isInteger(chunks) || chunks <= 0) fail('INVALID_ARGUMENT', `chunk: chunks must be a positive integer, but ${describeValue(chunks)} was passed`);
+    if (typeof chunks !== 'number' || !Number.isInteger(chunks) || chunks <= 0)
+      fail('INVALID_ARGUMENT', `chunk: chunks must be a positive integer, but ${describeValue(chunks)} was passed`);
     const d = normalizeDim(dim, this.ndim);
     const size = this.shape[d];
     return this.split(Math.max(1, Math.ceil(size / chunks)), d);
@@ -454,26 +569,41 @@ export class Tensor {
   }
 
   // ---- in-place ops (version counter + leaf checks, recorded on non-leaves) ----
-  add_(other: Operand): this { return applyInplace(ops.add, this, [this.operand(other)]) as this; }
-  sub_(other: Operand): this { return applyInplace(ops.sub, this, [this.operand(other)]) as this; }
-  mul_(other: Operand): this { return applyInplace(ops.mul, this, [this.operand(other)]) as this; }
-  div_(other: Operand): this { return applyInplace(ops.div, this, [this.operand(other)]) as this; }
-  relu_(): this { return applyInplace(ops.relu, this, []) as this; }
+  add_(other: Operand): this {
+    return applyInplace(ops.add, this, [this.operand(other)]) as this;
+  }
+  sub_(other: Operand): this {
+    return applyInplace(ops.sub, this, [this.operand(other)]) as this;
+  }
+  mul_(other: Operand): this {
+    return applyInplace(ops.mul, this, [this.operand(other)]) as this;
+  }
+  div_(other: Operand): this {
+    return applyInplace(ops.div, this, [this.operand(other)]) as this;
+  }
+  relu_(): this {
+    return applyInplace(ops.relu, this, []) as this;
+  }
   clamp_(min = -Infinity, max = Infinity): this {
     return applyInplace(ops.clamp, this, [], clampBounds('clamp_', min, max)) as this;
   }
-  zero_(): this { return this.fill_(0); }
+  zero_(): this {
+    return this.fill_(0);
+  }
   fill_(value: number): this {
     checkNumberArg('fill_', 'value', value);
     if (this.dtype === 'int32') toInt32Checked(value, 'fill_: value');
     return applyInplace(ops.fill, this, [], { value }) as this;
   }
-  copy_(src: Tensor): this { return applyInplace(ops.copy, this, [src]) as this; }
+  copy_(src: Tensor): this {
+    return applyInplace(ops.copy, this, [src]) as this;
+  }
   /** In-place maskedFill. */
   maskedFill_(mask: Tensor, value: number): this {
     checkMaskArgs('maskedFill_', mask, value);
     broadcastShapes(mask.shape, this.shape, 'maskedFill_: mask');
-    if (!shapeEq(broadcastShapes(mask.shape, this.shape), this.shape)) fail('SHAPE_MISMATCH', `maskedFill_: mask ${fmtShape(mask.shape)} must broadcast to the tensor's shape ${fmtShape(this.shape)}`);
+    if (!shapeEq(broadcastShapes(mask.shape, this.shape), this.shape))
+      fail('SHAPE_MISMATCH', `maskedFill_: mask ${fmtShape(mask.shape)} must broadcast to the tensor's shape ${fmtShape(this.shape)}`);
     if (this.dtype === 'int32') toInt32Checked(value, 'maskedFill_: value');
     return applyInplace(ops.maskedFill, this, [mask], { value }) as this;
   }
@@ -485,17 +615,26 @@ export class Tensor {
   }
   private normalizeIndex(index: number | readonly number[]): number[] {
     if (typeof index !== 'number' && !Array.isArray(index)) {
-      fail('INVALID_ARGUMENT', `index must be a number or an array of numbers (one per leading dimension), but ${describeValue(index)} was passed`);
+      fail(
+        'INVALID_ARGUMENT',
+        `index must be a number or an array of numbers (one per leading dimension), but ${describeValue(index)} was passed`,
+      );
     }
     const list: unknown[] = typeof index === 'number' ? [index] : [...(index as readonly unknown[])];
     if (list.length > this.ndim) {
-      fail('INVALID_ARGUMENT', `index [${list.map(String).join(', ')}] has more entries (${String(list.length)}) than the tensor ${fmtShape(this.shape)} has dimensions (${String(this.ndim)})`);
+      fail(
+        'INVALID_ARGUMENT',
+        `index [${list.map(String).join(', ')}] has more entries (${String(list.length)}) than the tensor ${fmtShape(this.shape)} has dimensions (${String(this.ndim)})`,
+      );
     }
     const idx = list.map((i, d) => {
       const size = this.shape[d];
       // PyTorch: "index -4 is out of bounds for dimension 0 with size 3" (the index as passed).
       if (typeof i !== 'number' || !Number.isInteger(i) || i < -size || i >= size) {
-        fail('INVALID_ARGUMENT', `index ${typeof i === 'number' ? String(i) : describeValue(i)} is out of bounds for dimension ${String(d)} with size ${String(size)} (tensor ${fmtShape(this.shape)}): valid indices are ${size === 0 ? 'none (the dimension is empty)' : `${String(-size)} to ${String(size - 1)}`}`);
+        fail(
+          'INVALID_ARGUMENT',
+          `index ${typeof i === 'number' ? String(i) : describeValue(i)} is out of bounds for dimension ${String(d)} with size ${String(size)} (tensor ${fmtShape(this.shape)}): valid indices are ${size === 0 ? 'none (the dimension is empty)' : `${String(-size)} to ${String(size - 1)}`}`,
+        );
       }
       return i < 0 ? i + size : i;
     });
@@ -505,11 +644,21 @@ export class Tensor {
 
   // ---- non-differentiable helpers (masks for backward formulas) ----
   /** 1 where this > value else 0 (no gradient). */
-  gt(value: number): Tensor { return this.compare('gt', value); }
-  ge(value: number): Tensor { return this.compare('ge', value); }
-  le(value: number): Tensor { return this.compare('le', value); }
-  lt(value: number): Tensor { return this.compare('lt', value); }
-  sign(): Tensor { return new Tensor(this.storage.backend.unary('sign', this, this.dtype), this.shape); }
+  gt(value: number): Tensor {
+    return this.compare('gt', value);
+  }
+  ge(value: number): Tensor {
+    return this.compare('ge', value);
+  }
+  le(value: number): Tensor {
+    return this.compare('le', value);
+  }
+  lt(value: number): Tensor {
+    return this.compare('lt', value);
+  }
+  sign(): Tensor {
+    return new Tensor(this.storage.backend.unary('sign', this, this.dtype), this.shape);
+  }
   private compare(op: 'gt' | 'ge' | 'le' | 'lt', value: number): Tensor {
     const dtype = isFloating(this.dtype) ? this.dtype : 'float32';
     return new Tensor(this.storage.backend.binaryScalar(op, this, value, false, dtype), this.shape);
@@ -517,14 +666,16 @@ export class Tensor {
 
   // ---- reading ----
   item(): number {
-    if (this.numel() !== 1) fail('INVALID_ARGUMENT', `item() needs a tensor with exactly one element, this one has shape ${fmtShape(this.shape)}`);
+    if (this.numel() !== 1)
+      fail('INVALID_ARGUMENT', `item() needs a tensor with exactly one element, this one has shape ${fmtShape(this.shape)}`);
     return this.readSync('item')[0];
   }
   toArray(): NestedArray {
     return nest(this.readSync('toArray'), this.shape);
   }
   async itemAsync(): Promise<number> {
-    if (this.numel() !== 1) fail('INVALID_ARGUMENT', `itemAsync() needs a tensor with exactly one element, this one has shape ${fmtShape(this.shape)}`);
+    if (this.numel() !== 1)
+      fail('INVALID_ARGUMENT', `itemAsync() needs a tensor with exactly one element, this one has shape ${fmtShape(this.shape)}`);
     return (await this.storage.backend.readAsync(this))[0];
   }
   async toArrayAsync(): Promise<NestedArray> {
@@ -535,7 +686,11 @@ export class Tensor {
     return this.readSync('dataSync');
   }
   private readSync(what: string): TypedArray {
-    if (this.device !== 'cpu') fail('DEVICE_SYNC', `${what}() cannot read a ${this.device} tensor synchronously; use await t.${what === 'item' ? 'itemAsync' : 'toArrayAsync'}() (or move it with .to('cpu')).`);
+    if (this.device !== 'cpu')
+      fail(
+        'DEVICE_SYNC',
+        `${what}() cannot read a ${this.device} tensor synchronously; use await t.${what === 'item' ? 'itemAsync' : 'toArrayAsync'}() (or move it with .to('cpu')).`,
+      );
     return this.storage.backend.read(this);
   }
 
@@ -549,7 +704,8 @@ export class Tensor {
 /** backward()'s arguments: a Tensor (or nothing) as the gradient, an options object after it. */
 function checkBackwardArgs(gradient: unknown, options: unknown): void {
   if (gradient !== undefined && gradient !== null && !(gradient instanceof Tensor)) {
-    const looksLikeOptions = typeof gradient === 'object' && !Array.isArray(gradient) && ('retainGraph' in gradient || 'createGraph' in gradient);
+    const looksLikeOptions =
+      typeof gradient === 'object' && !Array.isArray(gradient) && ('retainGraph' in gradient || 'createGraph' in gradient);
     fail(
       'INVALID_ARGUMENT',
       `backward: the first argument, gradient, must be a Tensor shaped like the output (or undefined), but ${describeValue(gradient)} was passed.${looksLikeOptions ? ' Options go second: loss.backward(undefined, { retainGraph: true }).' : ''}`,
@@ -557,7 +713,10 @@ function checkBackwardArgs(gradient: unknown, options: unknown): void {
   }
   if (options === undefined) return;
   if (options === null || typeof options !== 'object' || Array.isArray(options) || options instanceof Tensor) {
-    fail('INVALID_ARGUMENT', `backward: the second argument, options, must be an object { retainGraph?, createGraph? }, but ${describeValue(options)} was passed`);
+    fail(
+      'INVALID_ARGUMENT',
+      `backward: the second argument, options, must be an object { retainGraph?, createGraph? }, but ${describeValue(options)} was passed`,
+    );
   }
   for (const [key, value] of Object.entries(options)) {
     if (key !== 'retainGraph' && key !== 'createGraph') {
@@ -581,13 +740,22 @@ function checkMaskArgs(method: string, mask: unknown, value: unknown): void {
 
 function varOptions(method: string, options: unknown): { correction: number; keepdim: boolean } {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    fail('INVALID_ARGUMENT', `${method}: the options argument must be an object { correction?, keepdim? }, but ${describeValue(options)} was passed`);
+    fail(
+      'INVALID_ARGUMENT',
+      `${method}: the options argument must be an object { correction?, keepdim? }, but ${describeValue(options)} was passed`,
+    );
   }
   const o = options as Record<string, unknown>;
-  for (const key of Object.keys(o)) if (key !== 'correction' && key !== 'keepdim') fail('INVALID_ARGUMENT', `${method}: unknown option '${key}'${key === 'unbiased' ? ' (use correction: 1 or 0)' : ''}; the options are correction and keepdim`);
+  for (const key of Object.keys(o))
+    if (key !== 'correction' && key !== 'keepdim')
+      fail(
+        'INVALID_ARGUMENT',
+        `${method}: unknown option '${key}'${key === 'unbiased' ? ' (use correction: 1 or 0)' : ''}; the options are correction and keepdim`,
+      );
   const correction = o.correction ?? 1;
   const keepdim = o.keepdim ?? false;
-  if (typeof correction !== 'number' || !(correction >= 0)) fail('INVALID_ARGUMENT', `${method}: correction must be a number >= 0, but ${describeValue(correction)} was passed`);
+  if (typeof correction !== 'number' || !(correction >= 0))
+    fail('INVALID_ARGUMENT', `${method}: correction must be a number >= 0, but ${describeValue(correction)} was passed`);
   checkBoolArg(method, 'keepdim', keepdim);
   return { correction, keepdim: keepdim as boolean };
 }

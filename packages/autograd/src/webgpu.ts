@@ -6,7 +6,12 @@ import { fail } from './errors.js';
 
 /** SwiftShader's Vulkan driver as Debian's `chromium` package installs it. */
 export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
-const VULKAN_LOADERS = ['/usr/lib/x86_64-linux-gnu/libvulkan.so.1', '/usr/lib/aarch64-linux-gnu/libvulkan.so.1', '/usr/lib/libvulkan.so.1', '/usr/lib64/libvulkan.so.1'];
+const VULKAN_LOADERS = [
+  '/usr/lib/x86_64-linux-gnu/libvulkan.so.1',
+  '/usr/lib/aarch64-linux-gnu/libvulkan.so.1',
+  '/usr/lib/libvulkan.so.1',
+  '/usr/lib64/libvulkan.so.1',
+];
 
 /**
  * `GPUDevice` where the compiling project has WebGPU's types (TypeScript 6's DOM library, or
@@ -47,7 +52,13 @@ export function initWebGPU(): Promise<WebGPUInfo> {
 async function start(): Promise<WebGPUInfo> {
   const gpu = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu ?? (isNode() ? await nodeGpu() : browserMissing());
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-  if (!adapter) fail('NO_WEBGPU', isNode() ? nodeNoAdapterMessage() : 'navigator.gpu returned no adapter: the browser has WebGPU but no usable GPU or driver (in Chromium without a GPU, start it with --enable-unsafe-webgpu and a SwiftShader/Vulkan backend, e.g. --enable-features=Vulkan --use-angle=swiftshader).');
+  if (!adapter)
+    fail(
+      'NO_WEBGPU',
+      isNode()
+        ? nodeNoAdapterMessage()
+        : 'navigator.gpu returned no adapter: the browser has WebGPU but no usable GPU or driver (in Chromium without a GPU, start it with --enable-unsafe-webgpu and a SwiftShader/Vulkan backend, e.g. --enable-features=Vulkan --use-angle=swiftshader).',
+    );
   keepAlive.add(gpu).add(adapter);
   const device = await adapter.requestDevice({
     requiredLimits: {
@@ -69,7 +80,10 @@ function isNode(): boolean {
 }
 
 function browserMissing(): never {
-  return fail('NO_WEBGPU', 'navigator.gpu is undefined: this browser has no WebGPU, or the page is not a secure context (serve it over https or from http://localhost / 127.0.0.1). Chromium on Linux needs --enable-unsafe-webgpu.');
+  return fail(
+    'NO_WEBGPU',
+    'navigator.gpu is undefined: this browser has no WebGPU, or the page is not a secure context (serve it over https or from http://localhost / 127.0.0.1). Chromium on Linux needs --enable-unsafe-webgpu.',
+  );
 }
 
 interface NodeFs {
@@ -93,7 +107,10 @@ async function nodeGpu(): Promise<GPU> {
   try {
     mod = (await import(specifier)) as typeof mod;
   } catch (e) {
-    return fail('NO_WEBGPU', `the optional dependency 'webgpu' (Dawn for Node) could not be loaded: ${e instanceof Error ? e.message : String(e)}. Install it with \`npm install webgpu\` (a prebuilt linux-x64/arm64, macOS or Windows binary).`);
+    return fail(
+      'NO_WEBGPU',
+      `the optional dependency 'webgpu' (Dawn for Node) could not be loaded: ${e instanceof Error ? e.message : String(e)}. Install it with \`npm install webgpu\` (a prebuilt linux-x64/arm64, macOS or Windows binary).`,
+    );
   }
   Object.assign(globalThis, mod.globals);
   return mod.create([]);
@@ -104,10 +121,18 @@ function nodeNoAdapterMessage(): string {
   const missing: string[] = [];
   if (!VULKAN_LOADERS.some((p) => fs.existsSync(p))) missing.push('the Vulkan loader libvulkan.so.1 (Debian: apt-get install libvulkan1)');
   const icd = process.env.VK_ICD_FILENAMES ?? process.env.VK_DRIVER_FILES;
-  if (icd !== undefined && !icd.split(':').every((p) => fs.existsSync(p))) missing.push(`the Vulkan driver manifest VK_ICD_FILENAMES=${icd} (file not found)`);
-  if (icd === undefined) missing.push(`a Vulkan driver: no GPU driver was found and SwiftShader's ${SWIFTSHADER_ICD} is absent (Debian: apt-get install chromium, which ships SwiftShader)`);
+  if (icd !== undefined && !icd.split(':').every((p) => fs.existsSync(p)))
+    missing.push(`the Vulkan driver manifest VK_ICD_FILENAMES=${icd} (file not found)`);
+  if (icd === undefined)
+    missing.push(
+      `a Vulkan driver: no GPU driver was found and SwiftShader's ${SWIFTSHADER_ICD} is absent (Debian: apt-get install chromium, which ships SwiftShader)`,
+    );
   const threads = process.getBuiltinModule('node:worker_threads');
-  if (icdSetHere && !threads.isMainThread) missing.push('VK_ICD_FILENAMES in the environment Node started with (this is a worker thread, whose process.env changes do not reach the Vulkan loader; set it before starting Node or in the test runner\'s main process)');
-  const what = missing.length > 0 ? missing.join('; ') : 'a Vulkan driver Dawn accepts (SwiftShader or a GPU driver; Mesa lavapipe 22.x is refused)';
+  if (icdSetHere && !threads.isMainThread)
+    missing.push(
+      "VK_ICD_FILENAMES in the environment Node started with (this is a worker thread, whose process.env changes do not reach the Vulkan loader; set it before starting Node or in the test runner's main process)",
+    );
+  const what =
+    missing.length > 0 ? missing.join('; ') : 'a Vulkan driver Dawn accepts (SwiftShader or a GPU driver; Mesa lavapipe 22.x is refused)';
   return `Dawn (the 'webgpu' package) found no WebGPU adapter. Missing: ${what}. Point VK_ICD_FILENAMES at a driver's ICD json to choose one explicitly.`;
 }

@@ -8,10 +8,13 @@ const read = (path: string): string => readFileSync(new URL(path, import.meta.ur
 /** The members of the `GradFlowErrorCode` union in src/errors.ts. */
 function errorCodes(): string[] {
   const source = ts.createSourceFile('errors.ts', read('../src/errors.ts'), ts.ScriptTarget.ES2022, true);
-  const alias = source.statements.find((s): s is ts.TypeAliasDeclaration => ts.isTypeAliasDeclaration(s) && s.name.text === 'GradFlowErrorCode');
+  const alias = source.statements.find(
+    (s): s is ts.TypeAliasDeclaration => ts.isTypeAliasDeclaration(s) && s.name.text === 'GradFlowErrorCode',
+  );
   if (!alias || !ts.isUnionTypeNode(alias.type)) throw new Error('GradFlowErrorCode is not a union in src/errors.ts');
   return alias.type.types.map((member) => {
-    if (!ts.isLiteralTypeNode(member) || !ts.isStringLiteral(member.literal)) throw new Error(`not a string literal: ${member.getText(source)}`);
+    if (!ts.isLiteralTypeNode(member) || !ts.isStringLiteral(member.literal))
+      throw new Error(`not a string literal: ${member.getText(source)}`);
     return member.literal.text;
   });
 }

@@ -12,7 +12,7 @@ afterEach(() => {
 });
 
 describe('grad mode: noGrad, enableGrad, isGradEnabled', () => {
-  it('noGrad returns the callback\'s value and records nothing', () => {
+  it("noGrad returns the callback's value and records nothing", () => {
     const x = tensor([1], { requiresGrad: true });
     const y = noGrad(() => x.mul(2));
     expect(y.toArray()).toEqual([2]);
@@ -39,10 +39,18 @@ describe('grad mode: noGrad, enableGrad, isGradEnabled', () => {
   });
 
   it('restores the mode when the callback throws', () => {
-    expect(() => noGrad(() => { throw new Error('boom'); })).toThrow('boom');
+    expect(() =>
+      noGrad(() => {
+        throw new Error('boom');
+      }),
+    ).toThrow('boom');
     expect(isGradEnabled()).toBe(true);
     noGrad(() => {
-      expect(() => enableGrad(() => { throw new Error('boom'); })).toThrow('boom');
+      expect(() =>
+        enableGrad(() => {
+          throw new Error('boom');
+        }),
+      ).toThrow('boom');
       expect(isGradEnabled()).toBe(false);
     });
     expect(isGradEnabled()).toBe(true);
@@ -69,7 +77,9 @@ describe('grad mode: noGrad, enableGrad, isGradEnabled', () => {
   it('backward() on a result computed under noGrad throws NO_GRAD_FN', () => {
     const x = tensor([1, 2], { requiresGrad: true });
     const loss = noGrad(() => x.mul(2).sum());
-    const err = errorOf(() => { loss.backward(); });
+    const err = errorOf(() => {
+      loss.backward();
+    });
     expect(err.code).toBe('NO_GRAD_FN');
     expect(err.message).toContain('noGrad');
   });
@@ -77,7 +87,9 @@ describe('grad mode: noGrad, enableGrad, isGradEnabled', () => {
   it('backward() called inside noGrad still computes gradients (as in PyTorch)', () => {
     const x = tensor([1, 2], { requiresGrad: true });
     const loss = x.mul(2).sum();
-    noGrad(() => { loss.backward(); });
+    noGrad(() => {
+      loss.backward();
+    });
     expect(x.grad?.toArray()).toEqual([2, 2]);
   });
 });
@@ -86,10 +98,16 @@ describe('backward() arguments', () => {
   it('a non-scalar output needs an explicit gradient of its shape (SHAPE_MISMATCH otherwise)', () => {
     const x = tensor([1, 2], { requiresGrad: true });
     const y = x.mul(2);
-    const err = errorOf(() => { y.backward(); });
+    const err = errorOf(() => {
+      y.backward();
+    });
     expect(err.code).toBe('SHAPE_MISMATCH');
     expect(err.message).toContain('[2]');
-    expect(codeOf(() => { y.backward(tensor([1, 1, 1])); })).toBe('SHAPE_MISMATCH');
+    expect(
+      codeOf(() => {
+        y.backward(tensor([1, 1, 1]));
+      }),
+    ).toBe('SHAPE_MISMATCH');
     y.backward(tensor([1, 10]));
     expect(x.grad?.toArray()).toEqual([2, 20]);
   });
@@ -106,7 +124,11 @@ describe('backward() arguments', () => {
     loss.backward(undefined, { retainGraph: true });
     loss.backward();
     expect(x.grad?.toArray()).toEqual([4, 8]);
-    expect(codeOf(() => { loss.backward(); })).toBe('GRAPH_FREED');
+    expect(
+      codeOf(() => {
+        loss.backward();
+      }),
+    ).toBe('GRAPH_FREED');
   });
 
   it('a graph whose ops saved nothing can be backwarded twice without retainGraph (as in PyTorch)', () => {
@@ -215,7 +237,9 @@ describe('graph traversal', () => {
     out.backward();
     // d/dy = 32 + 2y; dy/dx = y
     const ex = [Math.exp(0.5), Math.exp(-1)];
-    (x.grad?.toArray() as number[]).forEach((g, i) => { expect(g).toBeCloseTo((32 + 2 * ex[i]) * ex[i], 12); });
+    (x.grad?.toArray() as number[]).forEach((g, i) => {
+      expect(g).toBeCloseTo((32 + 2 * ex[i]) * ex[i], 12);
+    });
   });
 
   it('a tensor used twice by one op (x·x) gets both contributions', () => {

@@ -54,16 +54,28 @@ describe('leaves and in-place ops', () => {
   });
 
   it('in-place ops on a view of a leaf that requires grad throw LEAF_INPLACE ("a view of a leaf")', () => {
-    const w = tensor([[1, 2], [3, 4]], { requiresGrad: true });
+    const w = tensor(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      { requiresGrad: true },
+    );
     for (const view of [w.index(0), w.reshape([4]), w.transpose(0, 1), w.expand([2, 2])]) {
       const err = errorOf(() => view.mul_(2));
       expect(err.code).toBe('LEAF_INPLACE');
       expect(err.message).toContain('a view of a leaf');
     }
-    expect(w.toArray()).toEqual([[1, 2], [3, 4]]);
+    expect(w.toArray()).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
     // Under noGrad the view writes through to the leaf, and the shared version counter moves.
     noGrad(() => w.index(1).fill_(0));
-    expect(w.toArray()).toEqual([[1, 2], [0, 0]]);
+    expect(w.toArray()).toEqual([
+      [1, 2],
+      [0, 0],
+    ]);
     expect(w.version).toBe(1);
   });
 
@@ -88,19 +100,27 @@ describe('leaves and in-place ops', () => {
     expect(w.grad?.toArray()).toEqual([1, 1]);
   });
 
-  it('modifying an op\'s saved output in place trips SAVED_TENSOR_MODIFIED (exp saves its result, as in PyTorch)', () => {
+  it("modifying an op's saved output in place trips SAVED_TENSOR_MODIFIED (exp saves its result, as in PyTorch)", () => {
     const x = tensor([0, 1], { requiresGrad: true });
     const y = x.exp();
     const loss = y.sum();
     y.add_(1);
-    const err = errorOf(() => { loss.backward(); });
+    const err = errorOf(() => {
+      loss.backward();
+    });
     expect(err.code).toBe('SAVED_TENSOR_MODIFIED');
     expect(err.message).toContain('ExpBackward');
     expect(err.message).toContain('is at version 1; expected version 0');
   });
 
   it('in-place on a view of a non-leaf while recording is refused (INPLACE_ON_VIEW: a documented gradflow limit)', () => {
-    const x = tensor([[1, 2], [3, 4]], { requiresGrad: true });
+    const x = tensor(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      { requiresGrad: true },
+    );
     const y = x.mul(1);
     expect(codeOf(() => y.index(0).mul_(2))).toBe('INPLACE_ON_VIEW');
   });
@@ -121,7 +141,9 @@ describe('requiresGrad', () => {
   it('setting false on a non-leaf throws NONLEAF_REQUIRES_GRAD (true is a no-op, as in PyTorch)', () => {
     const x = tensor([1], { requiresGrad: true });
     const y = x.mul(2);
-    const err = errorOf(() => { y.requiresGrad = false; });
+    const err = errorOf(() => {
+      y.requiresGrad = false;
+    });
     expect(err.code).toBe('NONLEAF_REQUIRES_GRAD');
     expect(err.message).toContain('MulBackward');
     expect(err.message).toContain('detach()');
@@ -133,7 +155,9 @@ describe('requiresGrad', () => {
   it('an int32 tensor cannot require grad (DTYPE_REQUIRES_GRAD), via options, property or method', () => {
     expect(codeOf(() => tensor([1, 2], { dtype: 'int32', requiresGrad: true }))).toBe('DTYPE_REQUIRES_GRAD');
     const t = tensor([1, 2], { dtype: 'int32' });
-    const err = errorOf(() => { t.requiresGrad = true; });
+    const err = errorOf(() => {
+      t.requiresGrad = true;
+    });
     expect(err.code).toBe('DTYPE_REQUIRES_GRAD');
     expect(err.message).toContain('int32 [2]');
     expect(codeOf(() => t.requiresGrad_())).toBe('DTYPE_REQUIRES_GRAD');
@@ -174,14 +198,18 @@ describe('.grad of non-leaves, retainGrad', () => {
   });
 
   it('retainGrad on a tensor that does not require grad is an error (as PyTorch)', () => {
-    const err = errorOf(() => { tensor([1, 2]).retainGrad(); });
+    const err = errorOf(() => {
+      tensor([1, 2]).retainGrad();
+    });
     expect(err.code).toBe('INVALID_ARGUMENT');
     expect(err.message).toContain('does not require grad');
     const x = tensor([1], { requiresGrad: true });
-    expect(() => { noGrad(() => x.mul(2)).retainGrad(); }).toThrow(GradFlowError);
+    expect(() => {
+      noGrad(() => x.mul(2)).retainGrad();
+    }).toThrow(GradFlowError);
   });
 
-  it('retainGrad survives an in-place op: .grad is the gradient of the tensor\'s latest value', () => {
+  it("retainGrad survives an in-place op: .grad is the gradient of the tensor's latest value", () => {
     const x = tensor([1, 2], { requiresGrad: true });
     const y = x.mul(2);
     y.retainGrad();
@@ -194,11 +222,15 @@ describe('.grad of non-leaves, retainGrad', () => {
 
   it('assigning .grad checks shape and dtype', () => {
     const x = tensor([1, 2], { requiresGrad: true });
-    const shape = errorOf(() => { x.grad = tensor([1, 2, 3]); });
+    const shape = errorOf(() => {
+      x.grad = tensor([1, 2, 3]);
+    });
     expect(shape.code).toBe('SHAPE_MISMATCH');
     expect(shape.message).toContain('[3]');
     expect(shape.message).toContain('[2]');
-    const dtype = errorOf(() => { x.grad = tensor([1, 2], { dtype: 'float64' }); });
+    const dtype = errorOf(() => {
+      x.grad = tensor([1, 2], { dtype: 'float64' });
+    });
     expect(dtype.code).toBe('DTYPE_MISMATCH');
     expect(dtype.message).toContain('float64');
   });
@@ -219,7 +251,9 @@ describe('detach and views share storage and the version counter', () => {
     const w = tensor([1, 2], { requiresGrad: true });
     const loss = w.mul(w).sum(); // mul saves w
     w.detach().mul_(10);
-    const err = errorOf(() => { loss.backward(); });
+    const err = errorOf(() => {
+      loss.backward();
+    });
     expect(err.code).toBe('SAVED_TENSOR_MODIFIED');
     expect(err.message).toContain('is at version 1; expected version 0');
 
@@ -227,23 +261,47 @@ describe('detach and views share storage and the version counter', () => {
     const s = a.sigmoid(); // sigmoid saves its result
     const l2 = s.sum();
     s.detach().zero_();
-    expect(codeOf(() => { l2.backward(); })).toBe('SAVED_TENSOR_MODIFIED');
+    expect(
+      codeOf(() => {
+        l2.backward();
+      }),
+    ).toBe('SAVED_TENSOR_MODIFIED');
   });
 
   it('views (reshape, transpose, index, expand) share memory and version with their base', () => {
-    const base = tensor([[1, 2, 3], [4, 5, 6]]);
+    const base = tensor([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     const r = base.reshape([3, 2]);
     const t = base.transpose(0, 1);
     const i = base.index(1);
     const e = base.index(0).reshape([1, 3]).expand([2, 3]);
     i.setItem_(0, 40);
-    expect(base.toArray()).toEqual([[1, 2, 3], [40, 5, 6]]);
-    expect(r.toArray()).toEqual([[1, 2], [3, 40], [5, 6]]);
-    expect(t.toArray()).toEqual([[1, 40], [2, 5], [3, 6]]);
+    expect(base.toArray()).toEqual([
+      [1, 2, 3],
+      [40, 5, 6],
+    ]);
+    expect(r.toArray()).toEqual([
+      [1, 2],
+      [3, 40],
+      [5, 6],
+    ]);
+    expect(t.toArray()).toEqual([
+      [1, 40],
+      [2, 5],
+      [3, 6],
+    ]);
     for (const v of [base, r, t, i, e]) expect(v.version).toBe(1);
     t.setItem_([2, 0], 30);
-    expect(base.toArray()).toEqual([[1, 2, 30], [40, 5, 6]]);
-    expect(e.toArray()).toEqual([[1, 2, 30], [1, 2, 30]]);
+    expect(base.toArray()).toEqual([
+      [1, 2, 30],
+      [40, 5, 6],
+    ]);
+    expect(e.toArray()).toEqual([
+      [1, 2, 30],
+      [1, 2, 30],
+    ]);
     expect(r.version).toBe(2);
   });
 
@@ -256,24 +314,47 @@ describe('detach and views share storage and the version counter', () => {
   });
 
   it('modifying a view of a saved tensor trips the saved-tensor check on the base', () => {
-    const x = tensor([[1, 2], [3, 4]], { requiresGrad: true });
+    const x = tensor(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      { requiresGrad: true },
+    );
     const y = x.mul(1);
     const loss = y.mul(y).sum(); // mul saves y
     noGrad(() => y.index(0).fill_(0));
-    expect(codeOf(() => { loss.backward(); })).toBe('SAVED_TENSOR_MODIFIED');
+    expect(
+      codeOf(() => {
+        loss.backward();
+      }),
+    ).toBe('SAVED_TENSOR_MODIFIED');
   });
 });
 
 describe('optimizer.step() between forward and backward', () => {
   it('modifies a weight that matmul saved, so the late backward fails with SAVED_TENSOR_MODIFIED (as PyTorch)', () => {
-    const w1 = tensor([[1, 2], [3, 4]], { requiresGrad: true });
+    const w1 = tensor(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      { requiresGrad: true },
+    );
     const w2 = tensor([[0.5, -1]], { requiresGrad: true });
     const opt = new optim.SGD([w1, w2], { lr: 0.1 });
-    const forward = (): Tensor => tensor([[1, 1]]).matmul(w1.transpose(0, 1)).relu().matmul(w2.transpose(0, 1)).sum();
+    const forward = (): Tensor =>
+      tensor([[1, 1]])
+        .matmul(w1.transpose(0, 1))
+        .relu()
+        .matmul(w2.transpose(0, 1))
+        .sum();
     forward().backward();
     const loss = forward(); // the second matmul saves w2ᵀ, a view sharing w2's version counter
     opt.step();
-    const err = errorOf(() => { loss.backward(); });
+    const err = errorOf(() => {
+      loss.backward();
+    });
     expect(err.code).toBe('SAVED_TENSOR_MODIFIED');
     expect(err.message).toContain('MatmulBackward');
     expect(err.message).toContain('is at version 1; expected version 0');

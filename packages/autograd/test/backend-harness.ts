@@ -31,7 +31,8 @@ export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
   if (actual.length !== expected.length) throw new Error(`${label}: ${String(actual.length)} values, expected ${String(expected.length)}`);
   const bad: string[] = [];
   for (let i = 0; i < expected.length; i++) {
-    const a = actual[i], e = expected[i];
+    const a = actual[i],
+      e = expected[i];
     const ok = (Number.isNaN(a) && Number.isNaN(e)) || a === e || Math.abs(a - e) <= atol + rtol * Math.abs(e);
     if (!ok && bad.length < 5) bad.push(`[${String(i)}] got ${String(a)}, expected ${String(e)}`);
   }

@@ -7,7 +7,22 @@
  * and gradient must also match the CPU backend within float32 tolerance.
  */
 import { describe, expect, it } from 'vitest';
-import { arange, cat, eye, full, linspace, manualSeed, multinomial, nn, onesLike, stack, where, zerosLike, type Device, type Tensor } from '../src/index.js';
+import {
+  arange,
+  cat,
+  eye,
+  full,
+  linspace,
+  manualSeed,
+  multinomial,
+  nn,
+  onesLike,
+  stack,
+  where,
+  zerosLike,
+  type Device,
+  type Tensor,
+} from '../src/index.js';
 import * as R from './backend-reference.js';
 import { expectClose, leaf, values } from './backend-harness.js';
 import { webgpuAvailability } from './webgpu-env.js';
@@ -58,7 +73,10 @@ const cases: OpCase[] = [
     ] as const
   ).map(([name, run, f, da, db]): OpCase => ({
     name: `${name} [5, 1, 67] with [3, 1] (broadcast)`,
-    inputs: [{ shape: [5, 1, 67], ...da }, { shape: [3, 1], ...db }],
+    inputs: [
+      { shape: [5, 1, 67], ...da },
+      { shape: [3, 1], ...db },
+    ],
     run: ([a, b]) => run(a, b),
     ref: ([a, b]) => R.zip(a, b, f),
   })),
@@ -69,7 +87,12 @@ const cases: OpCase[] = [
   { name: 'pow 3 of negatives', inputs: [{ shape: [259], lo: -2, hi: 2 }], run: ([x]) => x.pow(3), ref: ([x]) => R.map(x, (v) => v ** 3) },
   { name: 'pow 0.5', inputs: [{ shape: [259], ...positive }], run: ([x]) => x.pow(0.5), ref: ([x]) => R.map(x, Math.sqrt) },
   // matmul: odd sizes across several 64x64 tiles, transposed views, vectors, broadcast batches
-  { name: 'matmul [70, 130] x [130, 67]', inputs: [{ shape: [70, 130] }, { shape: [130, 67] }], run: ([a, b]) => a.matmul(b), ref: ([a, b]) => R.matmul(a, b) },
+  {
+    name: 'matmul [70, 130] x [130, 67]',
+    inputs: [{ shape: [70, 130] }, { shape: [130, 67] }],
+    run: ([a, b]) => a.matmul(b),
+    ref: ([a, b]) => R.matmul(a, b),
+  },
   {
     name: 'matmul of transposed views [33, 65]^T x [47, 33]^T',
     inputs: [{ shape: [65, 33] }, { shape: [47, 65] }],
@@ -86,7 +109,10 @@ const cases: OpCase[] = [
     name: 'matrix-vector [17, 29] x [29]',
     inputs: [{ shape: [17, 29] }, { shape: [29] }],
     run: ([a, v]) => a.matmul(v),
-    ref: ([a, v]) => { const r = R.matmul(a, R.nd([29, 1], v.data)); return R.nd([17], r.data); },
+    ref: ([a, v]) => {
+      const r = R.matmul(a, R.nd([29, 1], v.data));
+      return R.nd([17], r.data);
+    },
   },
   // reductions: one thread per output and one workgroup per output (>= 256 reduced), strided input
   { name: 'sum over all of [37, 53]', inputs: [{ shape: [37, 53] }], run: ([x]) => x.sum(), ref: ([x]) => R.sum(x, [0, 1]) },
@@ -99,11 +125,31 @@ const cases: OpCase[] = [
     run: ([x]) => x.transpose(0, 1).mean(-1),
     ref: ([x]) => R.map(R.sum(R.transpose(x, 0, 1), [1]), (v) => v / 11),
   },
-  { name: 'mean over all of [29, 31]', inputs: [{ shape: [29, 31] }], run: ([x]) => x.mean(), ref: ([x]) => R.map(R.sum(x, [0, 1]), (v) => v / (29 * 31)) },
+  {
+    name: 'mean over all of [29, 31]',
+    inputs: [{ shape: [29, 31] }],
+    run: ([x]) => x.mean(),
+    ref: ([x]) => R.map(R.sum(x, [0, 1]), (v) => v / (29 * 31)),
+  },
   // softmax / logSoftmax along last and first dims, and on a transposed view
-  { name: 'softmax(-1) of [19, 11]', inputs: [{ shape: [19, 11], lo: -3, hi: 3 }], run: ([x]) => x.softmax(-1), ref: ([x]) => R.softmax(x, 1, false) },
-  { name: 'softmax(0) of [19, 11]', inputs: [{ shape: [19, 11], lo: -3, hi: 3 }], run: ([x]) => x.softmax(0), ref: ([x]) => R.softmax(x, 0, false) },
-  { name: 'logSoftmax(1) of [23, 300]', inputs: [{ shape: [23, 300], lo: -3, hi: 3 }], run: ([x]) => x.logSoftmax(1), ref: ([x]) => R.softmax(x, 1, true) },
+  {
+    name: 'softmax(-1) of [19, 11]',
+    inputs: [{ shape: [19, 11], lo: -3, hi: 3 }],
+    run: ([x]) => x.softmax(-1),
+    ref: ([x]) => R.softmax(x, 1, false),
+  },
+  {
+    name: 'softmax(0) of [19, 11]',
+    inputs: [{ shape: [19, 11], lo: -3, hi: 3 }],
+    run: ([x]) => x.softmax(0),
+    ref: ([x]) => R.softmax(x, 0, false),
+  },
+  {
+    name: 'logSoftmax(1) of [23, 300]',
+    inputs: [{ shape: [23, 300], lo: -3, hi: 3 }],
+    run: ([x]) => x.logSoftmax(1),
+    ref: ([x]) => R.softmax(x, 1, true),
+  },
   {
     name: 'logSoftmax(1) of a transposed view',
     inputs: [{ shape: [9, 14] }],
@@ -135,9 +181,23 @@ const cases: OpCase[] = [
     name: 'add_/mul_/sub_/div_ on a non-leaf',
     inputs: [{ shape: [3, 77] }, { shape: [77], ...positive }],
     run: ([x, y]) => x.mul(1).add_(y).mul_(y).sub_(0.5).div_(y),
-    ref: ([x, y]) => R.zip(R.zip(R.zip(x, y, (a, b) => a + b), y, (a, b) => a * b), y, (a, b) => (a - 0.5) / b),
+    ref: ([x, y]) =>
+      R.zip(
+        R.zip(
+          R.zip(x, y, (a, b) => a + b),
+          y,
+          (a, b) => a * b,
+        ),
+        y,
+        (a, b) => (a - 0.5) / b,
+      ),
   },
-  { name: 'relu_ on a non-leaf', inputs: [{ shape: [301], ...away }], run: ([x]) => x.mul(2).relu_(), ref: ([x]) => R.map(x, (v) => Math.max(2 * v, 0)) },
+  {
+    name: 'relu_ on a non-leaf',
+    inputs: [{ shape: [301], ...away }],
+    run: ([x]) => x.mul(2).relu_(),
+    ref: ([x]) => R.map(x, (v) => Math.max(2 * v, 0)),
+  },
   {
     name: 'clamp_ on a non-leaf',
     inputs: [{ shape: [301], avoid: [-0.5, 0.5] }],
@@ -148,7 +208,11 @@ const cases: OpCase[] = [
     name: 'setItem_ of a row on a non-leaf',
     inputs: [{ shape: [5, 33] }, { shape: [33] }],
     run: ([x, v]) => x.mul(1).setItem_(3, v),
-    ref: ([x, v]) => R.nd([5, 33], x.data.map((e, i) => (Math.floor(i / 33) === 3 ? v.data[i % 33] : e))),
+    ref: ([x, v]) =>
+      R.nd(
+        [5, 33],
+        x.data.map((e, i) => (Math.floor(i / 33) === 3 ? v.data[i % 33] : e)),
+      ),
   },
   {
     name: 'copy_ (broadcast) and fill_ on non-leaves',
@@ -161,21 +225,39 @@ const cases: OpCase[] = [
     name: 'mseLoss [41, 3]',
     inputs: [{ shape: [41, 3] }, { shape: [41, 3] }],
     run: ([a, b]) => nn.functional.mseLoss(a, b),
-    ref: ([a, b]) => R.map(R.sum(R.zip(a, b, (x, y) => (x - y) ** 2), [0, 1]), (v) => v / 123),
+    ref: ([a, b]) =>
+      R.map(
+        R.sum(
+          R.zip(a, b, (x, y) => (x - y) ** 2),
+          [0, 1],
+        ),
+        (v) => v / 123,
+      ),
   },
   {
     name: 'l1Loss [41, 3]',
     inputs: [{ shape: [41, 3] }, { shape: [41, 3] }],
     run: ([a, b]) => nn.functional.l1Loss(a, b),
-    ref: ([a, b]) => R.map(R.sum(R.zip(a, b, (x, y) => Math.abs(x - y)), [0, 1]), (v) => v / 123),
+    ref: ([a, b]) =>
+      R.map(
+        R.sum(
+          R.zip(a, b, (x, y) => Math.abs(x - y)),
+          [0, 1],
+        ),
+        (v) => v / 123,
+      ),
   },
 ];
 
 // ---- second wave: views, joins, selection, reductions (odd sizes, negative dims, broadcasting) ----
-const pattern = (shape: number[], f: (i: number) => number): R.Nd => R.nd(shape, Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => f(i)));
+const pattern = (shape: number[], f: (i: number) => number): R.Nd =>
+  R.nd(
+    shape,
+    Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => f(i)),
+  );
 const constant = (x: Tensor, v: R.Nd, dtype: 'float32' | 'int32' = 'float32'): Tensor => leaf(v, x.device, false, dtype);
-const MASK_11 = pattern([11], (i) => (i * 5) % 3 === 0 ? 1 : 0);
-const COND = pattern([5, 1, 7], (i) => (i * 7) % 4 < 2 ? 1 : 0);
+const MASK_11 = pattern([11], (i) => ((i * 5) % 3 === 0 ? 1 : 0));
+const COND = pattern([5, 1, 7], (i) => ((i * 7) % 4 < 2 ? 1 : 0));
 const GATHER_1 = pattern([6, 13], (i) => (i * 5 + 3) % 9);
 const GATHER_0 = pattern([11, 3], (i) => (i * 4 + 1) % 7);
 cases.push(
@@ -186,7 +268,12 @@ cases.push(
     run: ([x]) => x.clamp(-0.5, 0.5).add(x.clamp(null, 0.3)),
     ref: ([x]) => R.map(x, (v) => Math.min(Math.max(v, -0.5), 0.5) + Math.min(v, 0.3)),
   },
-  { name: 'permute(2, 0, -2) of [3, 5, 7]', inputs: [{ shape: [3, 5, 7] }], run: ([x]) => x.permute(2, 0, -2).mul(2), ref: ([x]) => R.map(R.permute(x, [2, 0, 1]), (v) => 2 * v) },
+  {
+    name: 'permute(2, 0, -2) of [3, 5, 7]',
+    inputs: [{ shape: [3, 5, 7] }],
+    run: ([x]) => x.permute(2, 0, -2).mul(2),
+    ref: ([x]) => R.map(R.permute(x, [2, 0, 1]), (v) => 2 * v),
+  },
   {
     name: 'squeeze, unsqueeze(-1), flatten(1), view of [5, 1, 7]',
     inputs: [{ shape: [5, 1, 7] }],
@@ -208,8 +295,21 @@ cases.push(
   {
     name: 'slice(-1, 2, 11, 3) and slice(0, -3) of [7, 13]',
     inputs: [{ shape: [7, 13] }],
-    run: ([x]) => x.slice(-1, 2, 11, 3).mul(2).sum(0).add(x.slice(0, -3).sum(0).slice(0, 0, 3)),
-    ref: ([x]) => R.zip(R.sum(R.map(R.slice(x, 1, 2, 11, 3), (v) => 2 * v), [0]), R.slice(R.sum(R.slice(x, 0, 4, 7), [0]), 0, 0, 3), (a, b) => a + b),
+    run: ([x]) =>
+      x
+        .slice(-1, 2, 11, 3)
+        .mul(2)
+        .sum(0)
+        .add(x.slice(0, -3).sum(0).slice(0, 0, 3)),
+    ref: ([x]) =>
+      R.zip(
+        R.sum(
+          R.map(R.slice(x, 1, 2, 11, 3), (v) => 2 * v),
+          [0],
+        ),
+        R.slice(R.sum(R.slice(x, 0, 4, 7), [0]), 0, 0, 3),
+        (a, b) => a + b,
+      ),
   },
   {
     name: 'cat of [3, 4], [3, 1] and a transposed [6, 3] along -1',
@@ -221,7 +321,14 @@ cases.push(
     name: 'stack of three [5, 3] along 1',
     inputs: [{ shape: [5, 3] }, { shape: [5, 3] }, { shape: [5, 3] }],
     run: ([a, b, c]) => stack([a, b, c], 1),
-    ref: ([a, b, c]) => R.permute(R.cat([a, b, c].map((t) => R.nd([1, 5, 3], t.data)), 0), [1, 0, 2]),
+    ref: ([a, b, c]) =>
+      R.permute(
+        R.cat(
+          [a, b, c].map((t) => R.nd([1, 5, 3], t.data)),
+          0,
+        ),
+        [1, 0, 2],
+      ),
   },
   {
     name: 'split([2, 3, 4], -1) and chunk(3, 0) of [7, 9], reassembled',
@@ -231,11 +338,12 @@ cases.push(
       const rows = x.chunk(3, 0); // sizes 3, 3, 1
       return cat([r, p.mul(2), q], 1).add(cat([rows[2], rows[0], rows[1]], 0));
     },
-    ref: ([x]) => R.zip(
-      R.cat([R.slice(x, 1, 5, 9), R.map(R.slice(x, 1, 0, 2), (v) => 2 * v), R.slice(x, 1, 2, 5)], 1),
-      R.cat([R.slice(x, 0, 6, 7), R.slice(x, 0, 0, 3), R.slice(x, 0, 3, 6)], 0),
-      (a, b) => a + b,
-    ),
+    ref: ([x]) =>
+      R.zip(
+        R.cat([R.slice(x, 1, 5, 9), R.map(R.slice(x, 1, 0, 2), (v) => 2 * v), R.slice(x, 1, 2, 5)], 1),
+        R.cat([R.slice(x, 0, 6, 7), R.slice(x, 0, 0, 3), R.slice(x, 0, 3, 6)], 0),
+        (a, b) => a + b,
+      ),
   },
   {
     name: 'where(cond [5, 1, 7], a [3, 7], b [5, 3, 1]) (broadcast)',
@@ -247,13 +355,29 @@ cases.push(
     name: 'maskedFill(mask [11], -2.5) and maskedFill_ on a non-leaf',
     inputs: [{ shape: [9, 11] }],
     run: ([x]) => x.maskedFill(constant(x, MASK_11), -2.5).add(x.mul(2).maskedFill_(constant(x, MASK_11), 3)),
-    ref: ([x]) => R.zip(R.where(MASK_11, R.nd([1], [-2.5]), x), R.where(MASK_11, R.nd([1], [3]), R.map(x, (v) => 2 * v)), (a, b) => a + b),
+    ref: ([x]) =>
+      R.zip(
+        R.where(MASK_11, R.nd([1], [-2.5]), x),
+        R.where(
+          MASK_11,
+          R.nd([1], [3]),
+          R.map(x, (v) => 2 * v),
+        ),
+        (a, b) => a + b,
+      ),
   },
   {
     name: 'max(-1).values of [23, 301] and min(0, keepdim).values',
     inputs: [{ shape: [23, 301] }],
     run: ([x]) => x.max(-1).values.sum().add(x.min(0, true).values.sum()),
-    ref: ([x]) => R.nd([], [R.reduceDim(x, 1, (v) => Math.max(...v)).data.reduce((a, b) => a + b, 0) + R.reduceDim(x, 0, (v) => Math.min(...v)).data.reduce((a, b) => a + b, 0)]),
+    ref: ([x]) =>
+      R.nd(
+        [],
+        [
+          R.reduceDim(x, 1, (v) => Math.max(...v)).data.reduce((a, b) => a + b, 0) +
+            R.reduceDim(x, 0, (v) => Math.min(...v)).data.reduce((a, b) => a + b, 0),
+        ],
+      ),
   },
   {
     name: 'max() and min() over all of [37, 5]',
@@ -264,29 +388,46 @@ cases.push(
   {
     name: 'gather(1) with repeated indices [6, 13] from [6, 9]; gather(0) [11, 3] from [7, 5]',
     inputs: [{ shape: [6, 9] }, { shape: [7, 5] }],
-    run: ([a, b]) => a.gather(1, constant(a, GATHER_1, 'int32')).sum(1).add(b.gather(-2, constant(b, GATHER_0, 'int32')).sum().mul(0.5)),
+    run: ([a, b]) =>
+      a
+        .gather(1, constant(a, GATHER_1, 'int32'))
+        .sum(1)
+        .add(
+          b
+            .gather(-2, constant(b, GATHER_0, 'int32'))
+            .sum()
+            .mul(0.5),
+        ),
     ref: ([a, b]) => R.map(R.sum(R.gather(a, 1, GATHER_1), [1]), (v) => v + 0.5 * R.gather(b, 0, GATHER_0).data.reduce((s, e) => s + e, 0)),
   },
   {
     name: 'norm(): 2 over all of [29, 31]; 1 along -1; 3 along 0; inf along 1',
     inputs: [{ shape: [29, 31] }, { shape: [5, 7], ...away }, { shape: [6, 4] }, { shape: [4, 9] }],
     run: ([a, b, c, d]) => a.norm().add(b.norm(1, -1).sum()).add(c.norm(3, 0).sum()).add(d.norm(Infinity, 1).sum()),
-    ref: ([a, b, c, d]) => R.nd([], [
-      Math.sqrt(a.data.reduce((s, v) => s + v * v, 0))
-      + R.reduceDim(b, 1, (v) => v.reduce((s, e) => s + Math.abs(e), 0)).data.reduce((s, e) => s + e, 0)
-      + R.reduceDim(c, 0, (v) => Math.cbrt(v.reduce((s, e) => s + Math.abs(e) ** 3, 0))).data.reduce((s, e) => s + e, 0)
-      + R.reduceDim(d, 1, (v) => Math.max(...v.map(Math.abs))).data.reduce((s, e) => s + e, 0),
-    ]),
+    ref: ([a, b, c, d]) =>
+      R.nd(
+        [],
+        [
+          Math.sqrt(a.data.reduce((s, v) => s + v * v, 0)) +
+            R.reduceDim(b, 1, (v) => v.reduce((s, e) => s + Math.abs(e), 0)).data.reduce((s, e) => s + e, 0) +
+            R.reduceDim(c, 0, (v) => Math.cbrt(v.reduce((s, e) => s + Math.abs(e) ** 3, 0))).data.reduce((s, e) => s + e, 0) +
+            R.reduceDim(d, 1, (v) => Math.max(...v.map(Math.abs))).data.reduce((s, e) => s + e, 0),
+        ],
+      ),
   },
   {
     name: 'var(-1) of [13, 300]; var([0, 2], correction 0); std(0) of [17, 3]',
     inputs: [{ shape: [13, 300] }, { shape: [4, 5, 6] }, { shape: [17, 3] }],
     run: ([a, b, c]) => cat([a.var(-1), b.var([0, 2], { correction: 0 }), c.std(0)], 0),
-    ref: ([a, b, c]) => R.cat([
-      R.reduceDim(a, 1, (v) => R.variance(v, 1)),
-      R.reduceDim(R.nd([5, 24], R.permute(b, [1, 0, 2]).data), 1, (v) => R.variance(v, 0)),
-      R.reduceDim(c, 0, (v) => Math.sqrt(R.variance(v, 1))),
-    ], 0),
+    ref: ([a, b, c]) =>
+      R.cat(
+        [
+          R.reduceDim(a, 1, (v) => R.variance(v, 1)),
+          R.reduceDim(R.nd([5, 24], R.permute(b, [1, 0, 2]).data), 1, (v) => R.variance(v, 0)),
+          R.reduceDim(c, 0, (v) => Math.sqrt(R.variance(v, 1))),
+        ],
+        0,
+      ),
   },
   {
     name: 'tril(1) of [3, 5, 7] and triu(-2) of a transposed [4, 6]',
@@ -312,16 +453,22 @@ function convRef(x: R.Nd, w: R.Nd, b: R.Nd, stride: [number, number], pad: numbe
   const oh = Math.floor((h + 2 * pad - kh) / stride[0]) + 1;
   const ow = Math.floor((wd + 2 * pad - kw) / stride[1]) + 1;
   const out: number[] = [];
-  for (let ni = 0; ni < n; ni++) for (let oi = 0; oi < o; oi++) for (let y = 0; y < oh; y++) for (let xx = 0; xx < ow; xx++) {
-    let acc = b.data[oi];
-    const g = Math.floor(oi / (o / groups));
-    for (let ci = 0; ci < cg; ci++) for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) {
-      const iy = y * stride[0] - pad + i;
-      const ix = xx * stride[1] - pad + j;
-      if (iy >= 0 && iy < h && ix >= 0 && ix < wd) acc += w.data[((oi * cg + ci) * kh + i) * kw + j] * x.data[((ni * c + g * cg + ci) * h + iy) * wd + ix];
-    }
-    out.push(acc);
-  }
+  for (let ni = 0; ni < n; ni++)
+    for (let oi = 0; oi < o; oi++)
+      for (let y = 0; y < oh; y++)
+        for (let xx = 0; xx < ow; xx++) {
+          let acc = b.data[oi];
+          const g = Math.floor(oi / (o / groups));
+          for (let ci = 0; ci < cg; ci++)
+            for (let i = 0; i < kh; i++)
+              for (let j = 0; j < kw; j++) {
+                const iy = y * stride[0] - pad + i;
+                const ix = xx * stride[1] - pad + j;
+                if (iy >= 0 && iy < h && ix >= 0 && ix < wd)
+                  acc += w.data[((oi * cg + ci) * kh + i) * kw + j] * x.data[((ni * c + g * cg + ci) * h + iy) * wd + ix];
+              }
+          out.push(acc);
+        }
   return R.nd([n, o, oh, ow], out);
 }
 function poolRef(x: R.Nd, k: [number, number], stride: [number, number], pad: number, kind: 'max' | 'avg'): R.Nd {
@@ -329,16 +476,19 @@ function poolRef(x: R.Nd, k: [number, number], stride: [number, number], pad: nu
   const oh = Math.floor((h + 2 * pad - k[0]) / stride[0]) + 1;
   const ow = Math.floor((wd + 2 * pad - k[1]) / stride[1]) + 1;
   const out: number[] = [];
-  for (let p = 0; p < n * c; p++) for (let y = 0; y < oh; y++) for (let xx = 0; xx < ow; xx++) {
-    const win: number[] = [];
-    for (let i = 0; i < k[0]; i++) for (let j = 0; j < k[1]; j++) {
-      const iy = y * stride[0] - pad + i;
-      const ix = xx * stride[1] - pad + j;
-      if (iy >= 0 && iy < h && ix >= 0 && ix < wd) win.push(x.data[(p * h + iy) * wd + ix]);
-    }
-    // avg: count_include_pad=False divides by the real elements only.
-    out.push(kind === 'max' ? Math.max(...win) : win.reduce((a, v) => a + v, 0) / win.length);
-  }
+  for (let p = 0; p < n * c; p++)
+    for (let y = 0; y < oh; y++)
+      for (let xx = 0; xx < ow; xx++) {
+        const win: number[] = [];
+        for (let i = 0; i < k[0]; i++)
+          for (let j = 0; j < k[1]; j++) {
+            const iy = y * stride[0] - pad + i;
+            const ix = xx * stride[1] - pad + j;
+            if (iy >= 0 && iy < h && ix >= 0 && ix < wd) win.push(x.data[(p * h + iy) * wd + ix]);
+          }
+        // avg: count_include_pad=False divides by the real elements only.
+        out.push(kind === 'max' ? Math.max(...win) : win.reduce((a, v) => a + v, 0) / win.length);
+      }
   return R.nd([n, c, oh, ow], out);
 }
 /** erf by its Taylor series (|x| <= 3 here; double precision to ~1e-12). */
@@ -396,7 +546,11 @@ cases.push(
     name: 'binaryCrossEntropyWithLogits [9, 31] (reduction none)',
     inputs: [{ shape: [9, 31], lo: -6, hi: 6, avoid: [0] }],
     run: ([x]) => nn.functional.binaryCrossEntropyWithLogits(x, leaf(R.nd([9, 31], BCE_TARGETS), x.device, false), { reduction: 'none' }),
-    ref: ([x]) => R.nd([9, 31], Array.from(x.data, (v, i) => Math.max(v, 0) - v * BCE_TARGETS[i] + Math.log1p(Math.exp(-Math.abs(v))))),
+    ref: ([x]) =>
+      R.nd(
+        [9, 31],
+        Array.from(x.data, (v, i) => Math.max(v, 0) - v * BCE_TARGETS[i] + Math.log1p(Math.exp(-Math.abs(v)))),
+      ),
   },
   {
     name: 'scaledDotProductAttention causal [2, 5, 8] × [2, 5, 8] × [2, 5, 3]',
@@ -404,7 +558,10 @@ cases.push(
     run: ([q, k, v]) => nn.functional.scaledDotProductAttention(q, k, v, { isCausal: true }),
     ref: ([q, k, v]) => {
       const scores = R.map(R.matmul(q, R.transpose(k, 1, 2)), (s) => s / Math.sqrt(8));
-      const masked = R.nd(scores.shape, Array.from(scores.data, (s, i) => ((i % 5) > Math.floor(i / 5) % 5 ? -Infinity : s)));
+      const masked = R.nd(
+        scores.shape,
+        Array.from(scores.data, (s, i) => (i % 5 > Math.floor(i / 5) % 5 ? -Infinity : s)),
+      );
       return R.matmul(R.softmax(masked, 2, false), v);
     },
   },
@@ -420,7 +577,9 @@ async function runOn(c: OpCase, device: Device, xs: R.Nd[], w: R.Nd): Promise<Ou
   const ts = xs.map((x) => leaf(x, device, true));
   const y = c.run(ts);
   const out = await values(y);
-  y.mul(leaf(w, device, false)).sum().backward();
+  y.mul(leaf(w, device, false))
+    .sum()
+    .backward();
   const grads: number[][] = [];
   for (const t of ts) {
     const g = t.grad;
@@ -480,9 +639,14 @@ describe.each(devices)('shared backend ops on $device', ({ device, available }) 
 });
 
 describe.each(devices)('shared backend: outputs without gradients on $device', ({ device, available }) => {
-  const t = (data: number[] | number[][], dtype: 'float32' | 'int32' = 'float32'): Tensor => leaf(R.nd([data.length, ...(Array.isArray(data[0]) ? [data[0].length] : [])], data.flat()), device, false, dtype);
+  const t = (data: number[] | number[][], dtype: 'float32' | 'int32' = 'float32'): Tensor =>
+    leaf(R.nd([data.length, ...(Array.isArray(data[0]) ? [data[0].length] : [])], data.flat()), device, false, dtype);
   it.skipIf(!available)('argmax/argmin (first extreme wins, NaN wins) and max/min indices', async () => {
-    const x = t([[3, 7, 7, -1], [Number.NaN, 2, Number.NaN, 9], [0, -5, 4, -5]]);
+    const x = t([
+      [3, 7, 7, -1],
+      [Number.NaN, 2, Number.NaN, 9],
+      [0, -5, 4, -5],
+    ]);
     expect(await values(x.argmax(1))).toEqual([1, 0, 2]);
     expect(await values(x.argmin(-1))).toEqual([3, 0, 1]);
     expect(await values(x.argmax(0, true))).toEqual([1, 0, 1, 1]);
@@ -493,13 +657,35 @@ describe.each(devices)('shared backend: outputs without gradients on $device', (
     expect(got[0]).toBe(7);
     expect(got[1]).toBeNaN();
     expect(got[2]).toBe(4);
-    expect(await values(t([[2, 9], [11, 3]]).argmax())).toEqual([2]);
+    expect(
+      await values(
+        t([
+          [2, 9],
+          [11, 3],
+        ]).argmax(),
+      ),
+    ).toEqual([2]);
     expect(Number.isNaN((await values(x.max()))[0])).toBe(true);
-    expect(await values(t([[2, 9], [11, 3]]).min().reshape([1]))).toEqual([2]);
+    expect(
+      await values(
+        t([
+          [2, 9],
+          [11, 3],
+        ])
+          .min()
+          .reshape([1]),
+      ),
+    ).toEqual([2]);
   });
   it.skipIf(!available)('int32 inputs: max/argmin/where/gather/cat keep int32', async () => {
-    const i = t([[4, -2, 9], [1, 8, -7]], 'int32');
-    expect((await values(i.max(1).values))).toEqual([9, 8]);
+    const i = t(
+      [
+        [4, -2, 9],
+        [1, 8, -7],
+      ],
+      'int32',
+    );
+    expect(await values(i.max(1).values)).toEqual([9, 8]);
     expect(i.max(1).values.dtype).toBe('int32');
     expect(await values(i.argmin(1))).toEqual([1, 2]);
     expect(await values(cat([i, i.slice(1, 0, 1)], 1).reshape([8]))).toEqual([4, -2, 9, 4, 1, 8, -7, 1]);

@@ -34,7 +34,9 @@ function sgdRef(lr: number, momentum: number, dampening: number, wd: number, nes
 }
 
 function adamRef(lr: number, b1: number, b2: number, eps: number, wd: number, amsgrad: boolean, decoupled: boolean): Update {
-  const m = new Float64Array(SIZE), v = new Float64Array(SIZE), vmax = new Float64Array(SIZE);
+  const m = new Float64Array(SIZE),
+    v = new Float64Array(SIZE),
+    vmax = new Float64Array(SIZE);
   return (p, g, t) => {
     for (let i = 0; i < SIZE; i++) {
       let gi = g[i];
@@ -50,7 +52,9 @@ function adamRef(lr: number, b1: number, b2: number, eps: number, wd: number, am
 }
 
 function rmspropRef(lr: number, alpha: number, eps: number, wd: number, momentum: number, centered: boolean): Update {
-  const sq = new Float64Array(SIZE), buf = new Float64Array(SIZE), ga = new Float64Array(SIZE);
+  const sq = new Float64Array(SIZE),
+    buf = new Float64Array(SIZE),
+    ga = new Float64Array(SIZE);
   return (p, g) => {
     for (let i = 0; i < SIZE; i++) {
       const gi = g[i] + wd * p[i];
@@ -73,13 +77,29 @@ function rmspropRef(lr: number, alpha: number, eps: number, wd: number, momentum
 
 const cases: OptCase[] = [
   { name: 'SGD', make: (ps) => new optim.SGD(ps, { lr: 0.1 }), reference: () => sgdRef(0.1, 0, 0, 0, false) },
-  { name: 'SGD momentum + dampening + weightDecay', make: (ps) => new optim.SGD(ps, { lr: 0.05, momentum: 0.9, dampening: 0.1, weightDecay: 0.01 }), reference: () => sgdRef(0.05, 0.9, 0.1, 0.01, false) },
-  { name: 'SGD nesterov', make: (ps) => new optim.SGD(ps, { lr: 0.05, momentum: 0.8, nesterov: true }), reference: () => sgdRef(0.05, 0.8, 0, 0, true) },
+  {
+    name: 'SGD momentum + dampening + weightDecay',
+    make: (ps) => new optim.SGD(ps, { lr: 0.05, momentum: 0.9, dampening: 0.1, weightDecay: 0.01 }),
+    reference: () => sgdRef(0.05, 0.9, 0.1, 0.01, false),
+  },
+  {
+    name: 'SGD nesterov',
+    make: (ps) => new optim.SGD(ps, { lr: 0.05, momentum: 0.8, nesterov: true }),
+    reference: () => sgdRef(0.05, 0.8, 0, 0, true),
+  },
   { name: 'Adam', make: (ps) => new optim.Adam(ps, { lr: 0.01 }), reference: () => adamRef(0.01, 0.9, 0.999, 1e-8, 0, false, false) },
-  { name: 'Adam amsgrad + weightDecay', make: (ps) => new optim.Adam(ps, { lr: 0.01, amsgrad: true, weightDecay: 0.1, betas: [0.8, 0.99] }), reference: () => adamRef(0.01, 0.8, 0.99, 1e-8, 0.1, true, false) },
+  {
+    name: 'Adam amsgrad + weightDecay',
+    make: (ps) => new optim.Adam(ps, { lr: 0.01, amsgrad: true, weightDecay: 0.1, betas: [0.8, 0.99] }),
+    reference: () => adamRef(0.01, 0.8, 0.99, 1e-8, 0.1, true, false),
+  },
   { name: 'AdamW', make: (ps) => new optim.AdamW(ps, { lr: 0.01 }), reference: () => adamRef(0.01, 0.9, 0.999, 1e-8, 0.01, false, true) },
   { name: 'RMSprop', make: (ps) => new optim.RMSprop(ps, { lr: 0.01 }), reference: () => rmspropRef(0.01, 0.99, 1e-8, 0, 0, false) },
-  { name: 'RMSprop centered + momentum + weightDecay', make: (ps) => new optim.RMSprop(ps, { lr: 0.01, centered: true, momentum: 0.5, weightDecay: 0.05 }), reference: () => rmspropRef(0.01, 0.99, 1e-8, 0.05, 0.5, true) },
+  {
+    name: 'RMSprop centered + momentum + weightDecay',
+    make: (ps) => new optim.RMSprop(ps, { lr: 0.01, centered: true, momentum: 0.5, weightDecay: 0.05 }),
+    reference: () => rmspropRef(0.01, 0.99, 1e-8, 0.05, 0.5, true),
+  },
 ];
 
 const gpu = await webgpuAvailability();
@@ -90,7 +110,7 @@ const devices: { device: Device; available: boolean }[] = [
 ];
 
 describe.each(devices)('optimizer kernels on $device', ({ device, available }) => {
-  describe.skipIf(!available)('three steps match PyTorch\'s update rule', () => {
+  describe.skipIf(!available)("three steps match PyTorch's update rule", () => {
     it.each(cases.map((c, i) => ({ c, i, name: c.name })))('$name', async ({ c, i }) => {
       const p0 = R.randomNd([SIZE], 50 + i);
       const grads = Array.from({ length: STEPS }, (_, t) => R.randomNd([SIZE], 500 + 10 * i + t));

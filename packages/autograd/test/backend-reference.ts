@@ -95,7 +95,9 @@ export function transpose(x: Nd, d0: number, d1: number): Nd {
 
 /** [..., m, k] x [..., k, n] with broadcast batch dims (both at least 2-D). */
 export function matmul(a: Nd, b: Nd): Nd {
-  const m = a.shape[a.shape.length - 2], k = a.shape[a.shape.length - 1], n = b.shape[b.shape.length - 1];
+  const m = a.shape[a.shape.length - 2],
+    k = a.shape[a.shape.length - 1],
+    n = b.shape[b.shape.length - 1];
   const batch = broadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
   const out = new Float64Array(numelOf(batch) * m * n);
   for (let t = 0; t < numelOf(batch); t++) {
@@ -182,7 +184,15 @@ export function finiteDifferenceGrad(f: (xs: Nd[]) => Nd, xs: Nd[], w: Nd, input
 
 /** The directional derivative of sum(W * f(x)) along `dir` for input `input`. */
 export function directionalDerivative(f: (xs: Nd[]) => Nd, xs: Nd[], w: Nd, input: number, dir: Nd, h = 1e-6): number {
-  const shifted = (sign: number): Nd[] => xs.map((x, j) => (j === input ? nd(x.shape, x.data.map((v, i) => v + sign * h * dir.data[i])) : x));
+  const shifted = (sign: number): Nd[] =>
+    xs.map((x, j) =>
+      j === input
+        ? nd(
+            x.shape,
+            x.data.map((v, i) => v + sign * h * dir.data[i]),
+          )
+        : x,
+    );
   return (weighted(f, shifted(1), w) - weighted(f, shifted(-1), w)) / (2 * h);
 }
 
@@ -228,7 +238,9 @@ export function cat(xs: readonly Nd[], dim: number): Nd {
 }
 
 export function gather(x: Nd, dim: number, index: Nd): Nd {
-  return pick(x, index.shape, (idx) => idx.map((c, d) => (d === dim ? index.data[idx.reduce((o, v, e) => o + v * stridesOf(index.shape)[e], 0)] : c)));
+  return pick(x, index.shape, (idx) =>
+    idx.map((c, d) => (d === dim ? index.data[idx.reduce((o, v, e) => o + v * stridesOf(index.shape)[e], 0)] : c)),
+  );
 }
 
 /** cond ? a : b, all three broadcast. */
@@ -267,9 +279,12 @@ export function variance(vals: number[], correction: number): number {
 /** Keeps elements with j - i <= k (tril) or >= k (triu) on the last two dims. */
 export function triangle(x: Nd, k: number, upper: boolean): Nd {
   const n = x.shape.length;
-  return nd(x.shape, x.data.map((v, i) => {
-    const idx = unravel(i, x.shape);
-    const diff = idx[n - 1] - idx[n - 2];
-    return (upper ? diff >= k : diff <= k) ? v : 0;
-  }));
+  return nd(
+    x.shape,
+    x.data.map((v, i) => {
+      const idx = unravel(i, x.shape);
+      const diff = idx[n - 1] - idx[n - 2];
+      return (upper ? diff >= k : diff <= k) ? v : 0;
+    }),
+  );
 }

@@ -34,7 +34,12 @@ describe('runtime gradient-flow checker', () => {
     const frozen = c.findings().filter((f) => f.kind === 'FROZEN_PARAM_MOVED');
     expect(frozen.map((f) => [f.ruleId, f.subject])).toEqual([['@gradflow/no-freeze-after-optimizer', 'model.weight']]);
     // Its grad was zero-filled, so clearing with setToNone would have saved it as well.
-    expect(c.findings().filter((f) => f.kind === 'ZERO_GRAD_PARAM_MOVED').map((f) => f.subject)).toEqual(['model.weight']);
+    expect(
+      c
+        .findings()
+        .filter((f) => f.kind === 'ZERO_GRAD_PARAM_MOVED')
+        .map((f) => f.subject),
+    ).toEqual(['model.weight']);
   });
 
   it('names parameters by their path in the module the optimizer got them from, without `models`', () => {
@@ -174,7 +179,12 @@ describe('runtime gradient-flow checker', () => {
     const w = tensor([1, 2, 3], { requiresGrad: true });
     expect(() => c.run(() => w.add_(1))).toThrow(/LEAF_INPLACE/);
     const y = w.mul(w);
-    expect(() => { c.run(() => { w.detach().mul_(2); y.sum().backward(); }); }).toThrow(/SAVED_TENSOR_MODIFIED/);
+    expect(() => {
+      c.run(() => {
+        w.detach().mul_(2);
+        y.sum().backward();
+      });
+    }).toThrow(/SAVED_TENSOR_MODIFIED/);
     expect(() => c.run(() => tensor([1], { dtype: 'int32' }).requiresGrad_())).toThrow(/DTYPE_REQUIRES_GRAD/);
     expect(c.recordError(new Error('not ours'))).toBeNull();
     expect(c.findings().map((f) => [f.kind, f.ruleId])).toEqual([

@@ -16,51 +16,79 @@ const close = (actual: number[], expected: number[], tol = 1e-10): void => {
   });
 };
 
-interface Geo { stride: [number, number]; pad: [number, number]; dil: [number, number] }
+interface Geo {
+  stride: [number, number];
+  pad: [number, number];
+  dil: [number, number];
+}
 
 /** out[n][o][y][x] = b[o] + Σ w[o][c][i][j]·x[n][g·cg + c][y·s - p + i·d][x·s - p + j·d] (zero outside). */
-function convRef(x: number[], [n, c, h, w]: number[], wt: number[], [o, cg, kh, kw]: number[], b: number[] | null, groups: number, { stride, pad, dil }: Geo): { out: number[]; shape: number[] } {
+function convRef(
+  x: number[],
+  [n, c, h, w]: number[],
+  wt: number[],
+  [o, cg, kh, kw]: number[],
+  b: number[] | null,
+  groups: number,
+  { stride, pad, dil }: Geo,
+): { out: number[]; shape: number[] } {
   const oh = Math.floor((h + 2 * pad[0] - dil[0] * (kh - 1) - 1) / stride[0]) + 1;
   const ow = Math.floor((w + 2 * pad[1] - dil[1] * (kw - 1) - 1) / stride[1]) + 1;
   const out: number[] = [];
   const og = o / groups;
-  for (let ni = 0; ni < n; ni++) for (let oi = 0; oi < o; oi++) for (let y = 0; y < oh; y++) for (let xx = 0; xx < ow; xx++) {
-    let s = b ? b[oi] : 0;
-    const g = Math.floor(oi / og);
-    for (let ci = 0; ci < cg; ci++) for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) {
-      const iy = y * stride[0] - pad[0] + i * dil[0];
-      const ix = xx * stride[1] - pad[1] + j * dil[1];
-      if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
-      s += wt[((oi * cg + ci) * kh + i) * kw + j] * x[((ni * c + g * cg + ci) * h + iy) * w + ix];
-    }
-    out.push(s);
-  }
+  for (let ni = 0; ni < n; ni++)
+    for (let oi = 0; oi < o; oi++)
+      for (let y = 0; y < oh; y++)
+        for (let xx = 0; xx < ow; xx++) {
+          let s = b ? b[oi] : 0;
+          const g = Math.floor(oi / og);
+          for (let ci = 0; ci < cg; ci++)
+            for (let i = 0; i < kh; i++)
+              for (let j = 0; j < kw; j++) {
+                const iy = y * stride[0] - pad[0] + i * dil[0];
+                const ix = xx * stride[1] - pad[1] + j * dil[1];
+                if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+                s += wt[((oi * cg + ci) * kh + i) * kw + j] * x[((ni * c + g * cg + ci) * h + iy) * w + ix];
+              }
+          out.push(s);
+        }
   return { out, shape: [n, o, oh, ow] };
 }
 
-function poolRef(x: number[], [n, c, h, w]: number[], [kh, kw]: [number, number], { stride, pad, dil }: Geo, kind: 'max' | 'avg', countIncludePad = true): number[] {
+function poolRef(
+  x: number[],
+  [n, c, h, w]: number[],
+  [kh, kw]: [number, number],
+  { stride, pad, dil }: Geo,
+  kind: 'max' | 'avg',
+  countIncludePad = true,
+): number[] {
   const oh = Math.floor((h + 2 * pad[0] - dil[0] * (kh - 1) - 1) / stride[0]) + 1;
   const ow = Math.floor((w + 2 * pad[1] - dil[1] * (kw - 1) - 1) / stride[1]) + 1;
   const out: number[] = [];
-  for (let p = 0; p < n * c; p++) for (let y = 0; y < oh; y++) for (let xx = 0; xx < ow; xx++) {
-    let best = -Infinity;
-    let sum = 0;
-    let count = 0;
-    for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) {
-      const iy = y * stride[0] - pad[0] + i * dil[0];
-      const ix = xx * stride[1] - pad[1] + j * dil[1];
-      if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
-      const v = x[(p * h + iy) * w + ix];
-      best = Math.max(best, v);
-      sum += v;
-      count++;
-    }
-    out.push(kind === 'max' ? best : sum / (countIncludePad ? kh * kw : count));
-  }
+  for (let p = 0; p < n * c; p++)
+    for (let y = 0; y < oh; y++)
+      for (let xx = 0; xx < ow; xx++) {
+        let best = -Infinity;
+        let sum = 0;
+        let count = 0;
+        for (let i = 0; i < kh; i++)
+          for (let j = 0; j < kw; j++) {
+            const iy = y * stride[0] - pad[0] + i * dil[0];
+            const ix = xx * stride[1] - pad[1] + j * dil[1];
+            if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+            const v = x[(p * h + iy) * w + ix];
+            best = Math.max(best, v);
+            sum += v;
+            count++;
+          }
+        out.push(kind === 'max' ? best : sum / (countIncludePad ? kh * kw : count));
+      }
   return out;
 }
 
-const values = (len: number, seed: number): number[] => Array.from({ length: len }, (_, i) => Math.sin(1.3 * i + seed) * 1.5 + 0.1 * Math.cos(7 * i));
+const values = (len: number, seed: number): number[] =>
+  Array.from({ length: len }, (_, i) => Math.sin(1.3 * i + seed) * 1.5 + 0.1 * Math.cos(7 * i));
 
 describe('conv2d', () => {
   const cases: [string, number[], number[], number, Geo, boolean][] = [
@@ -72,11 +100,22 @@ describe('conv2d', () => {
   ];
   for (const [name, xs, ws, groups, geo, withBias] of cases) {
     it(`matches the definition: ${name}`, () => {
-      const xv = values(xs.reduce((a, b) => a * b), 1);
-      const wv = values(ws.reduce((a, b) => a * b), 2);
+      const xv = values(
+        xs.reduce((a, b) => a * b),
+        1,
+      );
+      const wv = values(
+        ws.reduce((a, b) => a * b),
+        2,
+      );
       const bv = withBias ? values(ws[0], 3) : null;
       const ref = convRef(xv, xs, wv, ws, bv, groups, geo);
-      const y = F.conv2d(tensor(xv, { dtype: 'float64' }).reshape(xs), tensor(wv, { dtype: 'float64' }).reshape(ws), bv ? tensor(bv, { dtype: 'float64' }) : null, { stride: geo.stride, padding: geo.pad, dilation: geo.dil, groups });
+      const y = F.conv2d(
+        tensor(xv, { dtype: 'float64' }).reshape(xs),
+        tensor(wv, { dtype: 'float64' }).reshape(ws),
+        bv ? tensor(bv, { dtype: 'float64' }) : null,
+        { stride: geo.stride, padding: geo.pad, dilation: geo.dil, groups },
+      );
       expect(y.shape).toEqual(ref.shape);
       close(flat(y), ref.out);
     });
@@ -84,13 +123,18 @@ describe('conv2d', () => {
 
   it('gradients for input, weight and bias (float64)', () => {
     gradcheck((x, w, b) => F.conv2d(x, w, b, { stride: 2, padding: 1 }), [leaf([2, 2, 5, 4], 1), leaf([3, 2, 3, 2], 2), leaf([3], 3)]);
-    gradcheck((x, w) => F.conv2d(x, w, null, { dilation: [2, 1], padding: [1, 0], groups: 2 }), [leaf([1, 4, 5, 3], 4), leaf([2, 2, 2, 2], 5)]);
+    gradcheck(
+      (x, w) => F.conv2d(x, w, null, { dilation: [2, 1], padding: [1, 0], groups: 2 }),
+      [leaf([1, 4, 5, 3], 4), leaf([2, 2, 2, 2], 5)],
+    );
   });
 
   it("padding 'same' keeps the size (extra row at the end for an even kernel); unbatched input", () => {
     const xv = values(1 * 2 * 5 * 5, 4);
     const wv = values(3 * 2 * 4 * 3, 5);
-    const y = F.conv2d(tensor(xv, { dtype: 'float64' }).reshape([2, 5, 5]), tensor(wv, { dtype: 'float64' }).reshape([3, 2, 4, 3]), null, { padding: 'same' });
+    const y = F.conv2d(tensor(xv, { dtype: 'float64' }).reshape([2, 5, 5]), tensor(wv, { dtype: 'float64' }).reshape([3, 2, 4, 3]), null, {
+      padding: 'same',
+    });
     expect(y.shape).toEqual([3, 5, 5]);
     // Total padding 3 rows (1 before, 2 after) and 2 columns (1 and 1): pad by [1, 1] on a 6-row input, i.e. the reference with one extra zero row at the bottom.
     const rows = [...xv.slice(0, 25), 0, 0, 0, 0, 0, ...xv.slice(25), 0, 0, 0, 0, 0];
@@ -110,34 +154,69 @@ describe('conv2d', () => {
     expect(new nn.Conv2d(1, 1, [2, 3], { bias: false }).parameters().length).toBe(1);
     expect(errorOf(() => new nn.Conv2d(3, 4, 3, { groups: 2 })).code).toBe('INVALID_ARGUMENT');
     expect(errorOf(() => conv.forward(tensor(values(3 * 5 * 5, 1)).reshape([1, 3, 5, 5]))).code).toBe('SHAPE_MISMATCH');
-    expect(errorOf(() => F.conv2d(tensor(values(25, 1)).reshape([1, 1, 5, 5]), tensor(values(9, 1)).reshape([1, 1, 3, 3]), null, { padding: 'same', stride: 2 })).code).toBe('INVALID_ARGUMENT');
+    expect(
+      errorOf(() =>
+        F.conv2d(tensor(values(25, 1)).reshape([1, 1, 5, 5]), tensor(values(9, 1)).reshape([1, 1, 3, 3]), null, {
+          padding: 'same',
+          stride: 2,
+        }),
+      ).code,
+    ).toBe('INVALID_ARGUMENT');
   });
 });
 
 describe('maxPool2d / avgPool2d', () => {
   const xs = [2, 3, 6, 7];
-  const xv = values(xs.reduce((a, b) => a * b), 6);
+  const xv = values(
+    xs.reduce((a, b) => a * b),
+    6,
+  );
   const x = (): Tensor => tensor(xv, { dtype: 'float64' }).reshape(xs);
 
   it('maxPool2d: default stride = kernel; padding (as -∞), stride and dilation', () => {
     close(flat(F.maxPool2d(x(), 2)), poolRef(xv, xs, [2, 2], { stride: [2, 2], pad: [0, 0], dil: [1, 1] }, 'max'));
-    close(flat(new nn.MaxPool2d(3, { stride: 2, padding: 1 }).forward(x())), poolRef(xv, xs, [3, 3], { stride: [2, 2], pad: [1, 1], dil: [1, 1] }, 'max'));
-    close(flat(F.maxPool2d(x(), [2, 3], { stride: 1, dilation: 2 })), poolRef(xv, xs, [2, 3], { stride: [1, 1], pad: [0, 0], dil: [2, 2] }, 'max'));
+    close(
+      flat(new nn.MaxPool2d(3, { stride: 2, padding: 1 }).forward(x())),
+      poolRef(xv, xs, [3, 3], { stride: [2, 2], pad: [1, 1], dil: [1, 1] }, 'max'),
+    );
+    close(
+      flat(F.maxPool2d(x(), [2, 3], { stride: 1, dilation: 2 })),
+      poolRef(xv, xs, [2, 3], { stride: [1, 1], pad: [0, 0], dil: [2, 2] }, 'max'),
+    );
     expect(F.maxPool2d(x(), 2).shape).toEqual([2, 3, 3, 3]);
     expect(errorOf(() => F.maxPool2d(x(), 2, { padding: 2 })).code).toBe('INVALID_ARGUMENT');
   });
 
   it('maxPool2d sends the gradient to the first maximum of a window', () => {
-    const t = tensor([[[[1, 5, 5, 0], [2, 5, 1, 1]]]], { dtype: 'float64' }).requiresGrad_();
+    const t = tensor(
+      [
+        [
+          [
+            [1, 5, 5, 0],
+            [2, 5, 1, 1],
+          ],
+        ],
+      ],
+      { dtype: 'float64' },
+    ).requiresGrad_();
     F.maxPool2d(t, 2).sum().backward();
     expect(flat(t.grad as Tensor)).toEqual([0, 1, 1, 0, 0, 0, 0, 0]);
   });
 
   it('avgPool2d: count_include_pad true by default, false, divisorOverride', () => {
     close(flat(F.avgPool2d(x(), 2)), poolRef(xv, xs, [2, 2], { stride: [2, 2], pad: [0, 0], dil: [1, 1] }, 'avg'));
-    close(flat(new nn.AvgPool2d(3, { stride: 2, padding: 1 }).forward(x())), poolRef(xv, xs, [3, 3], { stride: [2, 2], pad: [1, 1], dil: [1, 1] }, 'avg', true));
-    close(flat(F.avgPool2d(x(), 3, { stride: 2, padding: 1, countIncludePad: false })), poolRef(xv, xs, [3, 3], { stride: [2, 2], pad: [1, 1], dil: [1, 1] }, 'avg', false));
-    close(flat(F.avgPool2d(x(), 2, { divisorOverride: 3 })), poolRef(xv, xs, [2, 2], { stride: [2, 2], pad: [0, 0], dil: [1, 1] }, 'avg').map((v) => (v * 4) / 3));
+    close(
+      flat(new nn.AvgPool2d(3, { stride: 2, padding: 1 }).forward(x())),
+      poolRef(xv, xs, [3, 3], { stride: [2, 2], pad: [1, 1], dil: [1, 1] }, 'avg', true),
+    );
+    close(
+      flat(F.avgPool2d(x(), 3, { stride: 2, padding: 1, countIncludePad: false })),
+      poolRef(xv, xs, [3, 3], { stride: [2, 2], pad: [1, 1], dil: [1, 1] }, 'avg', false),
+    );
+    close(
+      flat(F.avgPool2d(x(), 2, { divisorOverride: 3 })),
+      poolRef(xv, xs, [2, 2], { stride: [2, 2], pad: [0, 0], dil: [1, 1] }, 'avg').map((v) => (v * 4) / 3),
+    );
   });
 
   it('gradients (float64)', () => {

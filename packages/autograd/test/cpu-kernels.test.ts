@@ -52,12 +52,19 @@ function* indices(shape: readonly number[]): Generator<number[]> {
 }
 
 /** C = A·B in float64 from strided operands; also Σ|a||b| per entry, the scale of float32 error. */
-function naiveGemm(a: Strided<TypedArray>, b: Strided<TypedArray>, m: number, k: number, n: number): { c: Float64Array; scale: Float64Array } {
+function naiveGemm(
+  a: Strided<TypedArray>,
+  b: Strided<TypedArray>,
+  m: number,
+  k: number,
+  n: number,
+): { c: Float64Array; scale: Float64Array } {
   const c = new Float64Array(m * n);
   const scale = new Float64Array(m * n);
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < n; j++) {
-      let s = 0, t = 0;
+      let s = 0,
+        t = 0;
       for (let p = 0; p < k; p++) {
         const x = a.data[a.offset + i * a.rowStride + p * a.colStride];
         const y = b.data[b.offset + p * b.rowStride + j * b.colStride];
@@ -74,16 +81,16 @@ function naiveGemm(a: Strided<TypedArray>, b: Strided<TypedArray>, m: number, k:
 /** An m x k operand stored row-major, or stored as its transpose (k x m) and read through strides. */
 function operand(rows: number, cols: number, transposed: boolean, dtype: 'float32' | 'float64', pad = 0): Strided<TypedArray> {
   const data = randomArray(rows * cols + pad, dtype);
-  return transposed
-    ? { data, offset: pad, rowStride: 1, colStride: rows }
-    : { data, offset: pad, rowStride: cols, colStride: 1 };
+  return transposed ? { data, offset: pad, rowStride: 1, colStride: rows } : { data, offset: pad, rowStride: cols, colStride: 1 };
 }
 
 function expectClose(got: TypedArray, off: number, want: Float64Array, scale: Float64Array, relTol: number): void {
   for (let i = 0; i < want.length; i++) {
     const err = Math.abs(got[off + i] - want[i]);
     if (!(err <= relTol * (scale[i] + 1e-30))) {
-      throw new Error(`entry ${String(i)}: got ${String(got[off + i])}, want ${String(want[i])} (error ${String(err)}, scale ${String(scale[i])})`);
+      throw new Error(
+        `entry ${String(i)}: got ${String(got[off + i])}, want ${String(want[i])} (error ${String(err)}, scale ${String(scale[i])})`,
+      );
     }
   }
 }
@@ -92,7 +99,13 @@ const SIZES = [1, 3, 5, 17, 33, 65, 130];
 /** (m, k, n) triples: all small odd mixes plus shapes that cross the kernels' block sizes. */
 const SHAPES: [number, number, number][] = [
   ...SIZES.flatMap((m) => [[m, SIZES[(m * 7) % SIZES.length], SIZES[(m * 3 + 1) % SIZES.length]] as [number, number, number]]),
-  [1, 1, 1], [7, 1, 9], [5, 300, 3], [97, 257, 13], [64, 784, 256], [130, 65, 130], [200, 530, 17],
+  [1, 1, 1],
+  [7, 1, 9],
+  [5, 300, 3],
+  [97, 257, 13],
+  [64, 784, 256],
+  [130, 65, 130],
+  [200, 530, 17],
 ];
 
 describe('gemm', () => {
@@ -105,7 +118,12 @@ describe('gemm', () => {
   });
 
   for (const path of ['wasm', 'js'] as const) {
-    for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]]) {
+    for (const [ta, tb] of [
+      [false, false],
+      [true, false],
+      [false, true],
+      [true, true],
+    ]) {
       it(`float32 ${path} kernel matches a float64 triple loop (A${ta ? 'ᵀ' : ''}·B${tb ? 'ᵀ' : ''}) on odd and blocked sizes`, () => {
         setWasmKernelsEnabled(path === 'wasm');
         for (const [m, k, n] of SHAPES) {
@@ -165,7 +183,8 @@ describe('backend matmul', () => {
     const b = view(randomArray(3 * k * n), 'float32', [3, k, n]);
     const out = dataOf(cpuBackend.matmul(a, b, [2, 3], m, k, n, 'float32'));
     for (const [s, t, i, j] of indices([2, 3, m, n])) {
-      let want = 0, scale = 0;
+      let want = 0,
+        scale = 0;
       for (let p = 0; p < k; p++) {
         want += at(a, [s, t, i, p]) * at(b, [t, p, j]);
         scale += Math.abs(at(a, [s, t, i, p]) * at(b, [t, p, j]));
@@ -184,7 +203,8 @@ describe('backend matmul', () => {
 
 describe('element-wise kernels on strided and broadcast views', () => {
   // [70, 130] read through a transpose: wide enough that the walk is tiled.
-  const rows = 70, cols = 130;
+  const rows = 70,
+    cols = 130;
   const tData = randomArray(rows * cols);
   const transposed = view(tData, 'float32', [rows, cols], [1, rows]);
   const rowVec = view(randomArray(cols), 'float32', [1, cols]);
@@ -281,9 +301,12 @@ describe('fused optimizer kernels', () => {
   const f32 = (): Float32Array => Float32Array.from(randomArray(n));
 
   it('SGD with momentum, dampening, weight decay and Nesterov follows torch.optim.SGD', () => {
-    const p = f32(), g = f32(), buf = new Float32Array(n);
+    const p = f32(),
+      g = f32(),
+      buf = new Float32Array(n);
     const [lr, mu, damp, wd] = [0.1, 0.9, 0.2, 0.01];
-    const wantP = Float64Array.from(p), wantBuf = new Float64Array(n);
+    const wantP = Float64Array.from(p),
+      wantBuf = new Float64Array(n);
     for (let step = 0; step < 3; step++) {
       // Reference: d = g + wd·p; b = first ? d : mu·b + (1 - damp)·d; p -= lr·(d + mu·b)  (Nesterov)
       for (let i = 0; i < n; i++) {
@@ -291,8 +314,14 @@ describe('fused optimizer kernels', () => {
         wantBuf[i] = step === 0 ? d : mu * wantBuf[i] + (1 - damp) * d;
         wantP[i] -= lr * (d + mu * wantBuf[i]);
       }
-      cpuBackend.sgdStep(view(p, 'float32', [n]), view(g, 'float32', [n]), view(buf, 'float32', [n]),
-        { lr, momentum: mu, dampening: damp, weightDecay: wd, nesterov: true, firstStep: step === 0 });
+      cpuBackend.sgdStep(view(p, 'float32', [n]), view(g, 'float32', [n]), view(buf, 'float32', [n]), {
+        lr,
+        momentum: mu,
+        dampening: damp,
+        weightDecay: wd,
+        nesterov: true,
+        firstStep: step === 0,
+      });
     }
     for (let i = 0; i < n; i++) {
       expect(p[i]).toBeCloseTo(wantP[i], 6);
@@ -307,10 +336,13 @@ describe('fused optimizer kernels', () => {
   ]) {
     it(`SGD (${config.name}) on 9090 elements (the wasm kernel where it applies) follows torch.optim.SGD`, () => {
       const size = 9090;
-      const p = Float32Array.from(randomArray(size)), g = Float32Array.from(randomArray(size)), buf = new Float32Array(size);
+      const p = Float32Array.from(randomArray(size)),
+        g = Float32Array.from(randomArray(size)),
+        buf = new Float32Array(size);
       const { momentum: mu, dampening: damp, wd, nesterov } = config;
       const lr = 0.1;
-      const wantP = Float64Array.from(p), wantBuf = new Float64Array(size);
+      const wantP = Float64Array.from(p),
+        wantBuf = new Float64Array(size);
       for (let step = 0; step < 3; step++) {
         for (let i = 0; i < size; i++) {
           let d = g[i] + wd * wantP[i];
@@ -320,8 +352,14 @@ describe('fused optimizer kernels', () => {
           }
           wantP[i] -= lr * d;
         }
-        cpuBackend.sgdStep(view(p, 'float32', [size]), view(g, 'float32', [size]), mu !== 0 ? view(buf, 'float32', [size]) : null,
-          { lr, momentum: mu, dampening: damp, weightDecay: wd, nesterov, firstStep: step === 0 });
+        cpuBackend.sgdStep(view(p, 'float32', [size]), view(g, 'float32', [size]), mu !== 0 ? view(buf, 'float32', [size]) : null, {
+          lr,
+          momentum: mu,
+          dampening: damp,
+          weightDecay: wd,
+          nesterov,
+          firstStep: step === 0,
+        });
       }
       for (let i = 0; i < size; i++) {
         if (Math.abs(p[i] - wantP[i]) > 1e-6 || Math.abs(buf[i] - wantBuf[i]) > 1e-6) {
@@ -338,7 +376,8 @@ describe('fused optimizer kernels', () => {
     const p = flat(1);
     expect(sgdF32Wasm(p, flat(0.25), null, size, h)).toBe(true);
     for (const x of p.data) expect(x).toBe(0.875); // 1 - 0.5·0.25
-    const q = flat(1), b = flat(0.5);
+    const q = flat(1),
+      b = flat(0.5);
     expect(sgdF32Wasm(q, flat(0.25), b, size, { ...h, momentum: 0.5, dampening: 0.5 })).toBe(true);
     for (const x of b.data) expect(x).toBe(0.375); // 0.5·0.5 + (1 - 0.5)·0.25
     for (const x of q.data) expect(x).toBe(0.8125); // 1 - 0.5·0.375
@@ -354,7 +393,10 @@ describe('fused optimizer kernels', () => {
     { name: 'AMSGrad', wd: 0.1, decoupled: false, amsgrad: true },
   ];
   // [4, 9] runs the JS kernel; [90, 101] (9090 elements: several chunks, not a multiple of 4) the wasm one where it applies.
-  for (const [r, c] of [[4, 9], [90, 101]]) {
+  for (const [r, c] of [
+    [4, 9],
+    [90, 101],
+  ]) {
     for (const variant of ADAM_VARIANTS) {
       it(`${variant.name} on [${String(r)}, ${String(c)}] follows torch.optim's update rule over several steps, with a transposed gradient`, () => {
         // The gradient arrives as the transpose of a [c, r] array.
@@ -362,9 +404,14 @@ describe('fused optimizer kernels', () => {
         const p = Float32Array.from(randomArray(size));
         const gT = Float32Array.from(randomArray(size));
         const grad = view(gT, 'float32', [r, c], [1, r]);
-        const m = new Float32Array(size), v = new Float32Array(size), vmax = new Float32Array(size);
+        const m = new Float32Array(size),
+          v = new Float32Array(size),
+          vmax = new Float32Array(size);
         const [lr, b1, b2, eps, wd] = [0.01, 0.8, 0.95, 1e-6, variant.wd];
-        const wp = Float64Array.from(p), wm = new Float64Array(size), wv = new Float64Array(size), wx = new Float64Array(size);
+        const wp = Float64Array.from(p),
+          wm = new Float64Array(size),
+          wv = new Float64Array(size),
+          wx = new Float64Array(size);
         for (let step = 1; step <= 4; step++) {
           for (const [i, j] of indices([r, c])) {
             const e = i * c + j;
@@ -378,13 +425,20 @@ describe('fused optimizer kernels', () => {
             const denom = Math.sqrt(vHat) / Math.sqrt(1 - b2 ** step) + eps;
             wp[e] -= (lr / (1 - b1 ** step)) * (wm[e] / denom);
           }
-          cpuBackend.adamStep(view(p, 'float32', [r, c]), grad, view(m, 'float32', [r, c]), view(v, 'float32', [r, c]),
+          cpuBackend.adamStep(
+            view(p, 'float32', [r, c]),
+            grad,
+            view(m, 'float32', [r, c]),
+            view(v, 'float32', [r, c]),
             variant.amsgrad ? view(vmax, 'float32', [r, c]) : null,
-            { lr, beta1: b1, beta2: b2, eps, weightDecay: wd, decoupled: variant.decoupled, amsgrad: variant.amsgrad, step });
+            { lr, beta1: b1, beta2: b2, eps, weightDecay: wd, decoupled: variant.decoupled, amsgrad: variant.amsgrad, step },
+          );
         }
         for (let e = 0; e < size; e++) {
           if (Math.abs(p[e] - wp[e]) > 2e-6 || Math.abs(m[e] - wm[e]) > 1e-6 || Math.abs(v[e] - wv[e]) > 1e-6) {
-            throw new Error(`element ${String(e)}: p ${String(p[e])} vs ${String(wp[e])}, m ${String(m[e])} vs ${String(wm[e])}, v ${String(v[e])} vs ${String(wv[e])}`);
+            throw new Error(
+              `element ${String(e)}: p ${String(p[e])} vs ${String(wp[e])}, m ${String(m[e])} vs ${String(wm[e])}, v ${String(v[e])} vs ${String(wv[e])}`,
+            );
           }
         }
       });
@@ -409,9 +463,16 @@ describe('fused optimizer kernels', () => {
   });
 
   it('RMSprop centered with momentum follows torch.optim.RMSprop', () => {
-    const p = f32(), g = f32(), sq = new Float32Array(n), buf = new Float32Array(n), avg = new Float32Array(n);
+    const p = f32(),
+      g = f32(),
+      sq = new Float32Array(n),
+      buf = new Float32Array(n),
+      avg = new Float32Array(n);
     const [lr, alpha, eps, wd, mu] = [0.01, 0.9, 1e-8, 0.05, 0.5];
-    const wp = Float64Array.from(p), wsq = new Float64Array(n), wbuf = new Float64Array(n), wavg = new Float64Array(n);
+    const wp = Float64Array.from(p),
+      wsq = new Float64Array(n),
+      wbuf = new Float64Array(n),
+      wavg = new Float64Array(n);
     for (let step = 0; step < 3; step++) {
       for (let i = 0; i < n; i++) {
         const gi = g[i] + wd * wp[i];
@@ -420,8 +481,14 @@ describe('fused optimizer kernels', () => {
         wbuf[i] = mu * wbuf[i] + gi / (Math.sqrt(wsq[i] - wavg[i] * wavg[i]) + eps);
         wp[i] -= lr * wbuf[i];
       }
-      cpuBackend.rmspropStep(view(p, 'float32', [n]), view(g, 'float32', [n]), view(sq, 'float32', [n]), view(buf, 'float32', [n]), view(avg, 'float32', [n]),
-        { lr, alpha, eps, weightDecay: wd, momentum: mu, centered: true });
+      cpuBackend.rmspropStep(
+        view(p, 'float32', [n]),
+        view(g, 'float32', [n]),
+        view(sq, 'float32', [n]),
+        view(buf, 'float32', [n]),
+        view(avg, 'float32', [n]),
+        { lr, alpha, eps, weightDecay: wd, momentum: mu, centered: true },
+      );
     }
     for (let i = 0; i < n; i++) expect(p[i]).toBeCloseTo(wp[i], 5);
   });
@@ -435,8 +502,16 @@ describe('wasm encoder', () => {
     expect(bytes.length).toBeLessThan(4096);
     const exports = WebAssembly.Module.exports(new WebAssembly.Module(bytes)).map((e) => `${e.kind}:${e.name}`);
     expect(exports.sort()).toEqual([
-      'function:adam', 'function:add2d', 'function:div2d', 'function:mul2d', 'function:sgd', 'function:sgdMomentum',
-      'function:sub2d', 'function:tilesAdd', 'function:tilesSet', 'memory:memory',
+      'function:adam',
+      'function:add2d',
+      'function:div2d',
+      'function:mul2d',
+      'function:sgd',
+      'function:sgdMomentum',
+      'function:sub2d',
+      'function:tilesAdd',
+      'function:tilesSet',
+      'memory:memory',
     ]);
   });
 

@@ -6,7 +6,12 @@ describe('tensor()', () => {
   it('infers shape from nesting; a number is 0-d; float32 by default', () => {
     expect(tensor(3).shape).toEqual([]);
     expect(tensor(3).toArray()).toBe(3);
-    expect(tensor([[1, 2, 3], [4, 5, 6]]).shape).toEqual([2, 3]);
+    expect(
+      tensor([
+        [1, 2, 3],
+        [4, 5, 6],
+      ]).shape,
+    ).toEqual([2, 3]);
     expect(tensor([[[1], [2]]]).toArray()).toEqual([[[1], [2]]]);
     expect(tensor([1.5]).dtype).toBe('float32');
     expect(tensor([]).shape).toEqual([0]);
@@ -24,7 +29,10 @@ describe('tensor()', () => {
   });
 
   it('zeros, ones, with dtype and requiresGrad', () => {
-    expect(zeros([2, 2]).toArray()).toEqual([[0, 0], [0, 0]]);
+    expect(zeros([2, 2]).toArray()).toEqual([
+      [0, 0],
+      [0, 0],
+    ]);
     const o = ones([3], { dtype: 'float64', requiresGrad: true });
     expect([o.dtype, o.requiresGrad, o.isLeaf]).toEqual(['float64', true, true]);
     expect(zeros([]).toArray()).toBe(0);

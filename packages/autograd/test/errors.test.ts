@@ -115,7 +115,10 @@ describe('INVALID_ARGUMENT', () => {
   });
 
   it('negative indices count from the end, as in Python', () => {
-    const x = tensor([[1, 2, 3], [4, 5, 6]]);
+    const x = tensor([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     expect(x.index(-1).toArray()).toEqual([4, 5, 6]);
     expect(x.index([-2, -1]).toArray()).toBe(3);
   });
@@ -123,12 +126,32 @@ describe('INVALID_ARGUMENT', () => {
   it('an in-place op on an expanded view, whose elements share memory (as PyTorch refuses)', () => {
     const row = tensor([[1, 2, 3]]);
     const e = row.expand([2, 3]);
-    expectError(() => e.add_(tensor([[1, 1, 1], [2, 2, 2]])), 'INVALID_ARGUMENT', 'single memory location', '[2, 3]', 'clone()');
+    expectError(
+      () =>
+        e.add_(
+          tensor([
+            [1, 1, 1],
+            [2, 2, 2],
+          ]),
+        ),
+      'INVALID_ARGUMENT',
+      'single memory location',
+      '[2, 3]',
+      'clone()',
+    );
     expect(row.toArray()).toEqual([[1, 2, 3]]);
     expect(row.version).toBe(0);
     const c = e.clone();
-    c.add_(tensor([[1, 1, 1], [2, 2, 2]]));
-    expect(c.toArray()).toEqual([[2, 3, 4], [3, 4, 5]]);
+    c.add_(
+      tensor([
+        [1, 1, 1],
+        [2, 2, 2],
+      ]),
+    );
+    expect(c.toArray()).toEqual([
+      [2, 3, 4],
+      [3, 4, 5],
+    ]);
     // A size-1 dimension with stride 0 is not an overlap.
     tensor([5]).reshape([1]).expand([1]).add_(1);
   });

@@ -34,7 +34,9 @@ function readBroadcast(values: number[], shape: number[], outIdx: number[]): num
   const st = strides(shape);
   const lead = outIdx.length - shape.length;
   let off = 0;
-  shape.forEach((d, k) => { off += (d === 1 ? 0 : outIdx[lead + k]) * st[k]; });
+  shape.forEach((d, k) => {
+    off += (d === 1 ? 0 : outIdx[lead + k]) * st[k];
+  });
   return values[off];
 }
 function expectAllClose(actual: Tensor, expected: number[], shape: number[], rel: number): void {
@@ -50,7 +52,10 @@ function expectAllClose(actual: Tensor, expected: number[], shape: number[], rel
 
 describe('element-wise forward values', () => {
   const binary: [string, (a: number, b: number) => number][] = [
-    ['add', (a, b) => a + b], ['sub', (a, b) => a - b], ['mul', (a, b) => a * b], ['div', (a, b) => a / b],
+    ['add', (a, b) => a + b],
+    ['sub', (a, b) => a - b],
+    ['mul', (a, b) => a * b],
+    ['div', (a, b) => a / b],
   ];
   it.each(binary)('%s with broadcasting [3,1,4] and [2,4], and with a transposed operand', (name, f) => {
     const A = make([3, 1, 4], 1);
@@ -75,14 +80,33 @@ describe('element-wise forward values', () => {
     const pos = A.v.map((x) => Math.abs(x) + 0.1);
     const base = tensor(Float64Array.from(pos)).reshape([2, 3]);
     const E = make([3], 4);
-    expectAllClose(base.pow(E.t), pos.map((x, i) => x ** E.v[i % 3]), [2, 3], 1e-14);
-    expectAllClose(base.pow(2.5), pos.map((x) => x ** 2.5), [2, 3], 1e-14);
-    expectAllClose(A.t.mul(-3).add(0.5).div(4), A.v.map((x) => (x * -3 + 0.5) / 4), [2, 3], 1e-15);
+    expectAllClose(
+      base.pow(E.t),
+      pos.map((x, i) => x ** E.v[i % 3]),
+      [2, 3],
+      1e-14,
+    );
+    expectAllClose(
+      base.pow(2.5),
+      pos.map((x) => x ** 2.5),
+      [2, 3],
+      1e-14,
+    );
+    expectAllClose(
+      A.t.mul(-3).add(0.5).div(4),
+      A.v.map((x) => (x * -3 + 0.5) / 4),
+      [2, 3],
+      1e-15,
+    );
   });
 
   it.each([
-    ['neg', (x: number) => -x], ['exp', Math.exp], ['abs', Math.abs], ['tanh', Math.tanh],
-    ['sigmoid', (x: number) => 1 / (1 + Math.exp(-x))], ['relu', (x: number) => Math.max(0, x)],
+    ['neg', (x: number) => -x],
+    ['exp', Math.exp],
+    ['abs', Math.abs],
+    ['tanh', Math.tanh],
+    ['sigmoid', (x: number) => 1 / (1 + Math.exp(-x))],
+    ['relu', (x: number) => Math.max(0, x)],
   ] as const)('%s', (name, f) => {
     const A = make([3, 5], 5);
     expectAllClose((A.t as unknown as Record<string, () => Tensor>)[name].call(A.t), A.v.map(f), [3, 5], 1e-14);
@@ -94,17 +118,26 @@ describe('element-wise forward values', () => {
     expectAllClose(t.log(), v.map(Math.log), [7], 1e-14);
     expectAllClose(t.sqrt(), v.map(Math.sqrt), [7], 1e-15);
     const A = make([7], 7);
-    expectAllClose(A.t.clone().clamp_(-0.5, 1), A.v.map((x) => Math.min(1, Math.max(-0.5, x))), [7], 0);
+    expectAllClose(
+      A.t.clone().clamp_(-0.5, 1),
+      A.v.map((x) => Math.min(1, Math.max(-0.5, x))),
+      [7],
+      0,
+    );
   });
 });
 
 /** Reference batched matmul with broadcast batch dims. */
 function matmulRef(a: number[], aShape: number[], b: number[], bShape: number[]): { v: number[]; shape: number[] } {
-  const m = aShape[aShape.length - 2], k = aShape[aShape.length - 1], n = bShape[bShape.length - 1];
-  const aBatch = aShape.slice(0, -2), bBatch = bShape.slice(0, -2);
+  const m = aShape[aShape.length - 2],
+    k = aShape[aShape.length - 1],
+    n = bShape[bShape.length - 1];
+  const aBatch = aShape.slice(0, -2),
+    bBatch = bShape.slice(0, -2);
   const nb = Math.max(aBatch.length, bBatch.length);
   const batch = Array.from({ length: nb }, (_, i) => {
-    const da = aBatch[aBatch.length - nb + i] ?? 1, db = bBatch[bBatch.length - nb + i] ?? 1;
+    const da = aBatch[aBatch.length - nb + i] ?? 1,
+      db = bBatch[bBatch.length - nb + i] ?? 1;
     return da === 1 ? db : da;
   });
   const out: number[] = [];
@@ -130,12 +163,30 @@ function readIndex(shape: number[], outIdx: number[]): number {
 
 describe('matmul forward values', () => {
   it.each([
-    [[5, 7], [7, 3]],
-    [[1, 1], [1, 1]],
-    [[33, 65], [65, 17]],
-    [[64, 64], [64, 64]],
-    [[2, 1, 4, 6], [3, 6, 5]],
-    [[3, 9, 2], [2, 11]],
+    [
+      [5, 7],
+      [7, 3],
+    ],
+    [
+      [1, 1],
+      [1, 1],
+    ],
+    [
+      [33, 65],
+      [65, 17],
+    ],
+    [
+      [64, 64],
+      [64, 64],
+    ],
+    [
+      [2, 1, 4, 6],
+      [3, 6, 5],
+    ],
+    [
+      [3, 9, 2],
+      [2, 11],
+    ],
   ])('%j x %j', (aShape, bShape) => {
     const A = make(aShape, 8);
     const B = make(bShape, 9);
@@ -151,9 +202,18 @@ describe('matmul forward values', () => {
   });
 
   it.each([
-    [[130, 70], [70, 97]],
-    [[2, 65, 33], [33, 129]],
-    [[200, 256], [256, 40]],
+    [
+      [130, 70],
+      [70, 97],
+    ],
+    [
+      [2, 65, 33],
+      [33, 129],
+    ],
+    [
+      [200, 256],
+      [256, 40],
+    ],
   ])('float32 %j x %j (sizes the fast gemm paths take) within float32 accumulation error', (aShape, bShape) => {
     const A = make(aShape, 19, 'float32');
     const B = make(bShape, 20, 'float32');
@@ -173,8 +233,21 @@ describe('matmul forward values', () => {
     expectAllClose(At.t.transpose(0, 1).matmul(Bt.t.transpose(0, 1)), matmulRef(a, [5, 7], b, [7, 3]).v, [5, 3], 1e-12);
     const v = make([7], 15);
     expectAllClose(v.t.matmul(B.t), matmulRef(v.v, [1, 7], B.v, [7, 3]).v, [3], 1e-12);
-    expectAllClose(B.t.transpose(0, 1).matmul(v.t), matmulRef(Array.from({ length: 21 }, (_, i) => B.v[(i % 7) * 3 + Math.floor(i / 7)]), [3, 7], v.v, [7, 1]).v, [3], 1e-12);
-    expect(v.t.matmul(v.t).item()).toBeCloseTo(v.v.reduce((s, x) => s + x * x, 0), 12);
+    expectAllClose(
+      B.t.transpose(0, 1).matmul(v.t),
+      matmulRef(
+        Array.from({ length: 21 }, (_, i) => B.v[(i % 7) * 3 + Math.floor(i / 7)]),
+        [3, 7],
+        v.v,
+        [7, 1],
+      ).v,
+      [3],
+      1e-12,
+    );
+    expect(v.t.matmul(v.t).item()).toBeCloseTo(
+      v.v.reduce((s, x) => s + x * x, 0),
+      12,
+    );
   });
 });
 
@@ -192,7 +265,12 @@ describe('reductions and softmax forward values', () => {
     return { v: mean ? acc.map((s) => s / count) : acc, shape: keepdim ? kept : inShape.filter((_, i) => !dims.includes(i)) };
   };
   it.each([
-    [[0], false], [[1], true], [[2], false], [[0, 2], false], [[0, 1, 2], true], [[1, 2], true],
+    [[0], false],
+    [[1], true],
+    [[2], false],
+    [[0, 2], false],
+    [[0, 1, 2], true],
+    [[1, 2], true],
   ] as const)('sum and mean over %j (keepdim %s)', (dims, keepdim) => {
     for (const mean of [false, true]) {
       const r = reduceRef([...dims], keepdim, mean);

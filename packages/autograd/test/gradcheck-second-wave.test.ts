@@ -12,12 +12,15 @@ const mask = (data: number[] | number[][]): Tensor => tensor(data, { dtype: 'flo
 
 /** Second derivative check: gradcheck of x ↦ d/dx Σ f(x)·v computed with createGraph. */
 function gradgradcheck(f: (x: Tensor) => Tensor, x: Tensor): void {
-  gradcheck((a) => {
-    const y = f(a);
-    const v = tensor(Float64Array.from({ length: y.numel() }, (_, i) => 0.7 + Math.cos(i))).reshape([...y.shape]);
-    const [g] = autograd.grad(y.mul(v).sum().mul(y.sum()), [a], { createGraph: true });
-    return g as Tensor;
-  }, [x]);
+  gradcheck(
+    (a) => {
+      const y = f(a);
+      const v = tensor(Float64Array.from({ length: y.numel() }, (_, i) => 0.7 + Math.cos(i))).reshape([...y.shape]);
+      const [g] = autograd.grad(y.mul(v).sum().mul(y.sum()), [a], { createGraph: true });
+      return g as Tensor;
+    },
+    [x],
+  );
 }
 
 describe('views: permute, unsqueeze, squeeze, flatten, view, expand(-1)', () => {
@@ -42,15 +45,21 @@ describe('slice, split, chunk, cat, stack', () => {
     gradcheck((a) => a.transpose(0, 1).slice(0, 2, null, 2), [leaf([4, 7], 11)]);
   });
   it('split into sizes and into pieces, chunk', () => {
-    gradcheck((a) => {
-      const [p, q, r] = a.split([1, 4, 2], -1);
-      return p.mul(r.sum(-1, true)).add(q.sum(-1, true));
-    }, [leaf([3, 7], 12)]);
-    gradcheck((a) => {
-      const parts = a.chunk(3, 0); // 3, 3, 1 rows of 7
-      expect(parts.map((t) => t.shape[0])).toEqual([3, 3, 1]);
-      return parts[0].mul(parts[1]).add(parts[2]);
-    }, [leaf([7, 2], 13)]);
+    gradcheck(
+      (a) => {
+        const [p, q, r] = a.split([1, 4, 2], -1);
+        return p.mul(r.sum(-1, true)).add(q.sum(-1, true));
+      },
+      [leaf([3, 7], 12)],
+    );
+    gradcheck(
+      (a) => {
+        const parts = a.chunk(3, 0); // 3, 3, 1 rows of 7
+        expect(parts.map((t) => t.shape[0])).toEqual([3, 3, 1]);
+        return parts[0].mul(parts[1]).add(parts[2]);
+      },
+      [leaf([7, 2], 13)],
+    );
     gradcheck((a) => cat(a.split(2, 1).reverse(), 1), [leaf([3, 5], 14)]);
   });
   it('cat of different sizes (negative dim) and of a transposed view; stack along a new dim', () => {
@@ -63,7 +72,11 @@ describe('slice, split, chunk, cat, stack', () => {
 });
 
 describe('where, maskedFill, clamp, log1p', () => {
-  const cond = mask([[1, 0, 1, 1, 0], [0, 0, 1, 0, 1], [1, 1, 0, 0, 0]]);
+  const cond = mask([
+    [1, 0, 1, 1, 0],
+    [0, 0, 1, 0, 1],
+    [1, 1, 0, 0, 0],
+  ]);
   it('where with all three operands broadcast, and with a number', () => {
     gradcheck((a, b) => where(cond.reshape([3, 1, 5]), a, b), [leaf([4, 5], 21), leaf([3, 4, 1], 22)]);
     gradcheck((a) => where(cond, a, 2.5).mul(a), [leaf([3, 5], 23)]);
@@ -75,7 +88,14 @@ describe('where, maskedFill, clamp, log1p', () => {
     gradgradcheck((a) => a.mul(a).maskedFill(cond, 1), leaf([3, 5], 27));
   });
   it('clamp(min, max) out of place, one-sided; log1p', () => {
-    const x = (): Tensor => tensor([[-1.5, 0.7, -0.2], [2.0, -3.1, 0.4]], { dtype: 'float64', requiresGrad: true });
+    const x = (): Tensor =>
+      tensor(
+        [
+          [-1.5, 0.7, -0.2],
+          [2.0, -3.1, 0.4],
+        ],
+        { dtype: 'float64', requiresGrad: true },
+      );
     gradcheck((a) => a.clamp(-1, 1), [x()]);
     gradcheck((a) => a.clamp(0), [x()]);
     gradcheck((a) => a.clamp(null, 0.5), [x()]);
@@ -96,9 +116,45 @@ describe('max/min, gather, norm, var/std, tril/triu, float', () => {
     expect(t.grad?.toArray()).toEqual([0, 0.5, 0.5, 1 / 3, 1 / 3, 1 / 3]);
   });
   it('gather with repeated indices along 1 and -2 (the backward scatter-adds); second derivatives', () => {
-    gradcheck((a) => a.gather(1, int([[0, 2, 2, 1], [3, 3, 3, 0], [1, 0, 4, 4]])), [leaf([3, 5], 33)]);
-    gradcheck((a) => a.gather(-2, int([[2, 0], [0, 0], [1, 2], [2, 2]])), [leaf([3, 5], 34)]);
-    gradgradcheck((a) => a.gather(1, int([[0, 2, 2], [3, 3, 0], [1, 0, 4]])).pow(2), leaf([3, 5], 35));
+    gradcheck(
+      (a) =>
+        a.gather(
+          1,
+          int([
+            [0, 2, 2, 1],
+            [3, 3, 3, 0],
+            [1, 0, 4, 4],
+          ]),
+        ),
+      [leaf([3, 5], 33)],
+    );
+    gradcheck(
+      (a) =>
+        a.gather(
+          -2,
+          int([
+            [2, 0],
+            [0, 0],
+            [1, 2],
+            [2, 2],
+          ]),
+        ),
+      [leaf([3, 5], 34)],
+    );
+    gradgradcheck(
+      (a) =>
+        a
+          .gather(
+            1,
+            int([
+              [0, 2, 2],
+              [3, 3, 0],
+              [1, 0, 4],
+            ]),
+          )
+          .pow(2),
+      leaf([3, 5], 35),
+    );
   });
   it('norm: p = 2, 1, 3, inf over all and along dims (keepdim); gradient 0 at a zero norm, as PyTorch', () => {
     gradcheck((a) => a.norm(), [leaf([3, 5], 36)]);
@@ -117,7 +173,13 @@ describe('max/min, gather, norm, var/std, tril/triu, float', () => {
     gradcheck((a) => a.var([0, 2], { correction: 2 }), [leaf([3, 4, 5], 44)]);
     gradcheck((a) => a.std(0), [leaf([5, 3], 45)]);
     gradcheck((a) => a.std(null, { correction: 0 }), [leaf([7], 46)]);
-    const c = tensor([[2, 2, 2], [1, 2, 3]], { dtype: 'float64', requiresGrad: true });
+    const c = tensor(
+      [
+        [2, 2, 2],
+        [1, 2, 3],
+      ],
+      { dtype: 'float64', requiresGrad: true },
+    );
     c.std(1).sum().backward();
     expect((c.grad?.toArray() as number[][])[0]).toEqual([0, 0, 0]);
   });

@@ -10,7 +10,9 @@ describe('gradcheck helper', () => {
   it('catches a wrong gradient (so a passing check means something)', () => {
     // exp(x) with its true value but a gradient of 2·exp(x), built by detaching half of x·2.
     const wrong = (x: Tensor): Tensor => x.exp().mul(2).sub(x.exp().detach());
-    expect(() => { gradcheck(wrong, [leaf([3])]); }).toThrow(/analytic/);
+    expect(() => {
+      gradcheck(wrong, [leaf([3])]);
+    }).toThrow(/analytic/);
   });
 });
 
@@ -55,14 +57,26 @@ describe('gradients of element-wise ops match central differences (float64)', ()
   });
 
   it('abs and relu away from 0 (their kinks)', () => {
-    const x = (): Tensor => given([[-1.5, 0.7, -0.2], [2.0, -3.1, 0.4]]);
+    const x = (): Tensor =>
+      given([
+        [-1.5, 0.7, -0.2],
+        [2.0, -3.1, 0.4],
+      ]);
     gradcheck((a) => a.abs(), [x()]);
     gradcheck((a) => a.relu(), [x()]);
     gradcheck((a) => F.relu(a), [x()]);
   });
 
   it('clamp (through clamp_ on a clone) inside and outside the bounds', () => {
-    gradcheck((a) => a.clone().clamp_(-1, 1), [given([[-1.5, 0.7, -0.2], [2.0, -3.1, 0.4]])]);
+    gradcheck(
+      (a) => a.clone().clamp_(-1, 1),
+      [
+        given([
+          [-1.5, 0.7, -0.2],
+          [2.0, -3.1, 0.4],
+        ]),
+      ],
+    );
     gradcheck((a) => a.clone().clamp_(0), [given([-1.5, 0.7, -0.2, 2.0])]);
   });
 
@@ -114,7 +128,14 @@ describe('gradients of reductions and views match central differences', () => {
     gradcheck((a) => a.clone().mul(a), [leaf([5], 47)]);
   });
   it('a reshape of a transposed tensor (forces a copy)', () => {
-    gradcheck((a) => a.transpose(0, 1).reshape([-1]).mul(tensor([1, 2, 3, 4, 5, 6], { dtype: 'float64' })), [leaf([2, 3], 48)]);
+    gradcheck(
+      (a) =>
+        a
+          .transpose(0, 1)
+          .reshape([-1])
+          .mul(tensor([1, 2, 3, 4, 5, 6], { dtype: 'float64' })),
+      [leaf([2, 3], 48)],
+    );
   });
 });
 
@@ -144,11 +165,14 @@ describe('gradients through in-place ops on non-leaves (recorded, as in PyTorch)
     gradcheck((a) => a.exp().clone().add_(2).mul_(3).sub_(1).div_(2), [leaf([2, 3], 62)]);
   });
   it('the in-place result feeds later ops (the version-counted self is the new node)', () => {
-    gradcheck((a) => {
-      const t = a.add(1);
-      t.mul_(a);
-      return t.mul(t);
-    }, [leaf([4], 63)]);
+    gradcheck(
+      (a) => {
+        const t = a.add(1);
+        t.mul_(a);
+        return t.mul(t);
+      },
+      [leaf([4], 63)],
+    );
   });
   it('relu_ and clamp_', () => {
     gradcheck((a) => a.mul(2).relu_(), [given([-1.5, 0.7, -0.2, 2.0])]);
@@ -223,7 +247,10 @@ describe('second-order gradients (createGraph)', () => {
   });
 
   // Gradcheck the first gradient itself: its analytic derivative is a second-order backward.
-  const firstGrad = (f: (x: Tensor) => Tensor) => (x: Tensor): Tensor => present(autograd.grad(f(x).sum(), x, { createGraph: true })[0], 'the first gradient');
+  const firstGrad =
+    (f: (x: Tensor) => Tensor) =>
+    (x: Tensor): Tensor =>
+      present(autograd.grad(f(x).sum(), x, { createGraph: true })[0], 'the first gradient');
   it.each([
     ['mul/pow', (x: Tensor) => x.mul(x).pow(2), [-1.5, 1.5]],
     ['exp', (x: Tensor) => x.exp(), [-1.5, 1.5]],
@@ -234,11 +261,36 @@ describe('second-order gradients (createGraph)', () => {
     ['tanh', (x: Tensor) => x.tanh(), [-2, 2]],
     ['softmax', (x: Tensor) => x.softmax(-1).mul(tensor([1, -2, 3, 0.5], { dtype: 'float64' })), [-2, 2]],
     ['logSoftmax', (x: Tensor) => x.logSoftmax(0).pow(2), [-2, 2]],
-    ['matmul', (x: Tensor) => x.reshape([2, 2]).matmul(x.reshape([2, 2])).exp(), [-1, 1]],
+    [
+      'matmul',
+      (x: Tensor) =>
+        x
+          .reshape([2, 2])
+          .matmul(x.reshape([2, 2]))
+          .exp(),
+      [-1, 1],
+    ],
     ['mean/expand', (x: Tensor) => x.mean().mul(x).expand([3, 4]), [-1, 1]],
-    ['sum/mean over dims with broadcasting', (x: Tensor) => x.reshape([2, 2]).sum(0).mul(x.reshape([2, 2]).mean(1, true)).exp(), [-1, 1]],
+    [
+      'sum/mean over dims with broadcasting',
+      (x: Tensor) =>
+        x
+          .reshape([2, 2])
+          .sum(0)
+          .mul(x.reshape([2, 2]).mean(1, true))
+          .exp(),
+      [-1, 1],
+    ],
     ['in-place mul_/add_ on a non-leaf', (x: Tensor) => x.mul(1).mul_(x).add_(x.exp()), [-1, 1]],
-    ['index and setItem_', (x: Tensor) => x.mul(1).setItem_(0, x.index(1).mul(x.index(2))).pow(2), [-1, 1]],
+    [
+      'index and setItem_',
+      (x: Tensor) =>
+        x
+          .mul(1)
+          .setItem_(0, x.index(1).mul(x.index(2)))
+          .pow(2),
+      [-1, 1],
+    ],
     ['crossEntropy', (x: Tensor) => F.crossEntropy(x.reshape([2, 2]), tensor([1, 0], { dtype: 'int32' })), [-2, 2]],
     ['mseLoss', (x: Tensor) => F.mseLoss(x.tanh(), tensor([0.5, -0.5, 0, 1], { dtype: 'float64' })), [-1, 1]],
   ] as const)('second derivatives of %s match central differences of the first', (_, f, [lo, hi]) => {

@@ -31,8 +31,14 @@ export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: Tensor[],
   const out0 = fn(...inputs);
   const n = out0.numel();
   // Cotangent values in roughly [-1.3, 1.3], never zero, different per element.
-  const v = tensor(Float64Array.from({ length: n }, (_, i) => 0.3 + Math.sin(1.7 * i + 0.4)), { dtype: 'float64' }).reshape([...out0.shape]);
-  const loss = (...xs: Tensor[]): Tensor => fn(...xs).mul(v).sum();
+  const v = tensor(
+    Float64Array.from({ length: n }, (_, i) => 0.3 + Math.sin(1.7 * i + 0.4)),
+    { dtype: 'float64' },
+  ).reshape([...out0.shape]);
+  const loss = (...xs: Tensor[]): Tensor =>
+    fn(...xs)
+      .mul(v)
+      .sum();
 
   const viaGrad = autograd.grad(loss(...inputs), inputs, { allowUnused: true });
   for (const x of inputs) x.grad = null;

@@ -31,7 +31,9 @@ async function run(device: Device): Promise<{ losses: number[]; norms: number[];
   const net = new Net().to(device);
   const opt = new optim.Adam(net.parameters(), { lr: 0.01 });
   const sched = new optim.lrScheduler.OneCycleLR(opt, { maxLr: 0.05, totalSteps: 6 });
-  const img = tensor(Array.from({ length: 6 * 16 }, (_, i) => Math.sin(i * 0.7))).reshape([6, 1, 4, 4]).to(device);
+  const img = tensor(Array.from({ length: 6 * 16 }, (_, i) => Math.sin(i * 0.7)))
+    .reshape([6, 1, 4, 4])
+    .to(device);
   const token = tensor([0, 1, 2, 3, 4, 1], { dtype: 'int32', device });
   const labels = tensor([0, 1, 1, 0, 1, 0], { dtype: 'int32', device });
   const losses: number[] = [];
@@ -69,7 +71,15 @@ describe.skipIf(!gpu.available)('second-wave nn on WebGPU vs CPU', () => {
   it('Module.to moves buffers; eval uses the running statistics on the device', async () => {
     const bn = new nn.BatchNorm1d(3).to('webgpu');
     expect(bn.buffers().map((b) => b.device)).toEqual(['webgpu', 'webgpu', 'webgpu']);
-    bn.forward(tensor([[1, 2, 3], [3, 6, 9]], { device: 'webgpu' }));
+    bn.forward(
+      tensor(
+        [
+          [1, 2, 3],
+          [3, 6, 9],
+        ],
+        { device: 'webgpu' },
+      ),
+    );
     expect(await values(bn.runningMean as Tensor)).toEqual([0.2, 0.4, 0.6].map((v) => Math.fround(v)));
     expect(await values(bn.numBatchesTracked as Tensor)).toEqual([1]);
     await bn.toAsync('cpu');

@@ -53,22 +53,44 @@ describe('Module API', () => {
 
   it('namedModules / modules: the tree in PyTorch order with dotted names, itself first as ""', () => {
     const net = new Net();
-    expect(net.namedModules().map(([n]) => n)).toEqual(['', 'body', 'body.0', 'body.1', 'body.2', 'heads', 'heads.a', 'heads.b', 'blocks', 'blocks.0', 'blocks.1']);
+    expect(net.namedModules().map(([n]) => n)).toEqual([
+      '',
+      'body',
+      'body.0',
+      'body.1',
+      'body.2',
+      'heads',
+      'heads.a',
+      'heads.b',
+      'blocks',
+      'blocks.0',
+      'blocks.1',
+    ]);
     expect(net.modules()[0]).toBe(net);
   });
 
   it('apply visits children before the module itself and returns it', () => {
     const seq = new nn.Sequential(new nn.Linear(2, 2), new nn.Sequential(new nn.Tanh()));
     const seen: string[] = [];
-    expect(seq.apply((m) => {
-      seen.push(m.constructor.name);
-    })).toBe(seq);
+    expect(
+      seq.apply((m) => {
+        seen.push(m.constructor.name);
+      }),
+    ).toBe(seq);
     expect(seen).toEqual(['Linear', 'Tanh', 'Sequential', 'Sequential']);
   });
 
   it('stateDict: parameters then buffers per module, dotted keys, camelCased buffer names', () => {
     const net = new nn.Sequential(new nn.Linear(3, 4), new nn.BatchNorm1d(4));
-    expect(Object.keys(net.stateDict())).toEqual(['0.weight', '0.bias', '1.weight', '1.bias', '1.runningMean', '1.runningVar', '1.numBatchesTracked']);
+    expect(Object.keys(net.stateDict())).toEqual([
+      '0.weight',
+      '0.bias',
+      '1.weight',
+      '1.bias',
+      '1.runningMean',
+      '1.runningVar',
+      '1.numBatchesTracked',
+    ]);
     expect(net.namedBuffers().map(([n]) => n)).toEqual(['1.runningMean', '1.runningVar', '1.numBatchesTracked']);
     expect(net.buffers().length).toBe(3);
     // Buffers are not parameters.
@@ -94,9 +116,11 @@ describe('Module API', () => {
     expect(flat(m.scale)).toEqual([2, 3]);
     expect(m.namedBuffers().map(([n]) => n)).toEqual(['scale', 'cache']);
     expect(Object.keys(m.stateDict())).toEqual(['scale']);
-    expect(errorOf(() => {
-      m.registerBuffer('bad.name', tensor([1]));
-    }).code).toBe('INVALID_ARGUMENT');
+    expect(
+      errorOf(() => {
+        m.registerBuffer('bad.name', tensor([1]));
+      }).code,
+    ).toBe('INVALID_ARGUMENT');
   });
 
   it('loadStateDict copies values in place; strict errors name the missing and unexpected keys', () => {
@@ -122,7 +146,9 @@ describe('Module API', () => {
     wrong['0.weight'] = ones([3, 2]);
     const s = errorOf(() => b.loadStateDict(wrong, { strict: false }));
     expect(s.code).toBe('SHAPE_MISMATCH');
-    expect(s.message).toContain('size mismatch for 0.weight: copying a param with shape [3, 2] from checkpoint, the shape in current model is [2, 3]');
+    expect(s.message).toContain(
+      'size mismatch for 0.weight: copying a param with shape [3, 2] from checkpoint, the shape in current model is [2, 3]',
+    );
   });
 
   it('requiresGrad_(false) freezes every parameter; true unfreezes', () => {
@@ -136,7 +162,17 @@ describe('Module API', () => {
   it('ModuleList / ModuleDict register their modules under index and key names', () => {
     const net = new Net();
     const names = net.namedParameters().map(([n]) => n);
-    expect(names).toEqual(['body.0.weight', 'body.0.bias', 'body.1.weight', 'body.1.bias', 'heads.a.weight', 'heads.a.bias', 'heads.b.weight', 'blocks.0.weight', 'blocks.0.bias']);
+    expect(names).toEqual([
+      'body.0.weight',
+      'body.0.bias',
+      'body.1.weight',
+      'body.1.bias',
+      'heads.a.weight',
+      'heads.a.bias',
+      'heads.b.weight',
+      'blocks.0.weight',
+      'blocks.0.bias',
+    ]);
     const out = net.forward(randn([5, 3]));
     expect(out.a.shape).toEqual([5, 2]);
     expect(out.b.shape).toEqual([5, 1]);
@@ -166,21 +202,54 @@ describe('layers', () => {
   it('SiLU and GELU against x·σ(x) and x·Φ(x)', () => {
     const xs = [-3, -1, -0.5, 0, 0.5, 1, 2, 4];
     const x = tensor(xs, { dtype: 'float64' });
-    close(flat(new nn.SiLU().forward(x)), xs.map((v) => v / (1 + Math.exp(-v))), 1e-12);
+    close(
+      flat(new nn.SiLU().forward(x)),
+      xs.map((v) => v / (1 + Math.exp(-v))),
+      1e-12,
+    );
     // Φ(x) values from the standard normal table (erf to 16 digits).
-    const phi: Record<number, number> = { [-3]: 0.0013498980316300946, [-1]: 0.15865525393145707, [-0.5]: 0.3085375387259869, 0: 0.5, 0.5: 0.6914624612740131, 1: 0.8413447460685429, 2: 0.9772498680518208, 4: 0.9999683287581669 };
-    close(flat(new nn.GELU().forward(x)), xs.map((v) => v * phi[v]), 2e-7);
+    const phi: Record<number, number> = {
+      [-3]: 0.0013498980316300946,
+      [-1]: 0.15865525393145707,
+      [-0.5]: 0.3085375387259869,
+      0: 0.5,
+      0.5: 0.6914624612740131,
+      1: 0.8413447460685429,
+      2: 0.9772498680518208,
+      4: 0.9999683287581669,
+    };
+    close(
+      flat(new nn.GELU().forward(x)),
+      xs.map((v) => v * phi[v]),
+      2e-7,
+    );
     const c = Math.sqrt(2 / Math.PI);
-    close(flat(new nn.GELU({ approximate: 'tanh' }).forward(x)), xs.map((v) => 0.5 * v * (1 + Math.tanh(c * (v + 0.044715 * v ** 3)))), 1e-12);
+    close(
+      flat(new nn.GELU({ approximate: 'tanh' }).forward(x)),
+      xs.map((v) => 0.5 * v * (1 + Math.tanh(c * (v + 0.044715 * v ** 3)))),
+      1e-12,
+    );
     // dGELU/dx = Φ(x) + x·φ(x).
     const g = tensor(xs, { dtype: 'float64' }).requiresGrad_();
     nn.functional.gelu(g).sum().backward();
-    close(flat(g.grad as Tensor), xs.map((v) => phi[v] + (v * Math.exp(-v * v / 2)) / Math.sqrt(2 * Math.PI)), 1e-6);
+    close(
+      flat(g.grad as Tensor),
+      xs.map((v) => phi[v] + (v * Math.exp((-v * v) / 2)) / Math.sqrt(2 * Math.PI)),
+      1e-6,
+    );
     expect(errorOf(() => new nn.GELU({ approximate: 'fast' as 'tanh' })).code).toBe('INVALID_ARGUMENT');
   });
 
   it('Softmax(dim)', () => {
-    const y = new nn.Softmax(-1).forward(tensor([[1, 2], [0, 0]], { dtype: 'float64' }));
+    const y = new nn.Softmax(-1).forward(
+      tensor(
+        [
+          [1, 2],
+          [0, 0],
+        ],
+        { dtype: 'float64' },
+      ),
+    );
     const e = Math.exp(1) / (Math.exp(1) + Math.exp(2));
     close(flat(y), [e, 1 - e, 0.5, 0.5], 1e-12);
   });
@@ -212,7 +281,13 @@ describe('layers', () => {
     manualSeed(0);
     const emb = new nn.Embedding(4, 3);
     const w = [...flat(emb.weight)];
-    const idx = tensor([[0, 2], [2, 3]], { dtype: 'int32' });
+    const idx = tensor(
+      [
+        [0, 2],
+        [2, 3],
+      ],
+      { dtype: 'int32' },
+    );
     const y = emb.forward(idx);
     expect(y.shape).toEqual([2, 2, 3]);
     expect(flat(y)).toEqual([...w.slice(0, 3), ...w.slice(6, 9), ...w.slice(6, 9), ...w.slice(9, 12)]);
@@ -221,7 +296,10 @@ describe('layers', () => {
   });
 
   it('LayerNorm: (x - mean)/√(biased var + eps)·γ + β over the last dims', () => {
-    const rows = [[1, 2, 4, 7], [-1, 0, 0, 3]];
+    const rows = [
+      [1, 2, 4, 7],
+      [-1, 0, 0, 3],
+    ];
     const ln = new nn.LayerNorm(4, { eps: 1e-5 });
     noGrad(() => {
       ln.weight?.copy_(tensor([1, 2, 0.5, -1]));
@@ -239,20 +317,38 @@ describe('layers', () => {
   });
 
   it('BatchNorm1d: batch statistics in training (biased for the output, unbiased for runningVar), running ones in eval', () => {
-    const data = [[1, 10], [2, 14], [4, 9], [9, 7]];
+    const data = [
+      [1, 10],
+      [2, 14],
+      [4, 9],
+      [9, 7],
+    ];
     const bn = new nn.BatchNorm1d(2);
     const y = bn.forward(tensor(data));
     const cols = [0, 1].map((c) => data.map((r) => r[c]));
     const mean = cols.map((c) => c.reduce((a, b) => a + b) / 4);
     const biased = cols.map((c, j) => c.reduce((a, b) => a + (b - mean[j]) ** 2, 0) / 4);
     const unbiased = biased.map((v) => (v * 4) / 3);
-    close(flat(y), data.flatMap((r) => r.map((x, j) => (x - mean[j]) / Math.sqrt(biased[j] + 1e-5))), 1e-5);
-    close(flat(bn.runningMean as Tensor), mean.map((m) => 0.1 * m));
-    close(flat(bn.runningVar as Tensor), unbiased.map((v) => 0.9 + 0.1 * v));
+    close(
+      flat(y),
+      data.flatMap((r) => r.map((x, j) => (x - mean[j]) / Math.sqrt(biased[j] + 1e-5))),
+      1e-5,
+    );
+    close(
+      flat(bn.runningMean as Tensor),
+      mean.map((m) => 0.1 * m),
+    );
+    close(
+      flat(bn.runningVar as Tensor),
+      unbiased.map((v) => 0.9 + 0.1 * v),
+    );
     expect(flat(bn.numBatchesTracked as Tensor)).toEqual([1]);
     bn.eval();
     const z = bn.forward(tensor([[3, 3]]));
-    close(flat(z), [0, 1].map((j) => (3 - 0.1 * mean[j]) / Math.sqrt(0.9 + 0.1 * unbiased[j] + 1e-5)));
+    close(
+      flat(z),
+      [0, 1].map((j) => (3 - 0.1 * mean[j]) / Math.sqrt(0.9 + 0.1 * unbiased[j] + 1e-5)),
+    );
     expect(flat(bn.numBatchesTracked as Tensor)).toEqual([1]);
     bn.train();
     expect(errorOf(() => bn.forward(tensor([[1, 2]]))).code).toBe('SHAPE_MISMATCH');
@@ -261,13 +357,36 @@ describe('layers', () => {
   it('BatchNorm1d on [N, C, L] reduces over N and L; momentum null is the cumulative average', () => {
     const bn = new nn.BatchNorm1d(2, { momentum: null, affine: false });
     expect(bn.parameters().length).toBe(0);
-    const x1 = tensor([[[1, 3], [0, 0]], [[5, 7], [2, 2]]]);
+    const x1 = tensor([
+      [
+        [1, 3],
+        [0, 0],
+      ],
+      [
+        [5, 7],
+        [2, 2],
+      ],
+    ]);
     const y = bn.forward(x1);
     // channel 0: {1, 3, 5, 7} mean 4 biased var 5 unbiased 20/3; channel 1: {0, 0, 2, 2} mean 1 var 1, 4/3.
-    close(flat(y), [1, 3, 0, 0, 5, 7, 2, 2].map((v, i) => (Math.floor(i / 2) % 2 === 0 ? (v - 4) / Math.sqrt(5 + 1e-5) : (v - 1) / Math.sqrt(1 + 1e-5))));
+    close(
+      flat(y),
+      [1, 3, 0, 0, 5, 7, 2, 2].map((v, i) => (Math.floor(i / 2) % 2 === 0 ? (v - 4) / Math.sqrt(5 + 1e-5) : (v - 1) / Math.sqrt(1 + 1e-5))),
+    );
     close(flat(bn.runningMean as Tensor), [4, 1]);
     close(flat(bn.runningVar as Tensor), [20 / 3, 4 / 3]);
-    bn.forward(tensor([[[0, 0], [1, 1]], [[0, 0], [1, 1]]]));
+    bn.forward(
+      tensor([
+        [
+          [0, 0],
+          [1, 1],
+        ],
+        [
+          [0, 0],
+          [1, 1],
+        ],
+      ]),
+    );
     close(flat(bn.runningMean as Tensor), [2, 1]);
     close(flat(bn.runningVar as Tensor), [10 / 3, 2 / 3]);
   });
@@ -282,7 +401,16 @@ describe('layers', () => {
     close(flat(bn.runningMean as Tensor), [0.45, 0.9]);
     close(flat(bn.runningVar as Tensor), [0.9 + 0.1 * 6, 0.9 + 0.1 * 24]);
     expect(Object.keys(new nn.Sequential(new nn.Conv2d(1, 2, 1), new nn.BatchNorm2d(2)).stateDict())).toContain('1.runningVar');
-    expect(errorOf(() => bn.forward(tensor([[1, 2], [3, 4]]))).code).toBe('SHAPE_MISMATCH');
+    expect(
+      errorOf(() =>
+        bn.forward(
+          tensor([
+            [1, 2],
+            [3, 4],
+          ]),
+        ),
+      ).code,
+    ).toBe('SHAPE_MISMATCH');
   });
 
   it('gradient checks of the composed layers (float64)', () => {
@@ -291,11 +419,27 @@ describe('layers', () => {
     gradcheck((x) => nn.functional.silu(x), [leaf([7], 3)]);
     gradcheck((x) => nn.functional.leakyRelu(x, 0.1), [leaf([7], 4)]);
     gradcheck((x, w, b) => nn.functional.layerNorm(x, [4], w, b), [leaf([3, 4], 5), leaf([4], 6), leaf([4], 7)]);
-    gradcheck((w) => nn.functional.embedding(tensor([[1, 0], [1, 2]], { dtype: 'int32' }), w), [leaf([3, 2], 8)]);
-    gradcheck((x, w, b) => {
-      const bn = new nn.BatchNorm1d(3, { affine: false });
-      return bn.forward(x).mul(w).add(b);
-    }, [leaf([4, 3], 9), leaf([3], 10), leaf([3], 11)]);
+    gradcheck(
+      (w) =>
+        nn.functional.embedding(
+          tensor(
+            [
+              [1, 0],
+              [1, 2],
+            ],
+            { dtype: 'int32' },
+          ),
+          w,
+        ),
+      [leaf([3, 2], 8)],
+    );
+    gradcheck(
+      (x, w, b) => {
+        const bn = new nn.BatchNorm1d(3, { affine: false });
+        return bn.forward(x).mul(w).add(b);
+      },
+      [leaf([4, 3], 9), leaf([3], 10), leaf([3], 11)],
+    );
   });
 });
 
@@ -378,7 +522,11 @@ describe('nn.utils', () => {
     const a = zeros([3], { dtype: 'float64' }).requiresGrad_();
     a.grad = tensor([1, -6, 2], { dtype: 'float64' });
     expect(nn.utils.clipGradNorm_([a], 3, Infinity).item()).toBeCloseTo(6, 12);
-    close(flat(a.grad), [1, -6, 2].map((g) => g * (3 / (6 + 1e-6))), 1e-12);
+    close(
+      flat(a.grad),
+      [1, -6, 2].map((g) => g * (3 / (6 + 1e-6))),
+      1e-12,
+    );
     a.grad = tensor([1, -6, 2], { dtype: 'float64' });
     expect(nn.utils.clipGradNorm_([a], 100, 1).item()).toBeCloseTo(9, 12);
   });

@@ -42,9 +42,16 @@ describe('parameter registration and PyTorch dotted names', () => {
     const m = new Nested();
     expect(m.namedParameters().map(([n]) => n)).toEqual([
       'scale',
-      'features.0.weight', 'features.0.bias', 'features.2.weight', 'features.2.bias',
-      'head.layer1.weight', 'head.layer1.bias', 'head.layer2.weight',
-      'blocks.0.weight', 'blocks.0.bias', 'blocks.1.weight',
+      'features.0.weight',
+      'features.0.bias',
+      'features.2.weight',
+      'features.2.bias',
+      'head.layer1.weight',
+      'head.layer1.bias',
+      'head.layer2.weight',
+      'blocks.0.weight',
+      'blocks.0.bias',
+      'blocks.1.weight',
     ]);
     expect(m.namedParameters('model')[0][0]).toBe('model.scale');
     expect(m.children()).toEqual([m.features, m.head, m.blocks[0], m.blocks[1]]);
@@ -75,7 +82,7 @@ describe('parameter registration and PyTorch dotted names', () => {
     expect(m.parameters()).toContain(m.layer1.weight);
   });
 
-  it('nn.Parameter is a leaf that requires grad and shares the given tensor\'s memory', () => {
+  it("nn.Parameter is a leaf that requires grad and shares the given tensor's memory", () => {
     const t = tensor([1, 2]);
     const p = new nn.Parameter(t);
     expect([p.isLeaf, p.requiresGrad]).toEqual([true, true]);
@@ -89,7 +96,10 @@ describe('parameter registration and PyTorch dotted names', () => {
 describe('train() and eval()', () => {
   it('propagate to every descendant and return the module', () => {
     const m = new Nested();
-    const all = (): boolean[] => [m, m.features, m.features.at(0), m.features.at(1), m.head, m.head.layer1, m.head.act, m.blocks[0], m.blocks[1]].map((x) => x.training);
+    const all = (): boolean[] =>
+      [m, m.features, m.features.at(0), m.features.at(1), m.head, m.head.layer1, m.head.act, m.blocks[0], m.blocks[1]].map(
+        (x) => x.training,
+      );
     expect(all().every(Boolean)).toBe(true);
     expect(m.eval()).toBe(m);
     expect(all().some(Boolean)).toBe(false);
@@ -114,18 +124,36 @@ describe('nn.Linear', () => {
     const mean = w.reduce((s, v) => s + v, 0) / w.length;
     const variance = w.reduce((s, v) => s + (v - mean) ** 2, 0) / w.length;
     expect(Math.abs(mean)).toBeLessThan(0.1 * bound);
-    expect(variance).toBeGreaterThan(0.8 * (bound * bound) / 3);
-    expect(variance).toBeLessThan(1.2 * (bound * bound) / 3);
+    expect(variance).toBeGreaterThan((0.8 * (bound * bound)) / 3);
+    expect(variance).toBeLessThan((1.2 * (bound * bound)) / 3);
     expect(Math.max(...w)).toBeGreaterThan(0.9 * bound);
     expect(Math.min(...w)).toBeLessThan(-0.9 * bound);
   });
 
   it('computes x Wᵀ + b for [in], [N, in] and [B, N, in] inputs', () => {
     const lin = new nn.Linear(2, 3);
-    lin.weight = new nn.Parameter(tensor([[1, 2], [3, 4], [5, 6]]));
+    lin.weight = new nn.Parameter(
+      tensor([
+        [1, 2],
+        [3, 4],
+        [5, 6],
+      ]),
+    );
     lin.bias = new nn.Parameter(tensor([0.5, -0.5, 1]));
     expect(lin.forward(tensor([1, -1])).toArray()).toEqual([-0.5, -1.5, 0]);
-    expect(lin.forward(tensor([[1, -1], [0, 2]])).toArray()).toEqual([[-0.5, -1.5, 0], [4.5, 7.5, 13]]);
+    expect(
+      lin
+        .forward(
+          tensor([
+            [1, -1],
+            [0, 2],
+          ]),
+        )
+        .toArray(),
+    ).toEqual([
+      [-0.5, -1.5, 0],
+      [4.5, 7.5, 13],
+    ]);
     const batched = lin.forward(tensor([[[1, -1]], [[0, 2]]]));
     expect(batched.shape).toEqual([2, 1, 3]);
     expect(batched.toArray()).toEqual([[[-0.5, -1.5, 0]], [[4.5, 7.5, 13]]]);
@@ -143,7 +171,12 @@ describe('nn.Linear', () => {
   });
 
   it('rejects feature counts that are not positive integers', () => {
-    for (const [i, o] of [[0, 2], [2, -1], [1.5, 2], [Number.NaN, 2]]) {
+    for (const [i, o] of [
+      [0, 2],
+      [2, -1],
+      [1.5, 2],
+      [Number.NaN, 2],
+    ]) {
       expect(errorOf(() => new nn.Linear(i, o)).code).toBe('INVALID_ARGUMENT');
     }
   });
@@ -156,7 +189,9 @@ describe('nn.Sequential and activations', () => {
     expect(net.at(-1)).toBeInstanceOf(nn.Tanh);
     const x = tensor([-1, 0, 2]);
     const expected = [0, 0, 2].map((v) => Math.tanh(1 / (1 + Math.exp(-v))));
-    (net.forward(x).toArray() as number[]).forEach((v, i) => { expect(v).toBeCloseTo(expected[i], 6); });
+    (net.forward(x).toArray() as number[]).forEach((v, i) => {
+      expect(v).toBeCloseTo(expected[i], 6);
+    });
     expect(errorOf(() => net.at(3)).code).toBe('INVALID_ARGUMENT');
     // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment -- a non-Module on purpose: what a JS caller could pass
     expect(errorOf(() => new nn.Sequential(new nn.ReLU(), {} as nn.Module)).code).toBe('INVALID_ARGUMENT');
@@ -169,51 +204,107 @@ describe('nn.Sequential and activations', () => {
     expect(new nn.Sigmoid().forward(x).toArray()).toEqual([-2, 0, 3].map((v) => 1 / (1 + Math.exp(-v))));
     expect(new nn.Tanh().forward(x).toArray()).toEqual([-2, 0, 3].map((v) => Math.tanh(v)));
     const z = Math.exp(-2) + 1 + Math.exp(3);
-    (F.softmax(x, 0).toArray() as number[]).forEach((v, i) => { expect(v).toBeCloseTo([Math.exp(-2), 1, Math.exp(3)][i] / z, 14); });
-    (F.logSoftmax(x, -1).toArray() as number[]).forEach((v, i) => { expect(v).toBeCloseTo([-2, 0, 3][i] - Math.log(z), 14); });
+    (F.softmax(x, 0).toArray() as number[]).forEach((v, i) => {
+      expect(v).toBeCloseTo([Math.exp(-2), 1, Math.exp(3)][i] / z, 14);
+    });
+    (F.logSoftmax(x, -1).toArray() as number[]).forEach((v, i) => {
+      expect(v).toBeCloseTo([-2, 0, 3][i] - Math.log(z), 14);
+    });
   });
 
   it('softmax is stable for large logits', () => {
-    const y = tensor([[1000, 1000], [-1000, 0]]).softmax(1).toArray();
-    expect(y).toEqual([[0.5, 0.5], [0, 1]]);
-    const l = tensor([[1000, 0]]).logSoftmax(1).toArray() as number[][];
+    const y = tensor([
+      [1000, 1000],
+      [-1000, 0],
+    ])
+      .softmax(1)
+      .toArray();
+    expect(y).toEqual([
+      [0.5, 0.5],
+      [0, 1],
+    ]);
+    const l = tensor([[1000, 0]])
+      .logSoftmax(1)
+      .toArray() as number[][];
     expect(l[0][0]).toBe(0);
     expect(l[0][1]).toBe(-1000);
   });
 });
 
 describe('losses', () => {
-  const input = (): Tensor => tensor([[1, 2], [3, 4]], { dtype: 'float64' });
-  const target = (): Tensor => tensor([[1, 0], [0, 6]], { dtype: 'float64' });
+  const input = (): Tensor =>
+    tensor(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      { dtype: 'float64' },
+    );
+  const target = (): Tensor =>
+    tensor(
+      [
+        [1, 0],
+        [0, 6],
+      ],
+      { dtype: 'float64' },
+    );
 
   it('mseLoss: mean of squared errors by default, sum, none', () => {
     // errors [0, 2, 3, -2] → squares [0, 4, 9, 4]
     expect(F.mseLoss(input(), target()).item()).toBe(17 / 4);
     expect(F.mseLoss(input(), target(), { reduction: 'sum' }).item()).toBe(17);
-    expect(F.mseLoss(input(), target(), { reduction: 'none' }).toArray()).toEqual([[0, 4], [9, 4]]);
+    expect(F.mseLoss(input(), target(), { reduction: 'none' }).toArray()).toEqual([
+      [0, 4],
+      [9, 4],
+    ]);
   });
 
   it('l1Loss: mean of absolute errors by default, sum, none', () => {
     expect(F.l1Loss(input(), target()).item()).toBe(7 / 4);
     expect(F.l1Loss(input(), target(), { reduction: 'sum' }).item()).toBe(7);
-    expect(F.l1Loss(input(), target(), { reduction: 'none' }).toArray()).toEqual([[0, 2], [3, 2]]);
+    expect(F.l1Loss(input(), target(), { reduction: 'none' }).toArray()).toEqual([
+      [0, 2],
+      [3, 2],
+    ]);
   });
 
   it('crossEntropy: mean over the batch of -log softmax at the target class, sum, none', () => {
-    const logits = tensor([[1, 2, 3], [1, 1, 1], [0, -1, 5]], { dtype: 'float64' });
+    const logits = tensor(
+      [
+        [1, 2, 3],
+        [1, 1, 1],
+        [0, -1, 5],
+      ],
+      { dtype: 'float64' },
+    );
     const labels = tensor([2, 0, 1], { dtype: 'int32' });
     const lse = (row: number[]): number => Math.log(row.reduce((s, v) => s + Math.exp(v), 0));
     const perRow = [lse([1, 2, 3]) - 3, Math.log(3), lse([0, -1, 5]) + 1];
-    (F.crossEntropy(logits, labels, { reduction: 'none' }).toArray() as number[]).forEach((v, i) => { expect(v).toBeCloseTo(perRow[i], 13); });
+    (F.crossEntropy(logits, labels, { reduction: 'none' }).toArray() as number[]).forEach((v, i) => {
+      expect(v).toBeCloseTo(perRow[i], 13);
+    });
     expect(F.crossEntropy(logits, labels).item()).toBeCloseTo((perRow[0] + perRow[1] + perRow[2]) / 3, 13);
     expect(F.crossEntropy(logits, labels, { reduction: 'sum' }).item()).toBeCloseTo(perRow[0] + perRow[1] + perRow[2], 13);
   });
 
   it('crossEntropy gradient is (softmax - onehot) / N', () => {
-    const logits = tensor([[0, 0], [Math.log(3), 0]], { dtype: 'float64', requiresGrad: true });
+    const logits = tensor(
+      [
+        [0, 0],
+        [Math.log(3), 0],
+      ],
+      { dtype: 'float64', requiresGrad: true },
+    );
     F.crossEntropy(logits, tensor([1, 0], { dtype: 'int32' })).backward();
     const g = logits.grad?.toArray() as number[][];
-    [[0.5, -0.5], [-0.25, 0.25]].forEach((row, i) => { row.forEach((v, j) => { expect(g[i][j] / 0.5).toBeCloseTo(v, 14); }); });
+    [
+      [0.5, -0.5],
+      [-0.25, 0.25],
+    ].forEach((row, i) => {
+      row.forEach((v, j) => {
+        expect(g[i][j] / 0.5).toBeCloseTo(v, 14);
+      });
+    });
   });
 
   it('mseLoss and l1Loss refuse mismatched shapes instead of broadcasting (a documented difference from PyTorch)', () => {

@@ -44,7 +44,12 @@ const COMPOSITE: Readonly<Record<string, string>> = {
   double: '`cast` from float32 (saves nothing); nothing from int32',
 };
 
-const source = ts.createSourceFile('tensor.ts', readFileSync(new URL('../src/tensor.ts', import.meta.url), 'utf8'), ts.ScriptTarget.ES2022, true);
+const source = ts.createSourceFile(
+  'tensor.ts',
+  readFileSync(new URL('../src/tensor.ts', import.meta.url), 'utf8'),
+  ts.ScriptTarget.ES2022,
+  true,
+);
 
 /** Tensor's public instance methods (not private, static or `@internal`) with their bodies' text. */
 function publicMethods(): Map<string, string> {
@@ -70,7 +75,9 @@ describe('Tensor methods known to the rules', () => {
   });
 
   it('every public method is an op, an in-place op, or known to record no op', () => {
-    const unknown = [...methods.keys()].filter((m) => !(m in OP_METHODS) && !(m in INPLACE_METHODS) && !(m in NOT_OPS) && !(m in COMPOSITE));
+    const unknown = [...methods.keys()].filter(
+      (m) => !(m in OP_METHODS) && !(m in INPLACE_METHODS) && !(m in NOT_OPS) && !(m in COMPOSITE),
+    );
     expect(unknown, 'add these to the op table (with a same-named method), to INPLACE_METHODS, or to NOT_OPS here').toEqual([]);
   });
 
@@ -85,7 +92,9 @@ describe('Tensor methods known to the rules', () => {
     for (const [method, op] of Object.entries(OP_METHODS)) expect(methods.get(method), method).toContain(`ops.${op}`);
     for (const [method, op] of Object.entries(INPLACE_METHODS)) {
       const body = methods.get(method) ?? '';
-      const delegate = Object.keys(INPLACE_METHODS).find((other) => other !== method && INPLACE_METHODS[other] === op && body.includes(`this.${other}(`));
+      const delegate = Object.keys(INPLACE_METHODS).find(
+        (other) => other !== method && INPLACE_METHODS[other] === op && body.includes(`this.${other}(`),
+      );
       expect(body.includes(`applyInplace(ops.${op},`) || delegate !== undefined, method).toBe(true);
     }
   });

@@ -99,14 +99,19 @@ describe('Optimizer base class, step(closure), stateDict', () => {
     for (const k of Object.keys(s1)) if (s1[k] instanceof Object && s2[k] !== undefined) expect(s2[k]).not.toBe(s1[k]);
 
     const single = new optim.Adam([tensor([1]).requiresGrad_()]);
-    expect(errorOf(() => {
-      single.loadStateDict(sd);
-    }).message).toContain('different number of parameter groups');
+    expect(
+      errorOf(() => {
+        single.loadStateDict(sd);
+      }).message,
+    ).toContain('different number of parameter groups');
   });
 });
 
 function sgd(lr = 1, groups = 1): optim.SGD {
-  return new optim.SGD(Array.from({ length: groups }, (_, i) => ({ params: [zeros([1]).requiresGrad_()], lr: lr * (i + 1) })), { lr });
+  return new optim.SGD(
+    Array.from({ length: groups }, (_, i) => ({ params: [zeros([1]).requiresGrad_()], lr: lr * (i + 1) })),
+    { lr },
+  );
 }
 
 /** Runs `n` scheduler steps and returns the lr of group 0 before each (index 0: after construction). */
@@ -124,7 +129,10 @@ describe('optim.lrScheduler', () => {
   const S = optim.lrScheduler;
 
   it('StepLR: lr = base·γ^⌊t/stepSize⌋', () => {
-    closeTo(trace(new S.StepLR(sgd(0.1), { stepSize: 3, gamma: 0.5 }), 10), Array.from({ length: 11 }, (_, t) => 0.1 * 0.5 ** Math.floor(t / 3)));
+    closeTo(
+      trace(new S.StepLR(sgd(0.1), { stepSize: 3, gamma: 0.5 }), 10),
+      Array.from({ length: 11 }, (_, t) => 0.1 * 0.5 ** Math.floor(t / 3)),
+    );
     const two = new S.StepLR(sgd(0.1, 2), { stepSize: 1 });
     two.step();
     closeTo(two.getLastLr(), [0.1 * 0.1, 0.2 * 0.1]);
@@ -132,11 +140,18 @@ describe('optim.lrScheduler', () => {
 
   it('MultiStepLR: lr = base·γ^(milestones ≤ t), a repeated milestone counting twice', () => {
     const ms = [2, 5, 5];
-    closeTo(trace(new S.MultiStepLR(sgd(1), { milestones: ms, gamma: 0.1 }), 8), Array.from({ length: 9 }, (_, t) => 0.1 ** ms.filter((m) => m <= t).length));
+    closeTo(
+      trace(new S.MultiStepLR(sgd(1), { milestones: ms, gamma: 0.1 }), 8),
+      Array.from({ length: 9 }, (_, t) => 0.1 ** ms.filter((m) => m <= t).length),
+    );
   });
 
   it('ExponentialLR: lr = base·γ^t', () => {
-    closeTo(trace(new S.ExponentialLR(sgd(0.3), { gamma: 0.9 }), 12), Array.from({ length: 13 }, (_, t) => 0.3 * 0.9 ** t), 1e-12);
+    closeTo(
+      trace(new S.ExponentialLR(sgd(0.3), { gamma: 0.9 }), 12),
+      Array.from({ length: 13 }, (_, t) => 0.3 * 0.9 ** t),
+      1e-12,
+    );
   });
 
   it('CosineAnnealingLR: η_min + (base - η_min)(1 + cos(πt/T))/2, continuing past T with period 2T', () => {
@@ -144,12 +159,20 @@ describe('optim.lrScheduler', () => {
     const etaMin = 0.001;
     const tMax = 10;
     const closed = (t: number): number => etaMin + ((base - etaMin) * (1 + Math.cos((Math.PI * t) / tMax))) / 2;
-    closeTo(trace(new S.CosineAnnealingLR(sgd(base), { tMax, etaMin }), 35), Array.from({ length: 36 }, (_, t) => closed(t)), 1e-9);
+    closeTo(
+      trace(new S.CosineAnnealingLR(sgd(base), { tMax, etaMin }), 35),
+      Array.from({ length: 36 }, (_, t) => closed(t)),
+      1e-9,
+    );
   });
 
   it('LinearLR: factor from startFactor to endFactor linearly over totalIters, then constant', () => {
     const factor = (t: number): number => (t >= 4 ? 0.9 : 0.25 + ((0.9 - 0.25) * t) / 4);
-    closeTo(trace(new S.LinearLR(sgd(0.2), { startFactor: 0.25, endFactor: 0.9, totalIters: 4 }), 8), Array.from({ length: 9 }, (_, t) => 0.2 * factor(t)), 1e-12);
+    closeTo(
+      trace(new S.LinearLR(sgd(0.2), { startFactor: 0.25, endFactor: 0.9, totalIters: 4 }), 8),
+      Array.from({ length: 9 }, (_, t) => 0.2 * factor(t)),
+      1e-12,
+    );
     const d = new S.LinearLR(sgd(0.3));
     closeTo([d.getLastLr()[0]], [0.1]);
   });
@@ -170,9 +193,10 @@ describe('optim.lrScheduler', () => {
     const minLr = initial / 1e4;
     const cos = (a: number, b: number, pct: number): number => b + ((a - b) / 2) * (Math.cos(Math.PI * pct) + 1);
     const up = 0.3 * total - 1;
-    const expectedAt = (t: number): [number, number] => (t <= up
-      ? [cos(initial, maxLr, t / up), cos(0.95, 0.85, t / up)]
-      : [cos(maxLr, minLr, (t - up) / (total - 1 - up)), cos(0.85, 0.95, (t - up) / (total - 1 - up))]);
+    const expectedAt = (t: number): [number, number] =>
+      t <= up
+        ? [cos(initial, maxLr, t / up), cos(0.95, 0.85, t / up)]
+        : [cos(maxLr, minLr, (t - up) / (total - 1 - up)), cos(0.85, 0.95, (t - up) / (total - 1 - up))];
     const opt = new optim.SGD([zeros([1]).requiresGrad_()], { lr: 1, momentum: 0.9 });
     const s = new S.OneCycleLR(opt, { maxLr, totalSteps: total });
     for (let t = 0; t < total; t++) {
@@ -182,16 +206,22 @@ describe('optim.lrScheduler', () => {
     }
     closeTo([s.getLastLr()[0]], [minLr], 1e-9);
     s.step();
-    expect(errorOf(() => {
-      s.step();
-    }).message).toContain('total steps is 20');
+    expect(
+      errorOf(() => {
+        s.step();
+      }).message,
+    ).toContain('total steps is 20');
 
     // Adam: beta1 cycles; linear annealing; epochs × stepsPerEpoch.
     const adam = new optim.Adam([zeros([1]).requiresGrad_()], { betas: [0.9, 0.99] });
     const lin = new S.OneCycleLR(adam, { maxLr: 1, epochs: 2, stepsPerEpoch: 5, annealStrategy: 'linear', pctStart: 0.5 });
     const lrs = trace(lin, 9);
     const upL = 0.5 * 10 - 1;
-    closeTo(lrs, Array.from({ length: 10 }, (_, t) => (t <= upL ? 0.04 + (1 - 0.04) * (t / upL) : 1 + (0.04 / 1e4 - 1) * ((t - upL) / (9 - upL)))), 1e-12);
+    closeTo(
+      lrs,
+      Array.from({ length: 10 }, (_, t) => (t <= upL ? 0.04 + (1 - 0.04) * (t / upL) : 1 + (0.04 / 1e4 - 1) * ((t - upL) / (9 - upL)))),
+      1e-12,
+    );
     expect(adam.paramGroups[0].betas[1]).toBe(0.99);
     closeTo([adam.paramGroups[0].betas[0]], [0.95]);
   });

@@ -59,10 +59,22 @@ describe('optimizer.state, typed per optimizer', () => {
     expect(p.version).toBe(2);
 
     // A strided leaf is stepped through a contiguous copy written back: still one bump per step.
-    const base = tensor([[1, 2], [3, 4]], { dtype: 'float64' });
+    const base = tensor(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      { dtype: 'float64' },
+    );
     const strided = base.transpose(0, 1).requiresGrad_();
     const sgd = new optim.SGD([strided], { lr: 0.5, momentum: 0.9 });
-    strided.grad = tensor([[1, 1], [1, 1]], { dtype: 'float64' });
+    strided.grad = tensor(
+      [
+        [1, 1],
+        [1, 1],
+      ],
+      { dtype: 'float64' },
+    );
     sgd.step();
     expect(strided.version).toBe(1);
     expect(values(sgd.state.get(strided)?.momentumBuffer?.reshape([4]))).toEqual([1, 1, 1, 1]);

@@ -43,7 +43,10 @@ function run(make: (params: Tensor[]) => { step(): void }): number[][] {
 function expectClose(actual: number[][], expected: number[][]): void {
   expected.forEach((row, t) => {
     row.forEach((e, i) => {
-      expect(Math.abs(actual[t][i] - e), `step ${String(t + 1)}, element ${String(i)}: ${String(actual[t][i])} vs ${String(e)}`).toBeLessThan(1e-12 * Math.max(1, Math.abs(e)));
+      expect(
+        Math.abs(actual[t][i] - e),
+        `step ${String(t + 1)}, element ${String(i)}: ${String(actual[t][i])} vs ${String(e)}`,
+      ).toBeLessThan(1e-12 * Math.max(1, Math.abs(e)));
     });
   });
 }
@@ -112,20 +115,55 @@ describe('SGD matches the documented update for 3 steps', () => {
     ['momentum + dampening + weightDecay', { lr: 0.05, momentum: 0.7, dampening: 0.1, weightDecay: 0.2 }, sgdRef(0.05, 0.7, 0.1, 0.2)],
     ['nesterov + weightDecay', { lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 0.1 }, sgdRef(0.05, 0.9, 0, 0.1, true)],
   ] as const)('%s', (_, options, ref) => {
-    expectClose(run((ps) => new optim.SGD(ps, options)), reference(ref));
+    expectClose(
+      run((ps) => new optim.SGD(ps, options)),
+      reference(ref),
+    );
   });
 });
 
 describe('Adam and AdamW match the documented update for 3 steps', () => {
   it.each([
-    ['Adam defaults (lr 1e-3, betas 0.9/0.999, eps 1e-8)', () => (ps: Tensor[]) => new optim.Adam(ps), adamRef(1e-3, 0.9, 0.999, 1e-8, 0, false, false)],
-    ['Adam lr 0.1, betas 0.8/0.99, eps 1e-6', () => (ps: Tensor[]) => new optim.Adam(ps, { lr: 0.1, betas: [0.8, 0.99], eps: 1e-6 }), adamRef(0.1, 0.8, 0.99, 1e-6, 0, false, false)],
-    ['Adam weightDecay 0.5 (L2, added to the gradient)', () => (ps: Tensor[]) => new optim.Adam(ps, { lr: 0.1, weightDecay: 0.5 }), adamRef(0.1, 0.9, 0.999, 1e-8, 0.5, false, false)],
-    ['Adam amsgrad', () => (ps: Tensor[]) => new optim.Adam(ps, { lr: 0.1, betas: [0.9, 0.9], amsgrad: true }), adamRef(0.1, 0.9, 0.9, 1e-8, 0, true, false)],
-    ['Adam amsgrad + weightDecay', () => (ps: Tensor[]) => new optim.Adam(ps, { lr: 0.1, betas: [0.5, 0.9], amsgrad: true, weightDecay: 0.1 }), adamRef(0.1, 0.5, 0.9, 1e-8, 0.1, true, false)],
-    ['AdamW defaults (weightDecay 0.01, decoupled)', () => (ps: Tensor[]) => new optim.AdamW(ps), adamRef(1e-3, 0.9, 0.999, 1e-8, 0.01, false, true)],
-    ['AdamW lr 0.1, weightDecay 0.3', () => (ps: Tensor[]) => new optim.AdamW(ps, { lr: 0.1, weightDecay: 0.3 }), adamRef(0.1, 0.9, 0.999, 1e-8, 0.3, false, true)],
-    ['AdamW amsgrad', () => (ps: Tensor[]) => new optim.AdamW(ps, { lr: 0.1, betas: [0.9, 0.9], amsgrad: true, weightDecay: 0.2 }), adamRef(0.1, 0.9, 0.9, 1e-8, 0.2, true, true)],
+    [
+      'Adam defaults (lr 1e-3, betas 0.9/0.999, eps 1e-8)',
+      () => (ps: Tensor[]) => new optim.Adam(ps),
+      adamRef(1e-3, 0.9, 0.999, 1e-8, 0, false, false),
+    ],
+    [
+      'Adam lr 0.1, betas 0.8/0.99, eps 1e-6',
+      () => (ps: Tensor[]) => new optim.Adam(ps, { lr: 0.1, betas: [0.8, 0.99], eps: 1e-6 }),
+      adamRef(0.1, 0.8, 0.99, 1e-6, 0, false, false),
+    ],
+    [
+      'Adam weightDecay 0.5 (L2, added to the gradient)',
+      () => (ps: Tensor[]) => new optim.Adam(ps, { lr: 0.1, weightDecay: 0.5 }),
+      adamRef(0.1, 0.9, 0.999, 1e-8, 0.5, false, false),
+    ],
+    [
+      'Adam amsgrad',
+      () => (ps: Tensor[]) => new optim.Adam(ps, { lr: 0.1, betas: [0.9, 0.9], amsgrad: true }),
+      adamRef(0.1, 0.9, 0.9, 1e-8, 0, true, false),
+    ],
+    [
+      'Adam amsgrad + weightDecay',
+      () => (ps: Tensor[]) => new optim.Adam(ps, { lr: 0.1, betas: [0.5, 0.9], amsgrad: true, weightDecay: 0.1 }),
+      adamRef(0.1, 0.5, 0.9, 1e-8, 0.1, true, false),
+    ],
+    [
+      'AdamW defaults (weightDecay 0.01, decoupled)',
+      () => (ps: Tensor[]) => new optim.AdamW(ps),
+      adamRef(1e-3, 0.9, 0.999, 1e-8, 0.01, false, true),
+    ],
+    [
+      'AdamW lr 0.1, weightDecay 0.3',
+      () => (ps: Tensor[]) => new optim.AdamW(ps, { lr: 0.1, weightDecay: 0.3 }),
+      adamRef(0.1, 0.9, 0.999, 1e-8, 0.3, false, true),
+    ],
+    [
+      'AdamW amsgrad',
+      () => (ps: Tensor[]) => new optim.AdamW(ps, { lr: 0.1, betas: [0.9, 0.9], amsgrad: true, weightDecay: 0.2 }),
+      adamRef(0.1, 0.9, 0.9, 1e-8, 0.2, true, true),
+    ],
   ] as const)('%s', (_, make, ref) => {
     expectClose(run(make()), reference(ref));
   });
@@ -143,9 +181,16 @@ describe('RMSprop matches the documented update for 3 steps', () => {
     ['momentum 0.9', { lr: 0.01, momentum: 0.9 }, rmspropRef(0.01, 0.99, 1e-8, 0, 0.9, false)],
     ['centered, alpha 0.9', { lr: 0.01, alpha: 0.9, centered: true }, rmspropRef(0.01, 0.9, 1e-8, 0, 0, true)],
     ['weightDecay 0.1', { lr: 0.01, weightDecay: 0.1 }, rmspropRef(0.01, 0.99, 1e-8, 0.1, 0, false)],
-    ['centered + momentum + weightDecay', { lr: 0.02, alpha: 0.8, eps: 1e-6, centered: true, momentum: 0.5, weightDecay: 0.05 }, rmspropRef(0.02, 0.8, 1e-6, 0.05, 0.5, true)],
+    [
+      'centered + momentum + weightDecay',
+      { lr: 0.02, alpha: 0.8, eps: 1e-6, centered: true, momentum: 0.5, weightDecay: 0.05 },
+      rmspropRef(0.02, 0.8, 1e-6, 0.05, 0.5, true),
+    ],
   ] as const)('%s', (_, options, ref) => {
-    expectClose(run((ps) => new optim.RMSprop(ps, options)), reference(ref));
+    expectClose(
+      run((ps) => new optim.RMSprop(ps, options)),
+      reference(ref),
+    );
   });
 });
 
@@ -154,7 +199,10 @@ describe('param groups', () => {
     const a = tensor(P0, { dtype: 'float64', requiresGrad: true });
     const b = tensor(P0, { dtype: 'float64', requiresGrad: true });
     const opt = new optim.SGD([{ params: [a] }, { params: [b], lr: 0.01 }], { lr: 0.1, momentum: 0.9 });
-    expect(opt.paramGroups.map((g) => [g.lr, g.momentum])).toEqual([[0.1, 0.9], [0.01, 0.9]]);
+    expect(opt.paramGroups.map((g) => [g.lr, g.momentum])).toEqual([
+      [0.1, 0.9],
+      [0.01, 0.9],
+    ]);
     const outA: number[][] = [];
     const outB: number[][] = [];
     for (const g of GRADS) {
@@ -197,8 +245,13 @@ describe('param groups', () => {
     const b = tensor([2], { requiresGrad: true });
     const opt = new optim.Adam([a], { lr: 0.5, betas: [0.8, 0.9] });
     opt.addParamGroup({ params: [b], lr: 0.1 });
-    expect(opt.paramGroups.map((g) => [g.lr, g.betas])).toEqual([[0.5, [0.8, 0.9]], [0.1, [0.8, 0.9]]]);
-    expect(() => { opt.addParamGroup({ params: [a] }); }).toThrow(GradFlowError);
+    expect(opt.paramGroups.map((g) => [g.lr, g.betas])).toEqual([
+      [0.5, [0.8, 0.9]],
+      [0.1, [0.8, 0.9]],
+    ]);
+    expect(() => {
+      opt.addParamGroup({ params: [a] });
+    }).toThrow(GradFlowError);
   });
 
   it('accepts any iterable of parameters (a generator, a Set)', () => {
@@ -258,7 +311,9 @@ describe('optimizer construction errors', () => {
 
   it('the same parameter twice (across groups, and within one group)', () => {
     const x = p();
-    expect(code(() => new optim.SGD([{ params: [x] }, { params: [x] }], { lr: 0.1 }))).toMatch(/^INVALID_ARGUMENT: .*more than one parameter group/);
+    expect(code(() => new optim.SGD([{ params: [x] }, { params: [x] }], { lr: 0.1 }))).toMatch(
+      /^INVALID_ARGUMENT: .*more than one parameter group/,
+    );
     // PyTorch only warns here ("duplicate parameters; in future, this will cause an error"):
     // stepping one parameter twice per step is never intended, so we refuse.
     expect(code(() => new optim.SGD([x, x], { lr: 0.1 }))).toMatch(/^INVALID_ARGUMENT: .*duplicate/);
@@ -287,7 +342,9 @@ describe('optimizer construction errors', () => {
     expect(code(() => new optim.SGD([p()], { lr: 0.1, momentum: Number.NaN }))).toMatch(/^INVALID_ARGUMENT: .*momentum/);
     expect(code(() => new optim.SGD([p()], { lr: 0.1, weightDecay: -1 }))).toMatch(/^INVALID_ARGUMENT: .*weightDecay/);
     expect(code(() => new optim.SGD([p()], { lr: 0.1, nesterov: true }))).toMatch(/^INVALID_ARGUMENT: .*nesterov/);
-    expect(code(() => new optim.SGD([p()], { lr: 0.1, nesterov: true, momentum: 0.9, dampening: 0.1 }))).toMatch(/^INVALID_ARGUMENT: .*nesterov/);
+    expect(code(() => new optim.SGD([p()], { lr: 0.1, nesterov: true, momentum: 0.9, dampening: 0.1 }))).toMatch(
+      /^INVALID_ARGUMENT: .*nesterov/,
+    );
     expect(code(() => new optim.RMSprop([p()], { alpha: -0.5 }))).toMatch(/^INVALID_ARGUMENT: .*alpha/);
     expect(code(() => new optim.RMSprop([p()], { momentum: -0.5 }))).toMatch(/^INVALID_ARGUMENT: .*momentum/);
     expect(code(() => new optim.RMSprop([p()], { weightDecay: -0.5 }))).toMatch(/^INVALID_ARGUMENT: .*weightDecay/);
@@ -300,12 +357,33 @@ describe('strided parameters', () => {
     ['Adam', (ps: Tensor[]) => new optim.Adam(ps, { lr: 1 })],
     ['RMSprop', (ps: Tensor[]) => new optim.RMSprop(ps, { lr: 1 })],
   ] as const)('%s updates a non-contiguous (transposed) leaf in place, through to the memory it views', (_, make) => {
-    const base = tensor([[1, 2], [3, 4]], { dtype: 'float64' });
+    const base = tensor(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      { dtype: 'float64' },
+    );
     const p = base.transpose(0, 1).requiresGrad_(); // [[1, 3], [2, 4]], strides [1, 2]
-    const twin = tensor([[1, 3], [2, 4]], { dtype: 'float64', requiresGrad: true });
+    const twin = tensor(
+      [
+        [1, 3],
+        [2, 4],
+      ],
+      { dtype: 'float64', requiresGrad: true },
+    );
     const optP = make([p]);
     const optTwin = make([twin]);
-    for (const g of [[[1, -2], [0.5, 3]], [[-1, 1], [2, 0.25]]]) {
+    for (const g of [
+      [
+        [1, -2],
+        [0.5, 3],
+      ],
+      [
+        [-1, 1],
+        [2, 0.25],
+      ],
+    ]) {
       p.grad = tensor(g, { dtype: 'float64' });
       twin.grad = tensor(g, { dtype: 'float64' });
       optP.step();
@@ -314,17 +392,32 @@ describe('strided parameters', () => {
     // Same numbers as the contiguous twin, and the base (the same memory, transposed) sees them.
     expect(p.toArray()).toEqual(twin.toArray());
     expect(base.transpose(0, 1).toArray()).toEqual(twin.toArray());
-    expect(p.toArray()).not.toEqual([[1, 3], [2, 4]]);
+    expect(p.toArray()).not.toEqual([
+      [1, 3],
+      [2, 4],
+    ]);
     expect(p.version).toBe(2);
   });
 });
 
 describe('float32 parameters', () => {
   it.each([
-    ['SGD nesterov', (ps: Tensor[]) => new optim.SGD(ps, { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0.1 }), sgdRef(0.1, 0.9, 0, 0.1, true)],
-    ['Adam amsgrad', (ps: Tensor[]) => new optim.Adam(ps, { lr: 0.1, amsgrad: true, weightDecay: 0.1 }), adamRef(0.1, 0.9, 0.999, 1e-8, 0.1, true, false)],
+    [
+      'SGD nesterov',
+      (ps: Tensor[]) => new optim.SGD(ps, { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0.1 }),
+      sgdRef(0.1, 0.9, 0, 0.1, true),
+    ],
+    [
+      'Adam amsgrad',
+      (ps: Tensor[]) => new optim.Adam(ps, { lr: 0.1, amsgrad: true, weightDecay: 0.1 }),
+      adamRef(0.1, 0.9, 0.999, 1e-8, 0.1, true, false),
+    ],
     ['AdamW', (ps: Tensor[]) => new optim.AdamW(ps, { lr: 0.1 }), adamRef(0.1, 0.9, 0.999, 1e-8, 0.01, false, true)],
-    ['RMSprop centered', (ps: Tensor[]) => new optim.RMSprop(ps, { lr: 0.01, centered: true, momentum: 0.5 }), rmspropRef(0.01, 0.99, 1e-8, 0, 0.5, true)],
+    [
+      'RMSprop centered',
+      (ps: Tensor[]) => new optim.RMSprop(ps, { lr: 0.01, centered: true, momentum: 0.5 }),
+      rmspropRef(0.01, 0.99, 1e-8, 0, 0.5, true),
+    ],
   ] as const)('%s stays within float32 rounding of the float64 reference', (_, make, ref) => {
     const p = tensor(P0, { requiresGrad: true });
     const opt = make([p]);
@@ -332,7 +425,9 @@ describe('float32 parameters', () => {
     GRADS.forEach((g, t) => {
       p.grad = tensor(g);
       opt.step();
-      Array.from(p.dataSync()).forEach((v, i) => { expect(Math.abs(v - expected[t][i])).toBeLessThan(1e-6 * Math.max(1, Math.abs(expected[t][i]))); });
+      Array.from(p.dataSync()).forEach((v, i) => {
+        expect(Math.abs(v - expected[t][i])).toBeLessThan(1e-6 * Math.max(1, Math.abs(expected[t][i])));
+      });
     });
     expect(p.dtype).toBe('float32');
   });
@@ -344,10 +439,18 @@ describe('large float32 parameters (the paths fast kernels take)', () => {
   const grads = [1, 2, 3].map((t) => Array.from({ length: n }, (_, i) => Math.fround(Math.cos(i * 0.11 + t) / t)));
   it.each([
     ['SGD', (ps: Tensor[]) => new optim.SGD(ps, { lr: 0.1 }), sgdRef(0.1)],
-    ['SGD momentum + weightDecay', (ps: Tensor[]) => new optim.SGD(ps, { lr: 0.1, momentum: 0.9, weightDecay: 0.01 }), sgdRef(0.1, 0.9, 0, 0.01)],
+    [
+      'SGD momentum + weightDecay',
+      (ps: Tensor[]) => new optim.SGD(ps, { lr: 0.1, momentum: 0.9, weightDecay: 0.01 }),
+      sgdRef(0.1, 0.9, 0, 0.01),
+    ],
     ['SGD nesterov', (ps: Tensor[]) => new optim.SGD(ps, { lr: 0.1, momentum: 0.9, nesterov: true }), sgdRef(0.1, 0.9, 0, 0, true)],
     ['Adam', (ps: Tensor[]) => new optim.Adam(ps, { lr: 0.01 }), adamRef(0.01, 0.9, 0.999, 1e-8, 0, false, false)],
-    ['Adam weightDecay + amsgrad', (ps: Tensor[]) => new optim.Adam(ps, { lr: 0.01, weightDecay: 0.1, amsgrad: true }), adamRef(0.01, 0.9, 0.999, 1e-8, 0.1, true, false)],
+    [
+      'Adam weightDecay + amsgrad',
+      (ps: Tensor[]) => new optim.Adam(ps, { lr: 0.01, weightDecay: 0.1, amsgrad: true }),
+      adamRef(0.01, 0.9, 0.999, 1e-8, 0.1, true, false),
+    ],
     ['AdamW', (ps: Tensor[]) => new optim.AdamW(ps, { lr: 0.01, weightDecay: 0.1 }), adamRef(0.01, 0.9, 0.999, 1e-8, 0.1, false, true)],
     ['RMSprop momentum', (ps: Tensor[]) => new optim.RMSprop(ps, { lr: 0.01, momentum: 0.9 }), rmspropRef(0.01, 0.99, 1e-8, 0, 0.9, false)],
   ] as const)('%s on 10 007 elements stays within float32 rounding of the reference', (_, make, ref) => {

@@ -33,7 +33,10 @@ type MakeOptimizer = (params: Tensor[]) => { step(): void; zeroGrad(options?: { 
 function train(make: MakeOptimizer, setToNone: boolean): { moved: boolean[]; gradsAtStep: (number[] | null)[]; layer2Moved: boolean[] } {
   manualSeed(0);
   const x = randn([20, 6]);
-  const y = tensor(Array.from({ length: 20 }, (_, i) => (i * 7) % 3), { dtype: 'int32' });
+  const y = tensor(
+    Array.from({ length: 20 }, (_, i) => (i * 7) % 3),
+    { dtype: 'int32' },
+  );
   const model = new TestDetach(6, 5, 3);
   const opt = make(model.parameters());
   const moved: boolean[] = [];
@@ -59,7 +62,7 @@ function train(make: MakeOptimizer, setToNone: boolean): { moved: boolean[]; gra
 }
 
 const stateful: [string, MakeOptimizer][] = [
-  ['Adam(lr=1, weightDecay=0.5) (the article\'s)', (ps) => new optim.Adam(ps, { lr: 1, weightDecay: 0.5 })],
+  ["Adam(lr=1, weightDecay=0.5) (the article's)", (ps) => new optim.Adam(ps, { lr: 1, weightDecay: 0.5 })],
   ['Adam without weight decay (moments alone)', (ps) => new optim.Adam(ps, { lr: 0.1 })],
   ['AdamW (decoupled decay)', (ps) => new optim.AdamW(ps, { lr: 0.1 })],
   ['SGD with momentum', (ps) => new optim.SGD(ps, { lr: 0.1, momentum: 0.9 })],
@@ -117,7 +120,10 @@ describe('zeroGrad semantics (optimizer and Module agree)', () => {
 
   it('module.zeroGrad() does the same for every parameter, nested ones included', () => {
     const model = new nn.Sequential(new nn.Linear(2, 3), new nn.ReLU(), new nn.Linear(3, 1));
-    model.forward(tensor([[1, -1]])).sum().backward();
+    model
+      .forward(tensor([[1, -1]]))
+      .sum()
+      .backward();
     for (const p of model.parameters()) expect(p.grad).not.toBeNull();
     model.zeroGrad();
     for (const p of model.parameters()) expect((p.grad?.toArray() as number[] | number[][]).flat().every((v) => v === 0)).toBe(true);

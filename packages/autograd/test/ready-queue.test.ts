@@ -11,9 +11,13 @@ describe('ReadyQueue', () => {
     // The queue reads only `sequenceNr`: stand-ins, not nodes of a real graph.
     // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment -- see above
     const node = (sequenceNr: number): Node => ({ sequenceNr }) as Node;
-    order.slice(0, 6).forEach((n) => { q.push(node(n)); });
+    order.slice(0, 6).forEach((n) => {
+      q.push(node(n));
+    });
     popped.push(q.pop()?.sequenceNr ?? -1, q.pop()?.sequenceNr ?? -1);
-    order.slice(6).forEach((n) => { q.push(node(n)); });
+    order.slice(6).forEach((n) => {
+      q.push(node(n));
+    });
     for (let n = q.pop(); n; n = q.pop()) popped.push(n.sequenceNr);
     expect(popped).toEqual([9, 7, 11, 10, 8, 6, 5, 4, 3, 2, 1, 0]);
     expect(q.size).toBe(0);

@@ -5,7 +5,24 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  arange, cat, eye, full, linspace, manualSeed, multinomial, noGrad, ones, onesLike, randint, randnLike, stack, tensor, where, zeros, zerosLike, type Tensor,
+  arange,
+  cat,
+  eye,
+  full,
+  linspace,
+  manualSeed,
+  multinomial,
+  noGrad,
+  ones,
+  onesLike,
+  randint,
+  randnLike,
+  stack,
+  tensor,
+  where,
+  zeros,
+  zerosLike,
+  type Tensor,
 } from '../src/index.js';
 import { errorOf } from './expect-error.js';
 
@@ -15,7 +32,9 @@ function expectError(fn: () => unknown, code: string, ...fragments: string[]): v
   for (const f of fragments) expect(err.message).toContain(f);
 }
 const close = (t: Tensor, expected: number[], digits = 5): void => {
-  (t.toArray() as number[]).forEach((v, i) => { expect(v).toBeCloseTo(expected[i], digits); });
+  (t.toArray() as number[]).forEach((v, i) => {
+    expect(v).toBeCloseTo(expected[i], digits);
+  });
 };
 
 describe('creation: arange, linspace, full, eye, *Like, randint', () => {
@@ -42,11 +61,21 @@ describe('creation: arange, linspace, full, eye, *Like, randint', () => {
   });
 
   it('full, eye, zerosLike, onesLike, randnLike', () => {
-    expect(full([2, 3], 1.5).toArray()).toEqual([[1.5, 1.5, 1.5], [1.5, 1.5, 1.5]]);
+    expect(full([2, 3], 1.5).toArray()).toEqual([
+      [1.5, 1.5, 1.5],
+      [1.5, 1.5, 1.5],
+    ]);
     expect(full([2], 7, { dtype: 'int32' }).dtype).toBe('int32');
     expectError(() => full([2], 3e9, { dtype: 'int32' }), 'INVALID_ARGUMENT', 'int32 without overflow');
-    expect(eye(3).toArray()).toEqual([[1, 0, 0], [0, 1, 0], [0, 0, 1]]);
-    expect(eye(2, 3).toArray()).toEqual([[1, 0, 0], [0, 1, 0]]);
+    expect(eye(3).toArray()).toEqual([
+      [1, 0, 0],
+      [0, 1, 0],
+      [0, 0, 1],
+    ]);
+    expect(eye(2, 3).toArray()).toEqual([
+      [1, 0, 0],
+      [0, 1, 0],
+    ]);
     expect(eye(2, { requiresGrad: true }).isLeaf).toBe(true);
     expect(eye(2, { requiresGrad: true }).requiresGrad).toBe(true);
     const i = tensor([[1, 2, 3]], { dtype: 'int32' });
@@ -80,11 +109,20 @@ describe('views share storage and the version counter, as PyTorch views', () => 
     const x = arange(12, { dtype: 'float32' }).reshape([3, 4]);
     const s = x.slice(1, 1, 3);
     noGrad(() => s.fill_(0));
-    expect(x.toArray()).toEqual([[0, 0, 0, 3], [4, 0, 0, 7], [8, 0, 0, 11]]);
+    expect(x.toArray()).toEqual([
+      [0, 0, 0, 3],
+      [4, 0, 0, 7],
+      [8, 0, 0, 11],
+    ]);
     expect(x.version).toBe(1);
     const [, b] = x.split(2, 1);
     noGrad(() => b.fill_(9));
-    expect(x.permute(1, 0).toArray()).toEqual([[0, 4, 8], [0, 0, 0], [9, 9, 9], [9, 9, 9]]);
+    expect(x.permute(1, 0).toArray()).toEqual([
+      [0, 4, 8],
+      [0, 0, 0],
+      [9, 9, 9],
+      [9, 9, 9],
+    ]);
     expect(x.unsqueeze(0).squeeze(0).view(12).version).toBe(2);
   });
 
@@ -141,18 +179,45 @@ describe('shape ops as PyTorch', () => {
   });
 
   it('split and chunk sizes (torch.chunk(6 elements, 4) gives 3 chunks of 2)', () => {
-    expect(arange(5).split(2).map((t) => t.toArray())).toEqual([[0, 1], [2, 3], [4]]);
-    expect(arange(5).split([1, 4]).map((t) => t.shape[0])).toEqual([1, 4]);
-    expect(arange(6).chunk(4).map((t) => t.toArray())).toEqual([[0, 1], [2, 3], [4, 5]]);
-    expect(arange(7).chunk(3).map((t) => t.shape[0])).toEqual([3, 3, 1]);
+    expect(
+      arange(5)
+        .split(2)
+        .map((t) => t.toArray()),
+    ).toEqual([[0, 1], [2, 3], [4]]);
+    expect(
+      arange(5)
+        .split([1, 4])
+        .map((t) => t.shape[0]),
+    ).toEqual([1, 4]);
+    expect(
+      arange(6)
+        .chunk(4)
+        .map((t) => t.toArray()),
+    ).toEqual([
+      [0, 1],
+      [2, 3],
+      [4, 5],
+    ]);
+    expect(
+      arange(7)
+        .chunk(3)
+        .map((t) => t.shape[0]),
+    ).toEqual([3, 3, 1]);
     expectError(() => arange(5).split([1, 3]), 'INVALID_ARGUMENT', 'summing to 5');
     expectError(() => arange(5).chunk(0), 'INVALID_ARGUMENT', 'chunks must be a positive integer');
   });
 
   it('cat and stack: shapes, dtype promotion, and errors', () => {
     const a = tensor([[1, 2]]);
-    const b = tensor([[3, 4], [5, 6]]);
-    expect(cat([a, b]).toArray()).toEqual([[1, 2], [3, 4], [5, 6]]);
+    const b = tensor([
+      [3, 4],
+      [5, 6],
+    ]);
+    expect(cat([a, b]).toArray()).toEqual([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ]);
     expect(cat([a, tensor([[1, 2]], { dtype: 'float64' })], -1).dtype).toBe('float64');
     expect(stack([a, a], 2).shape).toEqual([1, 2, 2]);
     expect(stack([tensor(1), tensor(2)]).toArray()).toEqual([1, 2]);
@@ -165,15 +230,41 @@ describe('shape ops as PyTorch', () => {
 
 describe('selection and reductions as PyTorch', () => {
   it('gather (the torch.gather example) and its errors', () => {
-    const t = tensor([[1, 2], [3, 4]]);
-    expect(t.gather(1, tensor([[0, 0], [1, 0]], { dtype: 'int32' })).toArray()).toEqual([[1, 1], [4, 3]]);
-    expectError(() => t.gather(1, tensor([[0, 2]], { dtype: 'int32' })), 'INVALID_ARGUMENT', 'index 2 is out of bounds for dimension 1 with size 2');
+    const t = tensor([
+      [1, 2],
+      [3, 4],
+    ]);
+    expect(
+      t
+        .gather(
+          1,
+          tensor(
+            [
+              [0, 0],
+              [1, 0],
+            ],
+            { dtype: 'int32' },
+          ),
+        )
+        .toArray(),
+    ).toEqual([
+      [1, 1],
+      [4, 3],
+    ]);
+    expectError(
+      () => t.gather(1, tensor([[0, 2]], { dtype: 'int32' })),
+      'INVALID_ARGUMENT',
+      'index 2 is out of bounds for dimension 1 with size 2',
+    );
     expectError(() => t.gather(1, tensor([[0, 1]])), 'DTYPE_MISMATCH', 'int32');
     expectError(() => t.gather(0, tensor([[0, 0, 0]], { dtype: 'int32' })), 'SHAPE_MISMATCH', 'dimension 1');
   });
 
   it('max/min with and without dim, argmax/argmin (first occurrence)', () => {
-    const t = tensor([[1, 5, 5], [7, 2, 7]]);
+    const t = tensor([
+      [1, 5, 5],
+      [7, 2, 7],
+    ]);
     const { values, indices } = t.max(1);
     expect(values.toArray()).toEqual([5, 7]);
     expect(indices.toArray()).toEqual([1, 0]);
@@ -191,21 +282,46 @@ describe('selection and reductions as PyTorch', () => {
     expect(v.norm(1).item()).toBe(7);
     expect(v.norm(Infinity).item()).toBe(4);
     expect(v.norm(0).item()).toBe(2);
-    close(tensor([[1, 2], [3, 4]]).norm(2, 1), [Math.sqrt(5), 5]);
+    close(
+      tensor([
+        [1, 2],
+        [3, 4],
+      ]).norm(2, 1),
+      [Math.sqrt(5), 5],
+    );
     const x = tensor([1, 2, 3, 4], { dtype: 'float64' });
     expect(x.var().item()).toBeCloseTo(5 / 3, 12);
     expect(x.var(0, { correction: 0 }).item()).toBeCloseTo(1.25, 12);
     expect(x.std().item()).toBeCloseTo(Math.sqrt(5 / 3), 12);
-    expect(tensor([[1, 3], [2, 2]]).var(1, { keepdim: true }).toArray()).toEqual([[2], [0]]);
+    expect(
+      tensor([
+        [1, 3],
+        [2, 2],
+      ])
+        .var(1, { keepdim: true })
+        .toArray(),
+    ).toEqual([[2], [0]]);
     expectError(() => x.var(0, { unbiased: false } as unknown as object), 'INVALID_ARGUMENT', "'unbiased'", 'correction');
     expectError(() => tensor([1, 2], { dtype: 'int32' }).var(), 'DTYPE_MISMATCH', 'int32');
   });
 
   it('tril/triu with offsets, where, maskedFill, clamp, log1p, float/int', () => {
     const m = ones([3, 3]);
-    expect(m.tril().toArray()).toEqual([[1, 0, 0], [1, 1, 0], [1, 1, 1]]);
-    expect(m.triu(1).toArray()).toEqual([[0, 1, 1], [0, 0, 1], [0, 0, 0]]);
-    expect(m.tril(-1).toArray()).toEqual([[0, 0, 0], [1, 0, 0], [1, 1, 0]]);
+    expect(m.tril().toArray()).toEqual([
+      [1, 0, 0],
+      [1, 1, 0],
+      [1, 1, 1],
+    ]);
+    expect(m.triu(1).toArray()).toEqual([
+      [0, 1, 1],
+      [0, 0, 1],
+      [0, 0, 0],
+    ]);
+    expect(m.tril(-1).toArray()).toEqual([
+      [0, 0, 0],
+      [1, 0, 0],
+      [1, 1, 0],
+    ]);
     expectError(() => ones([3]).tril(), 'SHAPE_MISMATCH', 'at least 2 dimensions');
     const x = tensor([-2, 0.5, 3]);
     expect(where(x.gt(0), x, 0).toArray()).toEqual([0, 0.5, 3]);
@@ -231,7 +347,9 @@ describe('multinomial as torch.multinomial', () => {
     const counts = [0, 0, 0, 0];
     for (const v of draws.toArray() as number[]) counts[v]++;
     expect(counts[1]).toBe(0);
-    [0.1, 0, 0.3, 0.6].forEach((p, i) => { expect(Math.abs(counts[i] / 20000 - p)).toBeLessThan(0.015); });
+    [0.1, 0, 0.3, 0.6].forEach((p, i) => {
+      expect(Math.abs(counts[i] / 20000 - p)).toBeLessThan(0.015);
+    });
     manualSeed(11);
     expect(multinomial(w, 20000, true).toArray()).toEqual(draws.toArray());
   });
@@ -247,14 +365,28 @@ describe('multinomial as torch.multinomial', () => {
       expect(row).not.toContain(1);
       first[row[0]]++;
     }
-    [2 / 8, 0, 1 / 8, 5 / 8].forEach((p, i) => { expect(Math.abs(first[i] / rows - p)).toBeLessThan(0.02); });
+    [2 / 8, 0, 1 / 8, 5 / 8].forEach((p, i) => {
+      expect(Math.abs(first[i] / rows - p)).toBeLessThan(0.02);
+    });
     expect((multinomial(tensor([1, 1, 1, 1, 1]), 5).toArray() as number[]).sort()).toEqual([0, 1, 2, 3, 4]);
   });
 
   it('refuses what PyTorch refuses', () => {
     expectError(() => multinomial(tensor([1, -1]), 1), 'INVALID_ARGUMENT', 'element < 0');
     expectError(() => multinomial(tensor([1, Number.NaN]), 1), 'INVALID_ARGUMENT', 'nan');
-    expectError(() => multinomial(tensor([[1, 1], [0, 0]]), 1), 'INVALID_ARGUMENT', 'row 1', 'sums to 0');
+    expectError(
+      () =>
+        multinomial(
+          tensor([
+            [1, 1],
+            [0, 0],
+          ]),
+          1,
+        ),
+      'INVALID_ARGUMENT',
+      'row 1',
+      'sums to 0',
+    );
     expectError(() => multinomial(tensor([1, 1]), 3), 'INVALID_ARGUMENT', 'without replacement');
     expectError(() => multinomial(tensor([1, 0, 0]), 2), 'INVALID_ARGUMENT', 'not enough non-negative category');
     expectError(() => multinomial(tensor([1, 2], { dtype: 'int32' }), 1), 'DTYPE_MISMATCH');

@@ -28,7 +28,10 @@ describe('seed 003: the autograd mechanism', () => {
     expect(input.requiresGrad).toBe(false);
     const net = new nn.Sequential(new nn.Linear(3, 16), new nn.Linear(16, 32));
     expect(net.namedParameters().map(([n, p]) => [n, p.requiresGrad])).toEqual([
-      ['0.weight', true], ['0.bias', true], ['1.weight', true], ['1.bias', true],
+      ['0.weight', true],
+      ['0.bias', true],
+      ['1.weight', true],
+      ['1.bias', true],
     ]);
     expect(net.forward(input).requiresGrad).toBe(true);
   });
@@ -45,7 +48,9 @@ describe('seed 003: the autograd mechanism', () => {
     const x = randn([3], { requiresGrad: true });
     expect(x.requiresGrad).toBe(true);
     expect(x.pow(2).requiresGrad).toBe(true);
-    noGrad(() => { expect(x.pow(2).requiresGrad).toBe(false); });
+    noGrad(() => {
+      expect(x.pow(2).requiresGrad).toBe(false);
+    });
     expect(x.pow(2).requiresGrad).toBe(true);
   });
 
@@ -65,7 +70,10 @@ describe('seed 003: the autograd mechanism', () => {
   it('w1 = 2, no grad and no gradFn; l1 = [[2, 2], [2, 2]] from MulBackward; loss = 40 from MeanBackward', () => {
     const { w1, l1, loss } = graph();
     expect([w1.item(), w1.grad, w1.gradFn, w1.isLeaf]).toEqual([2, null, null, true]);
-    expect(l1.toArray()).toEqual([[2, 2], [2, 2]]);
+    expect(l1.toArray()).toEqual([
+      [2, 2],
+      [2, 2],
+    ]);
     expect(l1.grad).toBeNull();
     expect(l1.gradFn?.name).toBe('MulBackward');
     expect(l1.isLeaf).toBe(false);
@@ -80,8 +88,14 @@ describe('seed 003: the autograd mechanism', () => {
     loss.retainGrad();
     loss.backward();
     expect(loss.grad?.item()).toBe(1);
-    expect(l4.grad?.toArray()).toEqual([[0.25, 0.25], [0.25, 0.25]]);
-    expect(l1.grad?.toArray()).toEqual([[7, 7], [7, 7]]);
+    expect(l4.grad?.toArray()).toEqual([
+      [0.25, 0.25],
+      [0.25, 0.25],
+    ]);
+    expect(l1.grad?.toArray()).toEqual([
+      [7, 7],
+      [7, 7],
+    ]);
     // Leaves, by hand: dl/dw1 = Σ 7·input = 28, dl/dw2 = Σ ¼·l3 = 8, dl/dw3 = Σ ¼·l2·l1 = 10.
     expect([w1.grad?.item(), w2.grad?.item(), w3.grad?.item()]).toEqual([28, 8, 10]);
   });
@@ -93,7 +107,9 @@ describe('seed 003: the autograd mechanism', () => {
     const loss = b.mul(b).mean();
     b.setItem_(0, 1000.0);
     expect(b.version).toBe(1);
-    const msg = messageOf(() => { loss.backward(); });
+    const msg = messageOf(() => {
+      loss.backward();
+    });
     expect(msg).toMatch(/SAVED_TENSOR_MODIFIED/);
     expect(msg).toMatch(/is at version 1; expected version 0/);
   });
@@ -198,7 +214,9 @@ describe('seed 004: intermediate gradients, version counters, retaining the grap
     expect(B.grad?.toArray()).toEqual([1, 3, 4]);
     B.grad = null;
     C.grad = null;
-    const msg = messageOf(() => { D.backward(); });
+    const msg = messageOf(() => {
+      D.backward();
+    });
     expect(msg).toMatch(/GRAPH_FREED/);
     expect(msg).toMatch(/retainGraph: true/);
   });
@@ -211,7 +229,7 @@ describe('seed 004: intermediate gradients, version counters, retaining the grap
     expect(B.grad?.toArray()).toEqual([2, 6, 8]);
   });
 
-  it('retainGraph, then clearing B.grad, gives [1, 3, 4] twice (the seed\'s first option)', () => {
+  it("retainGraph, then clearing B.grad, gives [1, 3, 4] twice (the seed's first option)", () => {
     const { B, D } = build();
     D.backward(undefined, { retainGraph: true });
     expect(B.grad?.toArray()).toEqual([1, 3, 4]);
@@ -220,7 +238,7 @@ describe('seed 004: intermediate gradients, version counters, retaining the grap
     expect(gradValues(B)).toEqual([1, 3, 4]);
   });
 
-  it('rebuilding the graph and clearing B.grad gives [1, 3, 4] again (the seed\'s second option)', () => {
+  it("rebuilding the graph and clearing B.grad gives [1, 3, 4] again (the seed's second option)", () => {
     const { A, B, D } = build();
     D.backward();
     const C2 = A.mul(B).add(B);

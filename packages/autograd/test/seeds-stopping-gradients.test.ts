@@ -59,7 +59,7 @@ describe('seed 000: stopping gradient flow (detach, requiresGrad, noGrad)', () =
     expect(q.grad?.toArray()).toEqual([2]); // d(pq)/dq = p = z = 2·1²
   });
 
-  it('GAN step (Linear G and D): D\'s loss on fake.detach() leaves G without gradient; G\'s loss reaches both', () => {
+  it("GAN step (Linear G and D): D's loss on fake.detach() leaves G without gradient; G's loss reaches both", () => {
     manualSeed(2);
     const netG = new nn.Linear(3, 4);
     const netD = new nn.Linear(4, 1);
@@ -102,7 +102,9 @@ describe('seed 000: stopping gradient flow (detach, requiresGrad, noGrad)', () =
     expect(g3[0]).toEqual(g3[1]);
     // d/dW3 of Σ(x3 W3ᵀ + b3) is ones(2)ᵀ·x3 = the column sums of x3 in every row.
     const colSums = x3.sum(0).toArray() as number[];
-    g3[0].forEach((g, j) => { expect(g).toBeCloseTo(colSums[j], 5); });
+    g3[0].forEach((g, j) => {
+      expect(g).toBeCloseTo(colSums[j], 5);
+    });
   });
 
   it('requiresGrad = false on lin2: gradient still flows through it to lin0 and lin1', () => {
@@ -157,7 +159,9 @@ describe('seed 000: stopping gradient flow (detach, requiresGrad, noGrad)', () =
     const before = model1.weight.toArray();
     const fcBefore = fc.weight.toArray();
     const opt = new optim.SGD([{ params: model1.parameters(), lr: 0 }, { params: fc.parameters() }], { lr: 1e-2, momentum: 0.9 });
-    fc.forward(model1.forward(ones([4, 3]))).sum().backward();
+    fc.forward(model1.forward(ones([4, 3])))
+      .sum()
+      .backward();
     opt.step();
     expect(model1.weight.toArray()).toEqual(before);
     expect(fc.weight.toArray()).not.toEqual(fcBefore);
@@ -189,7 +193,10 @@ describe('seed 001: requiresGrad, detach and noGrad compared', () => {
 
     const before = make();
     for (const [name, p] of before.namedParameters()) if (name === '0.weight') p.requiresGrad = false;
-    const filtered = new optim.Adam(before.parameters().filter((p) => p.requiresGrad), { lr: 0.1 });
+    const filtered = new optim.Adam(
+      before.parameters().filter((p) => p.requiresGrad),
+      { lr: 0.1 },
+    );
     expect(filtered.paramGroups[0].params.length).toBe(3);
 
     const after = make();
@@ -197,7 +204,10 @@ describe('seed 001: requiresGrad, detach and noGrad compared', () => {
     linearAt(after, 0).weight.requiresGrad = false;
     expect(all.paramGroups[0].params.length).toBe(4);
 
-    for (const [model, opt] of [[before, filtered], [after, all]] as const) {
+    for (const [model, opt] of [
+      [before, filtered],
+      [after, all],
+    ] as const) {
       const frozen = linearAt(model, 0).weight;
       const w0 = frozen.toArray();
       const b0 = linearAt(model, 0).bias?.toArray();
@@ -211,8 +221,16 @@ describe('seed 001: requiresGrad, detach and noGrad compared', () => {
 
   it('backward on a tensor that does not require grad fails (NO_GRAD_FN)', () => {
     const y = tensor([3.0, 4.0], { requiresGrad: false });
-    expect(codeOf(() => { y.backward(tensor([1.0, 1.0])); })).toBe('NO_GRAD_FN');
-    expect(messageOf(() => { y.backward(tensor([1.0, 1.0])); })).toMatch(/does not require grad/);
+    expect(
+      codeOf(() => {
+        y.backward(tensor([1.0, 1.0]));
+      }),
+    ).toBe('NO_GRAD_FN');
+    expect(
+      messageOf(() => {
+        y.backward(tensor([1.0, 1.0]));
+      }),
+    ).toMatch(/does not require grad/);
   });
 
   it('integer tensors cannot require grad (DTYPE_REQUIRES_GRAD); int + float promotes', () => {
@@ -283,8 +301,12 @@ describe('seed 001: requiresGrad, detach and noGrad compared', () => {
     y4.backward(ones(y4.shape));
     expect(x.grad?.toArray()).toEqual([2, 4]);
   };
-  it('noGrad around y2 = 2y1 and y3 = x⁵: y4 = [4, 44], x.grad = [2, 4]', () => { noGradExample('noGrad'); });
-  it('the same with detach() instead of noGrad gives the same numbers', () => { noGradExample('detach'); });
+  it('noGrad around y2 = 2y1 and y3 = x⁵: y4 = [4, 44], x.grad = [2, 4]', () => {
+    noGradExample('noGrad');
+  });
+  it('the same with detach() instead of noGrad gives the same numbers', () => {
+    noGradExample('detach');
+  });
 });
 
 describe('seed 002: detach does not stop a stateful optimizer (zeroGrad vs setToNone)', () => {

@@ -5,7 +5,14 @@ import { manualSeed, nn, optim, tensor, type Tensor } from '../src/index.js';
 describe('training end to end', () => {
   it('full-batch SGD on mseLoss converges to the least-squares solution of the normal equations', () => {
     // y = X·[2, -3] + 0.5 plus a fixed perturbation, so the fit is not exact.
-    const X = [[1, 0], [0, 1], [1, 1], [2, -1], [-1, 2], [0.5, 0.5]];
+    const X = [
+      [1, 0],
+      [0, 1],
+      [1, 1],
+      [2, -1],
+      [-1, 2],
+      [0.5, 0.5],
+    ];
     const noise = [0.1, -0.2, 0.05, 0.0, -0.1, 0.15];
     const Y = X.map(([a, b], i) => 2 * a - 3 * b + 0.5 + noise[i]);
     // Normal equations for [w1, w2, b]: (AᵀA) θ = Aᵀy with A = [X | 1], solved by Cramer's rule.
@@ -13,7 +20,9 @@ describe('training end to end', () => {
     const ata = [0, 1, 2].map((r) => [0, 1, 2].map((c) => A.reduce((s, row) => s + row[r] * row[c], 0)));
     const aty = [0, 1, 2].map((r) => A.reduce((s, row, i) => s + row[r] * Y[i], 0));
     const det3 = (m: number[][]): number =>
-      m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
+      m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) -
+      m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) +
+      m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
     const d = det3(ata);
     const theta = [0, 1, 2].map((k) => det3(ata.map((row, r) => row.map((v, c) => (c === k ? aty[r] : v)))) / d);
 
@@ -22,7 +31,10 @@ describe('training end to end', () => {
     model.bias = new nn.Parameter(tensor([0], { dtype: 'float64' }));
     const opt = new optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.5 });
     const x = tensor(X, { dtype: 'float64' });
-    const y = tensor(Y.map((v) => [v]), { dtype: 'float64' });
+    const y = tensor(
+      Y.map((v) => [v]),
+      { dtype: 'float64' },
+    );
     for (let i = 0; i < 2000; i++) {
       opt.zeroGrad();
       nn.functional.mseLoss(model.forward(x), y).backward();
@@ -38,7 +50,12 @@ describe('training end to end', () => {
     manualSeed(7);
     const model = new nn.Sequential(new nn.Linear(2, 8), new nn.Tanh(), new nn.Linear(8, 2));
     const opt = new optim.Adam(model.parameters(), { lr: 0.05 });
-    const x = tensor([[0, 0], [0, 1], [1, 0], [1, 1]]);
+    const x = tensor([
+      [0, 0],
+      [0, 1],
+      [1, 0],
+      [1, 1],
+    ]);
     const labels = tensor([0, 1, 1, 0], { dtype: 'int32' });
     let loss: Tensor = tensor(0);
     for (let i = 0; i < 300; i++) {

@@ -20,12 +20,21 @@ function codeOf(fn: () => unknown): string {
 
 describe.skipIf(!gpu.available)('webgpu device semantics', () => {
   it('refuses synchronous reads with DEVICE_SYNC and reads asynchronously', async () => {
-    const t = tensor([[1.5, -2], [3, 4]], { device: 'webgpu' });
+    const t = tensor(
+      [
+        [1.5, -2],
+        [3, 4],
+      ],
+      { device: 'webgpu' },
+    );
     expect(codeOf(() => t.toArray())).toBe('DEVICE_SYNC');
     expect(codeOf(() => t.sum().item())).toBe('DEVICE_SYNC');
     expect(codeOf(() => t.dataSync())).toBe('DEVICE_SYNC');
     expect(codeOf(() => t.to('cpu'))).toBe('DEVICE_SYNC');
-    expect(await t.toArrayAsync()).toEqual([[1.5, -2], [3, 4]]);
+    expect(await t.toArrayAsync()).toEqual([
+      [1.5, -2],
+      [3, 4],
+    ]);
     expect(await t.sum().itemAsync()).toBe(6.5);
     expect(String(t)).toContain('device=webgpu');
   });
@@ -51,7 +60,9 @@ describe.skipIf(!gpu.available)('webgpu device semantics', () => {
     const onGpu = x.to('webgpu').mul(3);
     expect(await onGpu.toArrayAsync()).toEqual([3, 6, 9]);
     // Backward is synchronous, so a gradient cannot be read back into a CPU leaf: a clear error.
-    expect(() => { onGpu.sum().backward(); }).toThrow(/create the leaf on webgpu/);
+    expect(() => {
+      onGpu.sum().backward();
+    }).toThrow(/create the leaf on webgpu/);
 
     const w = tensor([1, -2, 3], { device: 'webgpu', requiresGrad: true });
     const back = await w.mul(w).toAsync('cpu');
@@ -82,14 +93,27 @@ describe.skipIf(!gpu.available)('webgpu device semantics', () => {
     expect(a.version).toBe(0);
     a.add_(1);
     expect(a.version).toBe(1);
-    expect(codeOf(() => { a.sum().backward(); })).toBe('SAVED_TENSOR_MODIFIED');
+    expect(
+      codeOf(() => {
+        a.sum().backward();
+      }),
+    ).toBe('SAVED_TENSOR_MODIFIED');
     expect(codeOf(() => x.add_(1))).toBe('LEAF_INPLACE');
 
-    const leafNoGrad = tensor([[1, 2], [3, 4]], { device: 'webgpu' });
+    const leafNoGrad = tensor(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      { device: 'webgpu' },
+    );
     const view = leafNoGrad.transpose(0, 1);
     leafNoGrad.mul_(10);
     expect(view.version).toBe(1);
-    expect(await view.toArrayAsync()).toEqual([[10, 30], [20, 40]]);
+    expect(await view.toArrayAsync()).toEqual([
+      [10, 30],
+      [20, 40],
+    ]);
     const p = tensor([1, 2], { device: 'webgpu', requiresGrad: true });
     noGrad(() => p.sub_(0.5));
     expect(p.version).toBe(1);
@@ -130,7 +154,13 @@ describe.skipIf(!gpu.available)('webgpu device semantics', () => {
     try {
       const model = new nn.Sequential(new nn.Linear(5, 7), new nn.Tanh(), new nn.Linear(7, 3)).to('webgpu');
       const opt = new optim.Adam(model.parameters(), { lr: 0.01 });
-      const x = tensor([[1, 2, 3, 4, 5], [0, -1, 2, 0.5, 1]], { device: 'webgpu' });
+      const x = tensor(
+        [
+          [1, 2, 3, 4, 5],
+          [0, -1, 2, 0.5, 1],
+        ],
+        { device: 'webgpu' },
+      );
       const y = tensor([2, 0], { dtype: 'int32', device: 'webgpu' });
       let loss: Tensor | null = null;
       for (let step = 0; step < 3; step++) {
@@ -150,13 +180,29 @@ describe.skipIf(!gpu.available)('webgpu device semantics', () => {
   it('gives an all-zero one-hot row for an out-of-range class (no read-back to check it)', async () => {
     const idx = tensor([1, 5, 0], { dtype: 'int32', device: 'webgpu' });
     const hot = oneHot(idx, 3, 'float32');
-    expect(await hot.toArrayAsync()).toEqual([[0, 1, 0], [0, 0, 0], [1, 0, 0]]);
+    expect(await hot.toArrayAsync()).toEqual([
+      [0, 1, 0],
+      [0, 0, 0],
+      [1, 0, 0],
+    ]);
   });
 
   it('matmul of a 1-element and an empty batch is well defined', async () => {
-    const e = tensor([[1, 2]], { device: 'webgpu' }).index(0).reshape([1, 2]);
+    const e = tensor([[1, 2]], { device: 'webgpu' })
+      .index(0)
+      .reshape([1, 2]);
     expect(await e.matmul(tensor([[3], [4]], { device: 'webgpu' })).toArrayAsync()).toEqual([[11]]);
-    const empty = tensor([[1, 2]], { device: 'webgpu' }).reshape([1, 2]).matmul(tensor([[1, 2], [3, 4]], { device: 'webgpu' }).transpose(0, 1));
+    const empty = tensor([[1, 2]], { device: 'webgpu' })
+      .reshape([1, 2])
+      .matmul(
+        tensor(
+          [
+            [1, 2],
+            [3, 4],
+          ],
+          { device: 'webgpu' },
+        ).transpose(0, 1),
+      );
     expect(await empty.toArrayAsync()).toEqual([[5, 11]]);
   });
 });

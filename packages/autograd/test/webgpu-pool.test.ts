@@ -11,7 +11,13 @@ function fakeDevice(): { device: GPUDevice; created: FakeBuffer[] } {
   const created: FakeBuffer[] = [];
   const device = {
     createBuffer: ({ size }: { size: number }) => {
-      const b = { size, destroyed: false, destroy: () => { b.destroyed = true; } };
+      const b = {
+        size,
+        destroyed: false,
+        destroy: () => {
+          b.destroyed = true;
+        },
+      };
       created.push(b);
       return b;
     },
@@ -52,7 +58,9 @@ describe('webgpu buffer pool', () => {
     const { device, created } = fakeDevice();
     const pool = new BufferPool(device, 0, 2048);
     const buffers = [pool.acquire(1024), pool.acquire(1024), pool.acquire(1024)];
-    buffers.forEach((b) => { pool.release(b); });
+    buffers.forEach((b) => {
+      pool.release(b);
+    });
     pool.afterSubmit();
     expect(pool.freeBytes).toBe(2048);
     expect(created.map((b) => b.destroyed)).toEqual([false, false, true]);

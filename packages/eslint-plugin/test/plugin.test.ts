@@ -23,7 +23,11 @@ function eslintFor(config: 'recommended' | 'strict'): ESLint {
 
 describe('@gradflow/eslint-plugin', () => {
   it('exports exactly the rules the runtime checker reports, each with a doc that exists', () => {
-    expect(Object.keys(plugin.rules).map((id) => `@gradflow/${id}`).sort()).toEqual(CHECKER_RULE_IDS.toSorted());
+    expect(
+      Object.keys(plugin.rules)
+        .map((id) => `@gradflow/${id}`)
+        .sort(),
+    ).toEqual(CHECKER_RULE_IDS.toSorted());
     for (const [id, rule] of Object.entries(rules)) {
       expect(rule.name).toBe(id);
       const url = rule.meta.docs.url;
@@ -56,11 +60,7 @@ describe('@gradflow/eslint-plugin', () => {
   it('finds the mistakes of a real training script through the ESLint class, with related locations', async () => {
     const [result] = await eslintFor('strict').lintFiles(['training.ts']);
     const found = result.messages.map((m) => `${String(m.line)}:${m.ruleId ?? 'parse'}`);
-    expect(found).toEqual([
-      '18:@gradflow/no-freeze-after-optimizer',
-      '24:@gradflow/require-zero-grad',
-      '27:@gradflow/no-leaf-inplace',
-    ]);
+    expect(found).toEqual(['18:@gradflow/no-freeze-after-optimizer', '24:@gradflow/require-zero-grad', '27:@gradflow/no-leaf-inplace']);
     const freeze = result.messages[0];
     const related = getRelatedLocations(result.filePath, freeze.ruleId ?? '', freeze.line, freeze.column);
     // The optimizer that holds the frozen parameters is built on line 13.
@@ -84,7 +84,14 @@ describe('@gradflow/eslint-plugin', () => {
 
   it('describes gradient status for a hover', () => {
     const file = `${fixtureDir}/training.ts`;
-    const program = ts.createProgram([file], { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022, strict: true, skipLibCheck: true, noEmit: true });
+    const program = ts.createProgram([file], {
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      target: ts.ScriptTarget.ES2022,
+      strict: true,
+      skipLibCheck: true,
+      noEmit: true,
+    });
     const text = readFileSync(file, 'utf8');
     const optimizer = describeGradientStatus(program, file, text.indexOf('optimizer.step'));
     expect(optimizer).toMatchObject({ kind: 'optimizer', className: 'Adam', movesOnZeroGrad: true, holds: ['model.parameters()'] });
@@ -104,7 +111,14 @@ describe('@gradflow/eslint-plugin', () => {
 
   it('describes values computed under noGrad', () => {
     const file = `${fixtureDir}/clean.ts`;
-    const program = ts.createProgram([file], { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022, strict: true, skipLibCheck: true, noEmit: true });
+    const program = ts.createProgram([file], {
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      target: ts.ScriptTarget.ES2022,
+      strict: true,
+      skipLibCheck: true,
+      noEmit: true,
+    });
     const text = readFileSync(file, 'utf8');
     // Inside the noGrad callback at the end of clean.ts, recording is off.
     const inside = describeGradientStatus(program, file, text.lastIndexOf('p.mul_'));

@@ -41,12 +41,7 @@ export function loadAnalysis(filePath: string): Promise<AnalysisAdapter | undefi
   return adapter;
 }
 
-type GetRelatedLocations = (
-  filename: string,
-  ruleId: string,
-  line: number,
-  column: number,
-) => readonly RelatedLocation[];
+type GetRelatedLocations = (filename: string, ruleId: string, line: number, column: number) => readonly RelatedLocation[];
 
 type DescribeGradientStatus = (program: ts.Program, fileName: string, position: number) => unknown;
 

@@ -2,12 +2,7 @@
 // that matters as `relatedInformation`, and the message's index in `data` so code actions find it again.
 import { pathToFileURL } from 'node:url';
 import type { Linter } from 'eslint';
-import {
-  DiagnosticSeverity,
-  type Diagnostic,
-  type DiagnosticRelatedInformation,
-  type Range,
-} from 'vscode-languageserver/node';
+import { DiagnosticSeverity, type Diagnostic, type DiagnosticRelatedInformation, type Range } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { LintReport } from './worker-protocol.js';
 import type { RelatedLocation } from './related.js';
@@ -53,11 +48,7 @@ function toRelatedInformation(related: RelatedLocation): DiagnosticRelatedInform
   };
 }
 
-export function toDiagnostics(
-  document: TextDocument,
-  outcome: LintReport,
-  relatedInformationSupported: boolean,
-): Diagnostic[] {
+export function toDiagnostics(document: TextDocument, outcome: LintReport, relatedInformationSupported: boolean): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
   outcome.messages.forEach((message, index) => {
     if (!isShown(message)) return;

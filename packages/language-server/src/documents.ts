@@ -71,7 +71,9 @@ export class DocumentStore {
     if (document === undefined) return; // never opened: a client bug, nothing to apply the change to
     const version = textDocument.version as number | null;
     if (version === null || version <= document.version) {
-      this.log(`dropped a change to ${textDocument.uri} at version ${String(version)}: the document is at version ${String(document.version)}`);
+      this.log(
+        `dropped a change to ${textDocument.uri} at version ${String(version)}: the document is at version ${String(document.version)}`,
+      );
       return;
     }
     TextDocument.update(document, contentChanges, version);

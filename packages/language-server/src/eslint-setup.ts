@@ -99,11 +99,7 @@ async function defaultConfig(filePath: string, looseFiles: readonly string[]): P
 /** Extra configuration the server adds to every lint (its own rules, such as the hover's program capture). */
 export type ServerConfig = Linter.Config[];
 
-export async function createEslintSetup(
-  filePath: string,
-  serverConfig: ServerConfig,
-  looseFiles: readonly string[],
-): Promise<EslintSetup> {
+export async function createEslintSetup(filePath: string, serverConfig: ServerConfig, looseFiles: readonly string[]): Promise<EslintSetup> {
   const configFile = findEslintConfig(filePath);
   if (configFile !== undefined) {
     const cwd = path.dirname(configFile);

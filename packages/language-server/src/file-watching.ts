@@ -7,12 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { DidChangeWatchedFilesNotification, type Connection } from 'vscode-languageserver/node';
 import { findEslintConfig } from './files.js';
 
-export const WATCHED_GLOBS = [
-  '**/eslint.config.{js,mjs,cjs,ts,mts,cts}',
-  '**/tsconfig*.json',
-  '**/package.json',
-  '**/*.{ts,mts,cts,tsx}',
-];
+export const WATCHED_GLOBS = ['**/eslint.config.{js,mjs,cjs,ts,mts,cts}', '**/tsconfig*.json', '**/package.json', '**/*.{ts,mts,cts,tsx}'];
 
 const RELEVANT = /(^eslint\.config\.[mc]?[jt]s$)|(^tsconfig.*\.json$)|(^package\.json$)|(\.[mc]?tsx?$)/;
 

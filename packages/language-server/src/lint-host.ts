@@ -90,10 +90,13 @@ class WorkspaceWorker {
       const id = this.nextId++;
       const entry: Pending = { kind: 'query', timer: undefined, resolve: resolve as (value: unknown) => void };
       if (Number.isFinite(deadlineMs)) {
-        entry.timer = setTimeout(() => {
-          this.pending.delete(id);
-          resolve(undefined); // the worker is busy (a lint): answer without it; its late reply is dropped
-        }, Math.max(deadlineMs, 0));
+        entry.timer = setTimeout(
+          () => {
+            this.pending.delete(id);
+            resolve(undefined); // the worker is busy (a lint): answer without it; its late reply is dropped
+          },
+          Math.max(deadlineMs, 0),
+        );
       }
       this.pending.set(id, entry);
       this.post({ ...request, id });
@@ -183,7 +186,11 @@ class WorkspaceWorker {
     this.worker = undefined;
     const lint = [...this.pending.values()].find((entry) => entry.kind === 'lint');
     const loading = lint?.phase === 'config';
-    const during = loading ? ` while loading ${describeWorkspace(this.workspace)}` : lint !== undefined ? ` while linting ${lint.filePath}` : '';
+    const during = loading
+      ? ` while loading ${describeWorkspace(this.workspace)}`
+      : lint !== undefined
+        ? ` while linting ${lint.filePath}`
+        : '';
     const why = this.lastError !== undefined ? `: ${this.lastError}` : '';
     this.crashes += 1;
     const broken = loading || this.crashes >= MAX_CRASHES;

@@ -34,7 +34,8 @@ async function handle(request: WorkerRequest): Promise<void> {
         });
         if (outcome?.program !== undefined) programs.set(request.filePath, { version: request.version, captured: outcome.program });
         else programs.delete(request.filePath);
-        const report = outcome === undefined ? undefined : { messages: outcome.messages, docsUrls: outcome.docsUrls, related: outcome.related };
+        const report =
+          outcome === undefined ? undefined : { messages: outcome.messages, docsUrls: outcome.docsUrls, related: outcome.related };
         reply({ id: request.id, kind: 'done', value: report });
         return;
       }

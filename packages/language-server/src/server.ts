@@ -124,6 +124,9 @@ export function startServer(connection: Connection = createConnection(ProposedFe
 
   function relintAll(): void {
     if (!initialized) return;
+    // A disk change resets the workers' projects, which forget the editors' unsaved texts until
+    // those files are linted again: each file's next lint sends its importers round once more.
+    dependentsSentAt.clear();
     validator.invalidateAll();
     if (pullDiagnostics) {
       if (capabilities.workspace?.diagnostics?.refreshSupport === true) void connection.languages.diagnostics.refresh();
@@ -147,7 +150,8 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     requestDeadlineMs = numberOption(init.requestDeadlineMs, requestDeadlineMs);
     initialized = true;
     // Documents opened before `initialize`; their diagnostics are sent after this response.
-    if (!pullDiagnostics) setImmediate(() => {
+    if (!pullDiagnostics)
+      setImmediate(() => {
         validator.scheduleAll();
       });
     return {

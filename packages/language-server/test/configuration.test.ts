@@ -4,14 +4,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  PUSH_CAPABILITIES,
-  initialize,
-  openDocument,
-  ruleLines,
-  startServer,
-  type ServerHandle,
-} from './support/lsp-client.js';
+import { PUSH_CAPABILITIES, initialize, openDocument, ruleLines, startServer, type ServerHandle } from './support/lsp-client.js';
 import { scratchWorkspace } from './support/scratch-workspace.js';
 
 const repoRoot = path.resolve(import.meta.dirname, '../../..');

@@ -53,6 +53,11 @@ describe('debouncing', () => {
     const otherOpened = server.diagnosticsFor(other);
     await openDocument(server, other, base);
     await otherOpened;
-    expect(server.published.slice(publishedBefore).filter((p) => p.uri === uri).map((p) => p.version)).toEqual([]);
+    expect(
+      server.published
+        .slice(publishedBefore)
+        .filter((p) => p.uri === uri)
+        .map((p) => p.version),
+    ).toEqual([]);
   }, 60_000);
 });

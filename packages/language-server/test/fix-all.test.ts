@@ -56,7 +56,9 @@ describe('no fix-all', () => {
 
   it('has nothing to apply: no gradflow rule is autofixable', () => {
     // A rule that gains a truly behaviour-preserving autofix would make a fix-all worth offering again.
-    const fixable = Object.entries(gradflow.rules).filter(([, rule]) => 'meta' in rule && (rule.meta as { fixable?: string } | undefined)?.fixable !== undefined);
+    const fixable = Object.entries(gradflow.rules).filter(
+      ([, rule]) => 'meta' in rule && (rule.meta as { fixable?: string } | undefined)?.fixable !== undefined,
+    );
     expect(fixable.map(([name]) => name)).toEqual([]);
   });
 

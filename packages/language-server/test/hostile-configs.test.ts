@@ -44,13 +44,17 @@ function workspace(config: string): { uri: string; remove: () => void } {
   for (const name of ['tsconfig.json', 'package.json']) copyFileSync(path.join(FIXTURE_DIR, name), path.join(dir, name));
   writeFileSync(path.join(dir, 'eslint.config.mjs'), config);
   writeFileSync(path.join(dir, 'train.ts'), train);
-  return { uri: pathToFileURL(path.join(dir, 'train.ts')).href, remove: () => {
-    rmSync(dir, { recursive: true, force: true });
-  } };
+  return {
+    uri: pathToFileURL(path.join(dir, 'train.ts')).href,
+    remove: () => {
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 const CONFIG_TIMEOUT_MS = 15_000;
-const failure = (diagnostics: Diagnostic[]) => diagnostics.map((d) => (typeof d.message === 'string' ? d.message : d.message.value)).join('\n');
+const failure = (diagnostics: Diagnostic[]) =>
+  diagnostics.map((d) => (typeof d.message === 'string' ? d.message : d.message.value)).join('\n');
 
 describe('hostile ESLint configs', () => {
   const workspaces = new Map<Hostile, { uri: string; remove: () => void }>();
@@ -98,7 +102,9 @@ describe('hostile ESLint configs', () => {
   it('reports a config that calls process.exit once, and keeps serving', async () => {
     const uri = uriOf('exits');
     const diagnostics = await openAndWait(server, uri, train, CONFIG_TIMEOUT_MS * 3);
-    expect(failure(diagnostics)).toMatch(/gradflow could not lint this file: the lint worker ended \(exit code 3\) while loading .*eslint\.config\.mjs/);
+    expect(failure(diagnostics)).toMatch(
+      /gradflow could not lint this file: the lint worker ended \(exit code 3\) while loading .*eslint\.config\.mjs/,
+    );
     // Another edit fails at once with the same reason, and the editor is not told again.
     const again = server.diagnosticsFor(uri, (p) => p.version === 2);
     await replaceDocument(server, uri, `${train}// edited\n`, 2);
@@ -130,28 +136,32 @@ describe('a config that spins while the editor goes away', () => {
   const { uri, remove } = workspace(CONFIGS.spins);
   afterAll(remove);
 
-  it('answers requests meanwhile, and both processes exit when the editor closes the pipe', async () => {
-    const server = startServer();
-    try {
-      await initialize(server, undefined, { configTimeoutMs: 600_000 });
-      const tree = processTree(server.process.pid ?? 0);
-      expect(tree).toHaveLength(2);
-      await server.connection.sendNotification('textDocument/didOpen', {
-        textDocument: { uri, languageId: 'typescript', version: 1, text: train },
-      });
-      await new Promise((resolve) => setTimeout(resolve, 3000)); // the worker is spinning by now
-      const started = Date.now();
-      const actions: unknown[] = await server.connection.sendRequest('textDocument/codeAction', {
-        textDocument: { uri },
-        range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
-        context: { diagnostics: [] },
-      });
-      expect(actions).toEqual([]);
-      expect(Date.now() - started).toBeLessThan(10_000);
-      server.process.stdin.end();
-      for (const pid of tree) await until(() => exited(pid), `process ${String(pid)} to exit`, 15_000);
-    } finally {
-      await server.stop();
-    }
-  }, STARTUP_TIMEOUT_MS);
+  it(
+    'answers requests meanwhile, and both processes exit when the editor closes the pipe',
+    async () => {
+      const server = startServer();
+      try {
+        await initialize(server, undefined, { configTimeoutMs: 600_000 });
+        const tree = processTree(server.process.pid ?? 0);
+        expect(tree).toHaveLength(2);
+        await server.connection.sendNotification('textDocument/didOpen', {
+          textDocument: { uri, languageId: 'typescript', version: 1, text: train },
+        });
+        await new Promise((resolve) => setTimeout(resolve, 3000)); // the worker is spinning by now
+        const started = Date.now();
+        const actions: unknown[] = await server.connection.sendRequest('textDocument/codeAction', {
+          textDocument: { uri },
+          range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+          context: { diagnostics: [] },
+        });
+        expect(actions).toEqual([]);
+        expect(Date.now() - started).toBeLessThan(10_000);
+        server.process.stdin.end();
+        for (const pid of tree) await until(() => exited(pid), `process ${String(pid)} to exit`, 15_000);
+      } finally {
+        await server.stop();
+      }
+    },
+    STARTUP_TIMEOUT_MS,
+  );
 });

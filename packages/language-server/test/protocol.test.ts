@@ -1,22 +1,8 @@
 // Drives the real server binary over stdio as an editor would: initialize, open the buggy fixture,
 // receive diagnostics, ask for code actions, apply one, see the diagnostic go away, hover.
 import { describe, expect, it } from 'vitest';
-import type {
-  CodeAction,
-  Diagnostic,
-  Hover,
-  InitializeResult,
-  TextDocumentEdit,
-} from 'vscode-languageserver-protocol';
-import {
-  applyEdits,
-  fixtureText,
-  fixtureUri,
-  openAndWait,
-  replaceDocument,
-  ruleLines,
-  type ServerHandle,
-} from './support/lsp-client.js';
+import type { CodeAction, Diagnostic, Hover, InitializeResult, TextDocumentEdit } from 'vscode-languageserver-protocol';
+import { applyEdits, fixtureText, fixtureUri, openAndWait, replaceDocument, ruleLines, type ServerHandle } from './support/lsp-client.js';
 import { useServer } from './support/session.js';
 
 const uri = fixtureUri('train.ts');

@@ -41,18 +41,22 @@ describe('pull diagnostics', () => {
 
   let firstResultId: string | undefined;
 
-  it('answers a pull with the full report', async () => {
-    const report = await pull();
-    expect(report.kind).toBe('full');
-    if (report.kind !== 'full') return;
-    expect(ruleLines(report.items).map(([rule]) => rule)).toEqual([
-      '@gradflow/no-leaf-inplace',
-      '@gradflow/require-set-to-none',
-      '@gradflow/no-freeze-after-optimizer',
-    ]);
-    firstResultId = report.resultId;
-    expect(firstResultId).toBeDefined();
-  }, STARTUP_TIMEOUT_MS);
+  it(
+    'answers a pull with the full report',
+    async () => {
+      const report = await pull();
+      expect(report.kind).toBe('full');
+      if (report.kind !== 'full') return;
+      expect(ruleLines(report.items).map(([rule]) => rule)).toEqual([
+        '@gradflow/no-leaf-inplace',
+        '@gradflow/require-set-to-none',
+        '@gradflow/no-freeze-after-optimizer',
+      ]);
+      firstResultId = report.resultId;
+      expect(firstResultId).toBeDefined();
+    },
+    STARTUP_TIMEOUT_MS,
+  );
 
   it('answers "unchanged" when nothing changed since the client’s result', async () => {
     const report = await pull(firstResultId);

@@ -3,13 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { CodeAction, Hover } from 'vscode-languageserver-protocol';
-import {
-  fixtureText,
-  openDocument,
-  replaceDocument,
-  ruleLines,
-  type ServerHandle,
-} from './support/lsp-client.js';
+import { fixtureText, openDocument, replaceDocument, ruleLines, type ServerHandle } from './support/lsp-client.js';
 import { processTree } from './support/process-tree.js';
 import type { ScratchWorkspace } from './support/scratch-workspace.js';
 import { useServer } from './support/session.js';

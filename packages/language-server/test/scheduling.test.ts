@@ -46,24 +46,28 @@ function trainingFile(lines: number): string {
 }
 
 describe('a document opened before initialize', () => {
-  it('is linted once the server is initialized', async () => {
-    const scratch = scratchWorkspace();
-    const server = startServer();
-    try {
-      const uri = scratch.uri('early.ts');
-      scratch.write('early.ts', base);
-      const published = server.diagnosticsFor(uri);
-      await openDocument(server, uri, base);
-      await pause(200);
-      expect(server.process.exitCode).toBeNull();
-      await initialize(server);
-      expect(codes((await published).diagnostics)).toContain('@gradflow/require-set-to-none');
-      expect(server.stderr()).not.toMatch(/not initialized|Error/);
-    } finally {
-      await server.stop();
-      scratch.remove();
-    }
-  }, STARTUP_TIMEOUT_MS);
+  it(
+    'is linted once the server is initialized',
+    async () => {
+      const scratch = scratchWorkspace();
+      const server = startServer();
+      try {
+        const uri = scratch.uri('early.ts');
+        scratch.write('early.ts', base);
+        const published = server.diagnosticsFor(uri);
+        await openDocument(server, uri, base);
+        await pause(200);
+        expect(server.process.exitCode).toBeNull();
+        await initialize(server);
+        expect(codes((await published).diagnostics)).toContain('@gradflow/require-set-to-none');
+        expect(server.stderr()).not.toMatch(/not initialized|Error/);
+      } finally {
+        await server.stop();
+        scratch.remove();
+      }
+    },
+    STARTUP_TIMEOUT_MS,
+  );
 });
 
 describe('scheduling', () => {
@@ -136,7 +140,8 @@ describe('scheduling', () => {
       const versions = server.published.filter((p) => p.uri === scratch.uri(name)).map((p) => p.version ?? 0);
       expect([...versions].sort((a, b) => a - b)).toEqual(versions);
     }
-    for (const name of files) await server.connection.sendNotification('textDocument/didClose', { textDocument: { uri: scratch.uri(name) } });
+    for (const name of files)
+      await server.connection.sendNotification('textDocument/didClose', { textDocument: { uri: scratch.uri(name) } });
   }, 180_000);
 
   it('answers hovers and code actions on one file while a long lint of another runs', async () => {
@@ -146,10 +151,12 @@ describe('scheduling', () => {
     scratch.write('big.ts', big);
     const bigUri = scratch.uri('big.ts');
     const bigLint = { done: false };
-    const bigPublished = server.diagnosticsFor(bigUri, () => true, 180_000).then((p) => {
-      bigLint.done = true;
-      return p;
-    });
+    const bigPublished = server
+      .diagnosticsFor(bigUri, () => true, 180_000)
+      .then((p) => {
+        bigLint.done = true;
+        return p;
+      });
     await openDocument(server, bigUri, big);
     await pause(300); // the big lint has started
 
@@ -169,7 +176,9 @@ describe('scheduling', () => {
     });
     const bothMs = Date.now() - started;
     const stillLinting = !bigLint.done;
-    console.log(`hover ${String(hoverMs)} ms, hover+actions ${String(bothMs)} ms, big lint still running: ${String(stillLinting)}, hover: ${JSON.stringify(hover).slice(0, 40)}`);
+    console.log(
+      `hover ${String(hoverMs)} ms, hover+actions ${String(bothMs)} ms, big lint still running: ${String(stillLinting)}, hover: ${JSON.stringify(hover).slice(0, 40)}`,
+    );
     // The worker that holds the program is busy: the hover answers null by its deadline (500 ms here)
     // rather than after the lint; the code actions come from the last results on the main thread.
     expect(hoverMs).toBeLessThan(5_000);

@@ -14,7 +14,13 @@ const ITERATING_METHODS = new Set(['forEach', 'map', 'filter', 'some', 'every', 
 
 export function stripExpression(expr: ts.Expression): ts.Expression {
   let cur = expr;
-  while (ts.isParenthesizedExpression(cur) || ts.isAsExpression(cur) || ts.isNonNullExpression(cur) || ts.isSatisfiesExpression(cur) || ts.isTypeAssertionExpression(cur)) {
+  while (
+    ts.isParenthesizedExpression(cur) ||
+    ts.isAsExpression(cur) ||
+    ts.isNonNullExpression(cur) ||
+    ts.isSatisfiesExpression(cur) ||
+    ts.isTypeAssertionExpression(cur)
+  ) {
     cur = cur.expression;
   }
   return cur;
@@ -42,8 +48,12 @@ export class Bindings {
   argumentsFor(param: ts.ParameterDeclaration): ts.Expression[] | undefined {
     const fn = param.parent;
     const index = fn.parameters.indexOf(param);
-    const name = ts.isFunctionDeclaration(fn) || ts.isMethodDeclaration(fn) ? fn.name
-      : (ts.isArrowFunction(fn) || ts.isFunctionExpression(fn)) && ts.isVariableDeclaration(fn.parent) ? fn.parent.name : undefined;
+    const name =
+      ts.isFunctionDeclaration(fn) || ts.isMethodDeclaration(fn)
+        ? fn.name
+        : (ts.isArrowFunction(fn) || ts.isFunctionExpression(fn)) && ts.isVariableDeclaration(fn.parent)
+          ? fn.parent.name
+          : undefined;
     const symbol = name && ts.isIdentifier(name) ? this.symbolOf(name) : undefined;
     const sites = symbol ? this.callSites.get(symbol) : undefined;
     if (!sites || sites.length === 0 || param.dotDotDotToken) return undefined;
@@ -79,7 +89,8 @@ export class Bindings {
     if (direct || !(symbol.flags & ts.SymbolFlags.Transient) || !symbol.valueDeclaration) return direct ?? [];
     if (!this.writesByDeclaration) {
       this.writesByDeclaration = new Map();
-      for (const [written, nodes] of this.writes) if (written.valueDeclaration) this.writesByDeclaration.set(written.valueDeclaration, nodes);
+      for (const [written, nodes] of this.writes)
+        if (written.valueDeclaration) this.writesByDeclaration.set(written.valueDeclaration, nodes);
     }
     return this.writesByDeclaration.get(symbol.valueDeclaration) ?? [];
   }
@@ -127,7 +138,12 @@ export class Bindings {
       }
       if (decl.initializer && written.length === 0) return { kind: 'expression', expression: decl.initializer, at: decl };
       const only = written[0];
-      if (!decl.initializer && written.length === 1 && ts.isBinaryExpression(only) && only.operatorToken.kind === ts.SyntaxKind.EqualsToken) {
+      if (
+        !decl.initializer &&
+        written.length === 1 &&
+        ts.isBinaryExpression(only) &&
+        only.operatorToken.kind === ts.SyntaxKind.EqualsToken
+      ) {
         return { kind: 'expression', expression: only.right, at: only };
       }
       return undefined;
@@ -137,7 +153,11 @@ export class Bindings {
       const pattern = decl.parent;
       if (ts.isArrayBindingPattern(pattern) && pattern.elements.indexOf(decl) === 1) {
         const holder = pattern.parent;
-        const iterable = ts.isVariableDeclaration(holder) ? forOfIterable(holder) : ts.isParameter(holder) ? callbackIterable(holder) : undefined;
+        const iterable = ts.isVariableDeclaration(holder)
+          ? forOfIterable(holder)
+          : ts.isParameter(holder)
+            ? callbackIterable(holder)
+            : undefined;
         if (iterable) return { kind: 'element', of: iterable, at: holder, pairValue: true };
       }
       return undefined;

@@ -94,13 +94,21 @@ function variableType(checker: ts.TypeChecker, id: ts.Identifier, depth: number)
     if (values.length > 0 && values.every((d) => ts.isVariableDeclaration(d) && d.type)) type = checker.getTypeOfSymbol(symbol);
   } else if (ts.isVariableDeclaration(decl) && ts.isIdentifier(decl.name) && !decl.exclamationToken) {
     const statement = decl.parent.parent;
-    if (ts.isForOfStatement(statement)) type = statement.awaitModifier ? undefined : arrayElementType(checker, typeOf(checker, statement.expression, depth + 1));
+    if (ts.isForOfStatement(statement))
+      type = statement.awaitModifier ? undefined : arrayElementType(checker, typeOf(checker, statement.expression, depth + 1));
     else if (ts.isForInStatement(statement)) return undefined;
     else if (decl.type) type = annotatedType(checker, decl.type);
     else if (decl.initializer && !autoTyped(decl.initializer)) type = typeOf(checker, decl.initializer, depth + 1);
   } else if (ts.isBindingElement(decl)) {
     type = tupleElementType(checker, decl, depth);
-  } else if (ts.isParameter(decl) && ts.isIdentifier(decl.name) && decl.type && !decl.questionToken && !decl.dotDotDotToken && !decl.initializer) {
+  } else if (
+    ts.isParameter(decl) &&
+    ts.isIdentifier(decl.name) &&
+    decl.type &&
+    !decl.questionToken &&
+    !decl.dotDotDotToken &&
+    !decl.initializer
+  ) {
     type = annotatedType(checker, decl.type);
   }
   // The declared type of a union can be narrowed by assignment; of a plain object type, it cannot.
@@ -116,8 +124,10 @@ function arrayElementType(checker: ts.TypeChecker, type: ts.Type): ts.Type | und
 function tupleElementType(checker: ts.TypeChecker, element: ts.BindingElement, depth: number): ts.Type | undefined {
   const pattern = element.parent;
   const holder = pattern.parent;
-  if (!ts.isArrayBindingPattern(pattern) || element.dotDotDotToken || element.initializer || !ts.isIdentifier(element.name)) return undefined;
-  if (!ts.isVariableDeclaration(holder) || holder.type || !holder.initializer || !ts.isVariableDeclarationList(holder.parent)) return undefined;
+  if (!ts.isArrayBindingPattern(pattern) || element.dotDotDotToken || element.initializer || !ts.isIdentifier(element.name))
+    return undefined;
+  if (!ts.isVariableDeclaration(holder) || holder.type || !holder.initializer || !ts.isVariableDeclarationList(holder.parent))
+    return undefined;
   if (!ts.isVariableStatement(holder.parent.parent)) return undefined;
   const tuple = typeOf(checker, holder.initializer, depth + 1);
   if (!checker.isTupleType(tuple)) return undefined;
@@ -133,9 +143,11 @@ function annotatedType(checker: ts.TypeChecker, node: ts.TypeNode): ts.Type | un
 
 /** `let x = []`, `let x = null`: the variable's type evolves with later assignments and pushes. */
 function autoTyped(init: ts.Expression): boolean {
-  return (ts.isArrayLiteralExpression(init) && init.elements.length === 0)
-    || init.kind === ts.SyntaxKind.NullKeyword
-    || (ts.isIdentifier(init) && init.text === 'undefined');
+  return (
+    (ts.isArrayLiteralExpression(init) && init.elements.length === 0) ||
+    init.kind === ts.SyntaxKind.NullKeyword ||
+    (ts.isIdentifier(init) && init.text === 'undefined')
+  );
 }
 
 /** `obj.field`: the declared type of a property (not a method, not optional) of a non-union receiver. */
@@ -191,10 +203,25 @@ function receiverType(checker: ts.TypeChecker, expr: ts.Expression, depth: numbe
  */
 function enclosingClassType(checker: ts.TypeChecker, expr: ts.Node): ts.Type | undefined {
   let cur = expr.parent;
-  while (ts.isArrowFunction(cur) || !(ts.isFunctionLike(cur) || ts.isClassLike(cur) || ts.isSourceFile(cur) || ts.isPropertyDeclaration(cur) || ts.isClassStaticBlockDeclaration(cur))) cur = cur.parent;
+  while (
+    ts.isArrowFunction(cur) ||
+    !(
+      ts.isFunctionLike(cur) ||
+      ts.isClassLike(cur) ||
+      ts.isSourceFile(cur) ||
+      ts.isPropertyDeclaration(cur) ||
+      ts.isClassStaticBlockDeclaration(cur)
+    )
+  )
+    cur = cur.parent;
   const member = cur;
-  const isInstanceMember = (ts.isMethodDeclaration(member) || ts.isConstructorDeclaration(member) || ts.isGetAccessor(member) || ts.isSetAccessor(member) || ts.isPropertyDeclaration(member))
-    && !(ts.getCombinedModifierFlags(member) & ts.ModifierFlags.Static);
+  const isInstanceMember =
+    (ts.isMethodDeclaration(member) ||
+      ts.isConstructorDeclaration(member) ||
+      ts.isGetAccessor(member) ||
+      ts.isSetAccessor(member) ||
+      ts.isPropertyDeclaration(member)) &&
+    !(ts.getCombinedModifierFlags(member) & ts.ModifierFlags.Static);
   const cls = member.parent;
   if (!isInstanceMember || !ts.isClassDeclaration(cls) || !cls.name || cls.typeParameters) return undefined;
   const symbol = checker.getSymbolAtLocation(cls.name);
@@ -291,9 +318,18 @@ function entitySymbol(checker: ts.TypeChecker, expr: ts.Expression): ts.Symbol |
 function namespaceMember(checker: ts.TypeChecker, access: ts.PropertyAccessExpression): ts.Symbol | undefined {
   if (!ts.isIdentifier(access.name) || access.questionDotToken) return undefined;
   const left = access.expression;
-  let namespace = ts.isIdentifier(left) ? checker.getSymbolAtLocation(left) : ts.isPropertyAccessExpression(left) ? namespaceMember(checker, left) : undefined;
+  let namespace = ts.isIdentifier(left)
+    ? checker.getSymbolAtLocation(left)
+    : ts.isPropertyAccessExpression(left)
+      ? namespaceMember(checker, left)
+      : undefined;
   if (namespace && namespace.flags & ts.SymbolFlags.Alias) namespace = checker.getAliasedSymbol(namespace);
-  if (!namespace || !(namespace.flags & ts.SymbolFlags.Module) || namespace.flags & (ts.SymbolFlags.Class | ts.SymbolFlags.Variable | ts.SymbolFlags.Function)) return undefined;
+  if (
+    !namespace ||
+    !(namespace.flags & ts.SymbolFlags.Module) ||
+    namespace.flags & (ts.SymbolFlags.Class | ts.SymbolFlags.Variable | ts.SymbolFlags.Function)
+  )
+    return undefined;
   return checker.tryGetMemberInModuleExports(access.name.text, namespace);
 }
 
@@ -310,7 +346,8 @@ function constructibleEverywhere(checker: ts.TypeChecker, type: ts.Type): boolea
     if (!decl || classes.length !== 1 || decls.some((d) => ts.isClassExpression(d))) return false;
     if (depth === 0 && ts.getCombinedModifierFlags(decl) & ts.ModifierFlags.Abstract) return false;
     const ctors = decl.members.filter(ts.isConstructorDeclaration);
-    if (ctors.length > 0) return ctors.every((c) => !(ts.getCombinedModifierFlags(c) & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)));
+    if (ctors.length > 0)
+      return ctors.every((c) => !(ts.getCombinedModifierFlags(c) & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)));
     const cls = classTarget(target);
     if (!cls) return false;
     target = checker.getBaseTypes(cls).at(0);

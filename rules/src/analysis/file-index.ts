@@ -57,17 +57,44 @@ export interface FileIndex {
 }
 
 const TENSOR_METHODS = new Set<string>([
-  ...Object.keys(OP_METHODS), ...Object.keys(INPLACE_METHODS),
-  'backward', 'detach', 'requiresGrad_', 'retainGrad',
+  ...Object.keys(OP_METHODS),
+  ...Object.keys(INPLACE_METHODS),
+  'backward',
+  'detach',
+  'requiresGrad_',
+  'retainGrad',
 ]);
 const MODULE_METHODS = new Set(['forward', 'parameters', 'namedParameters', 'zeroGrad', 'at', 'children', 'requiresGrad_']);
 const OPTIMIZER_METHODS = new Set(['step', 'zeroGrad', 'addParamGroup']);
 const LIBRARY_FUNCTION_NAMES = new Set([...CREATION_FUNCTIONS, ...FUNCTIONAL_OPS, 'noGrad', 'enableGrad', 'grad']);
-const BUILTIN_CONSTRUCTORS = new Set(['Map', 'Set', 'WeakMap', 'WeakSet', 'Error', 'TypeError', 'RangeError', 'Array', 'Date', 'Promise', 'RegExp', 'Float32Array', 'Float64Array', 'Int32Array', 'Uint8Array', 'Parameter', 'Linear']);
+const BUILTIN_CONSTRUCTORS = new Set([
+  'Map',
+  'Set',
+  'WeakMap',
+  'WeakSet',
+  'Error',
+  'TypeError',
+  'RangeError',
+  'Array',
+  'Date',
+  'Promise',
+  'RegExp',
+  'Float32Array',
+  'Float64Array',
+  'Int32Array',
+  'Uint8Array',
+  'Parameter',
+  'Linear',
+]);
 
 function isAssignmentTarget(node: ts.Node): boolean {
   const parent = node.parent;
-  return ts.isBinaryExpression(parent) && parent.left === node && parent.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && parent.operatorToken.kind <= ts.SyntaxKind.LastAssignment;
+  return (
+    ts.isBinaryExpression(parent) &&
+    parent.left === node &&
+    parent.operatorToken.kind >= ts.SyntaxKind.FirstAssignment &&
+    parent.operatorToken.kind <= ts.SyntaxKind.LastAssignment
+  );
 }
 
 function booleanLiteral(node: ts.Node | undefined): boolean | undefined {
@@ -89,7 +116,9 @@ export function buildFileIndex(checker: ts.TypeChecker, sourceFile: ts.SourceFil
   // Files that never mention the library skip every checker question.
   const text = sourceFile.text;
   // A helper file may reach the library only through another user file's types (`model: Classifier`).
-  const mayUseLibrary = text.includes('gradflow') || /\b(?:Tensor|Parameter|Module|Optimizer|requiresGrad_?|parameters|namedParameters|backward|zeroGrad|grad|forward|step)\b/.test(text);
+  const mayUseLibrary =
+    text.includes('gradflow') ||
+    /\b(?:Tensor|Parameter|Module|Optimizer|requiresGrad_?|parameters|namedParameters|backward|zeroGrad|grad|forward|step)\b/.test(text);
 
   const classOf = (expr: ts.Expression): LibraryClass | undefined => libraryClassOfExpression(checker, expr);
 
@@ -99,7 +128,11 @@ export function buildFileIndex(checker: ts.TypeChecker, sourceFile: ts.SourceFil
   const importedCalls: ts.CallExpression[] = [];
 
   const addWrite = (target: ts.Node, at: ts.Node): void => {
-    const name = ts.isIdentifier(target) ? target : ts.isPropertyAccessExpression(target) && target.expression.kind === ts.SyntaxKind.ThisKeyword ? target.name : undefined;
+    const name = ts.isIdentifier(target)
+      ? target
+      : ts.isPropertyAccessExpression(target) && target.expression.kind === ts.SyntaxKind.ThisKeyword
+        ? target.name
+        : undefined;
     if (!name) return;
     const symbol = checker.getSymbolAtLocation(name);
     if (!symbol) return;
@@ -142,7 +175,10 @@ export function buildFileIndex(checker: ts.TypeChecker, sourceFile: ts.SourceFil
     if (!receiverClass) return;
     methodCalls.push({ call, method: name, receiver: callee.expression, receiverClass });
     // `p.requiresGrad_(false)`, and `module.requiresGrad_(false)`, which freezes every parameter of the module.
-    if (name === 'requiresGrad_' && (receiverClass.kind === 'tensor' || receiverClass.kind === 'parameter' || receiverClass.kind === 'module')) {
+    if (
+      name === 'requiresGrad_' &&
+      (receiverClass.kind === 'tensor' || receiverClass.kind === 'parameter' || receiverClass.kind === 'module')
+    ) {
       const arg = call.arguments.at(0);
       requiresGradWrites.push({ node: call, target: callee.expression, flag: arg ? booleanLiteral(arg) : true });
     }
@@ -172,14 +208,25 @@ export function buildFileIndex(checker: ts.TypeChecker, sourceFile: ts.SourceFil
         const cls = classOf(node.expression);
         if (cls && (cls.kind === 'tensor' || cls.kind === 'parameter')) {
           if (prop === 'grad') (isAssignmentTarget(node) ? gradWrites : gradReads).push(node);
-          else if (isAssignmentTarget(node) && ts.isBinaryExpression(node.parent) && node.parent.operatorToken.kind === ts.SyntaxKind.EqualsToken) {
+          else if (
+            isAssignmentTarget(node) &&
+            ts.isBinaryExpression(node.parent) &&
+            node.parent.operatorToken.kind === ts.SyntaxKind.EqualsToken
+          ) {
             requiresGradWrites.push({ node: node.parent, target: node.expression, flag: booleanLiteral(node.parent.right) });
           }
         }
       }
-    } else if (ts.isBinaryExpression(node) && node.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && node.operatorToken.kind <= ts.SyntaxKind.LastAssignment) {
+    } else if (
+      ts.isBinaryExpression(node) &&
+      node.operatorToken.kind >= ts.SyntaxKind.FirstAssignment &&
+      node.operatorToken.kind <= ts.SyntaxKind.LastAssignment
+    ) {
       addWrite(node.left, node);
-    } else if ((ts.isPrefixUnaryExpression(node) || ts.isPostfixUnaryExpression(node)) && (node.operator === ts.SyntaxKind.PlusPlusToken || node.operator === ts.SyntaxKind.MinusMinusToken)) {
+    } else if (
+      (ts.isPrefixUnaryExpression(node) || ts.isPostfixUnaryExpression(node)) &&
+      (node.operator === ts.SyntaxKind.PlusPlusToken || node.operator === ts.SyntaxKind.MinusMinusToken)
+    ) {
       addWrite(node.operand, node);
     }
   };
@@ -191,15 +238,32 @@ export function buildFileIndex(checker: ts.TypeChecker, sourceFile: ts.SourceFil
   const walk = (node: ts.Node): void => {
     names.visit(node);
     if (ts.isMethodDeclaration(node) && ts.isIdentifier(node.name)) localMethods.add(node.name.text);
-    if (ts.isCallExpression(node) || ts.isNewExpression(node) || ts.isPropertyAccessExpression(node) || ts.isBinaryExpression(node)
-      || ts.isPrefixUnaryExpression(node) || ts.isPostfixUnaryExpression(node)) candidates.push(node);
+    if (
+      ts.isCallExpression(node) ||
+      ts.isNewExpression(node) ||
+      ts.isPropertyAccessExpression(node) ||
+      ts.isBinaryExpression(node) ||
+      ts.isPrefixUnaryExpression(node) ||
+      ts.isPostfixUnaryExpression(node)
+    )
+      candidates.push(node);
     ts.forEachChild(node, walk);
   };
   walk(sourceFile);
   primeNameUses(sourceFile, names);
   for (const node of candidates) process(node);
   return {
-    methodCalls, libraryCalls, optimizers, requiresGradWrites, gradReads, gradWrites, callSites, writes, containers, localMethods, importedCalls,
+    methodCalls,
+    libraryCalls,
+    optimizers,
+    requiresGradWrites,
+    gradReads,
+    gradWrites,
+    callSites,
+    writes,
+    containers,
+    localMethods,
+    importedCalls,
     hasLibraryUse: methodCalls.length + libraryCalls.size + optimizers.length > 0,
   };
 }

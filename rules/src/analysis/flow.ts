@@ -16,12 +16,20 @@ export type FunctionLike = ts.FunctionLikeDeclaration;
 
 /** One set lookup instead of seven kind tests: these run on every step of every walk up the tree. */
 const FUNCTION_KINDS: ReadonlySet<ts.SyntaxKind> = new Set([
-  ts.SyntaxKind.FunctionDeclaration, ts.SyntaxKind.FunctionExpression, ts.SyntaxKind.ArrowFunction,
-  ts.SyntaxKind.MethodDeclaration, ts.SyntaxKind.Constructor, ts.SyntaxKind.GetAccessor, ts.SyntaxKind.SetAccessor,
+  ts.SyntaxKind.FunctionDeclaration,
+  ts.SyntaxKind.FunctionExpression,
+  ts.SyntaxKind.ArrowFunction,
+  ts.SyntaxKind.MethodDeclaration,
+  ts.SyntaxKind.Constructor,
+  ts.SyntaxKind.GetAccessor,
+  ts.SyntaxKind.SetAccessor,
 ]);
 const LOOP_KINDS: ReadonlySet<ts.SyntaxKind> = new Set([
-  ts.SyntaxKind.ForStatement, ts.SyntaxKind.ForOfStatement, ts.SyntaxKind.ForInStatement,
-  ts.SyntaxKind.WhileStatement, ts.SyntaxKind.DoStatement,
+  ts.SyntaxKind.ForStatement,
+  ts.SyntaxKind.ForOfStatement,
+  ts.SyntaxKind.ForInStatement,
+  ts.SyntaxKind.WhileStatement,
+  ts.SyntaxKind.DoStatement,
 ]);
 
 export function isFunctionLike(node: ts.Node): node is FunctionLike {
@@ -86,7 +94,11 @@ export class Flow {
     if (ts.isSourceFile(fn)) return undefined;
     const parent = fn.parent;
     // An inline callback runs where it is passed (noGrad, enableGrad, forEach, map…).
-    if ((ts.isArrowFunction(fn) || ts.isFunctionExpression(fn)) && ts.isCallExpression(parent) && parent.arguments.some((arg) => arg === fn)) {
+    if (
+      (ts.isArrowFunction(fn) || ts.isFunctionExpression(fn)) &&
+      ts.isCallExpression(parent) &&
+      parent.arguments.some((arg) => arg === fn)
+    ) {
       return parent;
     }
     const symbol = functionSymbol(this.checker, fn);
@@ -170,7 +182,11 @@ export class Flow {
    * A mistake that depends on it is that caller's to report, at its call (see summaries.ts).
    */
   modeFromOtherFiles(node: ts.Node): boolean {
-    for (let fn: ts.Node | undefined = enclosingFunction(node); fn && !ts.isSourceFile(fn); fn = parentOf(fn) ? enclosingFunction(fn) : undefined) {
+    for (
+      let fn: ts.Node | undefined = enclosingFunction(node);
+      fn && !ts.isSourceFile(fn);
+      fn = parentOf(fn) ? enclosingFunction(fn) : undefined
+    ) {
       if (this.decidedByOtherFiles.has(fn)) return true;
     }
     return false;
@@ -229,7 +245,7 @@ export class Flow {
       if (known) return known;
       this.functionModes.set(fn, 'unknown'); // recursion ends as unknown
       const symbol = functionSymbol(this.checker, fn);
-      const sites = symbol ? this.callSites.get(symbol) ?? [] : [];
+      const sites = symbol ? (this.callSites.get(symbol) ?? []) : [];
       // Call sites in other files answer in their own file's terms (`softUpdate` in utils.ts,
       // called under noGrad from train.ts).
       const foreign = symbol && this.crossFile && isVisibleToOtherFiles(fn) ? this.crossFile.sitesOf(symbol) : [];
@@ -237,7 +253,9 @@ export class Flow {
       // than that is 'unknown' (so an edit never builds the analyses of a whole project).
       const modes = new Set([
         ...sites.map((site) => this.gradModeAt(site, isGradModeCall, depth + 1)),
-        ...(foreign.length > LIMITS.foreignCallSites ? ['unknown' as const] : foreign.map((site) => this.crossFile?.gradModeAt(site) ?? 'unknown')),
+        ...(foreign.length > LIMITS.foreignCallSites
+          ? ['unknown' as const]
+          : foreign.map((site) => this.crossFile?.gradModeAt(site) ?? 'unknown')),
       ]);
       const mode = sites.length + foreign.length === 0 ? 'on' : modes.size === 1 ? [...modes][0] : 'unknown';
       if (foreign.length > 0) this.decidedByOtherFiles.add(fn);
@@ -274,12 +292,19 @@ function childToward(ancestor: ts.Node, node: ts.Node): ts.Node | undefined {
 
 /** A branch arm, `?:` arm, short-circuit operand, `case` or `catch` between `node` and `scope` (loop bodies do not count). */
 export function conditionalBetween(node: ts.Node, scope: ts.Node): boolean {
-  for (let cur = node; cur !== scope; ) {
+  for (let cur = node; cur !== scope;) {
     const parent = parentOf(cur);
     if (!parent) return true;
     if (ts.isIfStatement(parent) && parent.expression !== cur) return true;
     if (ts.isConditionalExpression(parent) && parent.condition !== cur) return true;
-    if (ts.isBinaryExpression(parent) && parent.right === cur && [ts.SyntaxKind.AmpersandAmpersandToken, ts.SyntaxKind.BarBarToken, ts.SyntaxKind.QuestionQuestionToken].includes(parent.operatorToken.kind)) return true;
+    if (
+      ts.isBinaryExpression(parent) &&
+      parent.right === cur &&
+      [ts.SyntaxKind.AmpersandAmpersandToken, ts.SyntaxKind.BarBarToken, ts.SyntaxKind.QuestionQuestionToken].includes(
+        parent.operatorToken.kind,
+      )
+    )
+      return true;
     if (ts.isCaseClause(parent) || ts.isDefaultClause(parent) || ts.isCatchClause(parent)) return true;
     cur = parent;
   }
@@ -295,7 +320,8 @@ function exclusive(a: ts.Node, b: ts.Node, lca: ts.Node): boolean {
   const ca = childToward(lca, a);
   const cb = childToward(lca, b);
   if (!ca || !cb || ca === cb) return false;
-  if (ts.isIfStatement(lca)) return (ca === lca.thenStatement && cb === lca.elseStatement) || (cb === lca.thenStatement && ca === lca.elseStatement);
+  if (ts.isIfStatement(lca))
+    return (ca === lca.thenStatement && cb === lca.elseStatement) || (cb === lca.thenStatement && ca === lca.elseStatement);
   if (ts.isConditionalExpression(lca)) return ca !== lca.condition && cb !== lca.condition;
   if (ts.isCaseBlock(lca)) {
     // Different cases are exclusive unless the earlier one falls through.
@@ -307,7 +333,9 @@ function exclusive(a: ts.Node, b: ts.Node, lca: ts.Node): boolean {
 }
 
 function isJump(statement: ts.Node): boolean {
-  return ts.isReturnStatement(statement) || ts.isThrowStatement(statement) || ts.isBreakStatement(statement) || ts.isContinueStatement(statement);
+  return (
+    ts.isReturnStatement(statement) || ts.isThrowStatement(statement) || ts.isBreakStatement(statement) || ts.isContinueStatement(statement)
+  );
 }
 
 /**
@@ -328,7 +356,10 @@ function terminatedBefore(a: ts.Node, lca: ts.Node, bStart: number): boolean {
     if (ts.isReturnStatement(cur) || ts.isThrowStatement(cur)) return true;
     const parent = parentOf(cur);
     if (!parent) break;
-    const statements = ts.isBlock(parent) || ts.isSourceFile(parent) || ts.isModuleBlock(parent) || ts.isCaseClause(parent) || ts.isDefaultClause(parent) ? parent.statements : undefined;
+    const statements =
+      ts.isBlock(parent) || ts.isSourceFile(parent) || ts.isModuleBlock(parent) || ts.isCaseClause(parent) || ts.isDefaultClause(parent)
+        ? parent.statements
+        : undefined;
     if (statements) {
       const index = statementIndex(statements, cur);
       // In `lca` itself only the statements between a's and b's count.
@@ -413,7 +444,8 @@ function continuesLoop(statement: ts.Node, loop: ts.Node): boolean {
   let found = false;
   const visit = (n: ts.Node): void => {
     if (found || isFunctionLike(n) || (isLoop(n) && n !== loop)) return;
-    if (ts.isContinueStatement(n) && (!n.label || (ts.isLabeledStatement(loop.parent) && loop.parent.label.text === n.label.text))) found = true;
+    if (ts.isContinueStatement(n) && (!n.label || (ts.isLabeledStatement(loop.parent) && loop.parent.label.text === n.label.text)))
+      found = true;
     else ts.forEachChild(n, visit);
   };
   visit(statement);
@@ -421,7 +453,7 @@ function continuesLoop(statement: ts.Node, loop: ts.Node): boolean {
 }
 
 function breaksOutOf(from: ts.Node, loop: ts.Node): 'return' | 'break' | false {
-  for (let cur: ts.Node = from; cur !== loop; ) {
+  for (let cur: ts.Node = from; cur !== loop;) {
     const parent = parentOf(cur);
     if (!parent || parent === loop) break;
     if (ts.isBlock(parent) || ts.isCaseClause(parent) || ts.isDefaultClause(parent)) {

@@ -43,7 +43,14 @@ export function locationOf(node: ts.Node): SourceLocation {
   const sf = node.getSourceFile();
   const start = sf.getLineAndCharacterOfPosition(node.getStart());
   const end = sf.getLineAndCharacterOfPosition(node.getEnd());
-  return { fileName: sf.fileName, line: start.line + 1, column: start.character, endLine: end.line + 1, endColumn: end.character, text: node.getText() };
+  return {
+    fileName: sf.fileName,
+    line: start.line + 1,
+    column: start.character,
+    endLine: end.line + 1,
+    endColumn: end.character,
+    text: node.getText(),
+  };
 }
 
 /** The innermost node whose text covers `position` (an offset into the file). */
@@ -101,7 +108,10 @@ function describe(analysis: FileAnalysis, expression: ts.Expression): GradientSt
     if (path) reach = [path];
   }
   const touches = (p: ParamPath): boolean => reach.some((r) => pathsOverlap(p, r) || pathsOverlap(r, { ...p, partial: false }));
-  const frozenAt = training.freezes().filter((f) => f.paths.some(touches)).map((f) => locationOf(f.write.node));
+  const frozenAt = training
+    .freezes()
+    .filter((f) => f.paths.some(touches))
+    .map((f) => locationOf(f.write.node));
   const heldBy = index.optimizers
     .filter((o) => training.held(o)?.some(touches))
     .map((o) => {
@@ -130,6 +140,9 @@ export function formatGradientStatus(status: GradientStatus): string {
   for (const f of status.frozenAt) lines.push(`- frozen at line ${String(f.line)}: \`${f.text}\``);
   for (const h of status.heldBy) lines.push(`- held by \`${h.optimizer}\` (${h.className}, line ${String(h.at.line)})`);
   if (status.holds) lines.push(`- holds: ${status.holds.map((h) => `\`${h}\``).join(', ') || 'unknown'}`);
-  if (status.movesOnZeroGrad !== undefined) lines.push(`- a zero gradient ${status.movesOnZeroGrad ? 'still moves' : 'does not move'} a parameter (zeroGrad({ setToNone: true }) makes step() skip it)`);
+  if (status.movesOnZeroGrad !== undefined)
+    lines.push(
+      `- a zero gradient ${status.movesOnZeroGrad ? 'still moves' : 'does not move'} a parameter (zeroGrad({ setToNone: true }) makes step() skip it)`,
+    );
   return lines.join('\n');
 }

@@ -10,7 +10,11 @@ import type { TensorValues } from './values.js';
  * the identity keys (`v3.layer1.weight`, a local's key) that in-place writes and saved tensors are
  * matched by; views, `detach()`, `requiresGrad_()` and in-place methods share their receiver's.
  */
-const VIEW_METHODS = new Set(Object.entries(OP_METHODS).filter(([, op]) => OP_METADATA[op].view).map(([m]) => m));
+const VIEW_METHODS = new Set(
+  Object.entries(OP_METHODS)
+    .filter(([, op]) => OP_METADATA[op].view)
+    .map(([m]) => m),
+);
 
 export class StorageIdentity {
   private readonly memo = new Map<ts.Expression, string | undefined>();
@@ -41,7 +45,11 @@ export class StorageIdentity {
       const def = this.bindings.definition(expr);
       if (def?.kind === 'expression') {
         const init = stripExpression(def.expression);
-        const shared = ts.isCallExpression(init) ? this.sharedStorageSource(init) : ts.isIdentifier(init) || ts.isPropertyAccessExpression(init) ? init : undefined;
+        const shared = ts.isCallExpression(init)
+          ? this.sharedStorageSource(init)
+          : ts.isIdentifier(init) || ts.isPropertyAccessExpression(init)
+            ? init
+            : undefined;
         if (shared) return this.identity(shared, depth + 1);
       }
       const path = this.paths.pathOf(expr);

@@ -21,7 +21,9 @@ export interface ParamPath {
 }
 
 function sameRoot(a: ParamPath, b: ParamPath): boolean {
-  return a.root === b.root || (a.classRoot !== undefined && a.classRoot === b.root) || (b.classRoot !== undefined && b.classRoot === a.root);
+  return (
+    a.root === b.root || (a.classRoot !== undefined && a.classRoot === b.root) || (b.classRoot !== undefined && b.classRoot === a.root)
+  );
 }
 
 /** `a` is `b` or lies above it (`model` above `model.encoder.0`). */
@@ -33,7 +35,6 @@ export function isPrefix(a: ParamPath, b: ParamPath): boolean {
 export function pathsOverlap(held: ParamPath, touched: ParamPath): boolean {
   return (isPrefix(held, touched) && !held.partial) || (isPrefix(touched, held) && !touched.partial);
 }
-
 
 export class ModulePaths {
   private readonly pathMemo = new Map<ts.Expression, ParamPath | undefined>();
@@ -81,7 +82,13 @@ export class ModulePaths {
         const base = this.pathOf(holder, depth + 1);
         if (base) return { ...base, segments: [...base.segments, String(contained.index)], node: expr };
       }
-      return { root: `v${String(this.bindings.idOf(symbol))}`, segments: [], partial: false, node: expr, classRoot: this.classRootOf(expr) };
+      return {
+        root: `v${String(this.bindings.idOf(symbol))}`,
+        segments: [],
+        partial: false,
+        node: expr,
+        classRoot: this.classRootOf(expr),
+      };
     }
     if (ts.isPropertyAccessExpression(expr)) {
       const base = this.pathOf(expr.expression, depth + 1);
@@ -174,9 +181,16 @@ function holderName(node: ts.NewExpression): ts.Identifier | undefined {
   return ts.isVariableDeclaration(parent) && parent.initializer === node && ts.isIdentifier(parent.name) ? parent.name : undefined;
 }
 
-function isAtCall(expr: ts.Expression): expr is ts.CallExpression & { expression: ts.PropertyAccessExpression; arguments: ts.NodeArray<ts.NumericLiteral> } {
-  return ts.isCallExpression(expr) && ts.isPropertyAccessExpression(expr.expression) && expr.expression.name.text === 'at' &&
-    expr.arguments.length === 1 && ts.isNumericLiteral(expr.arguments[0]);
+function isAtCall(
+  expr: ts.Expression,
+): expr is ts.CallExpression & { expression: ts.PropertyAccessExpression; arguments: ts.NodeArray<ts.NumericLiteral> } {
+  return (
+    ts.isCallExpression(expr) &&
+    ts.isPropertyAccessExpression(expr.expression) &&
+    expr.expression.name.text === 'at' &&
+    expr.arguments.length === 1 &&
+    ts.isNumericLiteral(expr.arguments[0])
+  );
 }
 
 function isParameterOrConst(symbol: ts.Symbol): boolean {

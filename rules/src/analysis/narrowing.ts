@@ -81,7 +81,12 @@ export class NameUseScanner {
       // A property name is not a reference to a variable of that name.
       if (!(ts.isPropertyAccessExpression(parent) && parent.name === node)) {
         this.untested.set(node.text, (this.untested.get(node.text) ?? true) && neverTested(node));
-        const declared = ((ts.isVariableDeclaration(parent) || ts.isParameter(parent) || ts.isBindingElement(parent) || ts.isShorthandPropertyAssignment(parent)) && parent.name === node);
+        const declared =
+          (ts.isVariableDeclaration(parent) ||
+            ts.isParameter(parent) ||
+            ts.isBindingElement(parent) ||
+            ts.isShorthandPropertyAssignment(parent)) &&
+          parent.name === node;
         this.record(this.variables, node.text, declared || receiverSafety(node) || nonNarrowingPosition(node));
       }
     } else if (ts.isPropertyAccessExpression(node) && ts.isIdentifier(node.name)) {
@@ -147,10 +152,13 @@ function inCondition(node: ts.Expression): boolean {
 /** A use that cannot be a test of the name's value (so a constant used only like this is no aliased condition). */
 function neverTested(id: ts.Identifier): boolean {
   const parent = id.parent;
-  return (ts.isPropertyAccessExpression(parent) && parent.expression === id)
-    || (ts.isVariableDeclaration(parent) && parent.name === id)
-    || (ts.isCallExpression(parent) && parent.expression !== id)
-    || ts.isArrayLiteralExpression(parent) || ts.isSpreadElement(parent);
+  return (
+    (ts.isPropertyAccessExpression(parent) && parent.expression === id) ||
+    (ts.isVariableDeclaration(parent) && parent.name === id) ||
+    (ts.isCallExpression(parent) && parent.expression !== id) ||
+    ts.isArrayLiteralExpression(parent) ||
+    ts.isSpreadElement(parent)
+  );
 }
 
 /**
@@ -186,7 +194,8 @@ function nonNarrowingPosition(node: ts.Node): Safety {
 function callResultNotTested(call: ts.CallExpression): boolean | string {
   const parent = call.parent;
   if (ts.isPropertyAccessExpression(parent) && parent.expression === call) return true;
-  if (ts.isArrayLiteralExpression(parent) || ts.isSpreadElement(parent) || ts.isReturnStatement(parent) || ts.isPropertyAssignment(parent)) return true;
+  if (ts.isArrayLiteralExpression(parent) || ts.isSpreadElement(parent) || ts.isReturnStatement(parent) || ts.isPropertyAssignment(parent))
+    return true;
   if (ts.isNewExpression(parent) && parent.expression !== call) return true;
   if (ts.isCallExpression(parent) && parent.expression !== call) return callResultNotTested(parent);
   if (ts.isVariableDeclaration(parent) && parent.initializer === call) return ts.isIdentifier(parent.name) ? parent.name.text : true;

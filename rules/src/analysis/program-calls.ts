@@ -108,7 +108,10 @@ export function isVisibleToOtherFiles(fn: ts.Node): boolean {
 }
 
 /** The function a call runs, when it has a body in another user file of the program (an imported helper, a method of a class declared elsewhere). */
-export function foreignDeclaration(program: ts.Program, call: ts.CallExpression): { fn: ts.FunctionLikeDeclaration; name: string } | undefined {
+export function foreignDeclaration(
+  program: ts.Program,
+  call: ts.CallExpression,
+): { fn: ts.FunctionLikeDeclaration; name: string } | undefined {
   const decl = calleeDeclaration(program, call);
   let fn: ts.Node | undefined = decl;
   if (decl && ts.isVariableDeclaration(decl) && decl.initializer) fn = decl.initializer;
@@ -120,7 +123,10 @@ export function foreignDeclaration(program: ts.Program, call: ts.CallExpression)
 }
 
 function isFunctionWithBody(node: ts.Node): node is ts.FunctionLikeDeclaration {
-  return (ts.isFunctionDeclaration(node) || ts.isMethodDeclaration(node) || ts.isArrowFunction(node) || ts.isFunctionExpression(node)) && node.body !== undefined;
+  return (
+    (ts.isFunctionDeclaration(node) || ts.isMethodDeclaration(node) || ts.isArrowFunction(node) || ts.isFunctionExpression(node)) &&
+    node.body !== undefined
+  );
 }
 
 const methodNamesByFile = new WeakMap<ts.SourceFile, ReadonlySet<string>>();

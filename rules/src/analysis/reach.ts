@@ -35,7 +35,24 @@ export interface ModuleUse {
 type Cut = ModuleUse['cut'];
 
 /** Module methods that compute nothing from the module's parameters. */
-const NON_COMPUTING_METHODS = new Set(['parameters', 'namedParameters', 'children', 'modules', 'namedModules', 'zeroGrad', 'train', 'eval', 'to', 'at', 'apply', 'stateDict', 'loadStateDict', 'buffers', 'namedBuffers', 'requiresGrad_']);
+const NON_COMPUTING_METHODS = new Set([
+  'parameters',
+  'namedParameters',
+  'children',
+  'modules',
+  'namedModules',
+  'zeroGrad',
+  'train',
+  'eval',
+  'to',
+  'at',
+  'apply',
+  'stateDict',
+  'loadStateDict',
+  'buffers',
+  'namedBuffers',
+  'requiresGrad_',
+]);
 
 export class GradientReach {
   private readonly memo = new Map<ts.Expression, readonly ModuleUse[]>();
@@ -64,7 +81,14 @@ export class GradientReach {
     return uses;
   }
 
-  private walk(expression: ts.Expression, cut: Cut, certain: boolean, out: ModuleUse[], seen: Map<ts.Node, Set<string>>, depth: number): void {
+  private walk(
+    expression: ts.Expression,
+    cut: Cut,
+    certain: boolean,
+    out: ModuleUse[],
+    seen: Map<ts.Node, Set<string>>,
+    depth: number,
+  ): void {
     const expr = stripExpression(expression);
     // A helper's or model method's body in another file is walked by that file's analysis.
     if (this.sourceFile && expr.getSourceFile() !== this.sourceFile) {
@@ -77,7 +101,9 @@ export class GradientReach {
     if (states.has(state) || depth > LIMITS.valueDepth) return;
     states.add(state);
     seen.set(expr, states);
-    const next = (e: ts.Expression, c: Cut = cut, sure = certain): void => { this.walk(e, c, sure, out, seen, depth + 1); };
+    const next = (e: ts.Expression, c: Cut = cut, sure = certain): void => {
+      this.walk(e, c, sure, out, seen, depth + 1);
+    };
     if (ts.isIdentifier(expr)) {
       const sources = this.sourcesOf(expr);
       const parameter = this.parameterUse(expr, cut, certain);
@@ -92,7 +118,8 @@ export class GradientReach {
     }
     if (ts.isBinaryExpression(expr)) {
       const op = expr.operatorToken.kind;
-      const shortCircuit = op === ts.SyntaxKind.AmpersandAmpersandToken || op === ts.SyntaxKind.BarBarToken || op === ts.SyntaxKind.QuestionQuestionToken;
+      const shortCircuit =
+        op === ts.SyntaxKind.AmpersandAmpersandToken || op === ts.SyntaxKind.BarBarToken || op === ts.SyntaxKind.QuestionQuestionToken;
       next(expr.left);
       next(expr.right, cut, certain && !shortCircuit);
       return;
@@ -118,17 +145,28 @@ export class GradientReach {
     if (ts.isCallExpression(expr)) this.walkCall(expr, cut, certain, out, seen, depth);
   }
 
-  private walkCall(call: ts.CallExpression, cut: Cut, certain: boolean, out: ModuleUse[], seen: Map<ts.Node, Set<string>>, depth: number): void {
-    const next = (e: ts.Expression, c: Cut = cut, into = out): void => { this.walk(e, c, certain, into, seen, depth + 1); };
+  private walkCall(
+    call: ts.CallExpression,
+    cut: Cut,
+    certain: boolean,
+    out: ModuleUse[],
+    seen: Map<ts.Node, Set<string>>,
+    depth: number,
+  ): void {
+    const next = (e: ts.Expression, c: Cut = cut, into = out): void => {
+      this.walk(e, c, certain, into, seen, depth + 1);
+    };
     const fn = this.index.libraryCalls.get(call);
     if (fn === 'noGrad' || fn === 'enableGrad') {
       const callback = call.arguments.at(0);
       const inner = callback && (ts.isArrowFunction(callback) || ts.isFunctionExpression(callback)) ? returnedValues(callback) : [];
-      for (const r of inner) next(r, fn === 'noGrad' ? cut ?? { how: 'noGrad', node: call, viaNoGrad: true } : undefined);
+      for (const r of inner) next(r, fn === 'noGrad' ? (cut ?? { how: 'noGrad', node: call, viaNoGrad: true }) : undefined);
       return;
     }
     if (fn !== undefined) {
-      call.arguments.forEach((a) => { next(a); });
+      call.arguments.forEach((a) => {
+        next(a);
+      });
       return;
     }
     const callee = call.expression;
@@ -137,7 +175,9 @@ export class GradientReach {
       if (method.method === 'detach') next(method.receiver, cut ?? { how: 'detach', node: call });
       else {
         next(method.receiver);
-        call.arguments.forEach((a) => { next(a); });
+        call.arguments.forEach((a) => {
+          next(a);
+        });
       }
       return;
     }
@@ -154,15 +194,21 @@ export class GradientReach {
           out.push(...inner.filter((u) => !module || !isPrefix(module, u.module)));
         }
         if (module) out.push({ call, module, cut: ownCut, certain, inner: inner?.filter((u) => isPrefix(module, u.module)) });
-        call.arguments.forEach((a) => { next(a, ownCut); });
+        call.arguments.forEach((a) => {
+          next(a, ownCut);
+        });
         return;
       }
       if (receiverClass?.kind === 'optimizer') return;
     }
     // A user helper: what it is given and what it returns.
-    call.arguments.forEach((a) => { next(a); });
+    call.arguments.forEach((a) => {
+      next(a);
+    });
     if (ts.isPropertyAccessExpression(callee)) next(callee.expression);
-    (this.values.returnedExpressions(call) ?? this.values.foreignReturns(call))?.forEach((r) => { next(r); });
+    (this.values.returnedExpressions(call) ?? this.values.foreignReturns(call))?.forEach((r) => {
+      next(r);
+    });
   }
 
   /** A parameter read directly (`x.matmul(this.w)`): a use of that parameter's path. */
@@ -170,7 +216,13 @@ export class GradientReach {
     if (libraryClassOfExpression(this.checker, expr)?.kind !== 'parameter') return undefined;
     const path = this.paths.pathOf(expr);
     if (!path) return undefined;
-    return { call: expr, module: path, cut: cut ?? (this.values.gradModeAt(expr) === 'off' ? { how: 'noGrad', node: expr } : undefined), certain, inner: undefined };
+    return {
+      call: expr,
+      module: path,
+      cut: cut ?? (this.values.gradModeAt(expr) === 'off' ? { how: 'noGrad', node: expr } : undefined),
+      certain,
+      inner: undefined,
+    };
   }
 
   /**
@@ -187,7 +239,8 @@ export class GradientReach {
     const assignments: { at: ts.Node; value: ts.Expression }[] = [];
     if (decl && ts.isVariableDeclaration(decl) && decl.initializer) assignments.push({ at: decl, value: decl.initializer });
     for (const write of symbol ? this.bindings.writesOf(symbol) : []) {
-      if (ts.isBinaryExpression(write) && write.operatorToken.kind === ts.SyntaxKind.EqualsToken) assignments.push({ at: write, value: write.right });
+      if (ts.isBinaryExpression(write) && write.operatorToken.kind === ts.SyntaxKind.EqualsToken)
+        assignments.push({ at: write, value: write.right });
     }
     const fn = enclosingFunction(identifier);
     let last: { at: ts.Node; value: ts.Expression } | undefined;
@@ -208,7 +261,9 @@ export class GradientReach {
     });
     if (loopCarried) return assignments.map((a) => a.value);
     // Writes after `last` that may or may not run (`if (freeze) h = h.detach()`) reach the read too.
-    const conditional = assignments.filter((a) => a !== lastWrite && a.at.getStart() > lastWrite.at.getEnd() && a.at.getEnd() <= identifier.getStart());
+    const conditional = assignments.filter(
+      (a) => a !== lastWrite && a.at.getStart() > lastWrite.at.getEnd() && a.at.getEnd() <= identifier.getStart(),
+    );
     return [last.value, ...conditional.map((a) => a.value)];
   }
 

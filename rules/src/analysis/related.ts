@@ -31,7 +31,13 @@ export function clearRelatedLocations(filename: string, ruleId: string): void {
   store.delete(fileKey(filename, bareRuleId(ruleId)));
 }
 
-export function recordRelatedLocations(filename: string, ruleId: string, line: number, column: number, related: readonly RelatedLocation[]): void {
+export function recordRelatedLocations(
+  filename: string,
+  ruleId: string,
+  line: number,
+  column: number,
+  related: readonly RelatedLocation[],
+): void {
   if (related.length === 0) return;
   const key = fileKey(filename, bareRuleId(ruleId));
   let byPosition = store.get(key);

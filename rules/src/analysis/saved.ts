@@ -48,7 +48,9 @@ export class SavedTensors {
     const out = new Set<ts.CallExpression>();
     this.graphMemo.set(expr, out);
     if (depth > LIMITS.valueDepth) return out;
-    const add = (e: ts.Expression): void => { for (const s of this.savingSites(e, depth + 1)) out.add(s); };
+    const add = (e: ts.Expression): void => {
+      for (const s of this.savingSites(e, depth + 1)) out.add(s);
+    };
     if (ts.isIdentifier(expr)) {
       const def = this.bindings.definition(expr);
       if (def?.kind === 'expression') add(def.expression);
@@ -84,7 +86,12 @@ export class SavedTensors {
     const inputs = [method.receiver, ...method.call.arguments];
     return meta.inputs.some((name, i) => {
       const input = inputs.at(i);
-      return input !== undefined && this.values.isTensorExpression(input) && this.values.evaluate(input).requiresGrad === 'yes' && (meta.saves[name]?.length ?? 0) > 0;
+      return (
+        input !== undefined &&
+        this.values.isTensorExpression(input) &&
+        this.values.evaluate(input).requiresGrad === 'yes' &&
+        (meta.saves[name]?.length ?? 0) > 0
+      );
     });
   }
 
@@ -115,14 +122,18 @@ export class SavedTensors {
       // from the op table, with the weight (a parameter) as `other`.
       const input = call.arguments.at(0);
       const weight = this.paths.pathOf(method.receiver);
-      const needsGrad: Record<string, boolean> = { self: input !== undefined && this.values.evaluate(input).requiresGrad === 'yes', other: true };
+      const needsGrad: Record<string, boolean> = {
+        self: input !== undefined && this.values.evaluate(input).requiresGrad === 'yes',
+        other: true,
+      };
       for (const name of LINEAR_AS_MATMUL.inputs) {
         if (!needsGrad[name]) continue;
         for (const savedName of LINEAR_AS_MATMUL.saves[name] ?? []) {
           if (savedName === 'self') push(input);
           else if (savedName === 'other' && weight) {
             const key = `${weight.root}.${[...weight.segments, 'weight'].join('.')}`;
-            if (!saved.some((s) => s.key === key)) saved.push({ key, expression: method.receiver, label: `${method.receiver.getText()}.weight` });
+            if (!saved.some((s) => s.key === key))
+              saved.push({ key, expression: method.receiver, label: `${method.receiver.getText()}.weight` });
           }
         }
       }
@@ -132,7 +143,9 @@ export class SavedTensors {
     if (!op) return { site: call, saved };
     const meta = OP_METADATA[op];
     const operands: Record<string, ts.Expression | undefined> = { result: resultHolder(call) };
-    meta.inputs.forEach((name, i) => { operands[name] = i === 0 ? method.receiver : call.arguments[i - 1]; });
+    meta.inputs.forEach((name, i) => {
+      operands[name] = i === 0 ? method.receiver : call.arguments[i - 1];
+    });
     meta.inputs.forEach((name) => {
       const input = operands[name];
       if (!input || !this.values.isTensorExpression(input) || this.values.evaluate(input).requiresGrad !== 'yes') return;
@@ -158,9 +171,10 @@ export class SavedTensors {
       const receiver = stripExpression(method.receiver);
       const def = ts.isIdentifier(receiver) ? this.bindings.definition(receiver) : undefined;
       const built = def?.kind === 'expression' ? stripExpression(def.expression) : undefined;
-      const linears = built && ts.isNewExpression(built)
-        ? (built.arguments ?? []).filter((a) => libraryClassOfExpression(this.checker, a)?.className === 'Linear').length
-        : 0;
+      const linears =
+        built && ts.isNewExpression(built)
+          ? (built.arguments ?? []).filter((a) => libraryClassOfExpression(this.checker, a)?.className === 'Linear').length
+          : 0;
       savesWeights = linears >= 2;
     }
     const key = `${[path.root, ...path.segments].join('.')}.*`;

@@ -54,7 +54,12 @@ export function inplaceOnLeaves(helper: Helper): readonly ts.CallExpression[] {
  * `model.backbone`. A freeze of something the helper does not get from its parameters (a global of
  * its own file) is not the caller's to see.
  */
-export function freezesThrough(helper: Helper, call: ts.CallExpression, callerPaths: ModulePaths, flag: false | true = false): { paths: ParamPath[]; writes: ts.Node[]; labels: string[] } {
+export function freezesThrough(
+  helper: Helper,
+  call: ts.CallExpression,
+  callerPaths: ModulePaths,
+  flag: false | true = false,
+): { paths: ParamPath[]; writes: ts.Node[]; labels: string[] } {
   const { analysis, declaration } = helper;
   const rootToArgument = new Map<string, ts.Expression>();
   declaration.parameters.forEach((param, k) => {
@@ -65,7 +70,8 @@ export function freezesThrough(helper: Helper, call: ts.CallExpression, callerPa
   // A method's `this` is the call's receiver (`trainer.freezeBackbone()` freezes trainer's fields).
   const cls = ts.isMethodDeclaration(declaration) && ts.isClassLike(declaration.parent) ? declaration.parent : undefined;
   const classSymbol = cls?.name ? analysis.bindings.symbolOf(cls.name) : undefined;
-  if (classSymbol && ts.isPropertyAccessExpression(call.expression)) rootToArgument.set(`this${String(analysis.bindings.idOf(classSymbol))}`, call.expression.expression);
+  if (classSymbol && ts.isPropertyAccessExpression(call.expression))
+    rootToArgument.set(`this${String(analysis.bindings.idOf(classSymbol))}`, call.expression.expression);
   const paths: ParamPath[] = [];
   const writes: ts.Node[] = [];
   const labels: string[] = [];
@@ -101,7 +107,15 @@ export function mayClearGradients(helper: Helper, depth = 0): boolean {
   const { analysis, declaration } = helper;
   const inside = (node: ts.Node): boolean => isAncestor(declaration, node);
   if (analysis.index.gradWrites.some(inside)) return true;
-  if (analysis.index.methodCalls.some((m) => inside(m.call) && (m.method === 'zeroGrad' || ((m.method === 'zero_' || m.method === 'fill_') && ts.isPropertyAccessExpression(m.receiver) && m.receiver.name.text === 'grad')))) return true;
+  if (
+    analysis.index.methodCalls.some(
+      (m) =>
+        inside(m.call) &&
+        (m.method === 'zeroGrad' ||
+          ((m.method === 'zero_' || m.method === 'fill_') && ts.isPropertyAccessExpression(m.receiver) && m.receiver.name.text === 'grad')),
+    )
+  )
+    return true;
   if (depth >= LIMITS.helperDepth) return false;
   return callsIntoOtherFiles(analysis.program, analysis.sourceFile).some((call) => {
     const inner = inside(call) ? helperOf(analysis.program, call) : undefined;

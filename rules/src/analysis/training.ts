@@ -134,19 +134,19 @@ export class TrainingFacts {
 
   /** Freezes of this file, and calls of helpers of other files that freeze what they are given (at the call). */
   freezes(): readonly Freeze[] {
-    this.freezeList ??= [...this.index.requiresGradWrites
-      .filter((w) => w.flag === false)
-      .map((write) => ({ write, paths: this.frozenPaths(write) })), ...this.helperFreezes(false)]
-      .filter((f) => f.paths.length > 0);
+    this.freezeList ??= [
+      ...this.index.requiresGradWrites.filter((w) => w.flag === false).map((write) => ({ write, paths: this.frozenPaths(write) })),
+      ...this.helperFreezes(false),
+    ].filter((f) => f.paths.length > 0);
     return this.freezeList;
   }
 
   /** `requiresGrad = true` / `requiresGrad_()` writes and the parameters they unfreeze (helpers' too). */
   unfreezes(): readonly Freeze[] {
-    this.unfreezeList ??= [...this.index.requiresGradWrites
-      .filter((w) => w.flag === true)
-      .map((write) => ({ write, paths: this.frozenPaths(write) })), ...this.helperFreezes(true)]
-      .filter((f) => f.paths.length > 0);
+    this.unfreezeList ??= [
+      ...this.index.requiresGradWrites.filter((w) => w.flag === true).map((write) => ({ write, paths: this.frozenPaths(write) })),
+      ...this.helperFreezes(true),
+    ].filter((f) => f.paths.length > 0);
     return this.unfreezeList;
   }
 
@@ -157,7 +157,13 @@ export class TrainingFacts {
       const helper = helperOf(this.program, call);
       if (!helper) continue;
       const { paths, writes, labels } = freezesThrough(helper, call, this.paths, flag);
-      if (paths.length > 0) out.push({ write: { node: call, target: call.expression, flag }, paths, via: writes, label: `${labels.join(', ')} (in ${helper.name})` });
+      if (paths.length > 0)
+        out.push({
+          write: { node: call, target: call.expression, flag },
+          paths,
+          via: writes,
+          label: `${labels.join(', ')} (in ${helper.name})`,
+        });
     }
     return out;
   }
@@ -217,7 +223,14 @@ function isConditionalWithin(node: ts.Node, scope: ts.Node, earlyExits: boolean)
     const parent = cur.parent;
     if (ts.isIfStatement(parent) && parent.expression !== cur) return true;
     if (ts.isConditionalExpression(parent) && parent.condition !== cur) return true;
-    if (ts.isBinaryExpression(parent) && parent.right === cur && [ts.SyntaxKind.AmpersandAmpersandToken, ts.SyntaxKind.BarBarToken, ts.SyntaxKind.QuestionQuestionToken].includes(parent.operatorToken.kind)) return true;
+    if (
+      ts.isBinaryExpression(parent) &&
+      parent.right === cur &&
+      [ts.SyntaxKind.AmpersandAmpersandToken, ts.SyntaxKind.BarBarToken, ts.SyntaxKind.QuestionQuestionToken].includes(
+        parent.operatorToken.kind,
+      )
+    )
+      return true;
     if (ts.isCaseClause(parent) || ts.isDefaultClause(parent)) return true;
   }
   if (!earlyExits) return false;

@@ -29,7 +29,13 @@ export interface TensorValue {
   readonly origin: ts.Node | undefined;
 }
 
-const UNKNOWN: TensorValue = { requiresGrad: 'unknown', leaf: 'unknown', integer: false, computedUnderNoGrad: undefined, origin: undefined };
+const UNKNOWN: TensorValue = {
+  requiresGrad: 'unknown',
+  leaf: 'unknown',
+  integer: false,
+  computedUnderNoGrad: undefined,
+  origin: undefined,
+};
 const PARAMETER: TensorValue = { requiresGrad: 'yes', leaf: 'yes', integer: false, computedUnderNoGrad: undefined, origin: undefined };
 
 /** How one file's values reach another file's: the program, this file, and each file's values. */
@@ -74,7 +80,8 @@ export class TensorValues {
   evaluate(expression: ts.Expression, depth = 0): TensorValue {
     const expr = stripExpression(expression);
     // A value of another file (a helper's return) is that file's analysis's to answer.
-    if (this.crossFile && expr.getSourceFile() !== this.crossFile.sourceFile) return this.crossFile.valuesOf(expr.getSourceFile())?.evaluate(expr, depth) ?? UNKNOWN;
+    if (this.crossFile && expr.getSourceFile() !== this.crossFile.sourceFile)
+      return this.crossFile.valuesOf(expr.getSourceFile())?.evaluate(expr, depth) ?? UNKNOWN;
     const cached = this.memo.get(expr);
     if (cached) return cached;
     if (depth > LIMITS.valueDepth) return UNKNOWN;
@@ -98,7 +105,8 @@ export class TensorValues {
       return { ...PARAMETER, requiresGrad: flag?.kind === ts.SyntaxKind.FalseKeyword ? 'no' : 'yes', origin: expr };
     }
     if (ts.isPropertyAccessExpression(expr)) {
-      if (expr.name.text === 'grad') return { requiresGrad: 'no', leaf: 'yes', integer: false, computedUnderNoGrad: undefined, origin: expr };
+      if (expr.name.text === 'grad')
+        return { requiresGrad: 'no', leaf: 'yes', integer: false, computedUnderNoGrad: undefined, origin: expr };
       const field = this.bindings.fieldDefinition(expr);
       if (field?.kind === 'expression') return this.evaluate(field.expression, depth + 1);
       return this.byType(expr);
@@ -126,7 +134,12 @@ export class TensorValues {
     if (fn !== undefined) {
       if (CREATION_FUNCTIONS.has(fn)) return creationValue(call, fn);
       if (fn === 'noGrad') return { requiresGrad: 'no', leaf: 'yes', integer: false, computedUnderNoGrad: call, origin: call };
-      if (FUNCTIONAL_OPS.has(fn)) return this.opResult(call, call.arguments.filter((a) => this.isTensorExpression(a)), depth);
+      if (FUNCTIONAL_OPS.has(fn))
+        return this.opResult(
+          call,
+          call.arguments.filter((a) => this.isTensorExpression(a)),
+          depth,
+        );
       return UNKNOWN;
     }
     const method = this.methodCallOf.get(call);
@@ -170,12 +183,25 @@ export class TensorValues {
   returnedExpressions(call: ts.CallExpression): ts.Expression[] | undefined {
     const callee = call.expression;
     // Only a method this file declares can be followed; other names need no symbol lookup.
-    const name = ts.isIdentifier(callee) ? callee
-      : ts.isPropertyAccessExpression(callee) && this.index.localMethods.has(callee.name.text) ? callee.name : undefined;
+    const name = ts.isIdentifier(callee)
+      ? callee
+      : ts.isPropertyAccessExpression(callee) && this.index.localMethods.has(callee.name.text)
+        ? callee.name
+        : undefined;
     let decl = name ? this.bindings.symbolOf(name)?.valueDeclaration : undefined;
-    if (decl && ts.isVariableDeclaration(decl) && decl.initializer && (ts.isArrowFunction(decl.initializer) || ts.isFunctionExpression(decl.initializer))) decl = decl.initializer;
+    if (
+      decl &&
+      ts.isVariableDeclaration(decl) &&
+      decl.initializer &&
+      (ts.isArrowFunction(decl.initializer) || ts.isFunctionExpression(decl.initializer))
+    )
+      decl = decl.initializer;
     if (!decl || decl.getSourceFile() !== call.getSourceFile()) return undefined;
-    if (!(ts.isFunctionDeclaration(decl) || ts.isMethodDeclaration(decl) || ts.isArrowFunction(decl) || ts.isFunctionExpression(decl)) || !decl.body) return undefined;
+    if (
+      !(ts.isFunctionDeclaration(decl) || ts.isMethodDeclaration(decl) || ts.isArrowFunction(decl) || ts.isFunctionExpression(decl)) ||
+      !decl.body
+    )
+      return undefined;
     return returnedValues(decl);
   }
 
@@ -198,7 +224,6 @@ export class TensorValues {
     }
     return UNKNOWN;
   }
-
 }
 
 function creationValue(call: ts.CallExpression, fn: string): TensorValue {

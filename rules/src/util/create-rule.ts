@@ -5,9 +5,9 @@ import { getFileAnalysis, safely, type FileAnalysis } from '../analysis/file-ana
 import { clearRelatedLocations, recordRelatedLocations, type RelatedLocation } from '../analysis/related.js';
 
 /** The package's `homepage` (its repository): the one place rule documentation links come from. */
-const HOMEPAGE = (
-  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { homepage: string }
-).homepage.replace(/#.*$/, '').replace(/\/$/, '');
+const HOMEPAGE = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { homepage: string }).homepage
+  .replace(/#.*$/, '')
+  .replace(/\/$/, '');
 
 /**
  * `meta.docs.url`: the rule's doc on the web, `<homepage>/blob/main/rules/docs/<id>.md`. It is what
@@ -31,11 +31,14 @@ export interface GradflowDocs {
 const namedRule = ESLintUtils.RuleCreator<GradflowDocs>(ruleDocUrl);
 
 /** A gradflow rule: its literal `name`, and `meta.docs` always present (the configs read it). */
-export type GradflowRule<Name extends string, MessageIds extends string, Options extends readonly unknown[]> =
-  TSESLint.RuleModule<MessageIds, Options, GradflowDocs> & {
-    readonly name: Name;
-    readonly meta: { readonly docs: GradflowDocs & { readonly url: string } };
-  };
+export type GradflowRule<Name extends string, MessageIds extends string, Options extends readonly unknown[]> = TSESLint.RuleModule<
+  MessageIds,
+  Options,
+  GradflowDocs
+> & {
+  readonly name: Name;
+  readonly meta: { readonly docs: GradflowDocs & { readonly url: string } };
+};
 
 /**
  * typescript-eslint's `RuleCreator`, keeping the rule's `name` as a literal type: the rule index
@@ -106,7 +109,9 @@ export function onProgram<M extends string>(
     Program() {
       const analysis = safely(context.filename, undefined, () => analysisFor(context as Context));
       if (!analysis?.index.hasLibraryUse) return;
-      safely(context.filename, undefined, () => { check(analysis); });
+      safely(context.filename, undefined, () => {
+        check(analysis);
+      });
     },
   };
 }

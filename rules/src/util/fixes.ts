@@ -10,10 +10,15 @@ import { rangeOf } from './create-rule.js';
 const LIBRARY = '@gradflow/autograd';
 
 /** How this file can call a library export, plus the edit that imports it when it is not yet. */
-export function libraryName(sourceFile: ts.SourceFile, fixer: TSESLint.RuleFixer, exported: string): { name: string; fixes: TSESLint.RuleFix[] } {
+export function libraryName(
+  sourceFile: ts.SourceFile,
+  fixer: TSESLint.RuleFixer,
+  exported: string,
+): { name: string; fixes: TSESLint.RuleFix[] } {
   let named: ts.NamedImports | undefined;
   for (const statement of sourceFile.statements) {
-    if (!ts.isImportDeclaration(statement) || !ts.isStringLiteral(statement.moduleSpecifier) || statement.moduleSpecifier.text !== LIBRARY) continue;
+    if (!ts.isImportDeclaration(statement) || !ts.isStringLiteral(statement.moduleSpecifier) || statement.moduleSpecifier.text !== LIBRARY)
+      continue;
     const bindings = statement.importClause?.namedBindings;
     if (statement.importClause?.phaseModifier === ts.SyntaxKind.TypeKeyword || !bindings) continue;
     if (ts.isNamespaceImport(bindings)) return { name: `${bindings.name.text}.${exported}`, fixes: [] };
@@ -28,10 +33,16 @@ export function libraryName(sourceFile: ts.SourceFile, fixer: TSESLint.RuleFixer
 
 /** The statement that holds `node` directly inside a block (or the file), if any. */
 export function statementOf(node: ts.Node): ts.Statement | undefined {
-  for (let cur: ts.Node = node; ; ) {
+  for (let cur: ts.Node = node; ;) {
     const parent = (cur as { parent?: ts.Node }).parent;
     if (!parent) return undefined;
-    if (ts.isBlock(parent) || ts.isSourceFile(parent) || ts.isModuleBlock(parent) || ts.isCaseClause(parent) || ts.isDefaultClause(parent)) {
+    if (
+      ts.isBlock(parent) ||
+      ts.isSourceFile(parent) ||
+      ts.isModuleBlock(parent) ||
+      ts.isCaseClause(parent) ||
+      ts.isDefaultClause(parent)
+    ) {
       return cur as ts.Statement;
     }
     if (ts.isFunctionLike(parent)) return undefined;
@@ -62,13 +73,21 @@ export function insertStatementBefore(fixer: TSESLint.RuleFixer, statement: ts.S
 export function propertyOf(options: ts.Node | undefined, key: string): ts.Expression | undefined {
   if (!options || !ts.isObjectLiteralExpression(options)) return undefined;
   for (const prop of options.properties) {
-    if (ts.isPropertyAssignment(prop) && (ts.isIdentifier(prop.name) || ts.isStringLiteral(prop.name)) && prop.name.text === key) return prop.initializer;
+    if (ts.isPropertyAssignment(prop) && (ts.isIdentifier(prop.name) || ts.isStringLiteral(prop.name)) && prop.name.text === key)
+      return prop.initializer;
   }
   return undefined;
 }
 
 /** Adds `key: value` to a call's options argument at `index` (creating the object when missing). */
-export function setOption(fixer: TSESLint.RuleFixer, call: ts.CallExpression, index: number, key: string, value: string, fill = 'undefined'): TSESLint.RuleFix | undefined {
+export function setOption(
+  fixer: TSESLint.RuleFixer,
+  call: ts.CallExpression,
+  index: number,
+  key: string,
+  value: string,
+  fill = 'undefined',
+): TSESLint.RuleFix | undefined {
   const options = call.arguments.at(index);
   if (!options) {
     const args = call.arguments;

@@ -1,6 +1,13 @@
 import { GradFlowError } from '../errors.js';
 import type { Module } from '../nn/module.js';
-import { onGradAccumulate, onNoGradCut, onNonLeafGradRead, onOptimizerStep, onParametersListed, type OptimizerStepEvent } from '../observe.js';
+import {
+  onGradAccumulate,
+  onNoGradCut,
+  onNonLeafGradRead,
+  onOptimizerStep,
+  onParametersListed,
+  type OptimizerStepEvent,
+} from '../observe.js';
 import { fmtShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { ruleForKind, type FindingKind, type GradFlowFinding } from './findings.js';
@@ -87,11 +94,19 @@ export function enableGradFlowChecker(options: GradFlowCheckerOptions = {}): Gra
       if (frozen) continue;
       if (flow.tick > since && !flow.reachedAfter(p, since) && flow.cutAfter(p, since)) {
         const name = nameOf(p, event);
-        report('NO_GRAD_THROUGH_NOGRAD', `${name} is trainable and held by ${optName}, but the last backward() did not reach it: its only path to the loss went through noGrad(), which records no graph. Run that part of the forward pass outside noGrad, or freeze the parameter (requiresGrad = false) and leave it out of the optimizer.`, name);
+        report(
+          'NO_GRAD_THROUGH_NOGRAD',
+          `${name} is trainable and held by ${optName}, but the last backward() did not reach it: its only path to the loss went through noGrad(), which records no graph. Run that part of the forward pass outside noGrad, or freeze the parameter (requiresGrad = false) and leave it out of the optimizer.`,
+          name,
+        );
       }
       if (grad !== null && watch.lastStepTick !== undefined && flow.holdsGradFrom(p, watch.lastStepTick) && allZero === false) {
         const name = nameOf(p, event);
-        report('STALE_GRADIENTS', `${optName}.step() used a gradient of ${name} that still holds contributions from before the previous step(): gradients accumulate across backward() calls until cleared. Call optimizer.zeroGrad() once per iteration (before backward()).`, name);
+        report(
+          'STALE_GRADIENTS',
+          `${optName}.step() used a gradient of ${name} that still holds contributions from before the previous step(): gradients accumulate across backward() calls until cleared. Call optimizer.zeroGrad() once per iteration (before backward()).`,
+          name,
+        );
       }
     }
   };
@@ -103,10 +118,18 @@ export function enableGradFlowChecker(options: GradFlowCheckerOptions = {}): Gra
       if (!after || sameValues(before, after)) continue;
       const name = nameOf(param, event);
       if (frozen) {
-        report('FROZEN_PARAM_MOVED', `${name} has requiresGrad false but ${optName}.step() still moved it: it was frozen after being handed to the optimizer and kept a (stale or zero-filled) grad, which momentum, Adam's moments or weight decay act on. Freeze before building the optimizer (or leave it out of the optimizer), or clear its grad with zeroGrad({ setToNone: true }).`, name);
+        report(
+          'FROZEN_PARAM_MOVED',
+          `${name} has requiresGrad false but ${optName}.step() still moved it: it was frozen after being handed to the optimizer and kept a (stale or zero-filled) grad, which momentum, Adam's moments or weight decay act on. Freeze before building the optimizer (or leave it out of the optimizer), or clear its grad with zeroGrad({ setToNone: true }).`,
+          name,
+        );
       }
       if (zeroGrad) {
-        report('ZERO_GRAD_PARAM_MOVED', `${name} received no gradient (its grad was zero-filled by zeroGrad()) yet ${optName}.step() moved it through momentum, Adam's moments or weight decay. Use zeroGrad({ setToNone: true }) so step() skips parameters that got no gradient.`, name);
+        report(
+          'ZERO_GRAD_PARAM_MOVED',
+          `${name} received no gradient (its grad was zero-filled by zeroGrad()) yet ${optName}.step() moved it through momentum, Adam's moments or weight decay. Use zeroGrad({ setToNone: true }) so step() skips parameters that got no gradient.`,
+          name,
+        );
       }
     }
     watch.watched = [];
@@ -120,8 +143,12 @@ export function enableGradFlowChecker(options: GradFlowCheckerOptions = {}): Gra
         if (known === undefined || depth(name) > depth(known)) listedNames.set(p, name);
       }
     }),
-    onGradAccumulate((leaves) => { flow.beforeAccumulate(leaves); }),
-    onNoGradCut((_output, inputs) => { flow.cut(inputs); }),
+    onGradAccumulate((leaves) => {
+      flow.beforeAccumulate(leaves);
+    }),
+    onNoGradCut((_output, inputs) => {
+      flow.cut(inputs);
+    }),
     onOptimizerStep((event) => {
       let watch = byOptimizer.get(event.optimizer);
       if (!watch) {
@@ -133,7 +160,11 @@ export function enableGradFlowChecker(options: GradFlowCheckerOptions = {}): Gra
     }),
     onNonLeafGradRead((t) => {
       const subject = `${t.gradFn?.name ?? 'non-leaf'} output ${fmtShape(t.shape)}`;
-      report('NONLEAF_GRAD_NULL', `.grad of a non-leaf tensor (${subject}) was read and is null: backward() only fills .grad of leaves. Call .retainGrad() on it before backward(), or read a leaf's grad.`, subject);
+      report(
+        'NONLEAF_GRAD_NULL',
+        `.grad of a non-leaf tensor (${subject}) was read and is null: backward() only fills .grad of leaves. Call .retainGrad() on it before backward(), or read a leaf's grad.`,
+        subject,
+      );
     }),
   ];
   let active = true;

@@ -6,6 +6,7 @@ import { fmtShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { Module } from './module.js';
 import { Parameter } from './parameter.js';
+import { checkOptions } from '../options.js';
 
 /**
  * Conv2d, MaxPool2d and AvgPool2d as im2col + the existing GEMM, composed from differentiable ops
@@ -21,21 +22,12 @@ export type Pair = number | readonly [number, number];
 function pair(owner: string, name: string, v: unknown, min: number): [number, number] {
   const p = typeof v === 'number' ? [v, v] : Array.isArray(v) && v.length === 2 ? (v as unknown[]) : null;
   if (p === null || !p.every((x) => typeof x === 'number' && Number.isInteger(x) && x >= min)) {
-    fail('INVALID_ARGUMENT', `${owner}: ${name} must be an integer >= ${String(min)} or a pair of them, but ${describeValue(v)} was passed`);
+    fail(
+      'INVALID_ARGUMENT',
+      `${owner}: ${name} must be an integer >= ${String(min)} or a pair of them, but ${describeValue(v)} was passed`,
+    );
   }
   return p as [number, number];
-}
-
-function checkOptions(owner: string, options: unknown, allowed: readonly string[]): void {
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    fail('INVALID_ARGUMENT', `${owner}: the options argument must be an object { ${allowed.join(', ')} }, but ${describeValue(options)} was passed`);
-  }
-  for (const key of Object.keys(options)) {
-    if (!allowed.includes(key)) {
-      const camel = key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
-      fail('INVALID_ARGUMENT', `${owner}: unknown option '${key}'${camel !== key && allowed.includes(camel) ? ` (did you mean ${camel}? options are camelCase)` : ''}; the options are ${allowed.join(', ')}`);
-    }
-  }
 }
 
 /** [N, C, H, W] (or unbatched [C, H, W], given a batch of 1) and whether it was batched. */
@@ -58,7 +50,11 @@ interface Geometry {
 
 function outSize(owner: string, g: Geometry): [number, number] {
   const out = [0, 1].map((i) => Math.floor(([g.h, g.w][i] + g.padTotal[i] - g.dilation[i] * (g.kernel[i] - 1) - 1) / g.stride[i]) + 1);
-  if (out[0] <= 0 || out[1] <= 0) fail('SHAPE_MISMATCH', `${owner}: the output size [${out.join(', ')}] is too small for input ${String(g.h)}×${String(g.w)} with kernel [${g.kernel.join(', ')}], padding and dilation`);
+  if (out[0] <= 0 || out[1] <= 0)
+    fail(
+      'SHAPE_MISMATCH',
+      `${owner}: the output size [${out.join(', ')}] is too small for input ${String(g.h)}×${String(g.w)} with kernel [${g.kernel.join(', ')}], padding and dilation`,
+    );
   return [out[0], out[1]];
 }
 
@@ -93,7 +89,10 @@ function windowIndex(g: Geometry, channels: number, out: [number, number]): Int3
 function gatherWindows(x: Tensor, idx: Int32Array, value: number): Tensor {
   const lead = x.shape.slice(0, -1);
   const padded = cat([x, full([...lead, 1], value, { dtype: x.dtype, device: x.device })], -1);
-  const index = tensor(idx, { dtype: 'int32', device: x.device }).reshape([...lead.map(() => 1), idx.length]).expand([...lead, idx.length]).clone();
+  const index = tensor(idx, { dtype: 'int32', device: x.device })
+    .reshape([...lead.map(() => 1), idx.length])
+    .expand([...lead, idx.length])
+    .clone();
   return padded.gather(-1, index);
 }
 
@@ -113,15 +112,21 @@ export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, opti
   checkOptions('conv2d', options, ['stride', 'padding', 'dilation', 'groups']);
   const [x, isBatched] = batched('conv2d', input);
   if (!isFloating(x.dtype)) fail('DTYPE_MISMATCH', `conv2d: input must be floating point, got ${x.dtype}`);
-  if (weight.ndim !== 4) fail('SHAPE_MISMATCH', `conv2d: weight must have shape [outChannels, inChannels/groups, kh, kw], got ${fmtShape(weight.shape)}`);
+  if (weight.ndim !== 4)
+    fail('SHAPE_MISMATCH', `conv2d: weight must have shape [outChannels, inChannels/groups, kh, kw], got ${fmtShape(weight.shape)}`);
   const [n, c, h, w] = x.shape;
   const [o, cg, kh, kw] = weight.shape;
   const groups = options.groups ?? 1;
-  if (!Number.isInteger(groups) || groups <= 0) fail('INVALID_ARGUMENT', `conv2d: groups must be a positive integer, but ${describeValue(groups)} was passed`);
+  if (!Number.isInteger(groups) || groups <= 0)
+    fail('INVALID_ARGUMENT', `conv2d: groups must be a positive integer, but ${describeValue(groups)} was passed`);
   if (c % groups !== 0 || o % groups !== 0 || cg * groups !== c) {
-    fail('SHAPE_MISMATCH', `conv2d: input ${fmtShape(x.shape)} with groups=${String(groups)} expects weight [${String(o)}, ${String(c / groups)}, kh, kw] and ${String(o)} divisible by ${String(groups)}, got weight ${fmtShape(weight.shape)}`);
+    fail(
+      'SHAPE_MISMATCH',
+      `conv2d: input ${fmtShape(x.shape)} with groups=${String(groups)} expects weight [${String(o)}, ${String(c / groups)}, kh, kw] and ${String(o)} divisible by ${String(groups)}, got weight ${fmtShape(weight.shape)}`,
+    );
   }
-  if (bias && (bias.ndim !== 1 || bias.shape[0] !== o)) fail('SHAPE_MISMATCH', `conv2d: bias must have shape [${String(o)}], got ${fmtShape(bias.shape)}`);
+  if (bias && (bias.ndim !== 1 || bias.shape[0] !== o))
+    fail('SHAPE_MISMATCH', `conv2d: bias must have shape [${String(o)}], got ${fmtShape(bias.shape)}`);
   const stride = pair('conv2d', 'stride', options.stride ?? 1, 1);
   const dilation = pair('conv2d', 'dilation', options.dilation ?? 1, 1);
   const kernel: [number, number] = [kh, kw];
@@ -144,7 +149,10 @@ export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, opti
   const l = out[0] * out[1];
   const k = cg * kh * kw;
   const cols = gatherWindows(x.reshape([n, c * h * w]), windowIndex(geometry, c, out), 0).reshape([n, groups, k, l]);
-  let y = weight.reshape([groups, o / groups, k]).matmul(cols).reshape([n, o, out[0], out[1]]);
+  let y = weight
+    .reshape([groups, o / groups, k])
+    .matmul(cols)
+    .reshape([n, o, out[0], out[1]]);
   if (bias) y = y.add(bias.reshape([1, o, 1, 1]));
   return isBatched ? y : y.squeeze(0);
 }
@@ -160,7 +168,11 @@ function poolGeometry(owner: string, x: Tensor, kernelSize: Pair, options: Pool2
   const kernel = pair(owner, 'kernelSize', kernelSize, 1);
   const stride = options.stride === undefined || options.stride === null ? kernel : pair(owner, 'stride', options.stride, 1);
   const padBefore = pair(owner, 'padding', options.padding ?? 0, 0);
-  if (padBefore[0] > kernel[0] / 2 || padBefore[1] > kernel[1] / 2) fail('INVALID_ARGUMENT', `${owner}: pad should be at most half of effective kernel size, but got padding [${padBefore.join(', ')}] and kernel [${kernel.join(', ')}]`);
+  if (padBefore[0] > kernel[0] / 2 || padBefore[1] > kernel[1] / 2)
+    fail(
+      'INVALID_ARGUMENT',
+      `${owner}: pad should be at most half of effective kernel size, but got padding [${padBefore.join(', ')}] and kernel [${kernel.join(', ')}]`,
+    );
   const dilation = pair(owner, 'dilation', options.dilation ?? 1, 1);
   return { h: x.shape[2], w: x.shape[3], kernel, stride, dilation, padBefore, padTotal: [2 * padBefore[0], 2 * padBefore[1]] };
 }
@@ -202,7 +214,8 @@ export function avgPool2d(input: Tensor, kernelSize: Pair, options: AvgPool2dOpt
   const { countIncludePad = true, divisorOverride = null } = options;
   let y: Tensor;
   if (divisorOverride !== null) {
-    if (typeof divisorOverride !== 'number' || divisorOverride === 0) fail('INVALID_ARGUMENT', `avgPool2d: divisorOverride must be a non-zero number, but ${describeValue(divisorOverride)} was passed`);
+    if (typeof divisorOverride !== 'number' || divisorOverride === 0)
+      fail('INVALID_ARGUMENT', `avgPool2d: divisorOverride must be a non-zero number, but ${describeValue(divisorOverride)} was passed`);
     y = sums.div(divisorOverride);
   } else if (countIncludePad) {
     y = sums.div(g.kernel[0] * g.kernel[1]);
@@ -233,12 +246,19 @@ export class Conv2d extends Module {
   constructor(inChannels: number, outChannels: number, kernelSize: Pair, options: Conv2dModuleOptions = {}) {
     super();
     checkOptions('nn.Conv2d', options, ['stride', 'padding', 'dilation', 'groups', 'bias']);
-    for (const [name, v] of [['inChannels', inChannels], ['outChannels', outChannels]] as const) {
-      if (!Number.isInteger(v) || v <= 0) fail('INVALID_ARGUMENT', `nn.Conv2d: ${name} must be a positive integer, but ${describeValue(v)} was passed`);
+    for (const [name, v] of [
+      ['inChannels', inChannels],
+      ['outChannels', outChannels],
+    ] as const) {
+      if (!Number.isInteger(v) || v <= 0)
+        fail('INVALID_ARGUMENT', `nn.Conv2d: ${name} must be a positive integer, but ${describeValue(v)} was passed`);
     }
     const groups = options.groups ?? 1;
     if (!Number.isInteger(groups) || groups <= 0 || inChannels % groups !== 0 || outChannels % groups !== 0) {
-      fail('INVALID_ARGUMENT', `nn.Conv2d: groups (${describeValue(groups)}) must be a positive integer dividing inChannels (${String(inChannels)}) and outChannels (${String(outChannels)})`);
+      fail(
+        'INVALID_ARGUMENT',
+        `nn.Conv2d: groups (${describeValue(groups)}) must be a positive integer dividing inChannels (${String(inChannels)}) and outChannels (${String(outChannels)})`,
+      );
     }
     this.inChannels = inChannels;
     this.outChannels = outChannels;
@@ -258,7 +278,10 @@ export class Conv2d extends Module {
 }
 
 export class MaxPool2d extends Module {
-  constructor(readonly kernelSize: Pair, readonly options: MaxPool2dOptions = {}) {
+  constructor(
+    readonly kernelSize: Pair,
+    readonly options: MaxPool2dOptions = {},
+  ) {
     super();
     checkOptions('nn.MaxPool2d', options, ['stride', 'padding', 'dilation']);
   }
@@ -268,7 +291,10 @@ export class MaxPool2d extends Module {
 }
 
 export class AvgPool2d extends Module {
-  constructor(readonly kernelSize: Pair, readonly options: AvgPool2dOptions = {}) {
+  constructor(
+    readonly kernelSize: Pair,
+    readonly options: AvgPool2dOptions = {},
+  ) {
     super();
     checkOptions('nn.AvgPool2d', options, ['stride', 'padding', 'countIncludePad', 'divisorOverride']);
   }

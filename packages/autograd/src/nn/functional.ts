@@ -27,7 +27,10 @@ function reduce(loss: Tensor, reduction: Reduction | undefined): Tensor {
 function sameShape(name: string, input: Tensor, target: Tensor): void {
   // PyTorch only warns and broadcasts here; [N, 1] vs [N] silently yields an [N, N] loss. We refuse.
   if (!shapeEq(input.shape, target.shape)) {
-    fail('SHAPE_MISMATCH', `${name}: input ${fmtShape(input.shape)} and target ${fmtShape(target.shape)} must have the same shape (broadcasting here is almost always a bug). Reshape the target, e.g. target.reshape([${input.shape.join(', ')}]).`);
+    fail(
+      'SHAPE_MISMATCH',
+      `${name}: input ${fmtShape(input.shape)} and target ${fmtShape(target.shape)} must have the same shape (broadcasting here is almost always a bug). Reshape the target, e.g. target.reshape([${input.shape.join(', ')}]).`,
+    );
   }
 }
 
@@ -55,18 +58,25 @@ export function l1Loss(input: Tensor, target: Tensor, options: LossOptions = {})
 
 function checkReduction(name: string, options: unknown, allowed: readonly string[]): void {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    fail('INVALID_ARGUMENT', `${name}: the options argument must be an object { ${allowed.join(', ')} }, but ${describeValue(options)} was passed`);
+    fail(
+      'INVALID_ARGUMENT',
+      `${name}: the options argument must be an object { ${allowed.join(', ')} }, but ${describeValue(options)} was passed`,
+    );
   }
   for (const key of Object.keys(options)) {
     if (!allowed.includes(key)) {
       const camel = key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
-      fail('INVALID_ARGUMENT', `${name}: unknown option '${key}'${camel !== key && allowed.includes(camel) ? ` (did you mean ${camel}? options are camelCase)` : ''}; the options are ${allowed.join(', ')}`);
+      fail(
+        'INVALID_ARGUMENT',
+        `${name}: unknown option '${key}'${camel !== key && allowed.includes(camel) ? ` (did you mean ${camel}? options are camelCase)` : ''}; the options are ${allowed.join(', ')}`,
+      );
     }
   }
 }
 
 function checkProbability(name: string, p: unknown): number {
-  if (typeof p !== 'number' || !(p >= 0 && p <= 1)) fail('INVALID_ARGUMENT', `${name}: dropout probability has to be between 0 and 1, but got ${describeValue(p)}`);
+  if (typeof p !== 'number' || !(p >= 0 && p <= 1))
+    fail('INVALID_ARGUMENT', `${name}: dropout probability has to be between 0 and 1, but got ${describeValue(p)}`);
   return p;
 }
 
@@ -83,10 +93,16 @@ function classTarget(name: string, input: Tensor, target: Tensor): void {
   if (input.ndim !== 2) fail('SHAPE_MISMATCH', `${name}: input must have shape [N, C], got ${fmtShape(input.shape)}`);
   const n = input.shape[0];
   if (target.dtype !== 'int32') {
-    fail('DTYPE_MISMATCH', `${name}: target must hold int32 class indices, got ${target.dtype}. Create it with tensor(labels, { dtype: 'int32' }).`);
+    fail(
+      'DTYPE_MISMATCH',
+      `${name}: target must hold int32 class indices, got ${target.dtype}. Create it with tensor(labels, { dtype: 'int32' }).`,
+    );
   }
   if (target.ndim !== 1 || target.shape[0] !== n) {
-    fail('SHAPE_MISMATCH', `${name}: target must have shape [${String(n)}] for input ${fmtShape(input.shape)}, got ${fmtShape(target.shape)}`);
+    fail(
+      'SHAPE_MISMATCH',
+      `${name}: target must have shape [${String(n)}] for input ${fmtShape(input.shape)}, got ${fmtShape(target.shape)}`,
+    );
   }
 }
 
@@ -111,12 +127,20 @@ function nll(input: Tensor, target: Tensor, options: NllLossOptions): Tensor {
   const c = input.shape[1];
   const { weight = null, ignoreIndex = -100 } = options;
   if (weight !== null && (!(weight instanceof Tensor) || weight.ndim !== 1 || weight.shape[0] !== c)) {
-    fail('SHAPE_MISMATCH', `weight tensor should be defined either for all ${String(c)} classes or no classes, but got ${weight instanceof Tensor ? `shape ${fmtShape(weight.shape)}` : describeValue(weight)}`);
+    fail(
+      'SHAPE_MISMATCH',
+      `weight tensor should be defined either for all ${String(c)} classes or no classes, but got ${weight instanceof Tensor ? `shape ${fmtShape(weight.shape)}` : describeValue(weight)}`,
+    );
   }
   const keep = keepMask(target, ignoreIndex, input.dtype);
   const safe = noGrad(() => target.mul(keep.int()));
   const picked = input.gather(1, safe.unsqueeze(1)).squeeze(1);
-  const w = weight === null ? keep : noGrad(() => asDtype(weight.detach(), input.dtype)).gather(0, safe).mul(keep);
+  const w =
+    weight === null
+      ? keep
+      : noGrad(() => asDtype(weight.detach(), input.dtype))
+          .gather(0, safe)
+          .mul(keep);
   const loss = picked.mul(w).neg();
   switch (options.reduction ?? 'mean') {
     case 'mean':
@@ -145,7 +169,8 @@ export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntrop
   if (input.ndim !== 2) fail('SHAPE_MISMATCH', `crossEntropy: input must be logits of shape [N, C], got ${fmtShape(input.shape)}`);
   classTarget('crossEntropy', input, target);
   const eps = options.labelSmoothing ?? 0;
-  if (typeof eps !== 'number' || !(eps >= 0 && eps <= 1)) fail('INVALID_ARGUMENT', `crossEntropy: labelSmoothing must be a number in [0, 1], but ${describeValue(eps)} was passed`);
+  if (typeof eps !== 'number' || !(eps >= 0 && eps <= 1))
+    fail('INVALID_ARGUMENT', `crossEntropy: labelSmoothing must be a number in [0, 1], but ${describeValue(eps)} was passed`);
   const logp = input.logSoftmax(1);
   const nllLossValue = nll(logp, target, options);
   if (eps === 0) return nllLossValue;
@@ -202,9 +227,16 @@ export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, opti
   const nonNeg = noGrad(() => input.ge(0));
   // -|x| written with where, so its derivative at 0 is -1 (abs' would be 0 there and lose the log1p term's slope).
   const negAbs = where(nonNeg, input.neg(), input);
-  const softplusNeg = negAbs.exp().log1p().add(where(nonNeg, 0, input.neg()));
+  const softplusNeg = negAbs
+    .exp()
+    .log1p()
+    .add(where(nonNeg, 0, input.neg()));
   const logWeight = options.posWeight ? options.posWeight.sub(1).mul(target).add(1) : null;
-  let loss = target.neg().add(1).mul(input).add(logWeight ? logWeight.mul(softplusNeg) : softplusNeg);
+  let loss = target
+    .neg()
+    .add(1)
+    .mul(input)
+    .add(logWeight ? logWeight.mul(softplusNeg) : softplusNeg);
   if (options.weight) loss = loss.mul(options.weight);
   return reduce(loss, options.reduction);
 }
@@ -219,7 +251,8 @@ export function smoothL1Loss(input: Tensor, target: Tensor, options: SmoothL1Opt
   checkReduction('smoothL1Loss', options, ['reduction', 'beta']);
   sameShape('smoothL1Loss', input, target);
   const beta = options.beta ?? 1;
-  if (typeof beta !== 'number' || !(beta >= 0)) fail('INVALID_ARGUMENT', `smoothL1Loss: beta must be a non-negative number, but ${describeValue(beta)} was passed`);
+  if (typeof beta !== 'number' || !(beta >= 0))
+    fail('INVALID_ARGUMENT', `smoothL1Loss: beta must be a non-negative number, but ${describeValue(beta)} was passed`);
   const d = input.sub(target);
   if (beta === 0) return reduce(d.abs(), options.reduction);
   const absD = d.abs();
@@ -229,8 +262,13 @@ export function smoothL1Loss(input: Tensor, target: Tensor, options: SmoothL1Opt
 
 /** max(0, x) + negativeSlope·min(0, x); the derivative at 0 is negativeSlope, as PyTorch's. */
 export function leakyRelu(input: Tensor, negativeSlope = 0.01): Tensor {
-  if (typeof negativeSlope !== 'number') fail('INVALID_ARGUMENT', `leakyRelu: negativeSlope must be a number, but ${describeValue(negativeSlope)} was passed`);
-  return where(noGrad(() => input.gt(0)), input, input.mul(negativeSlope));
+  if (typeof negativeSlope !== 'number')
+    fail('INVALID_ARGUMENT', `leakyRelu: negativeSlope must be a number, but ${describeValue(negativeSlope)} was passed`);
+  return where(
+    noGrad(() => input.gt(0)),
+    input,
+    input.mul(negativeSlope),
+  );
 }
 
 /** x·σ(x) (swish). */
@@ -246,7 +284,9 @@ function erf(x: Tensor): Tensor {
   const nonNeg = noGrad(() => x.ge(0));
   const a = where(nonNeg, x, x.neg());
   const t = a.mul(0.5).add(1).pow(-1);
-  const coeffs = [-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807, -1.13520398, 1.48851587, -0.82215223, 0.17087277];
+  const coeffs = [
+    -1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807, -1.13520398, 1.48851587, -0.82215223, 0.17087277,
+  ];
   let poly = t.mul(coeffs[9]);
   for (let i = 8; i >= 1; i--) poly = poly.add(coeffs[i]).mul(t);
   const erfc = t.mul(a.pow(2).neg().add(poly.add(coeffs[0])).exp());
@@ -265,7 +305,8 @@ export function gelu(input: Tensor, options: GeluOptions = {}): Tensor {
     const inner = input.add(input.pow(3).mul(0.044715)).mul(Math.sqrt(2 / Math.PI));
     return input.mul(0.5).mul(inner.tanh().add(1));
   }
-  if (approximate !== 'none') fail('INVALID_ARGUMENT', `gelu: approximate must be 'none' or 'tanh', but ${describeValue(approximate)} was passed`);
+  if (approximate !== 'none')
+    fail('INVALID_ARGUMENT', `gelu: approximate must be 'none' or 'tanh', but ${describeValue(approximate)} was passed`);
   return input.mul(0.5).mul(erf(input.mul(Math.SQRT1_2)).add(1));
 }
 
@@ -281,17 +322,26 @@ export function softplus(input: Tensor, options: SoftplusOptions = {}): Tensor {
   const bx = input.mul(beta);
   // The clamp keeps exp finite on the elements the linear branch takes.
   const smooth = bx.clamp(null, threshold).exp().log1p().div(beta);
-  return where(noGrad(() => bx.gt(threshold)), input, smooth);
+  return where(
+    noGrad(() => bx.gt(threshold)),
+    input,
+    smooth,
+  );
 }
 
 /** Zeroes each element with probability p and scales the kept ones by 1/(1-p), when `training`. */
 export function dropout(input: Tensor, p = 0.5, training = true): Tensor {
   checkProbability('dropout', p);
-  if (typeof training !== 'boolean') fail('INVALID_ARGUMENT', `dropout: training must be a boolean, but ${describeValue(training)} was passed`);
+  if (typeof training !== 'boolean')
+    fail('INVALID_ARGUMENT', `dropout: training must be a boolean, but ${describeValue(training)} was passed`);
   if (!training || p === 0) return input;
   if (!isFloating(input.dtype)) fail('DTYPE_MISMATCH', `dropout: input must be floating point, got ${input.dtype}`);
   if (p === 1) return input.mul(0);
-  const mask = noGrad(() => rand([...input.shape], { dtype: input.dtype, device: input.device }).lt(1 - p).mul(1 / (1 - p)));
+  const mask = noGrad(() =>
+    rand([...input.shape], { dtype: input.dtype, device: input.device })
+      .lt(1 - p)
+      .mul(1 / (1 - p)),
+  );
   return input.mul(mask);
 }
 
@@ -300,7 +350,13 @@ export interface LayerNormOptions {
 }
 
 /** (x - E[x])/√(Var[x] + eps)·weight + bias over the last dims given by `normalizedShape` (biased variance). */
-export function layerNorm(input: Tensor, normalizedShape: number | readonly number[], weight?: Tensor | null, bias?: Tensor | null, options: LayerNormOptions = {}): Tensor {
+export function layerNorm(
+  input: Tensor,
+  normalizedShape: number | readonly number[],
+  weight?: Tensor | null,
+  bias?: Tensor | null,
+  options: LayerNormOptions = {},
+): Tensor {
   checkReduction('layerNorm', options, ['eps']);
   const shape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
   const k = shape.length;
@@ -320,7 +376,8 @@ export function layerNorm(input: Tensor, normalizedShape: number | readonly numb
 /** Rows of `weight` [n, d] picked by the int32 indices `input` (any shape): output [...input.shape, d]. */
 export function embedding(input: Tensor, weight: Tensor): Tensor {
   if (input.dtype !== 'int32') fail('DTYPE_MISMATCH', `embedding: input must hold int32 indices, got ${input.dtype}`);
-  if (weight.ndim !== 2) fail('SHAPE_MISMATCH', `embedding: weight must have shape [numEmbeddings, embeddingDim], got ${fmtShape(weight.shape)}`);
+  if (weight.ndim !== 2)
+    fail('SHAPE_MISMATCH', `embedding: weight must have shape [numEmbeddings, embeddingDim], got ${fmtShape(weight.shape)}`);
   const d = weight.shape[1];
   const flat = input.reshape([input.numel()]);
   const rows = weight.gather(0, flat.unsqueeze(1).expand([flat.shape[0], d]).clone());
@@ -354,11 +411,18 @@ export interface ScaledDotProductAttentionOptions {
  * theirs). scale defaults to 1/√E; `isCausal` masks j > i; an int32 `attnMask` is boolean
  * (0 = may not attend, as PyTorch's False), a float one is added to the scores.
  */
-export function scaledDotProductAttention(query: Tensor, key: Tensor, value: Tensor, options: ScaledDotProductAttentionOptions = {}): Tensor {
+export function scaledDotProductAttention(
+  query: Tensor,
+  key: Tensor,
+  value: Tensor,
+  options: ScaledDotProductAttentionOptions = {},
+): Tensor {
   checkReduction('scaledDotProductAttention', options, ['attnMask', 'isCausal', 'scale']);
-  if (query.ndim < 2 || key.ndim < 2 || value.ndim < 2) fail('SHAPE_MISMATCH', 'scaledDotProductAttention: query, key and value need at least 2 dimensions ([..., L, E])');
+  if (query.ndim < 2 || key.ndim < 2 || value.ndim < 2)
+    fail('SHAPE_MISMATCH', 'scaledDotProductAttention: query, key and value need at least 2 dimensions ([..., L, E])');
   const { attnMask = null, isCausal = false, scale = null } = options;
-  if (attnMask !== null && isCausal) fail('INVALID_ARGUMENT', 'scaledDotProductAttention: explicit attnMask should not be set when isCausal=true');
+  if (attnMask !== null && isCausal)
+    fail('INVALID_ARGUMENT', 'scaledDotProductAttention: explicit attnMask should not be set when isCausal=true');
   const l = query.shape[query.ndim - 2];
   const s = key.shape[key.ndim - 2];
   const e = query.shape[query.ndim - 1];
@@ -368,7 +432,11 @@ export function scaledDotProductAttention(query: Tensor, key: Tensor, value: Ten
     const blocked = noGrad(() => full([l, s], 1, { device: query.device, dtype: query.dtype }).triu(1));
     scores = scores.maskedFill(blocked, -Infinity);
   } else if (attnMask !== null) {
-    if (attnMask.dtype === 'int32') scores = scores.maskedFill(noGrad(() => attnMask.lt(1)), -Infinity);
+    if (attnMask.dtype === 'int32')
+      scores = scores.maskedFill(
+        noGrad(() => attnMask.lt(1)),
+        -Infinity,
+      );
     else scores = scores.add(attnMask);
   }
   return scores.softmax(-1).matmul(value);

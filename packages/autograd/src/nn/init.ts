@@ -30,7 +30,11 @@ function opts(t: Tensor): { dtype: Tensor['dtype']; device: Tensor['device'] } {
 /** The recommended gain for a nonlinearity (PyTorch's calculate_gain); `param` is leaky_relu's negative slope (default 0.01). */
 export function calculateGain(nonlinearity: Nonlinearity, param?: number): number {
   switch (nonlinearity) {
-    case 'linear': case 'conv1d': case 'conv2d': case 'conv3d': case 'sigmoid':
+    case 'linear':
+    case 'conv1d':
+    case 'conv2d':
+    case 'conv3d':
+    case 'sigmoid':
       return 1;
     case 'tanh':
       return 5 / 3;
@@ -49,7 +53,11 @@ export function calculateGain(nonlinearity: Nonlinearity, param?: number): numbe
 
 /** fan_in = size(1)·receptive field, fan_out = size(0)·receptive field (receptive field = product of dims 2..). */
 export function calculateFanInAndFanOut(tensor: Tensor): { fanIn: number; fanOut: number } {
-  if (tensor.ndim < 2) fail('SHAPE_MISMATCH', `Fan in and fan out can not be computed for tensor with fewer than 2 dimensions (got ${fmtShape(tensor.shape)})`);
+  if (tensor.ndim < 2)
+    fail(
+      'SHAPE_MISMATCH',
+      `Fan in and fan out can not be computed for tensor with fewer than 2 dimensions (got ${fmtShape(tensor.shape)})`,
+    );
   const receptive = tensor.shape.slice(2).reduce((a, b) => a * b, 1);
   return { fanIn: tensor.shape[1] * receptive, fanOut: tensor.shape[0] * receptive };
 }
@@ -70,7 +78,14 @@ export function uniform_(tensor: Tensor, a = 0, b = 1): Tensor {
 /** N(mean, std²). */
 export function normal_(tensor: Tensor, mean = 0, std = 1): Tensor {
   const t = target('normal_', tensor);
-  return fill(t, noGrad(() => randn([...t.shape], opts(t)).mul(std).add(mean)));
+  return fill(
+    t,
+    noGrad(() =>
+      randn([...t.shape], opts(t))
+        .mul(std)
+        .add(mean),
+    ),
+  );
 }
 
 export function constant_(tensor: Tensor, value: number): Tensor {
@@ -109,7 +124,9 @@ export interface KaimingOptions {
 }
 
 function kaimingStd(fn: string, t: Tensor, options: KaimingOptions): number {
-  for (const key of Object.keys(options)) if (!['a', 'mode', 'nonlinearity'].includes(key)) fail('INVALID_ARGUMENT', `nn.init.${fn}: unknown option '${key}'; the options are a, mode, nonlinearity`);
+  for (const key of Object.keys(options))
+    if (!['a', 'mode', 'nonlinearity'].includes(key))
+      fail('INVALID_ARGUMENT', `nn.init.${fn}: unknown option '${key}'; the options are a, mode, nonlinearity`);
   const { a = 0, mode = 'fanIn', nonlinearity = 'leaky_relu' } = options;
   return calculateGain(nonlinearity, a) / Math.sqrt(fan(t, mode));
 }

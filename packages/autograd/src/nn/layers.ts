@@ -7,6 +7,7 @@ import { Tensor } from '../tensor.js';
 import * as F from './functional.js';
 import { Module, type AnyModule } from './module.js';
 import { Parameter } from './parameter.js';
+import { checkOptions } from '../options.js';
 
 /** y = x Wᵀ + b, initialised as PyTorch does: U(-1/√in, 1/√in) for weight and bias. */
 export class Linear extends Module {
@@ -23,10 +24,15 @@ export class Linear extends Module {
     const opts: unknown = options;
     if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) {
       // new nn.Linear(4, 2, false) is Python's positional bias=False: refuse it rather than keep a bias.
-      fail('INVALID_ARGUMENT', `nn.Linear: the options argument must be an object { bias? }, but ${describeValue(opts)} was passed${typeof opts === 'boolean' ? ` (write new nn.Linear(${String(inFeatures)}, ${String(outFeatures)}, { bias: ${String(opts)} }))` : ''}`);
+      fail(
+        'INVALID_ARGUMENT',
+        `nn.Linear: the options argument must be an object { bias? }, but ${describeValue(opts)} was passed${typeof opts === 'boolean' ? ` (write new nn.Linear(${String(inFeatures)}, ${String(outFeatures)}, { bias: ${String(opts)} }))` : ''}`,
+      );
     }
-    for (const key of Object.keys(opts)) if (key !== 'bias') fail('INVALID_ARGUMENT', `nn.Linear: unknown option '${key}'; the only option is bias`);
-    if (options.bias !== undefined && typeof options.bias !== 'boolean') fail('INVALID_ARGUMENT', `nn.Linear: bias must be a boolean, but ${describeValue(options.bias)} was passed`);
+    for (const key of Object.keys(opts))
+      if (key !== 'bias') fail('INVALID_ARGUMENT', `nn.Linear: unknown option '${key}'; the only option is bias`);
+    if (options.bias !== undefined && typeof options.bias !== 'boolean')
+      fail('INVALID_ARGUMENT', `nn.Linear: bias must be a boolean, but ${describeValue(options.bias)} was passed`);
     this.inFeatures = inFeatures;
     this.outFeatures = outFeatures;
     // kaiming_uniform_(a=√5) reduces to a bound of 1/√fan_in.
@@ -38,7 +44,10 @@ export class Linear extends Module {
   forward(input: Tensor): Tensor {
     const last = input.shape[input.ndim - 1];
     if (last !== this.inFeatures) {
-      fail('SHAPE_MISMATCH', `Linear(${String(this.inFeatures)} → ${String(this.outFeatures)}) got input of shape [${input.shape.join(', ')}]: its last dimension must be ${String(this.inFeatures)}`);
+      fail(
+        'SHAPE_MISMATCH',
+        `Linear(${String(this.inFeatures)} → ${String(this.outFeatures)}) got input of shape [${input.shape.join(', ')}]: its last dimension must be ${String(this.inFeatures)}`,
+      );
     }
     const y = input.matmul(this.weight.transpose(0, 1));
     return this.bias ? y.add(this.bias) : y;
@@ -94,17 +103,9 @@ export class Tanh extends Module {
   }
 }
 
-function checkOptions(owner: string, options: unknown, allowed: readonly string[]): void {
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    fail('INVALID_ARGUMENT', `${owner}: the options argument must be an object { ${allowed.join(', ')} }, but ${describeValue(options)} was passed`);
-  }
-  for (const key of Object.keys(options)) {
-    if (!allowed.includes(key)) fail('INVALID_ARGUMENT', `${owner}: unknown option '${key}'; the options are ${allowed.join(', ')}`);
-  }
-}
-
 function positiveInt(owner: string, name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) fail('INVALID_ARGUMENT', `${owner}: ${name} must be a positive integer, but ${describeValue(v)} was passed`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0)
+    fail('INVALID_ARGUMENT', `${owner}: ${name} must be a positive integer, but ${describeValue(v)} was passed`);
   return v;
 }
 
@@ -117,7 +118,10 @@ export class Identity extends Module {
 
 /** Flattens dims startDim..endDim (default 1..-1, keeping the batch dim). */
 export class Flatten extends Module {
-  constructor(readonly startDim = 1, readonly endDim = -1) {
+  constructor(
+    readonly startDim = 1,
+    readonly endDim = -1,
+  ) {
     super();
   }
   forward(input: Tensor): Tensor {
@@ -179,7 +183,8 @@ export class ModuleDict<M extends AnyModule = Module> extends Module<never> {
   }
 
   set(key: string, module: M): this {
-    if (typeof key !== 'string' || key === '' || key.includes('.')) fail('INVALID_ARGUMENT', `nn.ModuleDict: key must be a non-empty string without '.', but ${describeValue(key)} was passed`);
+    if (typeof key !== 'string' || key === '' || key.includes('.'))
+      fail('INVALID_ARGUMENT', `nn.ModuleDict: key must be a non-empty string without '.', but ${describeValue(key)} was passed`);
     if (!(module instanceof Module)) fail('INVALID_ARGUMENT', `nn.ModuleDict.set('${key}'): ${describeValue(module)} is not a Module`);
     this.items.set(key, module);
     return this;
@@ -224,7 +229,8 @@ export class LeakyReLU extends Module {
   readonly negativeSlope: number;
   constructor(negativeSlope = 0.01) {
     super();
-    if (typeof negativeSlope !== 'number') fail('INVALID_ARGUMENT', `nn.LeakyReLU: negativeSlope must be a number, but ${describeValue(negativeSlope)} was passed`);
+    if (typeof negativeSlope !== 'number')
+      fail('INVALID_ARGUMENT', `nn.LeakyReLU: negativeSlope must be a number, but ${describeValue(negativeSlope)} was passed`);
     this.negativeSlope = negativeSlope;
   }
   forward(input: Tensor): Tensor {
@@ -244,7 +250,8 @@ export class GELU extends Module {
     super();
     checkOptions('nn.GELU', options, ['approximate']);
     const approximate: unknown = options.approximate ?? 'none';
-    if (approximate !== 'none' && approximate !== 'tanh') fail('INVALID_ARGUMENT', `nn.GELU: approximate must be 'none' or 'tanh', but ${describeValue(approximate)} was passed`);
+    if (approximate !== 'none' && approximate !== 'tanh')
+      fail('INVALID_ARGUMENT', `nn.GELU: approximate must be 'none' or 'tanh', but ${describeValue(approximate)} was passed`);
     this.approximate = approximate;
   }
   forward(input: Tensor): Tensor {
@@ -255,7 +262,8 @@ export class GELU extends Module {
 export class Softmax extends Module {
   constructor(readonly dim: number) {
     super();
-    if (typeof dim !== 'number' || !Number.isInteger(dim)) fail('INVALID_ARGUMENT', `nn.Softmax: dim must be an integer, but ${describeValue(dim)} was passed`);
+    if (typeof dim !== 'number' || !Number.isInteger(dim))
+      fail('INVALID_ARGUMENT', `nn.Softmax: dim must be an integer, but ${describeValue(dim)} was passed`);
   }
   forward(input: Tensor): Tensor {
     return input.softmax(this.dim);
@@ -267,7 +275,8 @@ export class Dropout extends Module {
   readonly p: number;
   constructor(p = 0.5) {
     super();
-    if (typeof p !== 'number' || !(p >= 0 && p <= 1)) fail('INVALID_ARGUMENT', `nn.Dropout: dropout probability has to be between 0 and 1, but got ${describeValue(p)}`);
+    if (typeof p !== 'number' || !(p >= 0 && p <= 1))
+      fail('INVALID_ARGUMENT', `nn.Dropout: dropout probability has to be between 0 and 1, but got ${describeValue(p)}`);
     this.p = p;
   }
   forward(input: Tensor): Tensor {
@@ -370,7 +379,11 @@ abstract class BatchNorm extends Module {
     let variance: Tensor;
     if (useBatchStats) {
       const count = input.numel() / this.numFeatures;
-      if (this.training && count <= 1) fail('SHAPE_MISMATCH', `${this.constructor.name}: expected more than 1 value per channel when training, got input of shape ${fmtShape(input.shape)}`);
+      if (this.training && count <= 1)
+        fail(
+          'SHAPE_MISMATCH',
+          `${this.constructor.name}: expected more than 1 value per channel when training, got input of shape ${fmtShape(input.shape)}`,
+        );
       mean = input.mean(dims, true);
       variance = input.var(dims, { correction: 0, keepdim: true });
       if (this.training && this.runningMean && this.runningVar && this.numBatchesTracked) {
@@ -380,7 +393,10 @@ abstract class BatchNorm extends Module {
         noGrad(() => {
           nbt.add_(1);
           const factor = this.momentum ?? 1 / nbt.item();
-          const unbiased = variance.detach().reshape([this.numFeatures]).mul(count / (count - 1));
+          const unbiased = variance
+            .detach()
+            .reshape([this.numFeatures])
+            .mul(count / (count - 1));
           rm.mul_(1 - factor).add_(mean.detach().reshape([this.numFeatures]).mul(factor));
           rv.mul_(1 - factor).add_(unbiased.mul(factor));
         });
@@ -403,7 +419,10 @@ export class BatchNorm1d extends BatchNorm {
   }
   protected checkInput(input: Tensor): void {
     if ((input.ndim !== 2 && input.ndim !== 3) || input.shape[1] !== this.numFeatures) {
-      fail('SHAPE_MISMATCH', `BatchNorm1d(${String(this.numFeatures)}): expected input [N, ${String(this.numFeatures)}] or [N, ${String(this.numFeatures)}, L], got ${fmtShape(input.shape)}`);
+      fail(
+        'SHAPE_MISMATCH',
+        `BatchNorm1d(${String(this.numFeatures)}): expected input [N, ${String(this.numFeatures)}] or [N, ${String(this.numFeatures)}, L], got ${fmtShape(input.shape)}`,
+      );
     }
   }
 }
@@ -415,7 +434,10 @@ export class BatchNorm2d extends BatchNorm {
   }
   protected checkInput(input: Tensor): void {
     if (input.ndim !== 4 || input.shape[1] !== this.numFeatures) {
-      fail('SHAPE_MISMATCH', `BatchNorm2d(${String(this.numFeatures)}): expected input [N, ${String(this.numFeatures)}, H, W], got ${fmtShape(input.shape)}`);
+      fail(
+        'SHAPE_MISMATCH',
+        `BatchNorm2d(${String(this.numFeatures)}): expected input [N, ${String(this.numFeatures)}, H, W], got ${fmtShape(input.shape)}`,
+      );
     }
   }
 }

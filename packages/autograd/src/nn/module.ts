@@ -51,9 +51,15 @@ export abstract class Module<Out = Tensor> {
    * `persistent: false`) is saved by `stateDict()`. `null` registers an absent buffer.
    */
   registerBuffer(name: string, tensor: Tensor | null, options: { persistent?: boolean } = {}): void {
-    if (typeof name !== 'string' || name === '' || name.includes('.')) fail('INVALID_ARGUMENT', `registerBuffer: the name must be a non-empty string without '.', but ${describeValue(name)} was passed`);
-    if (tensor !== null && !(tensor instanceof Tensor)) fail('INVALID_ARGUMENT', `registerBuffer('${name}'): the buffer must be a Tensor or null, but ${describeValue(tensor)} was passed`);
-    if (tensor instanceof Parameter) fail('INVALID_ARGUMENT', `registerBuffer('${name}'): a Parameter can't be a buffer; assign it as a property to register it as a parameter`);
+    if (typeof name !== 'string' || name === '' || name.includes('.'))
+      fail('INVALID_ARGUMENT', `registerBuffer: the name must be a non-empty string without '.', but ${describeValue(name)} was passed`);
+    if (tensor !== null && !(tensor instanceof Tensor))
+      fail('INVALID_ARGUMENT', `registerBuffer('${name}'): the buffer must be a Tensor or null, but ${describeValue(tensor)} was passed`);
+    if (tensor instanceof Parameter)
+      fail(
+        'INVALID_ARGUMENT',
+        `registerBuffer('${name}'): a Parameter can't be a buffer; assign it as a property to register it as a parameter`,
+      );
     const existing = (this as unknown as Record<string, unknown>)[name];
     if (!this[BUFFERS].has(name) && existing !== undefined) fail('INVALID_ARGUMENT', `registerBuffer: attribute '${name}' already exists`);
     this[BUFFERS].set(name, options.persistent ?? true);
@@ -115,7 +121,11 @@ export abstract class Module<Out = Tensor> {
 
   /** Sets `requiresGrad` of every parameter (freezing with `false`), as PyTorch's `requires_grad_`. */
   requiresGrad_(requiresGrad = true): this {
-    if (typeof requiresGrad !== 'boolean') fail('INVALID_ARGUMENT', `${this.constructor.name}.requiresGrad_: the flag must be a boolean, but ${describeValue(requiresGrad)} was passed`);
+    if (typeof requiresGrad !== 'boolean')
+      fail(
+        'INVALID_ARGUMENT',
+        `${this.constructor.name}.requiresGrad_: the flag must be a boolean, but ${describeValue(requiresGrad)} was passed`,
+      );
     for (const p of this.parameters()) p.requiresGrad_(requiresGrad);
     return this;
   }
@@ -142,7 +152,8 @@ export abstract class Module<Out = Tensor> {
    */
   loadStateDict(stateDict: StateDict, options: { strict?: boolean } = {}): LoadStateDictResult {
     const raw: unknown = stateDict;
-    if (raw === null || typeof raw !== 'object') fail('INVALID_ARGUMENT', `loadStateDict: expected an object of tensors, but ${describeValue(stateDict)} was passed`);
+    if (raw === null || typeof raw !== 'object')
+      fail('INVALID_ARGUMENT', `loadStateDict: expected an object of tensors, but ${describeValue(stateDict)} was passed`);
     const strict = options.strict ?? true;
     const own = this.stateDict();
     const missingKeys = Object.keys(own).filter((k) => !(k in stateDict));
@@ -155,10 +166,18 @@ export abstract class Module<Out = Tensor> {
     for (const [key, target] of Object.entries(own)) {
       if (!(key in stateDict)) continue;
       const src = stateDict[key];
-      if (!(src instanceof Tensor)) errors.push(`While copying the parameter named "${key}", expected a Tensor but got ${describeValue(src)}.`);
-      else if (!shapeEq(src.shape, target.shape)) errors.push(`size mismatch for ${key}: copying a param with shape ${fmtShape(src.shape)} from checkpoint, the shape in current model is ${fmtShape(target.shape)}.`);
+      if (!(src instanceof Tensor))
+        errors.push(`While copying the parameter named "${key}", expected a Tensor but got ${describeValue(src)}.`);
+      else if (!shapeEq(src.shape, target.shape))
+        errors.push(
+          `size mismatch for ${key}: copying a param with shape ${fmtShape(src.shape)} from checkpoint, the shape in current model is ${fmtShape(target.shape)}.`,
+        );
     }
-    if (errors.length > 0) fail(errors.some((e) => e.startsWith('size')) ? 'SHAPE_MISMATCH' : 'INVALID_ARGUMENT', `Error(s) in loading state_dict for ${this.constructor.name}:\n\t${errors.join('\n\t')}`);
+    if (errors.length > 0)
+      fail(
+        errors.some((e) => e.startsWith('size')) ? 'SHAPE_MISMATCH' : 'INVALID_ARGUMENT',
+        `Error(s) in loading state_dict for ${this.constructor.name}:\n\t${errors.join('\n\t')}`,
+      );
     noGrad(() => {
       for (const [key, target] of Object.entries(own)) {
         if (key in stateDict) target.copy_(stateDict[key]);
@@ -245,13 +264,21 @@ export abstract class Module<Out = Tensor> {
 export function zeroGradSetToNone(owner: string, options: unknown): boolean {
   if (options === undefined) return false;
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    fail('INVALID_ARGUMENT', `${owner}: the options argument must be an object { setToNone?: boolean }, but ${describeValue(options)} was passed${typeof options === 'boolean' ? ` (write zeroGrad({ setToNone: ${String(options)} }))` : ''}`);
+    fail(
+      'INVALID_ARGUMENT',
+      `${owner}: the options argument must be an object { setToNone?: boolean }, but ${describeValue(options)} was passed${typeof options === 'boolean' ? ` (write zeroGrad({ setToNone: ${String(options)} }))` : ''}`,
+    );
   }
   for (const key of Object.keys(options)) {
-    if (key !== 'setToNone') fail('INVALID_ARGUMENT', `${owner}: unknown option '${key}'${key === 'set_to_none' ? ' (did you mean setToNone?)' : ''}; the only option is setToNone`);
+    if (key !== 'setToNone')
+      fail(
+        'INVALID_ARGUMENT',
+        `${owner}: unknown option '${key}'${key === 'set_to_none' ? ' (did you mean setToNone?)' : ''}; the only option is setToNone`,
+      );
   }
   const v = (options as { setToNone?: unknown }).setToNone;
-  if (v !== undefined && typeof v !== 'boolean') fail('INVALID_ARGUMENT', `${owner}: setToNone must be a boolean, but ${describeValue(v)} was passed`);
+  if (v !== undefined && typeof v !== 'boolean')
+    fail('INVALID_ARGUMENT', `${owner}: setToNone must be a boolean, but ${describeValue(v)} was passed`);
   return v ?? false;
 }
 

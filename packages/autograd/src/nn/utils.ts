@@ -8,7 +8,8 @@ import { tensor as makeTensor } from '../creation.js';
 function paramList(fn: string, params: Tensor | Iterable<Tensor>): Tensor[] {
   if (params instanceof Tensor) return [params];
   const raw: unknown = params;
-  if (raw === null || typeof raw !== 'object' || !(Symbol.iterator in raw)) fail('INVALID_ARGUMENT', `${fn}: parameters must be a Tensor or an iterable of Tensors, but ${describeValue(raw)} was passed`);
+  if (raw === null || typeof raw !== 'object' || !(Symbol.iterator in raw))
+    fail('INVALID_ARGUMENT', `${fn}: parameters must be a Tensor or an iterable of Tensors, but ${describeValue(raw)} was passed`);
   const list = [...params];
   list.forEach((p, i) => {
     if (!(p instanceof Tensor)) fail('INVALID_ARGUMENT', `${fn}: parameter ${String(i)} is not a Tensor`);
@@ -24,15 +25,16 @@ function paramList(fn: string, params: Tensor | Iterable<Tensor>): Tensor[] {
  */
 export function clipGradNorm_(parameters: Tensor | Iterable<Tensor>, maxNorm: number, normType = 2): Tensor {
   const params = paramList('clipGradNorm_', parameters);
-  if (typeof maxNorm !== 'number' || Number.isNaN(maxNorm)) fail('INVALID_ARGUMENT', `clipGradNorm_: maxNorm must be a number, but ${describeValue(maxNorm)} was passed`);
-  if (typeof normType !== 'number' || Number.isNaN(normType)) fail('INVALID_ARGUMENT', `clipGradNorm_: normType must be a number, but ${describeValue(normType)} was passed`);
+  if (typeof maxNorm !== 'number' || Number.isNaN(maxNorm))
+    fail('INVALID_ARGUMENT', `clipGradNorm_: maxNorm must be a number, but ${describeValue(maxNorm)} was passed`);
+  if (typeof normType !== 'number' || Number.isNaN(normType))
+    fail('INVALID_ARGUMENT', `clipGradNorm_: normType must be a number, but ${describeValue(normType)} was passed`);
   const grads = params.map((p) => p.grad).filter((g): g is Tensor => g !== null);
   if (grads.length === 0) return makeTensor(0);
   return noGrad(() => {
     const plain = grads.map((g) => g.detach());
-    const total = normType === Infinity
-      ? stack(plain.map((g) => g.abs().max())).max()
-      : stack(plain.map((g) => g.norm(normType))).norm(normType);
+    const total =
+      normType === Infinity ? stack(plain.map((g) => g.abs().max())).max() : stack(plain.map((g) => g.norm(normType))).norm(normType);
     const coef = total.add(1e-6).pow(-1).mul(maxNorm);
     if (plain.every((g) => g.device === 'cpu')) {
       const c = coef.item();
@@ -49,7 +51,8 @@ export function clipGradNorm_(parameters: Tensor | Iterable<Tensor>, maxNorm: nu
 /** Clamps every (non-null) gradient of `parameters` into [-clipValue, clipValue], in place. */
 export function clipGradValue_(parameters: Tensor | Iterable<Tensor>, clipValue: number): void {
   const params = paramList('clipGradValue_', parameters);
-  if (typeof clipValue !== 'number' || Number.isNaN(clipValue)) fail('INVALID_ARGUMENT', `clipGradValue_: clipValue must be a number, but ${describeValue(clipValue)} was passed`);
+  if (typeof clipValue !== 'number' || Number.isNaN(clipValue))
+    fail('INVALID_ARGUMENT', `clipGradValue_: clipValue must be a number, but ${describeValue(clipValue)} was passed`);
   noGrad(() => {
     for (const p of params) p.grad?.detach().clamp_(-clipValue, clipValue);
   });

@@ -25,6 +25,15 @@ export const OP_METHODS: Readonly<Record<string, OpName>> = Object.fromEntries(
 
 /** In-place Tensor methods: method name → the op whose out-of-place form they record. */
 export const INPLACE_METHODS: Readonly<Record<string, OpName>> = {
-  add_: 'add', sub_: 'sub', mul_: 'mul', div_: 'div', relu_: 'relu', clamp_: 'clamp',
-  zero_: 'fill', fill_: 'fill', copy_: 'copy', setItem_: 'setItem', maskedFill_: 'maskedFill',
+  add_: 'add',
+  sub_: 'sub',
+  mul_: 'mul',
+  div_: 'div',
+  relu_: 'relu',
+  clamp_: 'clamp',
+  zero_: 'fill',
+  fill_: 'fill',
+  copy_: 'copy',
+  setItem_: 'setItem',
+  maskedFill_: 'maskedFill',
 };

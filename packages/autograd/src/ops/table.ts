@@ -6,7 +6,17 @@ import { broadcastShapes, contiguousStrides, fmtShape, numel, shapeEq, type Shap
 import { Tensor } from '../tensor.js';
 import { defineOp, type OpSpec } from './spec.js';
 import { apply } from './apply.js';
-import { castTo, constant, contiguousCopy, copyToDevice, fromStorage, indexView, isContiguous, viewAs, zerosOn } from '../tensor-internal.js';
+import {
+  castTo,
+  constant,
+  contiguousCopy,
+  copyToDevice,
+  fromStorage,
+  indexView,
+  isContiguous,
+  viewAs,
+  zerosOn,
+} from '../tensor-internal.js';
 
 /** Sums a broadcast gradient back down to `shape` (the inverse of broadcasting). */
 export function sumTo(g: Tensor, shape: Shape): Tensor {
@@ -28,7 +38,9 @@ const isZero = (t: Tensor): Tensor => t.ge(0).mul(t.le(0));
 /** tril / triu: the kept triangle of the last two dims; the gradient is the same triangle of grad. */
 function triangleOp(name: 'tril' | 'triu'): OpSpec {
   return defineOp<{ k: number; upper: boolean }>({
-    name, inputs: ['self'], saves: {},
+    name,
+    inputs: ['self'],
+    saves: {},
     forward: ([x], { k, upper }) => {
       const mask = triangleMask(x, k, upper);
       return fromStorage(x.storage.backend.where(mask, x, constant(0, x.device, x.dtype), x.shape, x.dtype), x.shape);
@@ -42,7 +54,11 @@ function unaryOp(name: UnaryOp, saves: Record<string, string[]>, backward: OpSpe
     name,
     inputs: ['self'],
     saves,
-    forward: ([x]) => fromStorage(x.storage.backend.unary(name, x, name === 'neg' || name === 'abs' || name === 'relu' || name === 'sign' ? x.dtype : floatOut(x)), x.shape),
+    forward: ([x]) =>
+      fromStorage(
+        x.storage.backend.unary(name, x, name === 'neg' || name === 'abs' || name === 'relu' || name === 'sign' ? x.dtype : floatOut(x)),
+        x.shape,
+      ),
     backward,
   });
 }
@@ -67,17 +83,23 @@ function binaryForward(op: BinaryOp) {
 
 export const ops = {
   add: defineOp({
-    name: 'add', inputs: ['self', 'other'], saves: {},
+    name: 'add',
+    inputs: ['self', 'other'],
+    saves: {},
     forward: binaryForward('add'),
     backward: (g, c) => [c.needs[0] ? sumTo(g, c.inputShapes[0]) : null, c.needs[1] ? sumTo(g, c.inputShapes[1]) : null],
   }),
   sub: defineOp({
-    name: 'sub', inputs: ['self', 'other'], saves: {},
+    name: 'sub',
+    inputs: ['self', 'other'],
+    saves: {},
     forward: binaryForward('sub'),
     backward: (g, c) => [c.needs[0] ? sumTo(g, c.inputShapes[0]) : null, c.needs[1] ? sumTo(g.neg(), c.inputShapes[1]) : null],
   }),
   mul: defineOp({
-    name: 'mul', inputs: ['self', 'other'], saves: { self: ['other'], other: ['self'] },
+    name: 'mul',
+    inputs: ['self', 'other'],
+    saves: { self: ['other'], other: ['self'] },
     forward: binaryForward('mul'),
     backward: (g, c) => [
       c.needs[0] ? sumTo(g.mul(c.unpack('other')), c.inputShapes[0]) : null,
@@ -85,7 +107,9 @@ export const ops = {
     ],
   }),
   div: defineOp({
-    name: 'div', inputs: ['self', 'other'], saves: { self: ['other'], other: ['self', 'other'] },
+    name: 'div',
+    inputs: ['self', 'other'],
+    saves: { self: ['other'], other: ['self', 'other'] },
     forward: binaryForward('div'),
     backward: (g, c) => {
       const other = c.unpack('other');
@@ -97,7 +121,9 @@ export const ops = {
   }),
   pow: defineOp({
     // As derivatives.yaml: the exponent's gradient also reads the exponent (for its x = 0 rule).
-    name: 'pow', inputs: ['self', 'other'], saves: { self: ['self', 'other'], other: ['self', 'other', 'result'] },
+    name: 'pow',
+    inputs: ['self', 'other'],
+    saves: { self: ['self', 'other'], other: ['self', 'other', 'result'] },
     forward: binaryForward('pow'),
     backward: (g, c) => {
       const self = c.unpack('self');
@@ -139,14 +165,25 @@ export const ops = {
     return [g.mul(y.mul(y).neg().add(1))];
   }),
   matmul: defineOp({
-    name: 'matmul', inputs: ['self', 'other'], saves: { self: ['other'], other: ['self'] },
+    name: 'matmul',
+    inputs: ['self', 'other'],
+    saves: { self: ['other'], other: ['self'] },
     forward: ([a, b]) => {
       if (a.dtype !== b.dtype) {
-        fail('DTYPE_MISMATCH', `matmul: both operands must have the same dtype, got ${a.dtype} ${fmtShape(a.shape)} and ${b.dtype} ${fmtShape(b.shape)}. Convert one of them first.`);
+        fail(
+          'DTYPE_MISMATCH',
+          `matmul: both operands must have the same dtype, got ${a.dtype} ${fmtShape(a.shape)} and ${b.dtype} ${fmtShape(b.shape)}. Convert one of them first.`,
+        );
       }
-      const m = a.shape[a.ndim - 2], k = a.shape[a.ndim - 1], k2 = b.shape[b.ndim - 2], n = b.shape[b.ndim - 1];
+      const m = a.shape[a.ndim - 2],
+        k = a.shape[a.ndim - 1],
+        k2 = b.shape[b.ndim - 2],
+        n = b.shape[b.ndim - 1];
       if (k !== k2) {
-        fail('SHAPE_MISMATCH', `matmul: shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)} cannot be multiplied (${String(k)} != ${String(k2)}): the last dimension of the first must equal the second-to-last of the second.`);
+        fail(
+          'SHAPE_MISMATCH',
+          `matmul: shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)} cannot be multiplied (${String(k)} != ${String(k2)}): the last dimension of the first must equal the second-to-last of the second.`,
+        );
       }
       const batch = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2), 'matmul: batch dimensions');
       return fromStorage(a.storage.backend.matmul(a, b, batch, m, k, n, a.dtype), [...batch, m, n]);
@@ -157,7 +194,9 @@ export const ops = {
     ],
   }),
   sum: defineOp<{ dims: number[]; keepdim: boolean }>({
-    name: 'sum', inputs: ['self'], saves: {},
+    name: 'sum',
+    inputs: ['self'],
+    saves: {},
     forward: ([x], { dims, keepdim }) => {
       const kept = x.shape.map((d, i) => (dims.includes(i) ? 1 : d));
       const shape = keepdim ? kept : x.shape.filter((_, i) => !dims.includes(i));
@@ -169,7 +208,9 @@ export const ops = {
     },
   }),
   mean: defineOp<{ dims: number[]; keepdim: boolean }>({
-    name: 'mean', inputs: ['self'], saves: {},
+    name: 'mean',
+    inputs: ['self'],
+    saves: {},
     forward: ([x], { dims, keepdim }) => {
       // `?? 1`: a 0-d tensor accepts dim 0 / -1 and has one element.
       const count = dims.reduce((n, d) => n * (x.shape[d] ?? 1), 1);
@@ -181,16 +222,30 @@ export const ops = {
     backward: (g, c) => {
       const shape = c.inputShapes[0];
       const count = c.attrs.dims.reduce((n, d) => n * (shape[d] ?? 1), 1);
-      return [g.reshape(shape.map((d, i) => (c.attrs.dims.includes(i) ? 1 : d))).expand(shape).div(count)];
+      return [
+        g
+          .reshape(shape.map((d, i) => (c.attrs.dims.includes(i) ? 1 : d)))
+          .expand(shape)
+          .div(count),
+      ];
     },
   }),
   reshape: defineOp<{ shape: number[] }>({
-    name: 'reshape', inputs: ['self'], saves: {}, view: true,
-    forward: ([x], { shape }) => (isContiguous(x) ? viewAs(x, shape, contiguousStrides(shape), x.offset) : viewAs(contiguousCopy(x), shape, contiguousStrides(shape), 0)),
+    name: 'reshape',
+    inputs: ['self'],
+    saves: {},
+    view: true,
+    forward: ([x], { shape }) =>
+      isContiguous(x)
+        ? viewAs(x, shape, contiguousStrides(shape), x.offset)
+        : viewAs(contiguousCopy(x), shape, contiguousStrides(shape), 0),
     backward: (g, c) => [g.reshape([...c.inputShapes[0]])],
   }),
   transpose: defineOp<{ dim0: number; dim1: number }>({
-    name: 'transpose', inputs: ['self'], saves: {}, view: true,
+    name: 'transpose',
+    inputs: ['self'],
+    saves: {},
+    view: true,
     forward: ([x], { dim0, dim1 }) => {
       const shape = x.shape.slice();
       const strides = x.strides.slice();
@@ -201,7 +256,10 @@ export const ops = {
     backward: (g, c) => [g.transpose(c.attrs.dim0, c.attrs.dim1)],
   }),
   expand: defineOp<{ shape: number[] }>({
-    name: 'expand', inputs: ['self'], saves: {}, view: true,
+    name: 'expand',
+    inputs: ['self'],
+    saves: {},
+    view: true,
     forward: ([x], { shape }) => {
       const lead = shape.length - x.ndim;
       const strides = shape.map((d, i) => (i < lead || (x.shape[i - lead] === 1 && d !== 1) ? 0 : x.strides[i - lead]));
@@ -210,7 +268,10 @@ export const ops = {
     backward: (g, c) => [sumTo(g, c.inputShapes[0])],
   }),
   index: defineOp<{ index: number[] }>({
-    name: 'index', inputs: ['self'], saves: {}, view: true,
+    name: 'index',
+    inputs: ['self'],
+    saves: {},
+    view: true,
     forward: ([x], { index }) => {
       const offset = index.reduce((o, i, d) => o + i * x.strides[d], x.offset);
       return viewAs(x, x.shape.slice(index.length), x.strides.slice(index.length), offset);
@@ -221,12 +282,16 @@ export const ops = {
     },
   }),
   clone: defineOp({
-    name: 'clone', inputs: ['self'], saves: {},
+    name: 'clone',
+    inputs: ['self'],
+    saves: {},
     forward: ([x]) => contiguousCopy(x),
     backward: (g) => [g],
   }),
   softmax: defineOp<{ dim: number }>({
-    name: 'softmax', inputs: ['self'], saves: { self: ['result'] },
+    name: 'softmax',
+    inputs: ['self'],
+    saves: { self: ['result'] },
     forward: ([x], { dim }) => fromStorage(x.storage.backend.softmax(x, dim, false), x.shape),
     backward: (g, c) => {
       const y = c.unpack('result');
@@ -234,12 +299,16 @@ export const ops = {
     },
   }),
   logSoftmax: defineOp<{ dim: number }>({
-    name: 'logSoftmax', inputs: ['self'], saves: { self: ['result'] },
+    name: 'logSoftmax',
+    inputs: ['self'],
+    saves: { self: ['result'] },
     forward: ([x], { dim }) => fromStorage(x.storage.backend.softmax(x, dim, true), x.shape),
     backward: (g, c) => [g.sub(c.unpack('result').exp().mul(g.sum(c.attrs.dim, true)))],
   }),
   clamp: defineOp<{ min: number; max: number }>({
-    name: 'clamp', inputs: ['self'], saves: { self: ['self'] },
+    name: 'clamp',
+    inputs: ['self'],
+    saves: { self: ['self'] },
     forward: ([x], { min, max }) => fromStorage(x.storage.backend.clamp(x, min, max), x.shape),
     backward: (g, c) => {
       const x = c.unpack('self');
@@ -247,12 +316,16 @@ export const ops = {
     },
   }),
   to: defineOp<{ device: Device; from: Device }>({
-    name: 'to', inputs: ['self'], saves: {},
+    name: 'to',
+    inputs: ['self'],
+    saves: {},
     forward: ([x], { device }) => copyToDevice(x, device),
     backward: (g, c) => [g.to(c.attrs.from)],
   }),
   fill: defineOp<{ value: number }>({
-    name: 'fill', inputs: ['self'], saves: {},
+    name: 'fill',
+    inputs: ['self'],
+    saves: {},
     forward: ([x], { value }) => {
       const out = zerosOn(x.device, x.shape, x.dtype);
       x.storage.backend.fill(out, value);
@@ -261,7 +334,9 @@ export const ops = {
     backward: (g) => [g.mul(0)],
   }),
   copy: defineOp({
-    name: 'copy', inputs: ['self', 'src'], saves: {},
+    name: 'copy',
+    inputs: ['self', 'src'],
+    saves: {},
     forward: ([x, src]) => {
       broadcastShapes(src.shape, x.shape, 'copy_: source');
       const out = zerosOn(x.device, x.shape, x.dtype);
@@ -271,7 +346,9 @@ export const ops = {
     backward: (g, c) => [c.needs[0] ? g.mul(0) : null, c.needs[1] ? sumTo(g, c.inputShapes[1]) : null],
   }),
   setItem: defineOp<{ index: number[] }>({
-    name: 'setItem', inputs: ['self', 'value'], saves: {},
+    name: 'setItem',
+    inputs: ['self', 'value'],
+    saves: {},
     forward: ([x, value], { index }) => {
       const out = contiguousCopy(x);
       const region = indexView(out, index);
@@ -287,8 +364,17 @@ export const ops = {
   }),
   // ---- second wave: views ----
   permute: defineOp<{ dims: number[] }>({
-    name: 'permute', inputs: ['self'], saves: {}, view: true,
-    forward: ([x], { dims }) => viewAs(x, dims.map((d) => x.shape[d]), dims.map((d) => x.strides[d]), x.offset),
+    name: 'permute',
+    inputs: ['self'],
+    saves: {},
+    view: true,
+    forward: ([x], { dims }) =>
+      viewAs(
+        x,
+        dims.map((d) => x.shape[d]),
+        dims.map((d) => x.strides[d]),
+        x.offset,
+      ),
     backward: (g, c) => {
       const inverse = new Array<number>(c.attrs.dims.length);
       c.attrs.dims.forEach((d, i) => (inverse[d] = i));
@@ -296,7 +382,10 @@ export const ops = {
     },
   }),
   unsqueeze: defineOp<{ dim: number }>({
-    name: 'unsqueeze', inputs: ['self'], saves: {}, view: true,
+    name: 'unsqueeze',
+    inputs: ['self'],
+    saves: {},
+    view: true,
     forward: ([x], { dim }) => {
       const shape = x.shape.slice();
       const strides = x.strides.slice();
@@ -307,17 +396,32 @@ export const ops = {
     backward: (g, c) => [g.squeeze(c.attrs.dim)],
   }),
   squeeze: defineOp<{ dims: number[] }>({
-    name: 'squeeze', inputs: ['self'], saves: {}, view: true,
-    forward: ([x], { dims }) => viewAs(x, x.shape.filter((_, i) => !dims.includes(i)), x.strides.filter((_, i) => !dims.includes(i)), x.offset),
+    name: 'squeeze',
+    inputs: ['self'],
+    saves: {},
+    view: true,
+    forward: ([x], { dims }) =>
+      viewAs(
+        x,
+        x.shape.filter((_, i) => !dims.includes(i)),
+        x.strides.filter((_, i) => !dims.includes(i)),
+        x.offset,
+      ),
     backward: (g, c) => [g.reshape([...c.inputShapes[0]])],
   }),
   view: defineOp<{ shape: number[]; strides: number[] }>({
-    name: 'view', inputs: ['self'], saves: {}, view: true,
+    name: 'view',
+    inputs: ['self'],
+    saves: {},
+    view: true,
     forward: ([x], { shape, strides }) => viewAs(x, shape, strides, x.offset),
     backward: (g, c) => [g.reshape([...c.inputShapes[0]])],
   }),
   slice: defineOp<SliceAttrs>({
-    name: 'slice', inputs: ['self'], saves: {}, view: true,
+    name: 'slice',
+    inputs: ['self'],
+    saves: {},
+    view: true,
     forward: ([x], a) => {
       const shape = x.shape.slice();
       const strides = x.strides.slice();
@@ -329,7 +433,9 @@ export const ops = {
   }),
   // PyTorch's slice_backward: the gradient written into a zero tensor of the input's shape.
   sliceBackward: defineOp<SliceAttrs & { shape: number[] }>({
-    name: 'sliceBackward', inputs: ['grad'], saves: {},
+    name: 'sliceBackward',
+    inputs: ['grad'],
+    saves: {},
     forward: ([g], a) => {
       const out = zerosOn(g.device, a.shape, g.dtype);
       g.storage.backend.copy(sliceView(out, a), g);
@@ -339,7 +445,9 @@ export const ops = {
   }),
   cat: defineOp<{ dim: number }>({
     // Any number of inputs; derivatives.yaml: each gets its slice of the gradient, nothing saved.
-    name: 'cat', inputs: ['tensors'], saves: {},
+    name: 'cat',
+    inputs: ['tensors'],
+    saves: {},
     forward: (xs, { dim }) => {
       const first = xs[0];
       const dtype = xs.reduce<DType>((d, t) => promoteTypes(d, t.dtype), first.dtype);
@@ -367,7 +475,9 @@ export const ops = {
   }),
   // ---- second wave: selection ----
   where: defineOp({
-    name: 'where', inputs: ['condition', 'self', 'other'], saves: { self: ['condition'], other: ['condition'] },
+    name: 'where',
+    inputs: ['condition', 'self', 'other'],
+    saves: { self: ['condition'], other: ['condition'] },
     forward: ([cond, a, b]) => {
       const shape = broadcastShapes(broadcastShapes(cond.shape, a.shape, 'where: condition and input'), b.shape, 'where: operands');
       return fromStorage(a.storage.backend.where(cond, a, b, shape, promoteTypes(a.dtype, b.dtype)), shape);
@@ -383,7 +493,9 @@ export const ops = {
     },
   }),
   maskedFill: defineOp<{ value: number }>({
-    name: 'maskedFill', inputs: ['self', 'mask'], saves: { self: ['mask'] },
+    name: 'maskedFill',
+    inputs: ['self', 'mask'],
+    saves: { self: ['mask'] },
     forward: ([x, mask], { value }) => {
       const shape = broadcastShapes(x.shape, mask.shape, 'maskedFill: input and mask');
       const v = constant(value, x.device, x.dtype);
@@ -392,19 +504,25 @@ export const ops = {
     backward: (g, c) => [c.needs[0] ? sumTo(g.maskedFill(c.unpack('mask'), 0), c.inputShapes[0]) : null, null],
   }),
   gather: defineOp<{ dim: number }>({
-    name: 'gather', inputs: ['self', 'index'], saves: { self: ['index'] },
+    name: 'gather',
+    inputs: ['self', 'index'],
+    saves: { self: ['index'] },
     forward: ([x, index], { dim }) => fromStorage(x.storage.backend.gather(x, dim, index), index.shape),
     backward: (g, c) => [c.needs[0] ? scatterAddOp(g, c.attrs.dim, c.unpack('index'), c.inputShapes[0]) : null, null],
   }),
   // gather's adjoint (PyTorch's scatter_add into zeros); its own backward gathers again.
   scatterAdd: defineOp<{ dim: number; shape: number[] }>({
-    name: 'scatterAdd', inputs: ['src', 'index'], saves: { src: ['index'] },
+    name: 'scatterAdd',
+    inputs: ['src', 'index'],
+    saves: { src: ['index'] },
     forward: ([src, index], { dim, shape }) => fromStorage(src.storage.backend.scatterAdd(src, dim, index, shape), shape),
     backward: (g, c) => [c.needs[0] ? g.gather(c.attrs.dim, c.unpack('index')) : null, null],
   }),
   // max()/min() over every element; derivatives.yaml: evenly_distribute_backward(grad, self, result).
   amax: defineOp<{ op: 'max' | 'min' }>({
-    name: 'amax', inputs: ['self'], saves: { self: ['self', 'result'] },
+    name: 'amax',
+    inputs: ['self'],
+    saves: { self: ['self', 'result'] },
     forward: ([x], { op }) => {
       const flatX = isContiguous(x) ? viewAs(x, [x.numel()], [1], x.offset) : viewAs(contiguousCopy(x), [x.numel()], [1], 0);
       return fromStorage(op === 'max' ? x.storage.backend.max(flatX, 0) : x.storage.backend.min(flatX, 0), []);
@@ -425,19 +543,25 @@ export const ops = {
   tril: triangleOp('tril'),
   triu: triangleOp('triu'),
   cast: defineOp<{ dtype: DType; from: DType }>({
-    name: 'cast', inputs: ['self'], saves: {},
+    name: 'cast',
+    inputs: ['self'],
+    saves: {},
     forward: ([x], { dtype }) => castTo(x, dtype),
     backward: (g, c) => [castTo(g, c.attrs.from)],
   }),
   // ---- second wave: reductions ----
   norm: defineOp<{ p: number; dims: number[]; keepdim: boolean }>({
-    name: 'norm', inputs: ['self'], saves: { self: ['self', 'result'] },
+    name: 'norm',
+    inputs: ['self'],
+    saves: { self: ['self', 'result'] },
     forward: ([x], { p, dims, keepdim }) => normForward(x, p, dims, keepdim),
     backward: (g, c) => [normBackward(g, c.unpack('self'), c.unpack('result'), c.attrs)],
   }),
   var: defineOp<{ dims: number[]; correction: number; keepdim: boolean }>({
     // derivatives.yaml: var_backward reads self only.
-    name: 'var', inputs: ['self'], saves: { self: ['self'] },
+    name: 'var',
+    inputs: ['self'],
+    saves: { self: ['self'] },
     forward: ([x], a) => varForward(x, a),
     backward: (g, c) => {
       const x = c.unpack('self');
@@ -445,12 +569,19 @@ export const ops = {
       const n = dims.reduce((m, d) => m * (x.shape[d] ?? 1), 1);
       const kept = x.shape.map((d, i) => (dims.includes(i) ? 1 : d));
       const centered = x.sub(x.mean(dims, true));
-      return [g.reshape(kept).mul(centered).mul(2 / Math.max(0, n - correction))];
+      return [
+        g
+          .reshape(kept)
+          .mul(centered)
+          .mul(2 / Math.max(0, n - correction)),
+      ];
     },
   }),
   std: defineOp<{ dims: number[]; correction: number; keepdim: boolean }>({
     // derivatives.yaml std_backward: var_backward of grad / (2·result), masked to 0 where result is 0.
-    name: 'std', inputs: ['self'], saves: { self: ['self', 'result'] },
+    name: 'std',
+    inputs: ['self'],
+    saves: { self: ['self', 'result'] },
     forward: ([x], a) => {
       const v = varForward(x, a);
       return new Tensor(x.storage.backend.unary('sqrt', v, v.dtype), v.shape);
@@ -463,7 +594,12 @@ export const ops = {
       const kept = x.shape.map((d, i) => (dims.includes(i) ? 1 : d));
       const zero = noGrad(() => binaryRaw('eq', r, constant(0, r.device, r.dtype)));
       const gv = g.div(r.add(zero).mul(2)).mul(zero.neg().add(1));
-      return [gv.reshape(kept).mul(x.sub(x.mean(dims, true))).mul(2 / Math.max(0, n - correction))];
+      return [
+        gv
+          .reshape(kept)
+          .mul(x.sub(x.mean(dims, true)))
+          .mul(2 / Math.max(0, n - correction)),
+      ];
     },
   }),
 } satisfies Record<string, OpSpec>;
@@ -539,7 +675,11 @@ function normForward(x: Tensor, p: number, dims: number[], keepdim: boolean): Te
   let out: Tensor;
   if (p === Infinity || p === -Infinity) {
     let r = abs;
-    for (const d of dims) r = new Tensor(p === Infinity ? b.max(r, d) : b.min(r, d), r.shape.map((s, i) => (i === d ? 1 : s)));
+    for (const d of dims)
+      r = new Tensor(
+        p === Infinity ? b.max(r, d) : b.min(r, d),
+        r.shape.map((s, i) => (i === d ? 1 : s)),
+      );
     out = r;
   } else if (p === 0) {
     const nz = new Tensor(b.binaryScalar('gt', abs, 0, false, x.dtype), x.shape);
@@ -575,10 +715,14 @@ function normBackward(g: Tensor, x: Tensor, result: Tensor, a: { p: number; dims
 
 /** numel of the shape after `index` selects leading dims (validates the index). */
 export function checkIndex(shape: Shape, index: readonly number[]): number {
-  if (index.length > shape.length) fail('INVALID_ARGUMENT', `index [${index.join(', ')}] has more entries than the tensor ${fmtShape(shape)} has dimensions`);
+  if (index.length > shape.length)
+    fail('INVALID_ARGUMENT', `index [${index.join(', ')}] has more entries than the tensor ${fmtShape(shape)} has dimensions`);
   index.forEach((i, d) => {
     if (!Number.isInteger(i) || i < 0 || i >= shape[d]) {
-      fail('INVALID_ARGUMENT', `index ${String(i)} is out of bounds for dimension ${String(d)} with size ${String(shape[d])} (tensor ${fmtShape(shape)})`);
+      fail(
+        'INVALID_ARGUMENT',
+        `index ${String(i)} is out of bounds for dimension ${String(d)} with size ${String(shape[d])} (tensor ${fmtShape(shape)})`,
+      );
     }
   });
   return numel(shape.slice(index.length));

@@ -27,7 +27,14 @@ export class Adam extends Optimizer<AdamOptions, AdamState> {
   protected readonly decoupled: boolean = false;
 
   constructor(params: ParamsInput<AdamOptions>, options: Partial<AdamOptions> = {}, weightDecayDefault = 0) {
-    super(params, withDefaults(new.target.name, { lr: 1e-3, betas: [0.9, 0.999] as [number, number], eps: 1e-8, weightDecay: weightDecayDefault, amsgrad: false }, options));
+    super(
+      params,
+      withDefaults(
+        new.target.name,
+        { lr: 1e-3, betas: [0.9, 0.999] as [number, number], eps: 1e-8, weightDecay: weightDecayDefault, amsgrad: false },
+        options,
+      ),
+    );
   }
 
   get stateful(): boolean {
@@ -38,11 +45,17 @@ export class Adam extends Optimizer<AdamOptions, AdamState> {
     super.validate(h);
     const betas: unknown = h.betas;
     if (!Array.isArray(betas) || betas.length !== 2) {
-      fail('INVALID_ARGUMENT', `${this.constructor.name}: betas must be a pair [beta1, beta2] of numbers, but ${describeValue(betas)} was passed`);
+      fail(
+        'INVALID_ARGUMENT',
+        `${this.constructor.name}: betas must be a pair [beta1, beta2] of numbers, but ${describeValue(betas)} was passed`,
+      );
     }
     const [b1, b2] = betas as unknown[];
     if (typeof b1 !== 'number' || typeof b2 !== 'number' || !(b1 >= 0 && b1 < 1) || !(b2 >= 0 && b2 < 1)) {
-      fail('INVALID_ARGUMENT', `${this.constructor.name}: invalid betas [${describeValue(b1)}, ${describeValue(b2)}]: each beta must be a number in [0, 1)`);
+      fail(
+        'INVALID_ARGUMENT',
+        `${this.constructor.name}: invalid betas [${describeValue(b1)}, ${describeValue(b2)}]: each beta must be a number in [0, 1)`,
+      );
     }
     this.checkNumber('eps', h.eps);
     this.checkNumber('weightDecay', h.weightDecay);
@@ -54,8 +67,14 @@ export class Adam extends Optimizer<AdamOptions, AdamState> {
     state.step += 1;
     const maxExpAvgSq = h.amsgrad ? (state.maxExpAvgSq ??= this.buffer(p)) : null;
     p.storage.backend.adamStep(p, g, state.expAvg, state.expAvgSq, maxExpAvgSq, {
-      lr: h.lr, beta1: h.betas[0], beta2: h.betas[1], eps: h.eps, weightDecay: h.weightDecay,
-      decoupled: this.decoupled, amsgrad: h.amsgrad, step: state.step,
+      lr: h.lr,
+      beta1: h.betas[0],
+      beta2: h.betas[1],
+      eps: h.eps,
+      weightDecay: h.weightDecay,
+      decoupled: this.decoupled,
+      amsgrad: h.amsgrad,
+      step: state.step,
     });
     return state;
   }

@@ -1,25 +1,15 @@
 import { describeValue } from '../dtype.js';
 import { fail } from '../errors.js';
 import type { Optimizer, ParamGroup } from './optimizer.js';
+import { checkOptions } from '../options.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- a scheduler accepts any optimizer, whatever its hyper-parameter and state types */
 type AnyOptimizer = Optimizer<{ lr: number }, any>;
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
-function checkOptions(owner: string, options: unknown, allowed: readonly string[]): void {
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    fail('INVALID_ARGUMENT', `${owner}: the options argument must be an object { ${allowed.join(', ')} }, but ${describeValue(options)} was passed`);
-  }
-  for (const key of Object.keys(options)) {
-    if (!allowed.includes(key)) {
-      const camel = key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
-      fail('INVALID_ARGUMENT', `${owner}: unknown option '${key}'${camel !== key && allowed.includes(camel) ? ` (did you mean ${camel}? options are camelCase)` : ''}; the options are ${allowed.join(', ')}`);
-    }
-  }
-}
-
 function checkNumber(owner: string, name: string, v: unknown, integer = false): number {
-  if (typeof v !== 'number' || Number.isNaN(v) || (integer && !Number.isInteger(v))) fail('INVALID_ARGUMENT', `${owner}: ${name} must be ${integer ? 'an integer' : 'a number'}, but ${describeValue(v)} was passed`);
+  if (typeof v !== 'number' || Number.isNaN(v) || (integer && !Number.isInteger(v)))
+    fail('INVALID_ARGUMENT', `${owner}: ${name} must be ${integer ? 'an integer' : 'a number'}, but ${describeValue(v)} was passed`);
   return v;
 }
 
@@ -98,7 +88,8 @@ export class MultiStepLR extends LRScheduler {
   constructor(optimizer: AnyOptimizer, options: { milestones: readonly number[]; gamma?: number }) {
     super(optimizer);
     checkOptions('MultiStepLR', options, ['milestones', 'gamma']);
-    if (!Array.isArray(options.milestones)) fail('INVALID_ARGUMENT', `MultiStepLR: milestones must be an array of integers, but ${describeValue(options.milestones)} was passed`);
+    if (!Array.isArray(options.milestones))
+      fail('INVALID_ARGUMENT', `MultiStepLR: milestones must be an array of integers, but ${describeValue(options.milestones)} was passed`);
     this.milestones = options.milestones.map((m) => checkNumber('MultiStepLR', 'milestones', m, true)).sort((a, b) => a - b);
     this.gamma = checkNumber('MultiStepLR', 'gamma', options.gamma ?? 0.1);
     this.initialStep();
@@ -150,7 +141,9 @@ export class CosineAnnealingLR extends LRScheduler {
     if ((t - 1 - tMax) % (2 * tMax) === 0) {
       return this.groups.map((g, i) => g.lr + ((this.baseLrs[i] - etaMin) * (1 - Math.cos(Math.PI / tMax))) / 2);
     }
-    return this.groups.map((g) => ((1 + Math.cos((Math.PI * t) / tMax)) / (1 + Math.cos((Math.PI * (t - 1)) / tMax))) * (g.lr - etaMin) + etaMin);
+    return this.groups.map(
+      (g) => ((1 + Math.cos((Math.PI * t) / tMax)) / (1 + Math.cos((Math.PI * (t - 1)) / tMax))) * (g.lr - etaMin) + etaMin,
+    );
   }
 }
 
@@ -165,7 +158,8 @@ export class LinearLR extends LRScheduler {
     this.startFactor = checkNumber('LinearLR', 'startFactor', options.startFactor ?? 1 / 3);
     this.endFactor = checkNumber('LinearLR', 'endFactor', options.endFactor ?? 1);
     this.totalIters = checkNumber('LinearLR', 'totalIters', options.totalIters ?? 5, true);
-    if (!(this.startFactor > 0 && this.startFactor <= 1)) fail('INVALID_ARGUMENT', 'LinearLR: startFactor must be greater than 0 and at most 1');
+    if (!(this.startFactor > 0 && this.startFactor <= 1))
+      fail('INVALID_ARGUMENT', 'LinearLR: startFactor must be greater than 0 and at most 1');
     if (!(this.endFactor >= 0 && this.endFactor <= 1)) fail('INVALID_ARGUMENT', 'LinearLR: endFactor must be between 0 and 1');
     this.initialStep();
   }
@@ -186,8 +180,13 @@ export class LambdaLR extends LRScheduler {
     const lrLambda: unknown = options.lrLambda;
     const n = optimizer.paramGroups.length;
     if (typeof lrLambda === 'function') this.lambdas = Array.from({ length: n }, () => lrLambda as (epoch: number) => number);
-    else if (Array.isArray(lrLambda) && lrLambda.length === n && lrLambda.every((f) => typeof f === 'function')) this.lambdas = [...(lrLambda as ((epoch: number) => number)[])];
-    else fail('INVALID_ARGUMENT', `LambdaLR: lrLambda must be a function or an array of ${String(n)} functions (one per group), but ${describeValue(lrLambda)} was passed`);
+    else if (Array.isArray(lrLambda) && lrLambda.length === n && lrLambda.every((f) => typeof f === 'function'))
+      this.lambdas = [...(lrLambda as ((epoch: number) => number)[])];
+    else
+      fail(
+        'INVALID_ARGUMENT',
+        `LambdaLR: lrLambda must be a function or an array of ${String(n)} functions (one per group), but ${describeValue(lrLambda)} was passed`,
+      );
     this.initialStep();
   }
   protected getLr(): number[] {
@@ -234,11 +233,34 @@ export class OneCycleLR extends LRScheduler {
 
   constructor(optimizer: AnyOptimizer, options: OneCycleLROptions) {
     super(optimizer);
-    checkOptions('OneCycleLR', options, ['maxLr', 'totalSteps', 'epochs', 'stepsPerEpoch', 'pctStart', 'annealStrategy', 'cycleMomentum', 'baseMomentum', 'maxMomentum', 'divFactor', 'finalDivFactor', 'threePhase']);
-    const { pctStart = 0.3, annealStrategy = 'cos', cycleMomentum = true, baseMomentum = 0.85, maxMomentum = 0.95, divFactor = 25, finalDivFactor = 1e4, threePhase = false } = options;
+    checkOptions('OneCycleLR', options, [
+      'maxLr',
+      'totalSteps',
+      'epochs',
+      'stepsPerEpoch',
+      'pctStart',
+      'annealStrategy',
+      'cycleMomentum',
+      'baseMomentum',
+      'maxMomentum',
+      'divFactor',
+      'finalDivFactor',
+      'threePhase',
+    ]);
+    const {
+      pctStart = 0.3,
+      annealStrategy = 'cos',
+      cycleMomentum = true,
+      baseMomentum = 0.85,
+      maxMomentum = 0.95,
+      divFactor = 25,
+      finalDivFactor = 1e4,
+      threePhase = false,
+    } = options;
     if (options.totalSteps !== undefined) {
       this.totalSteps = checkNumber('OneCycleLR', 'totalSteps', options.totalSteps, true);
-      if (this.totalSteps <= 0) fail('INVALID_ARGUMENT', `OneCycleLR: expected a positive integer totalSteps, but got ${String(this.totalSteps)}`);
+      if (this.totalSteps <= 0)
+        fail('INVALID_ARGUMENT', `OneCycleLR: expected a positive integer totalSteps, but got ${String(this.totalSteps)}`);
     } else if (options.epochs !== undefined && options.stepsPerEpoch !== undefined) {
       const epochs = checkNumber('OneCycleLR', 'epochs', options.epochs, true);
       const spe = checkNumber('OneCycleLR', 'stepsPerEpoch', options.stepsPerEpoch, true);
@@ -247,12 +269,19 @@ export class OneCycleLR extends LRScheduler {
     } else {
       fail('INVALID_ARGUMENT', 'OneCycleLR: you must define either totalSteps OR (epochs AND stepsPerEpoch)');
     }
-    if (typeof pctStart !== 'number' || !(pctStart >= 0 && pctStart <= 1)) fail('INVALID_ARGUMENT', `OneCycleLR: expected a number between 0 and 1 for pctStart, but got ${describeValue(pctStart)}`);
+    if (typeof pctStart !== 'number' || !(pctStart >= 0 && pctStart <= 1))
+      fail('INVALID_ARGUMENT', `OneCycleLR: expected a number between 0 and 1 for pctStart, but got ${describeValue(pctStart)}`);
     const n = this.totalSteps;
     this.phases = threePhase
       ? [
           { endStep: pctStart * n - 1, startLr: 'initialLr', endLr: 'maxLr', startMomentum: 'maxMomentum', endMomentum: 'baseMomentum' },
-          { endStep: 2 * pctStart * n - 2, startLr: 'maxLr', endLr: 'initialLr', startMomentum: 'baseMomentum', endMomentum: 'maxMomentum' },
+          {
+            endStep: 2 * pctStart * n - 2,
+            startLr: 'maxLr',
+            endLr: 'initialLr',
+            startMomentum: 'baseMomentum',
+            endMomentum: 'maxMomentum',
+          },
           { endStep: n - 1, startLr: 'initialLr', endLr: 'minLr', startMomentum: 'maxMomentum', endMomentum: 'maxMomentum' },
         ]
       : [
@@ -265,10 +294,24 @@ export class OneCycleLR extends LRScheduler {
     else fail('INVALID_ARGUMENT', `OneCycleLR: annealStrategy must be 'cos' or 'linear', but ${describeValue(strategy)} was passed`);
     const groups = optimizer.paramGroups;
     const maxLr: unknown = options.maxLr;
-    if (typeof maxLr !== 'number' && !Array.isArray(maxLr)) fail('INVALID_ARGUMENT', `OneCycleLR: maxLr must be a number or an array of numbers (one per group), but ${describeValue(maxLr)} was passed`);
+    if (typeof maxLr !== 'number' && !Array.isArray(maxLr))
+      fail(
+        'INVALID_ARGUMENT',
+        `OneCycleLR: maxLr must be a number or an array of numbers (one per group), but ${describeValue(maxLr)} was passed`,
+      );
     const maxLrs: unknown[] = typeof maxLr === 'number' ? groups.map(() => maxLr) : [...(maxLr as unknown[])];
-    if (maxLrs.length !== groups.length || maxLrs.some((v) => typeof v !== 'number')) fail('INVALID_ARGUMENT', `OneCycleLR: maxLr must be a number or an array of ${String(groups.length)} numbers (one per group), but ${describeValue(options.maxLr)} was passed`);
-    this.groupValues = (maxLrs as number[]).map((top) => ({ initialLr: top / divFactor, maxLr: top, minLr: top / divFactor / finalDivFactor, maxMomentum, baseMomentum }));
+    if (maxLrs.length !== groups.length || maxLrs.some((v) => typeof v !== 'number'))
+      fail(
+        'INVALID_ARGUMENT',
+        `OneCycleLR: maxLr must be a number or an array of ${String(groups.length)} numbers (one per group), but ${describeValue(options.maxLr)} was passed`,
+      );
+    this.groupValues = (maxLrs as number[]).map((top) => ({
+      initialLr: top / divFactor,
+      maxLr: top,
+      minLr: top / divFactor / finalDivFactor,
+      maxMomentum,
+      baseMomentum,
+    }));
     groups.forEach((g, i) => {
       g.lr = this.groupValues[i].initialLr;
     });
@@ -276,7 +319,8 @@ export class OneCycleLR extends LRScheduler {
     const defaults = optimizer.defaults as Record<string, unknown>;
     this.useBeta1 = 'betas' in defaults;
     if (cycleMomentum) {
-      if (!('momentum' in defaults) && !this.useBeta1) fail('INVALID_ARGUMENT', 'OneCycleLR: optimizer must support momentum or beta1 with `cycleMomentum` enabled');
+      if (!('momentum' in defaults) && !this.useBeta1)
+        fail('INVALID_ARGUMENT', 'OneCycleLR: optimizer must support momentum or beta1 with `cycleMomentum` enabled');
       groups.forEach((g) => {
         this.setMomentum(g, maxMomentum);
       });
@@ -297,7 +341,11 @@ export class OneCycleLR extends LRScheduler {
 
   protected getLr(): number[] {
     const step = this.lastEpoch;
-    if (step > this.totalSteps) fail('INVALID_ARGUMENT', `OneCycleLR: tried to step ${String(step)} times; the specified number of total steps is ${String(this.totalSteps)}`);
+    if (step > this.totalSteps)
+      fail(
+        'INVALID_ARGUMENT',
+        `OneCycleLR: tried to step ${String(step)} times; the specified number of total steps is ${String(this.totalSteps)}`,
+      );
     return this.groups.map((group, gi) => {
       const v = this.groupValues[gi];
       let startStep = 0;

@@ -14,8 +14,12 @@ import { bumpVersion, contiguousCopy, isContiguous, writeFrom, zerosOn } from '.
 export function withDefaults<H extends object>(owner: string, defaults: H, options: unknown): H {
   if (options === undefined) return { ...defaults };
   if (options === null || typeof options !== 'object' || Array.isArray(options) || Symbol.iterator in options) {
-    const hint = typeof options === 'number' ? ` To set the learning rate write new optim.${owner}(params, { lr: ${String(options)} }).` : '';
-    fail('INVALID_ARGUMENT', `${owner}: the options argument must be an object { ${Object.keys(defaults).join(', ')} }, but ${describeValue(options)} was passed.${hint}`);
+    const hint =
+      typeof options === 'number' ? ` To set the learning rate write new optim.${owner}(params, { lr: ${String(options)} }).` : '';
+    fail(
+      'INVALID_ARGUMENT',
+      `${owner}: the options argument must be an object { ${Object.keys(defaults).join(', ')} }, but ${describeValue(options)} was passed.${hint}`,
+    );
   }
   for (const key of Object.keys(options)) {
     if (!(key in defaults)) {
@@ -63,26 +67,48 @@ export abstract class Optimizer<H extends { lr: number }, S extends object = obj
     this.validate(defaults);
     const raw: unknown = params;
     if (raw === null || typeof raw !== 'object' || !(Symbol.iterator in raw)) {
-      fail('INVALID_ARGUMENT', `${this.constructor.name}: params must be an iterable of tensors or of param groups ({ params, lr?, ... }); got ${raw === null ? 'null' : typeof raw}`);
+      fail(
+        'INVALID_ARGUMENT',
+        `${this.constructor.name}: params must be an iterable of tensors or of param groups ({ params, lr?, ... }); got ${raw === null ? 'null' : typeof raw}`,
+      );
     }
     const list = [...(params as Iterable<Tensor | ParamGroupInput<H>>)];
-    if (list.length === 0) fail('INVALID_ARGUMENT', `${this.constructor.name} got an empty parameter list: did the filter remove every parameter, or was the model built without layers?`);
+    if (list.length === 0)
+      fail(
+        'INVALID_ARGUMENT',
+        `${this.constructor.name} got an empty parameter list: did the filter remove every parameter, or was the model built without layers?`,
+      );
     if (list.every((p) => p instanceof Tensor)) this.addParamGroup({ params: list } as unknown as ParamGroupInput<H>);
-    else list.forEach((g) => { this.addParamGroup(g as ParamGroupInput<H>); });
+    else
+      list.forEach((g) => {
+        this.addParamGroup(g as ParamGroupInput<H>);
+      });
   }
 
   addParamGroup(group: ParamGroupInput<H>): void {
     if (group instanceof Tensor || typeof group !== 'object' || !('params' in group)) {
-      fail('INVALID_ARGUMENT', `${this.constructor.name}: a param group must be an object { params, ... }; don't mix tensors and groups in one list`);
+      fail(
+        'INVALID_ARGUMENT',
+        `${this.constructor.name}: a param group must be an object { params, ... }; don't mix tensors and groups in one list`,
+      );
     }
     const params = [...group.params];
     // PyTorch only warns about duplicates inside one group, but such a parameter is stepped twice.
-    if (new Set(params).size !== params.length) fail('INVALID_ARGUMENT', `${this.constructor.name}: a parameter group contains duplicate parameters; each parameter would be updated twice per step`);
+    if (new Set(params).size !== params.length)
+      fail(
+        'INVALID_ARGUMENT',
+        `${this.constructor.name}: a parameter group contains duplicate parameters; each parameter would be updated twice per step`,
+      );
     params.forEach((p, i) => {
       if (!(p instanceof Tensor)) fail('INVALID_ARGUMENT', `${this.constructor.name}: param ${String(i)} of a group is not a Tensor`);
-      if (!p.isLeaf) fail('INVALID_ARGUMENT', `${this.constructor.name} can't optimize a non-leaf tensor (param ${String(i)}, made by ${p.gradFn?.name ?? 'an op'}); pass parameters (leaves) such as model.parameters()`);
+      if (!p.isLeaf)
+        fail(
+          'INVALID_ARGUMENT',
+          `${this.constructor.name} can't optimize a non-leaf tensor (param ${String(i)}, made by ${p.gradFn?.name ?? 'an op'}); pass parameters (leaves) such as model.parameters()`,
+        );
       for (const g of this.paramGroups) {
-        if (g.params.includes(p)) fail('INVALID_ARGUMENT', `${this.constructor.name}: some parameters appear in more than one parameter group`);
+        if (g.params.includes(p))
+          fail('INVALID_ARGUMENT', `${this.constructor.name}: some parameters appear in more than one parameter group`);
       }
     });
     const merged = { ...this.defaults, ...group, params } as ParamGroup<H>;
@@ -104,7 +130,8 @@ export abstract class Optimizer<H extends { lr: number }, S extends object = obj
   step(): void;
   step<L>(closure: () => L): L;
   step<L>(closure?: () => L): L | undefined {
-    if (closure !== undefined && typeof closure !== 'function') fail('INVALID_ARGUMENT', `${this.constructor.name}.step: the closure must be a function, but ${describeValue(closure)} was passed`);
+    if (closure !== undefined && typeof closure !== 'function')
+      fail('INVALID_ARGUMENT', `${this.constructor.name}.step: the closure must be a function, but ${describeValue(closure)} was passed`);
     const loss = closure === undefined ? undefined : enableGrad(closure);
     this.stepOnce();
     return loss;
@@ -139,15 +166,32 @@ export abstract class Optimizer<H extends { lr: number }, S extends object = obj
   loadStateDict(stateDict: OptimizerStateDict<H, S>): void {
     const owner = `${this.constructor.name}.loadStateDict`;
     const raw: unknown = stateDict;
-    if (raw === null || typeof raw !== 'object' || !Array.isArray((raw as { paramGroups?: unknown }).paramGroups) || typeof (raw as { state?: unknown }).state !== 'object') {
-      fail('INVALID_ARGUMENT', `${owner}: expected { state, paramGroups } as stateDict() returns, but ${describeValue(stateDict)} was passed`);
+    if (
+      raw === null ||
+      typeof raw !== 'object' ||
+      !Array.isArray((raw as { paramGroups?: unknown }).paramGroups) ||
+      typeof (raw as { state?: unknown }).state !== 'object'
+    ) {
+      fail(
+        'INVALID_ARGUMENT',
+        `${owner}: expected { state, paramGroups } as stateDict() returns, but ${describeValue(stateDict)} was passed`,
+      );
     }
     const saved = stateDict.paramGroups;
-    if (saved.length !== this.paramGroups.length) fail('INVALID_ARGUMENT', `${owner}: loaded state dict has a different number of parameter groups (${String(saved.length)}, this optimizer has ${String(this.paramGroups.length)})`);
+    if (saved.length !== this.paramGroups.length)
+      fail(
+        'INVALID_ARGUMENT',
+        `${owner}: loaded state dict has a different number of parameter groups (${String(saved.length)}, this optimizer has ${String(this.paramGroups.length)})`,
+      );
     saved.forEach((g, i) => {
-      if (g.params.length !== this.paramGroups[i].params.length) fail('INVALID_ARGUMENT', `${owner}: loaded state dict contains a parameter group that doesn't match the size of optimizer's group (group ${String(i)}: ${String(g.params.length)} vs ${String(this.paramGroups[i].params.length)} parameters)`);
+      if (g.params.length !== this.paramGroups[i].params.length)
+        fail(
+          'INVALID_ARGUMENT',
+          `${owner}: loaded state dict contains a parameter group that doesn't match the size of optimizer's group (group ${String(i)}: ${String(g.params.length)} vs ${String(this.paramGroups[i].params.length)} parameters)`,
+        );
     });
-    const copy = (v: unknown, p: Tensor): unknown => (v instanceof Tensor ? noGrad(() => v.detach().to(p.device).clone()) : Array.isArray(v) ? [...(v as unknown[])] : v);
+    const copy = (v: unknown, p: Tensor): unknown =>
+      v instanceof Tensor ? noGrad(() => v.detach().to(p.device).clone()) : Array.isArray(v) ? [...(v as unknown[])] : v;
     const newState = new Map<Tensor, S>();
     saved.forEach((g, i) => {
       const group = this.paramGroups[i];
@@ -160,7 +204,8 @@ export abstract class Optimizer<H extends { lr: number }, S extends object = obj
     });
     saved.forEach((g, i) => {
       const group = this.paramGroups[i];
-      for (const [k, v] of Object.entries(g)) if (k !== 'params') (group as Record<string, unknown>)[k] = Array.isArray(v) ? [...(v as unknown[])] : v;
+      for (const [k, v] of Object.entries(g))
+        if (k !== 'params') (group as Record<string, unknown>)[k] = Array.isArray(v) ? [...(v as unknown[])] : v;
     });
     this.state.clear();
     for (const [p, st] of newState) this.state.set(p, st);
@@ -224,7 +269,8 @@ export abstract class Optimizer<H extends { lr: number }, S extends object = obj
 
   /** A hyper-parameter that must be a boolean. */
   protected checkBoolean(name: string, value: unknown): void {
-    if (typeof value !== 'boolean') fail('INVALID_ARGUMENT', `${this.constructor.name}: ${name} must be a boolean, but ${describeValue(value)} was passed`);
+    if (typeof value !== 'boolean')
+      fail('INVALID_ARGUMENT', `${this.constructor.name}: ${name} must be a boolean, but ${describeValue(value)} was passed`);
   }
 
   /** A zero state buffer like `p`. */

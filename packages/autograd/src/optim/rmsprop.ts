@@ -43,7 +43,12 @@ export class RMSprop extends Optimizer<RMSpropOptions, RMSpropState> {
     const momentumBuffer = h.momentum > 0 ? (state.momentumBuffer ??= this.buffer(p)) : null;
     const gradAvg = h.centered ? (state.gradAvg ??= this.buffer(p)) : null;
     p.storage.backend.rmspropStep(p, g, state.squareAvg, momentumBuffer, gradAvg, {
-      lr: h.lr, alpha: h.alpha, eps: h.eps, weightDecay: h.weightDecay, momentum: h.momentum, centered: h.centered,
+      lr: h.lr,
+      alpha: h.alpha,
+      eps: h.eps,
+      weightDecay: h.weightDecay,
+      momentum: h.momentum,
+      centered: h.centered,
     });
     return state;
   }

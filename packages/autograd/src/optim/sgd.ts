@@ -31,7 +31,8 @@ export class SGD extends Optimizer<SGDOptions, SGDState> {
     this.checkNumber('dampening', h.dampening);
     this.checkNumber('weightDecay', h.weightDecay);
     this.checkBoolean('nesterov', h.nesterov);
-    if (h.nesterov && (h.momentum <= 0 || h.dampening !== 0)) fail('INVALID_ARGUMENT', 'SGD: nesterov momentum requires a momentum > 0 and zero dampening');
+    if (h.nesterov && (h.momentum <= 0 || h.dampening !== 0))
+      fail('INVALID_ARGUMENT', 'SGD: nesterov momentum requires a momentum > 0 and zero dampening');
   }
 
   protected update(p: Tensor, g: Tensor, h: ParamGroup<SGDOptions>, st: SGDState = {}): SGDState {
@@ -41,7 +42,14 @@ export class SGD extends Optimizer<SGDOptions, SGDState> {
       firstStep = st.momentumBuffer === undefined;
       buf = st.momentumBuffer ??= this.buffer(p);
     }
-    p.storage.backend.sgdStep(p, g, buf, { lr: h.lr, momentum: h.momentum, dampening: h.dampening, weightDecay: h.weightDecay, nesterov: h.nesterov, firstStep });
+    p.storage.backend.sgdStep(p, g, buf, {
+      lr: h.lr,
+      momentum: h.momentum,
+      dampening: h.dampening,
+      weightDecay: h.weightDecay,
+      nesterov: h.nesterov,
+      firstStep,
+    });
     return st;
   }
 }

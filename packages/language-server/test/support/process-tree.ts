@@ -2,7 +2,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 
 export function childrenOf(pid: number): number[] {
-  return readFileSync(`/proc/${String(pid)}/task/${String(pid)}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  return readFileSync(`/proc/${String(pid)}/task/${String(pid)}/children`, 'utf8')
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean)
+    .map(Number);
 }
 
 /** A process and all its descendants. */

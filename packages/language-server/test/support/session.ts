@@ -63,7 +63,11 @@ export function useServer(options: SessionOptions = {}): Session {
         return null;
       });
     });
-    initResult = (await initialize(started, options.capabilities ?? PUSH_CAPABILITIES, options.initializationOptions ?? {})) as InitializeResult;
+    initResult = (await initialize(
+      started,
+      options.capabilities ?? PUSH_CAPABILITIES,
+      options.initializationOptions ?? {},
+    )) as InitializeResult;
     if (options.awaitWatcherRegistration === true) await registered;
     await options.ready?.(session);
   }, STARTUP_TIMEOUT_MS);

@@ -141,8 +141,12 @@ export class CpuBackend implements Backend {
       const sb = c.strides[2][last];
       if (n >= WASM_BINARY_MIN && last <= 1 && out instanceof Float32Array && da instanceof Float32Array && db instanceof Float32Array) {
         const rows = last === 1 ? c.shape[0] : 1;
-        const window = (data: Float32Array, offset: number, s: readonly number[]): Window2D =>
-          ({ data, offset, rowStride: last === 1 ? s[0] : 0, colStride: s[last] });
+        const window = (data: Float32Array, offset: number, s: readonly number[]): Window2D => ({
+          data,
+          offset,
+          rowStride: last === 1 ? s[0] : 0,
+          colStride: s[last],
+        });
         if (binaryF32Wasm(op, out, window(da, a.offset, c.strides[1]), window(db, b.offset, c.strides[2]), rows, c.shape[last])) {
           return this.make(out, dtype);
         }
@@ -158,7 +162,8 @@ export class CpuBackend implements Backend {
     const n = numel(a.shape);
     const out = allocTyped(dtype, n, a.shape);
     const src = dataOf(a);
-    const kernel = op === 'mul' && dtype === 'int32' ? IMUL_SCALAR_ROW : (scalarFirst ? SCALAR_ROWS_SCALAR_FIRST : SCALAR_ROWS_TENSOR_FIRST)[op];
+    const kernel =
+      op === 'mul' && dtype === 'int32' ? IMUL_SCALAR_ROW : (scalarFirst ? SCALAR_ROWS_SCALAR_FIRST : SCALAR_ROWS_TENSOR_FIRST)[op];
     if (isContiguous(a)) {
       kernel(out, 0, src, a.offset, 1, scalar, n);
     } else if (n > 0) {
@@ -201,7 +206,10 @@ export class CpuBackend implements Backend {
       for (let i = 0; i < outN; i++) {
         const v = acc[i];
         if (v > INT32_MAX || v < INT32_MIN) {
-          fail('DTYPE_MISMATCH', `sum of int32 values overflows int32: an output element is ${String(v)}, outside [${String(INT32_MIN)}, ${String(INT32_MAX)}] (tensor ${fmtShape(x.shape)}). PyTorch would return an int64 sum; gradflow has no int64, so sum a float64 copy instead (float64 holds every such sum exactly).`);
+          fail(
+            'DTYPE_MISMATCH',
+            `sum of int32 values overflows int32: an output element is ${String(v)}, outside [${String(INT32_MIN)}, ${String(INT32_MAX)}] (tensor ${fmtShape(x.shape)}). PyTorch would return an int64 sum; gradflow has no int64, so sum a float64 copy instead (float64 holds every such sum exactly).`,
+          );
         }
       }
     }
@@ -283,7 +291,9 @@ export class CpuBackend implements Backend {
     const n = numel(outShape);
     const out = allocTyped(dtype, n, outShape);
     if (n === 0) return this.make(out, dtype);
-    const dc = dataOf(cond), da = dataOf(a), db = dataOf(b);
+    const dc = dataOf(cond),
+      da = dataOf(a),
+      db = dataOf(b);
     const c = coalesce(outShape, [
       contiguousStrides(outShape),
       broadcastStrides(cond.shape, cond.strides, outShape),
@@ -291,9 +301,13 @@ export class CpuBackend implements Backend {
       broadcastStrides(b.shape, b.strides, outShape),
     ]);
     const last = c.shape.length - 1;
-    const sc = c.strides[1][last], sa = c.strides[2][last], sb = c.strides[3][last];
+    const sc = c.strides[1][last],
+      sa = c.strides[2][last],
+      sb = c.strides[3][last];
     walkRows(c.shape, c.strides, [0, cond.offset, a.offset, b.offset], (p, len) => {
-      let pc = p[1], pa = p[2], pb = p[3];
+      let pc = p[1],
+        pa = p[2],
+        pb = p[3];
       const po = p[0];
       for (let i = 0; i < len; i++, pc += sc, pa += sa, pb += sb) out[po + i] = dc[pc] !== 0 ? da[pa] : db[pb];
     });
@@ -312,7 +326,10 @@ export class CpuBackend implements Backend {
     for (let i = 0; i < n; i++) {
       const k = idx[i];
       if (k < 0 || k >= size) {
-        fail('INVALID_ARGUMENT', `gather: index ${String(k)} is out of bounds for dimension ${String(dim)} with size ${String(size)} (input ${fmtShape(x.shape)}, index ${fmtShape(shape)})`);
+        fail(
+          'INVALID_ARGUMENT',
+          `gather: index ${String(k)} is out of bounds for dimension ${String(dim)} with size ${String(size)} (input ${fmtShape(x.shape)}, index ${fmtShape(shape)})`,
+        );
       }
       let off = x.offset;
       for (let d = 0; d < shape.length; d++) off += (d === dim ? k : coord[d]) * x.strides[d];
@@ -337,7 +354,10 @@ export class CpuBackend implements Backend {
     for (let i = 0; i < idx.length; i++) {
       const k = idx[i];
       if (k < 0 || k >= size) {
-        fail('INVALID_ARGUMENT', `scatterAdd: index ${String(k)} is out of bounds for dimension ${String(dim)} with size ${String(size)} (output ${fmtShape(outShape)}, index ${fmtShape(shape)})`);
+        fail(
+          'INVALID_ARGUMENT',
+          `scatterAdd: index ${String(k)} is out of bounds for dimension ${String(dim)} with size ${String(size)} (output ${fmtShape(outShape)}, index ${fmtShape(shape)})`,
+        );
       }
       let off = 0;
       for (let d = 0; d < shape.length; d++) off += (d === dim ? k : coord[d]) * outStrides[d];
@@ -363,13 +383,24 @@ export class CpuBackend implements Backend {
       let positive = 0;
       for (let i = 0; i < n; i++) {
         const v = w[base + i];
-        if (!(v >= 0) || !Number.isFinite(v)) fail('INVALID_ARGUMENT', `multinomial: probability tensor contains either inf, nan or element < 0 (row ${String(r)}, category ${String(i)}: ${String(v)})`);
+        if (!(v >= 0) || !Number.isFinite(v))
+          fail(
+            'INVALID_ARGUMENT',
+            `multinomial: probability tensor contains either inf, nan or element < 0 (row ${String(r)}, category ${String(i)}: ${String(v)})`,
+          );
         total += v;
         if (v > 0) positive++;
       }
-      if (!(total > 0)) fail('INVALID_ARGUMENT', `multinomial: row ${String(r)} of the probabilities sums to 0: invalid multinomial distribution (sum of probabilities <= 0)`);
+      if (!(total > 0))
+        fail(
+          'INVALID_ARGUMENT',
+          `multinomial: row ${String(r)} of the probabilities sums to 0: invalid multinomial distribution (sum of probabilities <= 0)`,
+        );
       if (!replacement && positive < numSamples) {
-        fail('INVALID_ARGUMENT', `multinomial: invalid multinomial distribution (with replacement=False, not enough non-negative category to sample): row ${String(r)} has ${String(positive)} categories with a positive weight, ${String(numSamples)} samples requested`);
+        fail(
+          'INVALID_ARGUMENT',
+          `multinomial: invalid multinomial distribution (with replacement=False, not enough non-negative category to sample): row ${String(r)} has ${String(positive)} categories with a positive weight, ${String(numSamples)} samples requested`,
+        );
       }
       if (replacement) {
         for (let s = 0; s < numSamples; s++) {
@@ -436,8 +467,10 @@ export class CpuBackend implements Backend {
 
   matmul(a: View, b: View, batch: Shape, m: number, k: number, n: number, dtype: DType): Storage {
     const out = allocTyped(dtype, numel(batch) * m * n, [...batch, m, n]);
-    const da = dataOf(a), db = dataOf(b);
-    const nda = a.shape.length, ndb = b.shape.length;
+    const da = dataOf(a),
+      db = dataOf(b);
+    const nda = a.shape.length,
+      ndb = b.shape.length;
     // Operands are read through their strides: a transposed or batch-broadcast view is not copied.
     const aOffsets = batchOffsets(batch, batchStrides(a, batch), a.offset);
     const bOffsets = batchOffsets(batch, batchStrides(b, batch), b.offset);
@@ -445,7 +478,11 @@ export class CpuBackend implements Backend {
       gemm(
         { data: da, offset: aOff, rowStride: a.strides[nda - 2], colStride: a.strides[nda - 1] },
         { data: db, offset: bOffsets[t], rowStride: b.strides[ndb - 2], colStride: b.strides[ndb - 1] },
-        out, t * m * n, m, k, n,
+        out,
+        t * m * n,
+        m,
+        k,
+        n,
       );
     });
     return this.make(out, dtype);
@@ -463,7 +500,10 @@ export class CpuBackend implements Backend {
     const out = allocTyped(dtype, idx.length * numClasses, [idx.length, numClasses]);
     idx.forEach((c, i) => {
       if (!Number.isInteger(c) || c < 0 || c >= numClasses) {
-        fail('INVALID_ARGUMENT', `class index ${String(c)} at position ${String(i)} is out of range for ${String(numClasses)} classes (expected 0..${String(numClasses - 1)})`);
+        fail(
+          'INVALID_ARGUMENT',
+          `class index ${String(c)} at position ${String(i)} is out of range for ${String(numClasses)} classes (expected 0..${String(numClasses - 1)})`,
+        );
       }
       out[i * numClasses + c] = 1;
     });
@@ -484,11 +524,27 @@ export class CpuBackend implements Backend {
   }
 
   adamStep(param: View, grad: View, expAvg: View, expAvgSq: View, maxExpAvgSq: View | null, h: AdamHyper): void {
-    adamUpdate(this.flat(param), this.flat(grad), this.flat(expAvg), this.flat(expAvgSq), this.flatOrNull(maxExpAvgSq), numel(param.shape), h);
+    adamUpdate(
+      this.flat(param),
+      this.flat(grad),
+      this.flat(expAvg),
+      this.flat(expAvgSq),
+      this.flatOrNull(maxExpAvgSq),
+      numel(param.shape),
+      h,
+    );
   }
 
   rmspropStep(param: View, grad: View, squareAvg: View, momentumBuf: View | null, gradAvg: View | null, h: RmspropHyper): void {
-    rmspropUpdate(this.flat(param), this.flat(grad), this.flat(squareAvg), this.flatOrNull(momentumBuf), this.flatOrNull(gradAvg), numel(param.shape), h);
+    rmspropUpdate(
+      this.flat(param),
+      this.flat(grad),
+      this.flat(squareAvg),
+      this.flatOrNull(momentumBuf),
+      this.flatOrNull(gradAvg),
+      numel(param.shape),
+      h,
+    );
   }
 }
 

@@ -20,15 +20,23 @@ export interface Flat {
 
 export function sgdUpdate(p: Flat, g: Flat, buf: Flat | null, n: number, h: SgdHyper): void {
   if (n >= WASM_MIN_ELEMENTS && sgdF32Wasm(p, g, buf, n, h)) return;
-  const pd = p.data, gd = g.data, po = p.offset, go = g.offset;
-  const lr = h.lr, wd = h.weightDecay;
+  const pd = p.data,
+    gd = g.data,
+    po = p.offset,
+    go = g.offset;
+  const lr = h.lr,
+    wd = h.weightDecay;
   if (!buf) {
     if (wd === 0) for (let i = 0; i < n; i++) pd[po + i] -= lr * gd[go + i];
     else for (let i = 0; i < n; i++) pd[po + i] -= lr * (gd[go + i] + wd * pd[po + i]);
     return;
   }
-  const bd = buf.data, bo = buf.offset;
-  const mu = h.momentum, damp = 1 - h.dampening, nesterov = h.nesterov, first = h.firstStep;
+  const bd = buf.data,
+    bo = buf.offset;
+  const mu = h.momentum,
+    damp = 1 - h.dampening,
+    nesterov = h.nesterov,
+    first = h.firstStep;
   for (let i = 0; i < n; i++) {
     const d = wd !== 0 ? gd[go + i] + wd * pd[po + i] : gd[go + i];
     const b = first ? d : mu * bd[bo + i] + damp * d;
@@ -39,9 +47,19 @@ export function sgdUpdate(p: Flat, g: Flat, buf: Flat | null, n: number, h: SgdH
 
 export function adamUpdate(p: Flat, g: Flat, m: Flat, v: Flat, vmax: Flat | null, n: number, h: AdamHyper): void {
   if (n >= WASM_MIN_ELEMENTS && !vmax && adamF32Wasm(p, g, m, v, n, h)) return;
-  const pd = p.data, gd = g.data, md = m.data, vd = v.data;
-  const po = p.offset, go = g.offset, mo = m.offset, vo = v.offset;
-  const b1 = h.beta1, b2 = h.beta2, c1 = 1 - h.beta1, c2 = 1 - h.beta2, eps = h.eps;
+  const pd = p.data,
+    gd = g.data,
+    md = m.data,
+    vd = v.data;
+  const po = p.offset,
+    go = g.offset,
+    mo = m.offset,
+    vo = v.offset;
+  const b1 = h.beta1,
+    b2 = h.beta2,
+    c1 = 1 - h.beta1,
+    c2 = 1 - h.beta2,
+    eps = h.eps;
   const stepSize = h.lr / (1 - Math.pow(b1, h.step));
   const invBc2Sqrt = 1 / Math.sqrt(1 - Math.pow(b2, h.step));
   // Decoupled decay (AdamW) scales the stored parameter; coupled decay (Adam) adds λp to the gradient.
@@ -49,7 +67,8 @@ export function adamUpdate(p: Flat, g: Flat, m: Flat, v: Flat, vmax: Flat | null
   const coupled = h.decoupled ? 0 : h.weightDecay;
   if (decay !== 1) for (let i = 0; i < n; i++) pd[po + i] *= decay;
   if (vmax) {
-    const xd = vmax.data, xo = vmax.offset;
+    const xd = vmax.data,
+      xo = vmax.offset;
     for (let i = 0; i < n; i++) {
       const pi = pd[po + i];
       const gi = coupled !== 0 ? gd[go + i] + coupled * pi : gd[go + i];
@@ -75,10 +94,22 @@ export function adamUpdate(p: Flat, g: Flat, m: Flat, v: Flat, vmax: Flat | null
 }
 
 export function rmspropUpdate(p: Flat, g: Flat, sq: Flat, buf: Flat | null, avg: Flat | null, n: number, h: RmspropHyper): void {
-  const pd = p.data, gd = g.data, sd = sq.data, po = p.offset, go = g.offset, so = sq.offset;
-  const alpha = h.alpha, ca = 1 - h.alpha, eps = h.eps, lr = h.lr, wd = h.weightDecay, mu = h.momentum;
-  const bd = buf?.data, bo = buf?.offset ?? 0;
-  const ad = avg?.data, ao = avg?.offset ?? 0;
+  const pd = p.data,
+    gd = g.data,
+    sd = sq.data,
+    po = p.offset,
+    go = g.offset,
+    so = sq.offset;
+  const alpha = h.alpha,
+    ca = 1 - h.alpha,
+    eps = h.eps,
+    lr = h.lr,
+    wd = h.weightDecay,
+    mu = h.momentum;
+  const bd = buf?.data,
+    bo = buf?.offset ?? 0;
+  const ad = avg?.data,
+    ao = avg?.offset ?? 0;
   for (let i = 0; i < n; i++) {
     const gi = wd !== 0 ? gd[go + i] + wd * pd[po + i] : gd[go + i];
     sd[so + i] = alpha * sd[so + i] + ca * gi * gi;

@@ -7,45 +7,97 @@ import type { BinaryOp, UnaryOp } from '../backend.js';
  */
 export type UnaryRow = (out: TypedArray, po: number, x: TypedArray, px: number, sx: number, n: number) => void;
 export type BinaryRow = (
-  out: TypedArray, po: number,
-  a: TypedArray, pa: number, sa: number,
-  b: TypedArray, pb: number, sb: number,
+  out: TypedArray,
+  po: number,
+  a: TypedArray,
+  pa: number,
+  sa: number,
+  b: TypedArray,
+  pb: number,
+  sb: number,
   n: number,
 ) => void;
 
 export const UNARY_ROWS: Record<UnaryOp, UnaryRow> = {
-  neg: (o, po, x, px, sx, n) => { for (let i = 0; i < n; i++, px += sx) o[po + i] = -x[px]; },
-  exp: (o, po, x, px, sx, n) => { for (let i = 0; i < n; i++, px += sx) o[po + i] = Math.exp(x[px]); },
-  log: (o, po, x, px, sx, n) => { for (let i = 0; i < n; i++, px += sx) o[po + i] = Math.log(x[px]); },
-  log1p: (o, po, x, px, sx, n) => { for (let i = 0; i < n; i++, px += sx) o[po + i] = Math.log1p(x[px]); },
-  sqrt: (o, po, x, px, sx, n) => { for (let i = 0; i < n; i++, px += sx) o[po + i] = Math.sqrt(x[px]); },
-  abs: (o, po, x, px, sx, n) => { for (let i = 0; i < n; i++, px += sx) o[po + i] = Math.abs(x[px]); },
+  neg: (o, po, x, px, sx, n) => {
+    for (let i = 0; i < n; i++, px += sx) o[po + i] = -x[px];
+  },
+  exp: (o, po, x, px, sx, n) => {
+    for (let i = 0; i < n; i++, px += sx) o[po + i] = Math.exp(x[px]);
+  },
+  log: (o, po, x, px, sx, n) => {
+    for (let i = 0; i < n; i++, px += sx) o[po + i] = Math.log(x[px]);
+  },
+  log1p: (o, po, x, px, sx, n) => {
+    for (let i = 0; i < n; i++, px += sx) o[po + i] = Math.log1p(x[px]);
+  },
+  sqrt: (o, po, x, px, sx, n) => {
+    for (let i = 0; i < n; i++, px += sx) o[po + i] = Math.sqrt(x[px]);
+  },
+  abs: (o, po, x, px, sx, n) => {
+    for (let i = 0; i < n; i++, px += sx) o[po + i] = Math.abs(x[px]);
+  },
   // `v <= 0 ? 0 : v` lets NaN through, as PyTorch's relu(NaN) = NaN.
-  relu: (o, po, x, px, sx, n) => { for (let i = 0; i < n; i++, px += sx) { const v = x[px]; o[po + i] = v <= 0 ? 0 : v; } },
-  sigmoid: (o, po, x, px, sx, n) => { for (let i = 0; i < n; i++, px += sx) o[po + i] = 1 / (1 + Math.exp(-x[px])); },
-  tanh: (o, po, x, px, sx, n) => { for (let i = 0; i < n; i++, px += sx) o[po + i] = Math.tanh(x[px]); },
-  sign: (o, po, x, px, sx, n) => { for (let i = 0; i < n; i++, px += sx) o[po + i] = Math.sign(x[px]); },
-  step: (o, po, x, px, sx, n) => { for (let i = 0; i < n; i++, px += sx) o[po + i] = x[px] <= 0 ? 0 : 1; },
+  relu: (o, po, x, px, sx, n) => {
+    for (let i = 0; i < n; i++, px += sx) {
+      const v = x[px];
+      o[po + i] = v <= 0 ? 0 : v;
+    }
+  },
+  sigmoid: (o, po, x, px, sx, n) => {
+    for (let i = 0; i < n; i++, px += sx) o[po + i] = 1 / (1 + Math.exp(-x[px]));
+  },
+  tanh: (o, po, x, px, sx, n) => {
+    for (let i = 0; i < n; i++, px += sx) o[po + i] = Math.tanh(x[px]);
+  },
+  sign: (o, po, x, px, sx, n) => {
+    for (let i = 0; i < n; i++, px += sx) o[po + i] = Math.sign(x[px]);
+  },
+  step: (o, po, x, px, sx, n) => {
+    for (let i = 0; i < n; i++, px += sx) o[po + i] = x[px] <= 0 ? 0 : 1;
+  },
 };
 
 export const BINARY_ROWS: Record<BinaryOp, BinaryRow> = {
-  add: (o, po, a, pa, sa, b, pb, sb, n) => { for (let i = 0; i < n; i++, pa += sa, pb += sb) o[po + i] = a[pa] + b[pb]; },
-  sub: (o, po, a, pa, sa, b, pb, sb, n) => { for (let i = 0; i < n; i++, pa += sa, pb += sb) o[po + i] = a[pa] - b[pb]; },
-  mul: (o, po, a, pa, sa, b, pb, sb, n) => { for (let i = 0; i < n; i++, pa += sa, pb += sb) o[po + i] = a[pa] * b[pb]; },
-  div: (o, po, a, pa, sa, b, pb, sb, n) => { for (let i = 0; i < n; i++, pa += sa, pb += sb) o[po + i] = a[pa] / b[pb]; },
-  pow: (o, po, a, pa, sa, b, pb, sb, n) => { for (let i = 0; i < n; i++, pa += sa, pb += sb) o[po + i] = Math.pow(a[pa], b[pb]); },
-  gt: (o, po, a, pa, sa, b, pb, sb, n) => { for (let i = 0; i < n; i++, pa += sa, pb += sb) o[po + i] = a[pa] > b[pb] ? 1 : 0; },
-  lt: (o, po, a, pa, sa, b, pb, sb, n) => { for (let i = 0; i < n; i++, pa += sa, pb += sb) o[po + i] = a[pa] < b[pb] ? 1 : 0; },
-  ge: (o, po, a, pa, sa, b, pb, sb, n) => { for (let i = 0; i < n; i++, pa += sa, pb += sb) o[po + i] = a[pa] >= b[pb] ? 1 : 0; },
-  le: (o, po, a, pa, sa, b, pb, sb, n) => { for (let i = 0; i < n; i++, pa += sa, pb += sb) o[po + i] = a[pa] <= b[pb] ? 1 : 0; },
-  eq: (o, po, a, pa, sa, b, pb, sb, n) => { for (let i = 0; i < n; i++, pa += sa, pb += sb) o[po + i] = a[pa] === b[pb] ? 1 : 0; },
+  add: (o, po, a, pa, sa, b, pb, sb, n) => {
+    for (let i = 0; i < n; i++, pa += sa, pb += sb) o[po + i] = a[pa] + b[pb];
+  },
+  sub: (o, po, a, pa, sa, b, pb, sb, n) => {
+    for (let i = 0; i < n; i++, pa += sa, pb += sb) o[po + i] = a[pa] - b[pb];
+  },
+  mul: (o, po, a, pa, sa, b, pb, sb, n) => {
+    for (let i = 0; i < n; i++, pa += sa, pb += sb) o[po + i] = a[pa] * b[pb];
+  },
+  div: (o, po, a, pa, sa, b, pb, sb, n) => {
+    for (let i = 0; i < n; i++, pa += sa, pb += sb) o[po + i] = a[pa] / b[pb];
+  },
+  pow: (o, po, a, pa, sa, b, pb, sb, n) => {
+    for (let i = 0; i < n; i++, pa += sa, pb += sb) o[po + i] = Math.pow(a[pa], b[pb]);
+  },
+  gt: (o, po, a, pa, sa, b, pb, sb, n) => {
+    for (let i = 0; i < n; i++, pa += sa, pb += sb) o[po + i] = a[pa] > b[pb] ? 1 : 0;
+  },
+  lt: (o, po, a, pa, sa, b, pb, sb, n) => {
+    for (let i = 0; i < n; i++, pa += sa, pb += sb) o[po + i] = a[pa] < b[pb] ? 1 : 0;
+  },
+  ge: (o, po, a, pa, sa, b, pb, sb, n) => {
+    for (let i = 0; i < n; i++, pa += sa, pb += sb) o[po + i] = a[pa] >= b[pb] ? 1 : 0;
+  },
+  le: (o, po, a, pa, sa, b, pb, sb, n) => {
+    for (let i = 0; i < n; i++, pa += sa, pb += sb) o[po + i] = a[pa] <= b[pb] ? 1 : 0;
+  },
+  eq: (o, po, a, pa, sa, b, pb, sb, n) => {
+    for (let i = 0; i < n; i++, pa += sa, pb += sb) o[po + i] = a[pa] === b[pb] ? 1 : 0;
+  },
 };
 
 /**
  * int32 products wrap modulo 2³², as PyTorch's int32 mul (and WGSL's i32) do. A float64 product
  * beyond 2⁵³ has lost its low bits before an Int32Array store could wrap it; Math.imul has not.
  */
-export const IMUL_ROW: BinaryRow = (o, po, a, pa, sa, b, pb, sb, n) => { for (let i = 0; i < n; i++, pa += sa, pb += sb) o[po + i] = Math.imul(a[pa], b[pb]); };
+export const IMUL_ROW: BinaryRow = (o, po, a, pa, sa, b, pb, sb, n) => {
+  for (let i = 0; i < n; i++, pa += sa, pb += sb) o[po + i] = Math.imul(a[pa], b[pb]);
+};
 
 /** Scalar forms (`x op s` and `s op x`) avoid materialising the scalar. */
 export type ScalarRow = (o: TypedArray, po: number, x: TypedArray, px: number, sx: number, s: number, n: number) => void;
@@ -53,37 +105,75 @@ export type ScalarRow = (o: TypedArray, po: number, x: TypedArray, px: number, s
 function scalarRows(first: boolean): Record<BinaryOp, ScalarRow> {
   // For commutative ops the order does not matter; for the others we spell out both.
   return {
-    add: (o, po, x, px, sx, s, n) => { for (let i = 0; i < n; i++, px += sx) o[po + i] = x[px] + s; },
-    mul: (o, po, x, px, sx, s, n) => { for (let i = 0; i < n; i++, px += sx) o[po + i] = x[px] * s; },
-    eq: (o, po, x, px, sx, s, n) => { for (let i = 0; i < n; i++, px += sx) o[po + i] = x[px] === s ? 1 : 0; },
+    add: (o, po, x, px, sx, s, n) => {
+      for (let i = 0; i < n; i++, px += sx) o[po + i] = x[px] + s;
+    },
+    mul: (o, po, x, px, sx, s, n) => {
+      for (let i = 0; i < n; i++, px += sx) o[po + i] = x[px] * s;
+    },
+    eq: (o, po, x, px, sx, s, n) => {
+      for (let i = 0; i < n; i++, px += sx) o[po + i] = x[px] === s ? 1 : 0;
+    },
     sub: first
-      ? (o, po, x, px, sx, s, n) => { for (let i = 0; i < n; i++, px += sx) o[po + i] = s - x[px]; }
-      : (o, po, x, px, sx, s, n) => { for (let i = 0; i < n; i++, px += sx) o[po + i] = x[px] - s; },
-    div: first
-      ? (o, po, x, px, sx, s, n) => { for (let i = 0; i < n; i++, px += sx) o[po + i] = s / x[px]; }
-      : (o, po, x, px, sx, s, n) => { for (let i = 0; i < n; i++, px += sx) o[po + i] = x[px] / s; },
-    pow: first
-      ? (o, po, x, px, sx, s, n) => { for (let i = 0; i < n; i++, px += sx) o[po + i] = Math.pow(s, x[px]); }
+      ? (o, po, x, px, sx, s, n) => {
+          for (let i = 0; i < n; i++, px += sx) o[po + i] = s - x[px];
+        }
       : (o, po, x, px, sx, s, n) => {
-          if (s === 2) for (let i = 0; i < n; i++, px += sx) { const v = x[px]; o[po + i] = v * v; }
+          for (let i = 0; i < n; i++, px += sx) o[po + i] = x[px] - s;
+        },
+    div: first
+      ? (o, po, x, px, sx, s, n) => {
+          for (let i = 0; i < n; i++, px += sx) o[po + i] = s / x[px];
+        }
+      : (o, po, x, px, sx, s, n) => {
+          for (let i = 0; i < n; i++, px += sx) o[po + i] = x[px] / s;
+        },
+    pow: first
+      ? (o, po, x, px, sx, s, n) => {
+          for (let i = 0; i < n; i++, px += sx) o[po + i] = Math.pow(s, x[px]);
+        }
+      : (o, po, x, px, sx, s, n) => {
+          if (s === 2)
+            for (let i = 0; i < n; i++, px += sx) {
+              const v = x[px];
+              o[po + i] = v * v;
+            }
           else for (let i = 0; i < n; i++, px += sx) o[po + i] = Math.pow(x[px], s);
         },
     gt: first
-      ? (o, po, x, px, sx, s, n) => { for (let i = 0; i < n; i++, px += sx) o[po + i] = s > x[px] ? 1 : 0; }
-      : (o, po, x, px, sx, s, n) => { for (let i = 0; i < n; i++, px += sx) o[po + i] = x[px] > s ? 1 : 0; },
+      ? (o, po, x, px, sx, s, n) => {
+          for (let i = 0; i < n; i++, px += sx) o[po + i] = s > x[px] ? 1 : 0;
+        }
+      : (o, po, x, px, sx, s, n) => {
+          for (let i = 0; i < n; i++, px += sx) o[po + i] = x[px] > s ? 1 : 0;
+        },
     lt: first
-      ? (o, po, x, px, sx, s, n) => { for (let i = 0; i < n; i++, px += sx) o[po + i] = s < x[px] ? 1 : 0; }
-      : (o, po, x, px, sx, s, n) => { for (let i = 0; i < n; i++, px += sx) o[po + i] = x[px] < s ? 1 : 0; },
+      ? (o, po, x, px, sx, s, n) => {
+          for (let i = 0; i < n; i++, px += sx) o[po + i] = s < x[px] ? 1 : 0;
+        }
+      : (o, po, x, px, sx, s, n) => {
+          for (let i = 0; i < n; i++, px += sx) o[po + i] = x[px] < s ? 1 : 0;
+        },
     ge: first
-      ? (o, po, x, px, sx, s, n) => { for (let i = 0; i < n; i++, px += sx) o[po + i] = s >= x[px] ? 1 : 0; }
-      : (o, po, x, px, sx, s, n) => { for (let i = 0; i < n; i++, px += sx) o[po + i] = x[px] >= s ? 1 : 0; },
+      ? (o, po, x, px, sx, s, n) => {
+          for (let i = 0; i < n; i++, px += sx) o[po + i] = s >= x[px] ? 1 : 0;
+        }
+      : (o, po, x, px, sx, s, n) => {
+          for (let i = 0; i < n; i++, px += sx) o[po + i] = x[px] >= s ? 1 : 0;
+        },
     le: first
-      ? (o, po, x, px, sx, s, n) => { for (let i = 0; i < n; i++, px += sx) o[po + i] = s <= x[px] ? 1 : 0; }
-      : (o, po, x, px, sx, s, n) => { for (let i = 0; i < n; i++, px += sx) o[po + i] = x[px] <= s ? 1 : 0; },
+      ? (o, po, x, px, sx, s, n) => {
+          for (let i = 0; i < n; i++, px += sx) o[po + i] = s <= x[px] ? 1 : 0;
+        }
+      : (o, po, x, px, sx, s, n) => {
+          for (let i = 0; i < n; i++, px += sx) o[po + i] = x[px] <= s ? 1 : 0;
+        },
   };
 }
 
-export const IMUL_SCALAR_ROW: ScalarRow = (o, po, x, px, sx, s, n) => { for (let i = 0; i < n; i++, px += sx) o[po + i] = Math.imul(x[px], s); };
+export const IMUL_SCALAR_ROW: ScalarRow = (o, po, x, px, sx, s, n) => {
+  for (let i = 0; i < n; i++, px += sx) o[po + i] = Math.imul(x[px], s);
+};
 
 export const SCALAR_ROWS_TENSOR_FIRST = scalarRows(false);
 export const SCALAR_ROWS_SCALAR_FIRST = scalarRows(true);

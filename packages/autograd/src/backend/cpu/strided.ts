@@ -31,7 +31,13 @@ export function walkRows(
     return;
   }
   for (let j0 = 0; j0 < inner; j0 += TILE) {
-    walkOuter(shape, strides, offsets.map((o, j) => o + j0 * strides[j][nd - 1]), Math.min(TILE, inner - j0), row);
+    walkOuter(
+      shape,
+      strides,
+      offsets.map((o, j) => o + j0 * strides[j][nd - 1]),
+      Math.min(TILE, inner - j0),
+      row,
+    );
   }
 }
 

@@ -33,7 +33,9 @@ function tilesFunction(accumulate: boolean): Body {
   const [AP, BP, CP, M_PANELS, N_PANELS, KC_, LDC] = [0, 1, 2, 3, 4, 5, 6];
   const [JP, IP, KK, A, B, C] = [7, 8, 9, 10, 11, 12];
   const ACC = 13; // ACC .. ACC + 2·MR - 1
-  const B0 = ACC + 2 * MR, B1 = B0 + 1, S = B0 + 2;
+  const B0 = ACC + 2 * MR,
+    B1 = B0 + 1,
+    S = B0 + 2;
   const f = new Body();
   const inc = (local: number, by: number | (() => void)): void => {
     f.get(local);
@@ -42,42 +44,84 @@ function tilesFunction(accumulate: boolean): Body {
     f.emit(op.i32Add).set(local);
   };
   f.i32(0).set(JP);
-  f.doWhile(() => {
-    f.i32(0).set(IP);
-    f.doWhile(() => {
-      // a = ap + ip·kc·MR·4; b = bp + jp·kc·32
-      f.get(AP).get(IP).get(KC_).emit(op.i32Mul).i32(MR * 4).emit(op.i32Mul).emit(op.i32Add).set(A);
-      f.get(BP).get(JP).get(KC_).emit(op.i32Mul).i32(NR * 4).emit(op.i32Mul).emit(op.i32Add).set(B);
-      for (let r = 0; r < 2 * MR; r++) f.simd(simd.v128Const, ...new Array<number>(16).fill(0)).set(ACC + r);
-      f.get(KC_).set(KK);
-      f.doWhile(() => {
-        f.get(B).mem(simd.v128Load, 4, 0).set(B0);
-        f.get(B).mem(simd.v128Load, 4, 16).set(B1);
-        for (let r = 0; r < MR; r++) {
-          f.get(A).mem(simd.v128Load32Splat, 2, 4 * r).set(S);
-          for (const [acc, bv] of [[ACC + 2 * r, B0], [ACC + 2 * r + 1, B1]]) {
-            f.get(acc).get(S).get(bv).simd(simd.f32x4Mul).simd(simd.f32x4Add).set(acc);
+  f.doWhile(
+    () => {
+      f.i32(0).set(IP);
+      f.doWhile(
+        () => {
+          // a = ap + ip·kc·MR·4; b = bp + jp·kc·32
+          f.get(AP)
+            .get(IP)
+            .get(KC_)
+            .emit(op.i32Mul)
+            .i32(MR * 4)
+            .emit(op.i32Mul)
+            .emit(op.i32Add)
+            .set(A);
+          f.get(BP)
+            .get(JP)
+            .get(KC_)
+            .emit(op.i32Mul)
+            .i32(NR * 4)
+            .emit(op.i32Mul)
+            .emit(op.i32Add)
+            .set(B);
+          for (let r = 0; r < 2 * MR; r++) f.simd(simd.v128Const, ...new Array<number>(16).fill(0)).set(ACC + r);
+          f.get(KC_).set(KK);
+          f.doWhile(
+            () => {
+              f.get(B).mem(simd.v128Load, 4, 0).set(B0);
+              f.get(B).mem(simd.v128Load, 4, 16).set(B1);
+              for (let r = 0; r < MR; r++) {
+                f.get(A)
+                  .mem(simd.v128Load32Splat, 2, 4 * r)
+                  .set(S);
+                for (const [acc, bv] of [
+                  [ACC + 2 * r, B0],
+                  [ACC + 2 * r + 1, B1],
+                ]) {
+                  f.get(acc).get(S).get(bv).simd(simd.f32x4Mul).simd(simd.f32x4Add).set(acc);
+                }
+              }
+              inc(A, MR * 4);
+              inc(B, NR * 4);
+            },
+            () => f.get(KK).i32(1).emit(op.i32Sub).tee(KK),
+          );
+          // c = cp + ip·MR·ldc + jp·32; C[r] (+)= acc[r] row by row.
+          f.get(CP)
+            .get(IP)
+            .i32(MR)
+            .emit(op.i32Mul)
+            .get(LDC)
+            .emit(op.i32Mul)
+            .emit(op.i32Add)
+            .get(JP)
+            .i32(NR * 4)
+            .emit(op.i32Mul)
+            .emit(op.i32Add)
+            .set(C);
+          for (let r = 0; r < MR; r++) {
+            for (const half of [0, 1]) {
+              f.get(C);
+              if (accumulate)
+                f.get(C)
+                  .mem(simd.v128Load, 4, 16 * half)
+                  .get(ACC + 2 * r + half)
+                  .simd(simd.f32x4Add);
+              else f.get(ACC + 2 * r + half);
+              f.mem(simd.v128Store, 4, 16 * half);
+            }
+            inc(C, () => f.get(LDC));
           }
-        }
-        inc(A, MR * 4);
-        inc(B, NR * 4);
-      }, () => f.get(KK).i32(1).emit(op.i32Sub).tee(KK));
-      // c = cp + ip·MR·ldc + jp·32; C[r] (+)= acc[r] row by row.
-      f.get(CP).get(IP).i32(MR).emit(op.i32Mul).get(LDC).emit(op.i32Mul).emit(op.i32Add)
-        .get(JP).i32(NR * 4).emit(op.i32Mul).emit(op.i32Add).set(C);
-      for (let r = 0; r < MR; r++) {
-        for (const half of [0, 1]) {
-          f.get(C);
-          if (accumulate) f.get(C).mem(simd.v128Load, 4, 16 * half).get(ACC + 2 * r + half).simd(simd.f32x4Add);
-          else f.get(ACC + 2 * r + half);
-          f.mem(simd.v128Store, 4, 16 * half);
-        }
-        inc(C, () => f.get(LDC));
-      }
-      inc(IP, 1);
-    }, () => f.get(IP).get(M_PANELS).emit(op.i32LtU));
-    inc(JP, 1);
-  }, () => f.get(JP).get(N_PANELS).emit(op.i32LtU));
+          inc(IP, 1);
+        },
+        () => f.get(IP).get(M_PANELS).emit(op.i32LtU),
+      );
+      inc(JP, 1);
+    },
+    () => f.get(JP).get(N_PANELS).emit(op.i32LtU),
+  );
   return f;
 }
 
@@ -94,27 +138,33 @@ function adamFunction(): Body {
   const [B1, B2, C1, C2, STEP, INV, EPS, DECAY] = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => SPLAT + i);
   const [GV, MV, VV] = [SPLAT + 8, SPLAT + 9, SPLAT + 10];
   const f = new Body();
-  for (let i = 0; i < 8; i++) f.get(SCALARS + i).simd(simd.f32x4Splat).set(SPLAT + i);
+  for (let i = 0; i < 8; i++)
+    f.get(SCALARS + i)
+      .simd(simd.f32x4Splat)
+      .set(SPLAT + i);
   const mul = (): Body => f.simd(simd.f32x4Mul);
   const add = (): Body => f.simd(simd.f32x4Add);
-  f.doWhile(() => {
-    f.get(G).mem(simd.v128Load, 4, 0).set(GV);
-    f.get(M).get(B1).get(M).mem(simd.v128Load, 4, 0);
-    mul().get(C1).get(GV);
-    mul();
-    add().tee(MV).mem(simd.v128Store, 4, 0);
-    f.get(V).get(B2).get(V).mem(simd.v128Load, 4, 0);
-    mul().get(C2).get(GV);
-    mul().get(GV);
-    mul();
-    add().tee(VV).mem(simd.v128Store, 4, 0);
-    f.get(P).get(P).mem(simd.v128Load, 4, 0).get(DECAY);
-    mul().get(STEP).get(MV);
-    mul().get(VV).simd(simd.f32x4Sqrt).get(INV);
-    mul().get(EPS);
-    add().simd(simd.f32x4Div).simd(simd.f32x4Sub).mem(simd.v128Store, 4, 0);
-    for (const ptr of [P, G, M, V]) f.get(ptr).i32(16).emit(op.i32Add).set(ptr);
-  }, () => f.get(N4).i32(1).emit(op.i32Sub).tee(N4));
+  f.doWhile(
+    () => {
+      f.get(G).mem(simd.v128Load, 4, 0).set(GV);
+      f.get(M).get(B1).get(M).mem(simd.v128Load, 4, 0);
+      mul().get(C1).get(GV);
+      mul();
+      add().tee(MV).mem(simd.v128Store, 4, 0);
+      f.get(V).get(B2).get(V).mem(simd.v128Load, 4, 0);
+      mul().get(C2).get(GV);
+      mul().get(GV);
+      mul();
+      add().tee(VV).mem(simd.v128Store, 4, 0);
+      f.get(P).get(P).mem(simd.v128Load, 4, 0).get(DECAY);
+      mul().get(STEP).get(MV);
+      mul().get(VV).simd(simd.f32x4Sqrt).get(INV);
+      mul().get(EPS);
+      add().simd(simd.f32x4Div).simd(simd.f32x4Sub).mem(simd.v128Store, 4, 0);
+      for (const ptr of [P, G, M, V]) f.get(ptr).i32(16).emit(op.i32Add).set(ptr);
+    },
+    () => f.get(N4).i32(1).emit(op.i32Sub).tee(N4),
+  );
   return f;
 }
 
@@ -130,17 +180,29 @@ function sgdFunction(momentum: boolean): Body {
   f.get(LR).simd(simd.f32x4Splat).set(LRV);
   f.get(MU).simd(simd.f32x4Splat).set(MUV);
   f.get(DAMP).simd(simd.f32x4Splat).set(DAMPV);
-  f.doWhile(() => {
-    if (momentum) {
-      f.get(BUF).get(MUV).get(BUF).mem(simd.v128Load, 4, 0).simd(simd.f32x4Mul)
-        .get(DAMPV).get(G).mem(simd.v128Load, 4, 0).simd(simd.f32x4Mul).simd(simd.f32x4Add)
-        .tee(DV).mem(simd.v128Store, 4, 0);
-    } else {
-      f.get(G).mem(simd.v128Load, 4, 0).set(DV);
-    }
-    f.get(P).get(P).mem(simd.v128Load, 4, 0).get(LRV).get(DV).simd(simd.f32x4Mul).simd(simd.f32x4Sub).mem(simd.v128Store, 4, 0);
-    for (const ptr of [P, G, BUF]) f.get(ptr).i32(16).emit(op.i32Add).set(ptr);
-  }, () => f.get(N4).i32(1).emit(op.i32Sub).tee(N4));
+  f.doWhile(
+    () => {
+      if (momentum) {
+        f.get(BUF)
+          .get(MUV)
+          .get(BUF)
+          .mem(simd.v128Load, 4, 0)
+          .simd(simd.f32x4Mul)
+          .get(DAMPV)
+          .get(G)
+          .mem(simd.v128Load, 4, 0)
+          .simd(simd.f32x4Mul)
+          .simd(simd.f32x4Add)
+          .tee(DV)
+          .mem(simd.v128Store, 4, 0);
+      } else {
+        f.get(G).mem(simd.v128Load, 4, 0).set(DV);
+      }
+      f.get(P).get(P).mem(simd.v128Load, 4, 0).get(LRV).get(DV).simd(simd.f32x4Mul).simd(simd.f32x4Sub).mem(simd.v128Store, 4, 0);
+      for (const ptr of [P, G, BUF]) f.get(ptr).i32(16).emit(op.i32Add).set(ptr);
+    },
+    () => f.get(N4).i32(1).emit(op.i32Sub).tee(N4),
+  );
   return f;
 }
 
@@ -163,18 +225,24 @@ function binary2dFunction(opcode: number): Body {
     by();
     f.emit(op.i32Add).set(local);
   };
-  f.doWhile(() => {
-    f.get(OUT).set(PO).get(A).set(PA).get(B).set(PB).get(COLS).set(C);
-    f.doWhile(() => {
-      f.get(PO).get(PA).emit(op.f32Load, 2, 0).get(PB).emit(op.f32Load, 2, 0).emit(opcode).emit(op.f32Store, 2, 0);
-      add(PO, () => f.i32(4));
-      add(PA, () => f.get(A_COL));
-      add(PB, () => f.get(B_COL));
-    }, () => f.get(C).i32(1).emit(op.i32Sub).tee(C));
-    add(OUT, () => f.get(OUT_ROW));
-    add(A, () => f.get(A_ROW));
-    add(B, () => f.get(B_ROW));
-  }, () => f.get(ROWS).i32(1).emit(op.i32Sub).tee(ROWS));
+  f.doWhile(
+    () => {
+      f.get(OUT).set(PO).get(A).set(PA).get(B).set(PB).get(COLS).set(C);
+      f.doWhile(
+        () => {
+          f.get(PO).get(PA).emit(op.f32Load, 2, 0).get(PB).emit(op.f32Load, 2, 0).emit(opcode).emit(op.f32Store, 2, 0);
+          add(PO, () => f.i32(4));
+          add(PA, () => f.get(A_COL));
+          add(PB, () => f.get(B_COL));
+        },
+        () => f.get(C).i32(1).emit(op.i32Sub).tee(C),
+      );
+      add(OUT, () => f.get(OUT_ROW));
+      add(A, () => f.get(A_ROW));
+      add(B, () => f.get(B_ROW));
+    },
+    () => f.get(ROWS).i32(1).emit(op.i32Sub).tee(ROWS),
+  );
   return f;
 }
 
@@ -182,22 +250,29 @@ function binary2dFunction(opcode: number): Body {
 export function kernelModuleBytes(): Uint8Array<ArrayBuffer> {
   const tileLocals = [...new Array<number>(6).fill(I32), ...new Array<number>(2 * MR + 3).fill(V128)];
   const tileParams = new Array<number>(7).fill(I32);
-  return encodeModule([
-    { name: 'tilesAdd', params: tileParams, locals: tileLocals, body: tilesFunction(true) },
-    { name: 'tilesSet', params: tileParams, locals: tileLocals, body: tilesFunction(false) },
-    { name: 'adam', params: [...new Array<number>(5).fill(I32), ...new Array<number>(8).fill(F32)], locals: new Array<number>(11).fill(V128), body: adamFunction() },
-    ...[false, true].map((momentum) => ({
-      name: momentum ? 'sgdMomentum' : 'sgd',
-      params: [I32, I32, I32, I32, F32, F32, F32],
-      locals: new Array<number>(4).fill(V128),
-      body: sgdFunction(momentum),
-    })),
-    ...Object.entries(BINARY_2D_OPS).map(([name, opcode]) => ({
-      name: `${name}2d`,
-      params: new Array<number>(10).fill(I32),
-      locals: new Array<number>(4).fill(I32),
-      body: binary2dFunction(opcode),
-    })),
-  ], 1);
+  return encodeModule(
+    [
+      { name: 'tilesAdd', params: tileParams, locals: tileLocals, body: tilesFunction(true) },
+      { name: 'tilesSet', params: tileParams, locals: tileLocals, body: tilesFunction(false) },
+      {
+        name: 'adam',
+        params: [...new Array<number>(5).fill(I32), ...new Array<number>(8).fill(F32)],
+        locals: new Array<number>(11).fill(V128),
+        body: adamFunction(),
+      },
+      ...[false, true].map((momentum) => ({
+        name: momentum ? 'sgdMomentum' : 'sgd',
+        params: [I32, I32, I32, I32, F32, F32, F32],
+        locals: new Array<number>(4).fill(V128),
+        body: sgdFunction(momentum),
+      })),
+      ...Object.entries(BINARY_2D_OPS).map(([name, opcode]) => ({
+        name: `${name}2d`,
+        params: new Array<number>(10).fill(I32),
+        locals: new Array<number>(4).fill(I32),
+        body: binary2dFunction(opcode),
+      })),
+    ],
+    1,
+  );
 }
-

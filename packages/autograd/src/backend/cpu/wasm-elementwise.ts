@@ -39,10 +39,12 @@ export function binaryF32Wasm(op: BinaryOp, out: Float32Array, a: Window2D, b: W
   const k = wasmKernels();
   if (!k || !isBinary2dOp(op) || a.rowStride < 0 || a.colStride < 0 || b.rowStride < 0 || b.colStride < 0) return false;
   const n = rows * cols;
-  const sa = span(a, rows, cols), sb = span(b, rows, cols);
+  const sa = span(a, rows, cols),
+    sb = span(b, rows, cols);
   if (sa.length > 2 * n || sb.length > 2 * n) return false;
   // heap (floats): [ out n | a's range | b's range ]
-  const aAt = n, bAt = n + sa.length;
+  const aAt = n,
+    bAt = n + sa.length;
   const heap = wasmHeap(k, bAt + sb.length);
   if (!heap) return false;
   heap.set(a.data.subarray(sa.lo, sa.lo + sa.length), aAt);
@@ -52,10 +54,16 @@ export function binaryF32Wasm(op: BinaryOp, out: Float32Array, a: Window2D, b: W
   const tile = down(a) || down(b) ? TILE : cols;
   for (let j0 = 0; j0 < cols; j0 += tile) {
     kernel(
-      j0 * 4, cols * 4,
-      (aAt + j0 * a.colStride) * 4, a.rowStride * 4, a.colStride * 4,
-      (bAt + j0 * b.colStride) * 4, b.rowStride * 4, b.colStride * 4,
-      rows, Math.min(tile, cols - j0),
+      j0 * 4,
+      cols * 4,
+      (aAt + j0 * a.colStride) * 4,
+      a.rowStride * 4,
+      a.colStride * 4,
+      (bAt + j0 * b.colStride) * 4,
+      b.rowStride * 4,
+      b.colStride * 4,
+      rows,
+      Math.min(tile, cols - j0),
     );
   }
   out.set(heap.subarray(0, n));

@@ -138,14 +138,18 @@ export function encodeModule(funcs: readonly FuncDef[], pages: number): Uint8Arr
     return [...uleb(body.length), ...body];
   });
   return new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
     ...section(1, vec(types)),
     ...section(3, vec(funcs.map((_, i) => uleb(i)))),
     ...section(5, vec([[0x00, ...uleb(pages)]])),
-    ...section(7, vec([
-      [...name('memory'), 0x02, 0x00],
-      ...funcs.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]),
-    ])),
+    ...section(7, vec([[...name('memory'), 0x02, 0x00], ...funcs.map((f, i) => [...name(f.name), 0x00, ...uleb(i)])])),
     ...section(10, vec(code)),
   ]);
 }

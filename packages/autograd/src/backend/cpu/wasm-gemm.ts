@@ -21,7 +21,9 @@ export interface Strided<T> {
 
 /** Packs rows [i0, i0+mc) x cols [p0, p0+kc) of A into MR-row panels at heap[dst…] (zero rows past mc). */
 function packA(h: Float32Array, dst: number, a: Strided<Float32Array>, i0: number, mc: number, p0: number, kc: number): void {
-  const src = a.data, rs = a.rowStride, cs = a.colStride;
+  const src = a.data,
+    rs = a.rowStride,
+    cs = a.colStride;
   for (let ip = 0; ip < mc; ip += MR) {
     const rows = Math.min(MR, mc - ip);
     if (rows < MR) h.fill(0, dst, dst + MR * kc);
@@ -29,12 +31,18 @@ function packA(h: Float32Array, dst: number, a: Strided<Float32Array>, i0: numbe
     if (rs === 1 && rows === MR) {
       // A is a transposed view: its MR rows sit side by side in memory at each k.
       for (let kk = 0, s = base, d = dst; kk < kc; kk++, s += cs, d += MR) {
-        h[d] = src[s]; h[d + 1] = src[s + 1]; h[d + 2] = src[s + 2]; h[d + 3] = src[s + 3];
+        h[d] = src[s];
+        h[d + 1] = src[s + 1];
+        h[d + 2] = src[s + 2];
+        h[d + 3] = src[s + 3];
       }
     } else if (rows === MR) {
       // Four row streams read in step, the panel written sequentially.
       for (let kk = 0, s = base, d = dst; kk < kc; kk++, s += cs, d += MR) {
-        h[d] = src[s]; h[d + 1] = src[s + rs]; h[d + 2] = src[s + 2 * rs]; h[d + 3] = src[s + 3 * rs];
+        h[d] = src[s];
+        h[d + 1] = src[s + rs];
+        h[d + 2] = src[s + 2 * rs];
+        h[d + 3] = src[s + 3 * rs];
       }
     } else {
       for (let r = 0; r < rows; r++) {
@@ -47,21 +55,41 @@ function packA(h: Float32Array, dst: number, a: Strided<Float32Array>, i0: numbe
 
 /** Packs rows [p0, p0+kc) x cols [0, n) of B into 8-column panels at heap[dst…] (zero columns past n). */
 function packB(h: Float32Array, dst: number, b: Strided<Float32Array>, p0: number, kc: number, n: number): void {
-  const src = b.data, rs = b.rowStride, cs = b.colStride;
+  const src = b.data,
+    rs = b.rowStride,
+    cs = b.colStride;
   for (let j0 = 0; j0 < n; j0 += NR) {
     const cols = Math.min(NR, n - j0);
     const base = b.offset + p0 * rs + j0 * cs;
     if (cols === NR && cs === 1) {
       for (let kk = 0, s = base, d = dst; kk < kc; kk++, s += rs, d += NR) {
-        h[d] = src[s]; h[d + 1] = src[s + 1]; h[d + 2] = src[s + 2]; h[d + 3] = src[s + 3];
-        h[d + 4] = src[s + 4]; h[d + 5] = src[s + 5]; h[d + 6] = src[s + 6]; h[d + 7] = src[s + 7];
+        h[d] = src[s];
+        h[d + 1] = src[s + 1];
+        h[d + 2] = src[s + 2];
+        h[d + 3] = src[s + 3];
+        h[d + 4] = src[s + 4];
+        h[d + 5] = src[s + 5];
+        h[d + 6] = src[s + 6];
+        h[d + 7] = src[s + 7];
       }
     } else if (cols === NR) {
       // A transposed B (rs = 1): eight sequential streams, one per column, written interleaved.
-      const c1 = cs, c2 = 2 * cs, c3 = 3 * cs, c4 = 4 * cs, c5 = 5 * cs, c6 = 6 * cs, c7 = 7 * cs;
+      const c1 = cs,
+        c2 = 2 * cs,
+        c3 = 3 * cs,
+        c4 = 4 * cs,
+        c5 = 5 * cs,
+        c6 = 6 * cs,
+        c7 = 7 * cs;
       for (let kk = 0, s = base, d = dst; kk < kc; kk++, s += rs, d += NR) {
-        h[d] = src[s]; h[d + 1] = src[s + c1]; h[d + 2] = src[s + c2]; h[d + 3] = src[s + c3];
-        h[d + 4] = src[s + c4]; h[d + 5] = src[s + c5]; h[d + 6] = src[s + c6]; h[d + 7] = src[s + c7];
+        h[d] = src[s];
+        h[d + 1] = src[s + c1];
+        h[d + 2] = src[s + c2];
+        h[d + 3] = src[s + c3];
+        h[d + 4] = src[s + c4];
+        h[d + 5] = src[s + c5];
+        h[d + 6] = src[s + c6];
+        h[d + 7] = src[s + c7];
       }
     } else {
       h.fill(0, dst, dst + NR * kc);
@@ -78,7 +106,15 @@ function packB(h: Float32Array, dst: number, b: Strided<Float32Array>, p0: numbe
  * out[outOffset + i·n + j] = Σ_p A(i, p)·B(p, j) in float32 on the wasm kernel. Returns false
  * (computing nothing) when the kernel is unavailable, so the caller falls back to JS.
  */
-export function gemmF32Wasm(a: Strided<Float32Array>, b: Strided<Float32Array>, out: Float32Array, outOffset: number, m: number, k: number, n: number): boolean {
+export function gemmF32Wasm(
+  a: Strided<Float32Array>,
+  b: Strided<Float32Array>,
+  out: Float32Array,
+  outOffset: number,
+  m: number,
+  k: number,
+  n: number,
+): boolean {
   const kern = wasmKernels();
   if (!kern) return false;
   if (m === 0 || n === 0) return true;

@@ -56,7 +56,8 @@ export function adamF32Wasm(p: Flat, g: Flat, m: Flat, v: Flat, n: number, h: Ad
 /** SGD without weight decay: plain, or with (non-Nesterov) momentum after its first step. */
 export function sgdF32Wasm(p: Flat, g: Flat, buf: Flat | null, n: number, h: SgdHyper): boolean {
   const k = wasmKernels();
-  if (!k || h.weightDecay !== 0 || (buf && (h.nesterov || h.firstStep)) || !allFloat32(p.data, g.data, ...(buf ? [buf.data] : []))) return false;
+  if (!k || h.weightDecay !== 0 || (buf && (h.nesterov || h.firstStep)) || !allFloat32(p.data, g.data, ...(buf ? [buf.data] : [])))
+    return false;
   const B = CHUNK * 4;
   return buf
     ? chunked(k, [p, g, buf], [true, false, true], n, (n4) => {

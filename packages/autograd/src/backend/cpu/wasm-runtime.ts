@@ -8,14 +8,36 @@ import { kernelModuleBytes } from './wasm-code.js';
 
 type TilesFn = (ap: number, bp: number, cp: number, mPanels: number, nPanels: number, kc: number, ldcBytes: number) => void;
 type AdamFn = (
-  p: number, g: number, m: number, v: number, n4: number,
-  beta1: number, beta2: number, c1: number, c2: number, stepSize: number, invBc2Sqrt: number, eps: number, decay: number,
+  p: number,
+  g: number,
+  m: number,
+  v: number,
+  n4: number,
+  beta1: number,
+  beta2: number,
+  c1: number,
+  c2: number,
+  stepSize: number,
+  invBc2Sqrt: number,
+  eps: number,
+  decay: number,
 ) => void;
 
 type SgdFn = (p: number, g: number, b: number, n4: number, lr: number, momentum: number, oneMinusDampening: number) => void;
 
 /** Byte offsets and strides: out, outRow, a, aRow, aCol, b, bRow, bCol; then rows, cols. */
-type Binary2dFn = (out: number, outRow: number, a: number, aRow: number, aCol: number, b: number, bRow: number, bCol: number, rows: number, cols: number) => void;
+type Binary2dFn = (
+  out: number,
+  outRow: number,
+  a: number,
+  aRow: number,
+  aCol: number,
+  b: number,
+  bRow: number,
+  bCol: number,
+  rows: number,
+  cols: number,
+) => void;
 
 export interface WasmKernels {
   memory: WebAssembly.Memory;

@@ -51,7 +51,13 @@ export class GpuContext {
    * the u32 parameter block `params`) over `workgroups` workgroups, folded into 2-D when the
    * count exceeds the per-dimension limit (shaders rebuild the linear id from num_workgroups).
    */
-  dispatch(key: string, makeCode: () => string, buffers: readonly Binding[], params: Uint32Array, workgroups: number | [number, number, number]): void {
+  dispatch(
+    key: string,
+    makeCode: () => string,
+    buffers: readonly Binding[],
+    params: Uint32Array,
+    workgroups: number | [number, number, number],
+  ): void {
     const [x, y, z] = typeof workgroups === 'number' ? fold(workgroups) : workgroups;
     if (x === 0 || y === 0 || z === 0) return;
     const bytes = Math.max(4, params.byteLength);

@@ -43,7 +43,12 @@ export class WebGPUBackend implements Backend {
   private alloc(size: number, dtype: DType, shape?: Shape): WebGPUStorage {
     wgslType(dtype); // refuses float64 with a clear message
     checkAllocation(shape ?? size, dtype);
-    checkAllocation(shape ?? size, dtype, this.ctx.device.limits.maxStorageBufferBindingSize, "this WebGPU device's maxStorageBufferBindingSize");
+    checkAllocation(
+      shape ?? size,
+      dtype,
+      this.ctx.device.limits.maxStorageBufferBindingSize,
+      "this WebGPU device's maxStorageBufferBindingSize",
+    );
     const buffer = this.ctx.storagePool.acquire(Math.max(1, size) * 4);
     const storage = new WebGPUStorage(this, buffer, size, dtype);
     this.ctx.storagePool.releaseWhenCollected(storage, buffer);
@@ -53,7 +58,14 @@ export class WebGPUBackend implements Backend {
   fromTyped(values: TypedArray, dtype: DType, shape?: Shape): Storage {
     const storage = this.alloc(values.length, dtype, shape);
     if (values.length > 0) {
-      const data = dtype === 'int32' ? (values instanceof Int32Array ? values : Int32Array.from(values, Math.trunc)) : values instanceof Float32Array ? values : Float32Array.from(values);
+      const data =
+        dtype === 'int32'
+          ? values instanceof Int32Array
+            ? values
+            : Int32Array.from(values, Math.trunc)
+          : values instanceof Float32Array
+            ? values
+            : Float32Array.from(values);
       this.ctx.device.queue.writeBuffer(storage.buffer, 0, data.buffer, data.byteOffset, data.byteLength);
     }
     return storage;
@@ -71,7 +83,10 @@ export class WebGPUBackend implements Backend {
   }
 
   read(view: View): TypedArray {
-    return fail('DEVICE_SYNC', `a webgpu tensor ${fmtShape(view.shape)} cannot be read synchronously: use await t.itemAsync() / await t.toArrayAsync(), or move it with await t.toAsync('cpu').`);
+    return fail(
+      'DEVICE_SYNC',
+      `a webgpu tensor ${fmtShape(view.shape)} cannot be read synchronously: use await t.itemAsync() / await t.toArrayAsync(), or move it with await t.toAsync('cpu').`,
+    );
   }
 
   async readAsync(view: View): Promise<TypedArray> {
@@ -86,7 +101,10 @@ export class WebGPUBackend implements Backend {
 
   /** A contiguous copy of `view` in a temporary buffer the caller may release. */
   private contiguous(view: View): View {
-    const out = freshView(new WebGPUStorage(this, this.ctx.storagePool.acquire(Math.max(1, numel(view.shape)) * 4), numel(view.shape), view.storage.dtype), view.shape);
+    const out = freshView(
+      new WebGPUStorage(this, this.ctx.storagePool.acquire(Math.max(1, numel(view.shape)) * 4), numel(view.shape), view.storage.dtype),
+      view.shape,
+    );
     this.map(out, [view], () => 'x0');
     return out;
   }
@@ -95,7 +113,12 @@ export class WebGPUBackend implements Backend {
    * The strided element-wise kernel behind most ops: out[i] = expr(inputs[i]…), inputs broadcast
    * to out's shape, dims coalesced so contiguous work runs at rank 1.
    */
-  private map(out: View, inputs: readonly View[], exprFor: (compute: WgslType) => string, scalars: readonly [number, number] = [0, 0]): void {
+  private map(
+    out: View,
+    inputs: readonly View[],
+    exprFor: (compute: WgslType) => string,
+    scalars: readonly [number, number] = [0, 0],
+  ): void {
     const n = numel(out.shape);
     if (n === 0) return;
     const outType = wgslType(out.storage.dtype);
@@ -105,14 +128,30 @@ export class WebGPUBackend implements Backend {
     const rank = walk.shape.length;
     const expr = exprFor(compute);
     const key = `map|${outType}|${inTypes.join(',')}|${compute}|${String(rank)}|${expr}`;
-    const params = new ParamBlock().u32(n).scalar(scalars[0]).scalar(scalars[1]).u32(...walk.shape);
+    const params = new ParamBlock()
+      .u32(n)
+      .scalar(scalars[0])
+      .scalar(scalars[1])
+      .u32(...walk.shape);
     [out, ...inputs].forEach((v, j) => params.u32(v.offset, ...walk.strides[j]));
-    this.ctx.dispatch(key, () => mapShader({ outType, inTypes, compute, expr, rank }), [bufferOf(out), ...inputs.map(bufferOf)], params.build(), Math.ceil(n / WG));
+    this.ctx.dispatch(
+      key,
+      () => mapShader({ outType, inTypes, compute, expr, rank }),
+      [bufferOf(out), ...inputs.map(bufferOf)],
+      params.build(),
+      Math.ceil(n / WG),
+    );
   }
 
   copy(dst: View, src: View): void {
     const n = numel(dst.shape);
-    if (dst.storage !== src.storage && dst.storage.dtype === src.storage.dtype && shapeEq(dst.shape, src.shape) && isContiguous(dst) && isContiguous(src)) {
+    if (
+      dst.storage !== src.storage &&
+      dst.storage.dtype === src.storage.dtype &&
+      shapeEq(dst.shape, src.shape) &&
+      isContiguous(dst) &&
+      isContiguous(src)
+    ) {
       // Same layout, no cast: a buffer copy (a memcpy on software adapters) beats a shader.
       if (n > 0) this.ctx.copyBuffer(bufferOf(src), src.offset * 4, bufferOf(dst), dst.offset * 4, n * 4);
       return;
@@ -183,7 +222,13 @@ export class WebGPUBackend implements Backend {
     const T = wgslType(x.storage.dtype);
     const source = isContiguous(x) ? x : this.contiguous(x);
     const params = new ParamBlock().u32(outN, x.shape[dim] ?? 1, numel(x.shape.slice(dim + 1)), source.offset);
-    this.ctx.dispatch(`argReduce|${op}|${T}`, () => argReduceShader(op, T), [out.buffer, bufferOf(source)], params.build(), Math.ceil(outN / WG));
+    this.ctx.dispatch(
+      `argReduce|${op}|${T}`,
+      () => argReduceShader(op, T),
+      [out.buffer, bufferOf(source)],
+      params.build(),
+      Math.ceil(outN / WG),
+    );
     if (source !== x) this.ctx.storagePool.release(bufferOf(source));
     return out;
   }
@@ -205,7 +250,13 @@ export class WebGPUBackend implements Backend {
     const params = new ParamBlock().u32(n, x.strides[dim] ?? 0, x.shape[dim] ?? 1, ...walk.shape);
     [out.offset, index.offset, x.offset].forEach((o, j) => params.u32(o, ...walk.strides[j]));
     const rank = walk.shape.length;
-    this.ctx.dispatch(`gather|${T}|${String(rank)}`, () => gatherShader(T, rank), [bufferOf(out), bufferOf(index), bufferOf(x)], params.build(), Math.ceil(n / WG));
+    this.ctx.dispatch(
+      `gather|${T}|${String(rank)}`,
+      () => gatherShader(T, rank),
+      [bufferOf(out), bufferOf(index), bufferOf(x)],
+      params.build(),
+      Math.ceil(n / WG),
+    );
     return out.storage;
   }
 
@@ -218,7 +269,13 @@ export class WebGPUBackend implements Backend {
     const params = new ParamBlock()
       .u32(outN, rank, dim, index.shape[dim] ?? 1, index.offset, src.offset)
       .u32(...outShape, ...index.shape, ...index.strides, ...src.strides);
-    this.ctx.dispatch(`scatterAdd|${T}`, () => scatterAddShader(T), [out.buffer, bufferOf(index), bufferOf(src)], params.build(), Math.ceil(outN / WG));
+    this.ctx.dispatch(
+      `scatterAdd|${T}`,
+      () => scatterAddShader(T),
+      [out.buffer, bufferOf(index), bufferOf(src)],
+      params.build(),
+      Math.ceil(outN / WG),
+    );
     return out;
   }
 
@@ -230,7 +287,13 @@ export class WebGPUBackend implements Backend {
     const source = isContiguous(probs) ? probs : this.contiguous(probs);
     const u = this.fromTyped(uniforms, 'float32');
     const params = new ParamBlock().u32(rows, n, numSamples, source.offset);
-    this.ctx.dispatch(`multinomial|${String(replacement)}`, () => multinomialShader(replacement), [out.buffer, bufferOf(source), bufferOf(u)], params.build(), Math.ceil(rows / WG));
+    this.ctx.dispatch(
+      `multinomial|${String(replacement)}`,
+      () => multinomialShader(replacement),
+      [out.buffer, bufferOf(source), bufferOf(u)],
+      params.build(),
+      Math.ceil(rows / WG),
+    );
     if (source !== probs) this.ctx.storagePool.release(bufferOf(source));
     return out;
   }
@@ -241,8 +304,14 @@ export class WebGPUBackend implements Backend {
     const out = this.alloc(outN, dtype);
     if (outN === 0) return out;
     const keptDims = x.shape.map((_, i) => i).filter((i) => !dims.includes(i));
-    const kept = coalesce(keptDims.map((d) => x.shape[d]), [keptDims.map((d) => x.strides[d])]);
-    const reduced = coalesce(dims.map((d) => x.shape[d]), [dims.map((d) => x.strides[d])]);
+    const kept = coalesce(
+      keptDims.map((d) => x.shape[d]),
+      [keptDims.map((d) => x.strides[d])],
+    );
+    const reduced = coalesce(
+      dims.map((d) => x.shape[d]),
+      [dims.map((d) => x.strides[d])],
+    );
     const count = numel(dims.map((d) => x.shape[d]));
     const spec = {
       op,
@@ -252,9 +321,24 @@ export class WebGPUBackend implements Backend {
       reducedRank: reduced.shape.length,
       cooperative: count >= COOPERATIVE_REDUCE,
     };
-    const params = new ParamBlock().u32(outN, count, ...kept.shape, x.offset, ...kept.strides[0], ...reduced.shape, 0, ...reduced.strides[0]);
+    const params = new ParamBlock().u32(
+      outN,
+      count,
+      ...kept.shape,
+      x.offset,
+      ...kept.strides[0],
+      ...reduced.shape,
+      0,
+      ...reduced.strides[0],
+    );
     const key = `reduce|${spec.op}|${spec.inType}|${spec.outType}|${String(spec.keptRank)}|${String(spec.reducedRank)}|${String(spec.cooperative)}`;
-    this.ctx.dispatch(key, () => reduceShader(spec), [out.buffer, bufferOf(x)], params.build(), spec.cooperative ? outN : Math.ceil(outN / WG));
+    this.ctx.dispatch(
+      key,
+      () => reduceShader(spec),
+      [out.buffer, bufferOf(x)],
+      params.build(),
+      spec.cooperative ? outN : Math.ceil(outN / WG),
+    );
     return out;
   }
 
@@ -267,7 +351,13 @@ export class WebGPUBackend implements Backend {
     const inner = numel(x.shape.slice(dim + 1));
     const rows = n / len;
     const params = new ParamBlock().u32(rows, len, inner, source.offset);
-    this.ctx.dispatch(`softmax|${String(log)}`, () => softmaxShader(log), [out.buffer, bufferOf(source)], params.build(), Math.ceil(rows / WG));
+    this.ctx.dispatch(
+      `softmax|${String(log)}`,
+      () => softmaxShader(log),
+      [out.buffer, bufferOf(source)],
+      params.build(),
+      Math.ceil(rows / WG),
+    );
     if (source !== x) this.ctx.storagePool.release(bufferOf(source));
     return out;
   }
@@ -276,7 +366,11 @@ export class WebGPUBackend implements Backend {
     const batches = numel(batch);
     const out = this.alloc(batches * m * n, dtype);
     if (batches * m * n === 0) return out;
-    if (batches > 65535) fail('INVALID_ARGUMENT', `matmul on WebGPU supports at most 65535 batched matrices, got ${String(batches)} (batch ${fmtShape(batch)}); reshape the batch into fewer, larger matrices.`);
+    if (batches > 65535)
+      fail(
+        'INVALID_ARGUMENT',
+        `matmul on WebGPU supports at most 65535 batched matrices, got ${String(batches)} (batch ${fmtShape(batch)}); reshape the batch into fewer, larger matrices.`,
+      );
     const T = wgslType(dtype);
     const batchStrides = (v: View): number[] => stridesAs({ ...v, shape: v.shape.slice(0, -2), strides: v.strides.slice(0, -2) }, batch);
     const nd = (v: View): number => v.shape.length;
@@ -285,11 +379,13 @@ export class WebGPUBackend implements Backend {
       .u32(a.offset, ...batchStrides(a), a.strides[nd(a) - 2], a.strides[nd(a) - 1])
       .u32(b.offset, ...batchStrides(b), b.strides[nd(b) - 2], b.strides[nd(b) - 1]);
     const tile: MatmulTile = Math.min(m, n) <= 32 || m * n <= 256 * 256 ? 32 : 64;
-    this.ctx.dispatch(`matmul|${T}|${String(batch.length)}|${String(tile)}`, () => matmulShader(T, batch.length, tile), [out.buffer, bufferOf(a), bufferOf(b)], params.build(), [
-      Math.ceil(n / tile),
-      Math.ceil(m / tile),
-      batches,
-    ]);
+    this.ctx.dispatch(
+      `matmul|${T}|${String(batch.length)}|${String(tile)}`,
+      () => matmulShader(T, batch.length, tile),
+      [out.buffer, bufferOf(a), bufferOf(b)],
+      params.build(),
+      [Math.ceil(n / tile), Math.ceil(m / tile), batches],
+    );
     return out;
   }
 
@@ -300,7 +396,13 @@ export class WebGPUBackend implements Backend {
     if (rows * numClasses === 0) return out;
     const T = wgslType(dtype);
     const params = new ParamBlock().u32(rows * numClasses, numClasses, indices.offset, indices.strides[0] ?? 0);
-    this.ctx.dispatch(`oneHot|${T}`, () => oneHotShader(T), [out.buffer, bufferOf(indices)], params.build(), Math.ceil((rows * numClasses) / WG));
+    this.ctx.dispatch(
+      `oneHot|${T}`,
+      () => oneHotShader(T),
+      [out.buffer, bufferOf(indices)],
+      params.build(),
+      Math.ceil((rows * numClasses) / WG),
+    );
     return out;
   }
 
@@ -314,10 +416,21 @@ export class WebGPUBackend implements Backend {
   sgdStep(param: View, grad: View, momentumBuf: View | null, h: SgdHyper): void {
     const n = numel(param.shape);
     this.withContiguous(grad, (g) => {
-      const params = new ParamBlock().u32(n, param.offset, g.offset, momentumBuf?.offset ?? 0)
-        .f32(h.lr).f32(h.momentum).f32(h.dampening).f32(h.weightDecay).u32(h.nesterov ? 1 : 0, h.firstStep ? 1 : 0);
+      const params = new ParamBlock()
+        .u32(n, param.offset, g.offset, momentumBuf?.offset ?? 0)
+        .f32(h.lr)
+        .f32(h.momentum)
+        .f32(h.dampening)
+        .f32(h.weightDecay)
+        .u32(h.nesterov ? 1 : 0, h.firstStep ? 1 : 0);
       const buffers = [bufferOf(param), bufferOf(g), ...(momentumBuf ? [bufferOf(momentumBuf)] : [])];
-      this.ctx.dispatch(`sgd|${String(momentumBuf !== null)}`, () => sgdShader(momentumBuf !== null), buffers, params.build(), Math.ceil(n / WG));
+      this.ctx.dispatch(
+        `sgd|${String(momentumBuf !== null)}`,
+        () => sgdShader(momentumBuf !== null),
+        buffers,
+        params.build(),
+        Math.ceil(n / WG),
+      );
     });
   }
 
@@ -326,21 +439,52 @@ export class WebGPUBackend implements Backend {
     const stepSize = h.lr / (1 - Math.pow(h.beta1, h.step));
     const bc2Sqrt = Math.sqrt(1 - Math.pow(h.beta2, h.step));
     this.withContiguous(grad, (g) => {
-      const params = new ParamBlock().u32(n, param.offset, g.offset, expAvg.offset, expAvgSq.offset, maxExpAvgSq?.offset ?? 0)
-        .f32(h.lr).f32(h.beta1).f32(h.beta2).f32(h.eps).f32(h.weightDecay).u32(h.decoupled ? 1 : 0).f32(stepSize).f32(bc2Sqrt);
+      const params = new ParamBlock()
+        .u32(n, param.offset, g.offset, expAvg.offset, expAvgSq.offset, maxExpAvgSq?.offset ?? 0)
+        .f32(h.lr)
+        .f32(h.beta1)
+        .f32(h.beta2)
+        .f32(h.eps)
+        .f32(h.weightDecay)
+        .u32(h.decoupled ? 1 : 0)
+        .f32(stepSize)
+        .f32(bc2Sqrt);
       const buffers = [bufferOf(param), bufferOf(g), bufferOf(expAvg), bufferOf(expAvgSq), ...(maxExpAvgSq ? [bufferOf(maxExpAvgSq)] : [])];
-      this.ctx.dispatch(`adam|${String(maxExpAvgSq !== null)}`, () => adamShader(maxExpAvgSq !== null), buffers, params.build(), Math.ceil(n / WG));
+      this.ctx.dispatch(
+        `adam|${String(maxExpAvgSq !== null)}`,
+        () => adamShader(maxExpAvgSq !== null),
+        buffers,
+        params.build(),
+        Math.ceil(n / WG),
+      );
     });
   }
 
   rmspropStep(param: View, grad: View, squareAvg: View, momentumBuf: View | null, gradAvg: View | null, h: RmspropHyper): void {
     const n = numel(param.shape);
     this.withContiguous(grad, (g) => {
-      const params = new ParamBlock().u32(n, param.offset, g.offset, squareAvg.offset, momentumBuf?.offset ?? 0, gradAvg?.offset ?? 0)
-        .f32(h.lr).f32(h.alpha).f32(h.eps).f32(h.weightDecay).f32(h.momentum);
-      const buffers = [bufferOf(param), bufferOf(g), bufferOf(squareAvg), ...(momentumBuf ? [bufferOf(momentumBuf)] : []), ...(gradAvg ? [bufferOf(gradAvg)] : [])];
+      const params = new ParamBlock()
+        .u32(n, param.offset, g.offset, squareAvg.offset, momentumBuf?.offset ?? 0, gradAvg?.offset ?? 0)
+        .f32(h.lr)
+        .f32(h.alpha)
+        .f32(h.eps)
+        .f32(h.weightDecay)
+        .f32(h.momentum);
+      const buffers = [
+        bufferOf(param),
+        bufferOf(g),
+        bufferOf(squareAvg),
+        ...(momentumBuf ? [bufferOf(momentumBuf)] : []),
+        ...(gradAvg ? [bufferOf(gradAvg)] : []),
+      ];
       const variant = `${String(momentumBuf !== null)}|${String(gradAvg !== null)}`;
-      this.ctx.dispatch(`rmsprop|${variant}`, () => rmspropShader(momentumBuf !== null, gradAvg !== null), buffers, params.build(), Math.ceil(n / WG));
+      this.ctx.dispatch(
+        `rmsprop|${variant}`,
+        () => rmspropShader(momentumBuf !== null, gradAvg !== null),
+        buffers,
+        params.build(),
+        Math.ceil(n / WG),
+      );
     });
   }
 }

@@ -6,7 +6,10 @@ export type WgslType = 'f32' | 'i32';
 
 export function wgslType(dtype: DType): WgslType {
   if (dtype === 'float64') {
-    fail('DTYPE_MISMATCH', `float64 tensors cannot live on WebGPU: WGSL has no 64-bit floats. Create the tensor with dtype 'float32' (the default), or keep float64 work on the CPU.`);
+    fail(
+      'DTYPE_MISMATCH',
+      `float64 tensors cannot live on WebGPU: WGSL has no 64-bit floats. Create the tensor with dtype 'float32' (the default), or keep float64 work on the CPU.`,
+    );
   }
   return dtype === 'int32' ? 'i32' : 'f32';
 }

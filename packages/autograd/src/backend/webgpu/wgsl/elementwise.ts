@@ -39,34 +39,55 @@ ${LINEAR_MAIN}
 
 export function unaryExpr(op: UnaryOp, x: string, T: WgslType): string {
   switch (op) {
-    case 'neg': return `-${x}`;
-    case 'exp': return `exp(${x})`;
-    case 'log': return `log(${x})`;
-    case 'log1p': return `log1p_(${x})`;
-    case 'sqrt': return `sqrt(${x})`;
-    case 'abs': return `abs(${x})`;
+    case 'neg':
+      return `-${x}`;
+    case 'exp':
+      return `exp(${x})`;
+    case 'log':
+      return `log(${x})`;
+    case 'log1p':
+      return `log1p_(${x})`;
+    case 'sqrt':
+      return `sqrt(${x})`;
+    case 'abs':
+      return `abs(${x})`;
     // NaN passes through (PyTorch's relu(NaN) is NaN), as the CPU's `v <= 0 ? 0 : v`.
-    case 'relu': return T === 'f32' ? `select(0.0, ${x}, ${x} > 0.0 || isnan_(${x}))` : `select(${T}(0), ${x}, ${x} > ${T}(0))`;
-    case 'sigmoid': return `sigmoid_(${x})`;
-    case 'tanh': return `tanh_(${x})`;
-    case 'sign': return `sign(${x})`;
-    case 'step': return T === 'f32' ? `select(0.0, 1.0, ${x} > 0.0 || isnan_(${x}))` : `select(${T}(0), ${T}(1), ${x} > ${T}(0))`;
+    case 'relu':
+      return T === 'f32' ? `select(0.0, ${x}, ${x} > 0.0 || isnan_(${x}))` : `select(${T}(0), ${x}, ${x} > ${T}(0))`;
+    case 'sigmoid':
+      return `sigmoid_(${x})`;
+    case 'tanh':
+      return `tanh_(${x})`;
+    case 'sign':
+      return `sign(${x})`;
+    case 'step':
+      return T === 'f32' ? `select(0.0, 1.0, ${x} > 0.0 || isnan_(${x}))` : `select(${T}(0), ${T}(1), ${x} > ${T}(0))`;
   }
 }
 
 export function binaryExpr(op: BinaryOp, a: string, b: string, T: WgslType): string {
   const cmp = (o: string): string => `select(${T}(0), ${T}(1), ${a} ${o} ${b})`;
   switch (op) {
-    case 'add': return `${a} + ${b}`;
-    case 'sub': return `${a} - ${b}`;
-    case 'mul': return `${a} * ${b}`;
-    case 'div': return `${a} / ${b}`;
-    case 'pow': return `${T}(pow_(f32(${a}), f32(${b})))`;
-    case 'gt': return cmp('>');
-    case 'lt': return cmp('<');
-    case 'ge': return cmp('>=');
-    case 'le': return cmp('<=');
-    case 'eq': return cmp('==');
+    case 'add':
+      return `${a} + ${b}`;
+    case 'sub':
+      return `${a} - ${b}`;
+    case 'mul':
+      return `${a} * ${b}`;
+    case 'div':
+      return `${a} / ${b}`;
+    case 'pow':
+      return `${T}(pow_(f32(${a}), f32(${b})))`;
+    case 'gt':
+      return cmp('>');
+    case 'lt':
+      return cmp('<');
+    case 'ge':
+      return cmp('>=');
+    case 'le':
+      return cmp('<=');
+    case 'eq':
+      return cmp('==');
   }
 }
 

@@ -29,9 +29,7 @@ export function matmulShader(T: WgslType, batchRank: number, TILE: MatmulTile): 
   const idx = (n: number): string[] => Array.from({ length: n }, (_, k) => String(k));
   const accDecl = idx(PER).flatMap((i) => idx(PER).map((j) => `var c${i}${j} = ${T}(0);`));
   const fma = idx(PER).flatMap((i) => idx(PER).map((j) => `c${i}${j} += a${i} * b${j};`));
-  const writes = idx(PER).flatMap((i) =>
-    idx(PER).map((j) => `if (r${i} < M && n${j} < N) { Y[yBase + r${i} * N + n${j}] = c${i}${j}; }`),
-  );
+  const writes = idx(PER).flatMap((i) => idx(PER).map((j) => `if (r${i} < M && n${j} < N) { Y[yBase + r${i} * N + n${j}] = c${i}${j}; }`));
   const rowsCols = [
     ...idx(PER).map((i) => `let r${i} = row0 + lid.y + ${String(Number(i) * THREADS)}u;`),
     ...idx(PER).map((j) => `let n${j} = col0 + lid.x + ${String(Number(j) * THREADS)}u;`),
@@ -70,8 +68,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     }
     workgroupBarrier();
     for (var kk = 0u; kk < ${String(BK)}u; kk++) {
-      ${idx(PER).map((i) => `let a${i} = As[kk][lid.y + ${String(Number(i) * THREADS)}u];`).join(' ')}
-      ${idx(PER).map((j) => `let b${j} = Bs[kk][lid.x + ${String(Number(j) * THREADS)}u];`).join(' ')}
+      ${idx(PER)
+        .map((i) => `let a${i} = As[kk][lid.y + ${String(Number(i) * THREADS)}u];`)
+        .join(' ')}
+      ${idx(PER)
+        .map((j) => `let b${j} = Bs[kk][lid.x + ${String(Number(j) * THREADS)}u];`)
+        .join(' ')}
       ${fma.join(' ')}
     }
     workgroupBarrier();

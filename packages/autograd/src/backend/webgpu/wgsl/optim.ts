@@ -20,12 +20,16 @@ ${LINEAR_MAIN}
   var d = G[P[2] + i];
   let wd = ${f(7)};
   if (wd != 0.0) { d += wd * p; }
-  ${momentum ? `let mu = ${f(5)};
+  ${
+    momentum
+      ? `let mu = ${f(5)};
   let bi = P[3] + i;
   var bv = d;
   if (P[9] == 0u) { bv = mu * Buf[bi] + (1.0 - ${f(6)}) * d; }
   Buf[bi] = bv;
-  if (P[8] != 0u) { d = d + mu * bv; } else { d = bv; }` : ''}
+  if (P[8] != 0u) { d = d + mu * bv; } else { d = bv; }`
+      : ''
+  }
   W[P[1] + i] = p - ${f(4)} * d;
 }`;
 }
@@ -79,11 +83,19 @@ ${LINEAR_MAIN}
   let alpha = ${f(7)};
   let s = alpha * Sq[P[3] + i] + (1.0 - alpha) * g * g;
   Sq[P[3] + i] = s;
-  ${centered ? `let a = alpha * Avg[P[5] + i] + (1.0 - alpha) * g;
+  ${
+    centered
+      ? `let a = alpha * Avg[P[5] + i] + (1.0 - alpha) * g;
   Avg[P[5] + i] = a;
-  let avg = sqrt(s - a * a) + ${f(8)};` : `let avg = sqrt(s) + ${f(8)};`}
-  ${momentum ? `let b = ${f(10)} * Buf[P[4] + i] + g / avg;
+  let avg = sqrt(s - a * a) + ${f(8)};`
+      : `let avg = sqrt(s) + ${f(8)};`
+  }
+  ${
+    momentum
+      ? `let b = ${f(10)} * Buf[P[4] + i] + g / avg;
   Buf[P[4] + i] = b;
-  W[P[1] + i] = p - ${f(6)} * b;` : `W[P[1] + i] = p - ${f(6)} * g / avg;`}
+  W[P[1] + i] = p - ${f(6)} * b;`
+      : `W[P[1] + i] = p - ${f(6)} * g / avg;`
+  }
 }`;
 }

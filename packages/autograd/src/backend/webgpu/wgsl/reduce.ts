@@ -23,11 +23,24 @@ function reducedBase(s: ReduceSpec): number {
 
 export function reduceShader(s: ReduceSpec): string {
   const T: WgslType = s.inType === 'i32' && s.outType === 'i32' ? 'i32' : 'f32';
-  const init = s.op === 'sum' ? `${T}(0)` : s.op === 'max' ? (T === 'f32' ? '-inf_like(0.0)' : 'bitcast<i32>(0x80000000u)') : T === 'f32' ? 'inf_like(0.0)' : 'bitcast<i32>(0x7fffffffu)';
+  const init =
+    s.op === 'sum'
+      ? `${T}(0)`
+      : s.op === 'max'
+        ? T === 'f32'
+          ? '-inf_like(0.0)'
+          : 'bitcast<i32>(0x80000000u)'
+        : T === 'f32'
+          ? 'inf_like(0.0)'
+          : 'bitcast<i32>(0x7fffffffu)';
   const cmp = s.op === 'min' ? '<' : '>';
   // max propagates NaN (PyTorch; the CPU's `if (x > m || x !== x) m = x`): a NaN b wins, a NaN a stays.
   const combine = (a: string, b: string): string =>
-    s.op === 'sum' ? `${a} + ${b}` : T === 'f32' ? `select(${a}, ${b}, ${b} ${cmp} ${a} || isnan_(${b}))` : `select(${a}, ${b}, ${b} ${cmp} ${a})`;
+    s.op === 'sum'
+      ? `${a} + ${b}`
+      : T === 'f32'
+        ? `select(${a}, ${b}, ${b} ${cmp} ${a} || isnan_(${b}))`
+        : `select(${a}, ${b}, ${b} ${cmp} ${a})`;
   const kept = stridedOffsets('i', s.keptRank, 1, 2, 'k');
   const reduced = stridedOffsets('r', s.reducedRank, 1, reducedBase(s), 'q');
   const head = `${MATH_HELPERS}
