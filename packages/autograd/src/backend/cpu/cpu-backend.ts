@@ -218,31 +218,19 @@ export class CpuBackend implements Backend {
   }
 
   max(x: View, dim: number): Storage {
-    const outShape = x.shape.map((d, i) => (i === dim ? 1 : d));
-    const out = allocTyped(x.storage.dtype, numel(outShape), outShape).fill(x.storage.dtype === 'int32' ? INT32_MIN : -Infinity);
-    const src = dataOf(x);
-    if (numel(x.shape) > 0) {
-      const os = contiguousStrides(outShape).map((s, i) => (i === dim ? 0 : s));
-      const c = coalesce(x.shape, [os, x.strides]);
-      const last = c.shape.length - 1;
-      const so = c.strides[0][last];
-      const sx = c.strides[1][last];
-      walkRows(c.shape, c.strides, [0, x.offset], (p, n) => {
-        let px = p[1];
-        let po = p[0];
-        // A NaN wins and stays (PyTorch's max propagates NaN): once out is NaN, v > NaN is false.
-        for (let i = 0; i < n; i++, px += sx, po += so) {
-          const v = src[px];
-          if (v > out[po] || v !== v) out[po] = v;
-        }
-      });
-    }
-    return this.make(out, x.storage.dtype);
+    return this.extreme(x, dim, 'max');
   }
 
   min(x: View, dim: number): Storage {
+    return this.extreme(x, dim, 'min');
+  }
+
+  /** The max or min along `dim` (kept as size 1); a NaN wins and stays, as PyTorch propagates it. */
+  private extreme(x: View, dim: number, which: 'max' | 'min'): Storage {
+    const int = x.storage.dtype === 'int32';
+    const start = which === 'max' ? (int ? INT32_MIN : -Infinity) : int ? INT32_MAX : Infinity;
     const outShape = x.shape.map((d, i) => (i === dim ? 1 : d));
-    const out = allocTyped(x.storage.dtype, numel(outShape), outShape).fill(x.storage.dtype === 'int32' ? INT32_MAX : Infinity);
+    const out = allocTyped(x.storage.dtype, numel(outShape), outShape).fill(start);
     const src = dataOf(x);
     if (numel(x.shape) > 0) {
       const os = contiguousStrides(outShape).map((s, i) => (i === dim ? 0 : s));
@@ -250,12 +238,14 @@ export class CpuBackend implements Backend {
       const last = c.shape.length - 1;
       const so = c.strides[0][last];
       const sx = c.strides[1][last];
+      const sign = which === 'max' ? 1 : -1;
       walkRows(c.shape, c.strides, [0, x.offset], (p, n) => {
         let px = p[1];
         let po = p[0];
+        // Once out is NaN, a comparison with it is false, so the NaN stays.
         for (let i = 0; i < n; i++, px += sx, po += so) {
           const v = src[px];
-          if (v < out[po] || v !== v) out[po] = v;
+          if (sign * (v - out[po]) > 0 || v !== v) out[po] = v;
         }
       });
     }
