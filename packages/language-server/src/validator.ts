@@ -42,8 +42,14 @@ export class Validator {
   /** Per workspace: the file its worker is linting, and at which version. */
   private readonly running = new Map<string, { uri: string; version: number }>();
   private readonly latest = new Map<string, DocumentLint>();
-  /** Files whose latest result predates a change on disk (a config, an imported file): linted again. */
-  private readonly outdated = new Set<string>();
+  /**
+   * Results older than a change they cannot see (a config, an imported file, on disk or in the
+   * editor) are outdated and linted again. Counted in invalidation epochs: a lint remembers the epoch
+   * it started in, so an invalidation that arrives while it runs outdates its result too.
+   */
+  private epoch = 0;
+  private readonly invalidatedAt = new Map<string, number>();
+  private readonly lintedAt = new Map<string, number>();
   /** Woken whenever a lint of the file ends (published or dropped), or the file is closed. */
   private readonly waiters = new Map<string, Set<() => void>>();
   private generation = 0;
@@ -108,7 +114,7 @@ export class Validator {
       const document = this.documents.get(uri);
       if (document === undefined) return undefined;
       const known = this.latest.get(uri);
-      if (known?.version === document.version && (acceptOutdated || !this.outdated.has(uri))) return known;
+      if (known?.version === document.version && (acceptOutdated || !this.isOutdated(uri))) return known;
       const remaining = deadline - Date.now();
       if (remaining <= 0) return undefined;
       // Someone waits for this version: lint it next, without waiting for the typing to pause.
@@ -132,19 +138,25 @@ export class Validator {
     this.timers.delete(uri);
     this.dequeue(uri);
     this.latest.delete(uri);
-    this.outdated.delete(uri);
+    this.invalidatedAt.delete(uri);
+    this.lintedAt.delete(uri);
     if (uri.startsWith('file:')) this.host.forget(fileURLToPath(uri));
     this.wake(uri);
   }
 
   /** Forget the document's result so the next request lints it again. */
   invalidate(uri: string): void {
-    if (this.latest.has(uri)) this.outdated.add(uri);
+    this.invalidatedAt.set(uri, ++this.epoch);
   }
 
   /** Forget every result so the next request lints again (after a config or dependency changed). */
   invalidateAll(): void {
-    for (const uri of this.latest.keys()) this.outdated.add(uri);
+    this.epoch += 1;
+    for (const document of this.documents.all()) this.invalidatedAt.set(document.uri, this.epoch);
+  }
+
+  private isOutdated(uri: string): boolean {
+    return (this.invalidatedAt.get(uri) ?? 0) >= (this.lintedAt.get(uri) ?? 0) && this.invalidatedAt.has(uri);
   }
 
   private isQueued(uri: string): boolean {
@@ -188,7 +200,7 @@ export class Validator {
     for (let uri = queue.shift(); uri !== undefined; uri = queue.shift()) {
       const document = this.documents.get(uri);
       if (document === undefined) continue;
-      if (this.latest.get(uri)?.version === document.version && !this.outdated.has(uri)) {
+      if (this.latest.get(uri)?.version === document.version && !this.isOutdated(uri)) {
         this.wake(uri);
         continue; // already linted at this version
       }
@@ -215,6 +227,8 @@ export class Validator {
 
   private async lintVersion(document: TextDocument): Promise<void> {
     const filePath = fileURLToPath(document.uri);
+    // Invalidations from here on (a higher epoch) outdate this result.
+    const startedIn = this.epoch + 1;
     let outcome: LintReport | undefined;
     let diagnostics: Diagnostic[];
     try {
@@ -238,7 +252,7 @@ export class Validator {
       generation: this.generation,
     };
     this.latest.set(document.uri, lint);
-    this.outdated.delete(document.uri);
+    this.lintedAt.set(document.uri, startedIn);
     this.options.onResult(lint);
   }
 
