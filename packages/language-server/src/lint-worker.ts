@@ -10,6 +10,11 @@ import { LintRunner } from './lint-runner.js';
 import type { CapturedProgram } from './program-capture.js';
 import type { WorkerData, WorkerReply, WorkerRequest } from './worker-protocol.js';
 
+// typescript-eslint infers a "single run" (files never change, programs never updated) when CI=true
+// or when ESLint runs from its CLI; an editor's files change with every keystroke, and an importer
+// must see its helper's unsaved text. This worker's process.env is its own copy.
+process.env.TSESTREE_SINGLE_RUN = 'false';
+
 const port = parentPort;
 if (port === null) throw new Error('lint-worker.js runs as a worker thread of the language server');
 // Which workspace this worker serves (its ESLint config), for messages.
