@@ -157,7 +157,7 @@ function firstUnreachedStep(
   usesByBackward: ReadonlyMap<ts.CallExpression, readonly ModuleUse[]>,
   freeze: ts.Node | undefined,
 ): ts.CallExpression | undefined {
-  const { training, reach, flow } = analysis;
+  const { training, flow } = analysis;
   const unfrozenAt = (b: ts.Node): boolean =>
     freeze === undefined ||
     !training.mayFollow(freeze, b, true) ||
@@ -165,7 +165,7 @@ function firstUnreachedStep(
   return steps.find(
     (step) =>
       ![...usesByBackward].some(
-        ([b, uses]) => uses.some((u) => certainlyReaches(u, target)) && reach.mustRunBetween(zeroGrad, b, step) && unfrozenAt(b),
+        ([b, uses]) => uses.some((u) => certainlyReaches(u, target)) && flow.mustPassBetween(zeroGrad, b, step) && unfrozenAt(b),
       ),
   );
 }

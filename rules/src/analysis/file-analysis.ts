@@ -58,16 +58,7 @@ export function getFileAnalysis(program: ts.Program, sourceFile: ts.SourceFile):
     const training = new TrainingFacts(index, flow, paths, bindings, program, sourceFile);
     const identity = new StorageIdentity(values, bindings, paths);
     const saved = new SavedTensors(checker, index, values, identity, bindings, paths);
-    const reach = new GradientReach(
-      checker,
-      index,
-      bindings,
-      paths,
-      values,
-      flow,
-      sourceFile,
-      (file) => getFileAnalysis(program, file)?.reach,
-    );
+    const reach = new GradientReach(checker, index, bindings, paths, values, sourceFile, (file) => getFileAnalysis(program, file)?.reach);
     const analysis: FileAnalysis = { program, checker, sourceFile, index, bindings, flow, paths, values, training, reach, identity, saved };
     cache.set(sourceFile, analysis);
     return analysis;

@@ -1,7 +1,7 @@
 import ts from 'typescript';
 import { stripExpression, type Bindings } from './bindings.js';
 import type { FileIndex } from './file-index.js';
-import { commonAncestor, conditionalBetween, enclosingFunction, isAncestor, isLoop, returnedValues, type Flow } from './flow.js';
+import { commonAncestor, conditionalBetween, enclosingFunction, isAncestor, isLoop, returnedValues } from './flow.js';
 import { libraryClassOfExpression } from './library.js';
 import { LIMITS } from './limits.js';
 import { isPrefix, type ModulePaths, type ParamPath } from './modules.js';
@@ -63,7 +63,6 @@ export class GradientReach {
     private readonly bindings: Bindings,
     private readonly paths: ModulePaths,
     private readonly values: TensorValues,
-    private readonly flow: Flow,
     private readonly sourceFile?: ts.SourceFile,
     private readonly reachOf?: (file: ts.SourceFile) => GradientReach | undefined,
   ) {}
@@ -265,11 +264,6 @@ export class GradientReach {
       (a) => a !== lastWrite && a.at.getStart() > lastWrite.at.getEnd() && a.at.getEnd() <= identifier.getStart(),
     );
     return [last.value, ...conditional.map((a) => a.value)];
-  }
-
-  /** Whether `b` certainly runs on every way from `a` to `c` (see Flow.mustPassBetween). */
-  mustRunBetween(a: ts.Node, b: ts.Node, c: ts.Node): boolean {
-    return this.flow.mustPassBetween(a, b, c);
   }
 }
 

@@ -58,7 +58,7 @@ export function freezesThrough(
   helper: Helper,
   call: ts.CallExpression,
   callerPaths: ModulePaths,
-  flag: false | true = false,
+  flag = false,
 ): { paths: ParamPath[]; writes: ts.Node[]; labels: string[] } {
   const { analysis, declaration } = helper;
   const rootToArgument = new Map<string, ts.Expression>();
