@@ -1,6 +1,8 @@
 import ts from 'typescript';
 import { stripExpression } from './analysis/bindings.js';
 import { enclosingFunction, isAncestor, isFunctionLike, isLoop } from './analysis/flow.js';
+import { callsIntoOtherFiles } from './analysis/program-calls.js';
+import { backwardsThrough, helperOf } from './analysis/summaries.js';
 import { createRule, onProgram, reportAt, textOf } from './util/create-rule.js';
 import { propertyOf, setOption } from './util/fixes.js';
 
@@ -25,7 +27,7 @@ export default createRule({
     },
   },
   create(context) {
-    return onProgram(context, ({ index, flow, saved }) => {
+    return onProgram(context, ({ index, flow, saved, program, sourceFile }) => {
       // Every graph-freeing call: `t.backward(…)` and `autograd.grad(outputs, inputs, options)`.
       const backwards: Backward[] = index.methodCalls
         .filter((m) => m.method === 'backward' && (m.receiverClass.kind === 'tensor' || m.receiverClass.kind === 'parameter'))
@@ -36,6 +38,12 @@ export default createRule({
         const stripped = stripExpression(outputs);
         const roots = ts.isArrayLiteralExpression(stripped) ? stripped.elements.filter((e) => !ts.isSpreadElement(e)) : [outputs];
         backwards.push({ call, roots, options: call.arguments.at(2) });
+      }
+      // Helpers of other files that backpropagate what they are given (`backprop(loss)`): the call is the backward.
+      for (const call of callsIntoOtherFiles(program, sourceFile)) {
+        const helper = helperOf(program, call);
+        for (const through of helper ? backwardsThrough(helper, call) : [])
+          backwards.push({ call, roots: [through.argument], options: through.options, via: through.backward });
       }
       // Each backward's saving sites, once: the pairs below ask for them backwards² times.
       const sitesByBackward = new Map(backwards.map((b) => [b, new Set(b.roots.flatMap((r) => [...saved.savingSites(r)]))]));
@@ -79,18 +87,21 @@ export default createRule({
             node: second.call,
             messageId: sequential ? 'secondBackward' : 'backwardInLoop',
             data,
-            suggest: sequential
-              ? [
-                  {
-                    messageId: 'retainGraph',
-                    data,
-                    fix: (fixer) => setOption(fixer, first.call, index.libraryCalls.has(first.call) ? 2 : 1, 'retainGraph', 'true') ?? null,
-                  },
-                ]
-              : [],
+            // The fix belongs in the helper's file when the first backward is a helper's.
+            suggest:
+              sequential && !first.via
+                ? [
+                    {
+                      messageId: 'retainGraph',
+                      data,
+                      fix: (fixer) =>
+                        setOption(fixer, first.call, index.libraryCalls.has(first.call) ? 2 : 1, 'retainGraph', 'true') ?? null,
+                    },
+                  ]
+                : [],
             related: [
               { node: site, message: `${textOf(site)} saves tensors for backward here` },
-              ...(first === second ? [] : [{ node: first.call, message: 'the first backward frees them here' }]),
+              ...(first === second ? [] : [{ node: first.via ?? first.call, message: 'the first backward frees them here' }]),
             ],
           });
           break;
@@ -106,6 +117,8 @@ interface Backward {
   /** The tensors backpropagated from. */
   readonly roots: readonly ts.Expression[];
   readonly options: ts.Expression | undefined;
+  /** For a call of a helper of another file: the backward in its body. */
+  readonly via?: ts.CallExpression;
 }
 
 function retainsGraph(backward: Backward): boolean {

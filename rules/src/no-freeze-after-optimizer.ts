@@ -3,6 +3,8 @@ import { stripExpression } from './analysis/bindings.js';
 import type { OptimizerSite } from './analysis/file-index.js';
 import { parentOf } from './analysis/flow.js';
 import { holderOf } from './analysis/training.js';
+import { callsIntoOtherFiles } from './analysis/program-calls.js';
+import { helperOf, stepsThrough } from './analysis/summaries.js';
 import { createRule, onProgram, reportAt, textOf } from './util/create-rule.js';
 import { indentOf, statementOf } from './util/fixes.js';
 
@@ -25,12 +27,17 @@ export default createRule({
     },
   },
   create(context) {
-    return onProgram(context, ({ index, training, flow }) => {
+    return onProgram(context, ({ index, training, flow, program, sourceFile }) => {
       const reported = new Set<ts.Node>();
-      const backwards = index.methodCalls
+      const backwards: ts.Node[] = index.methodCalls
         .filter((m) => m.method === 'backward' && (m.receiverClass.kind === 'tensor' || m.receiverClass.kind === 'parameter'))
         .map((m) => m.call);
-      for (const site of index.optimizers) {
+      // Calls of helpers or methods of other files that run a backward (`trainer.trainStep(x, y)`).
+      for (const call of callsIntoOtherFiles(program, sourceFile)) {
+        const helper = helperOf(program, call);
+        if (helper && stepsThrough(helper, call).backward) backwards.push(call);
+      }
+      for (const site of training.optimizerSites()) {
         for (const { freeze } of training.freezesOf(site)) {
           const write = freeze.write.node;
           if (reported.has(write) || !training.mayFollow(site.node, write)) continue;
@@ -81,6 +88,8 @@ function moveAfter(
   write: ts.Node,
   holder: ts.Expression | undefined,
 ): { remove: [number, number]; after: [number, number]; text: string } | undefined {
+  // A helper's optimizer cannot be given a filtered parameter list from here.
+  if (site.builtIn) return undefined;
   const optimizerStatement = statementOf(site.node);
   if (!optimizerStatement || !holder || !(ts.isVariableStatement(optimizerStatement) || ts.isExpressionStatement(optimizerStatement)))
     return undefined;

@@ -1,8 +1,11 @@
 import { INPLACE_METHODS } from '@gradflow/autograd';
-import type ts from 'typescript';
+import ts from 'typescript';
+import { stripExpression } from './analysis/bindings.js';
 import type { MethodCall, OptimizerSite } from './analysis/file-index.js';
 import type { SavingSite } from './analysis/saved.js';
 import { isAncestor } from './analysis/flow.js';
+import { callsIntoOtherFiles } from './analysis/program-calls.js';
+import { helperOf, inplaceThrough } from './analysis/summaries.js';
 import { createRule, onProgram, rangeOf, reportAt, textOf } from './util/create-rule.js';
 
 export default createRule({
@@ -24,7 +27,7 @@ export default createRule({
     },
   },
   create(context) {
-    return onProgram(context, ({ index, training, flow, saved, identity }) => {
+    return onProgram(context, ({ index, training, flow, saved, identity, program, sourceFile }) => {
       const isTensor = (m: MethodCall): boolean => m.receiverClass.kind === 'tensor' || m.receiverClass.kind === 'parameter';
       // Saved tensors by identity key, so each in-place write looks up only what it can match.
       const savedByKey = new Map<string, { op: SavingSite; saved: SavingSite['saved'][number] }[]>();
@@ -42,6 +45,14 @@ export default createRule({
       const heldKeys = new Map<OptimizerSite, string[]>();
       for (const m of index.methodCalls) {
         if (m.method in INPLACE_METHODS && isTensor(m)) {
+          // `x.mul_(2).sub_(1)` is one change: the first in-place call of a chain stands for it.
+          const inner = stripExpression(m.receiver);
+          if (
+            ts.isCallExpression(inner) &&
+            ts.isPropertyAccessExpression(inner.expression) &&
+            inner.expression.name.text in INPLACE_METHODS
+          )
+            continue;
           const key = identity.identity(m.receiver);
           if (key !== undefined) writers.push({ node: m.call, keys: [key] });
         } else if (m.method === 'step' && m.receiverClass.kind === 'optimizer') {
@@ -58,6 +69,12 @@ export default createRule({
           }
           writers.push({ node: m.call, keys });
         }
+      }
+      // Helpers of other files that modify what they are given in place (`jitter_(x)`): the call writes its argument.
+      for (const call of callsIntoOtherFiles(program, sourceFile)) {
+        const helper = helperOf(program, call);
+        const keys = helper ? inplaceThrough(helper, call).flatMap(({ argument }) => identity.identity(argument) ?? []) : [];
+        if (keys.length > 0) writers.push({ node: call, keys });
       }
       // Each (op, backward that reads what it saved) spans an interval of its innermost common
       // function; only a writer that runs in that function (or a helper called from it) inside the

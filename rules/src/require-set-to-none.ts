@@ -1,3 +1,4 @@
+import path from 'node:path';
 import ts from 'typescript';
 import type { FileAnalysis } from './analysis/file-analysis.js';
 import type { OptimizerSite } from './analysis/file-index.js';
@@ -27,7 +28,7 @@ export default createRule({
   },
   create(context) {
     return onProgram(context, (analysis) => {
-      const { index, training, paths } = analysis;
+      const { index, training, paths, sourceFile } = analysis;
       for (const { call, method, receiver, receiverClass } of index.methodCalls) {
         if (method !== 'zeroGrad' || (receiverClass.kind !== 'optimizer' && receiverClass.kind !== 'module')) continue;
         const setToNone = propertyOf(call.arguments.at(0), 'setToNone');
@@ -43,10 +44,13 @@ export default createRule({
         } else {
           const module = paths.pathOf(receiver);
           site = module
-            ? index.optimizers.find(
-                (o) =>
-                  training.movesOnZeroGrad(o) === true && training.held(o)?.some((p) => pathsOverlap(p, module) || pathsOverlap(module, p)),
-              )
+            ? training
+                .optimizerSites()
+                .find(
+                  (o) =>
+                    training.movesOnZeroGrad(o) === true &&
+                    training.held(o)?.some((p) => pathsOverlap(p, module) || pathsOverlap(module, p)),
+                )
             : undefined;
           held = module ? [module] : undefined;
         }
@@ -62,11 +66,11 @@ export default createRule({
           if (!backwards.some((b) => training.mayFollow(b, freeze.write.node, true))) continue;
           // Every step after this zeroGrad() is preceded by a backward that reaches the parameters while they are unfrozen.
           if (everyStepReached(analysis, call, site, frozen, freeze.write.node)) continue;
-          cutDescriptions.push(`frozen at line ${lineOf(freeze.write.node)}`);
+          cutDescriptions.push(`frozen at ${whereIs(freeze.write.node, sourceFile)}`);
           related.push({ node: freeze.write.node, message: 'parameters it holds are frozen here' });
         }
         for (const miss of zeroFilledMisses(analysis, call, site, held)) {
-          cutDescriptions.push(`${miss.cut.how === 'noGrad' ? 'noGrad' : 'detach()'} at line ${lineOf(miss.cut.node)}`);
+          cutDescriptions.push(`${miss.cut.how === 'noGrad' ? 'noGrad' : 'detach()'} at ${whereIs(miss.cut.node, sourceFile)}`);
           related.push({ node: miss.cut.node, message: `${textOf(miss.use.call)} runs without gradient flowing back here` });
           if (miss.step)
             related.push({ node: miss.step, message: `this step() can run before any backward reaches ${textOf(miss.use.module.node)}` });
@@ -92,8 +96,11 @@ export default createRule({
   },
 });
 
-function lineOf(node: ts.Node): string {
-  return String(node.getSourceFile().getLineAndCharacterOfPosition(node.getStart()).line + 1);
+/** `line 7` in the reported file, `utils.ts:7` in another. */
+function whereIs(node: ts.Node, reported: ts.SourceFile): string {
+  const file = node.getSourceFile();
+  const line = String(file.getLineAndCharacterOfPosition(node.getStart()).line + 1);
+  return file === reported ? `line ${line}` : `${path.basename(file.fileName)}:${line}`;
 }
 
 /**

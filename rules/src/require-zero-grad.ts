@@ -4,7 +4,7 @@ import type { OptimizerSite } from './analysis/file-index.js';
 import { enclosingFunction, isAncestor, isLoop, type Flow } from './analysis/flow.js';
 import { pathsOverlap } from './analysis/modules.js';
 import { callsIntoOtherFiles } from './analysis/program-calls.js';
-import { helperOf, mayClearGradients } from './analysis/summaries.js';
+import { clearsThrough, helperOf, stepsThrough } from './analysis/summaries.js';
 import { createRule, onProgram, reportAt, textOf } from './util/create-rule.js';
 import { insertStatementBefore } from './util/fixes.js';
 import { LIMITS } from './analysis/limits.js';
@@ -26,14 +26,33 @@ export default createRule({
     messages: {
       noZeroGrad:
         'This loop calls backward() and `{{step}}` but never clears gradients: backward() adds into .grad, so every step uses the sum of all gradients since the start. Call `{{optimizer}}.zeroGrad()` on each iteration, before backward().',
+      noZeroGradHelper:
+        'This loop runs backward() and `{{step}}` steps an optimizer (in {{helper}}), but nothing clears its gradients: backward() adds into .grad, so every step uses the sum of all gradients since the start. Clear them on each iteration (`{{optimizer}}.zeroGrad()`), before backward().',
       addZeroGrad: 'Call `{{optimizer}}.zeroGrad()` at the start of each iteration',
     },
   },
   create(context) {
     return onProgram(context, ({ index, flow, training, paths, program, sourceFile }) => {
-      const backwards = index.methodCalls
+      const backwards: ts.Node[] = index.methodCalls
         .filter((m) => m.method === 'backward' && m.receiverClass.kind !== 'optimizer' && m.receiverClass.kind !== 'module')
         .map((m) => m.call);
+      // Steps: `opt.step()` here, and calls of helpers of other files that step (an optimizer they are given, or their own).
+      const steps: { node: ts.CallExpression; site: OptimizerSite | undefined; optimizer: ts.Expression | undefined; helper?: string }[] =
+        index.methodCalls
+          .filter((m) => m.method === 'step' && m.receiverClass.kind === 'optimizer')
+          .map((m) => ({ node: m.call, site: training.optimizerOf(m.receiver), optimizer: m.receiver }));
+      const helperCalls = callsIntoOtherFiles(program, sourceFile).flatMap((call) => {
+        const helper = helperOf(program, call);
+        return helper ? [{ call, helper }] : [];
+      });
+      for (const { call, helper } of helperCalls) {
+        const through = stepsThrough(helper, call);
+        if (through.backward) backwards.push(call);
+        for (const stepped of through.steps) {
+          const optimizer = stepped === 'unknown' ? undefined : stepped;
+          steps.push({ node: call, site: optimizer ? training.optimizerOf(optimizer) : undefined, optimizer, helper: helper.name });
+        }
+      }
       // Each way of clearing gradients, with the optimizers whose parameters it clears (undefined: any).
       const clears: { node: ts.Node; covers: (site: OptimizerSite | undefined) => boolean }[] = [
         ...index.methodCalls
@@ -56,32 +75,40 @@ export default createRule({
         ...index.methodCalls
           .filter((m) => (m.method === 'zero_' || m.method === 'fill_') && isGradAccess(m.receiver))
           .map((m) => ({ node: m.call, covers: () => true })),
-        // A helper of another file that clears gradients (which ones is not asked: silence).
-        ...callsIntoOtherFiles(program, sourceFile)
-          .filter((call) => {
-            const helper = helperOf(program, call);
-            return helper !== undefined && mayClearGradients(helper);
-          })
-          .map((node) => ({ node, covers: () => true })),
+        // A helper of another file that clears gradients: the optimizers it is given, or any when it clears something else.
+        ...helperCalls.flatMap(({ call, helper }) => {
+          const cleared = clearsThrough(helper, call);
+          if (cleared !== 'any' && cleared.length === 0) return [];
+          return [
+            {
+              node: call,
+              covers: (site: OptimizerSite | undefined): boolean =>
+                cleared === 'any' ||
+                !site ||
+                cleared.some((argument) => {
+                  const optimizer = training.optimizerOf(argument);
+                  return optimizer === undefined || optimizer === site;
+                }),
+            },
+          ];
+        }),
       ];
       const reported = new Set<ts.Node>();
-      for (const { call, method, receiver, receiverClass } of index.methodCalls) {
-        if (method !== 'step' || receiverClass.kind !== 'optimizer') continue;
+      for (const { node: call, site, optimizer: receiver, helper } of steps) {
         const loop = enclosingLoop(flow, call);
         if (!loop || reported.has(loop)) continue;
         if (!backwards.some((b) => runsInside(flow, b, loop) === 'yes')) continue;
-        const site = training.optimizerOf(receiver);
         if (clears.some((c) => c.covers(site) && runsInside(flow, c.node, loop) !== 'no')) continue;
         reported.add(loop);
-        const optimizer = textOf(stripExpression(receiver));
+        const optimizer = receiver ? textOf(stripExpression(receiver)) : 'optimizer';
         const body = loop.statement;
         const first = ts.isBlock(body) ? body.statements.at(0) : undefined;
         reportAt(context, {
           node: call,
-          messageId: 'noZeroGrad',
-          data: { step: textOf(call), optimizer },
+          messageId: helper ? 'noZeroGradHelper' : 'noZeroGrad',
+          data: { step: textOf(call), optimizer, helper: helper ?? '' },
           suggest:
-            first && enclosingFunction(call) === enclosingFunction(first) && isAncestor(loop, receiver)
+            receiver && first && enclosingFunction(call) === enclosingFunction(first) && isAncestor(loop, receiver)
               ? [
                   {
                     messageId: 'addZeroGrad',

@@ -82,7 +82,7 @@ export default createRule({
           const noGradCall =
             use.cut.viaNoGrad && ts.isCallExpression(use.cut.node) ? use.cut.node : enclosingNoGrad(use.call, index.libraryCalls);
           if (!noGradCall || reported.has(noGradCall)) continue;
-          const optimizer = index.optimizers.find((o) => training.held(o)?.some((p) => pathsOverlap(p, use.module)));
+          const optimizer = training.optimizerSites().find((o) => training.held(o)?.some((p) => pathsOverlap(p, use.module)));
           if (!optimizer || frozen(use.module)) continue;
           // Another use in the same loss that may give the module a gradient (not in the other arm of a branch).
           if (uses.some((other) => other !== use && mayReach(other, use.module) && !areExclusive(other.call, noGradCall))) continue;

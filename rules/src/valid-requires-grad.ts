@@ -1,6 +1,8 @@
 import ts from 'typescript';
 import { stripExpression } from './analysis/bindings.js';
 import { CREATION_FUNCTIONS } from './analysis/library.js';
+import { callsIntoOtherFiles } from './analysis/program-calls.js';
+import { helperOf, requiresGradWritesThrough } from './analysis/summaries.js';
 import { createRule, onProgram, rangeOf, reportAt, textOf } from './util/create-rule.js';
 import { propertyOf, statementOf } from './util/fixes.js';
 
@@ -19,14 +21,17 @@ export default createRule({
     messages: {
       nonLeaf:
         '`{{tensor}}` is not a leaf (it was computed by `{{origin}}`): setting requiresGrad to false on it throws NONLEAF_REQUIRES_GRAD at run time. Use `.detach()` to stop gradients here.',
+      nonLeafThrough:
+        '`{{helper}}` sets requiresGrad to false on `{{tensor}}`, which is not a leaf (it was computed by `{{origin}}`): this throws NONLEAF_REQUIRES_GRAD at run time. Pass `{{tensor}}.detach()`, or detach it where it is computed.',
       integer:
         '`{{tensor}}` is an int32 tensor: requiring grad on it throws DTYPE_REQUIRES_GRAD at run time. Only float32/float64 tensors can require gradients.',
       useDetach: 'Detach `{{tensor}}` where it is computed instead',
       useFloat: "Create it with dtype 'float32'",
+      detachArgument: 'Pass `{{tensor}}.detach()`',
     },
   },
   create(context) {
-    return onProgram(context, ({ index, values, bindings }) => {
+    return onProgram(context, ({ index, values, bindings, program, sourceFile }) => {
       for (const write of index.requiresGradWrites) {
         const value = values.evaluate(write.target);
         const tensor = textOf(stripExpression(write.target));
@@ -61,6 +66,33 @@ export default createRule({
           });
         } else if (write.flag === true && value.integer && value.leaf === 'yes') {
           reportIntegerDtype(write.node, value.origin, tensor);
+        }
+      }
+      // Helpers of other files that set requiresGrad = false on what they are given: the caller's tensor decides.
+      for (const call of callsIntoOtherFiles(program, sourceFile)) {
+        const helper = helperOf(program, call);
+        for (const { tensor, iterated, write, flag } of helper ? requiresGradWritesThrough(helper, call) : []) {
+          if (iterated) continue;
+          const value = values.evaluate(tensor);
+          if (flag !== false || value.leaf !== 'no' || value.requiresGrad !== 'yes') continue;
+          const name = textOf(stripExpression(tensor));
+          reportAt(context, {
+            node: call,
+            messageId: 'nonLeafThrough',
+            data: { tensor: name, helper: helper?.name ?? 'helper', origin: value.origin ? textOf(value.origin) : 'an op' },
+            suggest: [
+              {
+                messageId: 'detachArgument',
+                data: { tensor: name },
+                fix: (fixer) => fixer.insertTextAfterRange(rangeOf(tensor), '.detach()'),
+              },
+            ],
+            related: [
+              { node: write, message: `${helper?.name ?? 'the helper'} sets requiresGrad here` },
+              ...(value.origin ? [{ node: value.origin, message: `${name} is computed here` }] : []),
+            ],
+          });
+          break;
         }
       }
       // `tensor(data, { dtype: 'int32', requiresGrad: true })` fails at creation.

@@ -69,6 +69,11 @@ export class Bindings {
     const symbol = this.symbolOf(access.name);
     const decl = symbol?.valueDeclaration;
     if (!symbol || !decl || !ts.isPropertyDeclaration(decl) || decl.getSourceFile() !== access.getSourceFile()) return undefined;
+    return this.fieldDefinitionOf(symbol, decl);
+  }
+
+  /** The one definition of a field declared in this file (see fieldDefinition), for readers in any file. */
+  fieldDefinitionOf(symbol: ts.Symbol, decl: ts.PropertyDeclaration): Definition | undefined {
     const written = this.writesOf(symbol);
     const init = decl.initializer && decl.initializer.kind !== ts.SyntaxKind.NullKeyword ? decl.initializer : undefined;
     if (init && written.length === 0) return { kind: 'expression', expression: init, at: decl };
@@ -185,4 +190,15 @@ function callbackIterable(param: ts.ParameterDeclaration): ts.Expression | undef
   const call = fn.parent;
   if (!ts.isCallExpression(call) || call.arguments[0] !== fn || !ts.isPropertyAccessExpression(call.expression)) return undefined;
   return ITERATING_METHODS.has(call.expression.name.text) ? call.expression.expression : undefined;
+}
+
+/** `a` in `const [a, b] = f(x)`: the call and the element's position. */
+export function tupleElement(bindings: Bindings, identifier: ts.Identifier): { call: ts.CallExpression; index: number } | undefined {
+  const decl = bindings.symbolOf(identifier)?.valueDeclaration;
+  if (!decl || !ts.isBindingElement(decl) || decl.dotDotDotToken || !ts.isArrayBindingPattern(decl.parent)) return undefined;
+  const holder = decl.parent.parent;
+  if (!ts.isVariableDeclaration(holder) || !holder.initializer || !ts.isVariableDeclarationList(holder.parent)) return undefined;
+  if (!(holder.parent.flags & ts.NodeFlags.Const)) return undefined;
+  const init = stripExpression(holder.initializer);
+  return ts.isCallExpression(init) ? { call: init, index: decl.parent.elements.indexOf(decl) } : undefined;
 }

@@ -56,9 +56,19 @@ export function getFileAnalysis(program: ts.Program, sourceFile: ts.SourceFile):
       valuesOf: (file) => getFileAnalysis(program, file)?.values,
     });
     const training = new TrainingFacts(index, flow, paths, bindings, program, sourceFile);
+    values.frozen = (path, at) => training.mayBeFrozen(path, true, at);
     const identity = new StorageIdentity(values, bindings, paths);
-    const saved = new SavedTensors(checker, index, values, identity, bindings, paths);
-    const reach = new GradientReach(checker, index, bindings, paths, values, sourceFile, (file) => getFileAnalysis(program, file)?.reach);
+    const saved = new SavedTensors(checker, index, values, identity, bindings, paths, training, program);
+    const reach = new GradientReach(
+      checker,
+      index,
+      bindings,
+      paths,
+      values,
+      sourceFile,
+      (file) => getFileAnalysis(program, file)?.reach,
+      program,
+    );
     const analysis: FileAnalysis = { program, checker, sourceFile, index, bindings, flow, paths, values, training, reach, identity, saved };
     cache.set(sourceFile, analysis);
     return analysis;

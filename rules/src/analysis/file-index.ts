@@ -20,10 +20,13 @@ export interface MethodCall {
 
 /** `new optim.SGD(params, { momentum: 0.9 })` and where the optimizer lives. */
 export interface OptimizerSite {
-  readonly node: ts.NewExpression;
+  /** The construction, or for an optimizer built by a helper of another file, the call of that helper. */
+  readonly node: ts.NewExpression | ts.CallExpression;
   readonly className: string;
   readonly params: ts.Expression | undefined;
   readonly options: ts.Expression | undefined;
+  /** For an optimizer built by a helper of another file (`makeOptimizer(model)`): the construction in its body. */
+  readonly builtIn?: ts.NewExpression;
 }
 
 /** `p.requiresGrad = flag` or `p.requiresGrad_(flag)`; `flag` is undefined when not a literal. */
@@ -162,7 +165,10 @@ export function buildFileIndex(checker: ts.TypeChecker, sourceFile: ts.SourceFil
       }
     }
     if (name === undefined || !mayUseLibrary) return;
-    if (LIBRARY_FUNCTION_NAMES.has(name)) {
+    if (
+      LIBRARY_FUNCTION_NAMES.has(name) ||
+      (ts.isIdentifier(callee) && LIBRARY_FUNCTION_NAMES.has(constAliasName(checker, callee) ?? ''))
+    ) {
       const fn = libraryFunctionName(checker, call);
       if (fn !== undefined) {
         libraryCalls.set(call, fn);
@@ -266,4 +272,13 @@ export function buildFileIndex(checker: ts.TypeChecker, sourceFile: ts.SourceFil
     importedCalls,
     hasLibraryUse: methodCalls.length + libraryCalls.size + optimizers.length > 0,
   };
+}
+
+/** `mse` in `const mse = nn.functional.mseLoss`: the name the alias stands for (syntax, one hop). */
+function constAliasName(checker: ts.TypeChecker, callee: ts.Identifier): string | undefined {
+  const decl = checker.getSymbolAtLocation(callee)?.valueDeclaration;
+  if (!decl || !ts.isVariableDeclaration(decl) || !ts.isVariableDeclarationList(decl.parent) || !(decl.parent.flags & ts.NodeFlags.Const))
+    return undefined;
+  const init = decl.initializer;
+  return init && ts.isPropertyAccessExpression(init) ? init.name.text : init && ts.isIdentifier(init) ? init.text : undefined;
 }

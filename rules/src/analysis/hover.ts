@@ -83,7 +83,7 @@ export function describeGradientStatus(program: ts.Program, fileName: string, po
 }
 
 function describe(analysis: FileAnalysis, expression: ts.Expression): GradientStatus | undefined {
-  const { checker, values, training, paths, bindings, index } = analysis;
+  const { checker, values, training, paths, bindings } = analysis;
   const cls = libraryClassOf(checker, checker.getTypeAtLocation(expression));
   if (!cls) return undefined;
   const base = { kind: cls.kind, className: cls.className, name: expression.getText(), gradMode: values.gradModeAt(expression) };
@@ -112,7 +112,8 @@ function describe(analysis: FileAnalysis, expression: ts.Expression): GradientSt
     .freezes()
     .filter((f) => f.paths.some(touches))
     .map((f) => locationOf(f.write.node));
-  const heldBy = index.optimizers
+  const heldBy = training
+    .optimizerSites()
     .filter((o) => training.held(o)?.some(touches))
     .map((o) => {
       const holder = holderOf(o.node);

@@ -86,7 +86,14 @@ function computeLibraryClass(checker: ts.TypeChecker, type: ts.Type): LibraryCla
 /** The library function a call resolves to (`noGrad`, `tensor`, `mseLoss`…), through imports and namespaces. */
 export function libraryFunctionName(checker: ts.TypeChecker, call: ts.CallExpression): string | undefined {
   let symbol = referenceSymbol(checker, call.expression);
-  if (symbol && symbol.flags & ts.SymbolFlags.Alias) symbol = checker.getAliasedSymbol(symbol);
+  // Through import aliases and `const mse = nn.functional.mseLoss`.
+  for (let hops = 0; symbol && hops < LIMITS.aliasDepth; hops++) {
+    if (symbol.flags & ts.SymbolFlags.Alias) symbol = checker.getAliasedSymbol(symbol);
+    const first = symbol.declarations?.[0];
+    const init = first && ts.isVariableDeclaration(first) && isConstDeclaration(first) ? first.initializer : undefined;
+    if (!init || !(ts.isIdentifier(init) || ts.isPropertyAccessExpression(init))) break;
+    symbol = referenceSymbol(checker, init);
+  }
   const decl = symbol?.declarations?.[0];
   if (!symbol || !decl || !ts.isFunctionDeclaration(decl) || !isLibraryDeclaration(decl)) return undefined;
   return symbol.getName();
@@ -96,3 +103,7 @@ export function libraryFunctionName(checker: ts.TypeChecker, call: ts.CallExpres
 export const CREATION_FUNCTIONS: ReadonlySet<string> = new Set(['tensor', 'zeros', 'ones', 'randn', 'rand', 'uniform']);
 /** `nn.functional` entries: their result is computed from their tensor arguments by recorded ops. */
 export const FUNCTIONAL_OPS: ReadonlySet<string> = new Set(['relu', 'softmax', 'logSoftmax', 'mseLoss', 'l1Loss', 'crossEntropy']);
+
+function isConstDeclaration(decl: ts.VariableDeclaration): boolean {
+  return ts.isVariableDeclarationList(decl.parent) && (decl.parent.flags & ts.NodeFlags.Const) !== 0;
+}

@@ -75,6 +75,21 @@ export class ModulePaths {
       }
       const symbol = this.bindings.symbolOf(expr);
       if (!symbol || (!def && !isParameterOrConst(symbol))) return undefined;
+      // `constructor(private readonly model: M)`: inside the constructor `model` is `this.model`
+      // (unless the constructor assigns the name).
+      const decl = symbol.valueDeclaration;
+      if (
+        decl &&
+        ts.isParameter(decl) &&
+        ts.isParameterPropertyDeclaration(decl, decl.parent) &&
+        ts.isIdentifier(decl.name) &&
+        this.bindings.writesOf(symbol).length === 0
+      ) {
+        const cls = decl.parent.parent;
+        const classSymbol = cls.name ? this.bindings.symbolOf(cls.name) : undefined;
+        if (classSymbol)
+          return { root: `this${String(this.bindings.idOf(classSymbol))}`, segments: [decl.name.text], partial: false, node: expr };
+      }
       // `new nn.Sequential(backbone, head)`: backbone is child 0 of the Sequential's holder.
       const contained = this.containers.get(symbol);
       const holder = contained ? holderName(contained.container) : undefined;

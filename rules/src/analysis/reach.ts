@@ -4,6 +4,7 @@ import type { FileIndex } from './file-index.js';
 import { commonAncestor, conditionalBetween, enclosingFunction, isAncestor, isLoop, returnedValues } from './flow.js';
 import { libraryClassOfExpression } from './library.js';
 import { LIMITS } from './limits.js';
+import { foreignDeclaration } from './program-calls.js';
 import { isPrefix, type ModulePaths, type ParamPath } from './modules.js';
 import type { TensorValues } from './values.js';
 
@@ -65,6 +66,7 @@ export class GradientReach {
     private readonly values: TensorValues,
     private readonly sourceFile?: ts.SourceFile,
     private readonly reachOf?: (file: ts.SourceFile) => GradientReach | undefined,
+    private readonly program?: ts.Program,
   ) {}
 
   /** What the loss of `loss.backward()` is computed from (empty for a call that is not a backward). */
@@ -190,6 +192,8 @@ export class GradientReach {
         if (returned) {
           inner = [];
           for (const r of returned) next(r, ownCut, inner);
+          // The method's `this.encoder` is the receiver's `encoder`.
+          if (module) inner = inner.map((u) => this.rebaseThis(u, returned, module));
           out.push(...inner.filter((u) => !module || !isPrefix(module, u.module)));
         }
         if (module) out.push({ call, module, cut: ownCut, certain, inner: inner?.filter((u) => isPrefix(module, u.module)) });
@@ -205,9 +209,68 @@ export class GradientReach {
       next(a);
     });
     if (ts.isPropertyAccessExpression(callee)) next(callee.expression);
-    (this.values.returnedExpressions(call) ?? this.values.foreignReturns(call))?.forEach((r) => {
-      next(r);
+    const local = this.values.returnedExpressions(call);
+    if (local) {
+      local.forEach((r) => {
+        next(r);
+      });
+      return;
+    }
+    // A helper of another file: its uses rooted at its parameters are the caller's arguments'
+    // (`predict(model, x)` using `model.forward` uses the caller's `model`).
+    const inner: ModuleUse[] = [];
+    this.values.foreignReturns(call)?.forEach((r) => {
+      next(r, cut, inner);
     });
+    const found = this.program && inner.length > 0 ? foreignDeclaration(this.program, call) : undefined;
+    const roots = found ? this.reachOf?.(found.fn.getSourceFile())?.parameterRoots(found.fn) : undefined;
+    out.push(...inner.map((use) => this.rebase(use, call, roots)));
+  }
+
+  /** A use inside a model method rooted at its class's `this`, moved onto the receiver's path. */
+  private rebaseThis(use: ModuleUse, returned: readonly ts.Expression[], receiver: ParamPath): ModuleUse {
+    const cls = returned.length > 0 ? ts.findAncestor(returned[0], ts.isClassLike) : undefined;
+    const symbol = cls?.name ? this.bindings.symbolOf(cls.name) : undefined;
+    // A receiver that already names the class's `this` (its classRoot) meets the use as it is.
+    if (
+      !symbol ||
+      use.module.root !== `this${String(this.bindings.idOf(symbol))}` ||
+      receiver.root === use.module.root ||
+      receiver.classRoot === use.module.root
+    )
+      return use;
+    const module: ParamPath = {
+      ...receiver,
+      segments: [...receiver.segments, ...use.module.segments],
+      partial: receiver.partial || use.module.partial,
+      node: use.module.node,
+    };
+    return { ...use, module, inner: use.inner?.map((u) => this.rebaseThis(u, returned, receiver)) };
+  }
+
+  /** The path roots of a function's parameters (as this file's paths name them), by position. */
+  parameterRoots(fn: ts.FunctionLikeDeclaration): ReadonlyMap<string, number> {
+    const roots = new Map<string, number>();
+    fn.parameters.forEach((param, k) => {
+      const symbol = ts.isIdentifier(param.name) && !param.dotDotDotToken ? this.bindings.symbolOf(param.name) : undefined;
+      if (symbol) roots.set(`v${String(this.bindings.idOf(symbol))}`, k);
+    });
+    return roots;
+  }
+
+  /** A helper's use rooted at one of its parameters, moved onto the path of the caller's argument. */
+  private rebase(use: ModuleUse, call: ts.CallExpression, roots: ReadonlyMap<string, number> | undefined): ModuleUse {
+    const k = roots?.get(use.module.root);
+    const argument = k === undefined ? undefined : call.arguments.at(k);
+    const base = argument ? this.paths.pathOf(argument) : undefined;
+    if (!base) return use;
+    const module: ParamPath = {
+      ...base,
+      segments: [...base.segments, ...use.module.segments],
+      partial: base.partial || use.module.partial,
+      node: call,
+    };
+    return { ...use, module, inner: use.inner?.map((u) => this.rebase(u, call, roots)) };
   }
 
   /** A parameter read directly (`x.matmul(this.w)`): a use of that parameter's path. */

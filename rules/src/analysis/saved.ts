@@ -1,11 +1,14 @@
 import { OP_METADATA, OP_METHODS } from '@gradflow/autograd';
 import ts from 'typescript';
-import { stripExpression, type Bindings } from './bindings.js';
+import { stripExpression, tupleElement, type Bindings } from './bindings.js';
+import { returnedValues } from './flow.js';
 import type { FileIndex, MethodCall } from './file-index.js';
 import type { StorageIdentity } from './identity.js';
 import { FUNCTIONAL_OPS, libraryClassOfExpression } from './library.js';
 import { LIMITS } from './limits.js';
 import type { ModulePaths } from './modules.js';
+import { argumentFlowsThrough, helperOf, savesThrough } from './summaries.js';
+import type { TrainingFacts } from './training.js';
 import type { TensorValues } from './values.js';
 
 /**
@@ -35,6 +38,8 @@ export class SavedTensors {
     private readonly identities: StorageIdentity,
     private readonly bindings: Bindings,
     private readonly paths: ModulePaths,
+    private readonly training: Pick<TrainingFacts, 'mayBeFrozen'>,
+    private readonly program?: ts.Program,
   ) {}
 
   /**
@@ -54,11 +59,29 @@ export class SavedTensors {
     if (ts.isIdentifier(expr)) {
       const def = this.bindings.definition(expr);
       if (def?.kind === 'expression') add(def.expression);
+      const element = def ? undefined : tupleElement(this.bindings, expr);
+      if (element && this.values.gradModeAt(element.call) === 'on') {
+        // `const [a, b] = model.heads(x)`: the call stands for the graph its elements share inside it.
+        if (this.tupleElementsShare(element.call, element.index)) out.add(element.call);
+        this.helperArguments(element.call).forEach(add);
+      }
     } else if (ts.isConditionalExpression(expr)) {
       add(expr.whenTrue);
       add(expr.whenFalse);
     } else if (ts.isCallExpression(expr) && !(this.values.methodCall(expr) !== undefined) && !this.index.libraryCalls.has(expr)) {
-      this.values.returnedExpressions(expr)?.forEach(add);
+      const returned = this.values.returnedExpressions(expr);
+      if (returned) returned.forEach(add);
+      else {
+        const helper = this.program ? helperOf(this.program, expr) : undefined;
+        if (helper) {
+          // A helper of another file: its own saves are instantiated at this call (savedBy), and the
+          // graph goes on through the arguments it does not detach.
+          if (this.savedBy(expr).saved.length > 0) out.add(expr);
+          expr.arguments.forEach((argument, k) => {
+            if (argumentFlowsThrough(helper, k)) add(argument);
+          });
+        }
+      }
     } else if (ts.isCallExpression(expr) && this.values.evaluate(expr).requiresGrad === 'yes') {
       const fn = this.index.libraryCalls.get(expr);
       const method = this.values.methodCall(expr);
@@ -77,6 +100,31 @@ export class SavedTensors {
       }
     }
     return out;
+  }
+
+  /**
+   * Whether element `index` of the tuples a function returns shares saved tensors with another
+   * element (a trunk under two heads): computed by the function's own file's analysis. Any
+   * returned value that is not an array literal makes the answer no.
+   */
+  private tupleElementsShare(call: ts.CallExpression, index: number): boolean {
+    const helper = this.program ? helperOf(this.program, call) : undefined;
+    const returned = helper ? returnedValues(helper.declaration) : this.values.returnedExpressions(call);
+    const saved = helper ? helper.analysis.saved : this;
+    if (!returned || returned.length === 0) return false;
+    return returned.every((value) => {
+      const tuple = stripExpression(value);
+      if (!ts.isArrayLiteralExpression(tuple) || index >= tuple.elements.length) return false;
+      const own = saved.savingSites(tuple.elements[index]);
+      return tuple.elements.some((other, j) => j !== index && [...saved.savingSites(other)].some((site) => own.has(site)));
+    });
+  }
+
+  /** The arguments of a call whose graph flows into its result: all of them, except those a helper of another file does not use with gradients. */
+  private helperArguments(call: ts.CallExpression): readonly ts.Expression[] {
+    const helper = this.program ? helperOf(this.program, call) : undefined;
+    const args = [...call.arguments, ...(ts.isPropertyAccessExpression(call.expression) ? [call.expression.expression] : [])];
+    return helper ? args.filter((_, k) => k >= call.arguments.length || argumentFlowsThrough(helper, k)) : args;
   }
 
   private savesInternally(method: MethodCall): boolean {
@@ -108,12 +156,25 @@ export class SavedTensors {
   private computeSaved(call: ts.CallExpression): SavingSite {
     const method = this.values.methodCall(call);
     const saved: { key: string; expression: ts.Node; label?: string }[] = [];
-    if (!method || this.values.gradModeAt(call) !== 'on') return { site: call, saved };
+    if (this.values.gradModeAt(call) !== 'on') return { site: call, saved };
     const push = (expression: ts.Expression | undefined): void => {
       if (!expression) return;
       const key = this.identities.identity(expression);
       if (key !== undefined && !saved.some((s) => s.key === key)) saved.push({ key, expression });
     };
+    // A function or method with a body in another file (a model class's forward, a helper): what
+    // its ops save, instantiated with this call's arguments and result.
+    const helper = this.program ? helperOf(this.program, call) : undefined;
+    if (helper) {
+      const needsGrad = (e: ts.Expression): boolean => this.values.isTensorExpression(e) && this.values.evaluate(e).requiresGrad === 'yes';
+      for (const through of savesThrough(helper, call, needsGrad)) {
+        if (through.argument) {
+          if (this.values.isTensorExpression(through.argument)) push(through.argument);
+        } else if (this.values.evaluate(call).requiresGrad === 'yes') push(resultHolder(call));
+      }
+      return { site: call, saved };
+    }
+    if (!method) return { site: call, saved };
     if (method.receiverClass.kind === 'module') {
       if (method.method !== 'forward') return { site: call, saved };
       if (method.receiverClass.className === 'Sequential') return { site: call, saved: this.sequentialSaves(method) };
@@ -124,7 +185,8 @@ export class SavedTensors {
       const weight = this.paths.pathOf(method.receiver);
       const needsGrad: Record<string, boolean> = {
         self: input !== undefined && this.values.evaluate(input).requiresGrad === 'yes',
-        other: true,
+        // The weight needs a gradient unless the layer may be frozen (then what it saves is not known).
+        other: weight !== undefined && !this.training.mayBeFrozen(weight),
       };
       for (const name of LINEAR_AS_MATMUL.inputs) {
         if (!needsGrad[name]) continue;
@@ -162,23 +224,29 @@ export class SavedTensors {
    * when its own input does, and those after the first when it holds two or more (seen at its
    * construction). The key `path.*` stands for "some parameters under path".
    */
-  private sequentialSaves(method: MethodCall): { key: string; expression: ts.Node; label: string }[] {
+  private sequentialSaves(method: MethodCall): { key: string; expression: ts.Node; label?: string }[] {
     const path = this.paths.pathOf(method.receiver);
     const input = method.call.arguments.at(0);
     if (!path || !input) return [];
+    const receiver = stripExpression(method.receiver);
+    const def = ts.isIdentifier(receiver) ? this.bindings.definition(receiver) : undefined;
+    const built = def?.kind === 'expression' ? stripExpression(def.expression) : undefined;
+    const layers =
+      built && ts.isNewExpression(built) ? (built.arguments ?? []).map((a) => libraryClassOfExpression(this.checker, a)?.className) : [];
     let savesWeights = this.values.evaluate(input).requiresGrad === 'yes';
-    if (!savesWeights) {
-      const receiver = stripExpression(method.receiver);
-      const def = ts.isIdentifier(receiver) ? this.bindings.definition(receiver) : undefined;
-      const built = def?.kind === 'expression' ? stripExpression(def.expression) : undefined;
-      const linears =
-        built && ts.isNewExpression(built)
-          ? (built.arguments ?? []).filter((a) => libraryClassOfExpression(this.checker, a)?.className === 'Linear').length
-          : 0;
-      savesWeights = linears >= 2;
-    }
+    if (!savesWeights) savesWeights = layers.filter((c) => c === 'Linear').length >= 2;
     const key = `${[path.root, ...path.segments].join('.')}.*`;
-    return savesWeights ? [{ key, expression: method.receiver, label: `${method.receiver.getText()}'s weights` }] : [];
+    const out: { key: string; expression: ts.Node; label?: string }[] = savesWeights
+      ? [{ key, expression: method.receiver, label: `${method.receiver.getText()}'s weights` }]
+      : [];
+    // A first Linear layer computes input.matmul(weight.T): its weight needs a gradient (unless the
+    // Sequential may be frozen), so matmul saves the input (the op table's saves for `other`).
+    const inputKey =
+      layers[0] === 'Linear' && (LINEAR_AS_MATMUL.saves.other ?? []).includes('self') && !this.training.mayBeFrozen(path)
+        ? this.identities.identity(input)
+        : undefined;
+    if (inputKey !== undefined) out.push({ key: inputKey, expression: input });
+    return out;
   }
 }
 

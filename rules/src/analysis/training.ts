@@ -1,10 +1,10 @@
 import ts from 'typescript';
 import { stripExpression, type Bindings } from './bindings.js';
 import type { FileIndex, OptimizerSite, RequiresGradWrite } from './file-index.js';
-import { isAncestor, type Flow } from './flow.js';
-import { pathsOverlap, type ModulePaths, type ParamPath } from './modules.js';
+import { isAncestor, returnedValues, type Flow } from './flow.js';
+import { isPrefix, pathsOverlap, type ModulePaths, type ParamPath } from './modules.js';
 import { callsIntoOtherFiles } from './program-calls.js';
-import { freezesThrough, helperOf } from './summaries.js';
+import { constructedOptimizer, freezesThrough, heldThrough, helperOf, requiresGradWritesThrough, type Helper } from './summaries.js';
 import { LIMITS } from './limits.js';
 
 /** A `requiresGrad = false` / `requiresGrad_(false)` and the parameters it reaches. */
@@ -29,6 +29,7 @@ export class TrainingFacts {
   private readonly optimizerMemo = new Map<ts.Expression, OptimizerSite | undefined>();
   private byNode: Map<ts.Node, OptimizerSite> | undefined;
   private byHolder: Map<string, OptimizerSite[]> | undefined;
+  private factoryMemo: Map<OptimizerSite, { helper: Helper; site: OptimizerSite }> | undefined;
 
   constructor(
     private readonly index: FileIndex,
@@ -40,8 +41,56 @@ export class TrainingFacts {
   ) {}
 
   held(site: OptimizerSite): readonly ParamPath[] | undefined {
-    if (!this.heldMemo.has(site)) this.heldMemo.set(site, site.params ? this.paths.paramSources(site.params) : undefined);
+    if (!this.heldMemo.has(site)) {
+      const factory = this.factories().get(site);
+      this.heldMemo.set(
+        site,
+        factory
+          ? heldThrough(factory.helper, factory.site, site.node, this.paths)
+          : site.params
+            ? this.paths.paramSources(site.params)
+            : undefined,
+      );
+    }
     return this.heldMemo.get(site);
+  }
+
+  /** The optimizers this file builds, and those helpers of other files build for it (`const opt = makeOptimizer(model)`). */
+  optimizerSites(): readonly OptimizerSite[] {
+    return [...this.index.optimizers, ...this.factories().keys()];
+  }
+
+  /**
+   * Calls of helpers of other files that return one optimizer they build (every return is the
+   * same `new optim.X(…)`): each call is an optimizer site of this file, holding what the
+   * construction holds with the helper's parameters read as the call's arguments.
+   */
+  private factories(): ReadonlyMap<OptimizerSite, { helper: Helper; site: OptimizerSite }> {
+    if (this.factoryMemo) return this.factoryMemo;
+    const out = new Map<OptimizerSite, { helper: Helper; site: OptimizerSite }>();
+    this.factoryMemo = out;
+    if (!this.program || !this.sourceFile) return out;
+    for (const call of callsIntoOtherFiles(this.program, this.sourceFile)) {
+      const helper = helperOf(this.program, call);
+      const returned = helper ? returnedValues(helper.declaration).map((e) => stripExpression(e)) : [];
+      const built = helper?.analysis.index.optimizers.find((o) => o.node === returned[0]);
+      if (!helper || !built || returned.some((e) => e !== built.node)) continue;
+      out.set(
+        { node: call, className: built.className, params: undefined, options: built.options, builtIn: built.node as ts.NewExpression },
+        { helper, site: built },
+      );
+    }
+    // `new Trainer(model)` of a class of another file whose constructor builds one optimizer.
+    for (const expr of newExpressions(this.sourceFile)) {
+      const found = constructedOptimizer(this.program, expr);
+      if (!found) continue;
+      const built = found.site;
+      out.set(
+        { node: expr, className: built.className, params: undefined, options: built.options, builtIn: built.node as ts.NewExpression },
+        found,
+      );
+    }
+    return out;
   }
 
   /**
@@ -96,7 +145,7 @@ export class TrainingFacts {
   }
 
   private optimizersByNode(): ReadonlyMap<ts.Node, OptimizerSite> {
-    this.byNode ??= new Map(this.index.optimizers.map((o) => [o.node, o]));
+    this.byNode ??= new Map(this.optimizerSites().map((o) => [o.node, o]));
     return this.byNode;
   }
 
@@ -104,7 +153,7 @@ export class TrainingFacts {
   private optimizersByHolder(): ReadonlyMap<string, readonly OptimizerSite[]> {
     if (this.byHolder) return this.byHolder;
     const byHolder = new Map<string, OptimizerSite[]>();
-    for (const site of this.index.optimizers) {
+    for (const site of this.optimizerSites()) {
       const key = this.holderKey(site);
       if (key === undefined) continue;
       const list = byHolder.get(key);
@@ -157,6 +206,15 @@ export class TrainingFacts {
       const helper = helperOf(this.program, call);
       if (!helper) continue;
       const { paths, writes, labels } = freezesThrough(helper, call, this.paths, flag);
+      // `freezeAll(teacher.parameters())`: a helper iterating what it is given freezes those parameters.
+      for (const through of requiresGradWritesThrough(helper, call)) {
+        const sources = through.iterated && through.flag === flag ? this.paths.paramSources(through.tensor) : undefined;
+        for (const source of sources ?? []) {
+          paths.push({ ...source, node: call });
+          writes.push(through.write);
+          labels.push(through.tensor.getText());
+        }
+      }
       if (paths.length > 0)
         out.push({
           write: { node: call, target: call.expression, flag },
@@ -181,6 +239,25 @@ export class TrainingFacts {
     }
     const path = this.paths.pathOf(target);
     return path ? [path] : [];
+  }
+
+  /**
+   * Whether parameters under `path` may be frozen somewhere in the program's view from this file:
+   * a freeze here (or by a helper of another file) above or below it, or a freeze whose target is
+   * unknown. Used to stay silent where what a layer saves depends on its weights needing a gradient.
+   * With `whole`, only a freeze of the whole of `path` (or of something above it) counts; with
+   * `before`, only a freeze that may run before that node.
+   */
+  mayBeFrozen(path: ParamPath, whole = false, before?: ts.Node): boolean {
+    const unknownTarget = this.index.requiresGradWrites.some((w) => w.flag === false && this.frozenPaths(w).length === 0);
+    return (
+      unknownTarget ||
+      this.freezes().some(
+        (f) =>
+          (before === undefined || this.mayFollow(f.write.node, before, true)) &&
+          f.paths.some((p) => (isPrefix(p, path) && !(whole && p.partial)) || (!whole && isPrefix(path, p))),
+      )
+    );
   }
 
   /** Freezes that reach parameters the optimizer holds. */
@@ -242,4 +319,22 @@ function isConditionalWithin(node: ts.Node, scope: ts.Node, earlyExits: boolean)
   };
   ts.forEachChild(scope, visit);
   return early;
+}
+
+const newExpressionsByFile = new WeakMap<ts.SourceFile, readonly ts.NewExpression[]>();
+
+/** The `new` expressions of a file (once per SourceFile). */
+function newExpressions(file: ts.SourceFile): readonly ts.NewExpression[] {
+  let found = newExpressionsByFile.get(file);
+  if (!found) {
+    const out: ts.NewExpression[] = [];
+    const visit = (node: ts.Node): void => {
+      if (ts.isNewExpression(node)) out.push(node);
+      ts.forEachChild(node, visit);
+    };
+    visit(file);
+    found = out;
+    newExpressionsByFile.set(file, found);
+  }
+  return found;
 }

@@ -1,12 +1,12 @@
 import ts from 'typescript';
 import { OP_METHODS, INPLACE_METHODS } from '@gradflow/autograd';
-import { Bindings, stripExpression } from './bindings.js';
+import { Bindings, stripExpression, tupleElement } from './bindings.js';
 import type { FileIndex, MethodCall } from './file-index.js';
 import { returnedValues, type Flow } from './flow.js';
 import { CREATION_FUNCTIONS, FUNCTIONAL_OPS, libraryClassOfExpression } from './library.js';
-import type { ModulePaths } from './modules.js';
+import type { ModulePaths, ParamPath } from './modules.js';
 import { LIMITS } from './limits.js';
-import { foreignDeclaration } from './program-calls.js';
+import { foreignDeclaration, isUserFile } from './program-calls.js';
 
 /**
  * Tensor values: what an expression is (requires grad? a leaf? an integer? computed under noGrad?)
@@ -47,6 +47,8 @@ export interface CrossFileValues {
 
 export class TensorValues {
   private readonly memo = new Map<ts.Node, TensorValue>();
+  /** Whether a module may be frozen whole (set once the file's training facts exist). */
+  frozen: ((path: ParamPath, at: ts.Node) => boolean) | undefined;
   private readonly methodCallOf: ReadonlyMap<ts.CallExpression, MethodCall>;
 
   constructor(
@@ -96,6 +98,8 @@ export class TensorValues {
       const def = this.bindings.definition(expr);
       if (def?.kind === 'expression') return { ...this.evaluate(def.expression, depth + 1) };
       if (def?.kind === 'element') return this.isParameterIterable(def.of) ? { ...PARAMETER, origin: def.at } : this.byType(expr);
+      const element = tupleElement(this.bindings, expr);
+      if (element) return this.tupleElementValue(element.call, element.index, depth);
       return this.byType(expr);
     }
     if (ts.isNewExpression(expr)) {
@@ -109,7 +113,7 @@ export class TensorValues {
         return { requiresGrad: 'no', leaf: 'yes', integer: false, computedUnderNoGrad: undefined, origin: expr };
       const field = this.bindings.fieldDefinition(expr);
       if (field?.kind === 'expression') return this.evaluate(field.expression, depth + 1);
-      return this.byType(expr);
+      return this.foreignField(expr) ?? this.byType(expr);
     }
     if (ts.isConditionalExpression(expr)) {
       const a = this.evaluate(expr.whenTrue, depth + 1);
@@ -149,6 +153,9 @@ export class TensorValues {
       if (method.method !== 'forward') return UNKNOWN;
       const mode = this.gradModeAt(call);
       if (mode === 'off') return { requiresGrad: 'no', leaf: 'yes', integer: false, computedUnderNoGrad: call, origin: call };
+      // A module that may be frozen whole computes an output that needs no gradient unless its input does: unknown.
+      const path = mode === 'on' && this.frozen ? this.paths.pathOf(receiver) : undefined;
+      if (path && this.frozen?.(path, call)) return UNKNOWN;
       return mode === 'on' ? { requiresGrad: 'yes', leaf: 'no', integer: false, computedUnderNoGrad: undefined, origin: call } : UNKNOWN;
     }
     if (receiverClass.kind !== 'tensor' && receiverClass.kind !== 'parameter') return UNKNOWN;
@@ -168,6 +175,45 @@ export class TensorValues {
       return this.opResult(call, [receiver, ...call.arguments.filter((a) => this.isTensorExpression(a))], depth);
     }
     return UNKNOWN;
+  }
+
+  /** A field of a class declared in another user file (`model.lastHidden`): its one definition there, evaluated by that file. */
+  private foreignField(access: ts.PropertyAccessExpression): TensorValue | undefined {
+    const symbol = this.bindings.symbolOf(access.name);
+    const decl = symbol?.valueDeclaration;
+    if (!symbol || !decl || !ts.isPropertyDeclaration(decl) || !this.crossFile) return undefined;
+    const file = decl.getSourceFile();
+    if (file === access.getSourceFile() || !isUserFile(this.crossFile.program, file)) return undefined;
+    return this.crossFile.valuesOf(file)?.fieldValue(symbol, decl);
+  }
+
+  /** The value of a field of this file's classes, from its one definition. */
+  fieldValue(symbol: ts.Symbol, decl: ts.PropertyDeclaration): TensorValue | undefined {
+    const def = this.bindings.fieldDefinitionOf(symbol, decl);
+    return def?.kind === 'expression' ? this.evaluate(def.expression) : undefined;
+  }
+
+  /**
+   * Element `index` of the tuple a user function or method returns (`const [a, b] = model.heads(x)`):
+   * what its returned array literals agree on there, each evaluated by its own file's analysis.
+   */
+  private tupleElementValue(call: ts.CallExpression, index: number, depth: number): TensorValue {
+    if (this.gradModeAt(call) === 'off')
+      return { requiresGrad: 'no', leaf: 'yes', integer: false, computedUnderNoGrad: call, origin: call };
+    const returned = this.returnedExpressions(call) ?? this.foreignReturns(call);
+    if (!returned || returned.length === 0) return UNKNOWN;
+    const values: TensorValue[] = [];
+    for (const value of returned) {
+      const tuple = stripExpression(value);
+      const element = ts.isArrayLiteralExpression(tuple) ? tuple.elements.at(index) : undefined;
+      if (!element || ts.isSpreadElement(element)) return UNKNOWN;
+      const file = element.getSourceFile();
+      const values_ = file === call.getSourceFile() ? this : this.crossFile?.valuesOf(file);
+      if (!values_) return UNKNOWN;
+      values.push(values_.evaluate(element, values_ === this ? depth + 1 : 0));
+    }
+    const first = values[0];
+    return values.every((v) => v.requiresGrad === first.requiresGrad && v.leaf === first.leaf) ? first : UNKNOWN;
   }
 
   /** A call of a function or method declared in this file: what its return statements agree on. */
