@@ -64,6 +64,8 @@ export function initValues(name: string, numel: number, nLayer: number): Float64
   let center = 0;
   let scale = 0.02 * Math.sqrt(12);
   if (name.endsWith('c_proj.weight')) scale = (0.02 / Math.sqrt(2 * nLayer)) * Math.sqrt(12);
+  else if (name.endsWith('c_fc.weight'))
+    scale = 0.5 * Math.sqrt(12); // std 0.5: GELU's inputs of order 1 (nanogpt.py says why)
   else if (name.endsWith('.weight') && name.includes('ln_')) [center, scale] = [1.0, 0.2];
   else if (name.endsWith('.bias')) scale = 0.02;
   const out = new Float64Array(numel);
