@@ -78,7 +78,10 @@ export class CausalSelfAttention extends nn.Module {
     this.flash = typeof F.scaledDotProductAttention === 'function';
     if (!this.flash || this.dropout > 0) {
       // causal mask to ensure that attention is only applied to the left in the input sequence
-      this.registerBuffer('bias', ones([config.blockSize, config.blockSize]).tril(0).view(1, 1, config.blockSize, config.blockSize));
+      // (not persistent, unlike nanoGPT's: stateDict() keys stay those of PyTorch's flash-path model)
+      this.registerBuffer('bias', ones([config.blockSize, config.blockSize]).tril(0).view(1, 1, config.blockSize, config.blockSize), {
+        persistent: false,
+      });
     }
   }
 

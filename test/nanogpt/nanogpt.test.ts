@@ -89,6 +89,57 @@ describe('nanoGPT port vs PyTorch (scripts/reference/nanogpt.json)', () => {
     expect(Math.abs(std('c_fc.weight') / 0.02 - 1)).toBeLessThan(0.04);
   });
 
+  it('the manual attention path (training with dropout) computes what scaledDotProductAttention does', () => {
+    // dropout 1e-12 takes the manual path in training but keeps every element at scale 1/(1-1e-12),
+    // which is 1 in float32: the same function as eval mode, which takes the flash path
+    manualSeed(3);
+    const model = new GPT(gptConfig({ vocabSize: 13, blockSize: 8, nLayer: 2, nHead: 2, nEmbd: 16, dropout: 1e-12 }), { quiet: true });
+    const attn = model.transformer.h.at(0).attn;
+    expect(attn.flash).toBe(true);
+    expect(attn.bias?.shape).toEqual([1, 1, 8, 8]);
+    expect(Object.keys(model.stateDict()).filter((k) => k.endsWith('.attn.bias'))).toEqual([]); // not persistent
+    const idx = tensor(
+      [
+        [1, 5, 2, 12, 0, 7],
+        [3, 3, 9, 4, 11, 6],
+      ],
+      { dtype: 'int32' },
+    );
+    const targets = tensor(
+      [
+        [5, 2, 12, 0, 7, 8],
+        [3, 9, 4, 11, 6, 10],
+      ],
+      { dtype: 'int32' },
+    );
+    model.train();
+    const [manual, manualLoss] = model.forward(idx, targets);
+    model.eval();
+    const [flash, flashLoss] = model.forward(idx, targets);
+    expect(manualLoss).not.toBeNull();
+    const a = (manual.toArray() as number[][][]).flat(2);
+    const b = (flash.toArray() as number[][][]).flat(2);
+    // float32: the two paths differ only in where -inf enters and in the softmax's rounding
+    for (let i = 0; i < a.length; i++) expect(Math.abs(a[i] - b[i])).toBeLessThan(1e-6);
+    expect(manualLoss?.item()).toBeCloseTo(flashLoss?.item() ?? NaN, 6);
+    // and the mask is causal: changing the last token leaves the earlier positions' logits alone
+    const idx2 = tensor(
+      [
+        [1, 5, 2, 12, 0, 9],
+        [3, 3, 9, 4, 11, 1],
+      ],
+      { dtype: 'int32' },
+    );
+    model.train();
+    const [changed] = model.forward(idx2, targets);
+    const c = changed.toArray() as number[][][];
+    const m = manual.toArray() as number[][][];
+    for (const row of [0, 1]) {
+      expect(c[row].slice(0, 5)).toEqual(m[row].slice(0, 5));
+      expect(c[row][5]).not.toEqual(m[row][5]);
+    }
+  });
+
   it('generate: appends max_new_tokens tokens from the vocabulary, crops the context at block_size', () => {
     manualSeed(1);
     const model = new GPT(gptConfig({ vocabSize: 7, blockSize: 4, nLayer: 1, nHead: 1, nEmbd: 8 }), { quiet: true });
