@@ -143,6 +143,7 @@ export interface IterInfo {
   microLosses: number[];
   /** the total gradient norm before clipping (clipGradNorm_'s result), or null without clipping */
   gradNorm: number | null;
+  /** time since the previous read-back (iterations in between included, as train.py's dt when it logs) */
   ms: number;
 }
 
@@ -220,17 +221,21 @@ export async function train(data: CharDataset, cfg: TrainConfig, hooks: TrainHoo
     // flush the gradients as soon as we can, no need for this memory anymore
     optimizer.zeroGrad({ setToNone: true });
 
-    // timing and logging (reading the loss is a CPU-GPU sync point on WebGPU)
-    const microValues: number[] = [];
-    for (const m of microLosses) microValues.push(await m.itemAsync());
-    const gradNorm = norm ? await norm.itemAsync() : null;
-    const t1 = performance.now();
-    const dt = t1 - t0;
-    t0 = t1;
-    // scale up to undo the division above, approximating the true total loss (exact would have been a sum)
-    const lossf = loss ? (await loss.itemAsync()) * cfg.gradientAccumulationSteps : NaN;
-    if (iterNum % cfg.logInterval === 0) log(`iter ${iterNum}: loss ${lossf.toFixed(4)}, time ${dt.toFixed(2)}ms`);
-    hooks.onIter?.({ iter: iterNum, lr, lossf, microLosses: microValues, gradNorm, ms: dt });
+    // timing and logging: reading the loss is a CPU-GPU sync point on WebGPU, so only when needed
+    if (iterNum % cfg.logInterval === 0 || hooks.onIter) {
+      // scale up to undo the division above, approximating the true total loss (exact would have been a sum)
+      const lossf = loss ? (await loss.itemAsync()) * cfg.gradientAccumulationSteps : NaN;
+      const t1 = performance.now();
+      const dt = t1 - t0;
+      t0 = t1;
+      if (iterNum % cfg.logInterval === 0) log(`iter ${iterNum}: loss ${lossf.toFixed(4)}, time ${dt.toFixed(2)}ms`);
+      if (hooks.onIter) {
+        const microValues: number[] = [];
+        for (const m of microLosses) microValues.push(await m.itemAsync());
+        const gradNorm = norm ? await norm.itemAsync() : null;
+        hooks.onIter({ iter: iterNum, lr, lossf, microLosses: microValues, gradNorm, ms: dt });
+      }
+    }
     iterNum += 1;
 
     // termination conditions
