@@ -16,6 +16,9 @@ are derived from.
 
 Run (PyTorch is not needed by CI; this file and its output are committed):
     python3 -m venv --system-site-packages /tmp/venv && /tmp/venv/bin/pip install torch
+    # where pip cannot reach an index but has the wheel (checked 2026-12-06, torch 2.13.0+cpu; typing_extensions,
+    # sympy etc. then come from the system site-packages):
+    #   /tmp/venv/bin/pip install --no-deps --no-index /opt/wheels/torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_x86_64.whl
     /tmp/venv/bin/python scripts/reference/nanogpt.py      # writes scripts/reference/nanogpt.json
     npx prettier --write scripts/reference/nanogpt.json
 """
