@@ -87,8 +87,9 @@ export class CpuBackend implements Backend {
     walkRows(c.shape, c.strides, [dst.offset, src.offset], (p, n) => {
       let po = p[0];
       let px = p[1];
-      // Int32Array stores wrap, PyTorch truncates toward zero: make that explicit.
-      if (so === 1 && sx === 1 && !toInt) o.set(x.subarray(px, px + n), po);
+      // Int32Array stores wrap, PyTorch truncates toward zero: make that explicit. A subarray per
+      // row costs more than it saves on short rows (a conv's im2col copies rows of a few pixels).
+      if (so === 1 && sx === 1 && !toInt && n >= 64) o.set(x.subarray(px, px + n), po);
       else if (toInt) for (let i = 0; i < n; i++, po += so, px += sx) o[po] = Math.trunc(x[px]);
       else for (let i = 0; i < n; i++, po += so, px += sx) o[po] = x[px];
     });
