@@ -1,7 +1,7 @@
 /**
  * The network of pytorch/examples `mnist/main.py` (conv 3×3 → ReLU → conv 3×3 → ReLU → max-pool 2
  * → dropout → flatten → linear → ReLU → dropout → linear → log-softmax), shrunk to small images,
- * with a BatchNorm2d after the first convolution.
+ * with a BatchNorm2d after the first convolution (which therefore has no bias).
  */
 import { nn, type Tensor } from '@gradflow/autograd';
 
@@ -40,7 +40,10 @@ export class Net extends nn.Module {
   constructor(readonly config: NetConfig = DEFAULT_CONFIG) {
     super();
     const { imageSize, channels1, channels2, hidden, classes } = config;
-    this.conv1 = new nn.Conv2d(1, channels1, 3);
+    // No bias before a BatchNorm: the normalisation subtracts any per-channel constant, so the bias
+    // would get an exactly-zero gradient (PyTorch's ResNets write bias=False here too; with a bias,
+    // Adam turns that gradient's rounding noise into full-size steps of a parameter that does nothing).
+    this.conv1 = new nn.Conv2d(1, channels1, 3, { bias: false });
     this.bn1 = new nn.BatchNorm2d(channels1);
     this.conv2 = new nn.Conv2d(channels1, channels2, 3);
     this.dropout1 = new nn.Dropout(config.dropout1);
