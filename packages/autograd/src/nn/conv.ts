@@ -93,7 +93,15 @@ function windowIndex(g: Geometry, channels: number, out: [number, number]): Int3
 function padDim(x: Tensor, dim: 2 | 3, before: number, after: number, value: number): Tensor {
   if (before === 0 && after === 0) return x;
   const block = (size: number): Tensor[] =>
-    size === 0 ? [] : [full(x.shape.map((s, d) => (d === dim ? size : s)), value, { dtype: x.dtype, device: x.device })];
+    size === 0
+      ? []
+      : [
+          full(
+            x.shape.map((s, d) => (d === dim ? size : s)),
+            value,
+            { dtype: x.dtype, device: x.device },
+          ),
+        ];
   return cat([...block(before), x, ...block(after)], dim);
 }
 
