@@ -41,6 +41,8 @@ export function trainCase(optimizerName, { x, labels }) {
  * One training step of the CNN of examples/cnn (pytorch/examples mnist/main.py's network on
  * 12×12 images: conv 1→16 3×3, BatchNorm2d, ReLU, conv 16→32 3×3, ReLU, max-pool 2, dropout 0.25,
  * flatten, linear 512→64, ReLU, dropout 0.5, linear 64→6, log-softmax, NLL), Adam, batch 32.
+ * @param {{ x: Float32Array, labels: Int32Array }} data
+ * @param {import('@gradflow/autograd').Device} [device]
  */
 export function cnnCase({ x, labels }, device = 'cpu') {
   manualSeed(3);

@@ -71,19 +71,33 @@ export function cnnCase({ x, labels }, tfModule = tf) {
   // tfjs-backend-wasm 4.22 registers no Conv2DBackpropFilter kernel, so tf.conv2d cannot be
   // differentiated there. On wasm the filter's gradient is the usual identity written with the
   // wasm backend's own Conv2D: dW = conv2d(xᵀ [C, H, W, N], dyᵀ [oh, ow, N, O]) transposed back.
+  /** @type {(input: tf.Tensor, filter: tf.Tensor) => tf.Tensor4D} */
   const conv2d =
     t.getBackend() === 'wasm'
-      ? t.customGrad((input, filter, save) => {
-          save([input, filter]);
+      ? t.customGrad((...args) => {
+          const [input, filter] = /** @type {[tf.Tensor4D, tf.Tensor4D]} */ (args.slice(0, 2));
+          /** @type {tf.GradSaveFunc} */ (args[2])([input, filter]);
           return {
             value: t.conv2d(input, filter, 1, 'valid'),
-            gradFunc: (dy, [xs, w]) => [
-              t.conv2dTranspose(dy, w, xs.shape, 1, 'valid'),
-              t.transpose(t.conv2d(t.transpose(xs, [3, 1, 2, 0]), t.transpose(dy, [1, 2, 0, 3]), 1, 'valid'), [1, 2, 0, 3]),
-            ],
+            gradFunc: (dy, saved) => {
+              const [xs, w] = /** @type {[tf.Tensor4D, tf.Tensor4D]} */ (saved);
+              return [
+                t.conv2dTranspose(
+                  /** @type {tf.Tensor4D} */ (dy),
+                  /** @type {tf.Tensor4D} */ (w),
+                  /** @type {[number, number, number, number]} */ (xs.shape),
+                  1,
+                  'valid',
+                ),
+                t.transpose(
+                  t.conv2d(t.transpose(xs, [3, 1, 2, 0]), t.transpose(/** @type {tf.Tensor4D} */ (dy), [1, 2, 0, 3]), 1, 'valid'),
+                  [1, 2, 0, 3],
+                ),
+              ];
+            },
           };
         })
-      : (input, filter) => t.conv2d(input, filter, 1, 'valid');
+      : (input, filter) => t.conv2d(/** @type {tf.Tensor4D} */ (input), /** @type {tf.Tensor4D} */ (filter), 1, 'valid');
   const batch = labels.length;
   const init = (shape, fanIn, seed) => t.variable(t.randomUniform(shape, -1 / Math.sqrt(fanIn), 1 / Math.sqrt(fanIn), 'float32', seed));
   const conv1 = init([3, 3, 1, 16], 9, 7),
@@ -112,10 +126,10 @@ export function cnnCase({ x, labels }, tfModule = tf) {
     });
     h = t.relu(t.batchNorm(h, mean, variance, beta, gamma, 1e-5));
     h = t.relu(t.add(conv2d(h, conv2), conv2b));
-    h = t.dropout(t.maxPool(h, 2, 2, 'valid'), 0.25);
+    h = t.dropout(t.maxPool(/** @type {tf.Tensor4D} */ (h), 2, 2, 'valid'), 0.25);
     h = t.dropout(t.relu(t.add(t.matMul(t.reshape(h, [batch, 512]), fc1), fc1b)), 0.5);
     const logp = t.logSoftmax(t.add(t.matMul(h, fc2), fc2b));
-    return t.neg(t.mean(t.sum(t.mul(onehot, logp), 1)));
+    return /** @type {tf.Scalar} */ (t.neg(t.mean(t.sum(t.mul(onehot, logp), 1))));
   };
   return {
     /** One step; with `returnCost` the loss tensor (the caller disposes it). */
