@@ -1,4 +1,4 @@
-import { allocTyped, INT32_MAX, INT32_MIN, type DType, type TypedArray } from '../../dtype.js';
+import { allocTyped, INT32_MAX, INT32_MIN, int32SumOverflow, type DType, type TypedArray } from '../../dtype.js';
 import { fail } from '../../errors.js';
 import { broadcastStrides, contiguousStrides, fmtShape, numel, type Shape } from '../../shape.js';
 import type { AdamHyper, Backend, BinaryOp, RmspropHyper, SgdHyper, Storage, UnaryOp, View } from '../backend.js';
@@ -206,12 +206,7 @@ export class CpuBackend implements Backend {
       // PyTorch sums int32 into int64; without int64 we refuse a sum that int32 cannot hold rather than wrap it.
       for (let i = 0; i < outN; i++) {
         const v = acc[i];
-        if (v > INT32_MAX || v < INT32_MIN) {
-          fail(
-            'DTYPE_MISMATCH',
-            `sum of int32 values overflows int32: an output element is ${String(v)}, outside [${String(INT32_MIN)}, ${String(INT32_MAX)}] (tensor ${fmtShape(x.shape)}). PyTorch would return an int64 sum; gradflow has no int64, so sum a float64 copy instead (float64 holds every such sum exactly).`,
-          );
-        }
+        if (v > INT32_MAX || v < INT32_MIN) int32SumOverflow(v, x.shape);
       }
     }
     out.set(acc);
