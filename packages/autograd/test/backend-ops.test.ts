@@ -517,6 +517,12 @@ cases.push(
     ref: ([x]) => poolRef(x, [3, 3], [2, 2], 1, 'max'),
   },
   {
+    name: 'maxPool2d [2, 3, 6, 9], kernel [2, 3], stride = kernel (windows that do not overlap)',
+    inputs: [{ shape: [2, 3, 6, 9] }],
+    run: ([x]) => nn.functional.maxPool2d(x, [2, 3]),
+    ref: ([x]) => poolRef(x, [2, 3], [2, 3], 0, 'max'),
+  },
+  {
     name: 'avgPool2d [2, 3, 7, 9], kernel [2, 3], stride [2, 1], padding 1, countIncludePad false',
     inputs: [{ shape: [2, 3, 7, 9] }],
     run: ([x]) => nn.functional.avgPool2d(x, [2, 3], { stride: [2, 1], padding: 1, countIncludePad: false }),

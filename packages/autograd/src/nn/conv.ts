@@ -1,7 +1,8 @@
 import { full, tensor, uniform } from '../creation.js';
 import { describeValue, isFloating } from '../dtype.js';
 import { fail } from '../errors.js';
-import { cat, stack } from '../functions.js';
+import { cat } from '../functions.js';
+import { unfold2d } from '../ops/table.js';
 import { fmtShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { Module } from './module.js';
@@ -11,13 +12,12 @@ import { checkOptions } from '../options.js';
 /**
  * Conv2d, MaxPool2d and AvgPool2d as im2col + the existing GEMM, composed from differentiable ops
  * (so CPU and WebGPU both run them and the backward is the ops' own): the input, padded by `cat`
- * with constant blocks, is cut into kh·kw strided `slice` views (one per kernel offset: the pixels
- * that offset sees in every window) and `stack`ed into [N, C, kh·kw, oh, ow]; that is multiplied
- * by the weight (`matmul`, which saves both operands) or reduced over the kernel axis (`max`: the
- * gradient goes to the first maximum, as PyTorch's; `mean`/`sum`). The backward of a slice writes
- * into zeros and the backward of the stack splits it, so col2im costs kh·kw strided copies: linear
- * in the input, on every backend (a `gather` at window indices, whose adjoint is a `scatterAdd`,
- * cost the WebGPU kernel one pass over all kh·kw·oh·ow indices per input pixel).
+ * with constant blocks, is unfolded into its windows [N, C, kh·kw, oh, ow] (`unfold2d`, one
+ * strided copy; its backward `fold2d` adds each window element back into its pixel, one strided
+ * add per kernel offset), which is multiplied by the weight (`matmul`, which saves both operands)
+ * or reduced over the kernel axis (`max`: the gradient goes to the first maximum, as PyTorch's;
+ * `mean`/`sum`). (A `gather` at window indices had a `scatterAdd` for adjoint, whose WebGPU kernel
+ * scans all kh·kw·oh·ow indices for each input pixel: seconds per step of a small CNN.)
  */
 
 export type Pair = number | readonly [number, number];
@@ -112,17 +112,7 @@ function padDim(x: Tensor, dim: 2 | 3, before: number, after: number, value: num
 function windows(x: Tensor, g: Geometry, out: [number, number], value: number): Tensor {
   let xp = padDim(x, 2, g.padBefore[0], g.padTotal[0] - g.padBefore[0], value);
   xp = padDim(xp, 3, g.padBefore[1], g.padTotal[1] - g.padBefore[1], value);
-  const [kh, kw] = g.kernel;
-  const [oh, ow] = out;
-  const [sh, sw] = g.stride;
-  const [dh, dw] = g.dilation;
-  const views: Tensor[] = [];
-  for (let ki = 0; ki < kh; ki++) {
-    for (let kj = 0; kj < kw; kj++) {
-      views.push(xp.slice(2, ki * dh, ki * dh + sh * (oh - 1) + 1, sh).slice(3, kj * dw, kj * dw + sw * (ow - 1) + 1, sw));
-    }
-  }
-  return stack(views, 2);
+  return unfold2d(xp, { kernel: g.kernel, stride: g.stride, dilation: g.dilation, out, size: [xp.shape[2], xp.shape[3]] });
 }
 
 export interface Conv2dOptions {
