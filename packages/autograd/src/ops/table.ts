@@ -1,4 +1,4 @@
-import type { BinaryOp, UnaryOp } from '../backend/backend.js';
+import type { BinaryOp, UnaryOp, WindowGeometry } from '../backend/backend.js';
 import { isFloating, promoteTypes, promoteWithScalar, type Device, type DType } from '../dtype.js';
 import { fail } from '../errors.js';
 import { noGrad } from '../grad-mode.js';
@@ -623,31 +623,7 @@ export const ops = {
     saves: {},
     forward: ([g], a) => {
       const [n, c] = g.shape;
-      const out = zerosOn(g.device, [n, c, a.size[0], a.size[1]], g.dtype);
-      const backend = g.storage.backend;
-      const dst = windowView(out, a, false);
-      const src = windowView(g, a, true);
-      const disjoint = [0, 1].every((i) => a.stride[i] >= a.dilation[i] * (a.kernel[i] - 1) + 1);
-      if (disjoint) {
-        backend.copy(dst, src); // windows that do not overlap: every pixel gets at most one element
-      } else {
-        // One kernel offset at a time: within one offset the output positions hit distinct pixels.
-        const shape = [n, c, a.out[0], a.out[1]];
-        const at = (t: Tensor, ki: number, kj: number): Tensor =>
-          new Tensor(
-            t.storage,
-            shape,
-            [t.strides[0], t.strides[1], t.strides[4], t.strides[5]],
-            t.offset + ki * t.strides[2] + kj * t.strides[3],
-          );
-        for (let ki = 0; ki < a.kernel[0]; ki++) {
-          for (let kj = 0; kj < a.kernel[1]; kj++) {
-            const d = at(dst, ki, kj);
-            backend.copy(d, new Tensor(backend.binary('add', d, at(src, ki, kj), shape, g.dtype), shape));
-          }
-        }
-      }
-      return out;
+      return fromStorage(g.storage.backend.fold2d(g, a), [n, c, a.size[0], a.size[1]]);
     },
     backward: (gg, c) => [unfold2d(gg, c.attrs)],
   }),
@@ -676,13 +652,7 @@ function sliceView(t: Tensor, a: SliceAttrs): Tensor {
 }
 
 /** Geometry of unfold2d/fold2d: `size` is the (already padded) input's [H, W]; `out` the window grid [oh, ow]. */
-export interface WindowAttrs {
-  kernel: [number, number];
-  stride: [number, number];
-  dilation: [number, number];
-  out: [number, number];
-  size: [number, number];
-}
+export type WindowAttrs = WindowGeometry;
 
 /**
  * The 6-D raw view [N, C, kh, kw, oh, ow] of an image [N, C, H, W] (element (ki, kj, i, j) is

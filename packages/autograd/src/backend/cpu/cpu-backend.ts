@@ -1,7 +1,7 @@
 import { allocTyped, INT32_MAX, INT32_MIN, int32SumOverflow, type DType, type TypedArray } from '../../dtype.js';
 import { fail } from '../../errors.js';
 import { broadcastStrides, contiguousStrides, fmtShape, numel, type Shape } from '../../shape.js';
-import type { AdamHyper, Backend, BinaryOp, RmspropHyper, SgdHyper, Storage, UnaryOp, View } from '../backend.js';
+import type { AdamHyper, Backend, BinaryOp, RmspropHyper, SgdHyper, Storage, UnaryOp, View, WindowGeometry } from '../backend.js';
 import { gemm } from './matmul.js';
 import { adamUpdate, rmspropUpdate, sgdUpdate, type Flat } from './optim-kernels.js';
 import { BINARY_ROWS, IMUL_ROW, IMUL_SCALAR_ROW, SCALAR_ROWS_SCALAR_FIRST, SCALAR_ROWS_TENSOR_FIRST, UNARY_ROWS } from './rows.js';
@@ -323,6 +323,31 @@ export class CpuBackend implements Backend {
       for (let d = shape.length - 1; d >= 0; d--) {
         if (++coord[d] < shape[d]) break;
         coord[d] = 0;
+      }
+    }
+    return this.make(out, dtype);
+  }
+
+  fold2d(g: View, geometry: WindowGeometry): Storage {
+    const [n, c] = g.shape;
+    const [kh, kw] = geometry.kernel;
+    const [oh, ow] = geometry.out;
+    const [sh, sw] = geometry.stride;
+    const [dh, dw] = geometry.dilation;
+    const [h, w] = geometry.size;
+    const dtype = g.storage.dtype;
+    const src = this.read(g);
+    const out = allocTyped(dtype, n * c * h * w, [n, c, h, w]);
+    let q = 0;
+    for (let p = 0; p < n * c; p++) {
+      const base = p * h * w;
+      for (let ki = 0; ki < kh; ki++) {
+        for (let kj = 0; kj < kw; kj++) {
+          for (let i = 0; i < oh; i++) {
+            let o = base + (i * sh + ki * dh) * w + kj * dw;
+            for (let j = 0; j < ow; j++, o += sw) out[o] += src[q++];
+          }
+        }
       }
     }
     return this.make(out, dtype);

@@ -2,7 +2,7 @@
 import { checkAllocation, int32SumOverflow, type DType, type TypedArray } from '../../dtype.js';
 import { fail } from '../../errors.js';
 import { contiguousStrides, fmtShape, numel, shapeEq, type Shape } from '../../shape.js';
-import type { AdamHyper, Backend, BinaryOp, RmspropHyper, SgdHyper, Storage, UnaryOp, View } from '../backend.js';
+import type { AdamHyper, Backend, BinaryOp, RmspropHyper, SgdHyper, Storage, UnaryOp, View, WindowGeometry } from '../backend.js';
 import type { GpuContext } from './context.js';
 import { coalesce, isContiguous, stridesAs } from './layout.js';
 import { ParamBlock } from './params.js';
@@ -12,7 +12,7 @@ import { binaryExpr, mapShader, oneHotShader, unaryExpr } from './wgsl/elementwi
 import { matmulShader, type MatmulTile } from './wgsl/matmul.js';
 import { adamShader, rmspropShader, sgdShader } from './wgsl/optim.js';
 import { int32SumShader, REDUCE_WG, reduceShader } from './wgsl/reduce.js';
-import { argReduceShader, gatherShader, multinomialShader, scatterAddShader } from './wgsl/index-ops.js';
+import { argReduceShader, fold2dShader, gatherShader, multinomialShader, scatterAddShader } from './wgsl/index-ops.js';
 import { softmaxShader } from './wgsl/softmax.js';
 
 /** Below this many elements `full` uploads the values; above it a fill kernel avoids a large host array. */
@@ -288,6 +288,21 @@ export class WebGPUBackend implements Backend {
       Math.ceil(n / WG),
     );
     return out.storage;
+  }
+
+  fold2d(g: View, geometry: WindowGeometry): Storage {
+    const [n, c] = g.shape;
+    const [h, w] = geometry.size;
+    const outN = n * c * h * w;
+    const T = wgslType(g.storage.dtype);
+    const out = this.alloc(outN, g.storage.dtype, [n, c, h, w]);
+    if (outN === 0) return out;
+    const source = isContiguous(g) ? g : this.contiguous(g);
+    const { kernel, out: grid, stride, dilation } = geometry;
+    const params = new ParamBlock().u32(outN, h, w, ...kernel, ...grid, ...stride, ...dilation, source.offset);
+    this.ctx.dispatch(`fold2d|${T}`, () => fold2dShader(T), [out.buffer, bufferOf(source)], params.build(), Math.ceil(outN / WG));
+    if (source !== g) this.ctx.storagePool.release(bufferOf(source));
+    return out;
   }
 
   scatterAdd(src: View, dim: number, index: View, outShape: Shape): Storage {
