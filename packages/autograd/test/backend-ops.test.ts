@@ -446,7 +446,7 @@ cases.push({
   ref: ([x]) => R.crossEntropy(x, TARGETS),
 });
 
-// nn layers composed from the ops above (im2col through gather + matmul, windowed max/mean,
+// nn layers composed from the ops above (im2col through unfold2d + matmul, windowed max/mean,
 // layer norm, stable BCE-with-logits, attention): they run on every backend because their ops do.
 function convRef(x: R.Nd, w: R.Nd, b: R.Nd, stride: [number, number], pad: number, groups: number): R.Nd {
   const [n, c, h, wd] = x.shape;
