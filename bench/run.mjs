@@ -1,12 +1,14 @@
 /**
  * gradflow vs TensorFlow.js (pure-JS 'cpu' backend and 'wasm' backend), in one run on one machine:
- * float32 matmul GFLOP/s at 128…1024 and steps/s of one training step of an MLP 784-256-10
- * (ReLU, cross-entropy, batch 64) with SGD and with Adam.
+ * float32 matmul GFLOP/s at 128…1024, steps/s of one training step of an MLP 784-256-10
+ * (ReLU, cross-entropy, batch 64) with SGD and with Adam, and steps/s of one training step of
+ * examples/cnn's CNN (conv, BatchNorm2d, max-pool, dropout, linear; Adam, batch 32 of 12×12).
  *
  *   npm run bench                       # build, then the full table
  *   node bench/run.mjs --quick          # fewer repetitions
  *   node bench/run.mjs --only=gradflow  # skip TensorFlow.js (e.g. under --cpu-prof)
  *   node bench/run.mjs --js-kernels     # add a column: gradflow with its wasm kernels disabled
+ *   node bench/run.mjs --workloads=cnn  # only these rows (comma-separated: matmul, train, cnn)
  *
  * Each cell is the median of several timed samples after a warm-up; samples of the frameworks
  * alternate so that load from other processes hits them alike. Ratios are gradflow / other.
@@ -15,7 +17,7 @@ import os from 'node:os';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import * as gradflow from './gradflow.mjs';
-import { median, sample, trainingBatch } from './timing.mjs';
+import { cnnBatch, median, sample, trainingBatch } from './timing.mjs';
 
 const args = new Map(
   process.argv.slice(2).map((a) => {
@@ -38,7 +40,12 @@ const collectGarbage = vm.runInNewContext('gc');
 async function setup(framework, workload) {
   if (framework.startsWith('gradflow')) {
     const js = framework === 'gradflow-js';
-    const run = workload.kind === 'matmul' ? gradflow.matmulCase(workload.size) : gradflow.trainCase(workload.opt, workload.data);
+    const run =
+      workload.kind === 'matmul'
+        ? gradflow.matmulCase(workload.size)
+        : workload.kind === 'cnn'
+          ? gradflow.cnnCase(workload.data)
+          : gradflow.trainCase(workload.opt, workload.data);
     const activate = async () => gradflow.useJsKernels(js);
     return { run, activate, dispose: () => gradflow.useJsKernels(false) };
   }
@@ -46,7 +53,12 @@ async function setup(framework, workload) {
   const backend = framework === 'tfjs-cpu' ? 'cpu' : 'wasm';
   info[framework] ??= await tfjs.useBackend(backend);
   await tfjs.useBackend(backend);
-  const c = workload.kind === 'matmul' ? tfjs.matmulCase(workload.size) : tfjs.trainCase(workload.opt, workload.data);
+  const c =
+    workload.kind === 'matmul'
+      ? tfjs.matmulCase(workload.size)
+      : workload.kind === 'cnn'
+        ? tfjs.cnnCase(workload.data)
+        : tfjs.trainCase(workload.opt, workload.data);
   return { ...c, activate: () => tfjs.useBackend(backend) };
 }
 
@@ -96,10 +108,19 @@ const workloads = [
     timing: { warmup: 5, reps, minMs: quick ? 300 : 1000 },
     score: (ms) => 1000 / ms,
   })),
+  {
+    kind: 'cnn',
+    data: cnnBatch(),
+    label: 'CNN step, Adam (steps/s)',
+    // tfjs-cpu needs seconds per step (its conv gradients are plain JS loops): one warm-up.
+    timing: { warmup: 1, reps, minMs: quick ? 300 : 1000 },
+    score: (ms) => 1000 / ms,
+  },
 ];
 
+const chosen = args.get('workloads')?.split(',');
 const rows = [];
-for (const w of workloads) {
+for (const w of workloads.filter((x) => !chosen || chosen.includes(x.kind))) {
   const ms = await timeAll(w);
   const scores = Object.fromEntries(frameworks.map((f) => [f, w.score(ms[f])]));
   rows.push({ label: w.label, scores });

@@ -32,3 +32,12 @@ export function trainingBatch(batch = 64) {
   const labels = Int32Array.from({ length: batch }, () => Math.floor(rnd() * 10));
   return { x, labels };
 }
+
+/** Fixed synthetic batch for the CNN step: 32 images 12×12 (one channel) and labels in 0..5. */
+export function cnnBatch(batch = 32) {
+  let s = 4242;
+  const rnd = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  const x = new Float32Array(batch * 144).map(() => rnd());
+  const labels = Int32Array.from({ length: batch }, () => Math.floor(rnd() * 6));
+  return { x, labels };
+}

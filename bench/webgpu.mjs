@@ -1,11 +1,13 @@
 /**
  * gradflow's WebGPU backend vs @tensorflow/tfjs-backend-webgpu, on the same adapter and the same
- * GPUDevice, in one run: float32 matmul GFLOP/s at 256…2048 and steps/s of a training step of
- * the MLP 784-256-10 (ReLU, cross-entropy, batch 64, Adam) that bench/run.mjs times on the CPU.
+ * GPUDevice, in one run: float32 matmul GFLOP/s at 256…2048, steps/s of a training step of
+ * the MLP 784-256-10 (ReLU, cross-entropy, batch 64, Adam) and of examples/cnn's CNN (Adam,
+ * batch 32 of 12×12) that bench/run.mjs times on the CPU.
  *
  *   npm run build && node bench/webgpu.mjs           # 256, 512, 1024, 2048
  *   node bench/webgpu.mjs --quick                    # 256 and 512, shorter samples
  *   node bench/webgpu.mjs --sizes=256,1024           # chosen sizes
+ *   node bench/webgpu.mjs --workloads=matmul         # only these rows (comma-separated: matmul, mlp, cnn)
  *
  * Without a GPU, Dawn runs on SwiftShader (a CPU rasterizer): absolute numbers then measure the
  * CPU, and only the ratio between the two frameworks means anything. Each cell is the median of
@@ -15,7 +17,9 @@
  */
 import os from 'node:os';
 import { initWebGPU, manualSeed, nn, noGrad, optim, randn, tensor } from '@gradflow/autograd';
-import { median, trainingBatch } from './timing.mjs';
+import { cnnCase as gradflowCnn } from './gradflow.mjs';
+import { cnnCase as tfjsCnn } from './tfjs.mjs';
+import { cnnBatch, median, trainingBatch } from './timing.mjs';
 
 const args = new Map(
   process.argv.slice(2).map((a) => {
@@ -70,6 +74,14 @@ async function measureAsync(body, { warmup = 1, samples = reps, minMs = 300 } = 
 }
 
 const gradflow = {
+  cnn(data, stepsPerCall) {
+    const step = gradflowCnn(data, 'webgpu');
+    return async () => {
+      let loss = null;
+      for (let i = 0; i < stepsPerCall; i++) loss = step();
+      await loss?.itemAsync();
+    };
+  },
   matmul(size) {
     manualSeed(1);
     const a = randn([size, size]).to('webgpu');
@@ -99,6 +111,15 @@ const gradflow = {
 };
 
 const tfjs = {
+  cnn(data, stepsPerCall) {
+    const c = tfjsCnn(data, tf);
+    return async () => {
+      for (let i = 0; i < stepsPerCall - 1; i++) c.run();
+      const cost = c.run(true);
+      await cost?.data();
+      cost?.dispose();
+    };
+  },
   matmul(size) {
     const a = tf.randomNormal([size, size], 0, 1, 'float32', 1);
     const b = tf.randomNormal([size, size], 0, 1, 'float32', 2);
@@ -138,6 +159,7 @@ const data = trainingBatch();
 const STEPS_PER_CALL = 5;
 const workloads = [
   ...sizes.map((size) => ({
+    kind: 'matmul',
     label: `matmul ${String(size)} (GFLOP/s)`,
     make: (f) => f.matmul(size),
     // Large products take seconds on a software adapter: one timed call per sample, fewer samples.
@@ -148,15 +170,24 @@ const workloads = [
     score: (ms) => (2 * size ** 3) / (ms * 1e6),
   })),
   {
+    kind: 'mlp',
     label: 'MLP step, Adam (steps/s)',
     make: (f) => f.train(data, STEPS_PER_CALL),
     timing: { warmup: 1, samples: reps, minMs: quick ? 300 : 1000 },
     score: (ms) => (1000 * STEPS_PER_CALL) / ms,
   },
+  {
+    kind: 'cnn',
+    label: 'CNN step, Adam (steps/s)',
+    make: (f) => f.cnn(cnnBatch(), STEPS_PER_CALL),
+    timing: { warmup: 1, samples: reps, minMs: quick ? 300 : 1000 },
+    score: (ms) => (1000 * STEPS_PER_CALL) / ms,
+  },
 ];
+const chosen = args.get('workloads')?.split(',');
 
 const rows = [];
-for (const w of workloads) {
+for (const w of workloads.filter((x) => !chosen || chosen.includes(x.kind))) {
   const scores = {};
   for (const [name, f] of Object.entries(frameworks)) scores[name] = w.score(await measureAsync(w.make(f), w.timing));
   rows.push({ label: w.label, scores });

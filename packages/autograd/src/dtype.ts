@@ -112,6 +112,17 @@ export function toInt32Checked(value: number, what = 'value'): number {
   return t;
 }
 
+/**
+ * An int32 sum whose total int32 cannot hold: PyTorch widens int32 sums to int64, which gradflow
+ * lacks, so both backends throw this rather than wrap (`where` adds how the backend found out).
+ */
+export function int32SumOverflow(value: number, shape: readonly number[], where = ''): never {
+  return fail(
+    'DTYPE_MISMATCH',
+    `sum of int32 values overflows int32: an output element is ${String(value)}, outside [${String(INT32_MIN)}, ${String(INT32_MAX)}] (tensor [${shape.join(', ')}])${where}. PyTorch would return an int64 sum; gradflow has no int64, so sum a float64 copy instead (float64 holds every such sum exactly).`,
+  );
+}
+
 export function checkDType(dtype: unknown): DType {
   if (dtype === 'float32' || dtype === 'float64' || dtype === 'int32') return dtype;
   return fail('INVALID_ARGUMENT', `unknown dtype ${String(dtype)}; use 'float32', 'float64' or 'int32'`);

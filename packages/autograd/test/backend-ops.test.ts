@@ -12,6 +12,7 @@ import {
   cat,
   eye,
   full,
+  GradFlowError,
   linspace,
   manualSeed,
   multinomial,
@@ -445,7 +446,7 @@ cases.push({
   ref: ([x]) => R.crossEntropy(x, TARGETS),
 });
 
-// nn layers composed from the ops above (im2col through gather + matmul, windowed max/mean,
+// nn layers composed from the ops above (im2col through unfold2d + matmul, windowed max/mean,
 // layer norm, stable BCE-with-logits, attention): they run on every backend because their ops do.
 function convRef(x: R.Nd, w: R.Nd, b: R.Nd, stride: [number, number], pad: number, groups: number): R.Nd {
   const [n, c, h, wd] = x.shape;
@@ -514,6 +515,12 @@ cases.push(
     inputs: [{ shape: [2, 3, 7, 9] }],
     run: ([x]) => nn.functional.maxPool2d(x, 3, { stride: 2, padding: 1 }),
     ref: ([x]) => poolRef(x, [3, 3], [2, 2], 1, 'max'),
+  },
+  {
+    name: 'maxPool2d [2, 3, 6, 9], kernel [2, 3], stride = kernel (windows that do not overlap)',
+    inputs: [{ shape: [2, 3, 6, 9] }],
+    run: ([x]) => nn.functional.maxPool2d(x, [2, 3]),
+    ref: ([x]) => poolRef(x, [2, 3], [2, 3], 0, 'max'),
   },
   {
     name: 'avgPool2d [2, 3, 7, 9], kernel [2, 3], stride [2, 1], padding 1, countIncludePad false',
@@ -691,6 +698,52 @@ describe.each(devices)('shared backend: outputs without gradients on $device', (
     expect(await values(cat([i, i.slice(1, 0, 1)], 1).reshape([8]))).toEqual([4, -2, 9, 4, 1, 8, -7, 1]);
     expect(await values(i.gather(1, t([[2], [0]], 'int32')).reshape([2]))).toEqual([9, 1]);
   });
+  it.skipIf(!available)(
+    'int32 sums: exact where the total fits (partial sums may pass int32), DTYPE_MISMATCH where it does not',
+    async () => {
+      /** The GradFlowError of reading `make()`'s result: the CPU throws at the sum, WebGPU at the read. */
+      const readError = async (make: () => Tensor): Promise<GradFlowError> => {
+        try {
+          await values(make());
+        } catch (e) {
+          if (e instanceof GradFlowError) return e;
+          throw e;
+        }
+        throw new Error(`expected the int32 sum on ${device} to throw`);
+      };
+      const overflow = async (make: () => Tensor, total: string): Promise<void> => {
+        const e = await readError(make);
+        expect(e.code).toBe('DTYPE_MISMATCH');
+        expect(e.message).toContain('overflows int32');
+        expect(e.message).toContain(total);
+      };
+      await overflow(() => t([2147483647, 1], 'int32').sum(), '2147483648');
+      await overflow(() => t([-2147483648, -1], 'int32').sum(), '-2147483649');
+      expect(await values(t([2147483647, 1, -2], 'int32').sum())).toEqual([2147483646]);
+      const m = t(
+        [
+          [2147483647, 5],
+          [-1, 6],
+        ],
+        'int32',
+      );
+      expect(await values(m.sum(0))).toEqual([2147483646, 11]);
+      await overflow(() => m.sum(1), '2147483652');
+      // 600 elements: long enough for the WebGPU kernel's one-workgroup-per-output path.
+      await overflow(
+        () =>
+          t(
+            Array.from({ length: 600 }, () => 4000000),
+            'int32',
+          ).sum(),
+        '2400000000',
+      );
+      const alternating = Array.from({ length: 601 }, (_, i) => (i % 2 === 0 ? 2147483647 : -2147483647));
+      expect(await values(t(alternating, 'int32').sum())).toEqual([2147483647]);
+      // The failed read left nothing behind: the next one succeeds.
+      expect(await values(t([1, 2], 'int32').sum())).toEqual([3]);
+    },
+  );
   it.skipIf(!available)('float() and int() casts; int() never requires grad', async () => {
     const x = t([1.7, -2.7, 0.2]);
     expect(await values(x.int())).toEqual([1, -2, 0]);

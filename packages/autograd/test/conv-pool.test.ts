@@ -1,9 +1,9 @@
 /**
- * Conv2d / MaxPool2d / AvgPool2d (im2col through gather + matmul): values against direct
+ * Conv2d / MaxPool2d / AvgPool2d (im2col through unfold2d + matmul): values against direct
  * loops over PyTorch's definitions, and float64 gradient checks.
  */
 import { describe, expect, it } from 'vitest';
-import { manualSeed, nn, optim, tensor, type Tensor } from '../src/index.js';
+import { autograd, manualSeed, nn, optim, tensor, type Tensor } from '../src/index.js';
 import { errorOf } from './expect-error.js';
 import { gradcheck, leaf } from './gradcheck.js';
 
@@ -129,6 +129,18 @@ describe('conv2d', () => {
     );
   });
 
+  it('second order: the input gradient is differentiable again (fold2d backward = unfold2d), float64', () => {
+    const probe = leaf([2, 3, 5, 3], 12);
+    gradcheck(
+      (x, w) => {
+        const y = F.conv2d(x, w, null, { stride: [1, 2], padding: 1 });
+        const [gx] = autograd.grad(y.mul(probe.detach()).sum(), [x], { createGraph: true });
+        return gx as Tensor;
+      },
+      [leaf([2, 2, 4, 5], 11), leaf([3, 2, 2, 3], 13)],
+    );
+  });
+
   it("padding 'same' keeps the size (extra row at the end for an even kernel); unbatched input", () => {
     const xv = values(1 * 2 * 5 * 5, 4);
     const wv = values(3 * 2 * 4 * 3, 5);
@@ -220,6 +232,9 @@ describe('maxPool2d / avgPool2d', () => {
   });
 
   it('gradients (float64)', () => {
+    // stride = kernel: windows that do not overlap (fold2d's single-copy path)
+    gradcheck((a) => F.maxPool2d(a, 2), [leaf([2, 3, 4, 6], 9)]);
+    gradcheck((a) => F.avgPool2d(a, [2, 3], { stride: [2, 3] }), [leaf([1, 2, 5, 6], 10)]);
     gradcheck((a) => F.maxPool2d(a, 3, { stride: 2, padding: 1 }), [leaf([1, 2, 5, 5], 7)]);
     gradcheck((a) => F.avgPool2d(a, [2, 3], { stride: 1, padding: 1, countIncludePad: false }), [leaf([2, 1, 4, 5], 8)]);
   });

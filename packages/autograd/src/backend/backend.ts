@@ -57,6 +57,15 @@ export interface RmspropHyper {
   centered: boolean;
 }
 
+/** The windows of an image: kernel, stride and dilation per axis, the window grid `out` [oh, ow] and the image `size` [H, W]. */
+export interface WindowGeometry {
+  kernel: [number, number];
+  stride: [number, number];
+  dilation: [number, number];
+  out: [number, number];
+  size: [number, number];
+}
+
 /**
  * The kernel set every backend implements. Kernels write fresh contiguous storages unless they
  * take an explicit destination; the autograd layer above never touches raw memory.
@@ -95,6 +104,12 @@ export interface Backend {
    * index along `dim`. Each output element sums its own contributions (no atomics, deterministic).
    */
   scatterAdd(src: View, dim: number, index: View, outShape: Shape): Storage;
+  /**
+   * col2im, the adjoint of unfolding an image [N, C, H, W] into its windows: `g` [N, C, kh·kw, oh, ow]
+   * added into a zero [N, C, H, W] image, element (ki·kw + kj, i, j) at pixel
+   * (stride·i + dilation·ki, stride·j + dilation·kj). Deterministic (no atomics).
+   */
+  fold2d(g: View, geometry: WindowGeometry): Storage;
   /**
    * int32 [rows, numSamples] category indices drawn from the rows of non-negative weights `probs`
    * ([rows, n]) with the given U[0, 1) samples: inverse CDF (with replacement, `rows·numSamples`

@@ -2,6 +2,7 @@ import { full, tensor, uniform } from '../creation.js';
 import { describeValue, isFloating } from '../dtype.js';
 import { fail } from '../errors.js';
 import { cat } from '../functions.js';
+import { unfold2d } from '../ops/table.js';
 import { fmtShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { Module } from './module.js';
@@ -10,11 +11,13 @@ import { checkOptions } from '../options.js';
 
 /**
  * Conv2d, MaxPool2d and AvgPool2d as im2col + the existing GEMM, composed from differentiable ops
- * (so CPU and WebGPU both run them and the backward is the ops' own): the input, flattened per
- * sample (per channel for pooling) and extended by one padding element, is gathered at int32
- * window indices computed here (`gather`, which saves the index; its backward is `scatterAdd`),
- * then multiplied by the weight (`matmul`, which saves both operands) or reduced over each window
- * (`max` along the window: the gradient goes to the first maximum, as PyTorch's; `mean`/`sum`).
+ * (so CPU and WebGPU both run them and the backward is the ops' own): the input, padded by `cat`
+ * with constant blocks, is unfolded into its windows [N, C, kh·kw, oh, ow] (`unfold2d`, one
+ * strided copy; its backward `fold2d` adds each window element back into its pixel, one strided
+ * add per kernel offset), which is multiplied by the weight (`matmul`, which saves both operands)
+ * or reduced over the kernel axis (`max`: the gradient goes to the first maximum, as PyTorch's;
+ * `mean`/`sum`). (A `gather` at window indices had a `scatterAdd` for adjoint, whose WebGPU kernel
+ * scans all kh·kw·oh·ow indices for each input pixel: seconds per step of a small CNN.)
  */
 
 export type Pair = number | readonly [number, number];
@@ -61,6 +64,7 @@ function outSize(owner: string, g: Geometry): [number, number] {
 /**
  * int32 indices [channels·kh·kw·oh·ow] (channel outermost, then kernel row, column, output row,
  * column) into a flattened channels×h×w plane followed by one padding element (index channels·h·w).
+ * Only avgPool2d's countIncludePad=false divisor needs them now.
  */
 function windowIndex(g: Geometry, channels: number, out: [number, number]): Int32Array {
   const [kh, kw] = g.kernel;
@@ -85,15 +89,30 @@ function windowIndex(g: Geometry, channels: number, out: [number, number]): Int3
   return idx;
 }
 
-/** `x` [..., M] extended by one element `value` along the last dim and gathered at `idx` (broadcast over the leading dims). */
-function gatherWindows(x: Tensor, idx: Int32Array, value: number): Tensor {
-  const lead = x.shape.slice(0, -1);
-  const padded = cat([x, full([...lead, 1], value, { dtype: x.dtype, device: x.device })], -1);
-  const index = tensor(idx, { dtype: 'int32', device: x.device })
-    .reshape([...lead.map(() => 1), idx.length])
-    .expand([...lead, idx.length])
-    .clone();
-  return padded.gather(-1, index);
+/** `x` [N, C, H, W] with `before`/`after` rows (dim 2) or columns (dim 3) of `value` added. */
+function padDim(x: Tensor, dim: 2 | 3, before: number, after: number, value: number): Tensor {
+  if (before === 0 && after === 0) return x;
+  const block = (size: number): Tensor[] =>
+    size === 0
+      ? []
+      : [
+          full(
+            x.shape.map((s, d) => (d === dim ? size : s)),
+            value,
+            { dtype: x.dtype, device: x.device },
+          ),
+        ];
+  return cat([...block(before), x, ...block(after)], dim);
+}
+
+/**
+ * The windows of `x` [N, C, H, W]: [N, C, kh·kw, oh, ow], where [n, c, ki·kw + kj, i, j] is the
+ * pixel kernel offset (ki, kj) sees in output position (i, j); padding elements are `value`.
+ */
+function windows(x: Tensor, g: Geometry, out: [number, number], value: number): Tensor {
+  let xp = padDim(x, 2, g.padBefore[0], g.padTotal[0] - g.padBefore[0], value);
+  xp = padDim(xp, 3, g.padBefore[1], g.padTotal[1] - g.padBefore[1], value);
+  return unfold2d(xp, { kernel: g.kernel, stride: g.stride, dilation: g.dilation, out, size: [xp.shape[2], xp.shape[3]] });
 }
 
 export interface Conv2dOptions {
@@ -148,7 +167,7 @@ export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, opti
   const out = outSize('conv2d', geometry);
   const l = out[0] * out[1];
   const k = cg * kh * kw;
-  const cols = gatherWindows(x.reshape([n, c * h * w]), windowIndex(geometry, c, out), 0).reshape([n, groups, k, l]);
+  const cols = windows(x, geometry, out, 0).reshape([n, groups, k, l]);
   let y = weight
     .reshape([groups, o / groups, k])
     .matmul(cols)
@@ -179,8 +198,8 @@ function poolGeometry(owner: string, x: Tensor, kernelSize: Pair, options: Pool2
 
 /** Windows of every channel: [N, C, kh·kw, oh·ow], padding elements set to `value`. */
 function poolWindows(x: Tensor, g: Geometry, out: [number, number], value: number): Tensor {
-  const [n, c, h, w] = x.shape;
-  return gatherWindows(x.reshape([n, c, h * w]), windowIndex(g, 1, out), value).reshape([n, c, g.kernel[0] * g.kernel[1], out[0] * out[1]]);
+  const [n, c] = x.shape;
+  return windows(x, g, out, value).reshape([n, c, g.kernel[0] * g.kernel[1], out[0] * out[1]]);
 }
 
 export interface MaxPool2dOptions extends Pool2dOptions {

@@ -1,4 +1,4 @@
-import type { BinaryOp, UnaryOp } from '../backend/backend.js';
+import type { BinaryOp, UnaryOp, WindowGeometry } from '../backend/backend.js';
 import { isFloating, promoteTypes, promoteWithScalar, type Device, type DType } from '../dtype.js';
 import { fail } from '../errors.js';
 import { noGrad } from '../grad-mode.js';
@@ -602,6 +602,31 @@ export const ops = {
       ];
     },
   }),
+  // im2col for conv2d and the pools: the windows of a (padded) [N, C, H, W] input as [N, C, kh·kw, oh, ow],
+  // one strided copy. Its adjoint is fold2d (col2im), and fold2d's is unfold2d again.
+  unfold2d: defineOp<WindowAttrs>({
+    name: 'unfold2d',
+    inputs: ['self'],
+    saves: {},
+    forward: ([x], a) => {
+      const [n, c] = x.shape;
+      const out = zerosOn(x.device, [n, c, a.kernel[0] * a.kernel[1], a.out[0], a.out[1]], x.dtype);
+      x.storage.backend.copy(windowView(out, a, true), windowView(x, a, false));
+      return out;
+    },
+    backward: (g, c) => [fold2d(g, c.attrs)],
+  }),
+  // col2im: every window element of g [N, C, kh·kw, oh, ow] added into the [N, C, H, W] pixel it came from.
+  fold2d: defineOp<WindowAttrs>({
+    name: 'fold2d',
+    inputs: ['grad'],
+    saves: {},
+    forward: ([g], a) => {
+      const [n, c] = g.shape;
+      return fromStorage(g.storage.backend.fold2d(g, a), [n, c, a.size[0], a.size[1]]);
+    },
+    backward: (gg, c) => [unfold2d(gg, c.attrs)],
+  }),
 } satisfies Record<string, OpSpec>;
 
 export type OpName = keyof typeof ops;
@@ -624,6 +649,32 @@ function sliceView(t: Tensor, a: SliceAttrs): Tensor {
   shape[a.dim] = sliceLength(a);
   strides[a.dim] = t.strides[a.dim] * a.step;
   return new Tensor(t.storage, shape, strides, t.offset + a.start * t.strides[a.dim]);
+}
+
+/** Geometry of unfold2d/fold2d: `size` is the (already padded) input's [H, W]; `out` the window grid [oh, ow]. */
+export type WindowAttrs = WindowGeometry;
+
+/**
+ * The 6-D raw view [N, C, kh, kw, oh, ow] of an image [N, C, H, W] (element (ki, kj, i, j) is
+ * pixel (s·i + d·ki, s·j + d·kj)), or, `unfolded`, of unfold2d's output [N, C, kh·kw, oh, ow].
+ */
+function windowView(t: Tensor, a: WindowAttrs, unfolded: boolean): Tensor {
+  const [kh, kw] = a.kernel;
+  const shape = [t.shape[0], t.shape[1], kh, kw, a.out[0], a.out[1]];
+  const s = t.strides;
+  const strides = unfolded
+    ? [s[0], s[1], s[2] * kw, s[2], s[3], s[4]]
+    : [s[0], s[1], a.dilation[0] * s[2], a.dilation[1] * s[3], a.stride[0] * s[2], a.stride[1] * s[3]];
+  return new Tensor(t.storage, shape, strides, t.offset);
+}
+
+/** The windows of a padded image [N, C, H, W] as [N, C, kh·kw, oh, ow] (im2col), differentiable. */
+export function unfold2d(x: Tensor, a: WindowAttrs): Tensor {
+  return apply(ops.unfold2d, [x], a);
+}
+
+function fold2d(g: Tensor, a: WindowAttrs): Tensor {
+  return apply(ops.fold2d, [g], a);
 }
 
 function sliceBackward(g: Tensor, shape: Shape, a: SliceAttrs): Tensor {

@@ -1,7 +1,7 @@
-import { allocTyped, INT32_MAX, INT32_MIN, type DType, type TypedArray } from '../../dtype.js';
+import { allocTyped, INT32_MAX, INT32_MIN, int32SumOverflow, type DType, type TypedArray } from '../../dtype.js';
 import { fail } from '../../errors.js';
 import { broadcastStrides, contiguousStrides, fmtShape, numel, type Shape } from '../../shape.js';
-import type { AdamHyper, Backend, BinaryOp, RmspropHyper, SgdHyper, Storage, UnaryOp, View } from '../backend.js';
+import type { AdamHyper, Backend, BinaryOp, RmspropHyper, SgdHyper, Storage, UnaryOp, View, WindowGeometry } from '../backend.js';
 import { gemm } from './matmul.js';
 import { adamUpdate, rmspropUpdate, sgdUpdate, type Flat } from './optim-kernels.js';
 import { BINARY_ROWS, IMUL_ROW, IMUL_SCALAR_ROW, SCALAR_ROWS_SCALAR_FIRST, SCALAR_ROWS_TENSOR_FIRST, UNARY_ROWS } from './rows.js';
@@ -87,8 +87,9 @@ export class CpuBackend implements Backend {
     walkRows(c.shape, c.strides, [dst.offset, src.offset], (p, n) => {
       let po = p[0];
       let px = p[1];
-      // Int32Array stores wrap, PyTorch truncates toward zero: make that explicit.
-      if (so === 1 && sx === 1 && !toInt) o.set(x.subarray(px, px + n), po);
+      // Int32Array stores wrap, PyTorch truncates toward zero: make that explicit. A subarray per
+      // row costs more than it saves on short rows (a conv's im2col copies rows of a few pixels).
+      if (so === 1 && sx === 1 && !toInt && n >= 64) o.set(x.subarray(px, px + n), po);
       else if (toInt) for (let i = 0; i < n; i++, po += so, px += sx) o[po] = Math.trunc(x[px]);
       else for (let i = 0; i < n; i++, po += so, px += sx) o[po] = x[px];
     });
@@ -205,12 +206,7 @@ export class CpuBackend implements Backend {
       // PyTorch sums int32 into int64; without int64 we refuse a sum that int32 cannot hold rather than wrap it.
       for (let i = 0; i < outN; i++) {
         const v = acc[i];
-        if (v > INT32_MAX || v < INT32_MIN) {
-          fail(
-            'DTYPE_MISMATCH',
-            `sum of int32 values overflows int32: an output element is ${String(v)}, outside [${String(INT32_MIN)}, ${String(INT32_MAX)}] (tensor ${fmtShape(x.shape)}). PyTorch would return an int64 sum; gradflow has no int64, so sum a float64 copy instead (float64 holds every such sum exactly).`,
-          );
-        }
+        if (v > INT32_MAX || v < INT32_MIN) int32SumOverflow(v, x.shape);
       }
     }
     out.set(acc);
@@ -327,6 +323,31 @@ export class CpuBackend implements Backend {
       for (let d = shape.length - 1; d >= 0; d--) {
         if (++coord[d] < shape[d]) break;
         coord[d] = 0;
+      }
+    }
+    return this.make(out, dtype);
+  }
+
+  fold2d(g: View, geometry: WindowGeometry): Storage {
+    const [n, c] = g.shape;
+    const [kh, kw] = geometry.kernel;
+    const [oh, ow] = geometry.out;
+    const [sh, sw] = geometry.stride;
+    const [dh, dw] = geometry.dilation;
+    const [h, w] = geometry.size;
+    const dtype = g.storage.dtype;
+    const src = this.read(g);
+    const out = allocTyped(dtype, n * c * h * w, [n, c, h, w]);
+    let q = 0;
+    for (let p = 0; p < n * c; p++) {
+      const base = p * h * w;
+      for (let ki = 0; ki < kh; ki++) {
+        for (let kj = 0; kj < kw; kj++) {
+          for (let i = 0; i < oh; i++) {
+            let o = base + (i * sh + ki * dh) * w + kj * dw;
+            for (let j = 0; j < ow; j++, o += sw) out[o] += src[q++];
+          }
+        }
       }
     }
     return this.make(out, dtype);

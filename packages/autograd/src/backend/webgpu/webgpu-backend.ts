@@ -1,8 +1,8 @@
 /// <reference types="@webgpu/types" />
-import { checkAllocation, type DType, type TypedArray } from '../../dtype.js';
+import { checkAllocation, int32SumOverflow, type DType, type TypedArray } from '../../dtype.js';
 import { fail } from '../../errors.js';
 import { contiguousStrides, fmtShape, numel, shapeEq, type Shape } from '../../shape.js';
-import type { AdamHyper, Backend, BinaryOp, RmspropHyper, SgdHyper, Storage, UnaryOp, View } from '../backend.js';
+import type { AdamHyper, Backend, BinaryOp, RmspropHyper, SgdHyper, Storage, UnaryOp, View, WindowGeometry } from '../backend.js';
 import type { GpuContext } from './context.js';
 import { coalesce, isContiguous, stridesAs } from './layout.js';
 import { ParamBlock } from './params.js';
@@ -11,8 +11,8 @@ import { WG, wgslType, type WgslType } from './wgsl/common.js';
 import { binaryExpr, mapShader, oneHotShader, unaryExpr } from './wgsl/elementwise.js';
 import { matmulShader, type MatmulTile } from './wgsl/matmul.js';
 import { adamShader, rmspropShader, sgdShader } from './wgsl/optim.js';
-import { REDUCE_WG, reduceShader } from './wgsl/reduce.js';
-import { argReduceShader, gatherShader, multinomialShader, scatterAddShader } from './wgsl/index-ops.js';
+import { int32SumShader, REDUCE_WG, reduceShader } from './wgsl/reduce.js';
+import { argReduceShader, fold2dShader, gatherShader, multinomialShader, scatterAddShader } from './wgsl/index-ops.js';
 import { softmaxShader } from './wgsl/softmax.js';
 
 /** Below this many elements `full` uploads the values; above it a fill kernel avoids a large host array. */
@@ -90,6 +90,7 @@ export class WebGPUBackend implements Backend {
   }
 
   async readAsync(view: View): Promise<TypedArray> {
+    await this.checkOverflow();
     const n = numel(view.shape);
     const dtype = view.storage.dtype;
     if (n === 0) return dtype === 'int32' ? new Int32Array(0) : new Float32Array(0);
@@ -198,12 +199,41 @@ export class WebGPUBackend implements Backend {
   }
 
   /**
-   * An int32 sum that overflows wraps here (two's complement, as WGSL's i32): the CPU backend
-   * throws instead (PyTorch would widen to int64), but a kernel cannot throw and checking would
-   * need a read-back. Sum a float32 copy on WebGPU where the total may exceed int32.
+   * An int32 sum whose total int32 cannot hold throws, as on the CPU (PyTorch would widen to
+   * int64, which gradflow lacks), but a kernel cannot throw: the kernel sums in 64 bits and counts
+   * such outputs in a small flag buffer, and the next read from this device (`readAsync`, which
+   * every way of looking at a WebGPU tensor goes through) reads the flags first and throws
+   * DTYPE_MISMATCH there, naming the value and the summed tensor's shape.
    */
   sum(x: View, dims: readonly number[], dtype: DType): Storage {
+    if (dtype === 'int32' && x.storage.dtype === 'int32') return this.int32Sum(x, dims);
     return this.reduce('sum', x, dims, dtype);
+  }
+
+  /** Int32 sums whose overflow flags no read has checked yet: the flag buffer and the summed shape. */
+  private pendingOverflow: { flags: GPUBuffer; shape: Shape }[] = [];
+
+  private int32Sum(x: View, dims: readonly number[]): Storage {
+    const flags = this.ctx.storagePool.acquire(16);
+    this.ctx.clearBuffer(flags, 0, 16);
+    const out = this.reduce('sum', x, dims, 'int32', flags);
+    this.pendingOverflow.push({ flags, shape: x.shape });
+    return out;
+  }
+
+  /** Throws for the first pending int32 sum whose kernel found an overflow (after releasing every flag buffer). */
+  private async checkOverflow(): Promise<void> {
+    if (this.pendingOverflow.length === 0) return;
+    const pending = this.pendingOverflow;
+    this.pendingOverflow = [];
+    let found: { value: number; shape: Shape } | null = null;
+    for (const { flags, shape } of pending) {
+      const words = new Uint32Array(await this.ctx.readBytes(flags, 0, 12));
+      this.ctx.storagePool.release(flags);
+      // words[1], words[2]: lo and hi of a 64-bit two's complement total.
+      if (words[0] !== 0 && found === null) found = { value: (words[2] | 0) * 2 ** 32 + words[1], shape };
+    }
+    if (found) int32SumOverflow(found.value, found.shape, ' (summed on WebGPU, found when reading back)');
   }
 
   max(x: View, dim: number): Storage {
@@ -260,6 +290,21 @@ export class WebGPUBackend implements Backend {
     return out.storage;
   }
 
+  fold2d(g: View, geometry: WindowGeometry): Storage {
+    const [n, c] = g.shape;
+    const [h, w] = geometry.size;
+    const outN = n * c * h * w;
+    const T = wgslType(g.storage.dtype);
+    const out = this.alloc(outN, g.storage.dtype, [n, c, h, w]);
+    if (outN === 0) return out;
+    const source = isContiguous(g) ? g : this.contiguous(g);
+    const { kernel, out: grid, stride, dilation } = geometry;
+    const params = new ParamBlock().u32(outN, h, w, ...kernel, ...grid, ...stride, ...dilation, source.offset);
+    this.ctx.dispatch(`fold2d|${T}`, () => fold2dShader(T), [out.buffer, bufferOf(source)], params.build(), Math.ceil(outN / WG));
+    if (source !== g) this.ctx.storagePool.release(bufferOf(source));
+    return out;
+  }
+
   scatterAdd(src: View, dim: number, index: View, outShape: Shape): Storage {
     const outN = numel(outShape);
     const T = wgslType(src.storage.dtype);
@@ -298,7 +343,8 @@ export class WebGPUBackend implements Backend {
     return out;
   }
 
-  private reduce(op: 'sum' | 'max' | 'min', x: View, dims: readonly number[], dtype: DType): Storage {
+  /** `overflowFlags`: an int32 sum that flags totals int32 cannot hold there (see int32SumShader). */
+  private reduce(op: 'sum' | 'max' | 'min', x: View, dims: readonly number[], dtype: DType, overflowFlags?: GPUBuffer): Storage {
     const outShape = x.shape.map((d, i) => (dims.includes(i) ? 1 : d));
     const outN = numel(outShape);
     const out = this.alloc(outN, dtype);
@@ -331,14 +377,19 @@ export class WebGPUBackend implements Backend {
       0,
       ...reduced.strides[0],
     );
+    const workgroups = spec.cooperative ? outN : Math.ceil(outN / WG);
+    if (overflowFlags) {
+      this.ctx.dispatch(
+        `int32Sum|${String(spec.keptRank)}|${String(spec.reducedRank)}|${String(spec.cooperative)}`,
+        () => int32SumShader(spec.keptRank, spec.reducedRank, spec.cooperative),
+        [out.buffer, bufferOf(x), overflowFlags],
+        params.build(),
+        workgroups,
+      );
+      return out;
+    }
     const key = `reduce|${spec.op}|${spec.inType}|${spec.outType}|${String(spec.keptRank)}|${String(spec.reducedRank)}|${String(spec.cooperative)}`;
-    this.ctx.dispatch(
-      key,
-      () => reduceShader(spec),
-      [out.buffer, bufferOf(x)],
-      params.build(),
-      spec.cooperative ? outN : Math.ceil(outN / WG),
-    );
+    this.ctx.dispatch(key, () => reduceShader(spec), [out.buffer, bufferOf(x)], params.build(), workgroups);
     return out;
   }
 

@@ -154,3 +154,35 @@ ${LINEAR_MAIN}
   ${body}
 }`;
 }
+
+/**
+ * col2im (fold2d), one thread per output pixel of [N, C, H, W], gathering the window elements of
+ * contiguous G [N, C, kh·kw, oh, ow] that came from it (no atomics, deterministic).
+ * P: outN, H, W, kh, kw, oh, ow, sh, sw, dh, dw, G offset.
+ */
+export function fold2dShader(T: WgslType): string {
+  return `
+@group(0) @binding(0) var<storage, read_write> Y: array<${T}>;
+@group(0) @binding(1) var<storage, read> G: array<${T}>;
+${paramsBinding(2)}
+${LINEAR_MAIN}
+  if (i >= P[0]) { return; }
+  let H = P[1]; let W = P[2]; let kh = P[3]; let kw = P[4]; let oh = P[5]; let ow = P[6];
+  let plane = i / (H * W);
+  let h = (i / W) % H;
+  let w = i % W;
+  var acc = ${T}(0);
+  for (var ki = 0u; ki < kh; ki++) {
+    let th = i32(h) - i32(ki * P[9]);
+    if (th < 0 || u32(th) % P[7] != 0u || u32(th) / P[7] >= oh) { continue; }
+    let oi = u32(th) / P[7];
+    for (var kj = 0u; kj < kw; kj++) {
+      let tw = i32(w) - i32(kj * P[10]);
+      if (tw < 0 || u32(tw) % P[8] != 0u || u32(tw) / P[8] >= ow) { continue; }
+      let oj = u32(tw) / P[8];
+      acc += G[P[11] + ((plane * kh + ki) * kw + kj) * oh * ow + oi * ow + oj];
+    }
+  }
+  Y[i] = acc;
+}`;
+}
