@@ -28,7 +28,7 @@ export default createRule({
   },
   create(context) {
     return onProgram(context, (analysis) => {
-      const { index, training, paths, sourceFile } = analysis;
+      const { index, training, paths, sourceFile, flow } = analysis;
       for (const { call, method, receiver, receiverClass } of index.methodCalls) {
         if (method !== 'zeroGrad' || (receiverClass.kind !== 'optimizer' && receiverClass.kind !== 'module')) continue;
         const setToNone = propertyOf(call.arguments.at(0), 'setToNone');
@@ -63,7 +63,7 @@ export default createRule({
         const backwards = index.methodCalls.filter((m) => m.method === 'backward').map((m) => m.call);
         for (const { freeze, frozen } of training.freezesOf(site)) {
           if (!held.some((p) => pathsOverlap(p, frozen) || pathsOverlap(frozen, p))) continue;
-          if (!backwards.some((b) => training.mayFollow(b, freeze.write.node, true))) continue;
+          if (!backwards.some((b) => flow.mayFollowOnInstance(b, freeze.write.node, true))) continue;
           // Every step after this zeroGrad() is preceded by a backward that reaches the parameters while they are unfrozen.
           if (everyStepReached(analysis, call, site, frozen, freeze.write.node)) continue;
           cutDescriptions.push(`frozen at ${whereIs(freeze.write.node, sourceFile)}`);
@@ -167,7 +167,7 @@ function firstUnreachedStep(
   const { training, flow } = analysis;
   const unfrozenAt = (b: ts.Node): boolean =>
     freeze === undefined ||
-    !training.mayFollow(freeze, b, true) ||
+    !flow.mayFollowOnInstance(freeze, b, true) ||
     training.unfreezes().some((u) => u.paths.some((p) => isPrefix(p, target)) && flow.mustPassBetween(freeze, u.write.node, b));
   return steps.find(
     (step) =>

@@ -178,6 +178,26 @@ export class Flow {
   }
 
   /**
+   * `mayFollow`, and also across two methods of one class that this file never calls itself
+   * (a Trainer's `trainStep()` and `freezeBackbone()`, called from another file): on one instance
+   * they may run in any order, after the constructor. Only for questions where a wrong "may"
+   * cannot report by itself (see require-set-to-none's freezes).
+   */
+  mayFollowOnInstance(a: ts.Node, b: ts.Node, loops = false): boolean {
+    if (this.mayFollow(a, b, { loops })) return true;
+    const methodA = enclosingMember(a);
+    const methodB = enclosingMember(b);
+    if (!methodA || !methodB || methodA === methodB || methodA.parent !== methodB.parent) return false;
+    if (ts.isConstructorDeclaration(methodB)) return false;
+    const entry = (m: ts.Node): boolean => {
+      if (ts.isConstructorDeclaration(m)) return true;
+      const symbol = functionSymbol(this.checker, m);
+      return symbol !== undefined && (this.callSites.get(symbol) ?? []).length === 0;
+    };
+    return entry(methodA) && entry(methodB);
+  }
+
+  /**
    * Whether the grad mode at `node` was settled by callers in other files (ask gradModeAt first).
    * A mistake that depends on it is that caller's to report, at its call (see summaries.ts).
    */
@@ -468,4 +488,12 @@ function breaksOutOf(from: ts.Node, loop: ts.Node): 'return' | 'break' | false {
     cur = parent;
   }
   return false;
+}
+
+/** The non-static method or constructor of a class whose body runs `node` directly (not in a nested function). */
+function enclosingMember(node: ts.Node): ts.MethodDeclaration | ts.ConstructorDeclaration | undefined {
+  const fn = enclosingFunction(node);
+  if (!(ts.isMethodDeclaration(fn) || ts.isConstructorDeclaration(fn)) || !ts.isClassLike(fn.parent)) return undefined;
+  const isStatic = (ts.getModifiers(fn) ?? []).some((m) => m.kind === ts.SyntaxKind.StaticKeyword);
+  return isStatic ? undefined : fn;
 }

@@ -112,6 +112,11 @@ export function foreignDeclaration(
   program: ts.Program,
   call: ts.CallExpression,
 ): { fn: ts.FunctionLikeDeclaration; name: string } | undefined {
+  // Only a name some user file declares as a function or method can run a body there: tensor ops
+  // and library functions are not resolved (the checker's symbol lookup is the cost).
+  const callee = call.expression;
+  const name = ts.isIdentifier(callee) ? callee.text : ts.isPropertyAccessExpression(callee) ? callee.name.text : undefined;
+  if (name === undefined || !userDeclaredNames(program).has(name)) return undefined;
   const decl = calleeDeclaration(program, call);
   let fn: ts.Node | undefined = decl;
   if (decl && ts.isVariableDeclaration(decl) && decl.initializer) fn = decl.initializer;
@@ -129,22 +134,47 @@ function isFunctionWithBody(node: ts.Node): node is ts.FunctionLikeDeclaration {
   );
 }
 
-const methodNamesByFile = new WeakMap<ts.SourceFile, ReadonlySet<string>>();
 const foreignCallsByProgram = new WeakMap<ts.Program, WeakMap<ts.SourceFile, readonly ts.CallExpression[]>>();
 const methodNamesByProgram = new WeakMap<ts.Program, Set<string>>();
 
 /** Names of the methods a file's classes declare (syntax only, once per SourceFile). */
 function declaredMethodNames(file: ts.SourceFile): ReadonlySet<string> {
-  let names = methodNamesByFile.get(file);
+  return declaredNames(file).methods;
+}
+
+const namesByFile = new WeakMap<ts.SourceFile, { methods: ReadonlySet<string>; all: ReadonlySet<string> }>();
+
+/** The methods, and every function, method and function-valued variable a file declares (syntax only, once per SourceFile). */
+function declaredNames(file: ts.SourceFile): { methods: ReadonlySet<string>; all: ReadonlySet<string> } {
+  let names = namesByFile.get(file);
   if (!names) {
-    const found = new Set<string>();
+    const methods = new Set<string>();
+    const all = new Set<string>();
     const visit = (node: ts.Node): void => {
-      if (ts.isMethodDeclaration(node) && ts.isIdentifier(node.name) && node.body) found.add(node.name.text);
+      if (ts.isMethodDeclaration(node) && ts.isIdentifier(node.name) && node.body) {
+        methods.add(node.name.text);
+        all.add(node.name.text);
+      } else if (ts.isFunctionDeclaration(node) && node.name) all.add(node.name.text);
+      else if (ts.isVariableDeclaration(node) && ts.isIdentifier(node.name) && node.initializer) all.add(node.name.text);
       ts.forEachChild(node, visit);
     };
     visit(file);
-    names = found;
-    methodNamesByFile.set(file, names);
+    names = { methods, all };
+    namesByFile.set(file, names);
+  }
+  return names;
+}
+
+const userNamesByProgram = new WeakMap<ts.Program, ReadonlySet<string>>();
+
+/** Every name a user file of the program declares a function, method or variable by (once per program). */
+function userDeclaredNames(program: ts.Program): ReadonlySet<string> {
+  let names = userNamesByProgram.get(program);
+  if (!names) {
+    const all = new Set<string>();
+    for (const file of program.getSourceFiles()) if (isUserFile(program, file)) for (const name of declaredNames(file).all) all.add(name);
+    names = all;
+    userNamesByProgram.set(program, names);
   }
   return names;
 }
