@@ -1,14 +1,22 @@
-// The main thread's side of linting: one lint worker (lint-worker.ts) per workspace — per ESLint
+// The server's side of linting: one lint worker process (lint-worker.ts) per workspace — per ESLint
 // config; the files without one share a worker — so that a workspace's config or plugins can never
-// block, kill or write into the thread that speaks LSP. A worker that hangs is terminated after a
-// time limit, a worker that ends is noticed, and either way the lints waiting on it fail with a
-// reason that the editor is told once; other workspaces keep their own workers and are not affected.
-import { Worker } from 'node:worker_threads';
+// block, kill or write into the process that speaks LSP (a child process, not a thread: threads
+// share the process's file descriptor 1, which is the protocol stream). A worker that hangs is
+// killed after a time limit, a worker that ends is noticed, and either way the lints waiting on it
+// fail with a reason that the editor is told once; other workspaces keep their own workers and are
+// not affected. A worker with nothing to do for `idleTimeoutMs`, or whose workspace has no open
+// document left, is stopped (its memory goes back to the system) and started again when needed.
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { DEFAULT_WORKSPACE, workspaceOf } from './files.js';
-import type { LintReport, WorkerData, WorkerReply, WorkerRequest } from './worker-protocol.js';
+import { WORKSPACE_ENV, type HoverAnswer, type LintReport, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
 
 export const DEFAULT_CONFIG_TIMEOUT_MS = 30_000;
 export const DEFAULT_LINT_TIMEOUT_MS = 60_000;
+/** A worker that answered nothing for this long is stopped (`initializationOptions.idleTimeoutMs`). */
+export const DEFAULT_IDLE_TIMEOUT_MS = 10 * 60_000;
+/** The lints allocate much short-lived memory: see bin.ts on the young generation's size. */
+const WORKER_HEAP_FLAGS = ['--max-semi-space-size=32'];
 /** Ends of a worker in a row, with no lint finished between them, after which its workspace counts as broken. */
 const MAX_CRASHES = 3;
 
@@ -17,6 +25,8 @@ export interface LintHostOptions {
   configTimeoutMs: number;
   /** Time allowed for one lint once the config is loaded. */
   lintTimeoutMs: number;
+  /** A worker with no request for this long is stopped; the next request starts it again. */
+  idleTimeoutMs: number;
   log: (message: string) => void;
   /** A workspace's lints fail, for this reason: called once per workspace and reason until `invalidate`. */
   onFailure: (workspace: string, reason: string) => void;
@@ -36,7 +46,7 @@ type Pending =
       resolve: (report: LintReport | undefined) => void;
       reject: (error: Error) => void;
     }
-  /** Hovers, fixes, resets: answered `undefined` at their deadline or when the worker goes. */
+  /** Hovers, resets: answered `undefined` at their deadline or when the worker goes. */
   | { kind: 'query'; timer: NodeJS.Timeout | undefined; resolve: (value: unknown) => void };
 
 const seconds = (ms: number) => `${String(Math.round(ms / 100) / 10)} s`;
@@ -46,13 +56,18 @@ export function describeWorkspace(workspace: string): string {
 }
 
 class WorkspaceWorker {
-  private worker: Worker | undefined;
+  private worker: ChildProcess | undefined;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   /** Why the workspace cannot be linted (its config hung, failed to load, or ended the worker), until `reset`. */
   private failure: string | undefined;
   private crashes = 0;
   private lastError: string | undefined;
+  /** The files linted here and not closed since. */
+  private readonly files = new Set<string>();
+  private idleTimer: NodeJS.Timeout | undefined;
+  /** Workers started, for `gradflow/stats`. */
+  starts = 0;
 
   constructor(
     readonly workspace: string,
@@ -65,6 +80,7 @@ class WorkspaceWorker {
 
   lint(filePath: string, text: string, version: number): Promise<LintReport | undefined> {
     if (this.failure !== undefined) return Promise.reject(new LintFailure(this.failure));
+    this.files.add(filePath);
     return new Promise((resolve, reject) => {
       const id = this.nextId++;
       const entry: Pending = { kind: 'lint', filePath, phase: 'config', timer: undefined, resolve, reject };
@@ -94,6 +110,7 @@ class WorkspaceWorker {
           () => {
             this.pending.delete(id);
             resolve(undefined); // the worker is busy (a lint): answer without it; its late reply is dropped
+            this.armIdleTimer();
           },
           Math.max(deadlineMs, 0),
         );
@@ -101,6 +118,17 @@ class WorkspaceWorker {
       this.pending.set(id, entry);
       this.post({ ...request, id });
     });
+  }
+
+  /** The document was closed: its program is dropped, and a workspace with no open file left stops its worker. */
+  forget(filePath: string): void {
+    this.files.delete(filePath);
+    if (this.worker === undefined) return;
+    if (this.files.size === 0 && this.pending.size === 0) {
+      this.stop('no open file', false, true);
+      return;
+    }
+    void this.query({ kind: 'forget', filePath }, Number.POSITIVE_INFINITY);
   }
 
   /** Forget a failure (the config or its dependencies changed on disk): the next lint starts afresh. */
@@ -111,23 +139,46 @@ class WorkspaceWorker {
   }
 
   dispose(): void {
-    this.stop('the server is shutting down');
+    this.stop('the server is shutting down', false, true);
   }
 
   private post(request: WorkerRequest): void {
-    this.start().postMessage(request);
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    // A send to a worker that has just ended is dropped: its 'exit' fails what waits on it.
+    this.start().send(request, undefined, {}, () => undefined);
   }
 
-  private start(): Worker {
+  private start(): ChildProcess {
     if (this.worker !== undefined) return this.worker;
-    const data: WorkerData = { workspace: this.workspace };
-    // stdout: true — what the workspace's code prints comes here as data, never onto the protocol stream.
-    const worker = new Worker(new URL('./lint-worker.js', import.meta.url), { workerData: data, stdout: true });
-    worker.unref();
+    const inspecting = (arg: string) => arg.startsWith('--inspect') || arg.startsWith('--debug');
+    const execArgv = process.execArgv.filter((arg) => !inspecting(arg));
+    for (const flag of WORKER_HEAP_FLAGS) {
+      const name = flag.split('=')[0] ?? flag;
+      if (!execArgv.some((arg) => arg.startsWith(name))) execArgv.push(flag);
+    }
+    // stdin closed; stdout and stderr pipes to here: what the workspace's code prints is logged, and
+    // never reaches this process's stdout (the protocol stream).
+    const worker = fork(fileURLToPath(new URL('./lint-worker.js', import.meta.url)), [], {
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      serialization: 'advanced',
+      execArgv,
+      env: { ...process.env, [WORKSPACE_ENV]: this.workspace },
+    });
+    this.starts += 1;
     this.lastError = undefined;
-    worker.stdout.setEncoding('utf8');
-    worker.stdout.on('data', (chunk: string) => {
-      this.options().log(`[${describeWorkspace(this.workspace)}] stdout: ${chunk.trimEnd()}`);
+    const label = `[${describeWorkspace(this.workspace)}]`;
+    worker.stdout?.setEncoding('utf8');
+    worker.stdout?.on('data', (chunk: string) => {
+      this.options().log(`${label} stdout: ${chunk.trimEnd()}`);
+    });
+    worker.stderr?.setEncoding('utf8');
+    worker.stderr?.on('data', (chunk: string) => {
+      const text = chunk.trimEnd();
+      this.options().log(`${label} stderr: ${text}`);
+      // An uncaught error's message is the first line of what Node prints for it.
+      const errorLine = text.split('\n').find((line) => /^\w*Error\b/.test(line));
+      if (errorLine !== undefined) this.lastError = errorLine.trim();
     });
     worker.on('message', (reply: WorkerReply) => {
       if (this.worker === worker) this.received(reply);
@@ -135,9 +186,14 @@ class WorkspaceWorker {
     worker.on('error', (error) => {
       this.lastError = error.message;
     });
-    worker.on('exit', (code) => {
-      if (this.worker === worker) this.exited(code);
+    worker.on('exit', (code, signal) => {
+      if (this.worker === worker) this.exited(code ?? signal ?? 'unknown');
     });
+    // The server exits when its editor goes, whatever its workers do.
+    worker.unref();
+    worker.channel?.unref();
+    (worker.stdout as { unref?: () => void } | null)?.unref?.();
+    (worker.stderr as { unref?: () => void } | null)?.unref?.();
     this.worker = worker;
     return worker;
   }
@@ -156,6 +212,7 @@ class WorkspaceWorker {
     }
     this.pending.delete(reply.id);
     clearTimeout(entry.timer);
+    this.armIdleTimer();
     if (entry.kind === 'query') {
       if (reply.kind === 'failed') this.options().log(`[${describeWorkspace(this.workspace)}] ${reply.stack ?? reply.message}`);
       entry.resolve(reply.kind === 'done' ? (reply.value ?? undefined) : undefined);
@@ -173,6 +230,17 @@ class WorkspaceWorker {
     }
   }
 
+  /** Once nothing waits on the worker: stop it after `idleTimeoutMs` without a request. */
+  private armIdleTimer(): void {
+    if (this.pending.size > 0 || this.worker === undefined) return;
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      if (this.pending.size === 0) this.stop('idle', false, true);
+    }, this.options().idleTimeoutMs);
+    this.idleTimer.unref();
+  }
+
   private timedOut(entry: Pending & { kind: 'lint' }): void {
     const { configTimeoutMs, lintTimeoutMs } = this.options();
     if (entry.phase === 'config') {
@@ -182,8 +250,9 @@ class WorkspaceWorker {
     }
   }
 
-  private exited(code: number): void {
+  private exited(code: number | string): void {
     this.worker = undefined;
+    clearTimeout(this.idleTimer);
     const lint = [...this.pending.values()].find((entry) => entry.kind === 'lint');
     const loading = lint?.phase === 'config';
     const during = loading
@@ -197,12 +266,17 @@ class WorkspaceWorker {
     this.fail(`the lint worker ended (exit code ${String(code)})${during}${why}`, broken);
   }
 
-  /** Ends the worker (a hang, or shutdown) and fails what waits on it. */
-  private stop(reason: string, broken = false): void {
+  /** Ends the worker (a hang, idleness, or shutdown) and fails what waits on it; `quietly`: nothing is reported. */
+  private stop(reason: string, broken = false, quietly = false): void {
     const worker = this.worker;
     this.worker = undefined;
-    if (worker !== undefined) void worker.terminate();
-    if (reason !== 'the server is shutting down') this.fail(reason, broken);
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    if (worker !== undefined) {
+      worker.kill('SIGKILL');
+      if (quietly) this.options().log(`[${describeWorkspace(this.workspace)}] lint worker stopped: ${reason}`);
+    }
+    if (!quietly) this.fail(reason, broken);
   }
 
   private fail(reason: string, broken: boolean): void {
@@ -227,10 +301,15 @@ export class LintHost {
     this.options = {
       configTimeoutMs: DEFAULT_CONFIG_TIMEOUT_MS,
       lintTimeoutMs: DEFAULT_LINT_TIMEOUT_MS,
+      idleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS,
       log: () => undefined,
       onFailure: () => undefined,
       ...options,
     };
+    // Whichever way the server ends (but SIGKILL, which each worker's watchdog notices), its workers end with it.
+    process.once('exit', () => {
+      this.dispose();
+    });
   }
 
   configure(options: Partial<LintHostOptions>): void {
@@ -247,16 +326,20 @@ export class LintHost {
     return this.workerFor(this.workspaceOf(filePath)).lint(filePath, text, version);
   }
 
-  /** Hover markdown from the program of the file's lint at `version`; undefined when the worker cannot say by `deadlineMs`. */
-  async hover(filePath: string, version: number, offset: number, deadlineMs: number): Promise<string | undefined> {
+  /**
+   * What to show at `offset` from the program of the file's lint at `version`: undefined when the
+   * worker cannot say by `deadlineMs`, `missing` when it has no program for that version (it was
+   * stopped and started again since: the file must be linted again).
+   */
+  async hover(filePath: string, version: number, offset: number, deadlineMs: number): Promise<HoverAnswer | undefined> {
     const worker = this.workers.get(this.workspaceOf(filePath));
-    const markdown = await worker?.query<string>({ kind: 'hover', filePath, version, offset }, deadlineMs);
-    return markdown ?? undefined;
+    if (worker !== undefined && !worker.alive) return { missing: true };
+    return worker?.query<HoverAnswer>({ kind: 'hover', filePath, version, offset }, deadlineMs);
   }
 
-  /** The document was closed: its worker drops the program kept for hovers. */
+  /** The document was closed: its worker drops the program kept for hovers (and stops when no file of its workspace is open). */
   forget(filePath: string): void {
-    void this.workers.get(this.workspaceOf(filePath))?.query({ kind: 'forget', filePath }, Number.POSITIVE_INFINITY);
+    this.workers.get(this.workspaceOf(filePath))?.forget(filePath);
   }
 
   /** Configs or files changed on disk: every worker drops its ESLint instances and programs; broken workspaces are tried again. */
@@ -268,6 +351,11 @@ export class LintHost {
   /** How many workers are running. */
   get liveWorkers(): number {
     return [...this.workers.values()].filter((worker) => worker.alive).length;
+  }
+
+  /** How many times a worker was started. */
+  get workerStarts(): number {
+    return [...this.workers.values()].reduce((total, worker) => total + worker.starts, 0);
   }
 
   dispose(): void {
