@@ -54,7 +54,9 @@ async function handle(request: WorkerRequest): Promise<void> {
         if (outcome?.program !== undefined) programs.set(request.filePath, { version: request.version, captured: outcome.program });
         else programs.delete(request.filePath);
         const report =
-          outcome === undefined ? undefined : { messages: outcome.messages, docsUrls: outcome.docsUrls, related: outcome.related };
+          outcome === undefined
+            ? undefined
+            : { messages: outcome.messages, docsUrls: outcome.docsUrls, related: outcome.related, serverProgram: outcome.serverProgram };
         reply({ id: request.id, kind: 'done', value: report });
         return;
       }
@@ -72,6 +74,7 @@ async function handle(request: WorkerRequest): Promise<void> {
         return;
       case 'forget':
         programs.delete(request.filePath);
+        runner.forget(request.filePath);
         reply({ id: request.id, kind: 'done', value: null });
         return;
     }

@@ -258,6 +258,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   // For tests and troubleshooting: how much linting the server has done.
   connection.onRequest('gradflow/stats', () => ({
     lints: validator.lintsStarted,
+    serverProgramLints: validator.serverProgramLints,
     workers: host.liveWorkers,
     workerStarts: host.workerStarts,
   }));
