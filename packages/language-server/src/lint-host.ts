@@ -9,7 +9,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_WORKSPACE, workspaceOf } from './files.js';
-import { WORKSPACE_ENV, type HoverAnswer, type LintReport, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
+import { ROLE_ENV, WORKSPACE_ENV, type HoverAnswer, type LintReport, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
 
 export const DEFAULT_CONFIG_TIMEOUT_MS = 30_000;
 export const DEFAULT_LINT_TIMEOUT_MS = 60_000;
@@ -72,10 +72,19 @@ class WorkspaceWorker {
   constructor(
     readonly workspace: string,
     private readonly options: () => LintHostOptions,
+    /** `hover`: the worker answers hovers from its own program (hover-service.ts) and lints nothing. */
+    readonly role: 'lint' | 'hover' = 'lint',
   ) {}
 
   get alive(): boolean {
     return this.worker !== undefined;
+  }
+
+  /** As `query`, starting the worker when it is not running. */
+  queryStarting<T>(request: Request, deadlineMs: number): Promise<T | undefined> {
+    if (this.failure !== undefined) return Promise.resolve(undefined);
+    this.start();
+    return this.query(request, deadlineMs);
   }
 
   lint(filePath: string, text: string, version: number): Promise<LintReport | undefined> {
@@ -102,6 +111,7 @@ class WorkspaceWorker {
   /** Asks a running worker; resolves undefined after `deadlineMs` or when there is no worker to ask. */
   query<T>(request: Request, deadlineMs: number): Promise<T | undefined> {
     if (this.failure !== undefined || this.worker === undefined) return Promise.resolve(undefined);
+    if ('filePath' in request && request.kind !== 'forget') this.files.add(request.filePath);
     return new Promise((resolve) => {
       const id = this.nextId++;
       const entry: Pending = { kind: 'query', timer: undefined, resolve: resolve as (value: unknown) => void };
@@ -124,7 +134,8 @@ class WorkspaceWorker {
   forget(filePath: string): void {
     this.files.delete(filePath);
     if (this.worker === undefined) return;
-    if (this.files.size === 0 && this.pending.size === 0) {
+    if (this.files.size === 0) {
+      // What still runs there is for closed files: nobody waits for it.
       this.stop('no open file', false, true);
       return;
     }
@@ -163,11 +174,11 @@ class WorkspaceWorker {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'advanced',
       execArgv,
-      env: { ...process.env, [WORKSPACE_ENV]: this.workspace },
+      env: { ...process.env, [WORKSPACE_ENV]: this.workspace, [ROLE_ENV]: this.role },
     });
     this.starts += 1;
     this.lastError = undefined;
-    const label = `[${describeWorkspace(this.workspace)}]`;
+    const label = `[${describeWorkspace(this.workspace)}${this.role === 'hover' ? ', hovers' : ''}]`;
     worker.stdout?.setEncoding('utf8');
     worker.stdout?.on('data', (chunk: string) => {
       this.options().log(`${label} stdout: ${chunk.trimEnd()}`);
@@ -276,7 +287,17 @@ class WorkspaceWorker {
       worker.kill('SIGKILL');
       if (quietly) this.options().log(`[${describeWorkspace(this.workspace)}] lint worker stopped: ${reason}`);
     }
-    if (!quietly) this.fail(reason, broken);
+    if (!quietly) {
+      this.fail(reason, broken);
+      return;
+    }
+    const waiting = [...this.pending.values()];
+    this.pending.clear();
+    for (const entry of waiting) {
+      clearTimeout(entry.timer);
+      if (entry.kind === 'lint') entry.reject(new LintFailure(`the lint worker was stopped: ${reason}`));
+      else entry.resolve(undefined);
+    }
   }
 
   private fail(reason: string, broken: boolean): void {
@@ -294,6 +315,9 @@ class WorkspaceWorker {
 
 export class LintHost {
   private readonly workers = new Map<string, WorkspaceWorker>();
+  private readonly hoverWorkers = new Map<string, WorkspaceWorker>();
+  /** Workspaces whose running hover worker has built its first program. */
+  private readonly hoversReady = new Set<string>();
   private readonly reported = new Set<string>();
   private options: LintHostOptions;
 
@@ -322,8 +346,31 @@ export class LintHost {
   }
 
   /** Lints `text` as the content of `filePath` (version `version`) in its workspace's worker. */
-  lint(filePath: string, text: string, version: number): Promise<LintReport | undefined> {
-    return this.workerFor(this.workspaceOf(filePath)).lint(filePath, text, version);
+  async lint(filePath: string, text: string, version: number): Promise<LintReport | undefined> {
+    const workspace = this.workspaceOf(filePath);
+    const report = await this.workerFor(workspace).lint(filePath, text, version);
+    // The workspace lints: its hover worker gets ready (program and analysis) ahead of the first hover.
+    const hovers = this.hoverWorkerFor(workspace);
+    if (!hovers.alive) {
+      this.hoversReady.delete(workspace);
+      void hovers.queryStarting({ kind: 'prepare', filePath, text }, Number.POSITIVE_INFINITY).then(() => {
+        if (hovers.alive) this.hoversReady.add(workspace);
+      });
+    }
+    return report;
+  }
+
+  /**
+   * What to show at `offset` of `text`, the document's current text, from the workspace's hover
+   * worker, which no lint holds up: undefined when it cannot say by `deadlineMs` or is not running
+   * yet, `missing` when it cannot tell for this file (no tsconfig includes it).
+   */
+  hoverText(filePath: string, text: string, offset: number, deadlineMs: number): Promise<HoverAnswer | undefined> {
+    const workspace = this.workspaceOf(filePath);
+    const hovers = this.hoverWorkers.get(workspace);
+    // Until its first program is built (seconds), the lint worker answers.
+    if (hovers?.alive !== true || !this.hoversReady.has(workspace)) return Promise.resolve(undefined);
+    return hovers.query<HoverAnswer>({ kind: 'hoverText', filePath, text, offset }, deadlineMs);
   }
 
   /**
@@ -339,18 +386,25 @@ export class LintHost {
 
   /** The document was closed: its worker drops the program kept for hovers (and stops when no file of its workspace is open). */
   forget(filePath: string): void {
-    this.workers.get(this.workspaceOf(filePath))?.forget(filePath);
+    const workspace = this.workspaceOf(filePath);
+    this.workers.get(workspace)?.forget(filePath);
+    this.hoverWorkers.get(workspace)?.forget(filePath);
   }
 
   /** Configs or files changed on disk: every worker drops its ESLint instances and programs; broken workspaces are tried again. */
   invalidate(): void {
     this.reported.clear();
-    for (const worker of this.workers.values()) worker.reset();
+    for (const worker of [...this.workers.values(), ...this.hoverWorkers.values()]) worker.reset();
   }
 
-  /** How many workers are running. */
+  /** How many lint workers are running. */
   get liveWorkers(): number {
     return [...this.workers.values()].filter((worker) => worker.alive).length;
+  }
+
+  /** How many hover workers are running. */
+  get liveHoverWorkers(): number {
+    return [...this.hoverWorkers.values()].filter((worker) => worker.alive).length;
   }
 
   /** How many times a worker was started. */
@@ -358,9 +412,34 @@ export class LintHost {
     return [...this.workers.values()].reduce((total, worker) => total + worker.starts, 0);
   }
 
+  /** How many times a hover worker was started. */
+  get hoverWorkerStarts(): number {
+    return [...this.hoverWorkers.values()].reduce((total, worker) => total + worker.starts, 0);
+  }
+
   dispose(): void {
-    for (const worker of this.workers.values()) worker.dispose();
+    for (const worker of [...this.workers.values(), ...this.hoverWorkers.values()]) worker.dispose();
     this.workers.clear();
+    this.hoverWorkers.clear();
+  }
+
+  private hoverWorkerFor(workspace: string): WorkspaceWorker {
+    let worker = this.hoverWorkers.get(workspace);
+    if (worker === undefined) {
+      // Its failures are logged, never shown: a hover falls back to the lint worker's program.
+      worker = new WorkspaceWorker(
+        workspace,
+        () => ({
+          ...this.options,
+          onFailure: (ws, reason) => {
+            this.options.log(`${ws} (hovers): ${reason}`);
+          },
+        }),
+        'hover',
+      );
+      this.hoverWorkers.set(workspace, worker);
+    }
+    return worker;
   }
 
   private workerFor(workspace: string): WorkspaceWorker {

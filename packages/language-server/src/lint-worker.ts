@@ -9,8 +9,9 @@ import { Worker } from 'node:worker_threads';
 import { describeHover } from './hover.js';
 import { LintRunner } from './lint-runner.js';
 import type { CapturedProgram } from './program-capture.js';
+import { HoverService } from './hover-service.js';
 import type { HoverAnswer, WorkerReply, WorkerRequest } from './worker-protocol.js';
-import { WORKSPACE_ENV } from './worker-protocol.js';
+import { ROLE_ENV, WORKSPACE_ENV } from './worker-protocol.js';
 
 // typescript-eslint infers a "single run" (files never change, programs never updated) when CI=true
 // or when ESLint runs from its CLI; an editor's files change with every keystroke, and an importer
@@ -21,6 +22,7 @@ const send = process.send?.bind(process);
 if (send === undefined) throw new Error('lint-worker.js runs as a child process of the language server, with an IPC channel');
 // Which workspace this worker serves (its ESLint config), for messages.
 export const workspace = process.env[WORKSPACE_ENV] ?? '';
+export const role = process.env[ROLE_ENV] === 'hover' ? 'hover' : 'lint';
 
 /**
  * The server is gone (killed outright, or it crashed): nobody is left to read the replies. Its IPC
@@ -35,6 +37,8 @@ setInterval(() => { if (process.ppid !== workerData.ppid) process.kill(process.p
 new Worker(WATCHDOG, { eval: true, workerData: { ppid: process.ppid } }).unref();
 
 const runner = new LintRunner();
+/** In the hover role (`GRADFLOW_WORKER_ROLE=hover`) this process answers hovers only, never lints. */
+const hovers = new HoverService();
 /** The program of the last lint of each file, with the document version it was linted at: hovers read it. */
 const programs = new Map<string, { version: number; captured: CapturedProgram }>();
 
@@ -68,13 +72,25 @@ async function handle(request: WorkerRequest): Promise<void> {
         reply({ id: request.id, kind: 'done', value: answer });
         return;
       }
+      case 'hoverText': {
+        const markdown = await hovers.hover(request.filePath, request.text, request.offset);
+        const answer: HoverAnswer = markdown === undefined ? { missing: true } : { markdown };
+        reply({ id: request.id, kind: 'done', value: answer });
+        return;
+      }
+      case 'prepare':
+        await hovers.prepare(request.filePath, request.text);
+        reply({ id: request.id, kind: 'done', value: null });
+        return;
       case 'invalidate':
+        hovers.invalidate();
         await runner.invalidate();
         reply({ id: request.id, kind: 'done', value: null });
         return;
       case 'forget':
         programs.delete(request.filePath);
         runner.forget(request.filePath);
+        hovers.forget(request.filePath);
         reply({ id: request.id, kind: 'done', value: null });
         return;
     }

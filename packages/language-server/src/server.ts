@@ -237,11 +237,18 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   });
 
   connection.onHover(async (params, token) => {
-    // The program of the lint lives in the worker, which answers between lints: a hover waits at most
-    // the deadline for the lint of the current text, then as long for the worker, then answers null.
     const cancelled = () => token.isCancellationRequested;
     const uri = params.textDocument.uri;
+    const document = documents.get(uri);
+    if (document === undefined || !isLintable(uri)) return null;
     const deadline = Date.now() + requestDeadlineMs;
+    // First the workspace's hover worker, which no lint holds up: it reads the current text.
+    const quick = await host.hoverText(fileURLToPath(uri), document.getText(), document.offsetAt(params.position), requestDeadlineMs);
+    if (cancelled()) return null;
+    if (quick !== undefined && 'markdown' in quick)
+      return quick.markdown === null ? null : { contents: { kind: 'markdown', value: quick.markdown } };
+    // Else the program of the lint, in the lint worker, which answers between lints: wait at most the
+    // deadline for the lint of the current text, then for the worker, then answer null.
     for (let attempt = 0; attempt < 2; attempt++) {
       const lint = await validator.current(uri, token, deadline - Date.now(), attempt === 0);
       if (lint?.outcome === undefined || cancelled()) return null;
@@ -261,6 +268,8 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     serverProgramLints: validator.serverProgramLints,
     workers: host.liveWorkers,
     workerStarts: host.workerStarts,
+    hoverWorkers: host.liveHoverWorkers,
+    hoverWorkerStarts: host.hoverWorkerStarts,
   }));
 
   connection.onShutdown(() => {

@@ -1,5 +1,6 @@
-// A workspace's lint worker process is stopped when it has had nothing to do for a while, or when no
-// document of its workspace is open any more, and started again on the next request.
+// A workspace's lint worker process (and its hover worker) is stopped when it has had nothing to do
+// for a while, or when no document of its workspace is open any more, and started again on the next
+// request.
 import { describe, expect, it } from 'vitest';
 import type { Hover } from 'vscode-languageserver-protocol';
 import { fixtureText, openAndWait, ruleLines, type ServerHandle } from './support/lsp-client.js';
@@ -13,6 +14,7 @@ interface Stats {
   lints: number;
   workers: number;
   workerStarts: number;
+  hoverWorkers: number;
 }
 const stats = (server: ServerHandle): Promise<Stats> => server.connection.sendRequest('gradflow/stats');
 
@@ -27,8 +29,12 @@ async function hoverOptimizer(server: ServerHandle, uri: string): Promise<Hover 
 
 async function workersDownTo(server: ServerHandle, count: number): Promise<void> {
   const deadline = Date.now() + 20_000;
-  while ((await stats(server)).workers !== count) {
-    if (Date.now() > deadline) throw new Error(`still ${String((await stats(server)).workers)} lint workers`);
+  const running = async () => {
+    const now = await stats(server);
+    return now.workers + now.hoverWorkers;
+  };
+  while ((await running()) !== count) {
+    if (Date.now() > deadline) throw new Error(`still ${String(await running())} workers`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
@@ -45,15 +51,16 @@ describe('idle lint workers', () => {
     const uri = scratch.uri('train.ts');
     const diagnostics = await openAndWait(server, uri, train);
     expect(ruleLines(diagnostics).length).toBeGreaterThan(0);
-    expect(await stats(server)).toMatchObject({ workers: 1, workerStarts: 1 });
+    expect(await stats(server)).toMatchObject({ workers: 1, workerStarts: 1, hoverWorkers: 1 });
     const pid = server.process.pid ?? 0;
-    await until(() => processTree(pid).length === 3, 'the lint worker process');
+    // The launcher, the server, the lint worker and the hover worker.
+    await until(() => processTree(pid).length === 4, 'the worker processes');
 
     await workersDownTo(server, 0);
-    // Its process is gone, with its memory.
-    await until(() => processTree(pid).length === 2, 'the lint worker process to exit');
+    // The processes are gone, with their memory.
+    await until(() => processTree(pid).length === 2, 'the worker processes to exit');
 
-    // The next request (a hover needs the file's program) starts it again, and gets its answer.
+    // The next request (a hover needs the file's program: no hover worker runs) starts the lint worker again, and gets its answer.
     const hover = await hoverOptimizer(server, uri);
     expect(JSON.stringify(hover)).toContain('SGD');
     expect((await stats(server)).workerStarts).toBe(2);
