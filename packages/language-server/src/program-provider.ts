@@ -50,6 +50,11 @@ class Project {
   private readonly open = new Map<string, { snapshot: TextSnapshot; version: number }>();
   /** Versions of files read from disk: their modification times, read once per file until `invalidate`. */
   private readonly diskVersions = new Map<string, string>();
+  /**
+   * Texts of files read from disk, until `invalidate`: the language service asks for every file's
+   * snapshot on every update (before it compares versions), and lib.dom.d.ts alone is 1.5 MB.
+   */
+  private readonly diskSnapshots = new Map<string, TextSnapshot | undefined>();
   private projectVersion = 0;
   private nextVersion = 1;
 
@@ -78,8 +83,11 @@ class Project {
       getScriptSnapshot: (fileName) => {
         const open = this.open.get(path.resolve(fileName));
         if (open !== undefined) return open.snapshot;
+        if (this.diskSnapshots.has(fileName)) return this.diskSnapshots.get(fileName);
         const text = sys.readFile(fileName);
-        return text === undefined ? undefined : new TextSnapshot(tsModule, text);
+        const snapshot = text === undefined ? undefined : new TextSnapshot(tsModule, text);
+        this.diskSnapshots.set(fileName, snapshot);
+        return snapshot;
       },
       getCurrentDirectory: () => path.dirname(tsconfig),
       getDefaultLibFileName: (options) => tsModule.getDefaultLibFilePath(options),
@@ -119,6 +127,7 @@ class Project {
     this.fileNames.clear();
     for (const file of this.parsed.fileNames) this.fileNames.add(path.resolve(file));
     this.diskVersions.clear();
+    this.diskSnapshots.clear();
     this.projectVersion += 1;
   }
 
