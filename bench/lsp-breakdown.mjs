@@ -54,10 +54,10 @@ wrapExport('parser.js', 'parseAndGenerateServices', 'parseAndGenerateServices');
 wrapExport('ast-converter.js', 'astConverter', CONVERSION);
 const provider = new ProgramProvider(ts);
 const programFor = provider.programFor.bind(provider);
-provider.programFor = (...args) => {
+provider.programFor = (file, code) => {
   const started = performance.now();
   try {
-    return programFor(...args);
+    return programFor(file, code);
   } finally {
     add(SERVER_PROGRAM, performance.now() - started);
   }
@@ -83,6 +83,7 @@ const pipelines = {
 };
 const lines = text.split('\n');
 const lrLines = lines.flatMap((line, index) => (line.includes('{ lr: 0.01 }') ? [index] : []));
+/** @type {Record<string, Record<string, number>[]>} */
 const rows = Object.fromEntries(Object.keys(pipelines).map((name) => [name, []]));
 for (let edit = -3; edit < EDITS; edit++) {
   const copy = [...lines];
@@ -95,19 +96,21 @@ for (let edit = -3; edit < EDITS; edit++) {
     const [result] = await eslint.lintText(edited, { filePath });
     const total = performance.now() - started;
     if (edit < 0) continue;
-    const pass = result.stats.times.passes[0];
+    const pass = result.stats?.times.passes[0];
+    if (pass === undefined) throw new Error('ESLint gave no stats');
+    const parseMs = pass.parse?.total ?? 0;
     const ruleTotal = Object.values(pass.rules ?? {}).reduce((sum, rule) => sum + rule.total, 0);
-    const row = { 'whole lint (lintText)': total, 'parse (typescript-eslint parser, all of it)': pass.parse.total };
+    /** @type {Record<string, number>} */
+    const row = { 'whole lint (lintText)': total, 'parse (typescript-eslint parser, all of it)': parseMs };
     for (const [key, samples] of Object.entries(times))
       if (key !== 'parseAndGenerateServices') row[`  ${key}`] = samples.reduce((a, b) => a + b, 0);
     const sum = (key) => (times[key] ?? []).reduce((a, b) => a + b, 0);
     const outsideParseAndGenerate = sum(SERVER_PROGRAM); // the wrapper asks for the program before calling the parser
-    row['  scope analysis and parser glue (the rest of parse)'] =
-      pass.parse.total - sum('parseAndGenerateServices') - outsideParseAndGenerate;
+    row['  scope analysis and parser glue (the rest of parse)'] = parseMs - sum('parseAndGenerateServices') - outsideParseAndGenerate;
     row['  rest of parseAndGenerateServices'] = sum('parseAndGenerateServices') - sum(CONVERSION) - sum(PROJECT_SERVICE);
     row['rules, all (type checker work they trigger included)'] = ruleTotal;
     for (const [rule, t] of Object.entries(pass.rules ?? {})) if (t.total >= 1) row[`  ${rule}`] = t.total;
-    row['ESLint outside parse and rules (traversal, config, directives)'] = total - pass.parse.total - ruleTotal;
+    row['ESLint outside parse and rules (traversal, config, directives)'] = total - parseMs - ruleTotal;
     rows[name].push(row);
   }
 }
