@@ -1,7 +1,8 @@
 // Language-server latency: time from `didChange` to `publishDiagnostics` for a 1,000-line training
-// file (warm, p50/p95 over 100 edits), cold start to first diagnostics, and the ESLint CLI linting the
-// same file in the same run. Needs a build first (`npx tsc -b`).
-// Usage: node bench/lsp.mjs [--edits N] [--server path/to/bin.js] [--only-server]
+// file (warm, p50/p95 over 100 edits), hovers sent while the lint of an edit runs, cold start to first
+// diagnostics, a one-character edit in a 1 MB file, and the ESLint CLI linting the same files in the
+// same run. Needs a build first (`npx tsc -b`).
+// Usage: node bench/lsp.mjs [--edits N] [--server path/to/bin.js] [--only-server] [--no-big]
 // (--server times another build of the server, e.g. a copy of dist/ from before a change, kept under
 // bench/results/ so that its imports resolve; --only-server skips the rules-off run and the ESLint CLI.)
 import { spawn, spawnSync } from 'node:child_process';
@@ -17,6 +18,10 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const serverArg = process.argv.indexOf('--server');
 const serverBin = serverArg > 0 ? path.resolve(process.argv[serverArg + 1]) : path.join(root, 'packages/language-server/dist/bin.js');
 const ONLY_SERVER = process.argv.includes('--only-server');
+const NO_BIG = process.argv.includes('--no-big');
+/** Hovers sent while a lint runs, and one-character edits of the 1 MB file. */
+const HOVERS = 40;
+const BIG_EDITS = 5;
 const fixtureDir = path.join(root, 'packages/language-server/test/fixtures/workspace');
 const workDir = path.join(root, 'bench/results/lsp-workspace');
 const editsArg = process.argv.indexOf('--edits');
@@ -56,7 +61,7 @@ function summary(samples) {
   return { n: sorted.length, p50: percentile(sorted, 50), p95: percentile(sorted, 95), max: sorted.at(-1) };
 }
 
-async function runServer(filePath, text, debounceMs) {
+async function runServer(filePath, text, debounceMs, { edits = EDITS, hovers = 0 } = {}) {
   const uri = pathToFileURL(filePath).href;
   const started = performance.now();
   const child = spawn(process.execPath, [serverBin, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -88,13 +93,22 @@ async function runServer(filePath, text, debounceMs) {
   });
   const firstDiagnostics = await first;
   const coldMs = performance.now() - started;
+  // Let the start-up work that goes on after the first diagnostics (a hover worker building its
+  // program) finish, so that the warm edits measure edits: until the server's processes use less
+  // than 10 % of a core over half a second (at most 60 s).
+  for (let waited = 0, before = cpuMs(child.pid); waited < 60_000; waited += 500) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const now = cpuMs(child.pid);
+    if (before === undefined || now === undefined || now - before < 50) break;
+    before = now;
+  }
 
   // Warm edits: change one number literal (the learning rate of one block) per edit, as typing does.
   const lines = text.split('\n');
   const lrLines = lines.flatMap((line, index) => (line.includes('{ lr: 0.01 }') ? [index] : []));
   const samples = [];
   const cpuBefore = cpuMs(child.pid);
-  for (let edit = 0; edit < EDITS; edit++) {
+  for (let edit = 0; edit < edits; edit++) {
     const version = edit + 2;
     const line = lrLines[edit % lrLines.length];
     const character = lines[line].indexOf('0.01') + 3;
@@ -109,11 +123,64 @@ async function runServer(filePath, text, debounceMs) {
   }
   const cpuAfter = cpuMs(child.pid);
   // Server CPU per edit: less sensitive than wall time to other processes sharing the cores.
-  const cpuPerEditMs = cpuBefore === undefined || cpuAfter === undefined ? undefined : (cpuAfter - cpuBefore) / EDITS;
+  const cpuPerEditMs = cpuBefore === undefined || cpuAfter === undefined ? undefined : (cpuAfter - cpuBefore) / edits;
+
+  // Hovers while a lint runs: an edit, then (10 ms later, the lint under way) a hover on the
+  // optimizer of another block; counted when it was sent before the edit's diagnostics arrived.
+  const hoverSamples = [];
+  let hoverAnswered = 0;
+  let hoversAfterLint = 0;
+  let hoversBeforeDiagnostics = 0;
+  const optimizerLines = lines.flatMap((line, index) => (line.includes('const optimizer') ? [index] : []));
+  for (let i = 0; i < hovers; i++) {
+    const version = edits + 2 + i;
+    const line = lrLines[i % lrLines.length];
+    const character = lines[line].indexOf('0.01') + 3;
+    let linted = false;
+    const done = published(version).then(() => {
+      linted = true;
+    });
+    await connection.sendNotification('textDocument/didChange', {
+      textDocument: { uri, version },
+      contentChanges: [{ range: { start: { line, character }, end: { line, character: character + 1 } }, text: String((i % 9) + 1) }],
+    });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const hoverLine = optimizerLines[(i * 7 + 3) % optimizerLines.length];
+    const lintRunning = !linted;
+    const sent = performance.now();
+    const hover = await connection.sendRequest('textDocument/hover', {
+      textDocument: { uri },
+      position: { line: hoverLine, character: lines[hoverLine].indexOf('optimizer') + 2 },
+    });
+    const ms = performance.now() - sent;
+    if (!lintRunning) hoversAfterLint += 1;
+    else {
+      hoverSamples.push(ms);
+      if (hover !== null) hoverAnswered += 1;
+      if (!linted) hoversBeforeDiagnostics += 1;
+    }
+    await done;
+  }
   await connection.sendRequest('shutdown');
   await connection.sendNotification('exit');
   child.kill();
-  return { initializedMs, coldMs, diagnostics: firstDiagnostics.diagnostics.length, warm: summary(samples), cpuPerEditMs };
+  return {
+    initializedMs,
+    coldMs,
+    diagnostics: firstDiagnostics.diagnostics.length,
+    warm: summary(samples),
+    cpuPerEditMs,
+    ...(hovers > 0
+      ? {
+          hoverDuringLint: {
+            ...summary(hoverSamples),
+            answered: hoverAnswered,
+            answeredBeforeTheDiagnostics: hoversBeforeDiagnostics,
+            sentAfterTheLint: hoversAfterLint,
+          },
+        }
+      : {}),
+  };
 }
 
 function runEslintCli(filePath, runs = 3) {
@@ -164,12 +231,22 @@ const results = {
   loadAverageAtStart: loadavg()[0],
   runs: {},
 };
+// A 1 MB file of the same blocks.
+const bigText = trainingFile(34_000);
+const bigFile = path.join(workDir, 'train1mb.ts');
+writeFileSync(bigFile, bigText);
+
 for (const debounceMs of [50, 0]) {
-  results.runs[`debounce ${debounceMs} ms`] = await runServer(filePath, text, debounceMs);
+  results.runs[`debounce ${debounceMs} ms`] = await runServer(filePath, text, debounceMs, { hovers: debounceMs === 0 ? HOVERS : 0 });
 }
 if (!ONLY_SERVER) {
   results.runs['debounce 0 ms, every gradflow rule off (parser + server floor)'] = await runServer(rulesOffFile, text, 0);
   results.eslintCli = runEslintCli(filePath);
+}
+if (!NO_BIG) {
+  results.big = { bytes: bigText.length, lines: bigText.split('\n').length - 1 };
+  results.runs[`1 MB file (${results.big.lines} lines), debounce 0 ms`] = await runServer(bigFile, bigText, 0, { edits: BIG_EDITS });
+  if (!ONLY_SERVER) results.eslintCliBig = runEslintCli(bigFile, 1);
 }
 
 console.log(`server: ${path.relative(root, serverBin)}`);
@@ -178,15 +255,24 @@ console.log(
 );
 for (const [name, run] of Object.entries(results.runs)) {
   console.log(
-    `  ${name}: didChange→publishDiagnostics p50 ${round(run.warm.p50)} ms, p95 ${round(run.warm.p95)} ms, max ${round(run.warm.max)} ms;` +
+    `  ${name}: didChange→publishDiagnostics p50 ${round(run.warm.p50)} ms, p95 ${round(run.warm.p95)} ms, max ${round(run.warm.max)} ms (${run.warm.n} edits);` +
       ` server CPU ${run.cpuPerEditMs === undefined ? '?' : round(run.cpuPerEditMs)} ms/edit;` +
       ` cold start→first diagnostics ${round(run.coldMs)} ms (initialize ${round(run.initializedMs)} ms); ${run.diagnostics} diagnostics`,
   );
+  const hovers = run.hoverDuringLint;
+  if (hovers !== undefined)
+    console.log(
+      `    hover while the edit's lint runs: p50 ${round(hovers.p50)} ms, p95 ${round(hovers.p95)} ms, max ${round(hovers.max)} ms` +
+        ` (${hovers.n} hovers sent while the lint ran: ${hovers.answered} with content, ${hovers.answeredBeforeTheDiagnostics} answered before the diagnostics came;` +
+        ` ${hovers.sentAfterTheLint} not counted: the lint had ended before the hover was sent)`,
+    );
 }
 if (results.eslintCli !== undefined)
   console.log(
     `  ESLint CLI, same file, ${results.eslintCli.n} runs: median ${round(results.eslintCli.p50)} ms, max ${round(results.eslintCli.max)} ms; ${results.eslintCli.problems} problems`,
   );
+if (results.eslintCliBig !== undefined)
+  console.log(`  ESLint CLI, the 1 MB file, 1 run: ${round(results.eslintCliBig.p50)} ms; ${results.eslintCliBig.problems} problems`);
 writeFileSync(
   path.join(root, ONLY_SERVER ? 'bench/results/lsp-server.json' : 'bench/results/lsp.json'),
   `${JSON.stringify(results, null, 2)}\n`,

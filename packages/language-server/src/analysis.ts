@@ -31,6 +31,18 @@ function resolveAnalysis(filePath: string): string {
   }
 }
 
+/** The TypeScript module the workspace's analysis module runs on (a program it reads must come from it). */
+export async function typescriptOfAnalysis(filePath: string): Promise<typeof ts | undefined> {
+  try {
+    const specifier = resolveAnalysis(filePath);
+    const from = specifier.startsWith('file:') ? specifier : pathToFileURL(createRequire(import.meta.url).resolve(specifier)).href;
+    const loaded = (await import(pathToFileURL(createRequire(from).resolve('typescript')).href)) as { default?: typeof ts };
+    return loaded.default ?? (loaded as unknown as typeof ts);
+  } catch {
+    return undefined;
+  }
+}
+
 export function loadAnalysis(filePath: string): Promise<AnalysisAdapter | undefined> {
   const specifier = resolveAnalysis(filePath);
   let adapter = loaded.get(specifier);

@@ -24,6 +24,8 @@ export interface EslintSetup {
   /** A stable key: files with the same key share the instance (and its caches). */
   key: string;
   eslint: ESLint;
+  /** The options `eslint` was made with (a second instance with a different parser is made from them). */
+  options: ESLint.Options;
   /** The config file used, or undefined when gradflow's default config stands in for a missing one. */
   configFile: string | undefined;
   /** The tsconfig.json giving types to a loose file, when there is no ESLint config. */
@@ -103,9 +105,11 @@ export async function createEslintSetup(filePath: string, serverConfig: ServerCo
   const configFile = findEslintConfig(filePath);
   if (configFile !== undefined) {
     const cwd = path.dirname(configFile);
+    const options: ESLint.Options = { cwd, overrideConfigFile: configFile, overrideConfig: serverConfig };
     return {
       key: `${CONFIG_KEY_PREFIX}${configFile}`,
-      eslint: new ESLint({ cwd, overrideConfigFile: configFile, overrideConfig: serverConfig }),
+      eslint: new ESLint(options),
+      options,
       configFile,
       tsconfig: undefined,
     };
@@ -114,9 +118,11 @@ export async function createEslintSetup(filePath: string, serverConfig: ServerCo
   // Loose files share one instance rooted at `/`: ESLint ignores files outside its cwd.
   const cwd = tsconfig !== undefined ? path.dirname(tsconfig) : '/';
   const config = [...(await defaultConfig(filePath, looseFiles)), ...serverConfig];
+  const options: ESLint.Options = { cwd, overrideConfigFile: true, overrideConfig: config };
   return {
     key: eslintKeyFor(filePath),
-    eslint: new ESLint({ cwd, overrideConfigFile: true, overrideConfig: config }),
+    eslint: new ESLint(options),
+    options,
     configFile: undefined,
     tsconfig,
   };

@@ -5,9 +5,10 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { setImmediate as setImmediatePromise } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
-import type { ESLint, Linter } from 'eslint';
+import { ESLint, type Linter } from 'eslint';
 import { CONFIG_KEY_PREFIX, LOOSE_KEY, createEslintSetup, eslintKeyFor, forgetTsconfigs, type EslintSetup } from './eslint-setup.js';
 import { PROGRAM_CAPTURE_CONFIG, takeCapturedProgram, type CapturedProgram } from './program-capture.js';
+import { ProgramProvider, typescriptOfParser } from './program-provider.js';
 import { collectRelatedLocations, type RelatedLocation } from './related.js';
 
 export interface LintOutcome {
@@ -17,6 +18,8 @@ export interface LintOutcome {
   /** message index → the second places that matter, as the rules recorded them during this lint. */
   related: Map<number, readonly RelatedLocation[]>;
   program: CapturedProgram | undefined;
+  /** Whether the parser read the server's program (program-provider.ts) rather than building its own. */
+  serverProgram: boolean;
 }
 
 export interface LintHooks {
@@ -26,8 +29,22 @@ export interface LintHooks {
   onConfigLoaded?: () => void;
 }
 
+const TYPESCRIPT_FILES = ['**/*.ts', '**/*.tsx', '**/*.mts', '**/*.cts'];
+
+/** A second ESLint instance of a setup whose parser reads the server's programs (program-provider.ts). */
+interface ProgramLinting {
+  eslint: ESLint;
+  /** The workspace's own parser, which the instance wraps: a file configured with another parser is linted by the setup's own instance. */
+  parser: unknown;
+  /** Per file: whether its config uses that parser. */
+  files: Map<string, boolean>;
+}
+
 export class LintRunner {
   private readonly setups = new Map<string, Promise<EslintSetup>>();
+  private readonly programLinting = new WeakMap<EslintSetup, Promise<ProgramLinting | undefined>>();
+  /** One provider per TypeScript module the workspaces' parsers run on. */
+  private readonly providers = new Map<unknown, ProgramProvider>();
   /** Files linted with no ESLint config and no tsconfig that includes them. */
   private readonly looseFiles = new Set<string>();
   /** Instances whose config file has been loaded (a config that hangs never gets here). */
@@ -48,17 +65,32 @@ export class LintRunner {
         this.loaded.add(setup);
       }
       hooks.onConfigLoaded?.();
-      const results = await setup.eslint.lintText(text, { filePath, warnIgnored: false });
+      const eslint = (await this.programEslintFor(setup, filePath)) ?? setup.eslint;
+      const served = this.served();
+      const results = await eslint.lintText(text, { filePath, warnIgnored: false });
+      const serverProgram = this.served() > served;
       const result = results.at(0);
       const program = takeCapturedProgram(filePath);
-      if (result === undefined) return { messages: [], docsUrls: new Map(), related: new Map(), program };
+      if (result === undefined) return { messages: [], docsUrls: new Map(), related: new Map(), program, serverProgram };
       return {
+        serverProgram,
         messages: result.messages,
-        docsUrls: docsUrlsOf(setup.eslint, results),
+        docsUrls: docsUrlsOf(eslint, results),
         related: await collectRelatedLocations(filePath, result.messages),
         program,
       };
     });
+  }
+
+  private served(): number {
+    let total = 0;
+    for (const provider of this.providers.values()) total += provider.served;
+    return total;
+  }
+
+  /** The document was closed: the programs read the file from disk again. */
+  forget(filePath: string): void {
+    for (const provider of this.providers.values()) provider.close(filePath);
   }
 
   /**
@@ -70,6 +102,7 @@ export class LintRunner {
     await this.enqueue(async () => {
       const folders = this.configFolders();
       this.setups.clear();
+      for (const provider of this.providers.values()) provider.invalidate();
       forgetTsconfigs();
       await clearParserCaches(folders);
     });
@@ -101,6 +134,50 @@ export class LintRunner {
       this.setups.set(key, setup);
     }
     return setup;
+  }
+
+  /**
+   * The instance that lints `filePath` with the provider's programs, when the file's config uses
+   * typescript-eslint's parser with the project service; undefined otherwise (the setup's own
+   * instance lints it, as the ESLint CLI would).
+   */
+  private async programEslintFor(setup: EslintSetup, filePath: string): Promise<ESLint | undefined> {
+    let linting = this.programLinting.get(setup);
+    if (linting === undefined) {
+      linting = this.createProgramLinting(setup, filePath).catch(() => undefined);
+      this.programLinting.set(setup, linting);
+    }
+    const ready = await linting;
+    if (ready === undefined) return undefined;
+    let usesParser = ready.files.get(filePath);
+    if (usesParser === undefined) {
+      const config = (await setup.eslint.calculateConfigForFile(filePath)) as Linter.Config | undefined;
+      usesParser = config?.languageOptions?.parser === ready.parser;
+      ready.files.set(filePath, usesParser);
+    }
+    return usesParser ? ready.eslint : undefined;
+  }
+
+  private async createProgramLinting(setup: EslintSetup, filePath: string): Promise<ProgramLinting | undefined> {
+    const config = (await setup.eslint.calculateConfigForFile(filePath)) as Linter.Config | undefined;
+    const parser = config?.languageOptions?.parser;
+    const tsModule = await typescriptOfParser(parser, setup.options.cwd ?? path.dirname(filePath));
+    if (typeof parser !== 'object' || parser === null || tsModule === undefined) return undefined;
+    let provider = this.providers.get(tsModule);
+    if (provider === undefined) {
+      provider = new ProgramProvider(tsModule);
+      this.providers.set(tsModule, provider);
+    }
+    const overrides = setup.options.overrideConfig ?? [];
+    const programParser: Linter.Config = {
+      files: TYPESCRIPT_FILES,
+      languageOptions: { parser: provider.wrap(parser) },
+    };
+    const eslint = new ESLint({
+      ...setup.options,
+      overrideConfig: [...(Array.isArray(overrides) ? overrides : [overrides]), programParser],
+    });
+    return { eslint, parser, files: new Map() };
   }
 
   private enqueue<T>(job: () => Promise<T>): Promise<T> {

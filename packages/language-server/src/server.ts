@@ -22,7 +22,7 @@ import { DocumentStore } from './documents.js';
 import { FileWatching } from './file-watching.js';
 import { importsFile } from './imports.js';
 import { isLintable } from './files.js';
-import { DEFAULT_CONFIG_TIMEOUT_MS, DEFAULT_LINT_TIMEOUT_MS, LintHost, describeWorkspace } from './lint-host.js';
+import { DEFAULT_CONFIG_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_LINT_TIMEOUT_MS, LintHost, describeWorkspace } from './lint-host.js';
 import { Validator } from './validator.js';
 
 export interface ServerOptions {
@@ -40,6 +40,8 @@ export interface ServerOptions {
    * before it answers without them; `initializationOptions.requestDeadlineMs`.
    */
   requestDeadlineMs?: number;
+  /** A workspace's lint worker with no request for this long is stopped; `initializationOptions.idleTimeoutMs`. */
+  idleTimeoutMs?: number;
 }
 
 const DEFAULT_DEBOUNCE_MS = 50;
@@ -63,6 +65,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   const host = new LintHost({
     configTimeoutMs: options.configTimeoutMs ?? DEFAULT_CONFIG_TIMEOUT_MS,
     lintTimeoutMs: options.lintTimeoutMs ?? DEFAULT_LINT_TIMEOUT_MS,
+    idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
     log,
     onFailure: (workspace, reason) => {
       // Once per workspace and reason: the files' diagnostics repeat it where it matters.
@@ -146,6 +149,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     host.configure({
       configTimeoutMs: numberOption(init.configTimeoutMs, options.configTimeoutMs ?? DEFAULT_CONFIG_TIMEOUT_MS),
       lintTimeoutMs: numberOption(init.lintTimeoutMs, options.lintTimeoutMs ?? DEFAULT_LINT_TIMEOUT_MS),
+      idleTimeoutMs: numberOption(init.idleTimeoutMs, options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS),
     });
     requestDeadlineMs = numberOption(init.requestDeadlineMs, requestDeadlineMs);
     initialized = true;
@@ -233,19 +237,40 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   });
 
   connection.onHover(async (params, token) => {
-    // The program of the lint lives in the worker, which answers between lints: a hover waits at most
-    // the deadline for the lint of the current text, then as long for the worker, then answers null.
     const cancelled = () => token.isCancellationRequested;
-    const lint = await validator.current(params.textDocument.uri, token, requestDeadlineMs, true);
-    if (lint?.outcome === undefined || cancelled()) return null;
-    const offset = lint.document.offsetAt(params.position);
-    const markdown = await host.hover(fileURLToPath(lint.uri), lint.version, offset, requestDeadlineMs);
-    if (markdown === undefined || cancelled()) return null;
-    return { contents: { kind: 'markdown', value: markdown } };
+    const uri = params.textDocument.uri;
+    const document = documents.get(uri);
+    if (document === undefined || !isLintable(uri)) return null;
+    const deadline = Date.now() + requestDeadlineMs;
+    // First the workspace's hover worker, which no lint holds up: it reads the current text.
+    const quick = await host.hoverText(fileURLToPath(uri), document.getText(), document.offsetAt(params.position), requestDeadlineMs);
+    if (cancelled()) return null;
+    if (quick !== undefined && 'markdown' in quick)
+      return quick.markdown === null ? null : { contents: { kind: 'markdown', value: quick.markdown } };
+    // Else the program of the lint, in the lint worker, which answers between lints: wait at most the
+    // deadline for the lint of the current text, then for the worker, then answer null.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const lint = await validator.current(uri, token, deadline - Date.now(), attempt === 0);
+      if (lint?.outcome === undefined || cancelled()) return null;
+      const offset = lint.document.offsetAt(params.position);
+      const answer = await host.hover(fileURLToPath(lint.uri), lint.version, offset, deadline - Date.now());
+      if (answer === undefined || cancelled()) return null;
+      if ('markdown' in answer) return answer.markdown === null ? null : { contents: { kind: 'markdown', value: answer.markdown } };
+      // The worker was stopped (idle) and started again since that lint: lint the file again, once.
+      validator.invalidate(uri);
+    }
+    return null;
   });
 
   // For tests and troubleshooting: how much linting the server has done.
-  connection.onRequest('gradflow/stats', () => ({ lints: validator.lintsStarted, workers: host.liveWorkers }));
+  connection.onRequest('gradflow/stats', () => ({
+    lints: validator.lintsStarted,
+    serverProgramLints: validator.serverProgramLints,
+    workers: host.liveWorkers,
+    workerStarts: host.workerStarts,
+    hoverWorkers: host.liveHoverWorkers,
+    hoverWorkerStarts: host.hoverWorkerStarts,
+  }));
 
   connection.onShutdown(() => {
     fileWatching.dispose();

@@ -55,6 +55,8 @@ export class Validator {
   private generation = 0;
   /** Lints started, for `gradflow/stats`. */
   lintsStarted = 0;
+  /** Lints whose parser read the server's incremental program (program-provider.ts), for `gradflow/stats`. */
+  serverProgramLints = 0;
 
   constructor(
     private readonly host: LintHost,
@@ -233,6 +235,7 @@ export class Validator {
     let diagnostics: Diagnostic[];
     try {
       outcome = await this.host.lint(filePath, document.getText(), document.version);
+      if (outcome?.serverProgram === true) this.serverProgramLints += 1;
       diagnostics = outcome === undefined ? [] : toDiagnostics(document, outcome, this.options.relatedInformationSupported);
     } catch (error) {
       if (!(error instanceof LintFailure)) {

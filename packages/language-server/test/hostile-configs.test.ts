@@ -1,5 +1,5 @@
-// Workspaces whose eslint.config.mjs hangs, spins, exits the process or prints to stdout. Each
-// workspace lints in its own worker: the server reports the broken config once (a message and a
+// Workspaces whose eslint.config.mjs hangs, spins, exits the process or prints to stdout (even
+// straight to file descriptor 1). Each workspace lints in its own worker process: the server reports the broken config once (a message and a
 // diagnostic on the file) and goes on serving the other workspaces over an intact protocol stream.
 import { mkdtempSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -35,6 +35,8 @@ const CONFIGS = {
   exits: `${RECOMMENDED}process.exit(3);\n`,
   // Bytes that would break the client's reading of the protocol stream if they reached it.
   prints: `${RECOMMENDED}process.stdout.write('not a header\\r\\n\\r\\n');\nconsole.log('hello from eslint.config.mjs');\n`,
+  // Past process.stdout, as native code or a worker thread would write: file descriptor 1 itself.
+  writesFd1: `import { writeSync } from 'node:fs';\n${RECOMMENDED}writeSync(1, 'garbage\\n');\nwriteSync(1, 'Content-Length: 5\\r\\n\\r\\n{}');\n`,
 };
 type Hostile = keyof typeof CONFIGS;
 
@@ -99,6 +101,12 @@ describe('hostile ESLint configs', () => {
     expect(server.logs.join('\n')).toContain('hello from eslint.config.mjs');
   });
 
+  it('lints a workspace whose config writes to file descriptor 1, with the protocol stream intact', async () => {
+    expect(ruleLines(await openAndWait(server, uriOf('writesFd1'), train))).toEqual(EXPECTED);
+    await stillServes(3);
+    expect(server.logs.join('\n')).toContain('garbage');
+  });
+
   it('reports a config that calls process.exit once, and keeps serving', async () => {
     const uri = uriOf('exits');
     const diagnostics = await openAndWait(server, uri, train, CONFIG_TIMEOUT_MS * 3);
@@ -111,7 +119,7 @@ describe('hostile ESLint configs', () => {
     expect(failure((await again).diagnostics)).toBe(failure(diagnostics));
     expect(server.messages.filter((m) => m.message.includes(path.dirname(new URL(uri).pathname)))).toHaveLength(1);
     expect(server.messages[0]?.type).toBe(1); // Error
-    await stillServes(3);
+    await stillServes(4);
   }, 120_000);
 
   it('ends a config that never finishes loading and one that spins, after the time limit, and keeps serving', async () => {
@@ -124,7 +132,7 @@ describe('hostile ESLint configs', () => {
     expect(failure(spins)).toMatch(new RegExp(`loading .*eslint\\.config\\.mjs did not finish within ${seconds} s`));
     expect(Date.now() - started).toBeGreaterThanOrEqual(CONFIG_TIMEOUT_MS - 1000);
     // The spinning worker is gone: the server's CPU use settles (a busy loop would keep a core at 100 %).
-    await stillServes(4);
+    await stillServes(5);
     for (const name of ['hangs', 'spins'] as const) {
       const dir = path.dirname(new URL(uriOf(name)).pathname);
       expect(server.messages.filter((m) => m.message.includes(dir))).toHaveLength(1);
@@ -136,18 +144,23 @@ describe('a config that spins while the editor goes away', () => {
   const { uri, remove } = workspace(CONFIGS.spins);
   afterAll(remove);
 
+  /** The launcher, the server and the spinning workspace's lint worker, once the worker spins. */
+  async function spinning(server: ServerHandle): Promise<number[]> {
+    await initialize(server, undefined, { configTimeoutMs: 600_000 });
+    await server.connection.sendNotification('textDocument/didOpen', {
+      textDocument: { uri, languageId: 'typescript', version: 1, text: train },
+    });
+    await until(() => processTree(server.process.pid ?? 0).length === 3, 'the lint worker process to start', 30_000);
+    await new Promise((resolve) => setTimeout(resolve, 3000)); // the worker is spinning by now
+    return processTree(server.process.pid ?? 0);
+  }
+
   it(
-    'answers requests meanwhile, and both processes exit when the editor closes the pipe',
+    'answers requests meanwhile, and all processes exit when the editor closes the pipe',
     async () => {
       const server = startServer();
       try {
-        await initialize(server, undefined, { configTimeoutMs: 600_000 });
-        const tree = processTree(server.process.pid ?? 0);
-        expect(tree).toHaveLength(2);
-        await server.connection.sendNotification('textDocument/didOpen', {
-          textDocument: { uri, languageId: 'typescript', version: 1, text: train },
-        });
-        await new Promise((resolve) => setTimeout(resolve, 3000)); // the worker is spinning by now
+        const tree = await spinning(server);
         const started = Date.now();
         const actions: unknown[] = await server.connection.sendRequest('textDocument/codeAction', {
           textDocument: { uri },
@@ -158,6 +171,24 @@ describe('a config that spins while the editor goes away', () => {
         expect(Date.now() - started).toBeLessThan(10_000);
         server.process.stdin.end();
         for (const pid of tree) await until(() => exited(pid), `process ${String(pid)} to exit`, 15_000);
+      } finally {
+        await server.stop();
+      }
+    },
+    STARTUP_TIMEOUT_MS,
+  );
+
+  it(
+    'does not leave the spinning worker behind when the server is killed outright',
+    async () => {
+      const server = startServer();
+      try {
+        const tree = await spinning(server);
+        expect(tree).toHaveLength(3);
+        const [, serverPid, workerPid] = tree;
+        // SIGKILL: the server cannot end its workers; the worker's watchdog sees its parent go.
+        process.kill(serverPid, 'SIGKILL');
+        await until(() => exited(workerPid), `lint worker ${String(workerPid)} to exit after the server was killed`, 15_000);
       } finally {
         await server.stop();
       }

@@ -179,11 +179,11 @@ describe('scheduling', () => {
     console.log(
       `hover ${String(hoverMs)} ms, hover+actions ${String(bothMs)} ms, big lint still running: ${String(stillLinting)}, hover: ${JSON.stringify(hover).slice(0, 40)}`,
     );
-    // The worker that holds the program is busy: the hover answers null by its deadline (500 ms here)
-    // rather than after the lint; the code actions come from the last results on the main thread.
+    // The lint worker is busy; the hover worker, which lints nothing, answers in full meanwhile; the
+    // code actions come from the last results on the main thread.
     expect(hoverMs).toBeLessThan(5_000);
     expect(actions.map((a) => a.title)).toContain('Disable @gradflow/no-leaf-inplace for this line');
-    if (stillLinting) expect(hover).toBeNull();
+    expect(JSON.stringify(hover)).toContain('SGD');
     expect(bothMs).toBeLessThan(8_000);
 
     const bigDiagnostics = (await bigPublished).diagnostics;

@@ -1,0 +1,242 @@
+// The TypeScript programs the lints read, kept by the server instead of typescript-eslint's project
+// service. Per edit, the project service re-opens the file with its whole new text (a full reparse,
+// and its bookkeeping of open files and projects) before the program is updated; here each tsconfig
+// has an incremental `ts.LanguageService` whose edited file is re-parsed from the changed range only,
+// and the program is handed to the workspace's own typescript-eslint parser through
+// `parserOptions.programs` — ESLint, the workspace's config and its other plugins run as before.
+// Files no tsconfig includes (typescript-eslint's default project) keep using the project service.
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type ts from 'typescript';
+
+type Ts = typeof ts;
+
+/** A snapshot that tells the language service which range changed, so that it re-parses incrementally. */
+class TextSnapshot implements ts.IScriptSnapshot {
+  constructor(
+    private readonly tsModule: Ts,
+    readonly text: string,
+  ) {}
+
+  getText(start: number, end: number): string {
+    return this.text.slice(start, end);
+  }
+
+  getLength(): number {
+    return this.text.length;
+  }
+
+  getChangeRange(old: ts.IScriptSnapshot): ts.TextChangeRange | undefined {
+    if (!(old instanceof TextSnapshot)) return undefined;
+    const before = old.text;
+    const after = this.text;
+    const shorter = Math.min(before.length, after.length);
+    let start = 0;
+    while (start < shorter && before.charCodeAt(start) === after.charCodeAt(start)) start++;
+    let end = 0;
+    while (end < shorter - start && before.charCodeAt(before.length - 1 - end) === after.charCodeAt(after.length - 1 - end)) end++;
+    const span = this.tsModule.createTextSpan(start, before.length - end - start);
+    return this.tsModule.createTextChangeRange(span, after.length - end - start);
+  }
+}
+
+/** One tsconfig's files, with the unsaved texts of the documents linted in it. */
+class Project {
+  private readonly service: ts.LanguageService;
+  private parsed: ts.ParsedCommandLine;
+  private readonly fileNames: Set<string>;
+  /** Unsaved texts: the text each document was last linted with, until it is closed. */
+  private readonly open = new Map<string, { snapshot: TextSnapshot; version: number }>();
+  /** Versions of files read from disk: their modification times, read once per file until `invalidate`. */
+  private readonly diskVersions = new Map<string, string>();
+  /**
+   * Texts of files read from disk, until `invalidate`: the language service asks for every file's
+   * snapshot on every update (before it compares versions), and lib.dom.d.ts alone is 1.5 MB.
+   */
+  private readonly diskSnapshots = new Map<string, TextSnapshot | undefined>();
+  private projectVersion = 0;
+  private nextVersion = 1;
+
+  constructor(
+    private readonly tsModule: Ts,
+    readonly tsconfig: string,
+  ) {
+    this.parsed = this.parse();
+    this.fileNames = new Set(this.parsed.fileNames.map((file) => path.resolve(file)));
+    const sys = tsModule.sys;
+    const host: ts.LanguageServiceHost = {
+      getProjectVersion: () => String(this.projectVersion),
+      getCompilationSettings: () => this.parsed.options,
+      getProjectReferences: () => this.parsed.projectReferences,
+      getScriptFileNames: () => [...new Set([...this.parsed.fileNames, ...this.open.keys()])],
+      getScriptVersion: (fileName) => {
+        const open = this.open.get(path.resolve(fileName));
+        if (open !== undefined) return `open:${String(open.version)}`;
+        let version = this.diskVersions.get(fileName);
+        if (version === undefined) {
+          version = `disk:${String(sys.getModifiedTime?.(fileName)?.getTime() ?? 0)}`;
+          this.diskVersions.set(fileName, version);
+        }
+        return version;
+      },
+      getScriptSnapshot: (fileName) => {
+        const open = this.open.get(path.resolve(fileName));
+        if (open !== undefined) return open.snapshot;
+        if (this.diskSnapshots.has(fileName)) return this.diskSnapshots.get(fileName);
+        const text = sys.readFile(fileName);
+        const snapshot = text === undefined ? undefined : new TextSnapshot(tsModule, text);
+        this.diskSnapshots.set(fileName, snapshot);
+        return snapshot;
+      },
+      getCurrentDirectory: () => path.dirname(tsconfig),
+      getDefaultLibFileName: (options) => tsModule.getDefaultLibFilePath(options),
+      fileExists: (file) => sys.fileExists(file),
+      readFile: (file, encoding) => sys.readFile(file, encoding),
+      readDirectory: (...args) => sys.readDirectory(...args),
+      directoryExists: (dir) => sys.directoryExists(dir),
+      getDirectories: (dir) => sys.getDirectories(dir),
+      realpath: sys.realpath === undefined ? undefined : (file) => sys.realpath?.(file) ?? file,
+      useCaseSensitiveFileNames: () => sys.useCaseSensitiveFileNames,
+    };
+    this.service = tsModule.createLanguageService(host, tsModule.createDocumentRegistry(sys.useCaseSensitiveFileNames));
+  }
+
+  includes(filePath: string): boolean {
+    return this.fileNames.has(filePath);
+  }
+
+  /** The program with `text` as the content of `filePath`. */
+  programWith(filePath: string, text: string): ts.Program | undefined {
+    const open = this.open.get(filePath);
+    if (open?.snapshot.text !== text) {
+      this.open.set(filePath, { snapshot: new TextSnapshot(this.tsModule, text), version: this.nextVersion++ });
+      this.projectVersion += 1;
+    }
+    return this.service.getProgram();
+  }
+
+  /** The document was closed: the file is read from disk again. */
+  close(filePath: string): void {
+    if (this.open.delete(filePath)) this.projectVersion += 1;
+  }
+
+  /** Files changed on disk: read the tsconfig and the files' modification times again. */
+  invalidate(): void {
+    this.parsed = this.parse();
+    this.fileNames.clear();
+    for (const file of this.parsed.fileNames) this.fileNames.add(path.resolve(file));
+    this.diskVersions.clear();
+    this.diskSnapshots.clear();
+    this.projectVersion += 1;
+  }
+
+  dispose(): void {
+    this.service.dispose();
+  }
+
+  private parse(): ts.ParsedCommandLine {
+    const sys = this.tsModule.sys;
+    const read = this.tsModule.readConfigFile(this.tsconfig, (file) => sys.readFile(file));
+    return this.tsModule.parseJsonConfigFileContent(read.config, sys, path.dirname(this.tsconfig), undefined, this.tsconfig);
+  }
+}
+
+/** A parser as a config gives it (typescript-eslint's has `parseForESLint`). */
+export interface Parser {
+  meta?: { name?: string; version?: string };
+  parseForESLint?: (code: string, options?: Record<string, unknown>) => unknown;
+}
+
+/** Programs for one TypeScript module (the one the workspace's typescript-eslint parser runs on). */
+export class ProgramProvider {
+  private readonly projects = new Map<string, Project>();
+  /** Files no tsconfig includes (from the project service's default project). */
+  private readonly unincluded = new Set<string>();
+  /** How many parses got a program from here (for `gradflow/stats` and the tests). */
+  served = 0;
+
+  constructor(private readonly tsModule: Ts) {}
+
+  /** The program with `text` as the content of `filePath`, or undefined when no tsconfig includes the file. */
+  programFor(filePath: string, text: string): ts.Program | undefined {
+    const file = path.resolve(filePath);
+    if (this.unincluded.has(file)) return undefined;
+    const project = this.projectFor(file);
+    if (project === undefined) {
+      this.unincluded.add(file);
+      return undefined;
+    }
+    return project.programWith(file, text);
+  }
+
+  close(filePath: string): void {
+    for (const project of this.projects.values()) project.close(path.resolve(filePath));
+  }
+
+  invalidate(): void {
+    this.unincluded.clear();
+    for (const project of this.projects.values()) project.invalidate();
+  }
+
+  dispose(): void {
+    for (const project of this.projects.values()) project.dispose();
+    this.projects.clear();
+  }
+
+  /** The nearest tsconfig.json above the file that includes it, as the project service finds it first. */
+  private projectFor(file: string): Project | undefined {
+    const tsconfig = this.tsModule.findConfigFile(path.dirname(file), (candidate) => this.tsModule.sys.fileExists(candidate));
+    if (tsconfig === undefined) return undefined;
+    let project = this.projects.get(tsconfig);
+    if (project === undefined) {
+      project = new Project(this.tsModule, tsconfig);
+      this.projects.set(tsconfig, project);
+    }
+    return project.includes(file) ? project : undefined;
+  }
+
+  /**
+   * A parser that gives `original` (typescript-eslint's parser, as the workspace's config set it)
+   * this provider's program instead of its project service, for the files a tsconfig includes;
+   * everything else goes to `original` untouched.
+   */
+  wrap(original: Parser): Parser {
+    const parseForESLint = original.parseForESLint?.bind(original);
+    if (parseForESLint === undefined) return original;
+    return {
+      meta: { name: 'gradflow-language-server/program-provider', version: '1' },
+      parseForESLint: (code: string, options: Record<string, unknown> = {}) => {
+        const filePath = typeof options.filePath === 'string' ? options.filePath : undefined;
+        const wantsTypes = options.projectService !== undefined && options.projectService !== false && options.programs == null;
+        const program = filePath !== undefined && wantsTypes ? this.programFor(filePath, code) : undefined;
+        if (program === undefined) return parseForESLint(code, options);
+        this.served += 1;
+        // The program instead of the project service (and of a `project` list, which `programs` overrides anyway).
+        return parseForESLint(code, { ...options, projectService: undefined, project: undefined, programs: [program] });
+      },
+    };
+  }
+}
+
+/**
+ * The TypeScript module that `parser` (from a workspace's config) runs on, when it is the
+ * typescript-eslint parser installed in `fromDir`: the provider's programs must come from the very
+ * module whose syntax kinds the parser's converter reads. Undefined when that cannot be made sure.
+ */
+export async function typescriptOfParser(parser: unknown, fromDir: string): Promise<Ts | undefined> {
+  if (typeof parser !== 'object' || parser === null || !('parseForESLint' in parser)) return undefined;
+  try {
+    const fromConfig = createRequire(path.join(fromDir, 'noop.js'));
+    const parserPath = fromConfig.resolve('@typescript-eslint/parser');
+    const loaded = (await import(pathToFileURL(parserPath).href)) as { default?: { parseForESLint?: unknown }; parseForESLint?: unknown };
+    const parseForESLint = loaded.default?.parseForESLint ?? loaded.parseForESLint;
+    if (parseForESLint !== parser.parseForESLint) return undefined;
+    const estreePath = createRequire(parserPath).resolve('@typescript-eslint/typescript-estree');
+    const tsPath = createRequire(estreePath).resolve('typescript');
+    const tsModule = (await import(pathToFileURL(tsPath).href)) as { default?: Ts } & Partial<Ts>;
+    return tsModule.default ?? (tsModule as Ts);
+  } catch {
+    return undefined;
+  }
+}
