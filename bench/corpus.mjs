@@ -8,11 +8,11 @@ import { fileURLToPath } from 'node:url';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** Writes `count` training files (plus tsconfig and a node_modules link to the engine); returns the line count. */
-export function generateCorpus(dir, count, { perPackage = 100 } = {}) {
+/** A package folder for generated programs: package.json, a strict tsconfig and a node_modules link to the engine. */
+export function writeProject(dir, { name, include, lib }) {
   mkdirSync(join(dir, 'node_modules', '@gradflow'), { recursive: true });
   symlinkSync(join(repoRoot, 'packages', 'autograd'), join(dir, 'node_modules', '@gradflow', 'autograd'), 'dir');
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'lint-bench-corpus', private: true, type: 'module' }));
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, private: true, type: 'module' }));
   writeFileSync(
     join(dir, 'tsconfig.json'),
     JSON.stringify({
@@ -20,15 +20,20 @@ export function generateCorpus(dir, count, { perPackage = 100 } = {}) {
         target: 'ES2022',
         module: 'NodeNext',
         moduleResolution: 'NodeNext',
-        lib: ['ES2023', 'DOM'],
+        lib,
         types: [],
         strict: true,
         noEmit: true,
         skipLibCheck: true,
       },
-      include: ['src/**/*.ts'],
+      include,
     }),
   );
+}
+
+/** Writes `count` training files (plus tsconfig and a node_modules link to the engine); returns the line count. */
+export function generateCorpus(dir, count, { perPackage = 100 } = {}) {
+  writeProject(dir, { name: 'lint-bench-corpus', include: ['src/**/*.ts'], lib: ['ES2023', 'DOM'] });
   let lines = 0;
   // A monorepo: packages of `perPackage` training files, each package with its own helpers module
   // and Trainer class that its training files import (the cross-file facts the rules follow).

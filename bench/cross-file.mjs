@@ -7,14 +7,13 @@
 // (its callers in the N files settle its grad mode, up to a limit).
 //
 //   npm run build && node bench/cross-file.mjs [--files 10,100,1000] [--edits 20]
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { ESLint } from 'eslint';
 import plugin from '@gradflow/eslint-plugin';
+import { writeProject } from './corpus.mjs';
 
-const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(name);
   return i === -1 ? fallback : String(process.argv[i + 1]);
@@ -71,25 +70,7 @@ const rows = [];
 for (const count of COUNTS) {
   const dir = mkdtempSync(join(tmpdir(), 'gradflow-cross-file-'));
   try {
-    mkdirSync(join(dir, 'node_modules', '@gradflow'), { recursive: true });
-    symlinkSync(join(repoRoot, 'packages', 'autograd'), join(dir, 'node_modules', '@gradflow', 'autograd'), 'dir');
-    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'cross-file-bench', private: true, type: 'module' }));
-    writeFileSync(
-      join(dir, 'tsconfig.json'),
-      JSON.stringify({
-        compilerOptions: {
-          target: 'ES2022',
-          module: 'NodeNext',
-          moduleResolution: 'NodeNext',
-          lib: ['ES2023'],
-          types: [],
-          strict: true,
-          noEmit: true,
-          skipLibCheck: true,
-        },
-        include: ['*.ts'],
-      }),
-    );
+    writeProject(dir, { name: 'cross-file-bench', include: ['*.ts'], lib: ['ES2023'] });
     writeFileSync(join(dir, 'utils.ts'), UTILS);
     for (let i = 0; i < count; i++) writeFileSync(join(dir, `train${String(i)}.ts`), importer(i));
     const eslint = new ESLint({ cwd: dir, overrideConfigFile: true, overrideConfig: [plugin.configs.recommended], stats: true });

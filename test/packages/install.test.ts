@@ -27,9 +27,10 @@ const HOMEPAGE = 'https://github.com/gradflow/gradflow';
 const INSTALL_TIMEOUT_MS = 240_000;
 
 const work = mkdtempSync(path.join(tmpdir(), 'gradflow-install-'));
+// Removing the installed project (node_modules of several packages) can take over vitest's 10 s hook default on a loaded machine.
 afterAll(() => {
   rmSync(work, { recursive: true, force: true });
-});
+}, 120_000);
 
 function run(command: string, args: string[], cwd: string, timeout = INSTALL_TIMEOUT_MS): SpawnSyncReturns<string> {
   return spawnSync(command, args, {

@@ -202,3 +202,11 @@ export function tupleElement(bindings: Bindings, identifier: ts.Identifier): { c
   const init = stripExpression(holder.initializer);
   return ts.isCallExpression(init) ? { call: init, index: decl.parent.elements.indexOf(decl) } : undefined;
 }
+
+/** The name an expression's value is stored in (`const y = x.exp()`, `trainer = new Trainer(…)`). */
+export function assignedTo(node: ts.Expression): ts.Expression | undefined {
+  const parent = node.parent;
+  if (ts.isVariableDeclaration(parent) && parent.initializer === node && ts.isIdentifier(parent.name)) return parent.name;
+  if (ts.isBinaryExpression(parent) && parent.right === node && parent.operatorToken.kind === ts.SyntaxKind.EqualsToken) return parent.left;
+  return undefined;
+}

@@ -1,6 +1,6 @@
 import { OP_METADATA, OP_METHODS } from '@gradflow/autograd';
 import ts from 'typescript';
-import { stripExpression, tupleElement, type Bindings } from './bindings.js';
+import { assignedTo, stripExpression, tupleElement, type Bindings } from './bindings.js';
 import { returnedValues } from './flow.js';
 import type { FileIndex, MethodCall } from './file-index.js';
 import type { StorageIdentity } from './identity.js';
@@ -170,7 +170,7 @@ export class SavedTensors {
       for (const through of savesThrough(helper, call, needsGrad)) {
         if (through.argument) {
           if (this.values.isTensorExpression(through.argument)) push(through.argument);
-        } else if (this.values.evaluate(call).requiresGrad === 'yes') push(resultHolder(call));
+        } else if (this.values.evaluate(call).requiresGrad === 'yes') push(assignedTo(call));
       }
       return { site: call, saved };
     }
@@ -204,7 +204,7 @@ export class SavedTensors {
     const op = OP_METHODS[method.method] as keyof typeof OP_METADATA | undefined;
     if (!op) return { site: call, saved };
     const meta = OP_METADATA[op];
-    const operands: Record<string, ts.Expression | undefined> = { result: resultHolder(call) };
+    const operands: Record<string, ts.Expression | undefined> = { result: assignedTo(call) };
     meta.inputs.forEach((name, i) => {
       operands[name] = i === 0 ? method.receiver : call.arguments[i - 1];
     });
@@ -248,12 +248,4 @@ export class SavedTensors {
     if (inputKey !== undefined) out.push({ key: inputKey, expression: input });
     return out;
   }
-}
-
-/** The name a call's result is stored in (`const y = x.exp()`), so a saved 'result' has an identity. */
-function resultHolder(call: ts.CallExpression): ts.Expression | undefined {
-  const parent = call.parent;
-  if (ts.isVariableDeclaration(parent) && parent.initializer === call && ts.isIdentifier(parent.name)) return parent.name;
-  if (ts.isBinaryExpression(parent) && parent.right === call && parent.operatorToken.kind === ts.SyntaxKind.EqualsToken) return parent.left;
-  return undefined;
 }

@@ -1,7 +1,7 @@
 import { INPLACE_METHODS, OP_METADATA, OP_METHODS } from '@gradflow/autograd';
 import ts from 'typescript';
 import { getFileAnalysis, type FileAnalysis } from './file-analysis.js';
-import { stripExpression } from './bindings.js';
+import { assignedTo, stripExpression } from './bindings.js';
 import { isAncestor, returnedValues } from './flow.js';
 import type { OptimizerSite } from './file-index.js';
 import type { ModulePaths, ParamPath } from './modules.js';
@@ -396,7 +396,7 @@ export function heldThrough(
   const cls = ts.isConstructorDeclaration(helper.declaration) ? helper.declaration.parent : undefined;
   const classSymbol = cls?.name ? helper.analysis.bindings.symbolOf(cls.name) : undefined;
   const thisRoot = classSymbol ? `this${String(helper.analysis.bindings.idOf(classSymbol))}` : undefined;
-  const instance = thisRoot ? holderOf(call) : undefined;
+  const instance = thisRoot ? assignedTo(call) : undefined;
   const out: ParamPath[] = [];
   for (const path of held) {
     const k = roots.get(path.root);
@@ -438,14 +438,6 @@ export function requiresGradWritesThrough(
     } else if (iterable) out.push({ tensor: iterable, iterated: true, write: write.node, flag: write.flag });
   }
   return out;
-}
-
-/** The name a construction or call's result is stored in (`const trainer = new Trainer(…)`). */
-function holderOf(node: ts.Expression): ts.Expression | undefined {
-  const parent = node.parent;
-  if (ts.isVariableDeclaration(parent) && parent.initializer === node && ts.isIdentifier(parent.name)) return parent.name;
-  if (ts.isBinaryExpression(parent) && parent.right === node && parent.operatorToken.kind === ts.SyntaxKind.EqualsToken) return parent.left;
-  return undefined;
 }
 
 /**
