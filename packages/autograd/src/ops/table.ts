@@ -81,7 +81,44 @@ function binaryForward(op: BinaryOp) {
   };
 }
 
+/** The fused GELU kernel of x's backend (ops gelu / geluGrad run only where it exists). */
+function geluKernel(x: Tensor, grad: boolean): Tensor {
+  const backend = x.storage.backend;
+  if (!backend.gelu) fail('INVALID_ARGUMENT', `gelu: the ${x.device} backend has no fused GELU kernel`);
+  return fromStorage(backend.gelu(x, grad), x.shape);
+}
+
+/** d/dx gelu(x) = Φ(x) + x·φ(x); its own derivative is φ(x)·(2 − x²) (so double backward works). */
+const geluGrad = defineOp({
+  name: 'geluGrad',
+  inputs: ['self'],
+  saves: { self: ['self'] },
+  forward: ([x]) => geluKernel(x, true),
+  backward: (g, c) => {
+    const x = c.unpack('self');
+    const x2 = x.mul(x);
+    return [
+      g
+        .mul(
+          x2
+            .mul(-0.5)
+            .exp()
+            .mul(1 / Math.sqrt(2 * Math.PI)),
+        )
+        .mul(x2.neg().add(2)),
+    ];
+  },
+});
+
 export const ops = {
+  gelu: defineOp({
+    name: 'gelu',
+    inputs: ['self'],
+    saves: { self: ['self'] },
+    forward: ([x]) => geluKernel(x, false),
+    backward: (g, c) => [g.mul(apply(geluGrad, [c.unpack('self')]))],
+  }),
+  geluGrad,
   add: defineOp({
     name: 'add',
     inputs: ['self', 'other'],
