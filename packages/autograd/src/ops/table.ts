@@ -223,12 +223,34 @@ export const ops = {
         );
       }
       const batch = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2), 'matmul: batch dimensions');
+      if (b.ndim === 2 && a.ndim > 2 && isContiguous(a)) {
+        // [..., m, k] x [k, n] (Linear on a batch of sequences): one [batch·m, k] x [k, n] product
+        // instead of a product per batch element against the same broadcast matrix.
+        const rows = numel(batch) * m;
+        const flat = { storage: a.storage, shape: [rows, k], strides: [k, 1], offset: a.offset };
+        return fromStorage(a.storage.backend.matmul(flat, b, [], rows, k, n, a.dtype), [...batch, m, n]);
+      }
       return fromStorage(a.storage.backend.matmul(a, b, batch, m, k, n, a.dtype), [...batch, m, n]);
     },
-    backward: (g, c) => [
-      c.needs[0] ? sumTo(g.matmul(c.unpack('other').transpose(-1, -2)), c.inputShapes[0]) : null,
-      c.needs[1] ? sumTo(c.unpack('self').transpose(-1, -2).matmul(g), c.inputShapes[1]) : null,
-    ],
+    backward: (g, c) => {
+      const [shapeA, shapeB] = c.inputShapes;
+      let gradB: Tensor | null = null;
+      if (c.needs[1]) {
+        const a = c.unpack('self');
+        if (shapeB.length === 2 && shapeA.length > 2) {
+          // Σ over the batch of aᵢᵀ·gᵢ as one product of the flattened batch, not a batch of
+          // [k, n] products summed afterwards.
+          const k = shapeA[shapeA.length - 1];
+          gradB = a
+            .reshape([-1, k])
+            .transpose(0, 1)
+            .matmul(g.reshape([-1, g.shape[g.ndim - 1]]));
+        } else {
+          gradB = sumTo(a.transpose(-1, -2).matmul(g), shapeB);
+        }
+      }
+      return [c.needs[0] ? sumTo(g.matmul(c.unpack('other').transpose(-1, -2)), shapeA) : null, gradB];
+    },
   }),
   sum: defineOp<{ dims: number[]; keepdim: boolean }>({
     name: 'sum',
