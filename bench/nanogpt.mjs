@@ -8,6 +8,7 @@
  *   node bench/nanogpt.mjs --steps=5           # timed steps per framework (default 3, after 2 warm-up steps)
  *   node bench/nanogpt.mjs --cpu               # skip WebGPU
  *   node bench/nanogpt.mjs --only=gradflow     # gradflow CPU alone (e.g. under node --cpu-prof)
+ *   node bench/nanogpt.mjs --only=webgpu       # the WebGPU pair alone (--gpu-steps=N timed steps, default 3)
  *
  * The model is the issue's size: 4 layers, 4 heads, n_embd 128, block 64, batch 16, the
  * full tiny-shakespeare character vocabulary (65, as nanoGPT's shakespeare_char; the bundled excerpt uses 58
@@ -46,6 +47,8 @@ const gpuSteps = Number(args.get('gpu-steps') ?? 3);
 const warmupSteps = 2; // the two steps of checkLosses
 const only = args.get('only');
 if (!(Number.isInteger(steps) && steps >= 1)) throw new Error(`--steps must be a positive integer, got ${String(args.get('steps'))}`);
+if (!(Number.isInteger(gpuSteps) && gpuSteps >= 1))
+  throw new Error(`--gpu-steps must be a positive integer, got ${String(args.get('gpu-steps'))}`);
 
 // The port compiles to examples/nanogpt/dist (`npm run bench:nanogpt` does it). Imported by URL, so that the
 // type check of this file (which runs before anything is compiled there) neither needs nor checks dist/.
@@ -236,7 +239,7 @@ function table(title, results, base) {
 console.log(
   `nanoGPT training step: ${String(config.nLayer)} layers, ${String(config.nHead)} heads, n_embd ${String(config.nEmbd)}, block ${String(T)}, ` +
     `batch ${String(B)}, vocab ${String(config.vocabSize)}, dropout 0; AdamW lr ${String(LR)}, betas ${BETAS.join('/')}, wd ${String(WEIGHT_DECAY)}. ` +
-    `${String(warmupSteps)} warm-up + ${String(steps)} timed steps each.`,
+    `${String(warmupSteps)} warm-up + ${String(steps)} timed steps each on the CPU (--steps), ${String(gpuSteps)} on WebGPU (--gpu-steps).`,
 );
 console.log(
   `Node ${process.version}, ${String(os.cpus().length)} x ${os.cpus()[0]?.model ?? 'unknown CPU'}, load average ${os
@@ -246,19 +249,21 @@ console.log(
 );
 
 // ---- CPU: gradflow vs tfjs-cpu vs tfjs-wasm ----
-const gf = gradflowCase('cpu');
-const cpuCases = { gradflow: { step: gf.step, activate: async () => {} } };
-if (only !== 'gradflow') {
-  for (const backend of ['cpu', 'wasm']) {
-    const info = await useBackend(backend);
-    if (backend === 'wasm') console.log(`tfjs-wasm: SIMD ${String(info.simd)}, threads ${String(info.threads)}`);
-    cpuCases[`tfjs-${backend}`] = { ...tfjsCase(gf.initial, false), activate: () => useBackend(backend) };
-    console.log(`tfjs-${backend}: token embedding by ${cpuCases[`tfjs-${backend}`].embedding}`);
+if (only !== 'webgpu') {
+  const gf = gradflowCase('cpu');
+  const cpuCases = { gradflow: { step: gf.step, activate: async () => {} } };
+  if (only !== 'gradflow') {
+    for (const backend of ['cpu', 'wasm']) {
+      const info = await useBackend(backend);
+      if (backend === 'wasm') console.log(`tfjs-wasm: SIMD ${String(info.simd)}, threads ${String(info.threads)}`);
+      cpuCases[`tfjs-${backend}`] = { ...tfjsCase(gf.initial, false), activate: () => useBackend(backend) };
+      console.log(`tfjs-${backend}: token embedding by ${cpuCases[`tfjs-${backend}`].embedding}`);
+    }
   }
+  console.log('Same weights, same batch, two steps each (loss after AdamW step 1 is step 2):');
+  await checkLosses(cpuCases);
+  table('CPU', await timeAll(cpuCases, steps), 'gradflow');
 }
-console.log('Same weights, same batch, two steps each (loss after AdamW step 1 is step 2):');
-await checkLosses(cpuCases);
-table('CPU', await timeAll(cpuCases, steps), 'gradflow');
 
 // ---- WebGPU: gradflow vs tfjs-webgpu on the same GPUDevice ----
 if (!args.has('cpu') && only !== 'gradflow') {
