@@ -278,8 +278,8 @@ if (!args.has('cpu') && only !== 'gradflow') {
     console.log(
       `\nWebGPU adapter ${gpu.vendor}/${gpu.architecture}` +
         (software
-          ? `: a software renderer (a CPU emulating a GPU). The WebGPU part takes minutes (seconds per step), and only the ratio means anything. ` +
-            `Skip it with --cpu.`
+          ? `: a software renderer (a CPU emulating a GPU). The WebGPU part takes many minutes (on a 2-core machine about a minute per step and framework, ${String(2 + gpuSteps)} steps each), and only the ratio means anything. ` +
+            `Shorten it with --gpu-steps=1, skip it with --cpu.`
           : '.'),
     );
     // tfjs-backend-webgpu insists on navigator.gpu (absent in Node 20): give it Dawn's, then hand it our device.
