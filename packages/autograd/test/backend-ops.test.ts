@@ -107,6 +107,18 @@ const cases: OpCase[] = [
     ref: ([a, b]) => R.matmul(a, b),
   },
   {
+    name: 'batch of rows times a matrix [3, 5, 70] x [70, 9] (Linear on sequences: one flattened product)',
+    inputs: [{ shape: [3, 5, 70] }, { shape: [70, 9] }],
+    run: ([a, b]) => a.matmul(b),
+    ref: ([a, b]) => R.matmul(a, b),
+  },
+  {
+    name: 'non-contiguous batch times a matrix [5, 3, 7]^(0,1) x [7, 4]',
+    inputs: [{ shape: [5, 3, 7] }, { shape: [7, 4] }],
+    run: ([a, b]) => a.transpose(0, 1).matmul(b),
+    ref: ([a, b]) => R.matmul(R.transpose(a, 0, 1), b),
+  },
+  {
     name: 'matrix-vector [17, 29] x [29]',
     inputs: [{ shape: [17, 29] }, { shape: [29] }],
     run: ([a, v]) => a.matmul(v),

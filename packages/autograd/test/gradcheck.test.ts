@@ -99,6 +99,9 @@ describe('gradients of matmul match central differences', () => {
   it('batched with broadcast batch dims ([2,1,3,4] x [3,4,2] and [2,3,4] x [4,5])', () => {
     gradcheck((a, b) => a.matmul(b), [leaf([2, 1, 3, 4], 26), leaf([3, 4, 2], 27)]);
     gradcheck((a, b) => a.matmul(b), [leaf([2, 3, 4], 28), leaf([4, 5], 29)]);
+    // batch x matrix with a 4-d and a non-contiguous batch (the weight's gradient is one flattened product)
+    gradcheck((a, b) => a.matmul(b), [leaf([2, 3, 2, 4], 34), leaf([4, 5], 35)]);
+    gradcheck((a, b) => a.transpose(0, 1).matmul(b).mul(a.transpose(0, 1).matmul(b)), [leaf([3, 2, 4], 36), leaf([4, 5], 37)]);
     gradcheck((a, b) => a.matmul(b), [leaf([4], 30), leaf([2, 4, 3], 31)]);
   });
   it('transposed (non-contiguous) operands', () => {

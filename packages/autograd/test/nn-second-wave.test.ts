@@ -4,7 +4,7 @@
  * documented formulas written out as scalar JS here, never from the engine's own output.
  */
 import { describe, expect, it } from 'vitest';
-import { manualSeed, nn, noGrad, ones, randn, tensor, zeros, type Tensor } from '../src/index.js';
+import { autograd, manualSeed, nn, noGrad, ones, randn, tensor, zeros, type Tensor } from '../src/index.js';
 import { errorOf } from './expect-error.js';
 import { gradcheck, leaf } from './gradcheck.js';
 
@@ -415,6 +415,18 @@ describe('layers', () => {
 
   it('gradient checks of the composed layers (float64)', () => {
     gradcheck((x) => nn.functional.gelu(x), [leaf([7], 1)], { rtol: 1e-5, atol: 1e-6 });
+    // The CPU's fused GELU kernel: a transposed (non-contiguous) input, and the second derivative
+    // (its backward is the op geluGrad, whose own backward is φ(x)·(2 − x²)). The tolerances are the
+    // first-order check's: the kernel's Φ is a 1.2e-7-relative fit whose slope differs from φ by ~1e-6.
+    gradcheck((x) => nn.functional.gelu(x.transpose(0, 1)).mul(x.transpose(0, 1).exp()), [leaf([3, 5], 11)], { rtol: 1e-5, atol: 1e-6 });
+    gradcheck(
+      (x) => {
+        const [g] = autograd.grad(nn.functional.gelu(x).mul(x).sum(), [x], { createGraph: true });
+        return g as Tensor;
+      },
+      [leaf([9], 12)],
+      { rtol: 1e-5, atol: 1e-6 },
+    );
     gradcheck((x) => nn.functional.gelu(x, { approximate: 'tanh' }), [leaf([7], 2)]);
     gradcheck((x) => nn.functional.silu(x), [leaf([7], 3)]);
     gradcheck((x) => nn.functional.leakyRelu(x, 0.1), [leaf([7], 4)]);

@@ -120,6 +120,12 @@ export interface Backend {
   /** Batched matmul of [..., m, k] x [..., k, n] with batch dims already broadcast to `batch`. */
   matmul(a: View, b: View, batch: Shape, m: number, k: number, n: number, dtype: DType): Storage;
   clamp(x: View, min: number, max: number): Storage;
+  /**
+   * Optional fused exact GELU on a float view: x·Φ(x) (`grad` false) or its derivative Φ(x) + x·φ(x)
+   * (`grad` true), Φ/φ the standard normal CDF/density. Where a backend lacks it, `gelu` is composed
+   * from the kernels above.
+   */
+  gelu?(x: View, grad: boolean): Storage;
   /** [n] int32 class indices → [n, numClasses] one-hot rows (invalid indices throw INVALID_ARGUMENT where checkable). */
   oneHot(indices: View, numClasses: number, dtype: DType): Storage;
   /** Fused optimiser updates, in place on contiguous param/state views. */

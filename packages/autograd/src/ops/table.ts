@@ -81,7 +81,44 @@ function binaryForward(op: BinaryOp) {
   };
 }
 
+/** The fused GELU kernel of x's backend (ops gelu / geluGrad run only where it exists). */
+function geluKernel(x: Tensor, grad: boolean): Tensor {
+  const backend = x.storage.backend;
+  if (!backend.gelu) fail('INVALID_ARGUMENT', `gelu: the ${x.device} backend has no fused GELU kernel`);
+  return fromStorage(backend.gelu(x, grad), x.shape);
+}
+
+/** d/dx gelu(x) = Φ(x) + x·φ(x); its own derivative is φ(x)·(2 − x²) (so double backward works). */
+const geluGrad = defineOp({
+  name: 'geluGrad',
+  inputs: ['self'],
+  saves: { self: ['self'] },
+  forward: ([x]) => geluKernel(x, true),
+  backward: (g, c) => {
+    const x = c.unpack('self');
+    const x2 = x.mul(x);
+    return [
+      g
+        .mul(
+          x2
+            .mul(-0.5)
+            .exp()
+            .mul(1 / Math.sqrt(2 * Math.PI)),
+        )
+        .mul(x2.neg().add(2)),
+    ];
+  },
+});
+
 export const ops = {
+  gelu: defineOp({
+    name: 'gelu',
+    inputs: ['self'],
+    saves: { self: ['self'] },
+    forward: ([x]) => geluKernel(x, false),
+    backward: (g, c) => [g.mul(apply(geluGrad, [c.unpack('self')]))],
+  }),
+  geluGrad,
   add: defineOp({
     name: 'add',
     inputs: ['self', 'other'],
@@ -186,12 +223,34 @@ export const ops = {
         );
       }
       const batch = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2), 'matmul: batch dimensions');
+      if (b.ndim === 2 && a.ndim > 2 && isContiguous(a)) {
+        // [..., m, k] x [k, n] (Linear on a batch of sequences): one [batch·m, k] x [k, n] product
+        // instead of a product per batch element against the same broadcast matrix.
+        const rows = numel(batch) * m;
+        const flat = { storage: a.storage, shape: [rows, k], strides: [k, 1], offset: a.offset };
+        return fromStorage(a.storage.backend.matmul(flat, b, [], rows, k, n, a.dtype), [...batch, m, n]);
+      }
       return fromStorage(a.storage.backend.matmul(a, b, batch, m, k, n, a.dtype), [...batch, m, n]);
     },
-    backward: (g, c) => [
-      c.needs[0] ? sumTo(g.matmul(c.unpack('other').transpose(-1, -2)), c.inputShapes[0]) : null,
-      c.needs[1] ? sumTo(c.unpack('self').transpose(-1, -2).matmul(g), c.inputShapes[1]) : null,
-    ],
+    backward: (g, c) => {
+      const [shapeA, shapeB] = c.inputShapes;
+      let gradB: Tensor | null = null;
+      if (c.needs[1]) {
+        const a = c.unpack('self');
+        if (shapeB.length === 2 && shapeA.length > 2) {
+          // Σ over the batch of aᵢᵀ·gᵢ as one product of the flattened batch, not a batch of
+          // [k, n] products summed afterwards.
+          const k = shapeA[shapeA.length - 1];
+          gradB = a
+            .reshape([-1, k])
+            .transpose(0, 1)
+            .matmul(g.reshape([-1, g.shape[g.ndim - 1]]));
+        } else {
+          gradB = sumTo(a.transpose(-1, -2).matmul(g), shapeB);
+        }
+      }
+      return [c.needs[0] ? sumTo(g.matmul(c.unpack('other').transpose(-1, -2)), shapeA) : null, gradB];
+    },
   }),
   sum: defineOp<{ dims: number[]; keepdim: boolean }>({
     name: 'sum',

@@ -4,7 +4,16 @@ import { broadcastStrides, contiguousStrides, fmtShape, numel, type Shape } from
 import type { AdamHyper, Backend, BinaryOp, RmspropHyper, SgdHyper, Storage, UnaryOp, View, WindowGeometry } from '../backend.js';
 import { gemm } from './matmul.js';
 import { adamUpdate, rmspropUpdate, sgdUpdate, type Flat } from './optim-kernels.js';
-import { BINARY_ROWS, IMUL_ROW, IMUL_SCALAR_ROW, SCALAR_ROWS_SCALAR_FIRST, SCALAR_ROWS_TENSOR_FIRST, UNARY_ROWS } from './rows.js';
+import {
+  BINARY_ROWS,
+  geluGradRow,
+  geluRow,
+  IMUL_ROW,
+  IMUL_SCALAR_ROW,
+  SCALAR_ROWS_SCALAR_FIRST,
+  SCALAR_ROWS_TENSOR_FIRST,
+  UNARY_ROWS,
+} from './rows.js';
 import { coalesce, walkRows } from './strided.js';
 import { binaryF32Wasm, WASM_BINARY_MIN, type Window2D } from './wasm-elementwise.js';
 
@@ -503,6 +512,14 @@ export class CpuBackend implements Backend {
     const src = this.read(x);
     const out = allocTyped(x.storage.dtype, src.length, x.shape);
     for (let i = 0; i < src.length; i++) out[i] = Math.min(Math.max(src[i], min), max);
+    return this.make(out, x.storage.dtype);
+  }
+
+  gelu(x: View, grad: boolean): Storage {
+    const src = this.read(x);
+    const out = allocTyped(x.storage.dtype, src.length, x.shape);
+    if (grad) geluGradRow(out, src);
+    else geluRow(out, src);
     return this.make(out, x.storage.dtype);
   }
 
