@@ -229,7 +229,7 @@ export async function shrink(linter, spec, target, dir, budget = 80) {
  * `@runtime` what the engine did, `@known-difference` the disagreement, `// ✗ rule` on flagged lines
  * (the generator's own marks are dropped first). A program of several files is written as a folder
  * fixture (`<file without .ts>/main.ts` and its siblings).
- * @param {Outcome} o @param {{ rule: string, cell: string }} d @param {string} file
+ * @param {Outcome} o @param {{ rule: string, cell: string, reason?: string }} d @param {string} file
  * @returns {string} the fixture's path (a file, or a folder)
  */
 export function writeFixture(o, d, file) {
@@ -249,7 +249,7 @@ export function writeFixture(o, d, file) {
     ` * @fixture Fuzz-minimised ${d.cell} of ${d.rule}: ${describeSpec(o.spec)}.`,
     ...lint.map((m) => ` * @lint ${m.rule} ${m.file === main.name ? 'LINE' : `${m.file}:`}${m.bodyLine}`),
     ` * @runtime ${o.runtimeKinds.join(', ')}`,
-    ` * @known-difference ${d.rule} fuzz ${d.cell} (open): ${verdict}`,
+    ` * @known-difference ${d.rule} fuzz ${d.cell} (open): ${verdict}${d.reason ? `. ${d.reason.replace(/\*\//g, '* /')}` : ''}`,
     ' */',
   ];
   const offset = header.length;
@@ -290,13 +290,13 @@ export function suggestionSubjects(outcomes) {
 
 /** The block kind whose mistake throws each engine error (to re-run a masked program without it). */
 const THROWING_BLOCK = {
-  LEAF_INPLACE: 'leafInplace',
-  SAVED_TENSOR_MODIFIED: 'saved',
-  GRAPH_FREED: 'backward2',
-  NO_GRAD_FN: 'cut',
-  NONLEAF_REQUIRES_GRAD: 'requiresGrad',
-  DTYPE_REQUIRES_GRAD: 'requiresGrad',
-  ASYNC_NO_GRAD: 'asyncNoGrad',
+  LEAF_INPLACE: ['leafInplace', 'update'],
+  SAVED_TENSOR_MODIFIED: ['saved', 'modelSaved'],
+  GRAPH_FREED: ['backward2'],
+  NO_GRAD_FN: ['cut'],
+  NONLEAF_REQUIRES_GRAD: ['requiresGrad'],
+  DTYPE_REQUIRES_GRAD: ['requiresGrad'],
+  ASYNC_NO_GRAD: ['asyncNoGrad'],
 };
 
 /**
@@ -312,9 +312,9 @@ export function unmaskedSpecs(outcomes) {
     if (o.broken || !o.error) continue;
     if (!o.disagreements.some((d) => d.status === 'masked') && !o.lint.some((m) => m.suggestions.length > 0)) continue;
     const code = /^([A-Z_]+):/.exec(o.error ?? '')?.[1];
-    const kind = code ? THROWING_BLOCK[code] : undefined;
-    if (!kind) continue;
-    out.push({ from: o, spec: { ...o.spec, blocks: o.spec.blocks.filter((b) => b.kind !== kind) } });
+    const kinds = code ? THROWING_BLOCK[code] : undefined;
+    if (!kinds) continue;
+    out.push({ from: o, spec: { ...o.spec, blocks: o.spec.blocks.filter((b) => !kinds.includes(b.kind)) } });
   }
   return out;
 }
