@@ -43,7 +43,10 @@ describe('fixture set', () => {
       // A documented difference of the fixture's own rule: a miss (buggy, not reported) or a false
       // alarm (reported, the engine sees nothing wrong), e.g. the fuzzer's open findings (issue 10).
       const documented = f.knownDifferences.some((d) => d.rule === f.rule);
-      expect(f.lint.some((d) => d.rule === f.rule), f.relPath).toBe(documented ? !buggy : buggy);
+      expect(
+        f.lint.some((d) => d.rule === f.rule),
+        f.relPath,
+      ).toBe(documented ? !buggy : buggy);
       expect(labelledRuntimeRules(f).includes(f.rule), f.relPath).toBe(buggy);
     }
   });
