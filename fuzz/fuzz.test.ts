@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import ts from 'typescript';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GENERATED_SAVING_OPS, describeSpec, sampleSpecs, savingOpSweep } from './generator.mjs';
+import { repoRoot } from '../test/validation/harness.mjs';
 import { KNOWN, KNOWN_SUGGESTION_FAILURES, explainSuggestionFailure, openFixture } from './known.mjs';
 import {
   RULES,

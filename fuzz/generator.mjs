@@ -831,8 +831,8 @@ export function renderFiles(spec) {
     lines.push(`${I(2)}if (g !== null) history.push(g.abs().sum().item());`);
   }
   if (update?.how === 'clip') {
-    const call = `clipGrads(${headParams}, 1);`;
-    lines.push(`${I(2)}${update.guard === 'call' ? `noGrad(() => ${call});` : call}`);
+    const call = `clipGrads(${headParams}, 1)`;
+    lines.push(`${I(2)}${update.guard === 'call' ? `noGrad(() => ${call});` : `${call};`}`);
   }
   const Z = 'require-zero-grad';
   if (spec.clear === 'accumulate') {

@@ -16,7 +16,7 @@ import { executeFixture, repoRoot, runtimeRules } from '../test/validation/harne
  * @typedef {{ name: string, text: string }} SourceFile
  * @typedef {{ id: string, files: SourceFile[], lint: LintMessage[], runtimeRules: string[] }} Subject
  *   a program with its lint messages (with suggestions) and the rules its run reported
- * @typedef {{ subject: string, rule: string, line: number, file: string, desc: string, ok: boolean, why: string[], path: string }} Proof
+ * @typedef {{ subject: string, rule: string, line: number, file: string, desc: string, ok: boolean, why: string[], path: string, after: { rule: string, file: string, line: number, message: string }[] }} Proof
  */
 
 /** The file text with one suggestion applied (ESLint's fix: replace `range` with `text`). */
@@ -106,7 +106,17 @@ export async function proveSuggestions(linter, subjects, dir, tsconfigDir) {
       if (!s.runtimeRules.includes(rule) && !staticBefore.has(rule))
         why.push(`a new runtime finding of ${rule} (${result.kinds.join(', ')})`);
     }
-    proofs.push({ subject: s.id, rule: m.rule, line: m.line, file: m.file, desc: v.desc, ok: why.length === 0, why, path: v.folder });
+    proofs.push({
+      subject: s.id,
+      rule: m.rule,
+      line: m.line,
+      file: m.file,
+      desc: v.desc,
+      ok: why.length === 0,
+      why,
+      path: v.folder,
+      after: lint.map((x) => ({ rule: x.rule, file: x.file, line: x.line, message: x.message })),
+    });
   }
   return proofs;
 }
