@@ -481,7 +481,8 @@ export function renderFiles(spec) {
   if (backward2?.via === 'helper' && !backward2.fresh) {
     helper('backpropagate', [
       'function backpropagate(loss: Tensor): void {',
-      `  loss.backward(${backward2.retain ? 'undefined, { retainGraph: true }' : ''});`,
+      // (a backward on a loss without graph is reported where it runs: here, or at the call)
+      `  ${mark(`loss.backward(${backward2.retain ? 'undefined, { retainGraph: true }' : ''});`, 'valid-no-grad')}`,
       '}',
     ]);
   }
