@@ -377,7 +377,7 @@ export const KNOWN_SUGGESTION_FAILURES = [
     rule: 'require-zero-grad',
     reason:
       'fuzz: the rule reports one uncleared optimizer per loop: after "Call `opt.zeroGrad()` …" is applied, the loop\'s second optimizer `optT` (never cleared) is reported in its place. Here optT holds a trunk frozen before any gradient, so that new finding is the known false positive of fixtures/require-zero-grad/fuzz-second-optimizer-frozen-never-cleared.ts (the engine sees nothing stale)',
-    fixture: 'fixtures/require-zero-grad/fuzz-second-optimizer-frozen-never-cleared.ts',
+    fixture: 'fixtures/require-zero-grad/fuzz-two-optimizers-one-frozen.ts',
     matches: (p) =>
       p.rule === 'require-zero-grad' &&
       /`opt\.zeroGrad\(\)`/.test(p.desc) &&
