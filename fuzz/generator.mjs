@@ -11,7 +11,8 @@ import fc from 'fast-check';
 import { OP_METADATA, OP_METHODS } from '@gradflow/autograd';
 
 /**
- * @typedef {'sequential' | 'custom' | 'split'} ModelKind
+ * @typedef {'sequential' | 'custom' | 'split' | 'heads'} ModelKind
+ * @typedef {'one' | 'helpers' | 'model' | 'both'} FilesKind
  * @typedef {'sgd' | 'sgdMomentum' | 'adam' | 'adamw'} OptimizerKind
  * @typedef {'setToNone' | 'zeroGrad' | 'modelZeroGrad' | 'modelSetToNone' | 'afterStep' | 'accumulate' | 'skipFirst' | 'partialModel' | 'once' | 'none'} ClearKind
  * @typedef {{ kind: 'freeze', when: 'before' | 'after' | 'epoch', filter: boolean, form: 'loop' | 'forEach' | 'method' | 'named' }} FreezeBlock
@@ -25,8 +26,10 @@ import { OP_METADATA, OP_METHODS } from '@gradflow/autograd';
  * @typedef {{ kind: 'modelSaved', what: 'input', timing: 'after' | 'before' }} ModelSavedBlock
  * @typedef {{ kind: 'secondOptimizer', optimizer: 'sgd' | 'adam', clear: 'setToNone' | 'zeroGrad' | 'none' }} SecondOptimizerBlock
  * @typedef {{ kind: 'asyncNoGrad', async: boolean }} AsyncBlock
- * @typedef {FreezeBlock | CutBlock | BackwardBlock | LeafInplaceBlock | SavedBlock | GradReadBlock | RequiresGradBlock | AsyncBlock | ModelSavedBlock | SecondOptimizerBlock} Block
- * @typedef {{ seed: number, model: ModelKind, optimizer: OptimizerKind, groups: boolean, clear: ClearKind, blocks: Block[] }} Spec
+ * @typedef {{ kind: 'update', how: 'sgd' | 'momentum' | 'clip' | 'ema', guard: 'none' | 'inside' | 'call' | 'frozen' }} UpdateBlock
+ * @typedef {{ kind: 'evaluate', guard: 'none' | 'inside' | 'call', form: 'function' | 'trainer' }} EvaluateBlock
+ * @typedef {FreezeBlock | CutBlock | BackwardBlock | LeafInplaceBlock | SavedBlock | GradReadBlock | RequiresGradBlock | AsyncBlock | ModelSavedBlock | SecondOptimizerBlock | UpdateBlock | EvaluateBlock} Block
+ * @typedef {{ seed: number, model: ModelKind, optimizer: OptimizerKind, groups: boolean, clear: ClearKind, files: FilesKind, blocks: Block[] }} Spec
  */
 
 /**
@@ -91,65 +94,120 @@ function mutationCall(t, mutation, int32) {
   return `${m}(${args})`;
 }
 
-/** @type {fc.Arbitrary<Block>} */
+/**
+ * The arbitrary of one building block. Weighted so that a batch of 10,000 gives every rule at
+ * least 500 programs with the mistake and 500 near misses (the rarer outcomes need a freeze, a cut
+ * or a second backward more often than a saved-tensor change); fast-check still shrinks toward the
+ * first entry. @type {fc.Arbitrary<Block>}
+ */
 const blockArb = fc.oneof(
-  fc.record({
-    kind: fc.constant('freeze'),
-    when: fc.constantFrom('before', 'after', 'epoch'),
-    filter: fc.boolean(),
-    form: fc.constantFrom('loop', 'forEach', 'method', 'named'),
-  }),
-  fc.record({
-    kind: fc.constant('cut'),
-    how: fc.constantFrom('detach', 'noGrad', 'enableGrad'),
-    where: fc.constantFrom('eval', 'forward', 'conditional', 'output'),
-  }),
-  fc.record({
-    kind: fc.constant('backward2'),
-    retain: fc.boolean(),
-    fresh: fc.boolean(),
-    via: fc.constantFrom('backward', 'grad', 'branches', 'helper'),
-  }),
-  fc.record({
-    kind: fc.constant('leafInplace'),
-    target: fc.constantFrom('param', 'created', 'createdMethod', 'createdParameter'),
-    noGrad: fc.boolean(),
-    where: fc.constantFrom('loop', 'init', 'helper'),
-    op: fc.constantFrom('clamp_', 'mul_', 'add_', 'zero_', 'fill_', 'copy_', 'setItem_'),
-  }),
-  fc.record({
-    kind: fc.constant('saved'),
-    op: fc.constantFrom(...GENERATED_SAVING_OPS),
-    target: fc.constantFrom('self', 'other', 'result', 'mask'),
-    swap: fc.boolean(),
-    timing: fc.constantFrom('clone', 'after', 'before', 'beforeNoGrad'),
-    mutation: fc.constantFrom(...MUTATIONS),
-  }),
-  fc.record({ kind: fc.constant('gradRead'), target: fc.constantFrom('leaf', 'detached', 'nonleaf', 'view'), retain: fc.boolean() }),
-  fc.record({
-    kind: fc.constant('requiresGrad'),
-    target: fc.constantFrom('leaf', 'nonleaf', 'int32', 'computed', 'cast'),
-    value: fc.boolean(),
-    form: fc.constantFrom('assign', 'method', 'option'),
-  }),
-  fc.record({
-    kind: fc.constant('secondOptimizer'),
-    optimizer: fc.constantFrom('sgd', 'adam'),
-    clear: fc.constantFrom('setToNone', 'zeroGrad', 'none'),
-  }),
-  fc.record({ kind: fc.constant('modelSaved'), what: fc.constant('input'), timing: fc.constantFrom('after', 'before') }),
-  fc.record({ kind: fc.constant('asyncNoGrad'), async: fc.boolean() }),
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant('freeze'),
+      when: fc.constantFrom('before', 'after', 'epoch'),
+      filter: fc.boolean(),
+      form: fc.constantFrom('loop', 'forEach', 'method', 'named'),
+    }),
+  },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant('cut'),
+      how: fc.constantFrom('detach', 'noGrad', 'enableGrad'),
+      where: fc.constantFrom('eval', 'forward', 'conditional', 'conditional', 'output'),
+    }),
+  },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      kind: fc.constant('backward2'),
+      retain: fc.boolean(),
+      fresh: fc.boolean(),
+      via: fc.constantFrom('backward', 'grad', 'branches', 'helper'),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('leafInplace'),
+      target: fc.constantFrom('param', 'created', 'createdMethod', 'createdParameter'),
+      noGrad: fc.boolean(),
+      where: fc.constantFrom('loop', 'init', 'helper'),
+      op: fc.constantFrom('clamp_', 'mul_', 'add_', 'zero_', 'fill_', 'copy_', 'setItem_'),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('saved'),
+      op: fc.constantFrom(...GENERATED_SAVING_OPS),
+      target: fc.constantFrom('self', 'other', 'result', 'mask'),
+      swap: fc.boolean(),
+      timing: fc.constantFrom('clone', 'after', 'before', 'beforeNoGrad'),
+      mutation: fc.constantFrom(...MUTATIONS),
+    }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('gradRead'),
+      target: fc.constantFrom('leaf', 'detached', 'nonleaf', 'view'),
+      retain: fc.boolean(),
+    }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('requiresGrad'),
+      target: fc.constantFrom('leaf', 'nonleaf', 'nonleaf', 'int32', 'int32', 'computed', 'cast'),
+      value: fc.boolean(),
+      form: fc.constantFrom('assign', 'method', 'option'),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('secondOptimizer'),
+      optimizer: fc.constantFrom('sgd', 'adam'),
+      clear: fc.constantFrom('setToNone', 'zeroGrad', 'none'),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant('modelSaved'), what: fc.constant('input'), timing: fc.constantFrom('after', 'before') }),
+  },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('asyncNoGrad'), async: fc.boolean() }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('update'),
+      how: fc.constantFrom('sgd', 'momentum', 'clip', 'ema'),
+      guard: fc.constantFrom('none', 'inside', 'call', 'frozen'),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('evaluate'),
+      guard: fc.constantFrom('none', 'inside', 'call'),
+      form: fc.constantFrom('function', 'trainer'),
+    }),
+  },
 );
 
 /** The arbitrary of program specs. @type {fc.Arbitrary<Spec>} */
 export const specArb = fc.record({
   seed: fc.integer({ min: 0, max: 999 }),
-  model: fc.constantFrom('sequential', 'custom', 'split'),
+  model: fc.constantFrom('sequential', 'custom', 'split', 'heads'),
   optimizer: fc.constantFrom('sgd', 'sgdMomentum', 'adam', 'adamw'),
   groups: fc.boolean(),
   clear: fc.constantFrom(
     'setToNone',
     'zeroGrad',
+    'zeroGrad',
+    'zeroGrad',
+    'modelZeroGrad',
     'modelZeroGrad',
     'modelSetToNone',
     'afterStep',
@@ -159,7 +217,9 @@ export const specArb = fc.record({
     'once',
     'none',
   ),
-  blocks: fc.array(blockArb, { minLength: 0, maxLength: 3 }),
+  // Where the code lives: one file, helpers in helpers.ts, the model class in model.ts, or both.
+  files: fc.constantFrom('one', 'helpers', 'model', 'both'),
+  blocks: fc.array(blockArb, { minLength: 0, maxLength: 4 }),
 });
 
 /** Draws `count` specs from `seed` (reproducible). @returns {Spec[]} */
@@ -187,6 +247,7 @@ export function savingOpSweep() {
         optimizer: 'sgd',
         groups: false,
         clear: 'setToNone',
+        files: 'one',
         blocks: [{ ...mistake, timing, mutation: 'mul_' }],
       });
     }
@@ -200,6 +261,7 @@ export function savingOpSweep() {
         optimizer: 'sgd',
         groups: false,
         clear: 'setToNone',
+        files: 'one',
         blocks: [{ kind: 'saved', op, target: op === 'log' ? 'self' : 'result', swap: false, timing: 'before', mutation }],
       });
     }
@@ -222,7 +284,7 @@ export function describeSpec(spec) {
         .map(([k, v]) => `${k}=${String(v)}`)
         .join(' ')})`,
   );
-  return `${spec.model} model, ${spec.optimizer}${spec.groups ? ' (param groups)' : ''}, clear=${spec.clear}${blocks.length > 0 ? `; ${blocks.join('; ')}` : ''}`;
+  return `${spec.model} model, ${spec.optimizer}${spec.groups ? ' (param groups)' : ''}, clear=${spec.clear}, files=${spec.files}${blocks.length > 0 ? `; ${blocks.join('; ')}` : ''}`;
 }
 
 /** What a saved-tensor block's mutation hits, and whether OP_METADATA says the op saves it. @param {SavedBlock} b */
@@ -276,6 +338,8 @@ export function intents(spec) {
   const add = (rule, mistake) => out.push({ rule, intent: mistake ? 'mistake' : 'near-miss' });
   add('require-zero-grad', spec.clear === 'none' || spec.clear === 'once' || spec.clear === 'partialModel');
   for (const b of activeBlocks(spec)) {
+    // A freeze after a backward (or a conditional cut) with zeroGrad() is what require-set-to-none is about.
+    if (b.kind === 'freeze' && b.when !== 'before') add('require-set-to-none', stateful && !spec.clear.endsWith('etToNone'));
     if (b.kind === 'freeze')
       add('no-freeze-after-optimizer', b.when !== 'before' && stateful && spec.clear !== 'setToNone' && spec.clear !== 'modelSetToNone');
     if (b.kind === 'cut') {
@@ -291,6 +355,8 @@ export function intents(spec) {
     if (b.kind === 'asyncNoGrad') add('valid-no-grad', b.async);
     if (b.kind === 'modelSaved') add('no-inplace-on-saved-tensor', b.timing === 'before');
     if (b.kind === 'secondOptimizer') add('require-zero-grad', b.clear === 'none');
+    if (b.kind === 'update') add('no-leaf-inplace', b.how !== 'clip' && b.guard === 'none');
+    if (b.kind === 'evaluate') add('valid-no-grad', false);
   }
   return out;
 }
@@ -302,11 +368,49 @@ const OPTIMIZERS = {
   adamw: (params) => `new optim.AdamW(${params}, { lr: 1e-2, weightDecay: 0.01 })`,
 };
 
+/** `// ✗ rule, …` on a generated line: where the block puts the mistake of those rules, if it is one. */
+const mark = (/** @type {string} */ line, /** @type {string[]} */ ...rules) => `${line} // ✗ ${rules.join(', ')}`;
+
 /**
- * Renders a spec to a program: `{ body }` is the file without a header (the caller adds one).
- * @param {Spec} spec
+ * The lines a program marks with `// ✗ rule, …` (the generator's known line of each block), per
+ * rule. @param {string} text @returns {Map<string, number[]>} rule → 1-based lines
  */
-export function renderProgram(spec) {
+export function markedLines(text) {
+  /** @type {Map<string, number[]>} */
+  const out = new Map();
+  text.split('\n').forEach((line, i) => {
+    const m = /\/\/ ✗ ([a-z, -]+)$/.exec(line);
+    if (!m) return;
+    for (const rule of m[1].split(',').map((r) => r.trim())) out.set(rule, [...(out.get(rule) ?? []), i + 1]);
+  });
+  return out;
+}
+
+/** The import line of the names a file's code uses from the engine (and from its sibling files). */
+function imports(/** @type {string} */ code, /** @type {Record<string, string[]>} */ siblings = {}) {
+  const names = [];
+  for (const n of ['manualSeed', 'nn', 'optim', 'randn', 'autograd', 'noGrad', 'enableGrad', 'rand', 'tensor', 'where', 'zerosLike']) {
+    const re = n === 'nn' || n === 'optim' || n === 'autograd' ? new RegExp(`\\b${n}\\.`) : new RegExp(`\\b${n}\\(`);
+    if (n === 'manualSeed' ? /\bmanualSeed\(/.test(code) : re.test(code)) names.push(n);
+  }
+  names.sort();
+  if (/\bTensor\b/.test(code)) names.push('type Tensor');
+  const lines = names.length > 0 ? [`import { ${names.join(', ')} } from '@gradflow/autograd';`] : [];
+  for (const [file, exported] of Object.entries(siblings)) {
+    const used = exported.filter((n) => new RegExp(`\\b${n}\\b`).test(code));
+    if (used.length > 0) lines.push(`import { ${used.join(', ')} } from './${file}.js';`);
+  }
+  return lines.join('\n');
+}
+
+/**
+ * Renders a spec to its files: `[{ name: 'main.ts', text }, …]` (main first, exporting `main()`;
+ * `helpers.ts` and `model.ts` beside it when the spec splits the program). No header: the caller
+ * adds one to main.ts.
+ * @param {Spec} spec
+ * @returns {{ name: string, text: string }[]}
+ */
+export function renderFiles(spec) {
   const blocks = activeBlocks(spec);
   const find = (kind) => /** @type {any} */ (blocks.find((b) => b.kind === kind));
   /** @type {FreezeBlock | undefined} */ const freeze = find('freeze');
@@ -319,23 +423,41 @@ export function renderProgram(spec) {
   /** @type {AsyncBlock | undefined} */ const asyncBlock = find('asyncNoGrad');
   /** @type {ModelSavedBlock | undefined} */ const modelSaved = find('modelSaved');
   /** @type {SecondOptimizerBlock | undefined} */ const second = find('secondOptimizer');
+  /** @type {UpdateBlock | undefined} */ const update = find('update');
+  /** @type {EvaluateBlock | undefined} */ const evalBlock = find('evaluate');
   const m = spec.model;
+  const files = spec.files ?? 'one';
+  const isClass = m === 'custom' || m === 'heads';
+  const helperFile = files === 'helpers' || files === 'both';
+  const modelFile = isClass && (files === 'model' || files === 'both');
   const isAsync = asyncBlock?.async === true;
 
+  // Helpers: in helpers.ts (exported) or at the top of main.ts.
+  /** @type {string[]} */ const pre = [];
+  /** @type {string[]} */ const helperLines = [];
+  /** @type {string[]} */ const helperNames = [];
+  const helper = (/** @type {string} */ name, /** @type {string[]} */ body) => {
+    if (helperFile) {
+      helperNames.push(name);
+      helperLines.push(`export ${body[0]}`, ...body.slice(1), '');
+    } else pre.push(...body, '');
+  };
+
   // How this model is reached.
-  const trunkParams =
-    m === 'sequential' ? 'model.at(0).parameters()' : m === 'custom' ? 'model.trunk.parameters()' : 'encoder.parameters()';
+  const trunkModule = m === 'sequential' ? 'model.at(0)' : isClass ? 'model.trunk' : 'encoder';
+  const trunkParams = `${trunkModule}.parameters()`;
   const allParams = m === 'split' ? '[...encoder.parameters(), ...head.parameters()]' : 'model.parameters()';
-  const headParams = m === 'sequential' ? 'model.at(2).parameters()' : m === 'custom' ? 'model.head.parameters()' : 'head.parameters()';
-  const weight = m === 'sequential' ? 'model.parameters()[0]' : m === 'custom' ? 'model.trunk.weight' : 'encoder.weight';
+  const headModule = m === 'sequential' ? 'model.at(2)' : isClass ? 'model.head' : 'head';
+  const headParams = `${headModule}.parameters()`;
+  const weight = m === 'sequential' ? 'model.parameters()[0]' : isClass ? 'model.trunk.weight' : 'encoder.weight';
   const full = (x) => (m === 'split' ? `head.forward(encoder.forward(${x}).tanh())` : `model.forward(${x})`);
   const trunk = (x) => (m === 'split' ? `encoder.forward(${x}).tanh()` : `model.at(1).forward(model.at(0).forward(${x}))`);
   const headOf = (f) => (m === 'split' ? `head.forward(${f})` : `model.at(2).forward(${f})`);
   // enableGrad inside noGrad records again: a near miss of the noGrad cut.
   const cutExpr = (e) =>
     cut?.how === 'noGrad' ? `noGrad(() => ${e})` : cut?.how === 'enableGrad' ? `noGrad(() => enableGrad(() => ${e}))` : `${e}.detach()`;
+  const cutMark = (/** @type {string} */ line) => (cut?.how === 'noGrad' ? mark(line, 'valid-no-grad') : line);
 
-  const pre = [];
   const lines = [];
   const I = (n) => '  '.repeat(n);
 
@@ -354,53 +476,196 @@ export function renderProgram(spec) {
   };
   if (leaf?.where === 'helper') {
     // A helper with one call site (in noGrad or not); the rule does not report a Tensor parameter.
-    pre.push('function shrinkInPlace(t: Tensor): void {', `  ${leafOp('t')};`, '}', '');
+    helper('shrinkInPlace', ['function shrinkInPlace(t: Tensor): void {', `  ${mark(`${leafOp('t')};`, 'no-leaf-inplace')}`, '}']);
   }
   if (backward2?.via === 'helper' && !backward2.fresh) {
-    pre.push(
+    helper('backpropagate', [
       'function backpropagate(loss: Tensor): void {',
-      `  loss.backward(${backward2.retain ? 'undefined, { retainGraph: true }' : ''});`,
+      // (a backward on a loss without graph is reported where it runs: here, or at the call)
+      `  ${mark(`loss.backward(${backward2.retain ? 'undefined, { retainGraph: true }' : ''});`, 'valid-no-grad')}`,
       '}',
-      '',
-    );
+    ]);
   }
   if (isAsync) {
-    pre.push('async function nextBatch(): Promise<Tensor> {', '  await Promise.resolve();', '  return randn([5, 4]);', '}', '');
+    helper('nextBatch', ['async function nextBatch(): Promise<Tensor> {', '  await Promise.resolve();', '  return randn([5, 4]);', '}']);
   }
-  if (m === 'custom') {
+  // Freezing through a helper (by module, or by name) when the program has a helpers file.
+  const freezeHelper = freeze !== undefined && helperFile;
+  if (freezeHelper && freeze.form !== 'named') {
+    helper('freezeModule', [
+      'function freezeModule(m: nn.Module): void {',
+      '  for (const p of m.parameters()) p.requiresGrad = false;',
+      '}',
+    ]);
+  }
+  if (freezeHelper && freeze.form === 'named') {
+    helper('freezeByName', [
+      'function freezeByName(m: nn.Module, prefix: string): void {',
+      '  for (const [name, p] of m.namedParameters()) {',
+      '    if (name.startsWith(prefix)) p.requiresGrad = false;',
+      '  }',
+      '}',
+    ]);
+  }
+  // Manual parameter updates (SGD, momentum, EMA / soft target) and in-place gradient clipping.
+  const guardInside = update !== undefined && (update.guard === 'inside' || (update.guard === 'frozen' && update.how !== 'ema'));
+  const wrapBody = (/** @type {string[]} */ body) => (guardInside ? ['  noGrad(() => {', ...body.map((l) => `  ${l}`), '  });'] : body);
+  if (update?.how === 'sgd') {
+    helper('sgdStep', [
+      'function sgdStep(params: Tensor[], lr: number): void {',
+      ...wrapBody([
+        '  for (const p of params) {',
+        '    const g = p.grad;',
+        `    ${mark('if (g !== null) p.sub_(g.mul(lr));', 'no-leaf-inplace')}`,
+        '  }',
+      ]),
+      '}',
+    ]);
+  }
+  if (update?.how === 'momentum') {
+    helper('momentumStep', [
+      'function momentumStep(params: Tensor[], buffers: Tensor[], lr: number): void {',
+      ...wrapBody([
+        '  params.forEach((p, i) => {',
+        '    const g = p.grad;',
+        '    if (g === null) return;',
+        '    buffers[i].mul_(0.9).add_(g);',
+        `    ${mark('p.sub_(buffers[i].mul(lr));', 'no-leaf-inplace')}`,
+        '  });',
+      ]),
+      '}',
+    ]);
+  }
+  if (update?.how === 'clip') {
+    helper('clipGrads', [
+      'function clipGrads(params: Tensor[], max: number): void {',
+      ...wrapBody(['  for (const p of params) p.grad?.clamp_(-max, max);']),
+      '}',
+    ]);
+  }
+  if (update?.how === 'ema') {
+    helper('softUpdate', [
+      'function softUpdate(target: Tensor[], source: Tensor[], tau: number): void {',
+      ...wrapBody([
+        '  target.forEach((t, i) => {',
+        `    ${mark('t.mul_(1 - tau).add_(source[i].detach().mul(tau));', 'no-leaf-inplace')}`,
+        '  });',
+      ]),
+      '}',
+    ]);
+  }
+  // predict / evaluate functions, or a Trainer class with trainStep / evaluate.
+  if (evalBlock) {
+    const body = 'nn.functional.mseLoss(predict(model, x), y).item()';
+    helper('predict', ['function predict(model: { forward(x: Tensor): Tensor }, x: Tensor): Tensor {', '  return model.forward(x);', '}']);
+    if (evalBlock.form === 'function') {
+      helper('evaluate', [
+        'function evaluate(model: { forward(x: Tensor): Tensor }, x: Tensor, y: Tensor): number {',
+        `  return ${evalBlock.guard === 'inside' ? `noGrad(() => ${body})` : body};`,
+        '}',
+      ]);
+    } else {
+      helper('Trainer', [
+        'class Trainer {',
+        '  constructor(',
+        '    readonly model: { forward(x: Tensor): Tensor },',
+        '    readonly opt: optim.Optimizer<{ lr: number }>,',
+        '  ) {}',
+        '  trainStep(x: Tensor, y: Tensor): number {',
+        '    this.opt.zeroGrad({ setToNone: true });',
+        '    const loss = nn.functional.mseLoss(this.model.forward(x), y);',
+        '    loss.backward();',
+        '    this.opt.step();',
+        '    return loss.item();',
+        '  }',
+        '  evaluate(x: Tensor, y: Tensor): number {',
+        `    return ${evalBlock.guard === 'inside' ? `noGrad(() => ${body.replace('model', 'this.model')})` : body.replace('model', 'this.model')};`,
+        '  }',
+        '}',
+      ]);
+    }
+  }
+
+  // The model class (custom: trunk + head; heads: a shared trunk with two heads returned as a tuple
+  // by a second method), in main.ts or in model.ts; its forward calls a helper when split in files.
+  /** @type {string[]} */ const modelLines = [];
+  if (isClass) {
+    const act = (/** @type {string} */ e) => (files === 'one' ? `${e}.tanh()` : `activate(${e})`);
+    if (files !== 'one') {
+      const activate = ['function activate(t: Tensor): Tensor {', '  return t.tanh();', '}'];
+      if (helperFile) helper('activate', activate);
+      else modelLines.push(...activate, '');
+    }
     const conditional = cut?.where === 'conditional';
-    pre.push('class Net extends nn.Module {', '  readonly trunk = new nn.Linear(4, 6);', '  readonly head = new nn.Linear(6, 1);');
-    if (conditional) pre.push('  cutTrunk = false;');
-    pre.push('  forward(x: Tensor): Tensor {');
-    if (cut?.where === 'forward') pre.push(`    const h = ${cutExpr('this.trunk.forward(x).tanh()')};`);
+    const trunkExpr = act('this.trunk.forward(x)');
+    modelLines.push(
+      `${modelFile ? 'export ' : ''}class Net extends nn.Module {`,
+      '  readonly trunk = new nn.Linear(4, 6);',
+      '  readonly head = new nn.Linear(6, 1);',
+    );
+    if (m === 'heads') modelLines.push('  readonly aux = new nn.Linear(6, 1);');
+    if (conditional) modelLines.push('  cutTrunk = false;');
+    const features = [];
+    if (cut?.where === 'forward') features.push(cutMark(`    const h = ${cutExpr(trunkExpr)};`));
     else if (conditional) {
-      pre.push('    const h0 = this.trunk.forward(x).tanh();');
-      pre.push(`    const h = this.cutTrunk ? ${cut.how === 'detach' ? 'h0.detach()' : cutExpr('this.trunk.forward(x).tanh()')} : h0;`);
-    } else pre.push('    const h = this.trunk.forward(x).tanh();');
-    pre.push('    return this.head.forward(h);', '  }', '}', '');
+      features.push(`    const h0 = ${trunkExpr};`);
+      features.push(`    const h = this.cutTrunk ? ${cut.how === 'detach' ? 'h0.detach()' : cutExpr(trunkExpr)} : h0;`);
+    } else features.push(`    const h = ${trunkExpr};`);
+    if (m === 'heads') {
+      modelLines.push(
+        '  forward(x: Tensor): Tensor {',
+        '    const [main, side] = this.both(x);',
+        '    return main.add(side.mul(0.1));',
+        '  }',
+      );
+      modelLines.push(
+        '  both(x: Tensor): [Tensor, Tensor] {',
+        ...features,
+        '    return [this.head.forward(h), this.aux.forward(h)];',
+        '  }',
+        '}',
+      );
+    } else modelLines.push('  forward(x: Tensor): Tensor {', ...features, '    return this.head.forward(h);', '  }', '}');
+    if (!modelFile) pre.push(...modelLines, '');
   }
 
   lines.push(`export ${isAsync ? 'async ' : ''}function main(): ${isAsync ? 'Promise<void>' : 'void'} {`);
   lines.push(`${I(1)}manualSeed(${spec.seed});`);
   if (m === 'sequential') lines.push(`${I(1)}const model = new nn.Sequential(new nn.Linear(4, 6), new nn.Tanh(), new nn.Linear(6, 1));`);
-  else if (m === 'custom') lines.push(`${I(1)}const model = new Net();`);
+  else if (isClass) lines.push(`${I(1)}const model = new Net();`);
   else lines.push(`${I(1)}const encoder = new nn.Linear(4, 6);`, `${I(1)}const head = new nn.Linear(6, 1);`);
   const needsHistory =
-    cut?.where === 'eval' || gradRead !== undefined || asyncBlock !== undefined || (backward2?.via === 'grad' && !backward2.fresh);
+    cut?.where === 'eval' ||
+    gradRead !== undefined ||
+    asyncBlock !== undefined ||
+    evalBlock !== undefined ||
+    (backward2?.via === 'grad' && !backward2.fresh);
   if (needsHistory) lines.push(`${I(1)}const history: number[] = [];`);
+  const F = 'no-freeze-after-optimizer';
   const freezeLines = (n) => {
     const form = freeze?.form ?? 'loop';
-    if (form === 'forEach') return [`${I(n)}${trunkParams}.forEach((p) => {`, `${I(n + 1)}p.requiresGrad = false;`, `${I(n)}});`];
-    if (form === 'method') return [`${I(n)}for (const p of ${trunkParams}) p.requiresGrad_(false);`];
+    if (freezeHelper) {
+      if (form === 'named')
+        return [
+          mark(
+            `${I(n)}freezeByName(${m === 'split' ? 'encoder' : 'model'}, '${m === 'sequential' ? '0.' : m === 'split' ? '' : 'trunk.'}');`,
+            F,
+          ),
+        ];
+      return [mark(`${I(n)}freezeModule(${trunkModule});`, F)];
+    }
+    if (form === 'forEach')
+      return [mark(`${I(n)}${trunkParams}.forEach((p) => {`, F), mark(`${I(n + 1)}p.requiresGrad = false;`, F), `${I(n)}});`];
+    if (form === 'method') return [mark(`${I(n)}for (const p of ${trunkParams}) p.requiresGrad_(false);`, F)];
     if (form === 'named') {
-      if (m === 'split') return [`${I(n)}for (const [, p] of encoder.namedParameters()) p.requiresGrad = false;`];
+      if (m === 'split') return [mark(`${I(n)}for (const [, p] of encoder.namedParameters()) p.requiresGrad = false;`, F)];
       return [
-        `${I(n)}for (const [name, p] of model.namedParameters()) {`,
-        `${I(n + 1)}if (name.startsWith('${m === 'sequential' ? '0.' : 'trunk.'}')) p.requiresGrad = false;`,
+        mark(`${I(n)}for (const [name, p] of model.namedParameters()) {`, F),
+        mark(`${I(n + 1)}if (name.startsWith('${m === 'sequential' ? '0.' : 'trunk.'}')) p.requiresGrad = false;`, F),
         `${I(n)}}`,
       ];
     }
-    return [`${I(n)}for (const p of ${trunkParams}) p.requiresGrad = false;`];
+    return [mark(`${I(n)}for (const p of ${trunkParams}) p.requiresGrad = false;`, F)];
   };
 
   // Leaf in-place, created leaf (declared before the optimizer; not optimized).
@@ -410,9 +675,15 @@ export function renderProgram(spec) {
   const leafInplace = (n) => {
     const t = leaf?.target === 'param' ? weight : 'scale';
     const op = leaf?.where === 'helper' ? `shrinkInPlace(${t})` : leafOp(t);
-    return leaf?.noGrad ? [`${I(n)}noGrad(() => ${op});`] : [`${I(n)}${op};`];
+    return [mark(leaf?.noGrad ? `${I(n)}noGrad(() => ${op});` : `${I(n)}${op};`, 'no-leaf-inplace')];
   };
   if (leaf?.where === 'init') lines.push(...leafInplace(1));
+  // The target of a soft update (a copy of the head), frozen or not; momentum buffers.
+  if (update?.how === 'ema') {
+    lines.push(`${I(1)}const target = new nn.Linear(6, 1);`);
+    if (update.guard === 'frozen') lines.push(`${I(1)}for (const p of target.parameters()) p.requiresGrad = false;`);
+  }
+  if (update?.how === 'momentum') lines.push(`${I(1)}const buffers = ${headParams}.map((p) => zerosLike(p));`);
 
   if (freeze?.when === 'before') lines.push(...freezeLines(1));
   const filtered = (/** @type {string} */ ps) => (freeze?.when === 'before' && freeze.filter ? `${ps}.filter((p) => p.requiresGrad)` : ps);
@@ -428,11 +699,12 @@ export function renderProgram(spec) {
   if (freeze?.when === 'after') lines.push(...freezeLines(1));
 
   lines.push(`${I(1)}for (let epoch = 0; epoch < 3; epoch++) {`);
+  const S = 'require-set-to-none';
   /** @type {string[]} */
   const clear = {
     setToNone: ['opt.zeroGrad({ setToNone: true });'],
-    zeroGrad: ['opt.zeroGrad();'],
-    modelZeroGrad: m === 'split' ? ['encoder.zeroGrad();', 'head.zeroGrad();'] : ['model.zeroGrad();'],
+    zeroGrad: [mark('opt.zeroGrad();', S)],
+    modelZeroGrad: m === 'split' ? [mark('encoder.zeroGrad();', S), mark('head.zeroGrad();', S)] : [mark('model.zeroGrad();', S)],
     modelSetToNone:
       m === 'split'
         ? ['encoder.zeroGrad({ setToNone: true });', 'head.zeroGrad({ setToNone: true });']
@@ -440,52 +712,54 @@ export function renderProgram(spec) {
     afterStep: [],
     accumulate: [],
     skipFirst: ['if (epoch > 0) opt.zeroGrad({ setToNone: true });'],
-    partialModel: [`${m === 'split' ? 'head' : m === 'custom' ? 'model.head' : 'model.at(2)'}.zeroGrad({ setToNone: true });`],
+    partialModel: [`${headModule}.zeroGrad({ setToNone: true });`],
     once: [],
     none: [],
   }[spec.clear];
   if (second?.clear === 'setToNone') clear.push('optT.zeroGrad({ setToNone: true });');
-  if (second?.clear === 'zeroGrad') clear.push('optT.zeroGrad();');
+  if (second?.clear === 'zeroGrad') clear.push(mark('optT.zeroGrad();', S));
   if (spec.clear === 'once') lines.splice(lines.length - 1, 0, `${I(1)}opt.zeroGrad({ setToNone: true });`);
   lines.push(...clear.map((l) => `${I(2)}${l}`));
   if (freeze?.when === 'epoch') lines.push(`${I(2)}if (epoch === 1) {`, ...freezeLines(3), `${I(2)}}`);
-  if (cut?.where === 'conditional' && m === 'custom') lines.push(`${I(2)}model.cutTrunk = epoch % 2 === 1;`);
+  if (cut?.where === 'conditional' && isClass) lines.push(`${I(2)}model.cutTrunk = epoch % 2 === 1;`);
   lines.push(`${I(2)}const x = randn([5, 4]);`, `${I(2)}const y = randn([5, 1]);`);
 
   // Forward.
-  if (cut?.where === 'forward' && m !== 'custom') {
-    lines.push(`${I(2)}const features = ${cutExpr(trunk('x'))};`, `${I(2)}const out = ${headOf('features')};`);
-  } else if (cut?.where === 'conditional' && m !== 'custom') {
+  if (cut?.where === 'forward' && !isClass) {
+    lines.push(cutMark(`${I(2)}const features = ${cutExpr(trunk('x'))};`), `${I(2)}const out = ${headOf('features')};`);
+  } else if (cut?.where === 'conditional' && !isClass) {
     lines.push(`${I(2)}const features0 = ${trunk('x')};`);
     lines.push(
       `${I(2)}const features = epoch % 2 === 1 ? ${cut.how === 'detach' ? 'features0.detach()' : cutExpr(trunk('x'))} : features0;`,
     );
     lines.push(`${I(2)}const out = ${headOf('features')};`);
   } else if (cut?.where === 'output') {
-    lines.push(`${I(2)}const out = ${cutExpr(full('x'))};`);
+    lines.push(cutMark(`${I(2)}const out = ${cutExpr(full('x'))};`));
   } else lines.push(`${I(2)}const out = ${full('x')};`);
   // A tensor a module saved (Linear saves its input x for its weight's gradient), changed in place before or after backward.
-  const modelSavedLine = modelSaved ? `${I(2)}x.mul_(0.5);` : null;
+  const modelSavedLine = modelSaved ? mark(`${I(2)}x.mul_(0.5);`, 'no-inplace-on-saved-tensor') : null;
   if (modelSavedLine && modelSaved?.timing === 'before') lines.push(modelSavedLine);
 
   if (reqGrad) {
+    const R = 'valid-requires-grad';
     const set = (t) =>
       reqGrad.form === 'method' ? `${t}.requiresGrad_(${String(reqGrad.value)});` : `${t}.requiresGrad = ${String(reqGrad.value)};`;
     const option = reqGrad.form === 'option';
-    if (reqGrad.target === 'nonleaf') lines.push(`${I(2)}${set('out')}`);
+    if (reqGrad.target === 'nonleaf') lines.push(mark(`${I(2)}${set('out')}`, R));
     else if (reqGrad.target === 'leaf')
       lines.push(
         ...(option
-          ? [`${I(2)}const extra = randn([4], { requiresGrad: ${String(reqGrad.value)} });`]
-          : [`${I(2)}const extra = randn([4]);`, `${I(2)}${set('extra')}`]),
+          ? [mark(`${I(2)}const extra = randn([4], { requiresGrad: ${String(reqGrad.value)} });`, R)]
+          : [`${I(2)}const extra = randn([4]);`, mark(`${I(2)}${set('extra')}`, R)]),
       );
-    else if (reqGrad.target === 'computed') lines.push(`${I(2)}const noise = randn([4]).mul(0.1);`, `${I(2)}${set('noise')}`);
+    else if (reqGrad.target === 'computed') lines.push(`${I(2)}const noise = randn([4]).mul(0.1);`, mark(`${I(2)}${set('noise')}`, R));
     else if (reqGrad.target === 'cast')
-      lines.push(`${I(2)}const weights = tensor([0, 1, 2], { dtype: 'int32' }).float();`, `${I(2)}${set('weights')}`);
-    else if (option) lines.push(`${I(2)}const labels = tensor([0, 1, 2], { dtype: 'int32', requiresGrad: ${String(reqGrad.value)} });`);
-    else lines.push(`${I(2)}const labels = tensor([0, 1, 2], { dtype: 'int32' });`, `${I(2)}${set('labels')}`);
+      lines.push(`${I(2)}const weights = tensor([0, 1, 2], { dtype: 'int32' }).float();`, mark(`${I(2)}${set('weights')}`, R));
+    else if (option)
+      lines.push(mark(`${I(2)}const labels = tensor([0, 1, 2], { dtype: 'int32', requiresGrad: ${String(reqGrad.value)} });`, R));
+    else lines.push(`${I(2)}const labels = tensor([0, 1, 2], { dtype: 'int32' });`, mark(`${I(2)}${set('labels')}`, R));
   }
-  const headWeight = m === 'sequential' ? 'model.parameters()[2]' : m === 'custom' ? 'model.head.weight' : 'head.weight';
+  const headWeight = `${headModule === 'model.at(2)' ? 'model.parameters()[2]' : `${headModule}.weight`}`;
   if (gradRead?.target === 'view') {
     lines.push(`${I(2)}const wt = ${headWeight}.transpose(0, 1);`);
     if (gradRead.retain) lines.push(`${I(2)}wt.retainGrad();`);
@@ -508,49 +782,73 @@ export function renderProgram(spec) {
     lines.push(`${I(2)}const r = ${SAVING_OP_CALLS[saved.op].call('a', 'c', saved.swap)};`);
     const mutation = saved.mutation ?? 'mul_';
     const mutate = `${info.target}.${mutationCall(info.target, mutation, info.target === 'mask')}`;
+    const P = 'no-inplace-on-saved-tensor';
     if (saved.timing === 'clone') {
-      lines.push(`${I(2)}const copy = ${info.target}.clone();`, `${I(2)}copy.${mutationCall('copy', mutation, info.target === 'mask')};`);
-    } else if (saved.timing === 'before') lines.push(`${I(2)}${mutate};`);
-    else if (saved.timing === 'beforeNoGrad') lines.push(`${I(2)}noGrad(() => ${mutate});`);
-    else mutateAfter = `${mutate};`;
+      lines.push(
+        `${I(2)}const copy = ${info.target}.clone();`,
+        mark(`${I(2)}copy.${mutationCall('copy', mutation, info.target === 'mask')};`, P),
+      );
+    } else if (saved.timing === 'before') lines.push(mark(`${I(2)}${mutate};`, P));
+    else if (saved.timing === 'beforeNoGrad') lines.push(mark(`${I(2)}noGrad(() => ${mutate});`, P));
+    else mutateAfter = mark(`${mutate};`, P);
     lines.push(`${I(2)}const loss = loss0.add(r.mean().mul(0.01));`);
   } else lines.push(`${I(2)}const loss = loss0;`);
 
-  // Backward (once or twice).
+  // Backward (once or twice). valid-no-grad reports a backward whose loss has no graph.
+  const V = 'valid-no-grad';
+  const B = 'no-backward-twice';
+  const bw = (/** @type {string} */ l, /** @type {string[]} */ ...rules) => mark(l, V, ...rules);
   if (backward2 && !backward2.fresh && backward2.via === 'grad') {
     lines.push(`${I(2)}const [outGrad] = autograd.grad(loss, [out]${backward2.retain ? ', { retainGraph: true }' : ''});`);
-    lines.push(`${I(2)}if (outGrad !== null) history.push(outGrad.abs().sum().item());`, `${I(2)}loss.backward();`);
+    lines.push(`${I(2)}if (outGrad !== null) history.push(outGrad.abs().sum().item());`, bw(`${I(2)}loss.backward();`, B));
   } else if (backward2 && !backward2.fresh && backward2.via === 'helper') {
-    lines.push(`${I(2)}backpropagate(loss);`, `${I(2)}loss.backward();`);
+    lines.push(mark(`${I(2)}backpropagate(loss);`, V), bw(`${I(2)}loss.backward();`, B));
   } else if (backward2 && !backward2.fresh && backward2.via === 'branches') {
     // Exclusive arms: one backward per iteration.
     lines.push(
       `${I(2)}if (epoch % 2 === 0) {`,
-      `${I(3)}loss.backward(${backward2.retain ? 'undefined, { retainGraph: true }' : ''});`,
+      bw(`${I(3)}loss.backward(${backward2.retain ? 'undefined, { retainGraph: true }' : ''});`),
       `${I(2)}} else {`,
-      `${I(3)}loss.backward();`,
+      bw(`${I(3)}loss.backward();`, B),
       `${I(2)}}`,
     );
   } else if (backward2 && !backward2.fresh) {
-    lines.push(`${I(2)}loss.backward(${backward2.retain ? 'undefined, { retainGraph: true }' : ''});`, `${I(2)}loss.backward();`);
+    lines.push(
+      bw(`${I(2)}loss.backward(${backward2.retain ? 'undefined, { retainGraph: true }' : ''});`),
+      bw(`${I(2)}loss.backward();`, B),
+    );
   } else if (backward2?.fresh) {
-    lines.push(`${I(2)}loss.backward();`, `${I(2)}nn.functional.mseLoss(${full('x')}, y).backward();`);
-  } else lines.push(`${I(2)}loss.backward();`);
+    lines.push(bw(`${I(2)}loss.backward();`), bw(`${I(2)}nn.functional.mseLoss(${full('x')}, y).backward();`, B));
+  } else lines.push(bw(`${I(2)}loss.backward();`));
   if (mutateAfter) lines.push(`${I(2)}${mutateAfter}`);
   if (modelSavedLine && modelSaved?.timing === 'after') lines.push(modelSavedLine);
 
   if (gradRead) {
-    if (gradRead.target === 'nonleaf') lines.push(`${I(2)}const g = out.grad;`);
-    else if (gradRead.target === 'leaf') lines.push(`${I(2)}const g = ${weight}.grad;`);
-    else if (gradRead.target === 'view') lines.push(`${I(2)}const g = wt.grad;`);
-    else lines.push(`${I(2)}const probe = out.detach();`, `${I(2)}const g = probe.grad;`);
+    const N = 'no-nonleaf-grad';
+    if (gradRead.target === 'nonleaf') lines.push(mark(`${I(2)}const g = out.grad;`, N));
+    else if (gradRead.target === 'leaf') lines.push(mark(`${I(2)}const g = ${weight}.grad;`, N));
+    else if (gradRead.target === 'view') lines.push(mark(`${I(2)}const g = wt.grad;`, N));
+    else lines.push(`${I(2)}const probe = out.detach();`, mark(`${I(2)}const g = probe.grad;`, N));
     lines.push(`${I(2)}if (g !== null) history.push(g.abs().sum().item());`);
   }
+  if (update?.how === 'clip') {
+    const call = `clipGrads(${headParams}, 1)`;
+    lines.push(`${I(2)}${update.guard === 'call' ? `noGrad(() => ${call});` : `${call};`}`);
+  }
+  const Z = 'require-zero-grad';
   if (spec.clear === 'accumulate') {
     // Gradient accumulation: a step (and its clearing) every second batch.
-    lines.push(`${I(2)}if (epoch % 2 === 1) {`, `${I(3)}opt.step();`, `${I(3)}opt.zeroGrad({ setToNone: true });`, `${I(2)}}`);
-  } else lines.push(`${I(2)}opt.step();`);
-  if (second) lines.push(`${I(2)}optT.step();`);
+    lines.push(`${I(2)}if (epoch % 2 === 1) {`, mark(`${I(3)}opt.step();`, Z), `${I(3)}opt.zeroGrad({ setToNone: true });`, `${I(2)}}`);
+  } else lines.push(mark(`${I(2)}opt.step();`, Z));
+  if (second) lines.push(mark(`${I(2)}optT.step();`, Z));
+  if (update && update.how !== 'clip') {
+    const call = {
+      sgd: `sgdStep(${headParams}, 0.01)`,
+      momentum: `momentumStep(${headParams}, buffers, 0.01)`,
+      ema: `softUpdate(target.parameters(), ${headParams}, 0.01)`,
+    }[update.how];
+    lines.push(mark(`${I(2)}${update.guard === 'call' ? `noGrad(() => ${call});` : `${call};`}`, 'no-leaf-inplace'));
+  }
   if (spec.clear === 'afterStep') lines.push(`${I(2)}opt.zeroGrad({ setToNone: true });`);
   if (leaf?.where === 'loop' || leaf?.where === 'helper') lines.push(...leafInplace(2));
   if (cut?.where === 'eval') {
@@ -559,21 +857,43 @@ export function renderProgram(spec) {
     else lines.push(`${I(2)}history.push(nn.functional.mseLoss(${full('randn([4, 4])')}.detach(), randn([4, 1])).item());`);
   }
   lines.push(`${I(1)}}`);
+  if (evalBlock) {
+    const net = m === 'split' ? '{ forward: (t: Tensor) => head.forward(encoder.forward(t).tanh()) }' : 'model';
+    const args = 'randn([4, 4]), randn([4, 1])';
+    if (evalBlock.form === 'trainer') {
+      lines.push(
+        `${I(1)}const trainer = new Trainer(${net}, opt);`,
+        `${I(1)}history.push(trainer.trainStep(randn([5, 4]), randn([5, 1])));`,
+      );
+    }
+    const call = evalBlock.form === 'trainer' ? `trainer.evaluate(${args})` : `evaluate(${net}, ${args})`;
+    lines.push(`${I(1)}history.push(${evalBlock.guard === 'call' ? `noGrad(() => ${call})` : call});`);
+  }
   if (asyncBlock) {
-    if (asyncBlock.async) lines.push(`${I(1)}history.push(await noGrad(async () => ${full('await nextBatch()')}.mean().item()));`);
+    if (asyncBlock.async)
+      lines.push(mark(`${I(1)}history.push(await noGrad(async () => ${full('await nextBatch()')}.mean().item()));`, 'valid-no-grad'));
     else lines.push(`${I(1)}history.push(noGrad(() => ${full('randn([5, 4])')}.mean().item()));`);
   }
   lines.push('}');
 
+  const out = [];
+  /** @type {Record<string, string[]>} */
+  const siblings = {};
+  if (helperFile && helperLines.length > 0) {
+    const code = helperLines.join('\n').replace(/\n*$/, '\n');
+    out.push({ name: 'helpers.ts', text: `${imports(code)}\n\n${code}` });
+    siblings.helpers = helperNames;
+  }
+  if (modelFile) {
+    const code = modelLines.join('\n');
+    out.push({ name: 'model.ts', text: `${imports(code, siblings)}\n\n${code}\n` });
+    siblings.model = ['Net'];
+  }
   const code = [...pre, ...lines].join('\n');
-  const names = ['manualSeed', 'nn', 'optim', 'randn'];
-  if (/\bautograd\./.test(code)) names.push('autograd');
-  if (/\bnoGrad\(/.test(code)) names.push('noGrad');
-  if (/\benableGrad\(/.test(code)) names.push('enableGrad');
-  if (/\brand\(/.test(code)) names.push('rand');
-  if (/\btensor\(/.test(code)) names.push('tensor');
-  if (/\bwhere\(/.test(code)) names.push('where');
-  names.sort();
-  if (/\bTensor\b/.test(code)) names.push('type Tensor');
-  return `import { ${names.join(', ')} } from '@gradflow/autograd';\n\n${code}\n`;
+  return [{ name: 'main.ts', text: `${imports(code, siblings)}\n\n${code}\n` }, ...out];
+}
+
+/** The main file of a spec's program (without a header). @param {Spec} spec */
+export function renderProgram(spec) {
+  return renderFiles(spec)[0].text;
 }

@@ -40,8 +40,13 @@ describe('fixture set', () => {
   it('labels every buggy program with its own rule, statically and at run time', () => {
     for (const f of fixtures) {
       const buggy = !f.runtime.includes('ok');
-      const documentedMiss = f.knownDifferences.some((d) => d.rule === f.rule);
-      expect(f.lint.some((d) => d.rule === f.rule) || documentedMiss, f.relPath).toBe(buggy);
+      // A documented difference of the fixture's own rule: a miss (buggy, not reported) or a false
+      // alarm (reported, the engine sees nothing wrong), e.g. the fuzzer's open findings (issue 10).
+      const documented = f.knownDifferences.some((d) => d.rule === f.rule);
+      expect(
+        f.lint.some((d) => d.rule === f.rule),
+        f.relPath,
+      ).toBe(documented ? !buggy : buggy);
       expect(labelledRuntimeRules(f).includes(f.rule), f.relPath).toBe(buggy);
     }
   });
@@ -55,7 +60,9 @@ describe('fixture set', () => {
         }),
       );
       marked.sort(compareLabels);
-      expect(marked, f.relPath).toEqual(f.lint);
+      // One mark per rule and line, however many findings the line has (a chained call).
+      const labels = f.lint.filter((l, i) => i === 0 || compareLabels(l, f.lint[i - 1]) !== 0);
+      expect(marked, f.relPath).toEqual(labels);
     }
   });
 
