@@ -5,6 +5,7 @@ import { parentOf } from './analysis/flow.js';
 import { holderOf } from './analysis/training.js';
 import { callsIntoOtherFiles } from './analysis/program-calls.js';
 import { helperOf, stepsThrough } from './analysis/summaries.js';
+import { mayReachBackward } from './analysis/reach.js';
 import { createRule, onProgram, reportAt, textOf } from './util/create-rule.js';
 import { indentOf, statementOf } from './util/fixes.js';
 
@@ -27,7 +28,7 @@ export default createRule({
     },
   },
   create(context) {
-    return onProgram(context, ({ index, training, flow, program, sourceFile }) => {
+    return onProgram(context, ({ index, training, flow, program, sourceFile, reach }) => {
       const reported = new Set<ts.Node>();
       const backwards: ts.Node[] = index.methodCalls
         .filter((m) => m.method === 'backward' && (m.receiverClass.kind === 'tensor' || m.receiverClass.kind === 'parameter'))
@@ -38,11 +39,11 @@ export default createRule({
         if (helper && stepsThrough(helper, call).backward) backwards.push(call);
       }
       for (const site of training.optimizerSites()) {
-        for (const { freeze } of training.freezesOf(site)) {
+        for (const { freeze, frozen } of training.freezesOf(site)) {
           const write = freeze.write.node;
           if (reported.has(write) || !training.mayFollow(site.node, write)) continue;
-          // A parameter frozen before any backward has no gradient: step() skips it (grad null).
-          if (!backwards.some((b) => training.mayFollow(b, write, true))) continue;
+          // A parameter frozen before any backward that reaches it has no gradient: step() skips it (grad null).
+          if (!backwards.some((b) => training.mayFollow(b, write, true) && mayReachBackward(reach, b, frozen))) continue;
           // An optimizer that is never stepped after the freeze (replaced, say) moves nothing.
           const steps = index.methodCalls.filter(
             (m) => m.method === 'step' && m.receiverClass.kind === 'optimizer' && training.optimizerOf(m.receiver) === site,

@@ -2,7 +2,7 @@ import path from 'node:path';
 import ts from 'typescript';
 import type { FileAnalysis } from './analysis/file-analysis.js';
 import type { OptimizerSite } from './analysis/file-index.js';
-import { allUses, certainlyReaches, mayReach, type ModuleUse } from './analysis/reach.js';
+import { allUses, certainlyReaches, mayReach, mayReachBackward, type ModuleUse } from './analysis/reach.js';
 import { isPrefix, pathsOverlap, type ParamPath } from './analysis/modules.js';
 import { holderOf } from './analysis/training.js';
 import { createRule, onProgram, reportAt, textOf, type Related } from './util/create-rule.js';
@@ -63,7 +63,8 @@ export default createRule({
         const backwards = index.methodCalls.filter((m) => m.method === 'backward').map((m) => m.call);
         for (const { freeze, frozen } of training.freezesOf(site)) {
           if (!held.some((p) => pathsOverlap(p, frozen) || pathsOverlap(frozen, p))) continue;
-          if (!backwards.some((b) => flow.mayFollowOnInstance(b, freeze.write.node, true))) continue;
+          if (!backwards.some((b) => flow.mayFollowOnInstance(b, freeze.write.node, true) && mayReachBackward(analysis.reach, b, frozen)))
+            continue;
           // Every step after this zeroGrad() is preceded by a backward that reaches the parameters while they are unfrozen.
           if (everyStepReached(analysis, call, site, frozen, freeze.write.node)) continue;
           cutDescriptions.push(`frozen at ${whereIs(freeze.write.node, sourceFile)}`);

@@ -369,3 +369,18 @@ export function mayReach(use: ModuleUse, target: ParamPath): boolean {
   if (!use.inner || isPrefix(target, use.module)) return true;
   return use.inner.some((u) => mayReach(u, target));
 }
+
+/**
+ * Whether a backward may deliver gradient to parameters under `target`: a `loss.backward()` whose
+ * reach may touch them (a trunk whose output is always detached never gets one), or the call of a
+ * helper of another file that backpropagates (its reach is not followed: it may).
+ */
+export function mayReachBackward(reach: GradientReach, backward: ts.Node, target: ParamPath): boolean {
+  if (!ts.isCallExpression(backward) || !ts.isPropertyAccessExpression(backward.expression) || backward.expression.name.text !== 'backward')
+    return true;
+  const uses = allUses(reach.usesOf(backward));
+  // A followed model method in whose body the walk found nothing (a tuple destructured inside it), or
+  // no use touching `target` at all: how the loss is computed from it is not seen, so it may.
+  const unseenInside = (use: ModuleUse): boolean => !use.cut && use.inner?.length === 0 && overlaps(use.module, target);
+  return uses.some((use) => mayReach(use, target) || unseenInside(use)) || !uses.some((use) => overlaps(use.module, target));
+}
