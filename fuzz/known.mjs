@@ -353,16 +353,6 @@ export const KNOWN_SUGGESTION_FAILURES = [
       p.why.some((w) => w.startsWith('the engine still reports no-leaf-inplace')),
   },
   {
-    rule: 'require-zero-grad',
-    reason:
-      'fuzz: "Call … at the start of each iteration" inserts `opt.zeroGrad()` (zero-filling) even where require-set-to-none then reports that call (a stateful optimizer whose parameters are frozen or cut): the fix should insert `opt.zeroGrad({ setToNone: true })`',
-    fixture: 'fixtures/require-zero-grad/fuzz-no-clear-adamw-freeze-late.ts',
-    matches: (p) =>
-      p.rule === 'require-zero-grad' &&
-      p.why.length > 0 &&
-      p.why.every((w) => w.startsWith('a new require-set-to-none finding') || w.startsWith('a new runtime finding of require-set-to-none')),
-  },
-  {
     rule: 'valid-requires-grad',
     reason:
       'fuzz: on `out.requiresGrad = false` (a non-leaf: NONLEAF_REQUIRES_GRAD), "Detach … where it is computed instead" rewrites `const out = model.forward(x)` to `model.forward(x).detach()`, and the loss computed from it no longer reaches any parameter: backward() throws NO_GRAD_FN (or a later `out.retainGrad()` throws INVALID_ARGUMENT). The suggestion is right only when nothing backpropagates through the tensor',
@@ -376,11 +366,11 @@ export const KNOWN_SUGGESTION_FAILURES = [
   {
     rule: 'require-zero-grad',
     reason:
-      'fuzz: the rule reports one uncleared optimizer per loop: after "Call `opt.zeroGrad()` …" is applied, the loop\'s second optimizer `optT` (never cleared) is reported in its place. Here optT holds a trunk frozen before any gradient, so that new finding is the known false positive of fixtures/require-zero-grad/fuzz-second-optimizer-frozen-never-cleared.ts (the engine sees nothing stale)',
+      'fuzz: the rule reports one uncleared optimizer per loop: after "Call `opt.zeroGrad({ setToNone: true })` …" is applied, the loop\'s second optimizer `optT` (never cleared) is reported in its place. Here optT holds a trunk frozen before any gradient, so that new finding is the known false positive of fixtures/require-zero-grad/fuzz-second-optimizer-frozen-never-cleared.ts (the engine sees nothing stale)',
     fixture: 'fixtures/require-zero-grad/fuzz-two-optimizers-one-frozen.ts',
     matches: (p) =>
       p.rule === 'require-zero-grad' &&
-      /`opt\.zeroGrad\(\)`/.test(p.desc) &&
+      /`opt\.zeroGrad\(\{ setToNone: true \}\)`/.test(p.desc) &&
       p.why.length === 1 &&
       p.why[0] === 'the require-zero-grad finding is still reported' &&
       p.after.some((a) => a.rule === 'require-zero-grad' && /\boptT\b/.test(a.message)),

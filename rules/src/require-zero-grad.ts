@@ -25,10 +25,10 @@ export default createRule({
     defaultOptions: [],
     messages: {
       noZeroGrad:
-        'This loop calls backward() and `{{step}}` but never clears gradients: backward() adds into .grad, so every step uses the sum of all gradients since the start. Call `{{optimizer}}.zeroGrad()` on each iteration, before backward().',
+        'This loop calls backward() and `{{step}}` but never clears gradients: backward() adds into .grad, so every step uses the sum of all gradients since the start. Call `{{optimizer}}.zeroGrad({ setToNone: true })` on each iteration, before backward().',
       noZeroGradHelper:
-        'This loop runs backward() and `{{step}}` steps an optimizer (in {{helper}}), but nothing clears its gradients: backward() adds into .grad, so every step uses the sum of all gradients since the start. Clear them on each iteration (`{{optimizer}}.zeroGrad()`), before backward().',
-      addZeroGrad: 'Call `{{optimizer}}.zeroGrad()` at the start of each iteration',
+        'This loop runs backward() and `{{step}}` steps an optimizer (in {{helper}}), but nothing clears its gradients: backward() adds into .grad, so every step uses the sum of all gradients since the start. Clear them on each iteration (`{{optimizer}}.zeroGrad({ setToNone: true })`), before backward().',
+      addZeroGrad: 'Call `{{optimizer}}.zeroGrad({ setToNone: true })` at the start of each iteration',
     },
   },
   create(context) {
@@ -113,7 +113,7 @@ export default createRule({
                   {
                     messageId: 'addZeroGrad',
                     data: { optimizer },
-                    fix: (fixer) => insertStatementBefore(fixer, first, `${optimizer}.zeroGrad();`),
+                    fix: (fixer) => insertStatementBefore(fixer, first, `${optimizer}.zeroGrad({ setToNone: true });`),
                   },
                 ]
               : [],

@@ -47,7 +47,7 @@ ruleTester.run('require-zero-grad', rule, {
               messageId: 'addZeroGrad',
               output: code(
                 SETUP +
-                  'for (let i = 0; i < 3; i++) {\n  opt.zeroGrad();\n  const loss = model.forward(x).sum();\n  loss.backward();\n  opt.step();\n}',
+                  'for (let i = 0; i < 3; i++) {\n  opt.zeroGrad({ setToNone: true });\n  const loss = model.forward(x).sum();\n  loss.backward();\n  opt.step();\n}',
               ),
             },
           ],
@@ -75,7 +75,7 @@ ruleTester.run('require-zero-grad', rule, {
             {
               messageId: 'addZeroGrad',
               output: code(
-                'const g = new nn.Linear(2, 2);\nconst d = new nn.Linear(2, 1);\nconst optG = new optim.Adam(g.parameters());\nconst optD = new optim.Adam(d.parameters());\nfor (let i = 0; i < 3; i++) {\n  optG.zeroGrad();\n  optD.zeroGrad();\n  d.forward(g.forward(randn([1, 2])).detach()).sum().backward();\n  optD.step();\n  d.forward(g.forward(randn([1, 2]))).sum().backward();\n  optG.step();\n}',
+                'const g = new nn.Linear(2, 2);\nconst d = new nn.Linear(2, 1);\nconst optG = new optim.Adam(g.parameters());\nconst optD = new optim.Adam(d.parameters());\nfor (let i = 0; i < 3; i++) {\n  optG.zeroGrad({ setToNone: true });\n  optD.zeroGrad();\n  d.forward(g.forward(randn([1, 2])).detach()).sum().backward();\n  optD.step();\n  d.forward(g.forward(randn([1, 2]))).sum().backward();\n  optG.step();\n}',
               ),
             },
           ],
@@ -103,7 +103,7 @@ ruleTester.run('require-zero-grad', rule, {
               messageId: 'addZeroGrad',
               output: code(
                 SETUP +
-                  'opt.zeroGrad();\nlet step = 0;\nwhile (step < 3) {\n  opt.zeroGrad();\n  model.forward(x).sum().backward();\n  opt.step();\n  step++;\n}',
+                  'opt.zeroGrad();\nlet step = 0;\nwhile (step < 3) {\n  opt.zeroGrad({ setToNone: true });\n  model.forward(x).sum().backward();\n  opt.step();\n  step++;\n}',
               ),
             },
           ],
