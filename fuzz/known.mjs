@@ -343,16 +343,6 @@ export function explainDisagreement(spec, rule, cell) {
  */
 export const KNOWN_SUGGESTION_FAILURES = [
   {
-    rule: 'no-leaf-inplace',
-    reason:
-      'fuzz: "Run … inside noGrad" on a chained in-place call wraps only the inner call: `t.mul_(1 - tau).add_(…)` becomes `noGrad(() => t.mul_(1 - tau)).add_(…)`, so add_ still changes the leaf with recording on (LEAF_INPLACE at run time; the linter no longer reports it)',
-    fixture: 'fixtures/no-leaf-inplace/fuzz-ema-chained-inplace.ts',
-    matches: (p) =>
-      p.rule === 'no-leaf-inplace' &&
-      /inside noGrad/.test(p.desc) &&
-      p.why.some((w) => w.startsWith('the engine still reports no-leaf-inplace')),
-  },
-  {
     rule: 'valid-requires-grad',
     reason:
       'fuzz: on `out.requiresGrad = false` (a non-leaf: NONLEAF_REQUIRES_GRAD), "Detach … where it is computed instead" rewrites `const out = model.forward(x)` to `model.forward(x).detach()`, and the loss computed from it no longer reaches any parameter: backward() throws NO_GRAD_FN (or a later `out.retainGrad()` throws INVALID_ARGUMENT). The suggestion is right only when nothing backpropagates through the tensor',

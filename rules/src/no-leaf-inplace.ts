@@ -33,6 +33,8 @@ export default createRule({
     return onProgram(context, ({ index, values, sourceFile, paths, training, program, flow, identity }) => {
       for (const { call, method, receiver, receiverClass } of index.methodCalls) {
         if (!(method in INPLACE_METHODS) || (receiverClass.kind !== 'tensor' && receiverClass.kind !== 'parameter')) continue;
+        // `t.mul_(a).add_(b)` is one change of `t`: the first in-place call of the chain reports it.
+        if (isInplaceCall(stripExpression(receiver))) continue;
         const value = values.evaluate(receiver);
         if (value.leaf !== 'yes' || value.requiresGrad !== 'yes' || values.gradModeAt(call) !== 'on') continue;
         // A helper whose callers in other files record: reported at those calls, naming the helper.
@@ -54,7 +56,9 @@ export default createRule({
               data,
               fix: (fixer) => {
                 const { name, fixes } = libraryName(sourceFile, fixer, 'noGrad');
-                return [...fixes, fixer.replaceTextRange(rangeOf(call), `${name}(() => ${call.getText()})`)];
+                // The whole chain (`t.mul_(a).add_(b)`), or its later calls would still change `t` with recording on.
+                const whole = outermostInplace(call);
+                return [...fixes, fixer.replaceTextRange(rangeOf(whole), `${name}(() => ${whole.getText()})`)];
               },
             },
             { messageId: 'useDetach', data, fix: (fixer) => fixer.insertTextAfterRange(rangeOf(receiver), '.detach()') },
@@ -97,3 +101,15 @@ export default createRule({
     });
   },
 });
+
+function isInplaceCall(node: ts.Node): node is ts.CallExpression {
+  return ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression) && node.expression.name.text in INPLACE_METHODS;
+}
+
+/** The last in-place call of the chain `call` starts (`t.mul_(a).add_(b)` for `t.mul_(a)`). */
+function outermostInplace(call: ts.CallExpression): ts.CallExpression {
+  let cur = call;
+  while (ts.isPropertyAccessExpression(cur.parent) && cur.parent.expression === cur && isInplaceCall(cur.parent.parent))
+    cur = cur.parent.parent;
+  return cur;
+}
