@@ -8,7 +8,7 @@ import { getBackend } from './backend/registry.js';
 import { checkAllocation, toInt32Checked, type Device, type DType } from './dtype.js';
 import { fail } from './errors.js';
 import { noGrad } from './grad-mode.js';
-import { sumTo } from './ops/table.js';
+import { sumTo } from './ops/shape-ops.js';
 import { contiguousStrides, fmtShape, numel, shapeEq, type Shape } from './shape.js';
 import { Tensor } from './tensor.js';
 

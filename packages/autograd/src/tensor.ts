@@ -14,7 +14,8 @@ import {
 } from './dtype.js';
 import { fail } from './errors.js';
 import { noGrad } from './grad-mode.js';
-import { checkIndex, ops } from './ops/table.js';
+import { checkIndex } from './ops/shape-ops.js';
+import { ops } from './ops/table.js';
 import { apply, applyInplace } from './ops/apply.js';
 import { broadcastShapes, contiguousStrides, fmtShape, normalizeDim, normalizeDims, numel, shapeEq, type Shape } from './shape.js';
 import { nonLeafGradRead } from './observe.js';

@@ -2,7 +2,7 @@ import { full, tensor, uniform } from '../creation.js';
 import { describeValue, isFloating } from '../dtype.js';
 import { fail } from '../errors.js';
 import { cat } from '../functions.js';
-import { unfold2d } from '../ops/table.js';
+import { unfold2d } from '../ops/shape-ops.js';
 import { fmtShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { Module } from './module.js';
