@@ -3,6 +3,7 @@ import { stripExpression } from './analysis/bindings.js';
 import type { OptimizerSite } from './analysis/file-index.js';
 import { enclosingFunction, isAncestor, isLoop, type Flow } from './analysis/flow.js';
 import { pathsOverlap } from './analysis/modules.js';
+import { mayReachBackward } from './analysis/reach.js';
 import { callsIntoOtherFiles } from './analysis/program-calls.js';
 import { clearsThrough, helperOf, stepsThrough } from './analysis/summaries.js';
 import { createRule, onProgram, reportAt, textOf } from './util/create-rule.js';
@@ -32,7 +33,7 @@ export default createRule({
     },
   },
   create(context) {
-    return onProgram(context, ({ index, flow, training, paths, program, sourceFile }) => {
+    return onProgram(context, ({ index, flow, training, paths, program, sourceFile, reach }) => {
       const backwards: ts.Node[] = index.methodCalls
         .filter((m) => m.method === 'backward' && m.receiverClass.kind !== 'optimizer' && m.receiverClass.kind !== 'module')
         .map((m) => m.call);
@@ -97,7 +98,11 @@ export default createRule({
       for (const { node: call, site, optimizer: receiver, helper } of steps) {
         const loop = enclosingLoop(flow, call);
         if (!loop || reported.has(loop)) continue;
-        if (!backwards.some((b) => runsInside(flow, b, loop) === 'yes')) continue;
+        const inLoop = backwards.filter((b) => runsInside(flow, b, loop) === 'yes');
+        if (inLoop.length === 0) continue;
+        // An optimizer whose parameters no backward of the loop can reach (a trunk always detached) has nothing to accumulate.
+        const held = site ? training.held(site) : undefined;
+        if (held && held.length > 0 && !inLoop.some((b) => held.some((p) => mayReachBackward(reach, b, p)))) continue;
         if (clears.some((c) => c.covers(site) && runsInside(flow, c.node, loop) !== 'no')) continue;
         reported.add(loop);
         const optimizer = receiver ? textOf(stripExpression(receiver)) : 'optimizer';
