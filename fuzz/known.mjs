@@ -254,26 +254,6 @@ export const KNOWN = [
     matches: (s) => block(s, 'cut')?.how === 'detach' && block(s, 'cut').where === 'output',
   },
   {
-    rule: 'valid-no-grad',
-    cell: 'FP',
-    status: 'known-open',
-    reason:
-      'fuzz: the trunk run under noGrad is frozen before the first backward (`for (const p of model.at(0).parameters()) p.requiresGrad = false`, before or right after building the optimizer), so nothing trainable loses its gradient; the linter reports case 2 anyway (its doc says a freeze excludes the module)',
-    matches: (s) =>
-      block(s, 'cut')?.how === 'noGrad' &&
-      block(s, 'cut').where === 'forward' &&
-      block(s, 'freeze') !== undefined &&
-      block(s, 'freeze').when !== 'epoch',
-  },
-  {
-    rule: 'valid-no-grad',
-    cell: 'FP',
-    status: 'known-open',
-    reason:
-      'fuzz: the encoder runs under noGrad for one loss and with gradients for a second loss in the same step (`mseLoss(head.forward(encoder.forward(x).tanh()), y).backward()`), so it is trained; the linter reports case 2 anyway (its doc: case 2 needs "the module to have no forward with gradients anywhere in the file")',
-    matches: (s) => block(s, 'cut')?.how === 'noGrad' && block(s, 'cut').where === 'forward' && block(s, 'backward2')?.fresh === true,
-  },
-  {
     rule: 'require-set-to-none',
     cell: 'FP',
     status: 'known-open',
@@ -432,8 +412,6 @@ export const OPEN_FIXTURES = [
   ['fuzz: the function `where(cond, a, b)`', 'fixtures/no-inplace-on-saved-tensor/fuzz-where-condition-inplace.ts'],
   ['fuzz: `out = model.forward(x).detach()`', 'fixtures/no-inplace-on-saved-tensor/fuzz-cut-output-requires-grad-saved.ts'],
   ['fuzz: backward() on a loss computed from', 'fixtures/valid-no-grad/fuzz-detached-output-backward.ts'],
-  ['fuzz: the trunk run under noGrad is frozen', 'fixtures/valid-no-grad/fuzz-nograd-trunk-frozen-first.ts'],
-  ['fuzz: the encoder runs under noGrad for one loss', 'fixtures/valid-no-grad/fuzz-nograd-trunk-trained-by-second-loss.ts'],
   ['fuzz: the conditionally detached trunk', 'fixtures/require-set-to-none/fuzz-conditional-cut-frozen-first.ts'],
   [
     'fuzz: `const out = model.forward(x); x.mul_(0.5);` before backward, where',

@@ -32,7 +32,7 @@ export default createRule({
     },
   },
   create(context) {
-    return onProgram(context, ({ index, values, training, checker, reach, sourceFile }) => {
+    return onProgram(context, ({ index, values, training, checker, reach, paths, sourceFile }) => {
       for (const [call, fn] of index.libraryCalls) {
         if (fn !== 'noGrad' && fn !== 'enableGrad') continue;
         const callback = call.arguments.at(0);
@@ -72,9 +72,13 @@ export default createRule({
       const reported = new Set<ts.Node>();
       const frozen = (module: ParamPath): boolean =>
         training.freezes().some((f) => f.paths.some((p) => pathsOverlap(p, module) || pathsOverlap(module, p)));
-      for (const backward of index.methodCalls) {
-        if (backward.method !== 'backward' || (backward.receiverClass.kind !== 'tensor' && backward.receiverClass.kind !== 'parameter'))
-          continue;
+      const backwards = index.methodCalls.filter(
+        (m) => m.method === 'backward' && (m.receiverClass.kind === 'tensor' || m.receiverClass.kind === 'parameter'),
+      );
+      // A module some backward of the file may train (a second loss, a pretraining phase) is not cut off.
+      const trainedElsewhere = (module: ParamPath, except: ts.Node): boolean =>
+        backwards.some((b) => b.call !== except && allUses(reach.usesOf(b.call)).some((u) => mayReach(u, module)));
+      for (const backward of backwards) {
         if (values.evaluate(backward.receiver).requiresGrad === 'no') continue; // NO_GRAD_FN, reported above
         const uses = allUses(reach.usesOf(backward.call));
         for (const use of uses) {
@@ -83,7 +87,8 @@ export default createRule({
             use.cut.viaNoGrad && ts.isCallExpression(use.cut.node) ? use.cut.node : enclosingNoGrad(use.call, index.libraryCalls);
           if (!noGradCall || reported.has(noGradCall)) continue;
           const optimizer = training.optimizerSites().find((o) => training.held(o)?.some((p) => pathsOverlap(p, use.module)));
-          if (!optimizer || frozen(use.module)) continue;
+          if (!optimizer || frozen(use.module) || paths.holdsNoParameters(use.module.node as ts.Expression)) continue;
+          if (trainedElsewhere(use.module, backward.call)) continue;
           // Another use in the same loss that may give the module a gradient (not in the other arm of a branch).
           if (uses.some((other) => other !== use && mayReach(other, use.module) && !areExclusive(other.call, noGradCall))) continue;
           reported.add(noGradCall);

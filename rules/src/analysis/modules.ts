@@ -1,7 +1,10 @@
 import ts from 'typescript';
 import { Bindings, stripExpression } from './bindings.js';
 import { typeOfExpression } from './declared-types.js';
-import { libraryClassOfExpression } from './library.js';
+import { isLibraryDeclaration, libraryClassOf, libraryClassOfExpression } from './library.js';
+
+/** Library modules that hold other modules: what they hold is not known from their class. */
+const CONTAINERS: ReadonlySet<string> = new Set(['Sequential', 'ModuleList', 'ModuleDict', 'Module']);
 import { LIMITS } from './limits.js';
 
 /**
@@ -115,6 +118,50 @@ export class ModulePaths {
       return base ? { ...base, segments: [...base.segments, index.text], node: expr } : undefined;
     }
     return undefined;
+  }
+
+  /**
+   * Whether a module expression certainly holds no parameters: a library layer such as `nn.Tanh` or
+   * `nn.ReLU` (its class declares no `Parameter` field), found through `new …`, `const` aliases and
+   * `Sequential.at(i)` of a `new nn.Sequential(…)`. Unknown modules, containers and user classes may hold some.
+   */
+  holdsNoParameters(expression: ts.Expression, depth = 0): boolean {
+    if (depth > LIMITS.aliasDepth) return false;
+    const expr = stripExpression(expression);
+    if (ts.isIdentifier(expr)) {
+      const def = this.bindings.definition(expr);
+      return def?.kind === 'expression' && this.holdsNoParameters(def.expression, depth + 1);
+    }
+    if (isAtCall(expr)) {
+      const container = this.constructionOf(expr.expression.expression, depth + 1);
+      const child =
+        container && libraryClassOfExpression(this.checker, container)?.className === 'Sequential'
+          ? container.arguments?.[Number(expr.arguments[0].text)]
+          : undefined;
+      return child !== undefined && !ts.isSpreadElement(child) && this.holdsNoParameters(child, depth + 1);
+    }
+    if (!ts.isNewExpression(expr)) return false;
+    const type = typeOfExpression(this.checker, expr);
+    const cls = libraryClassOf(this.checker, type);
+    const decl = type.getSymbol()?.valueDeclaration;
+    if (cls?.kind !== 'module' || !decl || !isLibraryDeclaration(decl) || CONTAINERS.has(cls.className)) return false;
+    return !this.checker.getPropertiesOfType(type).some((prop) => {
+      const propType = this.checker.getNonNullableType(this.checker.getTypeOfSymbol(prop));
+      const parts = propType.isUnion() ? propType.types : [propType];
+      return parts.some((t) => {
+        const kind = libraryClassOf(this.checker, t)?.kind;
+        return kind === 'parameter' || kind === 'module' || kind === 'tensor';
+      });
+    });
+  }
+
+  private constructionOf(expression: ts.Expression, depth: number): ts.NewExpression | undefined {
+    if (depth > LIMITS.aliasDepth) return undefined;
+    const expr = stripExpression(expression);
+    if (ts.isNewExpression(expr)) return expr;
+    if (!ts.isIdentifier(expr)) return undefined;
+    const def = this.bindings.definition(expr);
+    return def?.kind === 'expression' ? this.constructionOf(def.expression, depth + 1) : undefined;
   }
 
   private classRootOf(expr: ts.Expression): string | undefined {
