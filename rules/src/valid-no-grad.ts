@@ -1,7 +1,7 @@
 import ts from 'typescript';
 import { stripExpression } from './analysis/bindings.js';
 import { typeOfExpression } from './analysis/declared-types.js';
-import { areExclusive, isFunctionLike, returnedValues } from './analysis/flow.js';
+import { isFunctionLike, returnedValues } from './analysis/flow.js';
 import { pathsOverlap, type ParamPath } from './analysis/modules.js';
 import { allUses, mayReach } from './analysis/reach.js';
 import { holderOf } from './analysis/training.js';
@@ -89,8 +89,10 @@ export default createRule({
           const optimizer = training.optimizerSites().find((o) => training.held(o)?.some((p) => pathsOverlap(p, use.module)));
           if (!optimizer || frozen(use.module) || paths.holdsNoParameters(use.module.node as ts.Expression)) continue;
           if (trainedElsewhere(use.module, backward.call)) continue;
-          // Another use in the same loss that may give the module a gradient (not in the other arm of a branch).
-          if (uses.some((other) => other !== use && mayReach(other, use.module) && !areExclusive(other.call, noGradCall))) continue;
+          // Another use in the same loss that may give the module a gradient, also in the other arm of a
+          // branch: a module trained in some steps and run under noGrad in others (warm-up, then a linear
+          // probe) is a schedule, not a cut.
+          if (uses.some((other) => other !== use && mayReach(other, use.module))) continue;
           reported.add(noGradCall);
           const holder = holderOf(optimizer.node);
           const unwrapped = expressionBody(noGradCall.arguments.at(0));

@@ -118,6 +118,39 @@ describe('runtime gradient-flow checker', () => {
     ]);
   });
 
+  it('does not report a module trained first and then run under noGrad (warm-up, then a linear probe)', () => {
+    manualSeed(3);
+    const encoder = new nn.Linear(3, 3);
+    const head = new nn.Linear(3, 1);
+    const opt = new optim.SGD([...encoder.parameters(), ...head.parameters()], { lr: 0.1 });
+    const c = start({ models: { encoder, head } });
+    for (let step = 0; step < 3; step++) {
+      opt.zeroGrad({ setToNone: true });
+      const x = randn([4, 3]);
+      const features = step === 0 ? encoder.forward(x) : noGrad(() => encoder.forward(x));
+      nn.functional.mseLoss(head.forward(features), randn([4, 1])).backward();
+      opt.step();
+    }
+    expect(c.findings()).toEqual([]);
+  });
+
+  it('does not count an in-place update under noGrad as a cut path (clipping a detached trunk after step)', () => {
+    manualSeed(3);
+    const trunk = new nn.Linear(3, 3);
+    const head = new nn.Linear(3, 1);
+    const opt = new optim.SGD([...trunk.parameters(), ...head.parameters()], { lr: 0.1 });
+    const c = start({ models: { trunk, head } });
+    for (let step = 0; step < 2; step++) {
+      opt.zeroGrad({ setToNone: true });
+      // The trunk's output is detached (no gradient, but not because of noGrad); clipping its weight
+      // in place under noGrad writes it and reads no graph.
+      nn.functional.mseLoss(head.forward(trunk.forward(randn([4, 3])).detach()), randn([4, 1])).backward();
+      opt.step();
+      noGrad(() => trunk.weight.clamp_(-0.5, 0.5));
+    }
+    expect(c.findings().filter((f) => f.kind === 'NO_GRAD_THROUGH_NOGRAD')).toEqual([]);
+  });
+
   it('does not confuse an evaluation pass under noGrad with a cut training path', () => {
     manualSeed(3);
     const model = new nn.Sequential(new nn.Linear(3, 3), new nn.ReLU(), new nn.Linear(3, 1));

@@ -92,11 +92,13 @@ export function enableGradFlowChecker(options: GradFlowCheckerOptions = {}): Gra
         if (before) watch.watched.push({ param: p, before, frozen, zeroGrad });
       }
       if (frozen) continue;
-      if (flow.tick > since && !flow.reachedAfter(p, since) && flow.cutAfter(p, since)) {
+      // A parameter some backward reached before is trained: a phase that runs it under noGrad (a
+      // linear probe, a schedule) is a choice. One that no backward ever reached is cut off.
+      if (flow.tick > since && !flow.everReached(p) && flow.cutAfter(p, since)) {
         const name = nameOf(p, event);
         report(
           'NO_GRAD_THROUGH_NOGRAD',
-          `${name} is trainable and held by ${optName}, but the last backward() did not reach it: its only path to the loss went through noGrad(), which records no graph. Run that part of the forward pass outside noGrad, or freeze the parameter (requiresGrad = false) and leave it out of the optimizer.`,
+          `${name} is trainable and held by ${optName}, but no backward() has reached it: its only path to the loss went through noGrad(), which records no graph. Run that part of the forward pass outside noGrad, or freeze the parameter (requiresGrad = false) and leave it out of the optimizer.`,
           name,
         );
       }

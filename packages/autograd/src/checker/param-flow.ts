@@ -30,9 +30,9 @@ export class ParamFlow {
     for (const leaf of leavesBehind(inputs)) this.cutAt.set(leaf, this.tick);
   }
 
-  /** Whether `p` was reached by a backward after tick `since`. */
-  reachedAfter(p: Tensor, since: number): boolean {
-    return (this.reachedAt.get(p) ?? 0) > since;
+  /** Whether any backward since the checker started reached `p`. */
+  everReached(p: Tensor): boolean {
+    return this.reachedAt.has(p);
   }
 
   /** Whether a noGrad op cut a path from `p` after tick `since` (inclusive: before the next backward). */

@@ -24,12 +24,16 @@ function edgeOf(t: Tensor): Edge {
   return t.requiresGrad ? { leaf: t } : null;
 }
 
-/** Runs an op: computes the forward and, in grad mode, records a node with what the op saves. */
-export function apply(spec: OpSpec, inputs: readonly Tensor[], attrs?: unknown): Tensor {
+/**
+ * Runs an op: computes the forward and, in grad mode, records a node with what the op saves.
+ * Under noGrad, `cutFrom` (the inputs by default) are reported as cut: their values flow on
+ * without a graph. An in-place update passes only the values it reads, not the tensor it writes.
+ */
+export function apply(spec: OpSpec, inputs: readonly Tensor[], attrs?: unknown, cutFrom: readonly Tensor[] = inputs): Tensor {
   checkSameDevice(spec.name, inputs);
   const out = spec.forward(inputs, attrs);
   if (!isGradEnabled()) {
-    if (hasNoGradCutObservers()) noGradCut(out, inputs);
+    if (hasNoGradCutObservers()) noGradCut(out, cutFrom);
     return out;
   }
   const needs = inputs.map((t) => t.requiresGrad);
@@ -87,7 +91,7 @@ export function applyInplace(spec: OpSpec, self: Tensor, others: readonly Tensor
   const needsSelfSnapshot = recording && spec.inputs.some((name) => spec.saves[name]?.includes('self'));
   const result = recording
     ? apply(spec, [needsSelfSnapshot ? self.clone() : self, ...others], attrs)
-    : noGrad(() => apply(spec, [self, ...others], attrs));
+    : noGrad(() => apply(spec, [self, ...others], attrs, others));
   if (!shapeEq(result.shape, self.shape)) {
     fail(
       'SHAPE_MISMATCH',
