@@ -271,25 +271,6 @@ export const KNOWN = [
     matches: (s) => block(s, 'modelSaved')?.timing === 'before' && (s.model === 'heads' || (s.model === 'custom' && s.files !== 'one')),
   },
   {
-    rule: 'require-set-to-none',
-    cell: 'FN',
-    status: 'known-open',
-    reason:
-      'fuzz: the trunk is cut on odd epochs inside the model class (`this.cutTrunk ? h0.detach() : h0`) in a second method returning a tuple (`const [main, side] = this.both(x)` in forward); a stateful optimizer and zeroGrad() then move the cut parameters (ZERO_GRAD_PARAM_MOVED), the linter is silent (it reports the single-method, single-file class)',
-    matches: (s) => block(s, 'cut')?.where === 'conditional' && s.model === 'heads',
-  },
-  {
-    rule: 'valid-no-grad',
-    cell: 'FN',
-    status: 'known-open',
-    reason:
-      'fuzz: the trunk runs under noGrad in a second method of the model class returning a tuple (`const [main, side] = this.both(x)` in forward): its parameters never get a gradient (NO_GRAD_THROUGH_NOGRAD), the linter is silent (case 2 is reported when the noGrad is in forward itself, in main.ts or in model.ts)',
-    matches: (s) =>
-      block(s, 'cut')?.how === 'noGrad' &&
-      (block(s, 'cut').where === 'forward' || block(s, 'cut').where === 'conditional') &&
-      s.model === 'heads',
-  },
-  {
     rule: 'no-leaf-inplace',
     cell: 'FN',
     status: 'known-open',
@@ -417,8 +398,6 @@ export const OPEN_FIXTURES = [
     'fuzz: `const out = model.forward(x); x.mul_(0.5);` before backward, where',
     'fixtures/no-inplace-on-saved-tensor/fuzz-input-inplace-model-two-heads.ts',
   ],
-  ['fuzz: the trunk is cut on odd epochs', 'fixtures/require-set-to-none/fuzz-conditional-cut-two-heads.ts'],
-  ['fuzz: the trunk runs under noGrad in a second method', 'fixtures/valid-no-grad/fuzz-nograd-trunk-two-heads.ts'],
   ['fuzz: a helper of helpers.ts', 'fixtures/no-leaf-inplace/fuzz-sgd-helper-file'],
   ['fuzz: a soft target update', 'fixtures/no-leaf-inplace/fuzz-soft-update-frozen-target.ts'],
 ];

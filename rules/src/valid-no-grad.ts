@@ -70,8 +70,6 @@ export default createRule({
 
       // noGrad around a module the optimizer trains, whose output reaches a backward that gives it no other gradient.
       const reported = new Set<ts.Node>();
-      const frozen = (module: ParamPath): boolean =>
-        training.freezes().some((f) => f.paths.some((p) => pathsOverlap(p, module) || pathsOverlap(module, p)));
       const backwards = index.methodCalls.filter(
         (m) => m.method === 'backward' && (m.receiverClass.kind === 'tensor' || m.receiverClass.kind === 'parameter'),
       );
@@ -87,7 +85,7 @@ export default createRule({
             use.cut.viaNoGrad && ts.isCallExpression(use.cut.node) ? use.cut.node : enclosingNoGrad(use.call, index.libraryCalls);
           if (!noGradCall || reported.has(noGradCall)) continue;
           const optimizer = training.optimizerSites().find((o) => training.held(o)?.some((p) => pathsOverlap(p, use.module)));
-          if (!optimizer || frozen(use.module) || paths.holdsNoParameters(use.module.node as ts.Expression)) continue;
+          if (!optimizer || training.mayBeFrozen(use.module) || paths.holdsNoParameters(use.module.node as ts.Expression)) continue;
           if (trainedElsewhere(use.module, backward.call)) continue;
           // Another use in the same loss that may give the module a gradient, also in the other arm of a
           // branch: a module trained in some steps and run under noGrad in others (warm-up, then a linear

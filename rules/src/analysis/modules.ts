@@ -71,10 +71,13 @@ export class ModulePaths {
       const def = this.bindings.definition(expr);
       if (def?.kind === 'expression') {
         const init = stripExpression(def.expression);
-        if (ts.isIdentifier(init) || ts.isPropertyAccessExpression(init) || isAtCall(init)) {
+        if (ts.isIdentifier(init) || ts.isPropertyAccessExpression(init) || isAtCall(init) || ts.isElementAccessExpression(init)) {
           const aliased = this.pathOf(init, depth + 1);
           return aliased ? { ...aliased, node: expr } : undefined;
         }
+        // `const paramsK = this.encoderK.parameters()`: the list stands for the module's parameters.
+        const listed = this.parameterListOf(init, depth + 1);
+        if (listed) return { ...listed, node: expr };
       }
       const symbol = this.bindings.symbolOf(expr);
       if (!symbol || (!def && !isParameterOrConst(symbol))) return undefined;
@@ -111,6 +114,12 @@ export class ModulePaths {
     if (ts.isPropertyAccessExpression(expr)) {
       const base = this.pathOf(expr.expression, depth + 1);
       return base ? { ...base, segments: [...base.segments, expr.name.text], node: expr } : undefined;
+    }
+    // `paramsK[i]`: one of the parameters listed under a module's path (some of them).
+    if (ts.isElementAccessExpression(expr)) {
+      const list = stripExpression(expr.expression);
+      const base = ts.isIdentifier(list) ? this.pathOf(list, depth + 1) : this.parameterListOf(list, depth + 1);
+      return base && this.isParameterList(list) ? { ...base, partial: true, node: expr } : undefined;
     }
     if (isAtCall(expr)) {
       const base = this.pathOf(expr.expression.expression, depth + 1);
@@ -162,6 +171,22 @@ export class ModulePaths {
     if (!ts.isIdentifier(expr)) return undefined;
     const def = this.bindings.definition(expr);
     return def?.kind === 'expression' ? this.constructionOf(def.expression, depth + 1) : undefined;
+  }
+
+  /** `m.parameters()` of a module: the module's path. */
+  private parameterListOf(expression: ts.Expression, depth: number): ParamPath | undefined {
+    const expr = stripExpression(expression);
+    if (!ts.isCallExpression(expr) || !ts.isPropertyAccessExpression(expr.expression) || expr.expression.name.text !== 'parameters')
+      return undefined;
+    if (libraryClassOfExpression(this.checker, expr.expression.expression)?.kind !== 'module') return undefined;
+    return this.pathOf(expr.expression.expression, depth);
+  }
+
+  /** Whether an expression is a list of parameters (`Parameter[]`, by its type). */
+  private isParameterList(expression: ts.Expression): boolean {
+    const type = typeOfExpression(this.checker, expression);
+    const element = this.checker.isArrayType(type) ? this.checker.getTypeArguments(type as ts.TypeReference).at(0) : undefined;
+    return element !== undefined && libraryClassOf(this.checker, element)?.kind === 'parameter';
   }
 
   private classRootOf(expr: ts.Expression): string | undefined {

@@ -1,5 +1,5 @@
 import ts from 'typescript';
-import { stripExpression, type Bindings } from './bindings.js';
+import { stripExpression, tupleElement, type Bindings } from './bindings.js';
 import type { FileIndex } from './file-index.js';
 import { commonAncestor, conditionalBetween, enclosingFunction, isAncestor, isLoop, returnedValues } from './flow.js';
 import { libraryClassOfExpression } from './library.js';
@@ -296,6 +296,9 @@ export class GradientReach {
     const def = this.bindings.definition(identifier);
     if (def?.kind === 'expression') return [def.expression];
     if (def?.kind === 'element') return [];
+    // `const [main, side] = this.both(x)`: an element is computed from what the whole tuple was.
+    const element = tupleElement(this.bindings, identifier);
+    if (element) return [element.call];
     const symbol = this.bindings.symbolOf(identifier);
     const decl = symbol?.valueDeclaration;
     const assignments: { at: ts.Node; value: ts.Expression }[] = [];
