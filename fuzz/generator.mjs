@@ -102,16 +102,16 @@ function mutationCall(t, mutation, int32) {
  */
 const blockArb = fc.oneof(
   {
-    weight: 4,
+    weight: 6,
     arbitrary: fc.record({
       kind: fc.constant('freeze'),
-      when: fc.constantFrom('before', 'after', 'epoch'),
+      when: fc.constantFrom('before', 'after', 'epoch', 'epoch'),
       filter: fc.boolean(),
       form: fc.constantFrom('loop', 'forEach', 'method', 'named'),
     }),
   },
   {
-    weight: 4,
+    weight: 6,
     arbitrary: fc.record({
       kind: fc.constant('cut'),
       how: fc.constantFrom('detach', 'noGrad', 'enableGrad'),
@@ -119,7 +119,7 @@ const blockArb = fc.oneof(
     }),
   },
   {
-    weight: 5,
+    weight: 6,
     arbitrary: fc.record({
       kind: fc.constant('backward2'),
       retain: fc.boolean(),
@@ -149,7 +149,7 @@ const blockArb = fc.oneof(
     }),
   },
   {
-    weight: 3,
+    weight: 4,
     arbitrary: fc.record({
       kind: fc.constant('gradRead'),
       target: fc.constantFrom('leaf', 'detached', 'nonleaf', 'view'),
@@ -157,7 +157,7 @@ const blockArb = fc.oneof(
     }),
   },
   {
-    weight: 3,
+    weight: 4,
     arbitrary: fc.record({
       kind: fc.constant('requiresGrad'),
       target: fc.constantFrom('leaf', 'nonleaf', 'nonleaf', 'int32', 'int32', 'computed', 'cast'),

@@ -74,10 +74,8 @@ export const KNOWN = [
       'fuzz: `function backpropagate(loss: Tensor): void { loss.backward(); }` called once, then `loss.backward()`: GRAPH_FREED; the linter is silent although its doc orders backward calls in helpers "when each helper has one call site"',
     matches: (s) => block(s, 'backward2')?.via === 'helper' && !block(s, 'backward2').fresh && !block(s, 'backward2').retain,
   },
-  // `noGrad(() => enableGrad(() => model.forward(x)))` records (enableGrad wins): one root cause, seen by six rules.
+  // `noGrad(() => enableGrad(() => model.forward(x)))` records (enableGrad wins): one root cause, seen by six rules; valid-no-grad and require-set-to-none follow it now (values and reach evaluate the enableGrad callback).
   ...[
-    ['valid-no-grad', 'FP', 'reports backward on a noGrad result / a module trained only under noGrad'],
-    ['require-set-to-none', 'FP', 'takes the trunk as cut on odd epochs'],
     ['no-inplace-on-saved-tensor', 'FN', 'takes grad mode as off there, so nothing is saved'],
     ['no-nonleaf-grad', 'FN', 'takes `out` as a leaf'],
     ['valid-requires-grad', 'FN', 'takes `out` as a leaf, so `out.requiresGrad_(false)` looks fine'],
@@ -371,7 +369,7 @@ export function explainSuggestionFailure(proof) {
  */
 export const OPEN_FIXTURES = [
   ['fuzz: `function backpropagate', 'fixtures/no-backward-twice/fuzz-backward-helper-then-backward.ts'],
-  ['fuzz: `noGrad(() => enableGrad(', 'fixtures/valid-no-grad/fuzz-nograd-enablegrad-forward.ts'],
+  ['fuzz: `noGrad(() => enableGrad(', 'fixtures/no-inplace-on-saved-tensor/fuzz-nograd-enablegrad-saved-input.ts'],
   ['fuzz: the loop clears only the head', 'fixtures/require-zero-grad/fuzz-clear-head-only.ts'],
   ['fuzz, a CHECKER false positive', null],
   ['fuzz: the trunk never gets a gradient', 'fixtures/require-set-to-none/fuzz-cut-always-freeze-late-zerograd.ts'],

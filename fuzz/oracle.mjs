@@ -31,7 +31,12 @@ export const outRoot = join(repoRoot, 'fuzz', '.out');
  * @typedef {{ spec: Spec, path: string, text: string, files: ProgramFile[], bodyOffset: number, lint: LintMessage[], lintFailures: string[], runtimeKinds: string[], runtimeRules: string[], error: string | null, broken: string | null, cells: Record<string, 'TP' | 'FP' | 'FN' | 'TN'>, lines: Record<string, 'same' | 'other' | 'unmarked'>, disagreements: Disagreement[], unmaskedRules?: string[] }} Outcome
  */
 
-/** A folder under fuzz/.out/ (with the tsconfig that gives the linter type information), emptied. */
+/**
+ * A folder under fuzz/.out/, emptied, with its own tsconfig.json: the linter's program for its files
+ * holds only them, not every earlier batch under fuzz/.out/ nor the files another test is writing at
+ * the same time (which made verdicts depend on what else was there). fuzz/.out/tsconfig.json stays
+ * for the type-check options.
+ */
 export function prepareDir(name) {
   mkdirSync(outRoot, { recursive: true });
   const tsconfig = join(outRoot, 'tsconfig.json');
@@ -39,6 +44,7 @@ export function prepareDir(name) {
   const dir = join(outRoot, name);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
+  copyFileSync(tsconfig, join(dir, 'tsconfig.json'));
   return dir;
 }
 

@@ -6,7 +6,7 @@
 // and no rule reports more than before, and at run time the finding is gone (when the linter no
 // longer reports the rule) and nothing new appears (an engine error no rule is about, or a finding
 // of a rule the linter did not already report). Anything else is a failed suggestion: a rule bug.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import ts from 'typescript';
 import { executeFixture, repoRoot, runtimeRules } from '../test/validation/harness.mjs';
@@ -45,6 +45,8 @@ function compilerOptions(/** @type {string} */ tsconfigDir) {
 export async function proveSuggestions(linter, subjects, dir, tsconfigDir) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
+  // Its own tsconfig.json: the fixed programs form one program of their own (see prepareDir).
+  copyFileSync(join(tsconfigDir, 'tsconfig.json'), join(dir, 'tsconfig.json'));
   const variants = [];
   for (const s of subjects) {
     let k = 0;

@@ -161,7 +161,10 @@ export class GradientReach {
     if (fn === 'noGrad' || fn === 'enableGrad') {
       const callback = call.arguments.at(0);
       const inner = callback && (ts.isArrowFunction(callback) || ts.isFunctionExpression(callback)) ? returnedValues(callback) : [];
-      for (const r of inner) next(r, fn === 'noGrad' ? (cut ?? { how: 'noGrad', node: call, viaNoGrad: true }) : undefined);
+      // enableGrad records again inside a noGrad: its result is not cut (a default parameter would
+      // turn an explicit undefined back into the outer cut, so the walk is called directly).
+      const innerCut: Cut = fn === 'noGrad' ? (cut ?? { how: 'noGrad', node: call, viaNoGrad: true }) : undefined;
+      for (const r of inner) this.walk(r, innerCut, certain, out, seen, depth + 1);
       return;
     }
     if (fn !== undefined) {

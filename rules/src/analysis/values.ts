@@ -2,7 +2,7 @@ import ts from 'typescript';
 import { OP_METHODS, INPLACE_METHODS } from '@gradflow/autograd';
 import { Bindings, stripExpression, tupleElement } from './bindings.js';
 import type { FileIndex, MethodCall } from './file-index.js';
-import { returnedValues, type Flow } from './flow.js';
+import { isFunctionLike, returnedValues, type Flow } from './flow.js';
 import { CREATION_FUNCTIONS, FUNCTIONAL_OPS, libraryClassOfExpression } from './library.js';
 import type { ModulePaths, ParamPath } from './modules.js';
 import { LIMITS } from './limits.js';
@@ -133,11 +133,31 @@ export class TensorValues {
     return this.paths.paramSources(iterable) !== undefined;
   }
 
+  /** An `enableGrad(…)` call, or a name bound to one. */
+  private reEnablesGrad(expression: ts.Expression): boolean {
+    let expr = stripExpression(expression);
+    if (ts.isIdentifier(expr)) {
+      const def = this.bindings.definition(expr);
+      if (def?.kind !== 'expression') return false;
+      expr = stripExpression(def.expression);
+    }
+    return ts.isCallExpression(expr) && this.index.libraryCalls.get(expr) === 'enableGrad';
+  }
+
   private computeCall(call: ts.CallExpression, depth: number): TensorValue {
     const fn = this.index.libraryCalls.get(call);
     if (fn !== undefined) {
       if (CREATION_FUNCTIONS.has(fn)) return creationValue(call, fn);
-      if (fn === 'noGrad') return { requiresGrad: 'no', leaf: 'yes', integer: false, computedUnderNoGrad: call, origin: call };
+      if (fn === 'noGrad' || fn === 'enableGrad') {
+        // A callback's value, computed in the mode its own code runs in (gradModeAt): enableGrad
+        // records again, also inside a noGrad (`noGrad(() => enableGrad(() => model.forward(x)))`).
+        const callback = call.arguments.at(0);
+        const fnNode = callback ? stripExpression(callback) : undefined;
+        const inner = fnNode && isFunctionLike(fnNode) ? returnedValues(fnNode) : [];
+        if (fn === 'enableGrad' || inner.some((r) => this.reEnablesGrad(r)))
+          return inner.length === 1 ? this.evaluate(inner[0], depth + 1) : UNKNOWN;
+        return { requiresGrad: 'no', leaf: 'yes', integer: false, computedUnderNoGrad: call, origin: call };
+      }
       if (FUNCTIONAL_OPS.has(fn))
         return this.opResult(
           call,
