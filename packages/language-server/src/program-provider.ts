@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type ts from 'typescript';
+import type { IncrementalEstree } from './incremental-estree.js';
 
 type Ts = typeof ts;
 
@@ -155,6 +156,8 @@ export class ProgramProvider {
   private readonly unincluded = new Set<string>();
   /** How many parses got a program from here (for `gradflow/stats` and the tests). */
   served = 0;
+  /** The incremental conversions the wrapped parsers use (to forget closed files). */
+  private readonly incrementals = new Set<IncrementalEstree>();
 
   constructor(private readonly tsModule: Ts) {}
 
@@ -172,6 +175,7 @@ export class ProgramProvider {
 
   close(filePath: string): void {
     for (const project of this.projects.values()) project.close(path.resolve(filePath));
+    for (const incremental of this.incrementals) incremental.forget(path.resolve(filePath));
   }
 
   invalidate(): void {
@@ -201,9 +205,10 @@ export class ProgramProvider {
    * this provider's program instead of its project service, for the files a tsconfig includes;
    * everything else goes to `original` untouched.
    */
-  wrap(original: Parser): Parser {
+  wrap(original: Parser, incremental?: IncrementalEstree): Parser {
     const parseForESLint = original.parseForESLint?.bind(original);
     if (parseForESLint === undefined) return original;
+    if (incremental !== undefined) this.incrementals.add(incremental);
     return {
       meta: { name: 'gradflow-language-server/program-provider', version: '1' },
       parseForESLint: (code: string, options: Record<string, unknown> = {}) => {
@@ -213,7 +218,9 @@ export class ProgramProvider {
         if (program === undefined) return parseForESLint(code, options);
         this.served += 1;
         // The program instead of the project service (and of a `project` list, which `programs` overrides anyway).
-        return parseForESLint(code, { ...options, projectService: undefined, project: undefined, programs: [program] });
+        const parse = () => parseForESLint(code, { ...options, projectService: undefined, project: undefined, programs: [program] });
+        // The statements the edit did not touch keep their ESTree from the last parse (incremental-estree.ts).
+        return incremental === undefined || filePath === undefined ? parse() : incremental.run(path.resolve(filePath), parse);
       },
     };
   }
@@ -225,17 +232,29 @@ export class ProgramProvider {
  * module whose syntax kinds the parser's converter reads. Undefined when that cannot be made sure.
  */
 export async function typescriptOfParser(parser: unknown, fromDir: string): Promise<Ts | undefined> {
-  if (typeof parser !== 'object' || parser === null || !('parseForESLint' in parser)) return undefined;
+  const parserPath = await parserPathOf(parser, fromDir);
+  if (parserPath === undefined) return undefined;
   try {
-    const fromConfig = createRequire(path.join(fromDir, 'noop.js'));
-    const parserPath = fromConfig.resolve('@typescript-eslint/parser');
-    const loaded = (await import(pathToFileURL(parserPath).href)) as { default?: { parseForESLint?: unknown }; parseForESLint?: unknown };
-    const parseForESLint = loaded.default?.parseForESLint ?? loaded.parseForESLint;
-    if (parseForESLint !== parser.parseForESLint) return undefined;
     const estreePath = createRequire(parserPath).resolve('@typescript-eslint/typescript-estree');
     const tsPath = createRequire(estreePath).resolve('typescript');
     const tsModule = (await import(pathToFileURL(tsPath).href)) as { default?: Ts } & Partial<Ts>;
     return tsModule.default ?? (tsModule as Ts);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Where `parser` (from a workspace's config) was loaded from, when it is the typescript-eslint
+ * parser installed in `fromDir`; undefined otherwise.
+ */
+export async function parserPathOf(parser: unknown, fromDir: string): Promise<string | undefined> {
+  if (typeof parser !== 'object' || parser === null || !('parseForESLint' in parser)) return undefined;
+  try {
+    const parserPath = createRequire(path.join(fromDir, 'noop.js')).resolve('@typescript-eslint/parser');
+    const loaded = (await import(pathToFileURL(parserPath).href)) as { default?: { parseForESLint?: unknown }; parseForESLint?: unknown };
+    const parseForESLint = loaded.default?.parseForESLint ?? loaded.parseForESLint;
+    return parseForESLint === parser.parseForESLint ? parserPath : undefined;
   } catch {
     return undefined;
   }

@@ -1,0 +1,356 @@
+// Incremental ESTree conversion for the server's programs (program-provider.ts). Per edit,
+// typescript-estree converts the whole TypeScript AST of the file into ESTree, and walks every node's
+// children again for the token list: on a 1,000-line file about 16 ms of conversion and 10 ms of
+// tokens (profiled; 1 s on a 1 MB file). Yet the language service re-parses an edited file
+// incrementally: every top-level statement the edit did not touch is the very same `ts.Node` object
+// in the new source file, its text unchanged, only moved. The ESTree of such a statement, its
+// tokens and its entries in the parser's node maps are therefore those of the previous conversion,
+// shifted by the edit: they are taken from there instead of being converted again.
+//
+// This reaches into typescript-estree's `Converter` (its `converter`, `createNode` and
+// `registerTSNodeInNodeMap` methods) and `convertTokens`: it is used only for typescript-estree 8,
+// whose shape it checks when it loads, and only around the parses of the server's programs; every
+// other parse in the process runs typescript-estree unchanged. A statement is reused only when it is
+// a direct child of the source file now and was one when it was converted (so the converter sees
+// the same parent), and never a string-literal expression statement (whose `directive` depends on
+// the statements before it). test/incremental-estree.test.ts compares the result with a full
+// conversion, node maps included, edit by edit.
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import type ts from 'typescript';
+
+/** An ESTree node or token as typescript-estree makes them (only what is read or shifted here). */
+interface EsNode {
+  type: string;
+  range: [number, number];
+  loc: { start: Position; end: Position };
+  [key: string]: unknown;
+}
+interface Position {
+  line: number;
+  column: number;
+}
+
+/** One converted top-level statement, with what converting it registered, at the positions it had then. */
+interface Converted {
+  es: EsNode;
+  /** The statement's `pos` (full start) and its line and character, when `es` was last placed. */
+  pos: number;
+  line: number;
+  character: number;
+  /** `createNode` calls: ESTree node → TS node, in order (a later call for the same node wins). */
+  esToTs: [EsNode, ts.Node][];
+  /** `registerTSNodeInNodeMap` calls that set an entry (the first registration of a TS node wins). */
+  tsToEs: [ts.Node, EsNode][];
+  /** The statement's tokens, once the token list was made with it. */
+  tokens: EsNode[] | undefined;
+}
+
+interface ConverterOptions {
+  shouldPreserveNodeMaps?: boolean;
+}
+interface ConverterInstance {
+  ast: ts.SourceFile;
+  options: ConverterOptions;
+  esTreeNodeToTSNodeMap: WeakMap<EsNode, ts.Node>;
+  tsNodeToESTreeNodeMap: WeakMap<ts.Node, EsNode>;
+}
+type ConverterMethod = (this: ConverterInstance, node: ts.Node | undefined, parent?: ts.Node, allowPattern?: boolean) => EsNode | null;
+type CreateNode = (this: ConverterInstance, node: ts.Node, data: EsNode) => EsNode;
+type Register = (this: ConverterInstance, node: ts.Node, result: EsNode | null) => void;
+interface ConverterPrototype {
+  converter: ConverterMethod;
+  createNode: CreateNode;
+  registerTSNodeInNodeMap: Register;
+}
+interface NodeUtils {
+  convertTokens: (ast: ts.SourceFile) => EsNode[];
+  convertToken: (token: ts.Node, ast: ts.SourceFile) => EsNode;
+  isComment: (node: ts.Node) => boolean;
+}
+
+/** One file's conversion under way. */
+interface Session {
+  fileName: string;
+  /** The source file being converted, once its conversion began. */
+  ast: ts.SourceFile | undefined;
+  previous: Map<ts.Node, Converted> | undefined;
+  next: Map<ts.Node, Converted>;
+  recording: Converted | undefined;
+}
+
+/** How many top-level statements were converted and how many reused, over the process (for tests and benches). */
+export interface IncrementalStats {
+  converted: number;
+  reused: number;
+}
+
+const installed = new Map<string, IncrementalEstree | undefined>();
+
+export class IncrementalEstree {
+  /** Per file, the statements of its last conversion. */
+  private readonly files = new Map<string, Map<ts.Node, Converted>>();
+  private session: Session | undefined;
+  readonly stats: IncrementalStats = { converted: 0, reused: 0 };
+
+  private constructor(
+    private readonly tsModule: typeof ts,
+    private readonly nodeUtils: NodeUtils,
+  ) {}
+
+  /**
+   * The incremental conversion of the typescript-estree module that `parserPath` (typescript-eslint's
+   * parser) loads, set up once per module; undefined when that module is not one this knows.
+   */
+  static forParser(parserPath: string): IncrementalEstree | undefined {
+    let estreeDir: string;
+    try {
+      estreeDir = path.dirname(createRequire(parserPath).resolve('@typescript-eslint/typescript-estree/package.json'));
+    } catch {
+      return undefined;
+    }
+    if (!installed.has(estreeDir)) installed.set(estreeDir, IncrementalEstree.install(estreeDir));
+    return installed.get(estreeDir);
+  }
+
+  private static install(estreeDir: string): IncrementalEstree | undefined {
+    try {
+      const require = createRequire(path.join(estreeDir, 'package.json'));
+      const manifest = require('./package.json') as { version?: unknown };
+      if (typeof manifest.version !== 'string' || !manifest.version.startsWith('8.')) return undefined;
+      const convert = require('./dist/convert.js') as { Converter?: { prototype: Partial<ConverterPrototype> } };
+      const nodeUtils = require('./dist/node-utils.js') as Partial<NodeUtils>;
+      const tsModule = require('typescript') as typeof ts;
+      const proto = convert.Converter?.prototype;
+      if (
+        proto === undefined ||
+        typeof proto.converter !== 'function' ||
+        typeof proto.createNode !== 'function' ||
+        typeof proto.registerTSNodeInNodeMap !== 'function' ||
+        typeof nodeUtils.convertTokens !== 'function' ||
+        typeof nodeUtils.convertToken !== 'function' ||
+        typeof nodeUtils.isComment !== 'function'
+      )
+        return undefined;
+      const incremental = new IncrementalEstree(tsModule, nodeUtils as NodeUtils);
+      incremental.patch(proto as ConverterPrototype, nodeUtils as NodeUtils);
+      return incremental;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Runs `parse` (a parse of `fileName` with a program of the server) with the statements of the file's last conversion at hand. */
+  run<T>(fileName: string, parse: () => T): T {
+    const session: Session = { fileName, ast: undefined, previous: this.files.get(fileName), next: new Map(), recording: undefined };
+    this.session = session;
+    try {
+      const result = parse();
+      // The statements of this conversion replace the last ones. (When the parse fails — a syntax
+      // error, before any conversion — the last ones stay: each entry moves with its own TS node.)
+      if (session.ast !== undefined) this.files.set(fileName, session.next);
+      return result;
+    } finally {
+      this.session = undefined;
+    }
+  }
+
+  forget(fileName: string): void {
+    this.files.delete(fileName);
+  }
+
+  clear(): void {
+    this.files.clear();
+  }
+
+  private patch(proto: ConverterPrototype, nodeUtils: NodeUtils): void {
+    // The Converter's methods keep their own `this`; what they need of this object, bound here.
+    const current = (): Session | undefined => this.session;
+    const { stats } = this;
+    const place = this.place.bind(this);
+    const reusable = this.reusable.bind(this);
+    const tokensOf = this.tokensOf.bind(this);
+    const { converter, createNode, registerTSNodeInNodeMap } = proto;
+    const SourceFile = this.tsModule.SyntaxKind.SourceFile;
+    proto.converter = function (node, parent, allowPattern) {
+      const session = current();
+      if (session === undefined || node === undefined || this.options.shouldPreserveNodeMaps !== true) {
+        return converter.call(this, node, parent, allowPattern);
+      }
+      if (node.kind === SourceFile) {
+        // The conversion of the file begins (only a conversion of the session's file counts).
+        if (session.ast === undefined && (node as ts.SourceFile).fileName === session.fileName) session.ast = node as ts.SourceFile;
+        return converter.call(this, node, parent, allowPattern);
+      }
+      const ast = session.ast;
+      if (
+        ast === undefined ||
+        this.ast !== ast ||
+        node.parent !== ast ||
+        (parent !== undefined && parent !== ast) ||
+        allowPattern === true
+      ) {
+        return converter.call(this, node, parent, allowPattern);
+      }
+      const known = session.previous?.get(node);
+      if (known !== undefined) {
+        place(known, node, ast);
+        for (const [es, tsNode] of known.esToTs) this.esTreeNodeToTSNodeMap.set(es, tsNode);
+        for (const [tsNode, es] of known.tsToEs) if (!this.tsNodeToESTreeNodeMap.has(tsNode)) this.tsNodeToESTreeNodeMap.set(tsNode, es);
+        session.next.set(node, known);
+        stats.reused += 1;
+        return known.es;
+      }
+      const at = ast.getLineAndCharacterOfPosition(node.pos);
+      const recording: Converted = {
+        es: undefined as unknown as EsNode,
+        pos: node.pos,
+        line: at.line,
+        character: at.character,
+        esToTs: [],
+        tsToEs: [],
+        tokens: undefined,
+      };
+      const outer = session.recording;
+      session.recording = recording;
+      let result: EsNode | null;
+      try {
+        result = converter.call(this, node, parent, allowPattern);
+      } finally {
+        session.recording = outer;
+      }
+      stats.converted += 1;
+      if (result !== null && reusable(node)) {
+        recording.es = result;
+        session.next.set(node, recording);
+      }
+      return result;
+    };
+    proto.createNode = function (node, data) {
+      const result = createNode.call(this, node, data);
+      current()?.recording?.esToTs.push([result, node]);
+      return result;
+    };
+    proto.registerTSNodeInNodeMap = function (node, result) {
+      const recording = current()?.recording;
+      if (
+        recording !== undefined &&
+        result !== null &&
+        this.options.shouldPreserveNodeMaps === true &&
+        !this.tsNodeToESTreeNodeMap.has(node)
+      ) {
+        recording.tsToEs.push([node, result]);
+      }
+      registerTSNodeInNodeMap.call(this, node, result);
+    };
+    const convertTokens = nodeUtils.convertTokens;
+    nodeUtils.convertTokens = (ast) => {
+      const session = current();
+      if (session?.ast !== ast) return convertTokens(ast);
+      return tokensOf(ast, session.next);
+    };
+  }
+
+  /** Whether a statement's conversion depends on nothing but its own text (and its parent, the source file). */
+  private reusable(node: ts.Node): boolean {
+    const tsModule = this.tsModule;
+    // A string-literal statement is a directive or not by the statements before it.
+    return !(tsModule.isExpressionStatement(node) && tsModule.isStringLiteral(node.expression));
+  }
+
+  /**
+   * typescript-estree's `convertTokens`, with the tokens of reused statements taken from their last
+   * conversion (and those of the other statements kept for the next one).
+   */
+  private tokensOf(ast: ts.SourceFile, statements: Map<ts.Node, Converted>): EsNode[] {
+    const { convertToken, isComment } = this.nodeUtils;
+    const SyntaxKind = this.tsModule.SyntaxKind;
+    const result: EsNode[] = [];
+    const walk = (node: ts.Node): void => {
+      if (isComment(node) || node.kind === SyntaxKind.JSDoc) return;
+      if (node.kind >= SyntaxKind.FirstToken && node.kind <= SyntaxKind.LastToken) {
+        if (node.kind === SyntaxKind.EndOfFileToken) return;
+        const token = convertToken(node, ast);
+        if (node.kind === SyntaxKind.LessThanToken) addMissingLessThanToken(result, token, ast);
+        result.push(token);
+        return;
+      }
+      const converted = node.parent === ast ? statements.get(node) : undefined;
+      if (converted?.tokens !== undefined) {
+        for (const token of converted.tokens) result.push(token);
+        return;
+      }
+      const first = result.length;
+      for (const child of node.getChildren(ast)) walk(child);
+      if (converted !== undefined) converted.tokens = result.slice(first);
+    };
+    walk(ast);
+    return result;
+  }
+
+  /** Moves a reused statement's ESTree and tokens to where its TS node is now. */
+  private place(converted: Converted, node: ts.Node, ast: ts.SourceFile): void {
+    const at = ast.getLineAndCharacterOfPosition(node.pos);
+    const delta = node.pos - converted.pos;
+    const lineDelta = at.line - converted.line;
+    const characterDelta = at.character - converted.character;
+    if (delta === 0 && lineDelta === 0 && characterDelta === 0) return;
+    // Within the statement the text is unchanged: a position on its first line moves by the
+    // statement's own change of column; one on a later line keeps its column.
+    const firstLine = converted.line + 1;
+    // (In typescript-estree's key order, so that a moved node serializes as a converted one.)
+    const move = (position: Position): Position => ({
+      column: position.line === firstLine ? position.column + characterDelta : position.column,
+      line: position.line + lineDelta,
+    });
+    const shift = (es: EsNode): void => {
+      es.range = [es.range[0] + delta, es.range[1] + delta];
+      es.loc = { end: move(es.loc.end), start: move(es.loc.start) };
+    };
+    const seen = new Set<object>();
+    const visit = (es: EsNode): void => {
+      if (seen.has(es)) return;
+      seen.add(es);
+      shift(es);
+      for (const key of Object.keys(es)) {
+        if (key === 'parent' || key === 'range' || key === 'loc') continue;
+        const value = es[key];
+        if (Array.isArray(value)) {
+          for (const item of value) if (isEsNode(item)) visit(item);
+        } else if (isEsNode(value)) visit(value);
+      }
+    };
+    visit(converted.es);
+    if (converted.tokens !== undefined) for (const token of converted.tokens) shift(token);
+    converted.pos = node.pos;
+    converted.line = at.line;
+    converted.character = at.character;
+  }
+}
+
+function isEsNode(value: unknown): value is EsNode {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { type?: unknown }).type === 'string' &&
+    Array.isArray((value as { range?: unknown }).range)
+  );
+}
+
+/** typescript-estree's own (node-utils.ts, not exported): TypeScript drops the first half of a `<<` in some type argument lists. */
+function addMissingLessThanToken(result: EsNode[], token: EsNode, ast: ts.SourceFile): void {
+  const previous = result.at(-1);
+  if (previous === undefined) return;
+  const start = token.range[0];
+  if (start > previous.range[1] && ast.text[start - 1] === '<') {
+    const range: [number, number] = [start - 1, start];
+    const from = ast.getLineAndCharacterOfPosition(range[0]);
+    const to = ast.getLineAndCharacterOfPosition(range[1]);
+    result.push({
+      type: 'Punctuator',
+      loc: { end: { column: to.character, line: to.line + 1 }, start: { column: from.character, line: from.line + 1 } },
+      range,
+      value: '<',
+    });
+  }
+}
