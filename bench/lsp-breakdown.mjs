@@ -1,7 +1,8 @@
 // Where a warm edit's lint goes, in one process, as a language-server lint worker runs it: ESLint's
 // lintText on unsaved text of a 1,000-line file, (a) with typescript-eslint's project service (what the
 // server did before, and what the ESLint CLI does) and (b) with the server's own incremental program
-// handed to the parser (packages/language-server/dist/program-provider.js, what the server does now),
+// handed to the parser (packages/language-server/dist/program-provider.js) and the ESTree of the statements
+// an edit did not touch taken from the previous lint (incremental-estree.js): what the server does now,
 // interleaved edit by edit. Wraps typescript-estree's steps and reads ESLint's own `stats` (parse vs.
 // each rule); prints the median and the minimum (the least disturbed by other processes) per step,
 // and the IPC round trip of one edit's text and report between the server and a lint worker process.
@@ -14,6 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { ESLint } from 'eslint';
 import tseslint from 'typescript-eslint';
+import { IncrementalEstree } from '../packages/language-server/dist/incremental-estree.js';
 import { ProgramProvider } from '../packages/language-server/dist/program-provider.js';
 import { trainingFile } from './training-file.mjs';
 
@@ -78,7 +80,10 @@ const pipelines = {
   "server's program (now)": new ESLint({
     cwd: workDir,
     stats: true,
-    overrideConfig: [{ files: ['**/*.ts'], languageOptions: { parser: provider.wrap(tseslint.parser) } }],
+    // As the server does: its program, and the statements an edit did not touch converted once (incremental-estree.ts).
+    overrideConfig: [
+      { files: ['**/*.ts'], languageOptions: { parser: provider.wrap(tseslint.parser, IncrementalEstree.forParser(parserPath)) } },
+    ],
   }),
 };
 const lines = text.split('\n');

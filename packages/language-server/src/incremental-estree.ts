@@ -7,8 +7,8 @@
 // tokens and its entries in the parser's node maps are therefore those of the previous conversion,
 // shifted by the edit: they are taken from there instead of being converted again.
 //
-// This reaches into typescript-estree's `Converter` (its `converter`, `createNode` and
-// `registerTSNodeInNodeMap` methods) and `convertTokens`: it is used only for typescript-estree 8,
+// This reaches into typescript-estree's `Converter` (its `converter` and `registerTSNodeInNodeMap`
+// methods and its node maps) and `convertTokens`: it is used only for typescript-estree 8,
 // whose shape it checks when it loads, and only around the parses of the server's programs; every
 // other parse in the process runs typescript-estree unchanged. A statement is reused only when it is
 // a direct child of the source file now and was one when it was converted (so the converter sees
@@ -31,19 +31,27 @@ interface Position {
   column: number;
 }
 
-/** One converted top-level statement, with what converting it registered, at the positions it had then. */
+/** One converted top-level statement, at the positions it had when it was last placed. */
 interface Converted {
   es: EsNode;
   /** The statement's `pos` (full start) and its line and character, when `es` was last placed. */
   pos: number;
   line: number;
   character: number;
-  /** `createNode` calls: ESTree node → TS node, in order (a later call for the same node wins). */
-  esToTs: [EsNode, ts.Node][];
-  /** `registerTSNodeInNodeMap` calls that set an entry (the first registration of a TS node wins). */
-  tsToEs: [ts.Node, EsNode][];
   /** The statement's tokens, once the token list was made with it. */
   tokens: EsNode[] | undefined;
+}
+
+/**
+ * A file's last conversion: its statements, and the parser's node maps, kept from one conversion to
+ * the next. A reused statement's ESTree nodes and TS nodes keep their entries; the nodes of a
+ * statement converted again get theirs; the entries of nodes no longer in either tree are never read
+ * again (and, in weak maps, are collected).
+ */
+interface FileState {
+  statements: Map<ts.Node, Converted>;
+  esTreeNodeToTSNodeMap: WeakMap<EsNode, ts.Node>;
+  tsNodeToESTreeNodeMap: WeakMap<ts.Node, EsNode>;
 }
 
 interface ConverterOptions {
@@ -56,11 +64,9 @@ interface ConverterInstance {
   tsNodeToESTreeNodeMap: WeakMap<ts.Node, EsNode>;
 }
 type ConverterMethod = (this: ConverterInstance, node: ts.Node | undefined, parent?: ts.Node, allowPattern?: boolean) => EsNode | null;
-type CreateNode = (this: ConverterInstance, node: ts.Node, data: EsNode) => EsNode;
 type Register = (this: ConverterInstance, node: ts.Node, result: EsNode | null) => void;
 interface ConverterPrototype {
   converter: ConverterMethod;
-  createNode: CreateNode;
   registerTSNodeInNodeMap: Register;
 }
 interface NodeUtils {
@@ -71,12 +77,12 @@ interface NodeUtils {
 
 /** One file's conversion under way. */
 interface Session {
-  fileName: string;
   /** The source file being converted, once its conversion began. */
   ast: ts.SourceFile | undefined;
-  previous: Map<ts.Node, Converted> | undefined;
+  file: FileState;
   next: Map<ts.Node, Converted>;
-  recording: Converted | undefined;
+  /** TS nodes registered in the TS → ESTree map by this conversion (the first registration wins, as in a conversion from scratch). */
+  registered: Set<ts.Node>;
 }
 
 /** How many top-level statements were converted and how many reused, over the process (for tests and benches). */
@@ -88,8 +94,8 @@ export interface IncrementalStats {
 const installed = new Map<string, IncrementalEstree | undefined>();
 
 export class IncrementalEstree {
-  /** Per file, the statements of its last conversion. */
-  private readonly files = new Map<string, Map<ts.Node, Converted>>();
+  /** Per file, its last conversion. */
+  private readonly files = new Map<string, FileState>();
   private session: Session | undefined;
   readonly stats: IncrementalStats = { converted: 0, reused: 0 };
 
@@ -125,7 +131,6 @@ export class IncrementalEstree {
       if (
         proto === undefined ||
         typeof proto.converter !== 'function' ||
-        typeof proto.createNode !== 'function' ||
         typeof proto.registerTSNodeInNodeMap !== 'function' ||
         typeof nodeUtils.convertTokens !== 'function' ||
         typeof nodeUtils.convertToken !== 'function' ||
@@ -142,25 +147,33 @@ export class IncrementalEstree {
 
   /** Runs `parse` (a parse of `fileName` with a program of the server) with the statements of the file's last conversion at hand. */
   run<T>(fileName: string, parse: () => T): T {
-    const session: Session = { fileName, ast: undefined, previous: this.files.get(fileName), next: new Map(), recording: undefined };
+    let file = this.files.get(fileName);
+    if (file === undefined) {
+      file = { statements: new Map(), esTreeNodeToTSNodeMap: new WeakMap(), tsNodeToESTreeNodeMap: new WeakMap() };
+      this.files.set(fileName, file);
+    }
+    const session: Session = { ast: undefined, file, next: new Map(), registered: new Set() };
     this.session = session;
+    let converted = false;
     try {
       const result = parse();
-      // The statements of this conversion replace the last ones. (When the parse fails — a syntax
-      // error, before any conversion — the last ones stay: each entry moves with its own TS node.)
-      if (session.ast !== undefined) this.files.set(fileName, session.next);
+      converted = true;
       return result;
     } finally {
       this.session = undefined;
+      if (converted) {
+        // This conversion's statements replace the last ones.
+        if (session.ast !== undefined) file.statements = session.next;
+      } else if (session.ast !== undefined) {
+        // A conversion that failed half-way (the parse itself failing, on a syntax error, happens
+        // before any conversion and keeps the last one): start from scratch next time.
+        this.files.delete(fileName);
+      }
     }
   }
 
   forget(fileName: string): void {
     this.files.delete(fileName);
-  }
-
-  clear(): void {
-    this.files.clear();
   }
 
   private patch(proto: ConverterPrototype, nodeUtils: NodeUtils): void {
@@ -170,7 +183,7 @@ export class IncrementalEstree {
     const place = this.place.bind(this);
     const reusable = this.reusable.bind(this);
     const tokensOf = this.tokensOf.bind(this);
-    const { converter, createNode, registerTSNodeInNodeMap } = proto;
+    const { converter, registerTSNodeInNodeMap } = proto;
     const SourceFile = this.tsModule.SyntaxKind.SourceFile;
     proto.converter = function (node, parent, allowPattern) {
       const session = current();
@@ -178,8 +191,12 @@ export class IncrementalEstree {
         return converter.call(this, node, parent, allowPattern);
       }
       if (node.kind === SourceFile) {
-        // The conversion of the file begins (only a conversion of the session's file counts).
-        if (session.ast === undefined && (node as ts.SourceFile).fileName === session.fileName) session.ast = node as ts.SourceFile;
+        // The conversion of the file begins (the one source file a parse converts), with the file's maps.
+        if (session.ast === undefined) {
+          session.ast = node as ts.SourceFile;
+          this.esTreeNodeToTSNodeMap = session.file.esTreeNodeToTSNodeMap;
+          this.tsNodeToESTreeNodeMap = session.file.tsNodeToESTreeNodeMap;
+        }
         return converter.call(this, node, parent, allowPattern);
       }
       const ast = session.ast;
@@ -192,56 +209,34 @@ export class IncrementalEstree {
       ) {
         return converter.call(this, node, parent, allowPattern);
       }
-      const known = session.previous?.get(node);
+      const known = session.file.statements.get(node);
       if (known !== undefined) {
+        // Its nodes' entries in the file's maps are still there.
         place(known, node, ast);
-        for (const [es, tsNode] of known.esToTs) this.esTreeNodeToTSNodeMap.set(es, tsNode);
-        for (const [tsNode, es] of known.tsToEs) if (!this.tsNodeToESTreeNodeMap.has(tsNode)) this.tsNodeToESTreeNodeMap.set(tsNode, es);
         session.next.set(node, known);
         stats.reused += 1;
         return known.es;
       }
       const at = ast.getLineAndCharacterOfPosition(node.pos);
-      const recording: Converted = {
-        es: undefined as unknown as EsNode,
-        pos: node.pos,
-        line: at.line,
-        character: at.character,
-        esToTs: [],
-        tsToEs: [],
-        tokens: undefined,
-      };
-      const outer = session.recording;
-      session.recording = recording;
-      let result: EsNode | null;
-      try {
-        result = converter.call(this, node, parent, allowPattern);
-      } finally {
-        session.recording = outer;
-      }
+      const result = converter.call(this, node, parent, allowPattern);
       stats.converted += 1;
       if (result !== null && reusable(node)) {
-        recording.es = result;
-        session.next.set(node, recording);
+        session.next.set(node, { es: result, pos: node.pos, line: at.line, character: at.character, tokens: undefined });
       }
-      return result;
-    };
-    proto.createNode = function (node, data) {
-      const result = createNode.call(this, node, data);
-      current()?.recording?.esToTs.push([result, node]);
       return result;
     };
     proto.registerTSNodeInNodeMap = function (node, result) {
-      const recording = current()?.recording;
-      if (
-        recording !== undefined &&
-        result !== null &&
-        this.options.shouldPreserveNodeMaps === true &&
-        !this.tsNodeToESTreeNodeMap.has(node)
-      ) {
-        recording.tsToEs.push([node, result]);
+      const session = current();
+      if (session?.ast === undefined || this.ast !== session.ast) {
+        registerTSNodeInNodeMap.call(this, node, result);
+        return;
       }
-      registerTSNodeInNodeMap.call(this, node, result);
+      // The map holds entries from earlier conversions (a TS node the incremental parse kept, inside
+      // a statement converted again): the first registration in this conversion wins instead.
+      if (result !== null && this.options.shouldPreserveNodeMaps === true && !session.registered.has(node)) {
+        session.registered.add(node);
+        this.tsNodeToESTreeNodeMap.set(node, result);
+      }
     };
     const convertTokens = nodeUtils.convertTokens;
     nodeUtils.convertTokens = (ast) => {
