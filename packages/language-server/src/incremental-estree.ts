@@ -40,6 +40,8 @@ interface Converted {
   character: number;
   /** The statement's tokens, once the token list was made with it. */
   tokens: EsNode[] | undefined;
+  /** The comments that start in the statement's full text (its leading trivia included), once the comment list was made with it. */
+  comments: EsNode[] | undefined;
 }
 
 /**
@@ -73,6 +75,14 @@ interface NodeUtils {
   convertTokens: (ast: ts.SourceFile) => EsNode[];
   convertToken: (token: ts.Node, ast: ts.SourceFile) => EsNode;
   isComment: (node: ts.Node) => boolean;
+  getLocFor: (range: [number, number], ast: ts.SourceFile) => EsNode['loc'];
+}
+interface ConvertComments {
+  convertComments: (ast: ts.SourceFile) => EsNode[];
+}
+/** ts-api-utils, as typescript-estree's `convertComments` uses it. */
+interface TsApiUtils {
+  iterateComments: (node: ts.Node, sourceFile: ts.SourceFile) => Iterable<{ pos: number; end: number; kind: ts.SyntaxKind; value: string }>;
 }
 
 /** One file's conversion under way. */
@@ -126,6 +136,8 @@ export class IncrementalEstree {
       if (typeof manifest.version !== 'string' || !manifest.version.startsWith('8.')) return undefined;
       const convert = require('./dist/convert.js') as { Converter?: { prototype: Partial<ConverterPrototype> } };
       const nodeUtils = require('./dist/node-utils.js') as Partial<NodeUtils>;
+      const comments = require('./dist/convert-comments.js') as Partial<ConvertComments>;
+      const tsApiUtils = require('ts-api-utils') as Partial<TsApiUtils>;
       const tsModule = require('typescript') as typeof ts;
       const proto = convert.Converter?.prototype;
       if (
@@ -134,11 +146,16 @@ export class IncrementalEstree {
         typeof proto.registerTSNodeInNodeMap !== 'function' ||
         typeof nodeUtils.convertTokens !== 'function' ||
         typeof nodeUtils.convertToken !== 'function' ||
-        typeof nodeUtils.isComment !== 'function'
+        typeof nodeUtils.isComment !== 'function' ||
+        typeof nodeUtils.getLocFor !== 'function'
       )
         return undefined;
       const incremental = new IncrementalEstree(tsModule, nodeUtils as NodeUtils);
       incremental.patch(proto as ConverterPrototype, nodeUtils as NodeUtils);
+      // Comments too, where typescript-estree makes them with ts-api-utils as this expects.
+      if (typeof comments.convertComments === 'function' && typeof tsApiUtils.iterateComments === 'function') {
+        incremental.patchComments(comments as ConvertComments, tsApiUtils as TsApiUtils);
+      }
       return incremental;
     } catch {
       return undefined;
@@ -221,7 +238,14 @@ export class IncrementalEstree {
       const result = converter.call(this, node, parent, allowPattern);
       stats.converted += 1;
       if (result !== null && reusable(node)) {
-        session.next.set(node, { es: result, pos: node.pos, line: at.line, character: at.character, tokens: undefined });
+        session.next.set(node, {
+          es: result,
+          pos: node.pos,
+          line: at.line,
+          character: at.character,
+          tokens: undefined,
+          comments: undefined,
+        });
       }
       return result;
     };
@@ -243,6 +267,57 @@ export class IncrementalEstree {
       const session = current();
       if (session?.ast !== ast) return convertTokens(ast);
       return tokensOf(ast, session.next);
+    };
+  }
+
+  /**
+   * typescript-estree's `convertComments` gives every comment of the file once, in order: ts-api-utils
+   * walks the tokens and takes, for each, the comments after it on its line (trailing) and those
+   * after a line break before it (leading). So the comments that start in a top-level statement's
+   * full text are the trailing ones of the token before it (which ends where the statement's full
+   * text starts) and the statement's own ones short of its end — all read from that text alone, and
+   * the same for a reused statement. JSX files, where some tokens take no trailing comments, keep
+   * typescript-estree's own walk.
+   */
+  patchComments(module: ConvertComments, tsApiUtils: TsApiUtils): void {
+    const current = (): Session | undefined => this.session;
+    const { convertComments } = module;
+    const tsModule = this.tsModule;
+    const { getLocFor } = this.nodeUtils;
+    const comment = (ast: ts.SourceFile, pos: number, end: number, kind: ts.SyntaxKind, value: string): EsNode => {
+      const range: [number, number] = [pos, end];
+      return { type: kind === tsModule.SyntaxKind.SingleLineCommentTrivia ? 'Line' : 'Block', loc: getLocFor(range, ast), range, value };
+    };
+    const trailingAt = (ast: ts.SourceFile, pos: number, out: EsNode[]): void => {
+      tsModule.forEachTrailingCommentRange(ast.text, pos, (start, end, kind) => {
+        out.push(
+          comment(ast, start, end, kind, ast.text.slice(start + 2, kind === tsModule.SyntaxKind.SingleLineCommentTrivia ? end : end - 2)),
+        );
+      });
+    };
+    const own = (ast: ts.SourceFile, node: ts.Node, before: number, out: EsNode[]): void => {
+      for (const c of tsApiUtils.iterateComments(node, ast)) if (c.pos < before) out.push(comment(ast, c.pos, c.end, c.kind, c.value));
+    };
+    module.convertComments = (ast) => {
+      const session = current();
+      if (session?.ast !== ast || ast.languageVariant === tsModule.LanguageVariant.JSX) return convertComments(ast);
+      const result: EsNode[] = [];
+      for (const statement of ast.statements) {
+        const converted = session.next.get(statement);
+        if (converted?.comments !== undefined) {
+          for (const c of converted.comments) result.push(c);
+          continue;
+        }
+        const first = result.length;
+        if (statement.pos > 0) trailingAt(ast, statement.pos, result);
+        own(ast, statement, statement.end, result);
+        if (converted !== undefined) converted.comments = result.slice(first);
+      }
+      // After the last statement: its last token's trailing comments, then the end-of-file token's own.
+      const end = ast.endOfFileToken.pos;
+      if (end > 0 && ast.statements.length > 0) trailingAt(ast, end, result);
+      own(ast, ast.endOfFileToken, Number.POSITIVE_INFINITY, result);
+      return result;
     };
   }
 
@@ -317,6 +392,7 @@ export class IncrementalEstree {
     };
     visit(converted.es);
     if (converted.tokens !== undefined) for (const token of converted.tokens) shift(token);
+    if (converted.comments !== undefined) for (const comment of converted.comments) shift(comment);
     converted.pos = node.pos;
     converted.line = at.line;
     converted.character = at.character;
