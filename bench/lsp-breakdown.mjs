@@ -1,8 +1,9 @@
 // Where a warm edit's lint goes, in one process, as a language-server lint worker runs it: ESLint's
 // lintText on unsaved text of a 1,000-line file, (a) with typescript-eslint's project service (what the
-// server did before, and what the ESLint CLI does) and (b) with the server's own incremental program
-// handed to the parser (packages/language-server/dist/program-provider.js, what the server does now),
-// interleaved edit by edit. Wraps typescript-estree's steps and reads ESLint's own `stats` (parse vs.
+// ESLint CLI does), (b) with the server's own incremental program handed to the parser
+// (packages/language-server/dist/program-provider.js) and the whole file converted to ESTree, and (c) as
+// (b), with the ESTree of the statements an edit did not touch taken from the previous lint
+// (incremental-estree.js): what the server does now; interleaved edit by edit. Wraps typescript-estree's steps and reads ESLint's own `stats` (parse vs.
 // each rule); prints the median and the minimum (the least disturbed by other processes) per step,
 // and the IPC round trip of one edit's text and report between the server and a lint worker process.
 // Needs a build first (`npx tsc -b`). Usage: node --max-semi-space-size=32 bench/lsp-breakdown.mjs [edits]
@@ -14,6 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { ESLint } from 'eslint';
 import tseslint from 'typescript-eslint';
+import { IncrementalEstree } from '../packages/language-server/dist/incremental-estree.js';
 import { ProgramProvider } from '../packages/language-server/dist/program-provider.js';
 import { trainingFile } from './training-file.mjs';
 
@@ -52,16 +54,20 @@ ts.server.ProjectService.prototype.openClientFile = function (...args) {
 };
 wrapExport('parser.js', 'parseAndGenerateServices', 'parseAndGenerateServices');
 wrapExport('ast-converter.js', 'astConverter', CONVERSION);
-const provider = new ProgramProvider(ts);
-const programFor = provider.programFor.bind(provider);
-provider.programFor = (file, code) => {
-  const started = performance.now();
-  try {
-    return programFor(file, code);
-  } finally {
-    add(SERVER_PROGRAM, performance.now() - started);
-  }
-};
+/** A provider whose program updates are timed. */
+function timedProvider() {
+  const provider = new ProgramProvider(ts);
+  const programFor = provider.programFor.bind(provider);
+  provider.programFor = (file, code) => {
+    const started = performance.now();
+    try {
+      return programFor(file, code);
+    } finally {
+      add(SERVER_PROGRAM, performance.now() - started);
+    }
+  };
+  return provider;
+}
 
 const EDITS = Number(process.argv[2] ?? 40);
 const workDir = path.join(root, 'bench/results/lsp-breakdown');
@@ -74,11 +80,20 @@ const filePath = path.join(workDir, 'train1000.ts');
 writeFileSync(filePath, text);
 
 const pipelines = {
-  'project service (before)': new ESLint({ cwd: workDir, stats: true }),
-  "server's program (now)": new ESLint({
+  'project service (ESLint CLI)': new ESLint({ cwd: workDir, stats: true }),
+  "server's program, full ESTree": new ESLint({
     cwd: workDir,
     stats: true,
-    overrideConfig: [{ files: ['**/*.ts'], languageOptions: { parser: provider.wrap(tseslint.parser) } }],
+    // What the server did before incremental-estree.ts: its program, the whole file converted each edit.
+    overrideConfig: [{ files: ['**/*.ts'], languageOptions: { parser: timedProvider().wrap(tseslint.parser) } }],
+  }),
+  "server's program, incr. ESTree (now)": new ESLint({
+    cwd: workDir,
+    stats: true,
+    // As the server does now: the statements an edit did not touch are converted once (incremental-estree.ts).
+    overrideConfig: [
+      { files: ['**/*.ts'], languageOptions: { parser: timedProvider().wrap(tseslint.parser, IncrementalEstree.forParser(parserPath)) } },
+    ],
   }),
 };
 const lines = text.split('\n');
@@ -120,7 +135,7 @@ const child = fork(path.join(root, 'bench/lsp-breakdown-echo.mjs'), [], {
   stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   serialization: 'advanced',
 });
-const [firstResult] = await pipelines["server's program (now)"].lintText(text, { filePath });
+const [firstResult] = await pipelines["server's program, incr. ESTree (now)"].lintText(text, { filePath });
 const report = { messages: firstResult.messages, docsUrls: new Map([['x', 'y']]), related: new Map() };
 const ipc = [];
 for (let i = 0; i < 60; i++) {
@@ -138,11 +153,11 @@ const min = (xs) => Math.min(...xs);
 console.log(`A warm lint of a ${String(lines.length - 1)}-line file, ${String(EDITS)} one-character edits, ms per edit (median / min):`);
 const keys = [...new Set(Object.values(rows).flatMap((list) => list.flatMap((row) => Object.keys(row))))];
 const names = Object.keys(rows);
-console.log(`${''.padEnd(84)}${names.map((n) => n.padStart(28)).join('')}`);
+console.log(`${''.padEnd(84)}${names.map((n) => n.padStart(38)).join('')}`);
 for (const key of keys) {
   const cells = names.map((name) => {
     const values = rows[name].map((row) => row[key]).filter((v) => v !== undefined);
-    return (values.length === 0 ? '—' : `${median(values).toFixed(1)} / ${min(values).toFixed(1)}`).padStart(28);
+    return (values.length === 0 ? '—' : `${median(values).toFixed(1)} / ${min(values).toFixed(1)}`).padStart(38);
   });
   console.log(`${key.padEnd(84)}${cells.join('')}`);
 }

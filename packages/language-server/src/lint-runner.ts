@@ -8,7 +8,8 @@ import { pathToFileURL } from 'node:url';
 import { ESLint, type Linter } from 'eslint';
 import { CONFIG_KEY_PREFIX, LOOSE_KEY, createEslintSetup, eslintKeyFor, forgetTsconfigs, type EslintSetup } from './eslint-setup.js';
 import { PROGRAM_CAPTURE_CONFIG, takeCapturedProgram, type CapturedProgram } from './program-capture.js';
-import { ProgramProvider, typescriptOfParser } from './program-provider.js';
+import { IncrementalEstree } from './incremental-estree.js';
+import { ProgramProvider, parserPathOf, typescriptOfParser } from './program-provider.js';
 import { collectRelatedLocations, type RelatedLocation } from './related.js';
 
 export interface LintOutcome {
@@ -20,6 +21,8 @@ export interface LintOutcome {
   program: CapturedProgram | undefined;
   /** Whether the parser read the server's program (program-provider.ts) rather than building its own. */
   serverProgram: boolean;
+  /** Top-level statements whose ESTree came from the file's previous lint (incremental-estree.ts). */
+  reusedStatements: number;
 }
 
 export interface LintHooks {
@@ -45,6 +48,8 @@ export class LintRunner {
   private readonly programLinting = new WeakMap<EslintSetup, Promise<ProgramLinting | undefined>>();
   /** One provider per TypeScript module the workspaces' parsers run on. */
   private readonly providers = new Map<unknown, ProgramProvider>();
+  /** The incremental ESTree conversions of the parsers the provider's programs go to. */
+  private readonly incrementals = new Set<IncrementalEstree>();
   /** Files linted with no ESLint config and no tsconfig that includes them. */
   private readonly looseFiles = new Set<string>();
   /** Instances whose config file has been loaded (a config that hangs never gets here). */
@@ -67,13 +72,16 @@ export class LintRunner {
       hooks.onConfigLoaded?.();
       const eslint = (await this.programEslintFor(setup, filePath)) ?? setup.eslint;
       const served = this.served();
+      const reused = this.reused();
       const results = await eslint.lintText(text, { filePath, warnIgnored: false });
       const serverProgram = this.served() > served;
+      const reusedStatements = this.reused() - reused;
       const result = results.at(0);
       const program = takeCapturedProgram(filePath);
-      if (result === undefined) return { messages: [], docsUrls: new Map(), related: new Map(), program, serverProgram };
+      if (result === undefined) return { messages: [], docsUrls: new Map(), related: new Map(), program, serverProgram, reusedStatements };
       return {
         serverProgram,
+        reusedStatements,
         messages: result.messages,
         docsUrls: docsUrlsOf(eslint, results),
         related: await collectRelatedLocations(filePath, result.messages),
@@ -85,6 +93,12 @@ export class LintRunner {
   private served(): number {
     let total = 0;
     for (const provider of this.providers.values()) total += provider.served;
+    return total;
+  }
+
+  private reused(): number {
+    let total = 0;
+    for (const incremental of this.incrementals) total += incremental.stats.reused;
     return total;
   }
 
@@ -161,8 +175,12 @@ export class LintRunner {
   private async createProgramLinting(setup: EslintSetup, filePath: string): Promise<ProgramLinting | undefined> {
     const config = (await setup.eslint.calculateConfigForFile(filePath)) as Linter.Config | undefined;
     const parser = config?.languageOptions?.parser;
-    const tsModule = await typescriptOfParser(parser, setup.options.cwd ?? path.dirname(filePath));
+    const fromDir = setup.options.cwd ?? path.dirname(filePath);
+    const tsModule = await typescriptOfParser(parser, fromDir);
     if (typeof parser !== 'object' || parser === null || tsModule === undefined) return undefined;
+    const parserPath = await parserPathOf(parser, fromDir);
+    const incremental = parserPath === undefined ? undefined : IncrementalEstree.forParser(parserPath);
+    if (incremental !== undefined) this.incrementals.add(incremental);
     let provider = this.providers.get(tsModule);
     if (provider === undefined) {
       provider = new ProgramProvider(tsModule);
@@ -171,7 +189,7 @@ export class LintRunner {
     const overrides = setup.options.overrideConfig ?? [];
     const programParser: Linter.Config = {
       files: TYPESCRIPT_FILES,
-      languageOptions: { parser: provider.wrap(parser) },
+      languageOptions: { parser: provider.wrap(parser, incremental) },
     };
     const eslint = new ESLint({
       ...setup.options,

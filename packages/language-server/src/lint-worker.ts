@@ -60,7 +60,13 @@ async function handle(request: WorkerRequest): Promise<void> {
         const report =
           outcome === undefined
             ? undefined
-            : { messages: outcome.messages, docsUrls: outcome.docsUrls, related: outcome.related, serverProgram: outcome.serverProgram };
+            : {
+                messages: outcome.messages,
+                docsUrls: outcome.docsUrls,
+                related: outcome.related,
+                serverProgram: outcome.serverProgram,
+                reusedStatements: outcome.reusedStatements,
+              };
         reply({ id: request.id, kind: 'done', value: report });
         return;
       }

@@ -266,6 +266,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   connection.onRequest('gradflow/stats', () => ({
     lints: validator.lintsStarted,
     serverProgramLints: validator.serverProgramLints,
+    reusedStatements: validator.reusedStatements,
     workers: host.liveWorkers,
     workerStarts: host.workerStarts,
     hoverWorkers: host.liveHoverWorkers,

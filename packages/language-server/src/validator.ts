@@ -57,6 +57,8 @@ export class Validator {
   lintsStarted = 0;
   /** Lints whose parser read the server's incremental program (program-provider.ts), for `gradflow/stats`. */
   serverProgramLints = 0;
+  /** Top-level statements whose ESTree the lints took from the file's previous lint (incremental-estree.ts). */
+  reusedStatements = 0;
 
   constructor(
     private readonly host: LintHost,
@@ -236,6 +238,7 @@ export class Validator {
     try {
       outcome = await this.host.lint(filePath, document.getText(), document.version);
       if (outcome?.serverProgram === true) this.serverProgramLints += 1;
+      this.reusedStatements += outcome?.reusedStatements ?? 0;
       diagnostics = outcome === undefined ? [] : toDiagnostics(document, outcome, this.options.relatedInformationSupported);
     } catch (error) {
       if (!(error instanceof LintFailure)) {

@@ -51,6 +51,7 @@ const shown = (diagnostics: Diagnostic[]): string[] =>
 interface Stats {
   lints: number;
   serverProgramLints: number;
+  reusedStatements: number;
 }
 const stats = (server: ServerHandle): Promise<Stats> => server.connection.sendRequest('gradflow/stats');
 
@@ -107,6 +108,8 @@ describe("lints on the server's incremental program", () => {
       const after = await stats(server);
       expect(after.serverProgramLints - before.serverProgramLints).toBe(after.lints - before.lints);
       expect(after.lints - before.lints).toBeGreaterThanOrEqual(EDITS.length + 1);
+      // ... and took the statements an edit did not touch from the previous lint (incremental-estree.ts).
+      expect(after.reusedStatements - before.reusedStatements).toBeGreaterThan(0);
     },
     STARTUP_TIMEOUT_MS,
   );

@@ -4,6 +4,7 @@
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { initializationOptions } from './options.js';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 
 let client: LanguageClient | undefined;
@@ -41,7 +42,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       { scheme: 'file', language: 'typescript' },
       { scheme: 'file', language: 'typescriptreact' },
     ],
-    initializationOptions: { debounceMs: settings.get<number>('debounceMs') },
+    initializationOptions: initializationOptions((section) => settings.get(section)),
   };
   client = new LanguageClient('gradflow', 'gradflow', serverOptions, clientOptions);
   context.subscriptions.push(client);

@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { DEFAULT_IDLE_TIMEOUT_MS } from '../../language-server/src/lint-host.js';
+import { initializationOptions } from '../src/options.js';
 
 const extensionDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const vsce = path.resolve(extensionDir, '../../node_modules/.bin/vsce');
@@ -46,5 +48,19 @@ describe('VS Code extension package', () => {
     expect(manifest.activationEvents).toEqual(expect.arrayContaining(['onLanguage:typescript', 'onLanguage:typescriptreact']));
     const source = readFileSync(path.join(extensionDir, 'src/extension.ts'), 'utf8');
     expect(source).toContain("language: 'typescriptreact'");
+  });
+
+  it("passes the debounce and idle-timeout settings to the server, whose defaults the manifest's defaults are", () => {
+    const manifest = JSON.parse(readFileSync(path.join(extensionDir, 'package.json'), 'utf8')) as {
+      contributes: { configuration: { properties: Record<string, { default?: unknown; minimum?: number }> } };
+    };
+    const properties = manifest.contributes.configuration.properties;
+    expect(properties['gradflow.idleTimeoutMs'].default).toBe(DEFAULT_IDLE_TIMEOUT_MS);
+    expect(properties['gradflow.idleTimeoutMs'].minimum).toBe(0);
+    const settings: Record<string, unknown> = { debounceMs: 20, idleTimeoutMs: 30_000 };
+    expect(initializationOptions((section) => settings[section])).toEqual({ debounceMs: 20, idleTimeoutMs: 30_000 });
+    // Unset (or not a number): left out, and the server's own default applies.
+    expect(initializationOptions(() => undefined)).toEqual({});
+    expect(initializationOptions((section) => (section === 'idleTimeoutMs' ? 'soon' : undefined))).toEqual({});
   });
 });
