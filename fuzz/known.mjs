@@ -310,17 +310,6 @@ export function explainDisagreement(spec, rule, cell) {
  */
 export const KNOWN_SUGGESTION_FAILURES = [
   {
-    rule: 'valid-requires-grad',
-    reason:
-      'fuzz: on `out.requiresGrad = false` (a non-leaf: NONLEAF_REQUIRES_GRAD), "Detach … where it is computed instead" rewrites `const out = model.forward(x)` to `model.forward(x).detach()`, and the loss computed from it no longer reaches any parameter: backward() throws NO_GRAD_FN (or a later `out.retainGrad()` throws INVALID_ARGUMENT). The suggestion is right only when nothing backpropagates through the tensor',
-    fixture: 'fixtures/valid-requires-grad/fuzz-output-requires-grad-false.ts',
-    matches: (p) =>
-      p.rule === 'valid-requires-grad' &&
-      /^Detach/.test(p.desc) &&
-      p.why.length > 0 &&
-      p.why.every((w) => /NO_GRAD_FN|INVALID_ARGUMENT/.test(w)),
-  },
-  {
     rule: 'require-zero-grad',
     reason:
       'fuzz: the rule reports one uncleared optimizer per loop: after "Call `opt.zeroGrad({ setToNone: true })` …" is applied, the loop\'s second optimizer `optT` (never cleared) is reported in its place. Here optT holds a trunk frozen before any gradient, so that new finding is the known false positive of fixtures/require-zero-grad/fuzz-second-optimizer-frozen-never-cleared.ts (the engine sees nothing stale)',
@@ -343,16 +332,6 @@ export const KNOWN_SUGGESTION_FAILURES = [
       /inside noGrad/.test(p.desc) &&
       p.why.length > 0 &&
       p.why.every((w) => /^type error .*possibly 'null'/.test(w)),
-  },
-  {
-    rule: 'valid-requires-grad',
-    reason:
-      "fixtures: \"Create it with dtype 'float32'\" when the int32 creation is in another file (utils.ts's makeTargets()): the fix's range is a range of utils.ts but ESLint applies it to main.ts, overwriting main.ts's header comment; the finding stays (a suggestion can only edit the file being linted)",
-    fixture: 'fixtures/valid-requires-grad/int-labels-helper-require-grad',
-    matches: (p) =>
-      p.rule === 'valid-requires-grad' &&
-      /dtype/.test(p.desc) &&
-      p.why.some((w) => w.startsWith('the valid-requires-grad finding is still reported')),
   },
   {
     rule: 'valid-requires-grad',

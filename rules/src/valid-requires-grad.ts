@@ -1,5 +1,6 @@
 import ts from 'typescript';
-import { stripExpression } from './analysis/bindings.js';
+import { stripExpression, type Bindings } from './analysis/bindings.js';
+import { enclosingFunction } from './analysis/flow.js';
 import { CREATION_FUNCTIONS } from './analysis/library.js';
 import { callsIntoOtherFiles } from './analysis/program-calls.js';
 import { helperOf, requiresGradWritesThrough } from './analysis/summaries.js';
@@ -45,7 +46,10 @@ export default createRule({
             value.origin === stripExpression(def.expression) &&
             statement !== undefined &&
             ts.isExpressionStatement(statement) &&
-            statement.expression === write.node;
+            statement.expression === write.node &&
+            // Detached where it is computed, a tensor a later backward() goes through leaves that
+            // backward with no graph (NO_GRAD_FN): offered only when nothing reads it on the way there.
+            !(ts.isIdentifier(target) && readLaterInBackwardFunction(target, write.node, bindings));
           reportAt(context, {
             node: write.node,
             messageId: 'nonLeaf',
@@ -112,9 +116,29 @@ export default createRule({
         node,
         messageId: 'integer',
         data: { tensor },
-        suggest: dtype ? [{ messageId: 'useFloat', fix: (fixer) => fixer.replaceTextRange(rangeOf(dtype), "'float32'") }] : [],
+        // A fix can only edit the file being linted: a creation in a helper's file gets none here.
+        suggest:
+          dtype && dtype.getSourceFile() === node.getSourceFile()
+            ? [{ messageId: 'useFloat', fix: (fixer) => fixer.replaceTextRange(rangeOf(dtype), "'float32'") }]
+            : [],
         related: origin && origin !== node ? [{ node: origin, message: `${tensor} is created as int32 here` }] : [],
       });
     }
   },
 });
+
+/** Whether `name` is read after `after` in a function that also calls `.backward()`. */
+function readLaterInBackwardFunction(name: ts.Identifier, after: ts.Node, bindings: Bindings): boolean {
+  const symbol = bindings.symbolOf(name);
+  const fn = enclosingFunction(after);
+  if (!symbol) return true;
+  let read = false;
+  let backward = false;
+  const visit = (n: ts.Node): void => {
+    if (ts.isIdentifier(n) && n.getStart() > after.getEnd() && bindings.symbolOf(n) === symbol) read = true;
+    if (ts.isPropertyAccessExpression(n) && n.name.text === 'backward') backward = true;
+    ts.forEachChild(n, visit);
+  };
+  visit(fn);
+  return read && backward;
+}

@@ -47,6 +47,14 @@ ruleTester.run('valid-requires-grad', rule, {
       ],
     },
     {
+      // A later backward() goes through `out`: detaching it where it is computed would leave that
+      // backward without a graph (NO_GRAD_FN), so no suggestion (fuzz, fixtures/valid-requires-grad/fuzz-output-requires-grad-false.ts).
+      code: code(
+        'const layer = new nn.Linear(2, 1);\nconst out = layer.forward(tensor([[1, 2]]));\nout.requiresGrad = false;\nout.sum().backward();',
+      ),
+      errors: [{ messageId: 'nonLeaf', line: 4, suggestions: [] }],
+    },
+    {
       code: code("const labels = tensor([0, 1], { dtype: 'int32' });\nlabels.requiresGrad = true;"),
       errors: [
         {
