@@ -323,17 +323,6 @@ export const KNOWN_SUGGESTION_FAILURES = [
   },
   // --- found on the hand-written fixtures (fuzz/suggestions.test.ts) ---
   {
-    rule: 'no-leaf-inplace',
-    reason:
-      "fixtures: \"Run `sub_()` inside noGrad(() => …)\" on `if (p.grad) p.sub_(p.grad.mul(lr))` moves `p.grad` into an arrow function, where TypeScript's narrowing of the `if` no longer holds: the fixed file does not type-check ('p.grad' is possibly 'null'); the fix should wrap the whole statement or keep the narrowed value in a const",
-    fixture: 'fixtures/no-leaf-inplace/manual-sgd-update.ts',
-    matches: (p) =>
-      p.rule === 'no-leaf-inplace' &&
-      /inside noGrad/.test(p.desc) &&
-      p.why.length > 0 &&
-      p.why.every((w) => /^type error .*possibly 'null'/.test(w)),
-  },
-  {
     rule: 'valid-requires-grad',
     reason:
       'fixtures: "Create it with dtype \'float32\'" on int32 class labels created with `requiresGrad: true` makes them float32, and crossEntropy then throws DTYPE_MISMATCH (its target must hold int32 class indices): for labels the fix is to drop `requiresGrad`, not to change the dtype',

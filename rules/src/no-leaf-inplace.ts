@@ -6,7 +6,7 @@ import { callsIntoOtherFiles } from './analysis/program-calls.js';
 import { helperOf, inplaceOnLeaves } from './analysis/summaries.js';
 import { pathsOverlap } from './analysis/modules.js';
 import { createRule, onProgram, rangeOf, reportAt, textOf } from './util/create-rule.js';
-import { libraryName } from './util/fixes.js';
+import { indentOf, libraryName } from './util/fixes.js';
 
 export default createRule({
   name: 'no-leaf-inplace',
@@ -30,7 +30,7 @@ export default createRule({
     },
   },
   create(context) {
-    return onProgram(context, ({ index, values, sourceFile, paths, training, program, flow, identity }) => {
+    return onProgram(context, ({ index, values, sourceFile, paths, training, program, flow, identity, checker }) => {
       for (const { call, method, receiver, receiverClass } of index.methodCalls) {
         if (!(method in INPLACE_METHODS) || (receiverClass.kind !== 'tensor' && receiverClass.kind !== 'parameter')) continue;
         // `t.mul_(a).add_(b)` is one change of `t`: the first in-place call of the chain reports it.
@@ -58,6 +58,27 @@ export default createRule({
                 const { name, fixes } = libraryName(sourceFile, fixer, 'noGrad');
                 // The whole chain (`t.mul_(a).add_(b)`), or its later calls would still change `t` with recording on.
                 const whole = outermostInplace(call);
+                // `if (p.grad) p.sub_(p.grad.mul(lr))`: inside an arrow of its own the call would lose the
+                // `if`'s narrowing of `p.grad` (a type error), so the whole `if` goes inside noGrad.
+                const guard = guardingIf(whole);
+                if (guard) {
+                  const indent = indentOf(guard);
+                  const body = guard.getText().replace(/\n/g, '\n  ');
+                  return [...fixes, fixer.replaceTextRange(rangeOf(guard), `${name}(() => {\n${indent}  ${body}\n${indent}});`)];
+                }
+                // `if (p.grad === null) continue; p.sub_(p.grad.mul(lr));`: the narrowed read is kept in a
+                // const before the arrow, where the narrowing still holds.
+                const hoisted = hoistNarrowedGrads(whole, checker);
+                if (hoisted) {
+                  const statement = whole.parent;
+                  return [
+                    ...fixes,
+                    fixer.replaceTextRange(
+                      rangeOf(statement),
+                      `const ${hoisted.name} = ${hoisted.read};\n${indentOf(statement)}${name}(() => ${hoisted.text});`,
+                    ),
+                  ];
+                }
                 return [...fixes, fixer.replaceTextRange(rangeOf(whole), `${name}(() => ${whole.getText()})`)];
               },
             },
@@ -112,4 +133,61 @@ function outermostInplace(call: ts.CallExpression): ts.CallExpression {
   while (ts.isPropertyAccessExpression(cur.parent) && cur.parent.expression === cur && isInplaceCall(cur.parent.parent))
     cur = cur.parent.parent;
   return cur;
+}
+
+/**
+ * The `if` whose only effect is the statement of `expr` (its then-branch, alone or in a block of one,
+ * with no else) and whose condition calls nothing, so that running the condition under noGrad
+ * changes nothing: `if (p.grad) p.sub_(…)`, `if (p.grad !== null) { p.sub_(…); }`.
+ */
+function guardingIf(expr: ts.Expression): ts.IfStatement | undefined {
+  const statement = expr.parent;
+  if (!ts.isExpressionStatement(statement) || statement.expression !== expr) return undefined;
+  let body: ts.Node = statement;
+  if (ts.isBlock(statement.parent) && statement.parent.statements.length === 1) body = statement.parent;
+  const candidate = body.parent;
+  if (!ts.isIfStatement(candidate) || candidate.thenStatement !== body || candidate.elseStatement) return undefined;
+  let calls = false;
+  const visit = (n: ts.Node): void => {
+    if (ts.isCallExpression(n) || ts.isNewExpression(n) || ts.isTaggedTemplateExpression(n)) calls = true;
+    else ts.forEachChild(n, visit);
+  };
+  visit(candidate.expression);
+  return calls ? undefined : candidate;
+}
+
+/**
+ * `p.grad` reads in `expr` that TypeScript narrowed (their type here has no null, the property's
+ * has): inside a new arrow the narrowing is lost. Returns a fresh const name, the read, and `expr`'s
+ * text with the reads replaced, when `expr` is a statement of its own and every such read is the same.
+ */
+function hoistNarrowedGrads(expr: ts.Expression, checker: ts.TypeChecker): { name: string; read: string; text: string } | undefined {
+  const statement = expr.parent;
+  if (!ts.isExpressionStatement(statement) || statement.expression !== expr) return undefined;
+  const reads: ts.PropertyAccessExpression[] = [];
+  const visit = (n: ts.Node): void => {
+    if (ts.isPropertyAccessExpression(n) && n.name.text === 'grad') {
+      const declared = checker.getTypeAtLocation(n.name);
+      const symbol = checker.getSymbolAtLocation(n.name);
+      const full = symbol ? checker.getTypeOfSymbol(symbol) : declared;
+      const nullable = (t: ts.Type): boolean => (t.isUnion() ? t.types : [t]).some((x) => (x.flags & ts.TypeFlags.Null) !== 0);
+      if (nullable(full) && !nullable(checker.getTypeAtLocation(n))) reads.push(n);
+    }
+    ts.forEachChild(n, visit);
+  };
+  visit(expr);
+  const first = reads.at(0);
+  if (!first || !reads.every((r) => r.getText() === first.getText())) return undefined;
+  const fnText = ts.findAncestor(statement, (n) => ts.isFunctionLike(n))?.getText() ?? statement.getSourceFile().text;
+  let name = 'grad';
+  for (let k = 1; new RegExp(`\\b${name}\\b`).test(fnText); k++) name = `grad${String(k)}`;
+  const start = expr.getStart();
+  let text = '';
+  let at = start;
+  for (const r of reads) {
+    text += expr.getSourceFile().text.slice(at, r.getStart()) + name;
+    at = r.getEnd();
+  }
+  text += expr.getSourceFile().text.slice(at, expr.getEnd());
+  return { name, read: first.getText(), text };
 }

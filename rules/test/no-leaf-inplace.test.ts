@@ -37,6 +37,29 @@ ruleTester.run('no-leaf-inplace', rule, {
       ],
     },
     {
+      // The manual SGD step: wrapping only the call would put \`w.grad\` in an arrow where the if's
+      // narrowing no longer holds (a type error); the whole if goes inside noGrad.
+      code: code('const w = tensor([1, 2], { requiresGrad: true });\nif (w.grad) w.sub_(w.grad.mul(0.1));'),
+      errors: [
+        {
+          messageId: 'leafInplace',
+          line: 3,
+          suggestions: [
+            {
+              messageId: 'wrapInNoGrad',
+              output: code(
+                'const w = tensor([1, 2], { requiresGrad: true });\nnoGrad(() => {\n  if (w.grad) w.sub_(w.grad.mul(0.1));\n});',
+              ),
+            },
+            {
+              messageId: 'useDetach',
+              output: code('const w = tensor([1, 2], { requiresGrad: true });\nif (w.grad) w.detach().sub_(w.grad.mul(0.1));'),
+            },
+          ],
+        },
+      ],
+    },
+    {
       // noGrad is imported on demand by the suggestion.
       code: "import { nn } from '@gradflow/autograd';\nconst layer = new nn.Linear(2, 2);\nlayer.weight.zero_();",
       errors: [
