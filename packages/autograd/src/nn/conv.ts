@@ -109,10 +109,10 @@ function padDim(x: Tensor, dim: 2 | 3, before: number, after: number, value: num
  * The windows of `x` [N, C, H, W]: [N, C, kh·kw, oh, ow], where [n, c, ki·kw + kj, i, j] is the
  * pixel kernel offset (ki, kj) sees in output position (i, j); padding elements are `value`.
  */
-function windows(x: Tensor, g: Geometry, out: [number, number], value: number): Tensor {
+function windows(x: Tensor, g: Geometry, out: [number, number], value: number, channelsFirst = false): Tensor {
   let xp = padDim(x, 2, g.padBefore[0], g.padTotal[0] - g.padBefore[0], value);
   xp = padDim(xp, 3, g.padBefore[1], g.padTotal[1] - g.padBefore[1], value);
-  return unfold2d(xp, { kernel: g.kernel, stride: g.stride, dilation: g.dilation, out, size: [xp.shape[2], xp.shape[3]] });
+  return unfold2d(xp, { kernel: g.kernel, stride: g.stride, dilation: g.dilation, out, size: [xp.shape[2], xp.shape[3]], channelsFirst });
 }
 
 export interface Conv2dOptions {
@@ -167,12 +167,23 @@ export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, opti
   const out = outSize('conv2d', geometry);
   const l = out[0] * out[1];
   const k = cg * kh * kw;
-  const cols = windows(x, geometry, out, 0).reshape([n, groups, k, l]);
-  let y = weight
-    .reshape([groups, o / groups, k])
-    .matmul(cols)
-    .reshape([n, o, out[0], out[1]]);
-  if (bias) y = y.add(bias.reshape([1, o, 1, 1]));
+  let y: Tensor;
+  if (groups === 1) {
+    // The windows as one matrix [C·kh·kw, N·oh·ow] (channelsFirst), so the whole batch is one GEMM
+    // [O, C·kh·kw] × [C·kh·kw, N·oh·ow], and its backward two GEMMs with no sum over the batch.
+    const cols = windows(x, geometry, out, 0, true).reshape([k, n * l]);
+    let yt = weight.reshape([o, k]).matmul(cols);
+    if (bias) yt = yt.add(bias.reshape([o, 1]));
+    // [O, N, oh, ow] → [N, O, oh, ow], copied so the output is contiguous, as PyTorch's is.
+    y = yt.reshape([o, n, out[0], out[1]]).permute(1, 0, 2, 3).clone();
+  } else {
+    const cols = windows(x, geometry, out, 0).reshape([n, groups, k, l]);
+    y = weight
+      .reshape([groups, o / groups, k])
+      .matmul(cols)
+      .reshape([n, o, out[0], out[1]]);
+    if (bias) y = y.add(bias.reshape([1, o, 1, 1]));
+  }
   return isBatched ? y : y.squeeze(0);
 }
 

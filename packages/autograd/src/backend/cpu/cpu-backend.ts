@@ -93,6 +93,26 @@ export class CpuBackend implements Backend {
     const so = c.strides[0][last];
     const sx = c.strides[1][last];
     const toInt = dst.storage.dtype === 'int32';
+    if (last >= 1 && c.shape[last] < 16 && !toInt) {
+      // Short rows (a convolution's im2col copies rows of a few pixels): walk two dims per call,
+      // so the odometer and the call are paid per block of rows rather than per row.
+      const len = c.shape[last];
+      const ro = c.strides[0][last - 1];
+      const rx = c.strides[1][last - 1];
+      walkRows(
+        c.shape.slice(0, last),
+        c.strides.map((st) => st.slice(0, last)),
+        [dst.offset, src.offset],
+        (p, rows) => {
+          for (let r = 0; r < rows; r++) {
+            let po = p[0] + r * ro;
+            let px = p[1] + r * rx;
+            for (let i = 0; i < len; i++, po += so, px += sx) o[po] = x[px];
+          }
+        },
+      );
+      return;
+    }
     walkRows(c.shape, c.strides, [dst.offset, src.offset], (p, n) => {
       let po = p[0];
       let px = p[1];
@@ -345,16 +365,28 @@ export class CpuBackend implements Backend {
     const [dh, dw] = geometry.dilation;
     const [h, w] = geometry.size;
     const dtype = g.storage.dtype;
-    const src = this.read(g);
+    // g [N, C, kh·kw, oh, ow] is read through its strides (conv2d's gradient comes as a permuted
+    // view of a [C, kh·kw, N, oh, ow] matrix), so no packed copy of it is made first.
+    const src = dataOf(g);
+    const [s0, s1, s2, s3, s4] = g.strides;
     const out = allocTyped(dtype, n * c * h * w, [n, c, h, w]);
-    let q = 0;
-    for (let p = 0; p < n * c; p++) {
-      const base = p * h * w;
-      for (let ki = 0; ki < kh; ki++) {
-        for (let kj = 0; kj < kw; kj++) {
-          for (let i = 0; i < oh; i++) {
-            let o = base + (i * sh + ki * dh) * w + kj * dw;
-            for (let j = 0; j < ow; j++, o += sw) out[o] += src[q++];
+    // Image-major unless g is channel-major ([C, kh·kw, N, …] underneath): then the images of a
+    // channel come next to each other and g is read in its memory order.
+    const channelMajor = s0 < s1;
+    for (let outer = 0; outer < n * c; outer++) {
+      const b = channelMajor ? outer % n : Math.floor(outer / c);
+      const ch = channelMajor ? Math.floor(outer / n) : outer % c;
+      {
+        const base = (b * c + ch) * h * w;
+        const q0 = g.offset + b * s0 + ch * s1;
+        for (let ki = 0; ki < kh; ki++) {
+          for (let kj = 0; kj < kw; kj++) {
+            const qk = q0 + (ki * kw + kj) * s2;
+            for (let i = 0; i < oh; i++) {
+              let o = base + (i * sh + ki * dh) * w + kj * dw;
+              let q = qk + i * s3;
+              for (let j = 0; j < ow; j++, o += sw, q += s4) out[o] += src[q];
+            }
           }
         }
       }
