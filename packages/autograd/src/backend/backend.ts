@@ -126,6 +126,17 @@ export interface Backend {
    * from the kernels above.
    */
   gelu?(x: View, grad: boolean): Storage;
+  /**
+   * Optional fused BatchNorm over channel dim 1 of a float x [N, C, …] (M = N·∏rest values per
+   * channel), all per-channel views [C] of x's dtype. `batchNormStats`: [2, C], the means then the
+   * biased variances. `batchNormForward`: (x − mean)·invstd·weight + bias, invstd = 1/√(var + eps).
+   * `batchNormBackward`: the gradients of that map for x (the statistics being x's own, so
+   * dx = invstd·weight·(g − mean(g) − x̂·mean(g·x̂)), x̂ = (x − mean)·invstd), weight (Σ g·x̂)
+   * and bias (Σ g). Where a backend lacks them, the op is composed from the kernels above.
+   */
+  batchNormStats?(x: View): Storage;
+  batchNormForward?(x: View, mean: View, variance: View, weight: View, bias: View, eps: number): Storage;
+  batchNormBackward?(g: View, x: View, mean: View, variance: View, weight: View, eps: number): [Storage, Storage, Storage];
   /** [n] int32 class indices → [n, numClasses] one-hot rows (invalid indices throw INVALID_ARGUMENT where checkable). */
   oneHot(indices: View, numClasses: number, dtype: DType): Storage;
   /** Fused optimiser updates, in place on contiguous param/state views. */

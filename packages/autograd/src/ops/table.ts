@@ -6,6 +6,7 @@ import { broadcastShapes, contiguousStrides, fmtShape, numel } from '../shape.js
 import { Tensor } from '../tensor.js';
 import { defineOp, type OpSpec } from './spec.js';
 import { floatOut, shapeOps, sumTo } from './shape-ops.js';
+import { normOps } from './norm-ops.js';
 import { apply } from './apply.js';
 import { contiguousCopy, copyToDevice, fromStorage, indexView, isContiguous, viewAs, zerosOn } from '../tensor-internal.js';
 
@@ -387,6 +388,7 @@ export const ops = {
     },
   }),
   ...shapeOps,
+  ...normOps,
 } satisfies Record<string, OpSpec>;
 
 export type OpName = keyof typeof ops;

@@ -570,6 +570,97 @@ export class CpuBackend implements Backend {
     return this.make(out, dtype);
   }
 
+  batchNormStats(x: View): Storage {
+    const [n, c] = x.shape;
+    const inner = numel(x.shape.slice(2));
+    const count = n * inner;
+    const { data, offset } = this.flat(x);
+    const out = allocTyped(x.storage.dtype, 2 * c, [2, c]);
+    for (let ch = 0; ch < c; ch++) {
+      // Two passes in float64 (the mean, then the squared deviations from it): no cancellation.
+      let sum = 0;
+      for (let b = 0; b < n; b++) {
+        const p0 = offset + (b * c + ch) * inner;
+        for (let i = 0; i < inner; i++) sum += data[p0 + i];
+      }
+      const mean = sum / count;
+      let sq = 0;
+      for (let b = 0; b < n; b++) {
+        const p0 = offset + (b * c + ch) * inner;
+        for (let i = 0; i < inner; i++) {
+          const d = data[p0 + i] - mean;
+          sq += d * d;
+        }
+      }
+      out[ch] = mean;
+      out[c + ch] = sq / count;
+    }
+    return this.make(out, x.storage.dtype);
+  }
+
+  batchNormForward(x: View, mean: View, variance: View, weight: View, bias: View, eps: number): Storage {
+    const [n, c] = x.shape;
+    const inner = numel(x.shape.slice(2));
+    const { data, offset } = this.flat(x);
+    const [m, v, w, b] = [mean, variance, weight, bias].map((t) => this.read(t));
+    const out = allocTyped(x.storage.dtype, n * c * inner, x.shape);
+    for (let ch = 0; ch < c; ch++) {
+      // PyTorch's CPU transform: x·α + β with α = invstd·weight, β = bias − mean·α.
+      const alpha = w[ch] / Math.sqrt(v[ch] + eps);
+      const beta = b[ch] - m[ch] * alpha;
+      for (let bi = 0; bi < n; bi++) {
+        const q = (bi * c + ch) * inner;
+        const p0 = offset + q;
+        for (let i = 0; i < inner; i++) out[q + i] = data[p0 + i] * alpha + beta;
+      }
+    }
+    return this.make(out, x.storage.dtype);
+  }
+
+  batchNormBackward(g: View, x: View, mean: View, variance: View, weight: View, eps: number): [Storage, Storage, Storage] {
+    const [n, c] = x.shape;
+    const inner = numel(x.shape.slice(2));
+    const count = n * inner;
+    const dtype = x.storage.dtype;
+    const gx = this.flat(g);
+    const xx = this.flat(x);
+    const gd = gx.data,
+      xd = xx.data;
+    const [m, v, w] = [mean, variance, weight].map((t) => this.read(t));
+    const dx = allocTyped(dtype, n * c * inner, x.shape);
+    const dw = allocTyped(dtype, c, [c]);
+    const db = allocTyped(dtype, c, [c]);
+    for (let ch = 0; ch < c; ch++) {
+      const mu = m[ch];
+      const invstd = 1 / Math.sqrt(v[ch] + eps);
+      let sumG = 0;
+      let sumGX = 0;
+      for (let bi = 0; bi < n; bi++) {
+        const q = (bi * c + ch) * inner;
+        const pg = gx.offset + q,
+          px = xx.offset + q;
+        for (let i = 0; i < inner; i++) {
+          const gv = gd[pg + i];
+          sumG += gv;
+          sumGX += gv * (xd[px + i] - mu);
+        }
+      }
+      // dx = invstd·w·(g − Σg/M − (x − μ)·invstd²·Σg(x − μ)/M)
+      const k = invstd * w[ch];
+      const meanG = sumG / count;
+      const proj = (invstd * invstd * sumGX) / count;
+      for (let bi = 0; bi < n; bi++) {
+        const q = (bi * c + ch) * inner;
+        const pg = gx.offset + q,
+          px = xx.offset + q;
+        for (let i = 0; i < inner; i++) dx[q + i] = k * (gd[pg + i] - meanG - (xd[px + i] - mu) * proj);
+      }
+      dw[ch] = sumGX * invstd;
+      db[ch] = sumG;
+    }
+    return [this.make(dx, dtype), this.make(dw, dtype), this.make(db, dtype)];
+  }
+
   /** A contiguous view as (array, offset) in place; anything else as a packed copy. */
   private flat(v: View): Flat {
     return isContiguous(v) ? { data: dataOf(v), offset: v.offset } : { data: this.read(v), offset: 0 };
