@@ -268,6 +268,65 @@ describe('element-wise kernels on strided and broadcast views', () => {
     for (const [i, j] of indices([rows, cols])) expect(at(contiguousDst, [i, j])).toBe(at(transposed, [i, j]));
   });
 
+  it('relu and step on long float32 rows (the branch-free paths): NaN kept, -0 and -∞ to +0', () => {
+    const specials = [NaN, -0, 0, -Infinity, Infinity, -1e-45, 1e-45, -3.5, 2.25, 3.4e38, -3.4e38];
+    const n = 150;
+    const data = new Float32Array(n + 7);
+    for (let i = 0; i < data.length; i++) data[i] = i % 13 < specials.length ? specials[i % 13] : rnd();
+    // NaNs with the sign bit set (JS writes NaN with it clear): relu must keep them too.
+    const bits = new Int32Array(data.buffer);
+    for (let i = 12; i < data.length; i += 13) bits[i] = i % 2 === 0 ? -0x400000 : -0x7fffff;
+    const x = view(data, 'float32', [n], [1], 7); // an offset, so the bit views start mid-buffer
+    const relu = dataOf(cpuBackend.unary('relu', x, 'float32'));
+    const step = dataOf(cpuBackend.unary('step', x, 'float32'));
+    for (let i = 0; i < n; i++) {
+      const v = data[7 + i];
+      // PyTorch: relu(v) = v for v > 0 and NaN, +0 otherwise; threshold_backward passes NaN.
+      const want = v > 0 || Number.isNaN(v) ? v : 0;
+      expect(Object.is(relu[i], want), `relu(${String(v)}) = ${String(relu[i])}`).toBe(true);
+      expect(step[i]).toBe(v > 0 || Number.isNaN(v) ? 1 : 0);
+    }
+  });
+
+  it('copy of short rows through 6-D window views (im2col), index by index', () => {
+    // x [2, 3, 6, 5] → windows [2, 3, 3, 2, 4, 2] (kernel 3×2, stride 1×2), written channel-major.
+    const xs = [2, 3, 6, 5];
+    const x = view(randomArray(numel(xs)), 'float32', xs);
+    const shape = [2, 3, 3, 2, 4, 2];
+    const src = view(dataOf(x.storage), 'float32', shape, [90, 30, 5, 1, 5, 2]);
+    const out = new Float32Array(numel(shape));
+    // destination order [C, kh, kw, N, oh, ow]: strides of [N, C, kh, kw, oh, ow] read from it
+    const dst = view(out, 'float32', shape, [8, 96, 32, 16, 2, 1]);
+    cpuBackend.copy(dst, src);
+    for (const [n, c, ki, kj, i, j] of indices(shape)) {
+      expect(out[c * 96 + ki * 32 + kj * 16 + n * 8 + i * 2 + j]).toBe(at(x, [n, c, i + ki, 2 * j + kj]));
+    }
+  });
+
+  it('fold2d reads a permuted (channel-major) gradient through its strides', () => {
+    const geometry = {
+      kernel: [2, 3] as [number, number],
+      stride: [1, 2] as [number, number],
+      dilation: [1, 1] as [number, number],
+      out: [3, 2] as [number, number],
+      size: [4, 5] as [number, number],
+    };
+    const [n, c, k, oh, ow] = [2, 3, 6, 3, 2];
+    const data = randomArray(n * c * k * oh * ow);
+    // storage [C, K, N, oh, ow], viewed as [N, C, K, oh, ow]
+    const g = view(data, 'float32', [n, c, k, oh, ow], [oh * ow, k * n * oh * ow, n * oh * ow, ow, 1]);
+    const out = dataOf(cpuBackend.fold2d(g, geometry));
+    const want = new Float64Array(n * c * 4 * 5);
+    for (const [b, ch, kk, i, j] of indices([n, c, k, oh, ow])) {
+      const ki = Math.floor(kk / 3),
+        kj = kk % 3;
+      want[((b * c + ch) * 4 + i + ki) * 5 + 2 * j + kj] += at(g, [b, ch, kk, i, j]);
+    }
+    want.forEach((w, i) => {
+      expect(out[i]).toBeCloseTo(w, 5);
+    });
+  });
+
   it('copy into int32 truncates toward zero, as PyTorch casts', () => {
     const dst = view(new Int32Array(4), 'int32', [4]);
     cpuBackend.copy(dst, view(Float32Array.from([1.7, -1.7, 2.5, -0.5]), 'float32', [4]));

@@ -39,6 +39,10 @@ export const UNARY_ROWS: Record<UnaryOp, UnaryRow> = {
   },
   // `v <= 0 ? 0 : v` lets NaN through, as PyTorch's relu(NaN) = NaN.
   relu: (o, po, x, px, sx, n) => {
+    if (sx === 1 && n >= 64 && o instanceof Float32Array && x instanceof Float32Array) {
+      reluF32Bits(o, po, x, px, n);
+      return;
+    }
     for (let i = 0; i < n; i++, px += sx) {
       const v = x[px];
       o[po + i] = v <= 0 ? 0 : v;
@@ -53,10 +57,27 @@ export const UNARY_ROWS: Record<UnaryOp, UnaryRow> = {
   sign: (o, po, x, px, sx, n) => {
     for (let i = 0; i < n; i++, px += sx) o[po + i] = Math.sign(x[px]);
   },
+  // 1 where x > 0 or NaN. `+!(x <= 0)` has no branch: on activations of random sign a branch is
+  // mispredicted half the time, which costs V8-compiled code several times the loop itself.
   step: (o, po, x, px, sx, n) => {
-    for (let i = 0; i < n; i++, px += sx) o[po + i] = x[px] <= 0 ? 0 : 1;
+    for (let i = 0; i < n; i++, px += sx) o[po + i] = +!(x[px] <= 0);
   },
 };
+
+/**
+ * relu on float32 bit patterns, without a data-dependent branch (see `step`): a negative number
+ * (sign bit set, not NaN; -0 and -∞ included) becomes +0, anything else (positive, NaN) is kept.
+ */
+function reluF32Bits(o: Float32Array, po: number, x: Float32Array, px: number, n: number): void {
+  const oi = new Int32Array(o.buffer, o.byteOffset + 4 * po, n);
+  const xi = new Int32Array(x.buffer, x.byteOffset + 4 * px, n);
+  for (let i = 0; i < n; i++) {
+    const b = xi[i];
+    // -1 when the magnitude bits exceed +∞'s (a NaN), else 0; b >> 31 is -1 when the sign is set.
+    const nan = (0x7f800000 - (b & 0x7fffffff)) >> 31;
+    oi[i] = b & ~((b >> 31) & ~nan);
+  }
+}
 
 export const BINARY_ROWS: Record<BinaryOp, BinaryRow> = {
   add: (o, po, a, pa, sa, b, pb, sb, n) => {
