@@ -111,6 +111,11 @@ export interface Backend {
    */
   fold2d(g: View, geometry: WindowGeometry): Storage;
   /**
+   * Optional im2col, fold2d's adjoint: the windows of x [N, C, H, W] as a fresh [N, C, kh·kw, oh, ow]
+   * or, `channelsFirst`, [C, kh·kw, N, oh, ow]. Where a backend lacks it, it is a strided `copy`.
+   */
+  unfold2d?(x: View, geometry: WindowGeometry, channelsFirst: boolean): Storage;
+  /**
    * int32 [rows, numSamples] category indices drawn from the rows of non-negative weights `probs`
    * ([rows, n]) with the given U[0, 1) samples: inverse CDF (with replacement, `rows·numSamples`
    * uniforms) or Efraimidis–Spirakis keys log(u)/w, the largest `numSamples` (without, `rows·n`).

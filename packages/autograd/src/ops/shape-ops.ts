@@ -293,6 +293,12 @@ export const shapeOps = {
     forward: ([x], a) => {
       const [n, c] = x.shape;
       const k = a.kernel[0] * a.kernel[1];
+      const shape = a.channelsFirst ? [c, k, n, a.out[0], a.out[1]] : [n, c, k, a.out[0], a.out[1]];
+      const backend = x.storage.backend;
+      if (backend.unfold2d) {
+        const { channelsFirst = false, ...geometry } = a;
+        return fromStorage(backend.unfold2d(x, geometry, channelsFirst), shape);
+      }
       if (a.channelsFirst) {
         const out = zerosOn(x.device, [c, k, n, a.out[0], a.out[1]], x.dtype);
         // Both views in the output's order [C, kh, kw, N, oh, ow], so the copy writes sequentially.

@@ -394,6 +394,36 @@ export class CpuBackend implements Backend {
     return this.make(out, dtype);
   }
 
+  unfold2d(x: View, geometry: WindowGeometry, channelsFirst: boolean): Storage {
+    const [n, c] = x.shape;
+    const [kh, kw] = geometry.kernel;
+    const [oh, ow] = geometry.out;
+    const [sh, sw] = geometry.stride;
+    const [dh, dw] = geometry.dilation;
+    const [x0, x1, x2, x3] = x.strides;
+    const dtype = x.storage.dtype;
+    const src = dataOf(x);
+    const l = oh * ow;
+    const out = allocTyped(dtype, n * c * kh * kw * l, channelsFirst ? [c, kh * kw, n, oh, ow] : [n, c, kh * kw, oh, ow]);
+    // Written in the output's memory order; each window row is read with x's column stride.
+    for (let outer = 0; outer < n * c; outer++) {
+      const ch = channelsFirst ? Math.floor(outer / n) : outer % c;
+      const b = channelsFirst ? outer % n : Math.floor(outer / c);
+      for (let ki = 0; ki < kh; ki++) {
+        for (let kj = 0; kj < kw; kj++) {
+          const kk = ki * kw + kj;
+          let d = channelsFirst ? ((ch * kh * kw + kk) * n + b) * l : ((b * c + ch) * kh * kw + kk) * l;
+          const p0 = x.offset + b * x0 + ch * x1 + ki * dh * x2 + kj * dw * x3;
+          for (let i = 0; i < oh; i++) {
+            let p = p0 + i * sh * x2;
+            for (let j = 0; j < ow; j++, p += sw * x3) out[d++] = src[p];
+          }
+        }
+      }
+    }
+    return this.make(out, dtype);
+  }
+
   scatterAdd(src: View, dim: number, index: View, outShape: Shape): Storage {
     const dtype = src.storage.dtype;
     const outStrides = contiguousStrides(outShape);
