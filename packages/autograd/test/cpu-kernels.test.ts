@@ -303,6 +303,26 @@ describe('element-wise kernels on strided and broadcast views', () => {
     }
   });
 
+  it('unfold2d of a transposed input with stride and dilation, in both layouts', () => {
+    // x [2, 3, 7, 6] read through a view that swaps H and W of a [2, 3, 6, 7] storage.
+    const x = view(randomArray(2 * 3 * 6 * 7), 'float32', [2, 3, 7, 6], [126, 42, 1, 7]);
+    const geometry = {
+      kernel: [2, 3] as [number, number],
+      stride: [2, 1] as [number, number],
+      dilation: [3, 2] as [number, number],
+      out: [2, 2] as [number, number],
+      size: [7, 6] as [number, number],
+    };
+    for (const channelsFirst of [false, true]) {
+      const out = dataOf(cpuBackend.unfold2d(x, geometry, channelsFirst));
+      for (const [n, c, ki, kj, i, j] of indices([2, 3, 2, 3, 2, 2])) {
+        const k = ki * 3 + kj;
+        const at5 = channelsFirst ? (((c * 6 + k) * 2 + n) * 2 + i) * 2 + j : (((n * 3 + c) * 6 + k) * 2 + i) * 2 + j;
+        expect(out[at5]).toBe(at(x, [n, c, 2 * i + 3 * ki, j + 2 * kj]));
+      }
+    }
+  });
+
   it('fold2d reads a permuted (channel-major) gradient through its strides', () => {
     const geometry = {
       kernel: [2, 3] as [number, number],
