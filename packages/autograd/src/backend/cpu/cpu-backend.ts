@@ -278,7 +278,7 @@ export class CpuBackend implements Backend {
   }
 
   argReduce(op: 'max' | 'min', x: View, dim: number): Storage {
-    const src = this.read(x); // contiguous
+    const { data: src, offset: x0 } = this.flat(x);
     const len = x.shape[dim] ?? 1;
     const inner = numel(x.shape.slice(dim + 1));
     const outShape = x.shape.map((d, i) => (i === dim ? 1 : d));
@@ -286,7 +286,7 @@ export class CpuBackend implements Backend {
     const out = allocTyped('int32', outN, outShape);
     const sign = op === 'max' ? 1 : -1;
     for (let r = 0; r < outN; r++) {
-      const base = Math.floor(r / inner) * len * inner + (r % inner);
+      const base = x0 + Math.floor(r / inner) * len * inner + (r % inner);
       let best = src[base];
       let at = 0;
       for (let k = 1; k < len && best === best; k++) {
@@ -337,6 +337,25 @@ export class CpuBackend implements Backend {
     const idx = this.read(index);
     const src = dataOf(x);
     const size = x.shape[dim] ?? 1;
+    if (isContiguous(x) && shape.every((d, i) => i === dim || d === x.shape[i])) {
+      // The usual case (max along a dim, a loss picking its class): x and index agree off `dim`,
+      // so out[o, j, i] = x[o, index[o, j, i], i] with o and i the flattened dims around it.
+      const inner = numel(shape.slice(dim + 1));
+      const len = shape[dim];
+      const outer = len === 0 ? 0 : n / (len * inner);
+      let q = 0;
+      for (let o = 0; o < outer; o++) {
+        const base = x.offset + o * size * inner;
+        for (let j = 0; j < len; j++) {
+          for (let i = 0; i < inner; i++, q++) {
+            const k = idx[q];
+            if (!(k >= 0 && k < size)) gatherIndexError('gather', k, dim, size, 'input', x.shape, shape);
+            out[q] = src[base + k * inner + i];
+          }
+        }
+      }
+      return this.make(out, dtype);
+    }
     const coord = new Array<number>(shape.length).fill(0);
     for (let i = 0; i < n; i++) {
       const k = idx[i];
@@ -432,6 +451,26 @@ export class CpuBackend implements Backend {
     const values = this.read(src);
     const shape = index.shape;
     const size = outShape[dim] ?? 1;
+    if (shape.every((d, i) => i === dim || d === outShape[i])) {
+      // gather's fast case transposed: acc[o, index[o, j, i], i] += src[o, j, i].
+      const inner = numel(shape.slice(dim + 1));
+      const len = shape[dim];
+      const outer = len === 0 ? 0 : idx.length / (len * inner);
+      let q = 0;
+      for (let o = 0; o < outer; o++) {
+        const base = o * size * inner;
+        for (let j = 0; j < len; j++) {
+          for (let i = 0; i < inner; i++, q++) {
+            const k = idx[q];
+            if (!(k >= 0 && k < size)) gatherIndexError('scatterAdd', k, dim, size, 'output', outShape, shape);
+            acc[base + k * inner + i] += values[q];
+          }
+        }
+      }
+      const out = allocTyped(dtype, acc.length, outShape);
+      out.set(acc);
+      return this.make(out, dtype);
+    }
     const coord = new Array<number>(shape.length).fill(0);
     for (let i = 0; i < idx.length; i++) {
       const k = idx[i];
@@ -752,6 +791,13 @@ function batchOffsets(batch: Shape, strides: readonly number[], offset: number):
     }
   }
   return out;
+}
+
+function gatherIndexError(op: string, k: number, dim: number, size: number, what: string, shape: Shape, indexShape: Shape): never {
+  return fail(
+    'INVALID_ARGUMENT',
+    `${op}: index ${String(k)} is out of bounds for dimension ${String(dim)} with size ${String(size)} (${what} ${fmtShape(shape)}, index ${fmtShape(indexShape)})`,
+  );
 }
 
 export const cpuBackend = new CpuBackend();
