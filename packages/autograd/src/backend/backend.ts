@@ -116,6 +116,13 @@ export interface Backend {
    */
   unfold2d?(x: View, geometry: WindowGeometry, channelsFirst: boolean): Storage;
   /**
+   * Optional max-pooling argmax: int32 [N, C, oh·ow], for each window of x [N, C, H, W] (`size` is
+   * [H, W], `padding` the implicit rows/columns before, outside which nothing is read) the flat
+   * index h·W + w of its first maximum, a NaN winning (PyTorch's max_pool2d indices). Where a
+   * backend lacks it, max-pooling reduces unfold2d's windows.
+   */
+  maxPool2dIndices?(x: View, geometry: WindowGeometry, padding: [number, number]): Storage;
+  /**
    * int32 [rows, numSamples] category indices drawn from the rows of non-negative weights `probs`
    * ([rows, n]) with the given U[0, 1) samples: inverse CDF (with replacement, `rows·numSamples`
    * uniforms) or Efraimidis–Spirakis keys log(u)/w, the largest `numSamples` (without, `rows·n`).

@@ -4,6 +4,7 @@ import { fail } from '../errors.js';
 import { cat } from '../functions.js';
 import { unfold2d } from '../ops/shape-ops.js';
 import { fmtShape } from '../shape.js';
+import { fromStorage } from '../tensor-internal.js';
 import type { Tensor } from '../tensor.js';
 import { Module } from './module.js';
 import { Parameter } from './parameter.js';
@@ -223,7 +224,21 @@ export function maxPool2d(input: Tensor, kernelSize: Pair, options: MaxPool2dOpt
   const [x, isBatched] = batched('maxPool2d', input);
   const g = poolGeometry('maxPool2d', x, kernelSize, options);
   const out = outSize('maxPool2d', g);
-  const y = poolWindows(x, g, out, -Infinity).max(2).values.reshape([x.shape[0], x.shape[1], out[0], out[1]]);
+  const [n, c, h, w] = x.shape;
+  const backend = x.storage.backend;
+  let y: Tensor;
+  if (backend.maxPool2dIndices) {
+    // Each window's argmax straight from the image, then a gather of those pixels: the backward
+    // is one scatter into the image, with no windows materialised and no fold.
+    const geometry = { kernel: g.kernel, stride: g.stride, dilation: g.dilation, out, size: [h, w] as [number, number] };
+    const indices = fromStorage(backend.maxPool2dIndices(x, geometry, g.padBefore), [n, c, out[0] * out[1]]);
+    y = x
+      .reshape([n, c, h * w])
+      .gather(2, indices)
+      .reshape([n, c, out[0], out[1]]);
+  } else {
+    y = poolWindows(x, g, out, -Infinity).max(2).values.reshape([n, c, out[0], out[1]]);
+  }
   return isBatched ? y : y.squeeze(0);
 }
 

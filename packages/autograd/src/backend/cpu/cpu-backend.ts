@@ -443,6 +443,48 @@ export class CpuBackend implements Backend {
     return this.make(out, dtype);
   }
 
+  maxPool2dIndices(x: View, geometry: WindowGeometry, padding: [number, number]): Storage {
+    const [n, c, h, w] = x.shape;
+    const [kh, kw] = geometry.kernel;
+    const [oh, ow] = geometry.out;
+    const [sh, sw] = geometry.stride;
+    const [dh, dw] = geometry.dilation;
+    const [ph, pw] = padding;
+    const [x0, x1, x2, x3] = x.strides;
+    const src = dataOf(x);
+    const out = allocTyped('int32', n * c * oh * ow, [n, c, oh * ow]);
+    let q = 0;
+    for (let b = 0; b < n; b++) {
+      for (let ch = 0; ch < c; ch++) {
+        const plane = x.offset + b * x0 + ch * x1;
+        for (let i = 0; i < oh; i++) {
+          for (let j = 0; j < ow; j++, q++) {
+            // As PyTorch's kernel: start from the first pixel inside the image, move on a strictly
+            // larger value or a NaN (which then stays).
+            let best = -Infinity;
+            let at = -1;
+            for (let ki = 0; ki < kh && best === best; ki++) {
+              const ih = i * sh - ph + ki * dh;
+              if (ih < 0 || ih >= h) continue;
+              for (let kj = 0; kj < kw; kj++) {
+                const iw = j * sw - pw + kj * dw;
+                if (iw < 0 || iw >= w) continue;
+                const v = src[plane + ih * x2 + iw * x3];
+                if (at < 0 || v > best || v !== v) {
+                  best = v;
+                  at = ih * w + iw;
+                  if (v !== v) break;
+                }
+              }
+            }
+            out[q] = at;
+          }
+        }
+      }
+    }
+    return this.make(out, 'int32');
+  }
+
   scatterAdd(src: View, dim: number, index: View, outShape: Shape): Storage {
     const dtype = src.storage.dtype;
     const outStrides = contiguousStrides(outShape);
