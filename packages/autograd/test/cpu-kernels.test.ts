@@ -288,6 +288,24 @@ describe('element-wise kernels on strided and broadcast views', () => {
     }
   });
 
+  it("reluBackward is PyTorch's threshold_backward: g where y > 0 or NaN, +0 elsewhere even for a NaN or infinite g", () => {
+    const ys = [0, -0, 1, NaN, 2, 0, 3, 0.5];
+    const gs = [NaN, Infinity, -2, 5, NaN, -Infinity, -0, 7];
+    for (const dtype of ['float32', 'float64'] as const) {
+      const make = (v: number[], pad: number): View => {
+        const data = dtype === 'float32' ? new Float32Array(pad + 80) : new Float64Array(pad + 80);
+        for (let i = 0; i < 80; i++) data[pad + i] = v[i % 8];
+        return view(data, dtype, [80], [1], pad);
+      };
+      const out = dataOf(cpuBackend.reluBackward(make(gs, 3), make(ys, 5)));
+      for (let i = 0; i < 80; i++) {
+        const y = ys[i % 8];
+        const want = y > 0 || Number.isNaN(y) ? gs[i % 8] : 0;
+        expect(Object.is(out[i], want), `${dtype} y=${String(y)} g=${String(gs[i % 8])}: ${String(out[i])}`).toBe(true);
+      }
+    }
+  });
+
   it('copy of short rows through 6-D window views (im2col), index by index', () => {
     // x [2, 3, 6, 5] → windows [2, 3, 3, 2, 4, 2] (kernel 3×2, stride 1×2), written channel-major.
     const xs = [2, 3, 6, 5];

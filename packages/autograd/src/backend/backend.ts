@@ -149,6 +149,11 @@ export interface Backend {
   batchNormStats?(x: View): Storage;
   batchNormForward?(x: View, mean: View, variance: View, weight: View, bias: View, eps: number): Storage;
   batchNormBackward?(g: View, x: View, mean: View, variance: View, weight: View, eps: number): [Storage, Storage, Storage];
+  /**
+   * Optional relu backward (PyTorch's threshold_backward): g where the relu output y is > 0 or NaN,
+   * +0 elsewhere, for g and y of one shape and dtype. Where a backend lacks it, g·step(y).
+   */
+  reluBackward?(g: View, y: View): Storage;
   /** [n] int32 class indices → [n, numClasses] one-hot rows (invalid indices throw INVALID_ARGUMENT where checkable). */
   oneHot(indices: View, numClasses: number, dtype: DType): Storage;
   /** Fused optimiser updates, in place on contiguous param/state views. */

@@ -454,6 +454,35 @@ export class CpuBackend implements Backend {
     const src = dataOf(x);
     const out = allocTyped('int32', n * c * oh * ow, [n, c, oh * ow]);
     let q = 0;
+    if (ph === 0 && pw === 0) {
+      // No padding: every window lies inside the image, so no bounds checks; the first pixel starts.
+      for (let b = 0; b < n; b++) {
+        for (let ch = 0; ch < c; ch++) {
+          const plane = x.offset + b * x0 + ch * x1;
+          for (let i = 0; i < oh; i++) {
+            for (let j = 0; j < ow; j++, q++) {
+              const i0 = i * sh,
+                j0 = j * sw;
+              const p0 = plane + i0 * x2 + j0 * x3;
+              let best = src[p0];
+              let at = i0 * w + j0;
+              for (let ki = 0; ki < kh && best === best; ki++) {
+                for (let kj = ki === 0 ? 1 : 0; kj < kw; kj++) {
+                  const v = src[p0 + ki * dh * x2 + kj * dw * x3];
+                  if (v > best || v !== v) {
+                    best = v;
+                    at = (i0 + ki * dh) * w + j0 + kj * dw;
+                    if (v !== v) break;
+                  }
+                }
+              }
+              out[q] = at;
+            }
+          }
+        }
+      }
+      return this.make(out, 'int32');
+    }
     for (let b = 0; b < n; b++) {
       for (let ch = 0; ch < c; ch++) {
         const plane = x.offset + b * x0 + ch * x1;
@@ -770,6 +799,24 @@ export class CpuBackend implements Backend {
       db[ch] = sumG;
     }
     return [this.make(dx, dtype), this.make(dw, dtype), this.make(db, dtype)];
+  }
+
+  reluBackward(g: View, y: View): Storage {
+    const n = numel(y.shape);
+    const dtype = g.storage.dtype;
+    const gf = this.flat(g);
+    const yf = this.flat(y);
+    const out = allocTyped(dtype, n, y.shape);
+    if (out instanceof Float32Array && gf.data instanceof Float32Array && yf.data instanceof Float32Array) {
+      // On g's bits: AND with all ones (y > 0 or NaN) or with zero, so no data-dependent branch.
+      const oi = new Int32Array(out.buffer, out.byteOffset, n);
+      const gi = new Int32Array(gf.data.buffer, gf.data.byteOffset + 4 * gf.offset, n);
+      const yd = yf.data;
+      for (let i = 0, py = yf.offset; i < n; i++, py++) oi[i] = gi[i] & -+!(yd[py] <= 0);
+    } else {
+      for (let i = 0; i < n; i++) out[i] = yf.data[yf.offset + i] <= 0 ? 0 : gf.data[gf.offset + i];
+    }
+    return this.make(out, dtype);
   }
 
   /** A contiguous view as (array, offset) in place; anything else as a packed copy. */
