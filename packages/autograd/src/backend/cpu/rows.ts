@@ -96,19 +96,19 @@ export const BINARY_ROWS: Record<BinaryOp, BinaryRow> = {
     for (let i = 0; i < n; i++, pa += sa, pb += sb) o[po + i] = Math.pow(a[pa], b[pb]);
   },
   gt: (o, po, a, pa, sa, b, pb, sb, n) => {
-    for (let i = 0; i < n; i++, pa += sa, pb += sb) o[po + i] = a[pa] > b[pb] ? 1 : 0;
+    for (let i = 0; i < n; i++, pa += sa, pb += sb) o[po + i] = +(a[pa] > b[pb]);
   },
   lt: (o, po, a, pa, sa, b, pb, sb, n) => {
-    for (let i = 0; i < n; i++, pa += sa, pb += sb) o[po + i] = a[pa] < b[pb] ? 1 : 0;
+    for (let i = 0; i < n; i++, pa += sa, pb += sb) o[po + i] = +(a[pa] < b[pb]);
   },
   ge: (o, po, a, pa, sa, b, pb, sb, n) => {
-    for (let i = 0; i < n; i++, pa += sa, pb += sb) o[po + i] = a[pa] >= b[pb] ? 1 : 0;
+    for (let i = 0; i < n; i++, pa += sa, pb += sb) o[po + i] = +(a[pa] >= b[pb]);
   },
   le: (o, po, a, pa, sa, b, pb, sb, n) => {
-    for (let i = 0; i < n; i++, pa += sa, pb += sb) o[po + i] = a[pa] <= b[pb] ? 1 : 0;
+    for (let i = 0; i < n; i++, pa += sa, pb += sb) o[po + i] = +(a[pa] <= b[pb]);
   },
   eq: (o, po, a, pa, sa, b, pb, sb, n) => {
-    for (let i = 0; i < n; i++, pa += sa, pb += sb) o[po + i] = a[pa] === b[pb] ? 1 : 0;
+    for (let i = 0; i < n; i++, pa += sa, pb += sb) o[po + i] = +(a[pa] === b[pb]);
   },
 };
 
@@ -133,7 +133,7 @@ function scalarRows(first: boolean): Record<BinaryOp, ScalarRow> {
       for (let i = 0; i < n; i++, px += sx) o[po + i] = x[px] * s;
     },
     eq: (o, po, x, px, sx, s, n) => {
-      for (let i = 0; i < n; i++, px += sx) o[po + i] = x[px] === s ? 1 : 0;
+      for (let i = 0; i < n; i++, px += sx) o[po + i] = +(x[px] === s);
     },
     sub: first
       ? (o, po, x, px, sx, s, n) => {
@@ -163,31 +163,31 @@ function scalarRows(first: boolean): Record<BinaryOp, ScalarRow> {
         },
     gt: first
       ? (o, po, x, px, sx, s, n) => {
-          for (let i = 0; i < n; i++, px += sx) o[po + i] = s > x[px] ? 1 : 0;
+          for (let i = 0; i < n; i++, px += sx) o[po + i] = +(s > x[px]);
         }
       : (o, po, x, px, sx, s, n) => {
-          for (let i = 0; i < n; i++, px += sx) o[po + i] = x[px] > s ? 1 : 0;
+          for (let i = 0; i < n; i++, px += sx) o[po + i] = +(x[px] > s);
         },
     lt: first
       ? (o, po, x, px, sx, s, n) => {
-          for (let i = 0; i < n; i++, px += sx) o[po + i] = s < x[px] ? 1 : 0;
+          for (let i = 0; i < n; i++, px += sx) o[po + i] = +(s < x[px]);
         }
       : (o, po, x, px, sx, s, n) => {
-          for (let i = 0; i < n; i++, px += sx) o[po + i] = x[px] < s ? 1 : 0;
+          for (let i = 0; i < n; i++, px += sx) o[po + i] = +(x[px] < s);
         },
     ge: first
       ? (o, po, x, px, sx, s, n) => {
-          for (let i = 0; i < n; i++, px += sx) o[po + i] = s >= x[px] ? 1 : 0;
+          for (let i = 0; i < n; i++, px += sx) o[po + i] = +(s >= x[px]);
         }
       : (o, po, x, px, sx, s, n) => {
-          for (let i = 0; i < n; i++, px += sx) o[po + i] = x[px] >= s ? 1 : 0;
+          for (let i = 0; i < n; i++, px += sx) o[po + i] = +(x[px] >= s);
         },
     le: first
       ? (o, po, x, px, sx, s, n) => {
-          for (let i = 0; i < n; i++, px += sx) o[po + i] = s <= x[px] ? 1 : 0;
+          for (let i = 0; i < n; i++, px += sx) o[po + i] = +(s <= x[px]);
         }
       : (o, po, x, px, sx, s, n) => {
-          for (let i = 0; i < n; i++, px += sx) o[po + i] = x[px] <= s ? 1 : 0;
+          for (let i = 0; i < n; i++, px += sx) o[po + i] = +(x[px] <= s);
         },
   };
 }
