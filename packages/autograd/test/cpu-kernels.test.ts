@@ -162,6 +162,20 @@ describe('gemm', () => {
     }
   });
 
+  it('wasm-packed B (unit column stride, rows a little apart): several k blocks and a partial last panel', () => {
+    // B [300, 21] is a column window of a [300, 30] matrix at an offset (rowStride 30 <= 2·21): the
+    // rows go to the heap as they lie and the wasm kernel packs the two full 8-column panels.
+    const k = 300,
+      n = 21,
+      m = 7;
+    const a = operand(m, k, false, 'float32');
+    const b: Strided<TypedArray> = { data: randomArray(k * 30 + 5), offset: 5, rowStride: 30, colStride: 1 };
+    const c = new Float32Array(m * n + 2);
+    gemm(a, b, c, 2, m, k, n);
+    const { c: want, scale } = naiveGemm(a, b, m, k, n);
+    expectClose(c, 2, want, scale, 8e-6);
+  });
+
   it('gemmJs agrees with the wasm kernel on a product big enough for the wasm path', () => {
     const a = operand(50, 90, false, 'float32');
     const b = operand(90, 40, true, 'float32');
@@ -603,6 +617,7 @@ describe('wasm encoder', () => {
       'function:add2d',
       'function:div2d',
       'function:mul2d',
+      'function:packB8',
       'function:sgd',
       'function:sgdMomentum',
       'function:sub2d',

@@ -246,6 +246,35 @@ function binary2dFunction(opcode: number): Body {
   return f;
 }
 
+/**
+ * GEMM B packing for a B with unit column stride (rows of contiguous floats, e.g. the windows of a
+ * convolution): `panels` full 8-column panels, each [kc][8] floats at dst, panel p read from
+ * src + 32·p bytes, row kk at + kk·rowStride bytes. Two v128 copies per row: no float conversions.
+ */
+function packB8Function(): Body {
+  // params: 0 dst, 1 src, 2 rowStride (bytes), 3 kc, 4 panels
+  const [DST, SRC, RS, KC_, PANELS] = [0, 1, 2, 3, 4];
+  const [S, KK] = [5, 6];
+  const f = new Body();
+  f.doWhile(
+    () => {
+      f.get(SRC).set(S).get(KC_).set(KK);
+      f.doWhile(
+        () => {
+          f.get(DST).get(S).mem(simd.v128Load, 0, 0).mem(simd.v128Store, 0, 0);
+          f.get(DST).get(S).mem(simd.v128Load, 0, 16).mem(simd.v128Store, 0, 16);
+          f.get(DST).i32(32).emit(op.i32Add).set(DST);
+          f.get(S).get(RS).emit(op.i32Add).set(S);
+        },
+        () => f.get(KK).i32(1).emit(op.i32Sub).tee(KK),
+      );
+      f.get(SRC).i32(32).emit(op.i32Add).set(SRC);
+    },
+    () => f.get(PANELS).i32(1).emit(op.i32Sub).tee(PANELS),
+  );
+  return f;
+}
+
 /** The module: exported memory, the two gemm tile functions, Adam, SGD and the 2-D binary ops. */
 export function kernelModuleBytes(): Uint8Array<ArrayBuffer> {
   const tileLocals = [...new Array<number>(6).fill(I32), ...new Array<number>(2 * MR + 3).fill(V128)];
@@ -266,6 +295,7 @@ export function kernelModuleBytes(): Uint8Array<ArrayBuffer> {
         locals: new Array<number>(4).fill(V128),
         body: sgdFunction(momentum),
       })),
+      { name: 'packB8', params: [I32, I32, I32, I32, I32], locals: [I32, I32], body: packB8Function() },
       ...Object.entries(BINARY_2D_OPS).map(([name, opcode]) => ({
         name: `${name}2d`,
         params: new Array<number>(10).fill(I32),

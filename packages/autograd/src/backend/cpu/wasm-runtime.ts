@@ -50,6 +50,8 @@ export interface WasmKernels {
   sub2d: Binary2dFn;
   mul2d: Binary2dFn;
   div2d: Binary2dFn;
+  /** (dst, src, rowStride bytes, kc, panels): see wasm-code.ts packB8Function. */
+  packB8: (dst: number, src: number, rowStride: number, kc: number, panels: number) => void;
 }
 
 let kernels: WasmKernels | null | undefined;
