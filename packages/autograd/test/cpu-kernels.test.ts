@@ -355,6 +355,40 @@ describe('element-wise kernels on strided and broadcast views', () => {
     }
   });
 
+  it('unfold2d and fold2d above the wasm threshold agree with index-by-index loops, on both kernel paths', () => {
+    const geometry = {
+      kernel: [3, 2] as [number, number],
+      stride: [1, 1] as [number, number],
+      dilation: [2, 1] as [number, number],
+      out: [6, 8] as [number, number],
+      size: [10, 9] as [number, number],
+    };
+    const [n, c, k, oh, ow] = [4, 5, 6, 6, 8]; // 5760 window elements
+    // x [4, 5, 10, 9] as a view at an offset of a larger storage, rows 11 apart
+    const x = view(randomArray(4 * 5 * 10 * 11 + 3), 'float32', [n, c, 10, 9], [550, 110, 11, 1], 3);
+    // g [N, C, K, oh, ow] over a channel-major storage [C, K, N, oh, ow]
+    const g = view(randomArray(n * c * k * oh * ow), 'float32', [n, c, k, oh, ow], [oh * ow, k * n * oh * ow, n * oh * ow, ow, 1]);
+    const wantFold = new Float64Array(n * c * 10 * 9);
+    for (const [b, ch, kk, i, j] of indices([n, c, k, oh, ow])) {
+      wantFold[((b * c + ch) * 10 + i + 2 * Math.floor(kk / 2)) * 9 + j + (kk % 2)] += at(g, [b, ch, kk, i, j]);
+    }
+    for (const wasm of [true, false]) {
+      setWasmKernelsEnabled(wasm);
+      for (const channelsFirst of [false, true]) {
+        const out = dataOf(cpuBackend.unfold2d(x, geometry, channelsFirst));
+        for (const [b, ch, kk, i, j] of indices([n, c, k, oh, ow])) {
+          const pos = channelsFirst ? (((ch * k + kk) * n + b) * oh + i) * ow + j : (((b * c + ch) * k + kk) * oh + i) * ow + j;
+          expect(out[pos]).toBe(at(x, [b, ch, i + 2 * Math.floor(kk / 2), j + (kk % 2)]));
+        }
+      }
+      const folded = dataOf(cpuBackend.fold2d(g, geometry));
+      wantFold.forEach((want, i) => {
+        expect(folded[i]).toBeCloseTo(want, 5);
+      });
+    }
+    setWasmKernelsEnabled(true);
+  });
+
   it('fold2d reads a permuted (channel-major) gradient through its strides', () => {
     const geometry = {
       kernel: [2, 3] as [number, number],
@@ -615,6 +649,7 @@ describe('wasm encoder', () => {
     expect(exports.sort()).toEqual([
       'function:adam',
       'function:add2d',
+      'function:copy2d',
       'function:div2d',
       'function:mul2d',
       'function:packB8',

@@ -16,6 +16,7 @@ import {
 } from './rows.js';
 import { coalesce, walkRows } from './strided.js';
 import { binaryF32Wasm, WASM_BINARY_MIN, type Window2D } from './wasm-elementwise.js';
+import { fold2dF32Wasm, unfold2dF32Wasm } from './wasm-windows.js';
 
 export class CpuStorage implements Storage {
   version = 0;
@@ -387,6 +388,10 @@ export class CpuBackend implements Backend {
     // g [N, C, kh·kw, oh, ow] is read through its strides (conv2d's gradient comes as a permuted
     // view of a [C, kh·kw, N, oh, ow] matrix), so no packed copy of it is made first.
     const src = dataOf(g);
+    if (src instanceof Float32Array && n * c > 0) {
+      const viaWasm = fold2dF32Wasm(g, src, geometry);
+      if (viaWasm) return this.make(viaWasm, dtype);
+    }
     const [s0, s1, s2, s3, s4] = g.strides;
     const out = allocTyped(dtype, n * c * h * w, [n, c, h, w]);
     // Image-major unless g is channel-major ([C, kh·kw, N, …] underneath): then the images of a
@@ -422,6 +427,10 @@ export class CpuBackend implements Backend {
     const [x0, x1, x2, x3] = x.strides;
     const dtype = x.storage.dtype;
     const src = dataOf(x);
+    if (src instanceof Float32Array && n * c > 0) {
+      const viaWasm = unfold2dF32Wasm(x, src, geometry, channelsFirst);
+      if (viaWasm) return this.make(viaWasm, dtype);
+    }
     const l = oh * ow;
     const out = allocTyped(dtype, n * c * kh * kw * l, channelsFirst ? [c, kh * kw, n, oh, ow] : [n, c, kh * kw, oh, ow]);
     // Written in the output's memory order; each window row is read with x's column stride.

@@ -275,6 +275,34 @@ function packB8Function(): Body {
   return f;
 }
 
+/**
+ * out[i, j] = a[i, j] over a rows x cols window (byte offsets and strides; out's elements 4 bytes
+ * apart): a strided copy without JS's float32 → float64 → float32 round trip (im2col's rows).
+ */
+function copy2dFunction(): Body {
+  // params: 0 out, 1 outRow, 2 a, 3 aRow, 4 aCol, 5 rows, 6 cols
+  const [OUT, OUT_ROW, A, A_ROW, A_COL, ROWS, COLS] = [0, 1, 2, 3, 4, 5, 6];
+  const [PO, PA, C] = [7, 8, 9];
+  const f = new Body();
+  f.doWhile(
+    () => {
+      f.get(OUT).set(PO).get(A).set(PA).get(COLS).set(C);
+      f.doWhile(
+        () => {
+          f.get(PO).get(PA).emit(op.f32Load, 2, 0).emit(op.f32Store, 2, 0);
+          f.get(PO).i32(4).emit(op.i32Add).set(PO);
+          f.get(PA).get(A_COL).emit(op.i32Add).set(PA);
+        },
+        () => f.get(C).i32(1).emit(op.i32Sub).tee(C),
+      );
+      f.get(OUT).get(OUT_ROW).emit(op.i32Add).set(OUT);
+      f.get(A).get(A_ROW).emit(op.i32Add).set(A);
+    },
+    () => f.get(ROWS).i32(1).emit(op.i32Sub).tee(ROWS),
+  );
+  return f;
+}
+
 /** The module: exported memory, the two gemm tile functions, Adam, SGD and the 2-D binary ops. */
 export function kernelModuleBytes(): Uint8Array<ArrayBuffer> {
   const tileLocals = [...new Array<number>(6).fill(I32), ...new Array<number>(2 * MR + 3).fill(V128)];
@@ -296,6 +324,7 @@ export function kernelModuleBytes(): Uint8Array<ArrayBuffer> {
         body: sgdFunction(momentum),
       })),
       { name: 'packB8', params: [I32, I32, I32, I32, I32], locals: [I32, I32], body: packB8Function() },
+      { name: 'copy2d', params: new Array<number>(7).fill(I32), locals: [I32, I32, I32], body: copy2dFunction() },
       ...Object.entries(BINARY_2D_OPS).map(([name, opcode]) => ({
         name: `${name}2d`,
         params: new Array<number>(10).fill(I32),
