@@ -173,10 +173,9 @@ export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, opti
     // The windows as one matrix [C·kh·kw, N·oh·ow] (channelsFirst), so the whole batch is one GEMM
     // [O, C·kh·kw] × [C·kh·kw, N·oh·ow], and its backward two GEMMs with no sum over the batch.
     const cols = windows(x, geometry, out, 0, true).reshape([k, n * l]);
-    let yt = weight.reshape([o, k]).matmul(cols);
-    if (bias) yt = yt.add(bias.reshape([o, 1]));
-    // [O, N, oh, ow] → [N, O, oh, ow], copied so the output is contiguous, as PyTorch's is.
-    y = yt.reshape([o, n, out[0], out[1]]).permute(1, 0, 2, 3).clone();
+    const yt = weight.reshape([o, k]).matmul(cols).reshape([o, n, out[0], out[1]]).permute(1, 0, 2, 3);
+    // [O, N, oh, ow] → [N, O, oh, ow], made contiguous (as PyTorch's output is) by the bias add, or a copy.
+    y = bias ? yt.add(bias.reshape([1, o, 1, 1])) : yt.clone();
   } else {
     const cols = windows(x, geometry, out, 0).reshape([n, groups, k, l]);
     y = weight
