@@ -464,28 +464,33 @@ export class CpuBackend implements Backend {
     const out = allocTyped('int32', n * c * oh * ow, [n, c, oh * ow]);
     let q = 0;
     if (ph === 0 && pw === 0) {
-      // No padding: every window lies inside the image, so no bounds checks; the first pixel starts.
+      // No padding: every window lies inside the image, so no bounds checks. The window's pixels as
+      // offsets from its first one (storage and flat index), in PyTorch's scan order.
+      const kk = kh * kw;
+      const offs = new Int32Array(kk);
+      const flat = new Int32Array(kk);
+      for (let ki = 0; ki < kh; ki++) {
+        for (let kj = 0; kj < kw; kj++) {
+          offs[ki * kw + kj] = ki * dh * x2 + kj * dw * x3;
+          flat[ki * kw + kj] = ki * dh * w + kj * dw;
+        }
+      }
       for (let b = 0; b < n; b++) {
         for (let ch = 0; ch < c; ch++) {
           const plane = x.offset + b * x0 + ch * x1;
           for (let i = 0; i < oh; i++) {
             for (let j = 0; j < ow; j++, q++) {
-              const i0 = i * sh,
-                j0 = j * sw;
-              const p0 = plane + i0 * x2 + j0 * x3;
+              const p0 = plane + i * sh * x2 + j * sw * x3;
               let best = src[p0];
-              let at = i0 * w + j0;
-              for (let ki = 0; ki < kh && best === best; ki++) {
-                for (let kj = ki === 0 ? 1 : 0; kj < kw; kj++) {
-                  const v = src[p0 + ki * dh * x2 + kj * dw * x3];
-                  if (v > best || v !== v) {
-                    best = v;
-                    at = (i0 + ki * dh) * w + j0 + kj * dw;
-                    if (v !== v) break;
-                  }
+              let at = 0;
+              for (let t = 1; t < kk && best === best; t++) {
+                const v = src[p0 + offs[t]];
+                if (v > best || v !== v) {
+                  best = v;
+                  at = t;
                 }
               }
-              out[q] = at;
+              out[q] = i * sh * w + j * sw + flat[at];
             }
           }
         }
