@@ -176,6 +176,19 @@ describe('gemm', () => {
     expectClose(c, 2, want, scale, 8e-6);
   });
 
+  it('wasm-packed transposed B (unit row stride): several k blocks and a partial last panel', () => {
+    // B [300, 21] read as the transpose of a [21, 310] matrix at an offset (colStride 310 <= 2·300).
+    const k = 300,
+      n = 21,
+      m = 6;
+    const a = operand(m, k, false, 'float32');
+    const b: Strided<TypedArray> = { data: randomArray(n * 310 + 4), offset: 4, rowStride: 1, colStride: 310 };
+    const c = new Float32Array(m * n);
+    gemm(a, b, c, 0, m, k, n);
+    const { c: want, scale } = naiveGemm(a, b, m, k, n);
+    expectClose(c, 0, want, scale, 8e-6);
+  });
+
   it('gemmJs agrees with the wasm kernel on a product big enough for the wasm path', () => {
     const a = operand(50, 90, false, 'float32');
     const b = operand(90, 40, true, 'float32');
@@ -653,6 +666,7 @@ describe('wasm encoder', () => {
       'function:div2d',
       'function:mul2d',
       'function:packB8',
+      'function:packBT8',
       'function:sgd',
       'function:sgdMomentum',
       'function:sub2d',

@@ -276,6 +276,43 @@ function packB8Function(): Body {
 }
 
 /**
+ * GEMM B packing for a transposed B (unit row stride: B's columns are contiguous, as the windows'
+ * transpose in a convolution's weight gradient): `panels` full 8-column panels, panel p's column t
+ * read from src + (8p + t)·colStride bytes, row kk at + 4·kk.
+ */
+function packBT8Function(): Body {
+  // params: 0 dst, 1 src, 2 colStride (bytes), 3 kc, 4 panels
+  const [DST, SRC, CS, KC_, PANELS] = [0, 1, 2, 3, 4];
+  const [S, KK, T, Q] = [5, 6, 7, 8];
+  const f = new Body();
+  f.doWhile(
+    () => {
+      f.get(SRC).set(S).get(KC_).set(KK);
+      f.doWhile(
+        () => {
+          // dst[0..7] = S[t·colStride] for t < 8
+          f.get(S).set(Q).i32(8).set(T);
+          f.doWhile(
+            () => {
+              f.get(DST).get(Q).emit(op.f32Load, 2, 0).emit(op.f32Store, 2, 0);
+              f.get(DST).i32(4).emit(op.i32Add).set(DST);
+              f.get(Q).get(CS).emit(op.i32Add).set(Q);
+            },
+            () => f.get(T).i32(1).emit(op.i32Sub).tee(T),
+          );
+          f.get(S).i32(4).emit(op.i32Add).set(S);
+        },
+        () => f.get(KK).i32(1).emit(op.i32Sub).tee(KK),
+      );
+      // next panel: 8 columns further
+      f.get(SRC).get(CS).i32(8).emit(op.i32Mul).emit(op.i32Add).set(SRC);
+    },
+    () => f.get(PANELS).i32(1).emit(op.i32Sub).tee(PANELS),
+  );
+  return f;
+}
+
+/**
  * out[i, j] = a[i, j] over a rows x cols window (byte offsets and strides; out's elements 4 bytes
  * apart): a strided copy without JS's float32 → float64 → float32 round trip (im2col's rows).
  */
@@ -324,6 +361,7 @@ export function kernelModuleBytes(): Uint8Array<ArrayBuffer> {
         body: sgdFunction(momentum),
       })),
       { name: 'packB8', params: [I32, I32, I32, I32, I32], locals: [I32, I32], body: packB8Function() },
+      { name: 'packBT8', params: [I32, I32, I32, I32, I32], locals: [I32, I32, I32, I32], body: packBT8Function() },
       { name: 'copy2d', params: new Array<number>(7).fill(I32), locals: [I32, I32, I32], body: copy2dFunction() },
       ...Object.entries(BINARY_2D_OPS).map(([name, opcode]) => ({
         name: `${name}2d`,

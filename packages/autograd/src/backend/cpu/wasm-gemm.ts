@@ -135,12 +135,19 @@ export function gemmF32Wasm(
   // the heap at sAt as they lie (one memcpy) and packed there by the wasm kernel.
   const fullPanels = Math.floor(n / NR);
   const wasmPack = b.colStride === 1 && b.rowStride >= n && b.rowStride <= 2 * n && fullPanels > 0;
+  // A transposed B (rowStride 1, columns not far apart): all of it copied into the heap once, each
+  // k block packed from there by the wasm kernel.
+  const wasmPackT = !wasmPack && b.rowStride === 1 && b.colStride >= k && b.colStride <= 2 * k && fullPanels > 0;
   const sAt = cAt + mPad * nPad;
-  const h = wasmHeap(kern, sAt + (wasmPack ? (kc0 - 1) * b.rowStride + n : 0));
+  const h = wasmHeap(kern, sAt + (wasmPack ? (kc0 - 1) * b.rowStride + n : wasmPackT ? (n - 1) * b.colStride + k : 0));
   if (!h) return false;
+  if (wasmPackT) h.set(b.data.subarray(b.offset, b.offset + (n - 1) * b.colStride + k), sAt);
   for (let p0 = 0; p0 < k; p0 += KC) {
     const kc = Math.min(KC, k - p0);
-    if (wasmPack) {
+    if (wasmPackT) {
+      kern.packBT8(bAt * 4, (sAt + p0) * 4, b.colStride * 4, kc, fullPanels);
+      if (fullPanels * NR < n) packB(h, bAt, b, p0, kc, n, fullPanels * NR);
+    } else if (wasmPack) {
       const from = b.offset + p0 * b.rowStride;
       h.set(b.data.subarray(from, from + (kc - 1) * b.rowStride + n), sAt);
       kern.packB8(bAt * 4, sAt * 4, b.rowStride * 4, kc, fullPanels);
