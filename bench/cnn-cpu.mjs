@@ -26,6 +26,7 @@ v8.setFlagsFromString('--expose-gc');
 const collectGarbage = vm.runInNewContext('gc');
 
 const data = cnnBatch();
+/** @type {{ name: string, run: () => unknown, activate: () => Promise<unknown> }[]} */
 const runners = [{ name: 'gradflow', run: gradflow.cnnCase(data), activate: async () => {} }];
 for (const backend of args.has('tfjs-cpu') ? ['wasm', 'cpu'] : ['wasm']) {
   await tfjs.useBackend(backend);
@@ -33,7 +34,10 @@ for (const backend of args.has('tfjs-cpu') ? ['wasm', 'cpu'] : ['wasm']) {
   runners.push({ name: `tfjs-${backend}`, run: c.run, activate: () => tfjs.useBackend(backend) });
 }
 
-/** One sample: mean wall and CPU ms per step over at least minMs of wall time. */
+/**
+ * One sample: mean wall and CPU ms per step over at least minMs of wall time.
+ * @param {() => unknown} run
+ */
 function sample(run) {
   collectGarbage();
   const c0 = process.cpuUsage();
@@ -48,6 +52,7 @@ function sample(run) {
   return { wall, cpu: (c.user + c.system) / 1000 / n };
 }
 
+/** @type {Record<string, { wall: number[], cpu: number[] }>} */
 const results = Object.fromEntries(runners.map((r) => [r.name, { wall: [], cpu: [] }]));
 for (const r of runners) {
   await r.activate();
