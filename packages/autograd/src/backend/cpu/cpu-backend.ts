@@ -531,13 +531,14 @@ export class CpuBackend implements Backend {
   scatterAdd(src: View, dim: number, index: View, outShape: Shape): Storage {
     const dtype = src.storage.dtype;
     const outStrides = contiguousStrides(outShape);
-    const acc = new Float64Array(numel(outShape));
     const idx = this.read(index);
     const values = this.read(src);
     const shape = index.shape;
     const size = outShape[dim] ?? 1;
-    if (shape.every((d, i) => i === dim || d === outShape[i])) {
-      // gather's fast case transposed: acc[o, index[o, j, i], i] += src[o, j, i].
+    if (dtype !== 'int32' && shape.every((d, i) => i === dim || d === outShape[i])) {
+      // gather's fast case transposed: out[o, index[o, j, i], i] += src[o, j, i], accumulated in the
+      // output's dtype in index order, as PyTorch's CPU scatter_add does.
+      const out = allocTyped(dtype, numel(outShape), outShape);
       const inner = numel(shape.slice(dim + 1));
       const len = shape[dim];
       const outer = len === 0 ? 0 : idx.length / (len * inner);
@@ -548,14 +549,13 @@ export class CpuBackend implements Backend {
           for (let i = 0; i < inner; i++, q++) {
             const k = idx[q];
             if (!(k >= 0 && k < size)) gatherIndexError('scatterAdd', k, dim, size, 'output', outShape, shape);
-            acc[base + k * inner + i] += values[q];
+            out[base + k * inner + i] += values[q];
           }
         }
       }
-      const out = allocTyped(dtype, acc.length, outShape);
-      out.set(acc);
       return this.make(out, dtype);
     }
+    const acc = new Float64Array(numel(outShape));
     const coord = new Array<number>(shape.length).fill(0);
     for (let i = 0; i < idx.length; i++) {
       const k = idx[i];
