@@ -215,6 +215,37 @@ describe('maxPool2d / avgPool2d', () => {
     expect(flat(t.grad as Tensor)).toEqual([0, 1, 1, 0, 0, 0, 0, 0]);
   });
 
+  it('maxPool2d as PyTorch on NaN and -∞: a NaN wins its window, an all -∞ window sends its gradient to its first pixel', () => {
+    // Windows of 2×2, stride 2: [1, NaN, 3, 2] → NaN (the gradient goes to the NaN); [-∞ ×4] → -∞
+    // (the gradient to the window's first pixel, as PyTorch's kernel starts from it).
+    const t = tensor(
+      [
+        [
+          [
+            [1, NaN, -Infinity, -Infinity],
+            [3, 2, -Infinity, -Infinity],
+          ],
+        ],
+      ],
+      { dtype: 'float32' },
+    ).requiresGrad_();
+    const y = F.maxPool2d(t, 2);
+    expect(flat(y)).toEqual([NaN, -Infinity]);
+    y.sum().backward();
+    expect(flat(t.grad as Tensor)).toEqual([0, 1, 1, 0, 0, 0, 0, 0]);
+  });
+
+  it('maxPool2d of a transposed input with padding reads the image through its strides', () => {
+    const a = leaf([1, 2, 5, 4], 21);
+    const viaView = F.maxPool2d(a.transpose(2, 3), 3, { stride: 2, padding: 1 });
+    const viaCopy = F.maxPool2d(a.transpose(2, 3).clone(), 3, { stride: 2, padding: 1 });
+    expect(flat(viaView)).toEqual(flat(viaCopy));
+    close(
+      flat(viaView),
+      poolRef(flat(a.transpose(2, 3).clone()), [1, 2, 4, 5], [3, 3], { stride: [2, 2], pad: [1, 1], dil: [1, 1] }, 'max'),
+    );
+  });
+
   it('avgPool2d: count_include_pad true by default, false, divisorOverride', () => {
     close(flat(F.avgPool2d(x(), 2)), poolRef(xv, xs, [2, 2], { stride: [2, 2], pad: [0, 0], dil: [1, 1] }, 'avg'));
     close(

@@ -5,7 +5,7 @@
  * out as scalar JS; gradients are checked in float64 by central differences.
  */
 import { describe, expect, it } from 'vitest';
-import { nn, tensor, type Tensor } from '../src/index.js';
+import { manualSeed, nn, rand, tensor, type Tensor } from '../src/index.js';
 import { errorOf } from './expect-error.js';
 import { gradcheck, leaf } from './gradcheck.js';
 
@@ -277,5 +277,27 @@ describe('scaledDotProductAttention', () => {
       (a, b, c) => F.scaledDotProductAttention(a, b, c, { attnMask: tensor([[1, 0, 1, 1]], { dtype: 'int32' }) }),
       [leaf([3, 2], 7), leaf([4, 2], 8), leaf([4, 3], 9)],
     );
+  });
+});
+
+describe('dropout', () => {
+  it('draws the mask rand(shape).lt(1 − p).mul(1/(1 − p)) would, from the same seed, in float32 and float64', () => {
+    for (const dtype of ['float32', 'float64'] as const) {
+      const x = leaf([7, 9], 3).detach().to('cpu');
+      const input = dtype === 'float32' ? x.float() : x;
+      manualSeed(11);
+      const got = nn.functional.dropout(input, 0.3);
+      manualSeed(11);
+      const want = input.mul(
+        rand([7, 9], { dtype })
+          .lt(0.7)
+          .mul(1 / 0.7),
+      );
+      expect(Array.from(got.dataSync())).toEqual(Array.from(want.dataSync()));
+      // about 30% dropped, and the kept ones scaled by 1/0.7
+      const kept = Array.from(got.dataSync()).filter((v) => v !== 0).length;
+      expect(kept).toBeGreaterThan(30);
+      expect(kept).toBeLessThan(58);
+    }
   });
 });

@@ -111,6 +111,18 @@ export interface Backend {
    */
   fold2d(g: View, geometry: WindowGeometry): Storage;
   /**
+   * Optional im2col, fold2d's adjoint: the windows of x [N, C, H, W] as a fresh [N, C, kh·kw, oh, ow]
+   * or, `channelsFirst`, [C, kh·kw, N, oh, ow]. Where a backend lacks it, it is a strided `copy`.
+   */
+  unfold2d?(x: View, geometry: WindowGeometry, channelsFirst: boolean): Storage;
+  /**
+   * Optional max-pooling argmax: int32 [N, C, oh·ow], for each window of x [N, C, H, W] (`size` is
+   * [H, W], `padding` the implicit rows/columns before, outside which nothing is read) the flat
+   * index h·W + w of its first maximum, a NaN winning (PyTorch's max_pool2d indices). Where a
+   * backend lacks it, max-pooling reduces unfold2d's windows.
+   */
+  maxPool2dIndices?(x: View, geometry: WindowGeometry, padding: [number, number]): Storage;
+  /**
    * int32 [rows, numSamples] category indices drawn from the rows of non-negative weights `probs`
    * ([rows, n]) with the given U[0, 1) samples: inverse CDF (with replacement, `rows·numSamples`
    * uniforms) or Efraimidis–Spirakis keys log(u)/w, the largest `numSamples` (without, `rows·n`).
@@ -126,6 +138,22 @@ export interface Backend {
    * from the kernels above.
    */
   gelu?(x: View, grad: boolean): Storage;
+  /**
+   * Optional fused BatchNorm over channel dim 1 of a float x [N, C, …] (M = N·∏rest values per
+   * channel), all per-channel views [C] of x's dtype. `batchNormStats`: [2, C], the means then the
+   * biased variances. `batchNormForward`: (x − mean)·invstd·weight + bias, invstd = 1/√(var + eps).
+   * `batchNormBackward`: the gradients of that map for x (the statistics being x's own, so
+   * dx = invstd·weight·(g − mean(g) − x̂·mean(g·x̂)), x̂ = (x − mean)·invstd), weight (Σ g·x̂)
+   * and bias (Σ g). Where a backend lacks them, the op is composed from the kernels above.
+   */
+  batchNormStats?(x: View): Storage;
+  batchNormForward?(x: View, mean: View, variance: View, weight: View, bias: View, eps: number): Storage;
+  batchNormBackward?(g: View, x: View, mean: View, variance: View, weight: View, eps: number): [Storage, Storage, Storage];
+  /**
+   * Optional relu backward (PyTorch's threshold_backward): g where the relu output y is > 0 or NaN,
+   * +0 elsewhere, for g and y of one shape and dtype. Where a backend lacks it, g·step(y).
+   */
+  reluBackward?(g: View, y: View): Storage;
   /** [n] int32 class indices → [n, numClasses] one-hot rows (invalid indices throw INVALID_ARGUMENT where checkable). */
   oneHot(indices: View, numClasses: number, dtype: DType): Storage;
   /** Fused optimiser updates, in place on contiguous param/state views. */

@@ -4,6 +4,7 @@ import { fail } from '../errors.js';
 import { cat } from '../functions.js';
 import { unfold2d } from '../ops/shape-ops.js';
 import { fmtShape } from '../shape.js';
+import { fromStorage } from '../tensor-internal.js';
 import type { Tensor } from '../tensor.js';
 import { Module } from './module.js';
 import { Parameter } from './parameter.js';
@@ -109,10 +110,10 @@ function padDim(x: Tensor, dim: 2 | 3, before: number, after: number, value: num
  * The windows of `x` [N, C, H, W]: [N, C, kh·kw, oh, ow], where [n, c, ki·kw + kj, i, j] is the
  * pixel kernel offset (ki, kj) sees in output position (i, j); padding elements are `value`.
  */
-function windows(x: Tensor, g: Geometry, out: [number, number], value: number): Tensor {
+function windows(x: Tensor, g: Geometry, out: [number, number], value: number, channelsFirst = false): Tensor {
   let xp = padDim(x, 2, g.padBefore[0], g.padTotal[0] - g.padBefore[0], value);
   xp = padDim(xp, 3, g.padBefore[1], g.padTotal[1] - g.padBefore[1], value);
-  return unfold2d(xp, { kernel: g.kernel, stride: g.stride, dilation: g.dilation, out, size: [xp.shape[2], xp.shape[3]] });
+  return unfold2d(xp, { kernel: g.kernel, stride: g.stride, dilation: g.dilation, out, size: [xp.shape[2], xp.shape[3]], channelsFirst });
 }
 
 export interface Conv2dOptions {
@@ -167,12 +168,22 @@ export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, opti
   const out = outSize('conv2d', geometry);
   const l = out[0] * out[1];
   const k = cg * kh * kw;
-  const cols = windows(x, geometry, out, 0).reshape([n, groups, k, l]);
-  let y = weight
-    .reshape([groups, o / groups, k])
-    .matmul(cols)
-    .reshape([n, o, out[0], out[1]]);
-  if (bias) y = y.add(bias.reshape([1, o, 1, 1]));
+  let y: Tensor;
+  if (groups === 1) {
+    // The windows as one matrix [C·kh·kw, N·oh·ow] (channelsFirst), so the whole batch is one GEMM
+    // [O, C·kh·kw] × [C·kh·kw, N·oh·ow], and its backward two GEMMs with no sum over the batch.
+    const cols = windows(x, geometry, out, 0, true).reshape([k, n * l]);
+    const yt = weight.reshape([o, k]).matmul(cols).reshape([o, n, out[0], out[1]]).permute(1, 0, 2, 3);
+    // [O, N, oh, ow] → [N, O, oh, ow], made contiguous (as PyTorch's output is) by the bias add, or a copy.
+    y = bias ? yt.add(bias.reshape([1, o, 1, 1])) : yt.clone();
+  } else {
+    const cols = windows(x, geometry, out, 0).reshape([n, groups, k, l]);
+    y = weight
+      .reshape([groups, o / groups, k])
+      .matmul(cols)
+      .reshape([n, o, out[0], out[1]]);
+    if (bias) y = y.add(bias.reshape([1, o, 1, 1]));
+  }
   return isBatched ? y : y.squeeze(0);
 }
 
@@ -212,7 +223,21 @@ export function maxPool2d(input: Tensor, kernelSize: Pair, options: MaxPool2dOpt
   const [x, isBatched] = batched('maxPool2d', input);
   const g = poolGeometry('maxPool2d', x, kernelSize, options);
   const out = outSize('maxPool2d', g);
-  const y = poolWindows(x, g, out, -Infinity).max(2).values.reshape([x.shape[0], x.shape[1], out[0], out[1]]);
+  const [n, c, h, w] = x.shape;
+  const backend = x.storage.backend;
+  let y: Tensor;
+  if (backend.maxPool2dIndices) {
+    // Each window's argmax straight from the image, then a gather of those pixels: the backward
+    // is one scatter into the image, with no windows materialised and no fold.
+    const geometry = { kernel: g.kernel, stride: g.stride, dilation: g.dilation, out, size: [h, w] as [number, number] };
+    const indices = fromStorage(backend.maxPool2dIndices(x, geometry, g.padBefore), [n, c, out[0] * out[1]]);
+    y = x
+      .reshape([n, c, h * w])
+      .gather(2, indices)
+      .reshape([n, c, out[0], out[1]]);
+  } else {
+    y = poolWindows(x, g, out, -Infinity).max(2).values.reshape([n, c, out[0], out[1]]);
+  }
   return isBatched ? y : y.squeeze(0);
 }
 

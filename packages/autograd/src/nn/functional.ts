@@ -1,4 +1,5 @@
-import { full, rand } from '../creation.js';
+import { full, tensor } from '../creation.js';
+import { randomUniform } from '../random.js';
 import { describeValue, isFloating } from '../dtype.js';
 import { fail } from '../errors.js';
 import { where } from '../functions.js';
@@ -342,11 +343,15 @@ export function dropout(input: Tensor, p = 0.5, training = true): Tensor {
   if (!training || p === 0) return input;
   if (!isFloating(input.dtype)) fail('DTYPE_MISMATCH', `dropout: input must be floating point, got ${input.dtype}`);
   if (p === 1) return input.mul(0);
-  const mask = noGrad(() =>
-    rand([...input.shape], { dtype: input.dtype, device: input.device })
-      .lt(1 - p)
-      .mul(1 / (1 - p)),
-  );
+  // The mask 1/(1 − p)·[u < 1 − p] of uniform samples u: the values rand(shape).lt(1 − p).mul(1/(1 − p))
+  // gives, from the same random stream, in one pass (no branch on the random comparison).
+  const n = input.numel();
+  const keep = 1 - p;
+  const scale = 1 / keep;
+  const values = input.dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
+  const sample = input.dtype === 'float64' ? randomUniform : (): number => Math.fround(randomUniform());
+  for (let i = 0; i < n; i++) values[i] = scale * +(sample() < keep);
+  const mask = tensor(values, { dtype: input.dtype, device: input.device }).reshape([...input.shape]);
   return input.mul(mask);
 }
 

@@ -8,6 +8,7 @@ import * as F from './functional.js';
 import { Module, type AnyModule } from './module.js';
 import { Parameter } from './parameter.js';
 import { checkOptions } from '../options.js';
+import { batchNormStats, batchNormTrain } from '../ops/norm-ops.js';
 
 /** y = x Wᵀ + b, initialised as PyTorch does: U(-1/√in, 1/√in) for weight and bias. */
 export class Linear extends Module {
@@ -372,11 +373,7 @@ abstract class BatchNorm extends Module {
 
   forward(input: Tensor): Tensor {
     this.checkInput(input);
-    const dims = input.shape.map((_, i) => i).filter((i) => i !== 1);
-    const statShape = input.shape.map((s, i) => (i === 1 ? s : 1));
     const useBatchStats = this.training || this.runningMean === null || this.runningVar === null;
-    let mean: Tensor;
-    let variance: Tensor;
     if (useBatchStats) {
       const count = input.numel() / this.numFeatures;
       if (this.training && count <= 1)
@@ -384,8 +381,8 @@ abstract class BatchNorm extends Module {
           'SHAPE_MISMATCH',
           `${this.constructor.name}: expected more than 1 value per channel when training, got input of shape ${fmtShape(input.shape)}`,
         );
-      mean = input.mean(dims, true);
-      variance = input.var(dims, { correction: 0, keepdim: true });
+      // The batch's statistics, then one op normalising with them (fused kernels where the backend has them).
+      const stats = batchNormStats(input);
       if (this.training && this.runningMean && this.runningVar && this.numBatchesTracked) {
         const rm = this.runningMean;
         const rv = this.runningVar;
@@ -393,18 +390,18 @@ abstract class BatchNorm extends Module {
         noGrad(() => {
           nbt.add_(1);
           const factor = this.momentum ?? 1 / nbt.item();
-          const unbiased = variance
-            .detach()
-            .reshape([this.numFeatures])
-            .mul(count / (count - 1));
-          rm.mul_(1 - factor).add_(mean.detach().reshape([this.numFeatures]).mul(factor));
+          const unbiased = stats.variance.mul(count / (count - 1));
+          rm.mul_(1 - factor).add_(stats.mean.mul(factor));
           rv.mul_(1 - factor).add_(unbiased.mul(factor));
         });
       }
-    } else {
-      mean = (this.runningMean as Tensor).reshape(statShape);
-      variance = (this.runningVar as Tensor).reshape(statShape);
+      const c = this.numFeatures;
+      const like = { dtype: input.dtype, device: input.device };
+      return batchNormTrain(input, this.weight ?? ones([c], like), this.bias ?? zeros([c], like), stats, this.eps);
     }
+    const statShape = input.shape.map((s, i) => (i === 1 ? s : 1));
+    const mean = (this.runningMean as Tensor).reshape(statShape);
+    const variance = (this.runningVar as Tensor).reshape(statShape);
     let y = input.sub(mean).div(variance.add(this.eps).sqrt());
     if (this.weight) y = y.mul(this.weight.reshape(statShape));
     if (this.bias) y = y.add(this.bias.reshape(statShape));

@@ -283,17 +283,55 @@ export const shapeOps = {
   }),
   // im2col for conv2d and the pools: the windows of a (padded) [N, C, H, W] input as [N, C, kh·kw, oh, ow],
   // one strided copy. Its adjoint is fold2d (col2im), and fold2d's is unfold2d again.
+  // With `channelsFirst` the same windows are laid out [C, kh·kw, N, oh, ow]: as a matrix
+  // [C·kh·kw, N·oh·ow] it is the right operand of ONE convolution GEMM for the whole batch (and its
+  // transpose that of the weight gradient's), instead of a GEMM per image and a sum over the batch.
   unfold2d: defineOp<WindowAttrs>({
     name: 'unfold2d',
     inputs: ['self'],
     saves: {},
     forward: ([x], a) => {
       const [n, c] = x.shape;
-      const out = zerosOn(x.device, [n, c, a.kernel[0] * a.kernel[1], a.out[0], a.out[1]], x.dtype);
+      const k = a.kernel[0] * a.kernel[1];
+      const shape = a.channelsFirst ? [c, k, n, a.out[0], a.out[1]] : [n, c, k, a.out[0], a.out[1]];
+      const backend = x.storage.backend;
+      if (backend.unfold2d) {
+        const { channelsFirst = false, ...geometry } = a;
+        return fromStorage(backend.unfold2d(x, geometry, channelsFirst), shape);
+      }
+      if (a.channelsFirst) {
+        const out = zerosOn(x.device, [c, k, n, a.out[0], a.out[1]], x.dtype);
+        // Both views in the output's order [C, kh, kw, N, oh, ow], so the copy writes sequentially.
+        const order = [1, 2, 3, 0, 4, 5];
+        const src = windowView(x, a, false);
+        const dst = windowView(
+          new Tensor(
+            out.storage,
+            [n, c, k, a.out[0], a.out[1]],
+            [a.out[0] * a.out[1], k * n * a.out[0] * a.out[1], n * a.out[0] * a.out[1], a.out[1], 1],
+            0,
+          ),
+          a,
+          true,
+        );
+        const permuted = (t: Tensor): Tensor =>
+          new Tensor(
+            t.storage,
+            order.map((d) => t.shape[d]),
+            order.map((d) => t.strides[d]),
+            t.offset,
+          );
+        x.storage.backend.copy(permuted(dst), permuted(src));
+        return out;
+      }
+      const out = zerosOn(x.device, [n, c, k, a.out[0], a.out[1]], x.dtype);
       x.storage.backend.copy(windowView(out, a, true), windowView(x, a, false));
       return out;
     },
-    backward: (g, c) => [fold2d(g, c.attrs)],
+    backward: (g, c) => {
+      const { channelsFirst, ...geometry } = c.attrs;
+      return [fold2d(channelsFirst ? g.permute(2, 0, 1, 3, 4) : g, geometry)];
+    },
   }),
   // col2im: every window element of g [N, C, kh·kw, oh, ow] added into the [N, C, H, W] pixel it came from.
   fold2d: defineOp<WindowAttrs>({
@@ -328,8 +366,11 @@ function sliceView(t: Tensor, a: SliceAttrs): Tensor {
   return new Tensor(t.storage, shape, strides, t.offset + a.start * t.strides[a.dim]);
 }
 
-/** Geometry of unfold2d/fold2d: `size` is the (already padded) input's [H, W]; `out` the window grid [oh, ow]. */
-export type WindowAttrs = WindowGeometry;
+/**
+ * Geometry of unfold2d/fold2d: `size` is the (already padded) input's [H, W]; `out` the window grid
+ * [oh, ow]; `channelsFirst` (unfold2d only): output [C, kh·kw, N, oh, ow] instead of [N, C, kh·kw, oh, ow].
+ */
+export type WindowAttrs = WindowGeometry & { channelsFirst?: boolean };
 
 /**
  * The 6-D raw view [N, C, kh, kw, oh, ow] of an image [N, C, H, W] (element (ki, kj, i, j) is

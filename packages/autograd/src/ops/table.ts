@@ -1,11 +1,12 @@
 import type { BinaryOp, UnaryOp } from '../backend/backend.js';
 import { promoteTypes, promoteWithScalar, type Device } from '../dtype.js';
 import { fail } from '../errors.js';
-import { noGrad } from '../grad-mode.js';
-import { broadcastShapes, contiguousStrides, fmtShape, numel } from '../shape.js';
+import { isGradEnabled, noGrad } from '../grad-mode.js';
+import { broadcastShapes, contiguousStrides, fmtShape, numel, shapeEq } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { defineOp, type OpSpec } from './spec.js';
 import { floatOut, shapeOps, sumTo } from './shape-ops.js';
+import { normOps } from './norm-ops.js';
 import { apply } from './apply.js';
 import { contiguousCopy, copyToDevice, fromStorage, indexView, isContiguous, viewAs, zerosOn } from '../tensor-internal.js';
 
@@ -156,7 +157,12 @@ export const ops = {
   // PyTorch's threshold_backward: the gradient is zeroed where result <= 0, so a NaN passes it.
   relu: unaryOp('relu', { self: ['result'] }, (g, c) => {
     const y = c.unpack('result');
-    return [g.mul(new Tensor(y.storage.backend.unary('step', y, y.dtype), y.shape))];
+    const backend = y.storage.backend;
+    // The fused kernel where the backend has one and no graph of the backward is wanted.
+    if (backend.reluBackward && !isGradEnabled() && g.dtype === y.dtype && shapeEq(g.shape, y.shape)) {
+      return [fromStorage(backend.reluBackward(g, y), y.shape)];
+    }
+    return [g.mul(new Tensor(backend.unary('step', y, y.dtype), y.shape))];
   }),
   sigmoid: unaryOp('sigmoid', { self: ['result'] }, (g, c) => {
     const y = c.unpack('result');
@@ -387,6 +393,7 @@ export const ops = {
     },
   }),
   ...shapeOps,
+  ...normOps,
 } satisfies Record<string, OpSpec>;
 
 export type OpName = keyof typeof ops;

@@ -16,6 +16,7 @@ import {
 } from './rows.js';
 import { coalesce, walkRows } from './strided.js';
 import { binaryF32Wasm, WASM_BINARY_MIN, type Window2D } from './wasm-elementwise.js';
+import { fold2dF32Wasm, unfold2dF32Wasm } from './wasm-windows.js';
 
 export class CpuStorage implements Storage {
   version = 0;
@@ -93,6 +94,26 @@ export class CpuBackend implements Backend {
     const so = c.strides[0][last];
     const sx = c.strides[1][last];
     const toInt = dst.storage.dtype === 'int32';
+    if (last >= 1 && c.shape[last] < 16 && !toInt) {
+      // Short rows (a convolution's im2col copies rows of a few pixels): walk two dims per call,
+      // so the odometer and the call are paid per block of rows rather than per row.
+      const len = c.shape[last];
+      const ro = c.strides[0][last - 1];
+      const rx = c.strides[1][last - 1];
+      walkRows(
+        c.shape.slice(0, last),
+        c.strides.map((st) => st.slice(0, last)),
+        [dst.offset, src.offset],
+        (p, rows) => {
+          for (let r = 0; r < rows; r++) {
+            let po = p[0] + r * ro;
+            let px = p[1] + r * rx;
+            for (let i = 0; i < len; i++, po += so, px += sx) o[po] = x[px];
+          }
+        },
+      );
+      return;
+    }
     walkRows(c.shape, c.strides, [dst.offset, src.offset], (p, n) => {
       let po = p[0];
       let px = p[1];
@@ -258,7 +279,7 @@ export class CpuBackend implements Backend {
   }
 
   argReduce(op: 'max' | 'min', x: View, dim: number): Storage {
-    const src = this.read(x); // contiguous
+    const { data: src, offset: x0 } = this.flat(x);
     const len = x.shape[dim] ?? 1;
     const inner = numel(x.shape.slice(dim + 1));
     const outShape = x.shape.map((d, i) => (i === dim ? 1 : d));
@@ -266,7 +287,7 @@ export class CpuBackend implements Backend {
     const out = allocTyped('int32', outN, outShape);
     const sign = op === 'max' ? 1 : -1;
     for (let r = 0; r < outN; r++) {
-      const base = Math.floor(r / inner) * len * inner + (r % inner);
+      const base = x0 + Math.floor(r / inner) * len * inner + (r % inner);
       let best = src[base];
       let at = 0;
       for (let k = 1; k < len && best === best; k++) {
@@ -317,6 +338,25 @@ export class CpuBackend implements Backend {
     const idx = this.read(index);
     const src = dataOf(x);
     const size = x.shape[dim] ?? 1;
+    if (isContiguous(x) && shape.every((d, i) => i === dim || d === x.shape[i])) {
+      // The usual case (max along a dim, a loss picking its class): x and index agree off `dim`,
+      // so out[o, j, i] = x[o, index[o, j, i], i] with o and i the flattened dims around it.
+      const inner = numel(shape.slice(dim + 1));
+      const len = shape[dim];
+      const outer = len === 0 ? 0 : n / (len * inner);
+      let q = 0;
+      for (let o = 0; o < outer; o++) {
+        const base = x.offset + o * size * inner;
+        for (let j = 0; j < len; j++) {
+          for (let i = 0; i < inner; i++, q++) {
+            const k = idx[q];
+            if (!(k >= 0 && k < size)) gatherIndexError('gather', k, dim, size, 'input', x.shape, shape);
+            out[q] = src[base + k * inner + i];
+          }
+        }
+      }
+      return this.make(out, dtype);
+    }
     const coord = new Array<number>(shape.length).fill(0);
     for (let i = 0; i < n; i++) {
       const k = idx[i];
@@ -345,16 +385,32 @@ export class CpuBackend implements Backend {
     const [dh, dw] = geometry.dilation;
     const [h, w] = geometry.size;
     const dtype = g.storage.dtype;
-    const src = this.read(g);
+    // g [N, C, kh·kw, oh, ow] is read through its strides (conv2d's gradient comes as a permuted
+    // view of a [C, kh·kw, N, oh, ow] matrix), so no packed copy of it is made first.
+    const src = dataOf(g);
+    if (src instanceof Float32Array && n * c > 0) {
+      const viaWasm = fold2dF32Wasm(g, src, geometry);
+      if (viaWasm) return this.make(viaWasm, dtype);
+    }
+    const [s0, s1, s2, s3, s4] = g.strides;
     const out = allocTyped(dtype, n * c * h * w, [n, c, h, w]);
-    let q = 0;
-    for (let p = 0; p < n * c; p++) {
-      const base = p * h * w;
-      for (let ki = 0; ki < kh; ki++) {
-        for (let kj = 0; kj < kw; kj++) {
-          for (let i = 0; i < oh; i++) {
-            let o = base + (i * sh + ki * dh) * w + kj * dw;
-            for (let j = 0; j < ow; j++, o += sw) out[o] += src[q++];
+    // Image-major unless g is channel-major ([C, kh·kw, N, …] underneath): then the images of a
+    // channel come next to each other and g is read in its memory order.
+    const channelMajor = s0 < s1;
+    for (let outer = 0; outer < n * c; outer++) {
+      const b = channelMajor ? outer % n : Math.floor(outer / c);
+      const ch = channelMajor ? Math.floor(outer / n) : outer % c;
+      {
+        const base = (b * c + ch) * h * w;
+        const q0 = g.offset + b * s0 + ch * s1;
+        for (let ki = 0; ki < kh; ki++) {
+          for (let kj = 0; kj < kw; kj++) {
+            const qk = q0 + (ki * kw + kj) * s2;
+            for (let i = 0; i < oh; i++) {
+              let o = base + (i * sh + ki * dh) * w + kj * dw;
+              let q = qk + i * s3;
+              for (let j = 0; j < ow; j++, o += sw, q += s4) out[o] += src[q];
+            }
           }
         }
       }
@@ -362,14 +418,144 @@ export class CpuBackend implements Backend {
     return this.make(out, dtype);
   }
 
+  unfold2d(x: View, geometry: WindowGeometry, channelsFirst: boolean): Storage {
+    const [n, c] = x.shape;
+    const [kh, kw] = geometry.kernel;
+    const [oh, ow] = geometry.out;
+    const [sh, sw] = geometry.stride;
+    const [dh, dw] = geometry.dilation;
+    const [x0, x1, x2, x3] = x.strides;
+    const dtype = x.storage.dtype;
+    const src = dataOf(x);
+    if (src instanceof Float32Array && n * c > 0) {
+      const viaWasm = unfold2dF32Wasm(x, src, geometry, channelsFirst);
+      if (viaWasm) return this.make(viaWasm, dtype);
+    }
+    const l = oh * ow;
+    const out = allocTyped(dtype, n * c * kh * kw * l, channelsFirst ? [c, kh * kw, n, oh, ow] : [n, c, kh * kw, oh, ow]);
+    // Written in the output's memory order; each window row is read with x's column stride.
+    for (let outer = 0; outer < n * c; outer++) {
+      const ch = channelsFirst ? Math.floor(outer / n) : outer % c;
+      const b = channelsFirst ? outer % n : Math.floor(outer / c);
+      for (let ki = 0; ki < kh; ki++) {
+        for (let kj = 0; kj < kw; kj++) {
+          const kk = ki * kw + kj;
+          let d = channelsFirst ? ((ch * kh * kw + kk) * n + b) * l : ((b * c + ch) * kh * kw + kk) * l;
+          const p0 = x.offset + b * x0 + ch * x1 + ki * dh * x2 + kj * dw * x3;
+          for (let i = 0; i < oh; i++) {
+            let p = p0 + i * sh * x2;
+            for (let j = 0; j < ow; j++, p += sw * x3) out[d++] = src[p];
+          }
+        }
+      }
+    }
+    return this.make(out, dtype);
+  }
+
+  maxPool2dIndices(x: View, geometry: WindowGeometry, padding: [number, number]): Storage {
+    const [n, c, h, w] = x.shape;
+    const [kh, kw] = geometry.kernel;
+    const [oh, ow] = geometry.out;
+    const [sh, sw] = geometry.stride;
+    const [dh, dw] = geometry.dilation;
+    const [ph, pw] = padding;
+    const [x0, x1, x2, x3] = x.strides;
+    const src = dataOf(x);
+    const out = allocTyped('int32', n * c * oh * ow, [n, c, oh * ow]);
+    let q = 0;
+    if (ph === 0 && pw === 0) {
+      // No padding: every window lies inside the image, so no bounds checks. The window's pixels as
+      // offsets from its first one (storage and flat index), in PyTorch's scan order.
+      const kk = kh * kw;
+      const offs = new Int32Array(kk);
+      const flat = new Int32Array(kk);
+      for (let ki = 0; ki < kh; ki++) {
+        for (let kj = 0; kj < kw; kj++) {
+          offs[ki * kw + kj] = ki * dh * x2 + kj * dw * x3;
+          flat[ki * kw + kj] = ki * dh * w + kj * dw;
+        }
+      }
+      for (let b = 0; b < n; b++) {
+        for (let ch = 0; ch < c; ch++) {
+          const plane = x.offset + b * x0 + ch * x1;
+          for (let i = 0; i < oh; i++) {
+            for (let j = 0; j < ow; j++, q++) {
+              const p0 = plane + i * sh * x2 + j * sw * x3;
+              let best = src[p0];
+              let at = 0;
+              for (let t = 1; t < kk && best === best; t++) {
+                const v = src[p0 + offs[t]];
+                if (v > best || v !== v) {
+                  best = v;
+                  at = t;
+                }
+              }
+              out[q] = i * sh * w + j * sw + flat[at];
+            }
+          }
+        }
+      }
+      return this.make(out, 'int32');
+    }
+    for (let b = 0; b < n; b++) {
+      for (let ch = 0; ch < c; ch++) {
+        const plane = x.offset + b * x0 + ch * x1;
+        for (let i = 0; i < oh; i++) {
+          for (let j = 0; j < ow; j++, q++) {
+            // As PyTorch's kernel: start from the first pixel inside the image, move on a strictly
+            // larger value or a NaN (which then stays).
+            let best = -Infinity;
+            let at = -1;
+            for (let ki = 0; ki < kh && best === best; ki++) {
+              const ih = i * sh - ph + ki * dh;
+              if (ih < 0 || ih >= h) continue;
+              for (let kj = 0; kj < kw; kj++) {
+                const iw = j * sw - pw + kj * dw;
+                if (iw < 0 || iw >= w) continue;
+                const v = src[plane + ih * x2 + iw * x3];
+                if (at < 0 || v > best || v !== v) {
+                  best = v;
+                  at = ih * w + iw;
+                  if (v !== v) break;
+                }
+              }
+            }
+            out[q] = at;
+          }
+        }
+      }
+    }
+    return this.make(out, 'int32');
+  }
+
   scatterAdd(src: View, dim: number, index: View, outShape: Shape): Storage {
     const dtype = src.storage.dtype;
     const outStrides = contiguousStrides(outShape);
-    const acc = new Float64Array(numel(outShape));
     const idx = this.read(index);
     const values = this.read(src);
     const shape = index.shape;
     const size = outShape[dim] ?? 1;
+    if (dtype !== 'int32' && shape.every((d, i) => i === dim || d === outShape[i])) {
+      // gather's fast case transposed: out[o, index[o, j, i], i] += src[o, j, i], accumulated in the
+      // output's dtype in index order, as PyTorch's CPU scatter_add does.
+      const out = allocTyped(dtype, numel(outShape), outShape);
+      const inner = numel(shape.slice(dim + 1));
+      const len = shape[dim];
+      const outer = len === 0 ? 0 : idx.length / (len * inner);
+      let q = 0;
+      for (let o = 0; o < outer; o++) {
+        const base = o * size * inner;
+        for (let j = 0; j < len; j++) {
+          for (let i = 0; i < inner; i++, q++) {
+            const k = idx[q];
+            if (!(k >= 0 && k < size)) gatherIndexError('scatterAdd', k, dim, size, 'output', outShape, shape);
+            out[base + k * inner + i] += values[q];
+          }
+        }
+      }
+      return this.make(out, dtype);
+    }
+    const acc = new Float64Array(numel(outShape));
     const coord = new Array<number>(shape.length).fill(0);
     for (let i = 0; i < idx.length; i++) {
       const k = idx[i];
@@ -538,6 +724,115 @@ export class CpuBackend implements Backend {
     return this.make(out, dtype);
   }
 
+  batchNormStats(x: View): Storage {
+    const [n, c] = x.shape;
+    const inner = numel(x.shape.slice(2));
+    const count = n * inner;
+    const { data, offset } = this.flat(x);
+    const out = allocTyped(x.storage.dtype, 2 * c, [2, c]);
+    for (let ch = 0; ch < c; ch++) {
+      // Two passes in float64 (the mean, then the squared deviations from it): no cancellation.
+      let sum = 0;
+      for (let b = 0; b < n; b++) {
+        const p0 = offset + (b * c + ch) * inner;
+        for (let i = 0; i < inner; i++) sum += data[p0 + i];
+      }
+      const mean = sum / count;
+      let sq = 0;
+      for (let b = 0; b < n; b++) {
+        const p0 = offset + (b * c + ch) * inner;
+        for (let i = 0; i < inner; i++) {
+          const d = data[p0 + i] - mean;
+          sq += d * d;
+        }
+      }
+      out[ch] = mean;
+      out[c + ch] = sq / count;
+    }
+    return this.make(out, x.storage.dtype);
+  }
+
+  batchNormForward(x: View, mean: View, variance: View, weight: View, bias: View, eps: number): Storage {
+    const [n, c] = x.shape;
+    const inner = numel(x.shape.slice(2));
+    const { data, offset } = this.flat(x);
+    const [m, v, w, b] = [mean, variance, weight, bias].map((t) => this.read(t));
+    const out = allocTyped(x.storage.dtype, n * c * inner, x.shape);
+    for (let ch = 0; ch < c; ch++) {
+      // PyTorch's CPU transform: x·α + β with α = invstd·weight, β = bias − mean·α.
+      const alpha = w[ch] / Math.sqrt(v[ch] + eps);
+      const beta = b[ch] - m[ch] * alpha;
+      for (let bi = 0; bi < n; bi++) {
+        const q = (bi * c + ch) * inner;
+        const p0 = offset + q;
+        for (let i = 0; i < inner; i++) out[q + i] = data[p0 + i] * alpha + beta;
+      }
+    }
+    return this.make(out, x.storage.dtype);
+  }
+
+  batchNormBackward(g: View, x: View, mean: View, variance: View, weight: View, eps: number): [Storage, Storage, Storage] {
+    const [n, c] = x.shape;
+    const inner = numel(x.shape.slice(2));
+    const count = n * inner;
+    const dtype = x.storage.dtype;
+    const gx = this.flat(g);
+    const xx = this.flat(x);
+    const gd = gx.data,
+      xd = xx.data;
+    const [m, v, w] = [mean, variance, weight].map((t) => this.read(t));
+    const dx = allocTyped(dtype, n * c * inner, x.shape);
+    const dw = allocTyped(dtype, c, [c]);
+    const db = allocTyped(dtype, c, [c]);
+    for (let ch = 0; ch < c; ch++) {
+      const mu = m[ch];
+      const invstd = 1 / Math.sqrt(v[ch] + eps);
+      let sumG = 0;
+      let sumGX = 0;
+      for (let bi = 0; bi < n; bi++) {
+        const q = (bi * c + ch) * inner;
+        const pg = gx.offset + q,
+          px = xx.offset + q;
+        for (let i = 0; i < inner; i++) {
+          const gv = gd[pg + i];
+          sumG += gv;
+          sumGX += gv * (xd[px + i] - mu);
+        }
+      }
+      // dx = invstd·w·(g − Σg/M − (x − μ)·invstd²·Σg(x − μ)/M)
+      const k = invstd * w[ch];
+      const meanG = sumG / count;
+      const proj = (invstd * invstd * sumGX) / count;
+      for (let bi = 0; bi < n; bi++) {
+        const q = (bi * c + ch) * inner;
+        const pg = gx.offset + q,
+          px = xx.offset + q;
+        for (let i = 0; i < inner; i++) dx[q + i] = k * (gd[pg + i] - meanG - (xd[px + i] - mu) * proj);
+      }
+      dw[ch] = sumGX * invstd;
+      db[ch] = sumG;
+    }
+    return [this.make(dx, dtype), this.make(dw, dtype), this.make(db, dtype)];
+  }
+
+  reluBackward(g: View, y: View): Storage {
+    const n = numel(y.shape);
+    const dtype = g.storage.dtype;
+    const gf = this.flat(g);
+    const yf = this.flat(y);
+    const out = allocTyped(dtype, n, y.shape);
+    if (out instanceof Float32Array && gf.data instanceof Float32Array && yf.data instanceof Float32Array) {
+      // On g's bits: AND with all ones (y > 0 or NaN) or with zero, so no data-dependent branch.
+      const oi = new Int32Array(out.buffer, out.byteOffset, n);
+      const gi = new Int32Array(gf.data.buffer, gf.data.byteOffset + 4 * gf.offset, n);
+      const yd = yf.data;
+      for (let i = 0, py = yf.offset; i < n; i++, py++) oi[i] = gi[i] & -+!(yd[py] <= 0);
+    } else {
+      for (let i = 0; i < n; i++) out[i] = yf.data[yf.offset + i] <= 0 ? 0 : gf.data[gf.offset + i];
+    }
+    return this.make(out, dtype);
+  }
+
   /** A contiguous view as (array, offset) in place; anything else as a packed copy. */
   private flat(v: View): Flat {
     return isContiguous(v) ? { data: dataOf(v), offset: v.offset } : { data: this.read(v), offset: 0 };
@@ -599,6 +894,13 @@ function batchOffsets(batch: Shape, strides: readonly number[], offset: number):
     }
   }
   return out;
+}
+
+function gatherIndexError(op: string, k: number, dim: number, size: number, what: string, shape: Shape, indexShape: Shape): never {
+  return fail(
+    'INVALID_ARGUMENT',
+    `${op}: index ${String(k)} is out of bounds for dimension ${String(dim)} with size ${String(size)} (${what} ${fmtShape(shape)}, index ${fmtShape(indexShape)})`,
+  );
 }
 
 export const cpuBackend = new CpuBackend();

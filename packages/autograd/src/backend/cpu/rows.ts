@@ -39,6 +39,10 @@ export const UNARY_ROWS: Record<UnaryOp, UnaryRow> = {
   },
   // `v <= 0 ? 0 : v` lets NaN through, as PyTorch's relu(NaN) = NaN.
   relu: (o, po, x, px, sx, n) => {
+    if (sx === 1 && n >= 64 && o instanceof Float32Array && x instanceof Float32Array) {
+      reluF32Bits(o, po, x, px, n);
+      return;
+    }
     for (let i = 0; i < n; i++, px += sx) {
       const v = x[px];
       o[po + i] = v <= 0 ? 0 : v;
@@ -53,10 +57,27 @@ export const UNARY_ROWS: Record<UnaryOp, UnaryRow> = {
   sign: (o, po, x, px, sx, n) => {
     for (let i = 0; i < n; i++, px += sx) o[po + i] = Math.sign(x[px]);
   },
+  // 1 where x > 0 or NaN. `+!(x <= 0)` has no branch: on activations of random sign a branch is
+  // mispredicted half the time, which costs V8-compiled code several times the loop itself.
   step: (o, po, x, px, sx, n) => {
-    for (let i = 0; i < n; i++, px += sx) o[po + i] = x[px] <= 0 ? 0 : 1;
+    for (let i = 0; i < n; i++, px += sx) o[po + i] = +!(x[px] <= 0);
   },
 };
+
+/**
+ * relu on float32 bit patterns, without a data-dependent branch (see `step`): a negative number
+ * (sign bit set, not NaN; -0 and -∞ included) becomes +0, anything else (positive, NaN) is kept.
+ */
+function reluF32Bits(o: Float32Array, po: number, x: Float32Array, px: number, n: number): void {
+  const oi = new Int32Array(o.buffer, o.byteOffset + 4 * po, n);
+  const xi = new Int32Array(x.buffer, x.byteOffset + 4 * px, n);
+  for (let i = 0; i < n; i++) {
+    const b = xi[i];
+    // -1 when the magnitude bits exceed +∞'s (a NaN), else 0; b >> 31 is -1 when the sign is set.
+    const nan = (0x7f800000 - (b & 0x7fffffff)) >> 31;
+    oi[i] = b & ~((b >> 31) & ~nan);
+  }
+}
 
 export const BINARY_ROWS: Record<BinaryOp, BinaryRow> = {
   add: (o, po, a, pa, sa, b, pb, sb, n) => {
@@ -75,19 +96,19 @@ export const BINARY_ROWS: Record<BinaryOp, BinaryRow> = {
     for (let i = 0; i < n; i++, pa += sa, pb += sb) o[po + i] = Math.pow(a[pa], b[pb]);
   },
   gt: (o, po, a, pa, sa, b, pb, sb, n) => {
-    for (let i = 0; i < n; i++, pa += sa, pb += sb) o[po + i] = a[pa] > b[pb] ? 1 : 0;
+    for (let i = 0; i < n; i++, pa += sa, pb += sb) o[po + i] = +(a[pa] > b[pb]);
   },
   lt: (o, po, a, pa, sa, b, pb, sb, n) => {
-    for (let i = 0; i < n; i++, pa += sa, pb += sb) o[po + i] = a[pa] < b[pb] ? 1 : 0;
+    for (let i = 0; i < n; i++, pa += sa, pb += sb) o[po + i] = +(a[pa] < b[pb]);
   },
   ge: (o, po, a, pa, sa, b, pb, sb, n) => {
-    for (let i = 0; i < n; i++, pa += sa, pb += sb) o[po + i] = a[pa] >= b[pb] ? 1 : 0;
+    for (let i = 0; i < n; i++, pa += sa, pb += sb) o[po + i] = +(a[pa] >= b[pb]);
   },
   le: (o, po, a, pa, sa, b, pb, sb, n) => {
-    for (let i = 0; i < n; i++, pa += sa, pb += sb) o[po + i] = a[pa] <= b[pb] ? 1 : 0;
+    for (let i = 0; i < n; i++, pa += sa, pb += sb) o[po + i] = +(a[pa] <= b[pb]);
   },
   eq: (o, po, a, pa, sa, b, pb, sb, n) => {
-    for (let i = 0; i < n; i++, pa += sa, pb += sb) o[po + i] = a[pa] === b[pb] ? 1 : 0;
+    for (let i = 0; i < n; i++, pa += sa, pb += sb) o[po + i] = +(a[pa] === b[pb]);
   },
 };
 
@@ -112,7 +133,7 @@ function scalarRows(first: boolean): Record<BinaryOp, ScalarRow> {
       for (let i = 0; i < n; i++, px += sx) o[po + i] = x[px] * s;
     },
     eq: (o, po, x, px, sx, s, n) => {
-      for (let i = 0; i < n; i++, px += sx) o[po + i] = x[px] === s ? 1 : 0;
+      for (let i = 0; i < n; i++, px += sx) o[po + i] = +(x[px] === s);
     },
     sub: first
       ? (o, po, x, px, sx, s, n) => {
@@ -142,31 +163,31 @@ function scalarRows(first: boolean): Record<BinaryOp, ScalarRow> {
         },
     gt: first
       ? (o, po, x, px, sx, s, n) => {
-          for (let i = 0; i < n; i++, px += sx) o[po + i] = s > x[px] ? 1 : 0;
+          for (let i = 0; i < n; i++, px += sx) o[po + i] = +(s > x[px]);
         }
       : (o, po, x, px, sx, s, n) => {
-          for (let i = 0; i < n; i++, px += sx) o[po + i] = x[px] > s ? 1 : 0;
+          for (let i = 0; i < n; i++, px += sx) o[po + i] = +(x[px] > s);
         },
     lt: first
       ? (o, po, x, px, sx, s, n) => {
-          for (let i = 0; i < n; i++, px += sx) o[po + i] = s < x[px] ? 1 : 0;
+          for (let i = 0; i < n; i++, px += sx) o[po + i] = +(s < x[px]);
         }
       : (o, po, x, px, sx, s, n) => {
-          for (let i = 0; i < n; i++, px += sx) o[po + i] = x[px] < s ? 1 : 0;
+          for (let i = 0; i < n; i++, px += sx) o[po + i] = +(x[px] < s);
         },
     ge: first
       ? (o, po, x, px, sx, s, n) => {
-          for (let i = 0; i < n; i++, px += sx) o[po + i] = s >= x[px] ? 1 : 0;
+          for (let i = 0; i < n; i++, px += sx) o[po + i] = +(s >= x[px]);
         }
       : (o, po, x, px, sx, s, n) => {
-          for (let i = 0; i < n; i++, px += sx) o[po + i] = x[px] >= s ? 1 : 0;
+          for (let i = 0; i < n; i++, px += sx) o[po + i] = +(x[px] >= s);
         },
     le: first
       ? (o, po, x, px, sx, s, n) => {
-          for (let i = 0; i < n; i++, px += sx) o[po + i] = s <= x[px] ? 1 : 0;
+          for (let i = 0; i < n; i++, px += sx) o[po + i] = +(s <= x[px]);
         }
       : (o, po, x, px, sx, s, n) => {
-          for (let i = 0; i < n; i++, px += sx) o[po + i] = x[px] <= s ? 1 : 0;
+          for (let i = 0; i < n; i++, px += sx) o[po + i] = +(x[px] <= s);
         },
   };
 }

@@ -246,6 +246,100 @@ function binary2dFunction(opcode: number): Body {
   return f;
 }
 
+/**
+ * GEMM B packing for a B with unit column stride (rows of contiguous floats, e.g. the windows of a
+ * convolution): `panels` full 8-column panels, each [kc][8] floats at dst, panel p read from
+ * src + 32·p bytes, row kk at + kk·rowStride bytes. Two v128 copies per row: no float conversions.
+ */
+function packB8Function(): Body {
+  // params: 0 dst, 1 src, 2 rowStride (bytes), 3 kc, 4 panels
+  const [DST, SRC, RS, KC_, PANELS] = [0, 1, 2, 3, 4];
+  const [S, KK] = [5, 6];
+  const f = new Body();
+  f.doWhile(
+    () => {
+      f.get(SRC).set(S).get(KC_).set(KK);
+      f.doWhile(
+        () => {
+          f.get(DST).get(S).mem(simd.v128Load, 0, 0).mem(simd.v128Store, 0, 0);
+          f.get(DST).get(S).mem(simd.v128Load, 0, 16).mem(simd.v128Store, 0, 16);
+          f.get(DST).i32(32).emit(op.i32Add).set(DST);
+          f.get(S).get(RS).emit(op.i32Add).set(S);
+        },
+        () => f.get(KK).i32(1).emit(op.i32Sub).tee(KK),
+      );
+      f.get(SRC).i32(32).emit(op.i32Add).set(SRC);
+    },
+    () => f.get(PANELS).i32(1).emit(op.i32Sub).tee(PANELS),
+  );
+  return f;
+}
+
+/**
+ * GEMM B packing for a transposed B (unit row stride: B's columns are contiguous, as the windows'
+ * transpose in a convolution's weight gradient): `panels` full 8-column panels, panel p's column t
+ * read from src + (8p + t)·colStride bytes, row kk at + 4·kk.
+ */
+function packBT8Function(): Body {
+  // params: 0 dst, 1 src, 2 colStride (bytes), 3 kc, 4 panels
+  const [DST, SRC, CS, KC_, PANELS] = [0, 1, 2, 3, 4];
+  const [S, KK, T, Q] = [5, 6, 7, 8];
+  const f = new Body();
+  f.doWhile(
+    () => {
+      f.get(SRC).set(S).get(KC_).set(KK);
+      f.doWhile(
+        () => {
+          // dst[0..7] = S[t·colStride] for t < 8
+          f.get(S).set(Q).i32(8).set(T);
+          f.doWhile(
+            () => {
+              f.get(DST).get(Q).emit(op.f32Load, 2, 0).emit(op.f32Store, 2, 0);
+              f.get(DST).i32(4).emit(op.i32Add).set(DST);
+              f.get(Q).get(CS).emit(op.i32Add).set(Q);
+            },
+            () => f.get(T).i32(1).emit(op.i32Sub).tee(T),
+          );
+          f.get(S).i32(4).emit(op.i32Add).set(S);
+        },
+        () => f.get(KK).i32(1).emit(op.i32Sub).tee(KK),
+      );
+      // next panel: 8 columns further
+      f.get(SRC).get(CS).i32(8).emit(op.i32Mul).emit(op.i32Add).set(SRC);
+    },
+    () => f.get(PANELS).i32(1).emit(op.i32Sub).tee(PANELS),
+  );
+  return f;
+}
+
+/**
+ * out[i, j] = a[i, j] over a rows x cols window (byte offsets and strides; out's elements 4 bytes
+ * apart): a strided copy without JS's float32 → float64 → float32 round trip (im2col's rows).
+ */
+function copy2dFunction(): Body {
+  // params: 0 out, 1 outRow, 2 a, 3 aRow, 4 aCol, 5 rows, 6 cols
+  const [OUT, OUT_ROW, A, A_ROW, A_COL, ROWS, COLS] = [0, 1, 2, 3, 4, 5, 6];
+  const [PO, PA, C] = [7, 8, 9];
+  const f = new Body();
+  f.doWhile(
+    () => {
+      f.get(OUT).set(PO).get(A).set(PA).get(COLS).set(C);
+      f.doWhile(
+        () => {
+          f.get(PO).get(PA).emit(op.f32Load, 2, 0).emit(op.f32Store, 2, 0);
+          f.get(PO).i32(4).emit(op.i32Add).set(PO);
+          f.get(PA).get(A_COL).emit(op.i32Add).set(PA);
+        },
+        () => f.get(C).i32(1).emit(op.i32Sub).tee(C),
+      );
+      f.get(OUT).get(OUT_ROW).emit(op.i32Add).set(OUT);
+      f.get(A).get(A_ROW).emit(op.i32Add).set(A);
+    },
+    () => f.get(ROWS).i32(1).emit(op.i32Sub).tee(ROWS),
+  );
+  return f;
+}
+
 /** The module: exported memory, the two gemm tile functions, Adam, SGD and the 2-D binary ops. */
 export function kernelModuleBytes(): Uint8Array<ArrayBuffer> {
   const tileLocals = [...new Array<number>(6).fill(I32), ...new Array<number>(2 * MR + 3).fill(V128)];
@@ -266,6 +360,9 @@ export function kernelModuleBytes(): Uint8Array<ArrayBuffer> {
         locals: new Array<number>(4).fill(V128),
         body: sgdFunction(momentum),
       })),
+      { name: 'packB8', params: [I32, I32, I32, I32, I32], locals: [I32, I32], body: packB8Function() },
+      { name: 'packBT8', params: [I32, I32, I32, I32, I32], locals: [I32, I32, I32, I32], body: packBT8Function() },
+      { name: 'copy2d', params: new Array<number>(7).fill(I32), locals: [I32, I32, I32], body: copy2dFunction() },
       ...Object.entries(BINARY_2D_OPS).map(([name, opcode]) => ({
         name: `${name}2d`,
         params: new Array<number>(10).fill(I32),

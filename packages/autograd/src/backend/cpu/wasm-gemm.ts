@@ -54,11 +54,12 @@ function packA(h: Float32Array, dst: number, a: Strided<Float32Array>, i0: numbe
 }
 
 /** Packs rows [p0, p0+kc) x cols [0, n) of B into 8-column panels at heap[dst…] (zero columns past n). */
-function packB(h: Float32Array, dst: number, b: Strided<Float32Array>, p0: number, kc: number, n: number): void {
+function packB(h: Float32Array, dst: number, b: Strided<Float32Array>, p0: number, kc: number, n: number, fromColumn = 0): void {
   const src = b.data,
     rs = b.rowStride,
     cs = b.colStride;
-  for (let j0 = 0; j0 < n; j0 += NR) {
+  dst += (fromColumn / NR) * NR * kc;
+  for (let j0 = fromColumn; j0 < n; j0 += NR) {
     const cols = Math.min(NR, n - j0);
     const base = b.offset + p0 * rs + j0 * cs;
     if (cols === NR && cs === 1) {
@@ -130,11 +131,30 @@ export function gemmF32Wasm(
   const aAt = 0;
   const bAt = aAt + mc0 * kc0;
   const cAt = bAt + nPad * kc0;
-  const h = wasmHeap(kern, cAt + mPad * nPad);
+  // B with contiguous rows not far apart (rowStride <= 2n): each k block's rows are copied into
+  // the heap at sAt as they lie (one memcpy) and packed there by the wasm kernel.
+  const fullPanels = Math.floor(n / NR);
+  const wasmPack = b.colStride === 1 && b.rowStride >= n && b.rowStride <= 2 * n && fullPanels > 0;
+  // A transposed B (rowStride 1, columns not far apart): all of it copied into the heap once, each
+  // k block packed from there by the wasm kernel.
+  const wasmPackT = !wasmPack && b.rowStride === 1 && b.colStride >= k && b.colStride <= 2 * k && fullPanels > 0;
+  const sAt = cAt + mPad * nPad;
+  const h = wasmHeap(kern, sAt + (wasmPack ? (kc0 - 1) * b.rowStride + n : wasmPackT ? (n - 1) * b.colStride + k : 0));
   if (!h) return false;
+  if (wasmPackT) h.set(b.data.subarray(b.offset, b.offset + (n - 1) * b.colStride + k), sAt);
   for (let p0 = 0; p0 < k; p0 += KC) {
     const kc = Math.min(KC, k - p0);
-    packB(h, bAt, b, p0, kc, n);
+    if (wasmPackT) {
+      kern.packBT8(bAt * 4, (sAt + p0) * 4, b.colStride * 4, kc, fullPanels);
+      if (fullPanels * NR < n) packB(h, bAt, b, p0, kc, n, fullPanels * NR);
+    } else if (wasmPack) {
+      const from = b.offset + p0 * b.rowStride;
+      h.set(b.data.subarray(from, from + (kc - 1) * b.rowStride + n), sAt);
+      kern.packB8(bAt * 4, sAt * 4, b.rowStride * 4, kc, fullPanels);
+      if (fullPanels * NR < n) packB(h, bAt, b, p0, kc, n, fullPanels * NR);
+    } else {
+      packB(h, bAt, b, p0, kc, n);
+    }
     for (let i0 = 0; i0 < m; i0 += MC) {
       const mc = Math.min(MC, m - i0);
       const mcPad = roundUp(mc, MR);

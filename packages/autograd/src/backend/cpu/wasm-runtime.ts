@@ -50,6 +50,12 @@ export interface WasmKernels {
   sub2d: Binary2dFn;
   mul2d: Binary2dFn;
   div2d: Binary2dFn;
+  /** (out, outRow, a, aRow, aCol, rows, cols), byte offsets and strides: see wasm-code.ts copy2dFunction. */
+  copy2d: (out: number, outRow: number, a: number, aRow: number, aCol: number, rows: number, cols: number) => void;
+  /** (dst, src, colStride bytes, kc, panels): see wasm-code.ts packBT8Function. */
+  packBT8: (dst: number, src: number, colStride: number, kc: number, panels: number) => void;
+  /** (dst, src, rowStride bytes, kc, panels): see wasm-code.ts packB8Function. */
+  packB8: (dst: number, src: number, rowStride: number, kc: number, panels: number) => void;
 }
 
 let kernels: WasmKernels | null | undefined;
