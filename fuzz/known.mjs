@@ -239,14 +239,6 @@ export const KNOWN = [
     cell: 'FN',
     status: 'known-open',
     reason:
-      'fuzz: the function `where(cond, a, b)` saves `cond` (OP_METADATA); an in-place change of the condition before backward throws SAVED_TENSOR_MODIFIED, the linter (which follows methods) is silent',
-    matches: (s) => block(s, 'saved')?.op === 'where',
-  },
-  {
-    rule: 'no-inplace-on-saved-tensor',
-    cell: 'FN',
-    status: 'known-open',
-    reason:
       'fuzz: `out = model.forward(x).detach()` (or `noGrad(() => model.forward(x))`) then `out.requiresGrad = true` makes a leaf that requires grad; ops on it save their operands, but the linter still takes `out` as not requiring grad',
     matches: (s) =>
       block(s, 'requiresGrad')?.target === 'nonleaf' && block(s, 'requiresGrad').value === true && block(s, 'cut')?.where === 'output',
@@ -364,7 +356,6 @@ export const OPEN_FIXTURES = [
   ['fuzz: `model.parameters()[0].clamp_', 'fixtures/no-leaf-inplace/fuzz-sequential-parameter-by-index.ts'],
   ['fuzz: `t.max()`', 'fixtures/no-inplace-on-saved-tensor/fuzz-max-saves-result.ts'],
   ['fuzz: `a.gather(1, index)`', 'fixtures/no-inplace-on-saved-tensor/fuzz-gather-index-inplace.ts'],
-  ['fuzz: the function `where(cond, a, b)`', 'fixtures/no-inplace-on-saved-tensor/fuzz-where-condition-inplace.ts'],
   ['fuzz: `out = model.forward(x).detach()`', 'fixtures/no-inplace-on-saved-tensor/fuzz-cut-output-requires-grad-saved.ts'],
   ['fuzz: backward() on a loss computed from', 'fixtures/valid-no-grad/fuzz-detached-output-backward.ts'],
   ['fuzz: the conditionally detached trunk', 'fixtures/require-set-to-none/fuzz-conditional-cut-frozen-first.ts'],

@@ -102,7 +102,35 @@ export function libraryFunctionName(checker: ts.TypeChecker, call: ts.CallExpres
 /** Creation functions whose options object may say `requiresGrad` and `dtype`. */
 export const CREATION_FUNCTIONS: ReadonlySet<string> = new Set(['tensor', 'zeros', 'ones', 'randn', 'rand', 'uniform']);
 /** `nn.functional` entries: their result is computed from their tensor arguments by recorded ops. */
-export const FUNCTIONAL_OPS: ReadonlySet<string> = new Set(['relu', 'softmax', 'logSoftmax', 'mseLoss', 'l1Loss', 'crossEntropy']);
+/**
+ * Library functions whose result is computed, with a graph, from their tensor arguments. Those named
+ * as an op of the engine's table (`gelu`, `relu`, `softmax`, `logSoftmax`, `where`) also save what
+ * the table says, their arguments taken as the op's inputs in order; the others (losses, layers as
+ * functions) are composites whose internal saves are not modelled: the graph goes on through them.
+ */
+export const FUNCTIONAL_OPS: ReadonlySet<string> = new Set([
+  'relu',
+  'softmax',
+  'logSoftmax',
+  'gelu',
+  'where',
+  'mseLoss',
+  'l1Loss',
+  'crossEntropy',
+  'nllLoss',
+  'binaryCrossEntropy',
+  'binaryCrossEntropyWithLogits',
+  'smoothL1Loss',
+  'leakyRelu',
+  'silu',
+  'softplus',
+  'normalize',
+  'layerNorm',
+  'conv2d',
+  'avgPool2d',
+  'maxPool2d',
+  'scaledDotProductAttention',
+]);
 
 function isConstDeclaration(decl: ts.VariableDeclaration): boolean {
   return ts.isVariableDeclarationList(decl.parent) && (decl.parent.flags & ts.NodeFlags.Const) !== 0;

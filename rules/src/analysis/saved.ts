@@ -174,7 +174,14 @@ export class SavedTensors {
       }
       return { site: call, saved };
     }
-    if (!method) return { site: call, saved };
+    if (!method) {
+      // `nn.functional.gelu(x)`, `where(cond, a, b)`: a library function named as an op of the table,
+      // its arguments the op's inputs in order.
+      const fn = this.index.libraryCalls.get(call);
+      const meta = fn !== undefined && FUNCTIONAL_OPS.has(fn) ? OP_METADATA[fn as keyof typeof OP_METADATA] : undefined;
+      if (meta) this.pushSaves(meta, [...call.arguments], call, push);
+      return { site: call, saved };
+    }
     if (method.receiverClass.kind === 'module') {
       if (method.method !== 'forward') return { site: call, saved };
       if (method.receiverClass.className === 'Sequential') return { site: call, saved: this.sequentialSaves(method) };
@@ -203,10 +210,20 @@ export class SavedTensors {
     }
     const op = OP_METHODS[method.method] as keyof typeof OP_METADATA | undefined;
     if (!op) return { site: call, saved };
-    const meta = OP_METADATA[op];
+    this.pushSaves(OP_METADATA[op], [method.receiver, ...call.arguments], call, push);
+    return { site: call, saved };
+  }
+
+  /** What an op of the table saves, its inputs given in order (`result` is the name the call's value is stored in). */
+  private pushSaves(
+    meta: (typeof OP_METADATA)[keyof typeof OP_METADATA],
+    inputs: readonly ts.Expression[],
+    call: ts.CallExpression,
+    push: (expression: ts.Expression | undefined) => void,
+  ): void {
     const operands: Record<string, ts.Expression | undefined> = { result: assignedTo(call) };
     meta.inputs.forEach((name, i) => {
-      operands[name] = i === 0 ? method.receiver : call.arguments[i - 1];
+      operands[name] = inputs[i];
     });
     meta.inputs.forEach((name) => {
       const input = operands[name];
@@ -216,7 +233,6 @@ export class SavedTensors {
         if (target && (savedName === 'result' || this.values.isTensorExpression(target))) push(target);
       }
     });
-    return { site: call, saved };
   }
 
   /**
