@@ -34,64 +34,62 @@ export default createRule({
         const setToNone = propertyOf(call.arguments.at(0), 'setToNone');
         if (setToNone && setToNone.kind !== ts.SyntaxKind.FalseKeyword) continue;
         if (call.arguments.length > 0 && !ts.isObjectLiteralExpression(call.arguments[0])) continue;
-        // optimizer.zeroGrad() clears what it holds; model.zeroGrad() clears the model's parameters,
-        // which matters through the stateful optimizer that holds them.
-        let site: OptimizerSite | undefined;
-        let held: readonly ParamPath[] | undefined;
+        // optimizer.zeroGrad() clears what it holds; model.zeroGrad() matters for each stateful optimizer holding some of the model's parameters:
+        // for the ones it holds (a plain SGD beside it holding the cut trunk moves nothing).
+        const pairs: { site: OptimizerSite; held: readonly ParamPath[] }[] = [];
         if (receiverClass.kind === 'optimizer') {
-          site = training.optimizerOf(receiver);
-          held = site ? training.held(site) : undefined;
+          const site = training.optimizerOf(receiver);
+          const held = site ? training.held(site) : undefined;
+          if (site && held) pairs.push({ site, held });
         } else {
           const module = paths.pathOf(receiver);
-          site = module
-            ? training
-                .optimizerSites()
-                .find(
-                  (o) =>
-                    training.movesOnZeroGrad(o) === true &&
-                    training.held(o)?.some((p) => pathsOverlap(p, module) || pathsOverlap(module, p)),
-                )
-            : undefined;
-          held = module ? [module] : undefined;
+          for (const o of module ? training.optimizerSites() : []) {
+            const overlapping = training.held(o)?.filter((p) => module && (pathsOverlap(p, module) || pathsOverlap(module, p)));
+            if (module && overlapping && overlapping.length > 0)
+              pairs.push({ site: o, held: overlapping.map((p) => (isPrefix(module, p) ? p : module)) });
+          }
         }
-        if (!site || !held || training.movesOnZeroGrad(site) !== true) continue;
-        const holder = holderOf(site.node);
-        const optimizerName = holder ? textOf(holder) : textOf(receiver);
-        const related: Related[] = [{ node: site.node, message: `${optimizerName} is built here` }];
-        const cutDescriptions: string[] = [];
-        // A parameter has a gradient to zero-fill only if backward reached it before it was cut.
-        const backwards = index.methodCalls.filter((m) => m.method === 'backward').map((m) => m.call);
-        for (const { freeze, frozen } of training.freezesOf(site)) {
-          if (!held.some((p) => pathsOverlap(p, frozen) || pathsOverlap(frozen, p))) continue;
-          if (!backwards.some((b) => flow.mayFollowOnInstance(b, freeze.write.node, true) && mayReachBackward(analysis.reach, b, frozen)))
-            continue;
-          // Every step after this zeroGrad() is preceded by a backward that reaches the parameters while they are unfrozen.
-          if (everyStepReached(analysis, call, site, frozen, freeze.write.node)) continue;
-          cutDescriptions.push(`frozen at ${whereIs(freeze.write.node, sourceFile)}`);
-          related.push({ node: freeze.write.node, message: 'parameters it holds are frozen here' });
+        for (const { site, held } of pairs) {
+          if (training.movesOnZeroGrad(site) !== true) continue;
+          const holder = holderOf(site.node);
+          const optimizerName = holder ? textOf(holder) : textOf(receiver);
+          const related: Related[] = [{ node: site.node, message: `${optimizerName} is built here` }];
+          const cutDescriptions: string[] = [];
+          // A parameter has a gradient to zero-fill only if backward reached it before it was cut.
+          const backwards = index.methodCalls.filter((m) => m.method === 'backward').map((m) => m.call);
+          for (const { freeze, frozen } of training.freezesOf(site)) {
+            if (!held.some((p) => pathsOverlap(p, frozen) || pathsOverlap(frozen, p))) continue;
+            if (!backwards.some((b) => flow.mayFollowOnInstance(b, freeze.write.node, true) && mayReachBackward(analysis.reach, b, frozen)))
+              continue;
+            // Every step after this zeroGrad() is preceded by a backward that reaches the parameters while they are unfrozen.
+            if (everyStepReached(analysis, call, site, frozen, freeze.write.node)) continue;
+            cutDescriptions.push(`frozen at ${whereIs(freeze.write.node, sourceFile)}`);
+            related.push({ node: freeze.write.node, message: 'parameters it holds are frozen here' });
+          }
+          for (const miss of zeroFilledMisses(analysis, call, site, held)) {
+            cutDescriptions.push(`${miss.cut.how === 'noGrad' ? 'noGrad' : 'detach()'} at ${whereIs(miss.cut.node, sourceFile)}`);
+            related.push({ node: miss.cut.node, message: `${textOf(miss.use.call)} runs without gradient flowing back here` });
+            if (miss.step)
+              related.push({ node: miss.step, message: `this step() can run before any backward reaches ${textOf(miss.use.module.node)}` });
+          }
+          if (cutDescriptions.length === 0) continue;
+          reportAt(context, {
+            node: call,
+            messageId: 'zeroFilled',
+            data: {
+              optimizer: optimizerName,
+              kind: site.className,
+              cut: cutDescriptions.join(', '),
+              mechanism:
+                site.className === 'Adam' || site.className === 'AdamW'
+                  ? "Adam's moment estimates" + (site.className === 'AdamW' ? ' and weight decay' : '')
+                  : 'momentum or weight decay',
+            },
+            suggest: [{ messageId: 'setToNone', fix: (fixer) => setOption(fixer, call, 0, 'setToNone', 'true') ?? null }],
+            related,
+          });
+          break; // one report per zeroGrad()
         }
-        for (const miss of zeroFilledMisses(analysis, call, site, held)) {
-          cutDescriptions.push(`${miss.cut.how === 'noGrad' ? 'noGrad' : 'detach()'} at ${whereIs(miss.cut.node, sourceFile)}`);
-          related.push({ node: miss.cut.node, message: `${textOf(miss.use.call)} runs without gradient flowing back here` });
-          if (miss.step)
-            related.push({ node: miss.step, message: `this step() can run before any backward reaches ${textOf(miss.use.module.node)}` });
-        }
-        if (cutDescriptions.length === 0) continue;
-        reportAt(context, {
-          node: call,
-          messageId: 'zeroFilled',
-          data: {
-            optimizer: optimizerName,
-            kind: site.className,
-            cut: cutDescriptions.join(', '),
-            mechanism:
-              site.className === 'Adam' || site.className === 'AdamW'
-                ? "Adam's moment estimates" + (site.className === 'AdamW' ? ' and weight decay' : '')
-                : 'momentum or weight decay',
-          },
-          suggest: [{ messageId: 'setToNone', fix: (fixer) => setOption(fixer, call, 0, 'setToNone', 'true') ?? null }],
-          related,
-        });
       }
     });
   },
