@@ -98,10 +98,14 @@ console.log(
   `  ${[...savingOps].map(([op, s]) => `${op} ${s.programs}/${s.savedMutations}`).join(', ')}   (programs / with a saved tensor mutated before backward)`,
 );
 const proofRows = summarizeProofs(proofs);
-console.log(`\nsuggestions (applied, then type-checked, linted and run): ${proofs.filter((p) => p.ok).length}/${proofs.length} proven`);
-console.log(`${pad('rule', 28)}${pad('suggestion', 60)}${num('applied', 8)}${num('proven', 8)}${num('failed', 8)}`);
+console.log(
+  `\nsuggestions (applied, then type-checked, linted and run): ${proofs.filter((p) => p.ok && p.revealed.length === 0).length}/${proofs.length} proven, ${proofs.filter((p) => p.ok && p.revealed.length > 0).length} revealed a mistake the program already had (a rule the generator marked in it)`,
+);
+console.log(`${pad('rule', 28)}${pad('suggestion', 60)}${num('applied', 8)}${num('proven', 8)}${num('revealed', 9)}${num('failed', 8)}`);
 for (const r of proofRows)
-  console.log(`${pad(r.rule, 28)}${pad(r.suggestion.slice(0, 58), 60)}${num(r.applied, 8)}${num(r.proven, 8)}${num(r.failed, 8)}`);
+  console.log(
+    `${pad(r.rule, 28)}${pad(r.suggestion.slice(0, 58), 60)}${num(r.applied, 8)}${num(r.proven, 8)}${num(r.revealed, 9)}${num(r.failed, 8)}`,
+  );
 const failedProofs = proofs.filter((p) => !p.ok);
 const failedGroups = new Map();
 for (const p of failedProofs) {

@@ -138,7 +138,7 @@ const blockArb = fc.oneof(
     }),
   },
   {
-    weight: 2,
+    weight: 3,
     arbitrary: fc.record({
       kind: fc.constant('saved'),
       op: fc.constantFrom(...GENERATED_SAVING_OPS),
@@ -174,7 +174,7 @@ const blockArb = fc.oneof(
     }),
   },
   {
-    weight: 1,
+    weight: 2,
     arbitrary: fc.record({ kind: fc.constant('modelSaved'), what: fc.constant('input'), timing: fc.constantFrom('after', 'before') }),
   },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('asyncNoGrad'), async: fc.boolean() }) },
@@ -219,7 +219,7 @@ export const specArb = fc.record({
   ),
   // Where the code lives: one file, helpers in helpers.ts, the model class in model.ts, or both.
   files: fc.constantFrom('one', 'helpers', 'model', 'both'),
-  blocks: fc.array(blockArb, { minLength: 0, maxLength: 4 }),
+  blocks: fc.array(blockArb, { minLength: 0, maxLength: 5 }),
 });
 
 /** Draws `count` specs from `seed` (reproducible). @returns {Spec[]} */

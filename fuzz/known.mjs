@@ -74,19 +74,6 @@ export const KNOWN = [
       'fuzz: `function backpropagate(loss: Tensor): void { loss.backward(); }` called once, then `loss.backward()`: GRAPH_FREED; the linter is silent although its doc orders backward calls in helpers "when each helper has one call site"',
     matches: (s) => block(s, 'backward2')?.via === 'helper' && !block(s, 'backward2').fresh && !block(s, 'backward2').retain,
   },
-  // `noGrad(() => enableGrad(() => model.forward(x)))` records (enableGrad wins): one root cause, seen by six rules; valid-no-grad and require-set-to-none follow it now (values and reach evaluate the enableGrad callback).
-  ...[
-    ['no-inplace-on-saved-tensor', 'FN', 'takes grad mode as off there, so nothing is saved'],
-    ['no-nonleaf-grad', 'FN', 'takes `out` as a leaf'],
-    ['valid-requires-grad', 'FN', 'takes `out` as a leaf, so `out.requiresGrad_(false)` looks fine'],
-    ['no-backward-twice', 'FN', 'sees no graph, so a second backward() through it is not reported (GRAPH_FREED)'],
-  ].map(([rule, cell, what]) => ({
-    rule,
-    cell: /** @type {'FP' | 'FN'} */ (cell),
-    status: /** @type {const} */ ('known-open'),
-    reason: `fuzz: \`noGrad(() => enableGrad(() => model.forward(x)))\` records a graph (enableGrad inside noGrad turns recording back on, as fixtures/valid-no-grad's enableGrad near miss does with a statement); written as one nested expression, the linter ${what}`,
-    matches: (/** @type {Spec} */ s) => block(s, 'cut')?.how === 'enableGrad',
-  })),
   {
     rule: 'require-zero-grad',
     cell: 'FN',
@@ -337,7 +324,6 @@ export function explainSuggestionFailure(proof) {
  */
 export const OPEN_FIXTURES = [
   ['fuzz: `function backpropagate', 'fixtures/no-backward-twice/fuzz-backward-helper-then-backward.ts'],
-  ['fuzz: `noGrad(() => enableGrad(', 'fixtures/no-inplace-on-saved-tensor/fuzz-nograd-enablegrad-saved-input.ts'],
   ['fuzz: the loop clears only the head', 'fixtures/require-zero-grad/fuzz-clear-head-only.ts'],
   ['fuzz, a CHECKER false positive', null],
   ['fuzz: the trunk never gets a gradient', 'fixtures/require-set-to-none/fuzz-cut-always-freeze-late-zerograd.ts'],

@@ -104,7 +104,16 @@ export default createRule({
           done = true;
           const savedExpression = saved.expression;
           const tensor = saved.label ?? textOf(savedExpression);
-          const canClone = saved.label === undefined && isAncestor(op.site, savedExpression);
+          // Every op between which and its backward this change comes saves the tensor too: cloning at
+          // one of them only would leave the others reading the changed values (a second forward).
+          const savers = candidates.flatMap((c) => {
+            const s = c.op.saved.find((x) => x.key === saved.key);
+            return s && training.mayFollow(c.op.site, writer.node) && training.mayFollow(writer.node, c.backward)
+              ? [{ site: c.op.site, s }]
+              : [];
+          });
+          const clones = [...new Set(savers.map((x) => x.s.expression))];
+          const canClone = savers.every((x) => x.s.label === undefined && isAncestor(x.site, x.s.expression));
           const data = {
             tensor,
             op: textOf(op.site),
@@ -117,7 +126,7 @@ export default createRule({
             messageId: 'modifiedSaved',
             data,
             suggest: canClone
-              ? [{ messageId: 'cloneOperand', data, fix: (fixer) => fixer.insertTextAfterRange(rangeOf(savedExpression), '.clone()') }]
+              ? [{ messageId: 'cloneOperand', data, fix: (fixer) => clones.map((e) => fixer.insertTextAfterRange(rangeOf(e), '.clone()')) }]
               : [],
             related: [
               { node: op.site, message: `${tensor} is saved for backward here` },

@@ -173,6 +173,22 @@ export class ModulePaths {
     return def?.kind === 'expression' ? this.constructionOf(def.expression, depth + 1) : undefined;
   }
 
+  /**
+   * The `new …` a module expression was built by, through `const` aliases and `Sequential.at(i)` of
+   * a `new nn.Sequential(…)` (typed as a plain Module): `model.at(0)` → `new nn.Linear(4, 6)`.
+   */
+  construction(expression: ts.Expression, depth = 0): ts.NewExpression | undefined {
+    if (depth > LIMITS.aliasDepth) return undefined;
+    const expr = stripExpression(expression);
+    if (isAtCall(expr)) {
+      const container = this.construction(expr.expression.expression, depth + 1);
+      if (!container || libraryClassOfExpression(this.checker, container)?.className !== 'Sequential') return undefined;
+      const child = container.arguments?.[Number(expr.arguments[0].text)];
+      return child && !ts.isSpreadElement(child) ? this.construction(child, depth + 1) : undefined;
+    }
+    return this.constructionOf(expr, depth);
+  }
+
   /** `m.parameters()` of a module: the module's path. */
   private parameterListOf(expression: ts.Expression, depth: number): ParamPath | undefined {
     const expr = stripExpression(expression);

@@ -1,7 +1,7 @@
 import { OP_METADATA, OP_METHODS } from '@gradflow/autograd';
 import ts from 'typescript';
 import { assignedTo, stripExpression, tupleElement, type Bindings } from './bindings.js';
-import { returnedValues } from './flow.js';
+import { isFunctionLike, returnedValues } from './flow.js';
 import type { FileIndex, MethodCall } from './file-index.js';
 import type { StorageIdentity } from './identity.js';
 import { FUNCTIONAL_OPS, libraryClassOfExpression } from './library.js';
@@ -88,6 +88,11 @@ export class SavedTensors {
       if (fn !== undefined && FUNCTIONAL_OPS.has(fn)) {
         out.add(expr);
         expr.arguments.forEach(add);
+      } else if (fn === 'noGrad' || fn === 'enableGrad') {
+        // A recorded value out of `enableGrad(() => f)` (also inside a noGrad): f's graph.
+        const callback = expr.arguments.at(0);
+        const body = callback ? stripExpression(callback) : undefined;
+        if (body && isFunctionLike(body)) returnedValues(body).forEach(add);
       } else if (method?.receiverClass.kind === 'module' && method.method === 'forward') {
         out.add(expr);
         expr.arguments.forEach(add);
@@ -184,8 +189,11 @@ export class SavedTensors {
     }
     if (method.receiverClass.kind === 'module') {
       if (method.method !== 'forward') return { site: call, saved };
-      if (method.receiverClass.className === 'Sequential') return { site: call, saved: this.sequentialSaves(method) };
-      if (method.receiverClass.className !== 'Linear') return { site: call, saved };
+      // `model.at(0)` is typed as a Module: the class it was built with, when the Sequential's construction shows it.
+      const built = method.receiverClass.className === 'Module' ? this.paths.construction(method.receiver) : undefined;
+      const className = (built && libraryClassOfExpression(this.checker, built)?.className) ?? method.receiverClass.className;
+      if (className === 'Sequential') return { site: call, saved: this.sequentialSaves(method) };
+      if (className !== 'Linear') return { site: call, saved };
       // nn.Linear.forward(x) is x.matmul(weight.transpose(0, 1)) (+ bias): what matmul saves, read
       // from the op table, with the weight (a parameter) as `other`.
       const input = call.arguments.at(0);
