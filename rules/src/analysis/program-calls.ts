@@ -1,4 +1,5 @@
 import ts from 'typescript';
+import { referenceSymbol } from './declared-types.js';
 
 /**
  * Call sites across the whole program: where a helper declared in one file is called from the
@@ -38,11 +39,18 @@ function indexCalls(file: ts.SourceFile): ReadonlyMap<string, readonly ts.CallEx
   return byName;
 }
 
-/** The symbol a call's callee names, through import aliases. */
+/**
+ * The symbol a call's callee names, through import aliases. For `recv.m(…)` the member of the
+ * receiver's type read from declarations (declared-types.ts), not by typing the whole receiver.
+ */
 export function calleeSymbol(checker: ts.TypeChecker, call: ts.CallExpression): ts.Symbol | undefined {
   const callee = call.expression;
   const name = ts.isIdentifier(callee) ? callee : ts.isPropertyAccessExpression(callee) ? callee.name : undefined;
-  let symbol = name ? checker.getSymbolAtLocation(name) : undefined;
+  let symbol = name
+    ? ts.isPropertyAccessExpression(callee)
+      ? referenceSymbol(checker, callee)
+      : checker.getSymbolAtLocation(name)
+    : undefined;
   if (symbol && symbol.flags & ts.SymbolFlags.Alias) symbol = checker.getAliasedSymbol(symbol);
   return symbol;
 }
