@@ -174,8 +174,9 @@ export const KNOWN = [
     cell: 'FP',
     status: 'known-open',
     reason:
-      "fuzz (minor): a second optimizer `optT` over the trunk is never cleared, and the trunk is frozen. Frozen before the first backward: it never gets a gradient, nothing is stale. Frozen at epoch 1: its epoch-0 gradient stays and optT.step() keeps applying it, but the CHECKER reports only FROZEN_PARAM_MOVED (checker.ts skips the stale-gradient check for a parameter whose requiresGrad is false). Either way the linter's require-zero-grad on optT has no runtime STALE_GRADIENTS to match",
-    matches: (s) => block(s, 'secondOptimizer')?.clear === 'none' && block(s, 'freeze') !== undefined,
+      "fuzz (minor): a second optimizer `optT` over the trunk is never cleared, and the trunk is frozen at epoch 1: its epoch-0 gradient stays and optT.step() keeps applying it, but the CHECKER reports only FROZEN_PARAM_MOVED (checker.ts skips the stale-gradient check for a parameter whose requiresGrad is false), so the linter's require-zero-grad on optT has no runtime STALE_GRADIENTS to match (frozen before the loop, the rule is silent)",
+    matches: (s) =>
+      block(s, 'secondOptimizer')?.clear === 'none' && block(s, 'freeze') !== undefined && block(s, 'freeze').when !== 'before',
   },
   {
     rule: 'require-set-to-none',
@@ -288,18 +289,6 @@ export function explainDisagreement(spec, rule, cell) {
  * listed, never dropped. @type {{ rule: string, reason: string, fixture: string, matches: (p: import('./suggestions.mjs').Proof) => boolean }[]}
  */
 export const KNOWN_SUGGESTION_FAILURES = [
-  {
-    rule: 'require-zero-grad',
-    reason:
-      'fuzz: the rule reports one uncleared optimizer per loop: after "Call `opt.zeroGrad({ setToNone: true })` …" is applied, the loop\'s second optimizer `optT` (never cleared) is reported in its place. Here optT holds a trunk frozen before any gradient, so that new finding is the known false positive of fixtures/require-zero-grad/fuzz-second-optimizer-frozen-never-cleared.ts (the engine sees nothing stale)',
-    fixture: 'fixtures/require-zero-grad/fuzz-two-optimizers-one-frozen.ts',
-    matches: (p) =>
-      p.rule === 'require-zero-grad' &&
-      /`opt\.zeroGrad\(\{ setToNone: true \}\)`/.test(p.desc) &&
-      p.why.length === 1 &&
-      p.why[0] === 'the require-zero-grad finding is still reported' &&
-      p.after.some((a) => a.rule === 'require-zero-grad' && /\boptT\b/.test(a.message)),
-  },
   // --- found on the hand-written fixtures (fuzz/suggestions.test.ts) ---
   {
     rule: 'valid-requires-grad',
@@ -336,7 +325,7 @@ export const OPEN_FIXTURES = [
   ['fuzz: `x.mul_(0.5)` after the forward of a Linear', 'fixtures/no-inplace-on-saved-tensor/fuzz-input-inplace-frozen-model.ts'],
   ['fuzz: `const wt = head.weight.transpose', 'fixtures/no-nonleaf-grad/fuzz-grad-of-parameter-view.ts'],
   ['fuzz (minor): `const out = model.forward(x).detach()', 'fixtures/require-zero-grad/fuzz-detached-output-requires-grad-no-clear.ts'],
-  ['fuzz (minor): a second optimizer', 'fixtures/require-zero-grad/fuzz-second-optimizer-frozen-never-cleared.ts'],
+  ['fuzz (minor): a second optimizer', 'fixtures/no-freeze-after-optimizer/fuzz-second-optimizer-frozen-late-never-cleared.ts'],
   ['fuzz (minor): `model.zeroGrad()` zero-fills', 'fixtures/require-set-to-none/fuzz-model-zerograd-then-settonone.ts'],
   ['fuzz: `const out = noGrad(() => model.forward(x)); out.requiresGrad', 'fixtures/valid-no-grad/fuzz-nograd-output-requires-grad.ts'],
   ['fuzz: `model.parameters()[0].clamp_', 'fixtures/no-leaf-inplace/fuzz-sequential-parameter-by-index.ts'],

@@ -1,14 +1,15 @@
 import ts from 'typescript';
 import { stripExpression } from './analysis/bindings.js';
-import type { OptimizerSite } from './analysis/file-index.js';
-import { enclosingFunction, isAncestor, isLoop, type Flow } from './analysis/flow.js';
-import { pathsOverlap } from './analysis/modules.js';
+import type { FileIndex, OptimizerSite } from './analysis/file-index.js';
+import { conditionalBetween, enclosingFunction, isAncestor, isLoop, type Flow } from './analysis/flow.js';
+import { isPrefix, pathsOverlap, type ParamPath } from './analysis/modules.js';
 import { mayReachBackward } from './analysis/reach.js';
 import { callsIntoOtherFiles } from './analysis/program-calls.js';
 import { clearsThrough, helperOf, stepsThrough } from './analysis/summaries.js';
 import { createRule, onProgram, reportAt, textOf } from './util/create-rule.js';
 import { insertStatementBefore } from './util/fixes.js';
 import { LIMITS } from './analysis/limits.js';
+import type { TrainingFacts } from './analysis/training.js';
 
 type Inside = 'yes' | 'no' | 'unknown';
 
@@ -94,17 +95,22 @@ export default createRule({
           ];
         }),
       ];
-      const reported = new Set<ts.Node>();
+      // One finding per optimizer a loop never clears (each has its own fix); an optimizer that is not
+      // known only when nothing else of its loop was reported.
+      const reported = new Map<ts.Node, Set<OptimizerSite | undefined>>();
       for (const { node: call, site, optimizer: receiver, helper } of steps) {
         const loop = enclosingLoop(flow, call);
-        if (!loop || reported.has(loop)) continue;
+        const done = loop ? reported.get(loop) : undefined;
+        if (!loop || (done && (done.has(site) || done.has(undefined) || site === undefined))) continue;
         const inLoop = backwards.filter((b) => runsInside(flow, b, loop) === 'yes');
         if (inLoop.length === 0) continue;
         // An optimizer whose parameters no backward of the loop can reach (a trunk always detached) has nothing to accumulate.
         const held = site ? training.held(site) : undefined;
         if (held && held.length > 0 && !inLoop.some((b) => held.some((p) => mayReachBackward(reach, b, p)))) continue;
+        // …and so has one whose parameters are all frozen before the loop, for good: no backward gives them a gradient.
+        if (held && held.length > 0 && held.every((p) => frozenBeforeForGood(training, index, p, loop))) continue;
         if (clears.some((c) => c.covers(site) && runsInside(flow, c.node, loop) !== 'no')) continue;
-        reported.add(loop);
+        reported.set(loop, new Set([...(done ?? []), site]));
         const optimizer = receiver ? textOf(stripExpression(receiver)) : 'optimizer';
         const body = loop.statement;
         const first = ts.isBlock(body) ? body.statements.at(0) : undefined;
@@ -161,4 +167,25 @@ function runsInside(flow: Flow, node: ts.Node, loop: ts.Node): Inside {
     cur = site;
   }
   return 'unknown';
+}
+
+/**
+ * Whether every parameter under `path` is frozen before `loop` starts, unconditionally, in the same
+ * function (`for (const p of model.at(0).parameters()) p.requiresGrad = false` above the loop), and
+ * nothing in the file sets requiresGrad to anything but false (an unfreeze anywhere: not for good).
+ */
+function frozenBeforeForGood(training: TrainingFacts, index: FileIndex, path: ParamPath, loop: ts.Node): boolean {
+  if (index.requiresGradWrites.some((w) => w.flag !== false) || training.unfreezes().length > 0) return false;
+  const fn = enclosingFunction(loop);
+  return training
+    .freezes()
+    .some(
+      (f) =>
+        f.via === undefined &&
+        f.paths.some((p) => !p.partial && isPrefix(p, path)) &&
+        f.write.node.getSourceFile() === loop.getSourceFile() &&
+        f.write.node.getEnd() <= loop.getStart() &&
+        enclosingFunction(f.write.node) === fn &&
+        !conditionalBetween(f.write.node, fn),
+    );
 }
