@@ -219,14 +219,6 @@ export const KNOWN = [
     cell: 'FN',
     status: 'known-open',
     reason:
-      "fuzz: `a.gather(1, index)` saves `index` (OP_METADATA: inputs ['self', 'index']); `index.fill_(0)` before backward throws SAVED_TENSOR_MODIFIED, the linter is silent: rules/src/analysis/values.ts maps op inputs to call arguments by position (`index` ← argument 0, which is the dim)",
-    matches: (s) => block(s, 'saved')?.op === 'gather',
-  },
-  {
-    rule: 'no-inplace-on-saved-tensor',
-    cell: 'FN',
-    status: 'known-open',
-    reason:
       'fuzz: `out = model.forward(x).detach()` (or `noGrad(() => model.forward(x))`) then `out.requiresGrad = true` makes a leaf that requires grad; ops on it save their operands, but the linter still takes `out` as not requiring grad',
     matches: (s) =>
       block(s, 'requiresGrad')?.target === 'nonleaf' && block(s, 'requiresGrad').value === true && block(s, 'cut')?.where === 'output',
@@ -330,7 +322,6 @@ export const OPEN_FIXTURES = [
   ['fuzz: `const out = noGrad(() => model.forward(x)); out.requiresGrad', 'fixtures/valid-no-grad/fuzz-nograd-output-requires-grad.ts'],
   ['fuzz: `model.parameters()[0].clamp_', 'fixtures/no-leaf-inplace/fuzz-sequential-parameter-by-index.ts'],
   ['fuzz: `t.max()`', 'fixtures/no-inplace-on-saved-tensor/fuzz-max-saves-result.ts'],
-  ['fuzz: `a.gather(1, index)`', 'fixtures/no-inplace-on-saved-tensor/fuzz-gather-index-inplace.ts'],
   ['fuzz: `out = model.forward(x).detach()`', 'fixtures/no-inplace-on-saved-tensor/fuzz-cut-output-requires-grad-saved.ts'],
   ['fuzz: backward() on a loss computed from', 'fixtures/valid-no-grad/fuzz-detached-output-backward.ts'],
   ['fuzz: the conditionally detached trunk', 'fixtures/require-set-to-none/fuzz-conditional-cut-frozen-first.ts'],

@@ -218,7 +218,9 @@ export class SavedTensors {
     }
     const op = OP_METHODS[method.method] as keyof typeof OP_METADATA | undefined;
     if (!op) return { site: call, saved };
-    this.pushSaves(OP_METADATA[op], [method.receiver, ...call.arguments], call, push);
+    // The op's tensor inputs are the receiver and the tensor arguments, in order: `a.gather(1, index)`
+    // gives `index` (the dim is not a tensor input).
+    this.pushSaves(OP_METADATA[op], [method.receiver, ...call.arguments.filter((a) => this.values.isTensorExpression(a))], call, push);
     return { site: call, saved };
   }
 
