@@ -147,13 +147,12 @@ function guardingIf(expr: ts.Expression): ts.IfStatement | undefined {
   if (ts.isBlock(statement.parent) && statement.parent.statements.length === 1) body = statement.parent;
   const candidate = body.parent;
   if (!ts.isIfStatement(candidate) || candidate.thenStatement !== body || candidate.elseStatement) return undefined;
-  let calls = false;
-  const visit = (n: ts.Node): void => {
-    if (ts.isCallExpression(n) || ts.isNewExpression(n) || ts.isTaggedTemplateExpression(n)) calls = true;
-    else ts.forEachChild(n, visit);
-  };
-  visit(candidate.expression);
-  return calls ? undefined : candidate;
+  const calls = (n: ts.Node): boolean =>
+    ts.isCallExpression(n) ||
+    ts.isNewExpression(n) ||
+    ts.isTaggedTemplateExpression(n) ||
+    ts.forEachChild(n, (c) => calls(c) || undefined) === true;
+  return calls(candidate.expression) ? undefined : candidate;
 }
 
 /**

@@ -132,13 +132,12 @@ function readLaterInBackwardFunction(name: ts.Identifier, after: ts.Node, bindin
   const symbol = bindings.symbolOf(name);
   const fn = enclosingFunction(after);
   if (!symbol) return true;
-  let read = false;
-  let backward = false;
+  const seen = { read: false, backward: false };
   const visit = (n: ts.Node): void => {
-    if (ts.isIdentifier(n) && n.getStart() > after.getEnd() && bindings.symbolOf(n) === symbol) read = true;
-    if (ts.isPropertyAccessExpression(n) && n.name.text === 'backward') backward = true;
+    if (ts.isIdentifier(n) && n.getStart() > after.getEnd() && bindings.symbolOf(n) === symbol) seen.read = true;
+    if (ts.isPropertyAccessExpression(n) && n.name.text === 'backward') seen.backward = true;
     ts.forEachChild(n, visit);
   };
   visit(fn);
-  return read && backward;
+  return seen.read && seen.backward;
 }
