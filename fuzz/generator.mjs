@@ -61,6 +61,8 @@ const SAVING_OP_CALLS = {
   norm: { call: (a) => `${a}.norm()` },
   var: { call: (a) => `${a}.var()` },
   std: { call: (a) => `${a}.std()` },
+  gelu: { call: (a) => `nn.functional.gelu(${a})` },
+  batchNorm: { call: (a) => `new nn.BatchNorm1d(1).forward(${a})` },
 };
 
 /** Ops of OP_METADATA that save something for backward. */
@@ -73,7 +75,9 @@ export const GENERATED_SAVING_OPS = SAVING_OPS.filter((op) => op in SAVING_OP_CA
 export const UNREACHED_SAVING_OPS = SAVING_OPS.filter((op) => !(op in SAVING_OP_CALLS));
 for (const op of Object.keys(SAVING_OP_CALLS)) {
   if (!(op in OP_METADATA)) throw new Error(`fuzz generator: op '${op}' is not in the engine's OP_METADATA any more`);
-  if (!(op in OP_METHODS) && op !== 'where' && op !== 'amax') throw new Error(`fuzz generator: op '${op}' has no Tensor method any more`);
+  // where (a function), amax (Tensor.max), gelu (nn.functional.gelu), batchNorm (nn.BatchNorm1d) are reached otherwise.
+  if (!(op in OP_METHODS) && !['where', 'amax', 'gelu', 'batchNorm'].includes(op))
+    throw new Error(`fuzz generator: op '${op}' has no Tensor method any more`);
 }
 
 /** In-place methods used to change a saved tensor (all shape- and dtype-agnostic here). @type {Mutation[]} */

@@ -177,15 +177,17 @@ function runsInside(flow: Flow, node: ts.Node, loop: ts.Node): Inside {
 function frozenBeforeForGood(training: TrainingFacts, index: FileIndex, path: ParamPath, loop: ts.Node): boolean {
   if (index.requiresGradWrites.some((w) => w.flag !== false) || training.unfreezes().length > 0) return false;
   const fn = enclosingFunction(loop);
-  return training
-    .freezes()
-    .some(
-      (f) =>
-        f.via === undefined &&
-        f.paths.some((p) => !p.partial && isPrefix(p, path)) &&
-        f.write.node.getSourceFile() === loop.getSourceFile() &&
-        f.write.node.getEnd() <= loop.getStart() &&
-        enclosingFunction(f.write.node) === fn &&
-        !conditionalBetween(f.write.node, fn),
-    );
+  return training.freezes().some((f) => {
+    if (f.via !== undefined || !f.paths.some((p) => !p.partial && isPrefix(p, path))) return false;
+    if (f.write.node.getSourceFile() !== loop.getSourceFile() || f.write.node.getEnd() > loop.getStart()) return false;
+    // Through the inline callback of `ps.forEach((p) => { p.requiresGrad = false; })`, which runs where it is passed.
+    let node: ts.Node = f.write.node;
+    let inner = enclosingFunction(node);
+    while (inner !== fn && (ts.isArrowFunction(inner) || ts.isFunctionExpression(inner)) && ts.isCallExpression(inner.parent)) {
+      if (conditionalBetween(node, inner)) return false;
+      node = inner.parent;
+      inner = enclosingFunction(node);
+    }
+    return inner === fn && !conditionalBetween(node, fn);
+  });
 }
