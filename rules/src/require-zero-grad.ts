@@ -178,7 +178,8 @@ function frozenBeforeForGood(training: TrainingFacts, index: FileIndex, path: Pa
   if (index.requiresGradWrites.some((w) => w.flag !== false) || training.unfreezes().length > 0) return false;
   const fn = enclosingFunction(loop);
   return training.freezes().some((f) => {
-    if (f.via !== undefined || !f.paths.some((p) => !p.partial && isPrefix(p, path))) return false;
+    // (A helper of another file that freezes what it is given counts at its call: `freezeModule(model.at(0))`.)
+    if (!f.paths.some((p) => !p.partial && isPrefix(p, path))) return false;
     if (f.write.node.getSourceFile() !== loop.getSourceFile() || f.write.node.getEnd() > loop.getStart()) return false;
     // Through the inline callback of `ps.forEach((p) => { p.requiresGrad = false; })`, which runs where it is passed.
     let node: ts.Node = f.write.node;
