@@ -22,7 +22,7 @@ import { OP_METADATA, OP_METHODS } from '@gradflow/autograd';
  * @typedef {{ kind: 'saved', op: string, target: 'self' | 'other' | 'result' | 'mask', swap: boolean, timing: 'clone' | 'after' | 'before' | 'beforeNoGrad', mutation: Mutation }} SavedBlock
  * @typedef {'mul_' | 'add_' | 'clamp_' | 'relu_' | 'zero_' | 'fill_' | 'copy_'} Mutation
  * @typedef {{ kind: 'gradRead', target: 'leaf' | 'detached' | 'nonleaf' | 'view', retain: boolean }} GradReadBlock
- * @typedef {{ kind: 'requiresGrad', target: 'leaf' | 'nonleaf' | 'int32' | 'computed' | 'cast', value: boolean, form: 'assign' | 'method' | 'option' }} RequiresGradBlock
+ * @typedef {{ kind: 'requiresGrad', target: 'leaf' | 'nonleaf' | 'logged' | 'int32' | 'computed' | 'cast', value: boolean, form: 'assign' | 'method' | 'option' }} RequiresGradBlock
  * @typedef {{ kind: 'modelSaved', what: 'input', timing: 'after' | 'before' }} ModelSavedBlock
  * @typedef {{ kind: 'secondOptimizer', optimizer: 'sgd' | 'adam', clear: 'setToNone' | 'zeroGrad' | 'none' }} SecondOptimizerBlock
  * @typedef {{ kind: 'asyncNoGrad', async: boolean }} AsyncBlock
@@ -164,7 +164,7 @@ const blockArb = fc.oneof(
     weight: 4,
     arbitrary: fc.record({
       kind: fc.constant('requiresGrad'),
-      target: fc.constantFrom('leaf', 'nonleaf', 'nonleaf', 'int32', 'int32', 'computed', 'cast'),
+      target: fc.constantFrom('leaf', 'nonleaf', 'nonleaf', 'int32', 'int32', 'computed', 'cast', 'logged'),
       value: fc.boolean(),
       form: fc.constantFrom('assign', 'method', 'option'),
     }),
@@ -355,7 +355,8 @@ export function intents(spec) {
     if (b.kind === 'saved')
       add('no-inplace-on-saved-tensor', savedBlockInfo(b).saved && (b.timing === 'before' || b.timing === 'beforeNoGrad'));
     if (b.kind === 'gradRead') add('no-nonleaf-grad', b.target === 'nonleaf' && !b.retain);
-    if (b.kind === 'requiresGrad') add('valid-requires-grad', (b.target === 'nonleaf' && !b.value) || (b.target === 'int32' && b.value));
+    if (b.kind === 'requiresGrad')
+      add('valid-requires-grad', ((b.target === 'nonleaf' || b.target === 'logged') && !b.value) || (b.target === 'int32' && b.value));
     if (b.kind === 'asyncNoGrad') add('valid-no-grad', b.async);
     if (b.kind === 'modelSaved') add('no-inplace-on-saved-tensor', b.timing === 'before');
     if (b.kind === 'secondOptimizer') add('require-zero-grad', b.clear === 'none');
@@ -750,6 +751,8 @@ export function renderFiles(spec) {
       reqGrad.form === 'method' ? `${t}.requiresGrad_(${String(reqGrad.value)});` : `${t}.requiresGrad = ${String(reqGrad.value)};`;
     const option = reqGrad.form === 'option';
     if (reqGrad.target === 'nonleaf') lines.push(mark(`${I(2)}${set('out')}`, R));
+    // A non-leaf kept for logging only: nothing backpropagates through it, so detaching it where it is computed is the fix.
+    else if (reqGrad.target === 'logged') lines.push(`${I(2)}const probe = out.mul(2);`, mark(`${I(2)}${set('probe')}`, R));
     else if (reqGrad.target === 'leaf')
       lines.push(
         ...(option
