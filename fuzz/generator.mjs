@@ -752,7 +752,7 @@ export function renderFiles(spec) {
     const option = reqGrad.form === 'option';
     if (reqGrad.target === 'nonleaf') lines.push(mark(`${I(2)}${set('out')}`, R));
     // A non-leaf kept for logging only: nothing backpropagates through it, so detaching it where it is computed is the fix.
-    else if (reqGrad.target === 'logged') lines.push(`${I(2)}const probe = out.mul(2);`, mark(`${I(2)}${set('probe')}`, R));
+    else if (reqGrad.target === 'logged') lines.push(`${I(2)}const logged = out.mul(2);`, mark(`${I(2)}${set('logged')}`, R));
     else if (reqGrad.target === 'leaf')
       lines.push(
         ...(option

@@ -169,6 +169,19 @@ export const KNOWN = [
     matches: (s) => block(s, 'gradRead')?.target === 'view' && !block(s, 'gradRead').retain,
   },
   {
+    rule: 'no-backward-twice',
+    cell: 'FN',
+    status: 'known-open',
+    reason:
+      'fuzz: `const out = model.forward(x).detach(); out.requiresGrad = true;` makes `out` a leaf that requires grad, so the loss computed from it records a graph (mseLoss saves through pow) and a second `loss.backward()` throws GRAPH_FREED; the linter takes `out` as detached (no graph) and is silent',
+    matches: (s) =>
+      block(s, 'cut')?.where === 'output' &&
+      block(s, 'cut').how === 'detach' &&
+      block(s, 'requiresGrad')?.target === 'nonleaf' &&
+      block(s, 'requiresGrad').value === true &&
+      block(s, 'backward2') !== undefined,
+  },
+  {
     rule: 'require-zero-grad',
     cell: 'FP',
     status: 'known-open',
@@ -314,6 +327,10 @@ export function explainSuggestionFailure(proof) {
  * @type {[string, string | null][]}
  */
 export const OPEN_FIXTURES = [
+  [
+    'fuzz: `const out = model.forward(x).detach(); out.requiresGrad = true;` makes',
+    'fixtures/no-backward-twice/fuzz-detached-output-requires-grad-twice.ts',
+  ],
   ['fuzz: `function backpropagate', 'fixtures/no-backward-twice/fuzz-backward-helper-then-backward.ts'],
   ['fuzz: the loop clears only the head', 'fixtures/require-zero-grad/fuzz-clear-head-only.ts'],
   ['fuzz, a CHECKER false positive', null],
