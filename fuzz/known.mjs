@@ -169,28 +169,6 @@ export const KNOWN = [
     matches: (s) => block(s, 'gradRead')?.target === 'view' && !block(s, 'gradRead').retain,
   },
   {
-    rule: 'no-backward-twice',
-    cell: 'FN',
-    status: 'known-open',
-    reason:
-      'fuzz: `const out = model.forward(x).detach(); out.requiresGrad = true;` makes `out` a leaf that requires grad, so the loss computed from it records a graph (mseLoss saves through pow) and a second `loss.backward()` throws GRAPH_FREED; the linter takes `out` as detached (no graph) and is silent',
-    matches: (s) =>
-      block(s, 'cut')?.where === 'output' &&
-      block(s, 'cut').how === 'detach' &&
-      block(s, 'requiresGrad')?.target === 'nonleaf' &&
-      block(s, 'requiresGrad').value === true &&
-      block(s, 'backward2') !== undefined,
-  },
-  {
-    rule: 'require-zero-grad',
-    cell: 'FP',
-    status: 'known-open',
-    reason:
-      'fuzz (minor): `const out = model.forward(x).detach(); out.requiresGrad = true;` in a loop that never clears: backward() reaches only the fresh leaf `out`, no parameter ever gets a gradient, so nothing is stale; the linter reports the loop (it does not see that the cut output cannot reach a parameter)',
-    matches: (s) =>
-      block(s, 'cut')?.where === 'output' && block(s, 'requiresGrad')?.target === 'nonleaf' && block(s, 'requiresGrad').value === true,
-  },
-  {
     rule: 'require-zero-grad',
     cell: 'FP',
     status: 'known-open',
@@ -210,41 +188,12 @@ export const KNOWN = [
     matches: (s) => s.clear === 'modelZeroGrad' && block(s, 'secondOptimizer')?.clear === 'setToNone',
   },
   {
-    rule: 'valid-no-grad',
-    cell: 'FP',
-    status: 'known-open',
-    reason:
-      'fuzz: `const out = noGrad(() => model.forward(x)); out.requiresGrad = true;` makes `out` a leaf that requires grad, so backward() on a loss of it works; the linter still reports backward on a noGrad result',
-    matches: (s) =>
-      block(s, 'cut')?.how === 'noGrad' &&
-      block(s, 'cut').where === 'output' &&
-      block(s, 'requiresGrad')?.target === 'nonleaf' &&
-      block(s, 'requiresGrad').value === true,
-  },
-  {
     rule: 'no-leaf-inplace',
     cell: 'FN',
     status: 'known-open',
     reason:
       'fuzz: `model.parameters()[0].clamp_(…)` (a Parameter by type, reached by element access on parameters()) throws LEAF_INPLACE; the linter is silent (`model.trunk.weight.clamp_` is reported)',
     matches: (s) => s.model === 'sequential' && block(s, 'leafInplace')?.target === 'param' && !block(s, 'leafInplace').noGrad,
-  },
-  {
-    rule: 'no-inplace-on-saved-tensor',
-    cell: 'FN',
-    status: 'known-open',
-    reason:
-      'fuzz: `t.max()` records op amax, which saves self and result (OP_METADATA), but `max` is not in OP_METHODS (name differs from the op), so the linter does not know it saves',
-    matches: (s) => block(s, 'saved')?.op === 'amax',
-  },
-  {
-    rule: 'no-inplace-on-saved-tensor',
-    cell: 'FN',
-    status: 'known-open',
-    reason:
-      'fuzz: `out = model.forward(x).detach()` (or `noGrad(() => model.forward(x))`) then `out.requiresGrad = true` makes a leaf that requires grad; ops on it save their operands, but the linter still takes `out` as not requiring grad',
-    matches: (s) =>
-      block(s, 'requiresGrad')?.target === 'nonleaf' && block(s, 'requiresGrad').value === true && block(s, 'cut')?.where === 'output',
   },
   {
     rule: 'valid-no-grad',
@@ -327,10 +276,6 @@ export function explainSuggestionFailure(proof) {
  * @type {[string, string | null][]}
  */
 export const OPEN_FIXTURES = [
-  [
-    'fuzz: `const out = model.forward(x).detach(); out.requiresGrad = true;` makes',
-    'fixtures/no-backward-twice/fuzz-detached-output-requires-grad-twice.ts',
-  ],
   ['fuzz: `function backpropagate', 'fixtures/no-backward-twice/fuzz-backward-helper-then-backward.ts'],
   ['fuzz: the loop clears only the head', 'fixtures/require-zero-grad/fuzz-clear-head-only.ts'],
   ['fuzz, a CHECKER false positive', null],
@@ -343,13 +288,9 @@ export const OPEN_FIXTURES = [
   ['fuzz: the same `x.mul_(0.5)`', 'fixtures/no-inplace-on-saved-tensor/fuzz-input-inplace-forward-two-call-sites.ts'],
   ['fuzz: `x.mul_(0.5)` after the forward of a Linear', 'fixtures/no-inplace-on-saved-tensor/fuzz-input-inplace-frozen-model.ts'],
   ['fuzz: `const wt = head.weight.transpose', 'fixtures/no-nonleaf-grad/fuzz-grad-of-parameter-view.ts'],
-  ['fuzz (minor): `const out = model.forward(x).detach()', 'fixtures/require-zero-grad/fuzz-detached-output-requires-grad-no-clear.ts'],
   ['fuzz (minor): a second optimizer', 'fixtures/no-freeze-after-optimizer/fuzz-second-optimizer-frozen-late-never-cleared.ts'],
   ['fuzz (minor): `model.zeroGrad()` zero-fills', 'fixtures/require-set-to-none/fuzz-model-zerograd-then-settonone.ts'],
-  ['fuzz: `const out = noGrad(() => model.forward(x)); out.requiresGrad', 'fixtures/valid-no-grad/fuzz-nograd-output-requires-grad.ts'],
   ['fuzz: `model.parameters()[0].clamp_', 'fixtures/no-leaf-inplace/fuzz-sequential-parameter-by-index.ts'],
-  ['fuzz: `t.max()`', 'fixtures/no-inplace-on-saved-tensor/fuzz-max-saves-result.ts'],
-  ['fuzz: `out = model.forward(x).detach()`', 'fixtures/no-inplace-on-saved-tensor/fuzz-cut-output-requires-grad-saved.ts'],
   ['fuzz: backward() on a loss computed from', 'fixtures/valid-no-grad/fuzz-detached-output-backward.ts'],
   ['fuzz: the conditionally detached trunk', 'fixtures/require-set-to-none/fuzz-conditional-cut-frozen-first.ts'],
   [

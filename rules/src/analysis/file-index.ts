@@ -1,8 +1,15 @@
 import ts from 'typescript';
-import { INPLACE_METHODS, OP_METHODS } from '@gradflow/autograd';
+import { INPLACE_METHODS } from '@gradflow/autograd';
 import { referenceSymbol } from './declared-types.js';
 import { NameUseScanner, primeNameUses } from './narrowing.js';
-import { CREATION_FUNCTIONS, FUNCTIONAL_OPS, libraryClassOfExpression, libraryFunctionName, type LibraryClass } from './library.js';
+import {
+  CREATION_FUNCTIONS,
+  FUNCTIONAL_OPS,
+  libraryClassOfExpression,
+  libraryFunctionName,
+  OP_METHOD_NAMES,
+  type LibraryClass,
+} from './library.js';
 
 /**
  * One pass over a source file that collects every gradflow-relevant site. The checker is asked
@@ -60,7 +67,7 @@ export interface FileIndex {
 }
 
 const TENSOR_METHODS = new Set<string>([
-  ...Object.keys(OP_METHODS),
+  ...OP_METHOD_NAMES,
   ...Object.keys(INPLACE_METHODS),
   'backward',
   'detach',

@@ -1,6 +1,9 @@
 import ts from 'typescript';
+import { OP_METHODS, type OP_METADATA } from '@gradflow/autograd';
 import { referenceSymbol, classTarget, typeOfExpression } from './declared-types.js';
 import { LIMITS } from './limits.js';
+
+type OpName = keyof typeof OP_METADATA;
 
 /**
  * Recognises `@gradflow/autograd`'s own symbols by where they are declared, never by name alone:
@@ -135,3 +138,19 @@ export const FUNCTIONAL_OPS: ReadonlySet<string> = new Set([
 function isConstDeclaration(decl: ts.VariableDeclaration): boolean {
   return ts.isVariableDeclarationList(decl.parent) && (decl.parent.flags & ts.NodeFlags.Const) !== 0;
 }
+
+/**
+ * Tensor methods that record an op of another name: `t.max()` / `t.min()` with no dim record
+ * `amax` (which saves its input and its result). With a dim they return `{ values, indices }`
+ * through a gather, which saves only the indices.
+ */
+const ARGLESS_OP_METHODS: Readonly<Record<string, OpName>> = { max: 'amax', min: 'amax' };
+
+/** The op a tensor method call records directly (`a.exp()` → exp, `a.max()` → amax), if any. */
+export function opOfMethod(method: string, call: ts.CallExpression): OpName | undefined {
+  if (Object.hasOwn(OP_METHODS, method)) return OP_METHODS[method];
+  return call.arguments.length === 0 && Object.hasOwn(ARGLESS_OP_METHODS, method) ? ARGLESS_OP_METHODS[method] : undefined;
+}
+
+/** Method names that may record an op (for the file index's first filter). */
+export const OP_METHOD_NAMES: readonly string[] = [...Object.keys(OP_METHODS), ...Object.keys(ARGLESS_OP_METHODS)];

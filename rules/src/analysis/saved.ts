@@ -1,10 +1,10 @@
-import { OP_METADATA, OP_METHODS } from '@gradflow/autograd';
+import { OP_METADATA } from '@gradflow/autograd';
 import ts from 'typescript';
 import { assignedTo, stripExpression, tupleElement, type Bindings } from './bindings.js';
 import { isFunctionLike, returnedValues } from './flow.js';
 import type { FileIndex, MethodCall } from './file-index.js';
 import type { StorageIdentity } from './identity.js';
-import { FUNCTIONAL_OPS, libraryClassOfExpression } from './library.js';
+import { FUNCTIONAL_OPS, libraryClassOfExpression, opOfMethod } from './library.js';
 import { LIMITS } from './limits.js';
 import type { ModulePaths } from './modules.js';
 import { argumentFlowsThrough, helperOf, savesThrough } from './summaries.js';
@@ -133,7 +133,7 @@ export class SavedTensors {
   }
 
   private savesInternally(method: MethodCall): boolean {
-    const op = OP_METHODS[method.method] as keyof typeof OP_METADATA | undefined;
+    const op = opOfMethod(method.method, method.call);
     if (!op) return false;
     const meta = OP_METADATA[op];
     const inputs = [method.receiver, ...method.call.arguments];
@@ -216,7 +216,7 @@ export class SavedTensors {
       }
       return { site: call, saved };
     }
-    const op = OP_METHODS[method.method] as keyof typeof OP_METADATA | undefined;
+    const op = opOfMethod(method.method, call);
     if (!op) return { site: call, saved };
     // The op's tensor inputs are the receiver and the tensor arguments, in order: `a.gather(1, index)`
     // gives `index` (the dim is not a tensor input).

@@ -6,6 +6,7 @@ import { isAncestor, returnedValues } from './flow.js';
 import type { OptimizerSite } from './file-index.js';
 import type { ModulePaths, ParamPath } from './modules.js';
 import { LIMITS } from './limits.js';
+import { opOfMethod } from './library.js';
 import { callsIntoOtherFiles, foreignDeclaration, isUserFile } from './program-calls.js';
 
 /**
@@ -185,13 +186,13 @@ export function savesThrough(helper: Helper, call: ts.CallExpression, needsGrad:
     if (depth >= LIMITS.valueDepth || !ts.isCallExpression(expr)) return false;
     // An op of the helper on its parameters needs a gradient when one of its tensor operands does.
     const method = analysis.values.methodCall(expr);
-    if (!method || !(method.method in OP_METHODS) || method.method in INPLACE_METHODS) return false;
+    if (!method || !opOfMethod(method.method, expr) || method.method in INPLACE_METHODS) return false;
     return [method.receiver, ...expr.arguments].some((e) => analysis.values.isTensorExpression(e) && operandNeedsGrad(e, depth + 1));
   };
   const out: SavedThrough[] = [];
   for (const { call: op, method, receiver, receiverClass } of analysis.index.methodCalls) {
     if ((receiverClass.kind !== 'tensor' && receiverClass.kind !== 'parameter') || !isAncestor(declaration, op)) continue;
-    const name = OP_METHODS[method] as keyof typeof OP_METADATA | undefined;
+    const name = opOfMethod(method, op);
     if (!name || !withinNoGradFree(analysis, declaration, op)) continue;
     const meta = OP_METADATA[name];
     const operands: Record<string, ts.Expression | undefined> = {};

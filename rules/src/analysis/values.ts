@@ -1,9 +1,9 @@
 import ts from 'typescript';
-import { OP_METHODS, INPLACE_METHODS } from '@gradflow/autograd';
+import { INPLACE_METHODS } from '@gradflow/autograd';
 import { Bindings, stripExpression, tupleElement } from './bindings.js';
-import type { FileIndex, MethodCall } from './file-index.js';
-import { isFunctionLike, returnedValues, type Flow } from './flow.js';
-import { CREATION_FUNCTIONS, FUNCTIONAL_OPS, libraryClassOfExpression } from './library.js';
+import type { FileIndex, MethodCall, RequiresGradWrite } from './file-index.js';
+import { isAncestor, isFunctionLike, returnedValues, type Flow } from './flow.js';
+import { CREATION_FUNCTIONS, FUNCTIONAL_OPS, libraryClassOfExpression, opOfMethod } from './library.js';
 import type { ModulePaths, ParamPath } from './modules.js';
 import { LIMITS } from './limits.js';
 import { foreignDeclaration, isUserFile } from './program-calls.js';
@@ -96,7 +96,7 @@ export class TensorValues {
   private compute(expr: ts.Expression, depth: number): TensorValue {
     if (ts.isIdentifier(expr)) {
       const def = this.bindings.definition(expr);
-      if (def?.kind === 'expression') return { ...this.evaluate(def.expression, depth + 1) };
+      if (def?.kind === 'expression') return this.afterFlagWrites(expr, def.at, this.evaluate(def.expression, depth + 1));
       if (def?.kind === 'element') return this.isParameterIterable(def.of) ? { ...PARAMETER, origin: def.at } : this.byType(expr);
       const element = tupleElement(this.bindings, expr);
       if (element) return this.tupleElementValue(element.call, element.index, depth);
@@ -122,6 +122,45 @@ export class TensorValues {
     }
     if (ts.isCallExpression(expr)) return this.computeCall(expr, depth);
     return UNKNOWN;
+  }
+
+  /**
+   * A leaf name's value at `use`, after the `requiresGrad` writes on that name between its
+   * definition and the use (`const out = model.forward(x).detach(); out.requiresGrad = true;`
+   * makes a leaf that requires grad). A write that certainly runs first sets the flag; one that
+   * only may run first leaves it unknown. A write on a non-leaf throws, and changes nothing here.
+   */
+  private afterFlagWrites(use: ts.Identifier, definedAt: ts.Node, value: TensorValue): TensorValue {
+    if (value.leaf !== 'yes') return value;
+    const symbol = this.bindings.symbolOf(use);
+    const writes = symbol ? this.flagWritesOf().get(symbol) : undefined;
+    if (!writes) return { ...value };
+    let requiresGrad = value.requiresGrad;
+    for (const write of writes) {
+      if (isAncestor(write.node, use) || !this.flow.mayFollow(write.node, use, { loops: true })) continue;
+      const flag: Tri = write.flag === undefined ? 'unknown' : write.flag ? 'yes' : 'no';
+      requiresGrad =
+        this.flow.mustPassBetween(definedAt, write.node, use) && writes.length === 1 ? flag : flag === requiresGrad ? flag : 'unknown';
+    }
+    return { ...value, requiresGrad };
+  }
+
+  private flagWrites: Map<ts.Symbol, RequiresGradWrite[]> | undefined;
+
+  /** `requiresGrad` writes on local names, by the name's symbol. */
+  private flagWritesOf(): ReadonlyMap<ts.Symbol, readonly RequiresGradWrite[]> {
+    if (this.flagWrites) return this.flagWrites;
+    const bySymbol = new Map<ts.Symbol, RequiresGradWrite[]>();
+    for (const write of this.index.requiresGradWrites) {
+      const target = stripExpression(write.target);
+      const symbol = ts.isIdentifier(target) ? this.bindings.symbolOf(target) : undefined;
+      if (!symbol) continue;
+      const list = bySymbol.get(symbol);
+      if (list) list.push(write);
+      else bySymbol.set(symbol, [write]);
+    }
+    this.flagWrites = bySymbol;
+    return bySymbol;
   }
 
   private byType(expr: ts.Expression): TensorValue {
@@ -191,7 +230,7 @@ export class TensorValues {
       return base.leaf === 'no' ? base : { ...base, requiresGrad: flag, origin: call };
     }
     if (name in INPLACE_METHODS) return this.evaluate(receiver, depth + 1);
-    if (name in OP_METHODS) {
+    if (opOfMethod(name, call)) {
       return this.opResult(call, [receiver, ...call.arguments.filter((a) => this.isTensorExpression(a))], depth);
     }
     return UNKNOWN;
