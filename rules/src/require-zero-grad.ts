@@ -2,8 +2,8 @@ import ts from 'typescript';
 import { stripExpression } from './analysis/bindings.js';
 import type { FileIndex, OptimizerSite } from './analysis/file-index.js';
 import { conditionalBetween, enclosingFunction, isAncestor, isLoop, type Flow } from './analysis/flow.js';
-import { isPrefix, pathsOverlap, type ParamPath } from './analysis/modules.js';
-import { mayReachBackward } from './analysis/reach.js';
+import { isPrefix, pathsOverlap, type ModulePaths, type ParamPath } from './analysis/modules.js';
+import { allUses, certainlyReaches, mayReachBackward, type ModuleUse } from './analysis/reach.js';
 import { callsIntoOtherFiles } from './analysis/program-calls.js';
 import { clearsThrough, helperOf, stepsThrough } from './analysis/summaries.js';
 import { createRule, onProgram, reportAt, textOf } from './util/create-rule.js';
@@ -30,6 +30,8 @@ export default createRule({
         'This loop calls backward() and `{{step}}` but never clears gradients: backward() adds into .grad, so every step uses the sum of all gradients since the start. Call `{{optimizer}}.zeroGrad({ setToNone: true })` on each iteration, before backward().',
       noZeroGradHelper:
         'This loop runs backward() and `{{step}}` steps an optimizer (in {{helper}}), but nothing clears its gradients: backward() adds into .grad, so every step uses the sum of all gradients since the start. Clear them on each iteration (`{{optimizer}}.zeroGrad({ setToNone: true })`), before backward().',
+      partialZeroGrad:
+        '`{{cleared}}.zeroGrad()` clears only part of what `{{step}}` updates: the parameters of `{{missed}}` get a gradient from backward() on every iteration and nothing clears it, so every step uses the sum of its gradients since the start (STALE_GRADIENTS). Call `{{optimizer}}.zeroGrad({ setToNone: true })` on each iteration, before backward().',
       addZeroGrad: 'Call `{{optimizer}}.zeroGrad({ setToNone: true })` at the start of each iteration',
     },
   },
@@ -56,7 +58,13 @@ export default createRule({
         }
       }
       // Each way of clearing gradients, with the optimizers whose parameters it clears (undefined: any).
-      const clears: { node: ts.Node; covers: (site: OptimizerSite | undefined) => boolean }[] = [
+      // A module's zeroGrad() that clears only a part of what the optimizer holds (`model.head.zeroGrad()`
+      // while it steps all of `model`) carries that part, to be checked against the loop's backwards below.
+      const clears: {
+        node: ts.Node;
+        covers: (site: OptimizerSite | undefined) => boolean;
+        part?: (site: OptimizerSite) => ParamPath | undefined;
+      }[] = [
         ...index.methodCalls
           .filter((m) => m.method === 'zeroGrad')
           .map((m) => ({
@@ -70,6 +78,13 @@ export default createRule({
               const module = paths.pathOf(m.receiver);
               const held = training.held(site);
               return !module || !held || held.some((p) => pathsOverlap(p, module) || pathsOverlap(module, p));
+            },
+            part: (site: OptimizerSite): ParamPath | undefined => {
+              if (m.receiverClass.kind === 'optimizer') return undefined;
+              const module = paths.pathOf(m.receiver);
+              const held = training.held(site);
+              if (!module || module.partial || !held || held.every((p) => isPrefix(module, p))) return undefined;
+              return module;
             },
           })),
         ...index.gradWrites.map((node) => ({ node, covers: () => true })),
@@ -109,15 +124,29 @@ export default createRule({
         if (held && held.length > 0 && !inLoop.some((b) => held.some((p) => mayReachBackward(reach, b, p)))) continue;
         // …and so has one whose parameters are all frozen before the loop, for good: no backward gives them a gradient.
         if (held && held.length > 0 && held.every((p) => frozenBeforeForGood(training, index, p, loop))) continue;
-        if (clears.some((c) => c.covers(site) && runsInside(flow, c.node, loop) !== 'no')) continue;
+        const covering = clears.filter((c) => c.covers(site) && runsInside(flow, c.node, loop) !== 'no');
+        // Cleared in part only (a module's zeroGrad() inside what the optimizer holds): report when a backward
+        // of the loop certainly gives a gradient to another held module, which then accumulates.
+        const parts = site && held ? covering.map((c) => c.part?.(site)) : [];
+        const missed =
+          site && held && covering.length > 0 && parts.every((p) => p !== undefined)
+            ? unclearedUse(inLoop, held, parts, (use) => reach.usesOf(use), training, paths)
+            : undefined;
+        if (covering.length > 0 && !missed) continue;
         reported.set(loop, new Set([...(done ?? []), site]));
         const optimizer = receiver ? textOf(stripExpression(receiver)) : 'optimizer';
         const body = loop.statement;
         const first = ts.isBlock(body) ? body.statements.at(0) : undefined;
         reportAt(context, {
           node: call,
-          messageId: helper ? 'noZeroGradHelper' : 'noZeroGrad',
-          data: { step: textOf(call), optimizer, helper: helper ?? '' },
+          messageId: missed ? 'partialZeroGrad' : helper ? 'noZeroGradHelper' : 'noZeroGrad',
+          data: {
+            step: textOf(call),
+            optimizer,
+            helper: helper ?? '',
+            cleared: missed ? receiverText(covering[0].node) : '',
+            missed: missed?.module ?? '',
+          },
           suggest:
             receiver && first && enclosingFunction(call) === enclosingFunction(first) && isAncestor(loop, receiver)
               ? [
@@ -128,12 +157,22 @@ export default createRule({
                   },
                 ]
               : [],
-          related: [{ node: loop, message: 'the training loop' }],
+          related: [
+            { node: loop, message: 'the training loop' },
+            ...(missed
+              ? [{ node: missed.use.call, message: 'a use whose parameters get a gradient on every iteration and are never cleared' }]
+              : []),
+          ],
         });
       }
     });
   },
 });
+
+/** `model.head` of `model.head.zeroGrad(…)`. */
+function receiverText(call: ts.Node): string {
+  return ts.isCallExpression(call) && ts.isPropertyAccessExpression(call.expression) ? textOf(call.expression.expression) : textOf(call);
+}
 
 function isGradAccess(expr: ts.Expression): boolean {
   const e = stripExpression(expr);
@@ -191,4 +230,45 @@ function frozenBeforeForGood(training: TrainingFacts, index: FileIndex, path: Pa
     }
     return inner === fn && !conditionalBetween(node, fn);
   });
+}
+
+/**
+ * A module use of one of `backwards` that certainly delivers gradient to parameters the optimizer
+ * holds (under `held`) outside every cleared part: not cut, not conditional, not a layer without
+ * parameters, not possibly frozen; with the module it names. Undefined when there is none (or the
+ * walk cannot tell).
+ */
+function unclearedUse(
+  backwards: readonly ts.Node[],
+  held: readonly ParamPath[],
+  parts: readonly (ParamPath | undefined)[],
+  usesOf: (backward: ts.CallExpression) => readonly ModuleUse[],
+  training: TrainingFacts,
+  paths: ModulePaths,
+): { readonly use: ModuleUse; readonly module: string } | undefined {
+  const cleared = parts.filter((p): p is ParamPath => p !== undefined);
+  const isHeld = (path: ParamPath): boolean => held.some((h) => !h.partial && isPrefix(h, path));
+  const isCleared = (path: ParamPath): boolean => cleared.some((c) => isPrefix(c, path));
+  for (const backward of backwards) {
+    if (!ts.isCallExpression(backward)) continue;
+    for (const use of allUses(usesOf(backward))) {
+      const path = use.module;
+      if (path.partial || isCleared(path) || !certainlyReaches(use, path)) continue;
+      if (isHeld(path) && !cleared.some((c) => isPrefix(path, c))) {
+        if (training.mayBeFrozen(path) || (ts.isExpression(path.node) && paths.holdsNoParameters(path.node))) continue;
+        return { use, module: textOf(path.node) };
+      }
+      // A use of a container around a cleared or held part (`model.forward(x)` with `model.at(2).zeroGrad()`):
+      // a layer of that `new nn.Sequential(…)` that is held, outside every cleared part, and certainly holds parameters.
+      const layers = (ts.isExpression(path.node) ? paths.sequentialLayers(path.node) : undefined) ?? [];
+      const missedLayer = layers.findIndex((layer, i) => {
+        const child: ParamPath = { ...path, segments: [...path.segments, String(i)] };
+        return (
+          !ts.isSpreadElement(layer) && isHeld(child) && !isCleared(child) && !training.mayBeFrozen(child) && paths.holdsParameters(layer)
+        );
+      });
+      if (missedLayer !== -1) return { use, module: `${textOf(path.node)}.at(${String(missedLayer)})` };
+    }
+  }
+  return undefined;
 }

@@ -34,8 +34,71 @@ ruleTester.run('require-zero-grad', rule, {
     ),
     // A user's own optimizer and tensor classes are not the library's.
     'class Tensor { backward() {} }\nclass SGD { step() {} }\nconst opt = new SGD();\nfor (let i = 0; i < 3; i++) {\n  new Tensor().backward();\n  opt.step();\n}',
+    // A module's zeroGrad() clears part of what the optimizer holds, and the rest never gets a gradient (detached trunk).
+    code(
+      'const trunk = new nn.Linear(2, 3);\nconst head = new nn.Linear(3, 1);\nconst opt = new optim.SGD([...trunk.parameters(), ...head.parameters()]);\nconst x = randn([4, 2]);\n' +
+        'for (let i = 0; i < 3; i++) {\n  head.zeroGrad();\n  head.forward(trunk.forward(x).detach()).sum().backward();\n  opt.step();\n}',
+    ),
+    // …or it clears every part the optimizer holds.
+    code(
+      'const trunk = new nn.Linear(2, 3);\nconst head = new nn.Linear(3, 1);\nconst opt = new optim.SGD([...trunk.parameters(), ...head.parameters()]);\nconst x = randn([4, 2]);\n' +
+        'for (let i = 0; i < 3; i++) {\n  head.zeroGrad();\n  trunk.zeroGrad();\n  head.forward(trunk.forward(x)).sum().backward();\n  opt.step();\n}',
+    ),
+    // The only other layer of the Sequential holds no parameters.
+    code(
+      'const model = new nn.Sequential(new nn.Tanh(), new nn.Linear(2, 1));\nconst opt = new optim.SGD(model.parameters());\n' +
+        'for (let i = 0; i < 3; i++) {\n  model.at(1).zeroGrad();\n  model.forward(randn([4, 2])).sum().backward();\n  opt.step();\n}',
+    ),
   ],
   invalid: [
+    {
+      // The head is cleared, the trunk is stepped and gets a gradient on every iteration.
+      code: code(
+        'const trunk = new nn.Linear(2, 3);\nconst head = new nn.Linear(3, 1);\nconst opt = new optim.SGD([...trunk.parameters(), ...head.parameters()]);\nconst x = randn([4, 2]);\n' +
+          'for (let i = 0; i < 3; i++) {\n  head.zeroGrad();\n  head.forward(trunk.forward(x)).sum().backward();\n  opt.step();\n}',
+      ),
+      errors: [
+        {
+          messageId: 'partialZeroGrad',
+          line: 9,
+          data: { cleared: 'head', step: 'opt.step()', missed: 'trunk', optimizer: 'opt', helper: '' },
+          suggestions: [
+            {
+              messageId: 'addZeroGrad',
+              data: { optimizer: 'opt' },
+              output: code(
+                'const trunk = new nn.Linear(2, 3);\nconst head = new nn.Linear(3, 1);\nconst opt = new optim.SGD([...trunk.parameters(), ...head.parameters()]);\nconst x = randn([4, 2]);\n' +
+                  'for (let i = 0; i < 3; i++) {\n  opt.zeroGrad({ setToNone: true });\n  head.zeroGrad();\n  head.forward(trunk.forward(x)).sum().backward();\n  opt.step();\n}',
+              ),
+            },
+          ],
+        },
+      ],
+    },
+    {
+      // A Sequential's last layer is cleared; its first Linear accumulates.
+      code: code(
+        'const model = new nn.Sequential(new nn.Linear(2, 3), new nn.Tanh(), new nn.Linear(3, 1));\nconst opt = new optim.Adam(model.parameters());\n' +
+          'for (let i = 0; i < 3; i++) {\n  model.at(2).zeroGrad({ setToNone: true });\n  model.forward(randn([4, 3])).sum().backward();\n  opt.step();\n}',
+      ),
+      errors: [
+        {
+          messageId: 'partialZeroGrad',
+          line: 7,
+          data: { cleared: 'model.at(2)', step: 'opt.step()', missed: 'model.at(0)', optimizer: 'opt', helper: '' },
+          suggestions: [
+            {
+              messageId: 'addZeroGrad',
+              data: { optimizer: 'opt' },
+              output: code(
+                'const model = new nn.Sequential(new nn.Linear(2, 3), new nn.Tanh(), new nn.Linear(3, 1));\nconst opt = new optim.Adam(model.parameters());\n' +
+                  'for (let i = 0; i < 3; i++) {\n  opt.zeroGrad({ setToNone: true });\n  model.at(2).zeroGrad({ setToNone: true });\n  model.forward(randn([4, 3])).sum().backward();\n  opt.step();\n}',
+              ),
+            },
+          ],
+        },
+      ],
+    },
     {
       code: code(SETUP + 'for (let i = 0; i < 3; i++) {\n  const loss = model.forward(x).sum();\n  loss.backward();\n  opt.step();\n}'),
       errors: [

@@ -135,11 +135,24 @@ export class ModulePaths {
    * `Sequential.at(i)` of a `new nn.Sequential(…)`. Unknown modules, containers and user classes may hold some.
    */
   holdsNoParameters(expression: ts.Expression, depth = 0): boolean {
-    if (depth > LIMITS.aliasDepth) return false;
+    return this.libraryLayerFields(expression, depth) === 'none';
+  }
+
+  /**
+   * Whether a module expression certainly holds parameters: a library layer such as `nn.Linear`
+   * whose class declares a non-optional `Parameter` field, found the same ways as holdsNoParameters.
+   */
+  holdsParameters(expression: ts.Expression): boolean {
+    return this.libraryLayerFields(expression, 0) === 'parameters';
+  }
+
+  /** What a library layer's class declares: no tensor fields, a required Parameter field, or undefined (unknown, mixed). */
+  private libraryLayerFields(expression: ts.Expression, depth: number): 'none' | 'parameters' | undefined {
+    if (depth > LIMITS.aliasDepth) return undefined;
     const expr = stripExpression(expression);
     if (ts.isIdentifier(expr)) {
       const def = this.bindings.definition(expr);
-      return def?.kind === 'expression' && this.holdsNoParameters(def.expression, depth + 1);
+      return def?.kind === 'expression' ? this.libraryLayerFields(def.expression, depth + 1) : undefined;
     }
     if (isAtCall(expr)) {
       const container = this.constructionOf(expr.expression.expression, depth + 1);
@@ -147,21 +160,23 @@ export class ModulePaths {
         container && libraryClassOfExpression(this.checker, container)?.className === 'Sequential'
           ? container.arguments?.[Number(expr.arguments[0].text)]
           : undefined;
-      return child !== undefined && !ts.isSpreadElement(child) && this.holdsNoParameters(child, depth + 1);
+      return child !== undefined && !ts.isSpreadElement(child) ? this.libraryLayerFields(child, depth + 1) : undefined;
     }
-    if (!ts.isNewExpression(expr)) return false;
+    if (!ts.isNewExpression(expr)) return undefined;
     const type = typeOfExpression(this.checker, expr);
     const cls = libraryClassOf(this.checker, type);
     const decl = type.getSymbol()?.valueDeclaration;
-    if (cls?.kind !== 'module' || !decl || !isLibraryDeclaration(decl) || CONTAINERS.has(cls.className)) return false;
-    return !this.checker.getPropertiesOfType(type).some((prop) => {
-      const propType = this.checker.getNonNullableType(this.checker.getTypeOfSymbol(prop));
+    if (cls?.kind !== 'module' || !decl || !isLibraryDeclaration(decl) || CONTAINERS.has(cls.className)) return undefined;
+    const kinds = this.checker.getPropertiesOfType(type).map((prop) => {
+      const propType = this.checker.getTypeOfSymbol(prop);
       const parts = propType.isUnion() ? propType.types : [propType];
-      return parts.some((t) => {
-        const kind = libraryClassOf(this.checker, t)?.kind;
-        return kind === 'parameter' || kind === 'module' || kind === 'tensor';
-      });
+      const libraryKinds = parts.map((t) => libraryClassOf(this.checker, t)?.kind);
+      if (libraryKinds.some((k) => k === 'parameter' || k === 'module' || k === 'tensor'))
+        return libraryKinds.length === 1 && libraryKinds[0] === 'parameter' ? 'parameter' : 'other';
+      return 'none';
     });
+    if (kinds.every((k) => k === 'none')) return 'none';
+    return kinds.includes('parameter') ? 'parameters' : undefined;
   }
 
   private constructionOf(expression: ts.Expression, depth: number): ts.NewExpression | undefined {
@@ -187,6 +202,12 @@ export class ModulePaths {
       return child && !ts.isSpreadElement(child) ? this.construction(child, depth + 1) : undefined;
     }
     return this.constructionOf(expr, depth);
+  }
+
+  /** The layers of a module built as `new nn.Sequential(…)` (through aliases and `at(i)`), in order. */
+  sequentialLayers(expression: ts.Expression): readonly ts.Expression[] | undefined {
+    const built = this.construction(expression);
+    return built && libraryClassOfExpression(this.checker, built)?.className === 'Sequential' ? built.arguments : undefined;
   }
 
   /** `m.parameters()` of a module: the module's path. */
