@@ -196,14 +196,6 @@ export const KNOWN = [
     matches: (s) => s.model === 'sequential' && block(s, 'leafInplace')?.target === 'param' && !block(s, 'leafInplace').noGrad,
   },
   {
-    rule: 'valid-no-grad',
-    cell: 'FN',
-    status: 'known-open',
-    reason:
-      'fuzz: backward() on a loss computed from `model.forward(x).detach()` throws NO_GRAD_FN (which the engine files under valid-no-grad); the rule only follows noGrad results',
-    matches: (s) => block(s, 'cut')?.how === 'detach' && block(s, 'cut').where === 'output',
-  },
-  {
     rule: 'require-set-to-none',
     cell: 'FP',
     status: 'known-open',
@@ -290,7 +282,6 @@ export const OPEN_FIXTURES = [
   ['fuzz (minor): a second optimizer', 'fixtures/no-freeze-after-optimizer/fuzz-second-optimizer-frozen-late-never-cleared.ts'],
   ['fuzz (minor): `model.zeroGrad()` zero-fills', 'fixtures/require-set-to-none/fuzz-model-zerograd-then-settonone.ts'],
   ['fuzz: `model.parameters()[0].clamp_', 'fixtures/no-leaf-inplace/fuzz-sequential-parameter-by-index.ts'],
-  ['fuzz: backward() on a loss computed from', 'fixtures/valid-no-grad/fuzz-detached-output-backward.ts'],
   ['fuzz: the conditionally detached trunk', 'fixtures/require-set-to-none/fuzz-conditional-cut-frozen-first.ts'],
   [
     'fuzz: `const out = model.forward(x); x.mul_(0.5);` before backward, where',

@@ -25,10 +25,13 @@ export default createRule({
         '{{fn}}() was given an async callback: grad mode is global and would leak across `await`, so this throws ASYNC_NO_GRAD at run time. Keep the callback synchronous and await outside it.',
       backwardOnNoGrad:
         '`{{tensor}}` is computed from values produced under noGrad, so it has no gradFn: `{{tensor}}.backward()` throws NO_GRAD_FN at run time. Compute the forward pass outside noGrad.',
+      backwardOnDetached:
+        '`{{tensor}}` is computed only from detached tensors (`{{detached}}`) and tensors that need no gradient, so it has no gradFn: `{{tensor}}.backward()` throws NO_GRAD_FN at run time. Keep the graph (drop the detach()) if this loss should train what it is computed from.',
       cutsTrainedPath:
         '`{{module}}` runs under noGrad here, but `{{optimizer}}` trains its parameters and its output reaches `{{consumer}}`: no gradient reaches `{{module}}`, so it is silently not trained. Run it outside noGrad, or freeze it and leave it out of the optimizer.',
       removeAsync: 'Make the callback synchronous (it does not await)',
       unwrapNoGrad: 'Run it outside noGrad',
+      dropDetach: 'Drop the `.detach()`',
     },
   },
   create(context) {
@@ -54,7 +57,24 @@ export default createRule({
         if (method !== 'backward' || (receiverClass.kind !== 'tensor' && receiverClass.kind !== 'parameter')) continue;
         const value = values.evaluate(receiver);
         const site = value.computedUnderNoGrad;
-        if (value.requiresGrad !== 'no' || !site) continue;
+        if (value.requiresGrad !== 'no') continue;
+        const detach = value.detachedAt;
+        if (!site && detach && ts.isCallExpression(detach) && ts.isPropertyAccessExpression(detach.expression)) {
+          // Only from detached tensors (`model.forward(x).detach()`): the same NO_GRAD_FN.
+          const inner = detach.expression.expression;
+          reportAt(context, {
+            node: call,
+            messageId: 'backwardOnDetached',
+            data: { tensor: textOf(stripExpression(receiver)), detached: textOf(detach) },
+            suggest:
+              detach.getSourceFile() === sourceFile
+                ? [{ messageId: 'dropDetach', fix: (fixer) => fixer.replaceTextRange(rangeOf(detach), inner.getText()) }]
+                : [],
+            related: [{ node: detach, message: 'detached here' }],
+          });
+          continue;
+        }
+        if (!site) continue;
         const unwrapped =
           ts.isCallExpression(site) && index.libraryCalls.get(site) === 'noGrad' ? expressionBody(site.arguments.at(0)) : undefined;
         reportAt(context, {

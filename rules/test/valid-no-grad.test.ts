@@ -6,6 +6,10 @@ const ENC_HEAD = 'const enc = new nn.Linear(4, 4);\nconst head = new nn.Linear(4
 
 ruleTester.run('valid-no-grad', rule, {
   valid: [
+    // A linear probe on detached features: the head still needs a gradient.
+    code(ENC_HEAD + 'const loss = head.forward(enc.forward(x).detach()).sum();\nloss.backward();'),
+    // Detached, but `requiresGrad = true` makes a new leaf that records again.
+    code(ENC_HEAD + 'const f = enc.forward(x).detach();\nf.requiresGrad = true;\nf.mul(2).sum().backward();'),
     // Trained on the first step, then run under noGrad (a warm-up, then a linear probe): a schedule, not a cut.
     code(
       ENC_HEAD +
@@ -34,6 +38,22 @@ ruleTester.run('valid-no-grad', rule, {
     'function noGrad(fn: () => Promise<void>) { return fn(); }\nnoGrad(async () => {});',
   ],
   invalid: [
+    {
+      // Computed only from a detached output: no gradFn.
+      code: code(ENC_HEAD + 'const out = enc.forward(x).detach();\nconst loss = out.mul(2).sum();\nloss.backward();'),
+      errors: [
+        {
+          messageId: 'backwardOnDetached',
+          line: 7,
+          suggestions: [
+            {
+              messageId: 'dropDetach',
+              output: code(ENC_HEAD + 'const out = enc.forward(x);\nconst loss = out.mul(2).sum();\nloss.backward();'),
+            },
+          ],
+        },
+      ],
+    },
     {
       code: code(
         'const w = tensor([1, 2], { requiresGrad: true });\nconst out = noGrad(() => w.mul(2));\nconst loss = out.sum();\nloss.backward();',

@@ -27,6 +27,8 @@ export interface TensorValue {
   readonly computedUnderNoGrad: ts.Node | undefined;
   /** The expression that made the value, after following local names. */
   readonly origin: ts.Node | undefined;
+  /** For a value computed only from detached tensors: the `detach()` call it comes from. */
+  readonly detachedAt?: ts.Node;
 }
 
 const UNKNOWN: TensorValue = {
@@ -221,7 +223,7 @@ export class TensorValues {
     const name = method.method;
     if (name === 'detach') {
       const base = this.evaluate(receiver, depth + 1);
-      return { requiresGrad: 'no', leaf: 'yes', integer: base.integer, computedUnderNoGrad: undefined, origin: call };
+      return { requiresGrad: 'no', leaf: 'yes', integer: base.integer, computedUnderNoGrad: undefined, origin: call, detachedAt: call };
     }
     if (name === 'requiresGrad_') {
       const base = this.evaluate(receiver, depth + 1);
@@ -325,7 +327,8 @@ export class TensorValues {
     if (anyYes && mode === 'on') return { requiresGrad: 'yes', leaf: 'no', integer, computedUnderNoGrad: undefined, origin: call };
     if (values.every((v) => v.requiresGrad === 'no')) {
       const fromNoGrad = values.find((v) => v.computedUnderNoGrad)?.computedUnderNoGrad;
-      return { requiresGrad: 'no', leaf: 'yes', integer, computedUnderNoGrad: fromNoGrad, origin: call };
+      const detachedAt = values.find((v) => v.detachedAt)?.detachedAt;
+      return { requiresGrad: 'no', leaf: 'yes', integer, computedUnderNoGrad: fromNoGrad, origin: call, detachedAt };
     }
     return UNKNOWN;
   }
