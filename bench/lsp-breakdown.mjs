@@ -8,7 +8,6 @@
 // and the IPC round trip of one edit's text and report between the server and a lint worker process.
 // Needs a build first (`npx tsc -b`). Usage: node --max-semi-space-size=32 bench/lsp-breakdown.mjs [edits]
 import { fork } from 'node:child_process';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -17,7 +16,7 @@ import { ESLint } from 'eslint';
 import tseslint from 'typescript-eslint';
 import { IncrementalEstree } from '../packages/language-server/dist/incremental-estree.js';
 import { ProgramProvider } from '../packages/language-server/dist/program-provider.js';
-import { trainingFile } from './training-file.mjs';
+import { lspWorkspace } from './lsp-workspace.mjs';
 
 process.env.TSESTREE_SINGLE_RUN = 'false';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -70,14 +69,7 @@ function timedProvider() {
 }
 
 const EDITS = Number(process.argv[2] ?? 40);
-const workDir = path.join(root, 'bench/results/lsp-breakdown');
-mkdirSync(workDir, { recursive: true });
-const fixtureDir = path.join(root, 'packages/language-server/test/fixtures/workspace');
-for (const name of ['tsconfig.json', 'eslint.config.mjs', 'package.json'])
-  copyFileSync(path.join(fixtureDir, name), path.join(workDir, name));
-const text = trainingFile(1000);
-const filePath = path.join(workDir, 'train1000.ts');
-writeFileSync(filePath, text);
+const { workDir, filePath, text, lines, editedText } = lspWorkspace('lsp-breakdown');
 
 const pipelines = {
   'project service (ESLint CLI)': new ESLint({ cwd: workDir, stats: true }),
@@ -96,15 +88,10 @@ const pipelines = {
     ],
   }),
 };
-const lines = text.split('\n');
-const lrLines = lines.flatMap((line, index) => (line.includes('{ lr: 0.01 }') ? [index] : []));
 /** @type {Record<string, Record<string, number>[]>} */
 const rows = Object.fromEntries(Object.keys(pipelines).map((name) => [name, []]));
 for (let edit = -3; edit < EDITS; edit++) {
-  const copy = [...lines];
-  const line = lrLines[(edit + 3) % lrLines.length];
-  copy[line] = copy[line].replace('0.01', `0.0${((edit + 3) % 9) + 1}`);
-  const edited = copy.join('\n');
+  const edited = editedText(edit + 3);
   for (const [name, eslint] of Object.entries(pipelines)) {
     for (const key of Object.keys(times)) times[key] = [];
     const started = performance.now();

@@ -5,26 +5,13 @@
 // (b) as before, it was only built (asked about offset 0). Timed in this process: no IPC, no other
 // process, so that the numbers are the hover's own work. Needs a build first (`npx tsc -b`).
 // Usage: node --max-semi-space-size=32 bench/lsp-hover.mjs [hovers]
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
-import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { HoverService } from '../packages/language-server/dist/hover-service.js';
-import { trainingFile } from './training-file.mjs';
+import { lspWorkspace } from './lsp-workspace.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const HOVERS = Number(process.argv[2] ?? 30);
-const workDir = path.join(root, 'bench/results/lsp-hover');
-mkdirSync(workDir, { recursive: true });
-const fixtureDir = path.join(root, 'packages/language-server/test/fixtures/workspace');
-for (const name of ['tsconfig.json', 'eslint.config.mjs', 'package.json'])
-  copyFileSync(path.join(fixtureDir, name), path.join(workDir, name));
-const text = trainingFile(1000);
-const filePath = path.join(workDir, 'train1000.ts');
-writeFileSync(filePath, text);
+const { filePath, text, lines, editedText } = lspWorkspace('lsp-hover');
 
-const lines = text.split('\n');
-const lrLines = lines.flatMap((line, index) => (line.includes('{ lr: 0.01 }') ? [index] : []));
 const optimizerLines = lines.flatMap((line, index) => (line.includes('const optimizer') ? [index] : []));
 /** @type {number[]} */
 const lineStarts = [];
@@ -33,12 +20,6 @@ for (const line of lines) {
   lineStarts.push(start);
   start += line.length + 1;
 }
-const edited = (i) => {
-  const copy = [...lines];
-  const line = lrLines[i % lrLines.length];
-  copy[line] = copy[line].replace('0.01', `0.0${(i % 9) + 1}`);
-  return copy.join('\n');
-};
 // As bench/lsp.mjs hovers: the optimizer of another block than the edited one.
 const hoverOffset = (i) => {
   const line = optimizerLines[(i * 7 + 3) % optimizerLines.length];
@@ -53,15 +34,15 @@ await now.hover(filePath, text, hoverOffset(0));
 const samples = { now: [], before: [] };
 for (let i = 1; i <= HOVERS; i++) {
   // (b): the analysis of the previous text, only built.
-  await before.prepare(filePath, edited(i - 1));
+  await before.prepare(filePath, editedText(i - 1));
   let started = performance.now();
-  await before.hover(filePath, edited(i), hoverOffset(i));
+  await before.hover(filePath, editedText(i), hoverOffset(i));
   samples.before.push(performance.now() - started);
   before.forget(filePath);
   // (a): the worker's refresh after the previous hover built the previous text's analysis and asked the last hover's question.
-  await now.prepare(filePath, edited(i - 1));
+  await now.prepare(filePath, editedText(i - 1));
   started = performance.now();
-  await now.hover(filePath, edited(i), hoverOffset(i));
+  await now.hover(filePath, editedText(i), hoverOffset(i));
   samples.now.push(performance.now() - started);
 }
 

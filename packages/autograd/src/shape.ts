@@ -91,3 +91,46 @@ export function checkShape(shape: unknown): number[] {
   }
   return shape as number[];
 }
+
+/** `shape` with its one -1 inferred from the size of `from` (reshape/view's target); SHAPE_MISMATCH where the sizes disagree. */
+export function resolveReshape(shape: readonly number[], from: Shape): number[] {
+  const total = numel(from);
+  const out = [...shape];
+  const inferred = out.indexOf(-1);
+  if (inferred !== -1) {
+    const known = out.reduce((n, d, i) => (i === inferred ? n : n * d), 1);
+    out[inferred] = known === 0 ? 0 : total / known;
+  }
+  if (!out.every((d) => Number.isInteger(d) && d >= 0) || numel(out) !== total) {
+    fail('SHAPE_MISMATCH', `shape ${fmtShape(shape)} is invalid for input of size ${String(total)} (shape ${fmtShape(from)})`);
+  }
+  return out;
+}
+
+/** Strides for viewing (shape, strides) as `target` without a copy, or null (PyTorch's computeStride). */
+export function viewStrides(shape: Shape, strides: readonly number[], target: readonly number[]): number[] | null {
+  if (numel(shape) === 0 || shape.length === 0) return contiguousStrides(target);
+  const out = new Array<number>(target.length);
+  let viewD = target.length - 1;
+  let chunkBase = strides[strides.length - 1] ?? 1;
+  let tensorNumel = 1;
+  let viewNumel = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    tensorNumel *= shape[d];
+    if (d === 0 || (shape[d - 1] !== 1 && strides[d - 1] !== tensorNumel * chunkBase)) {
+      while (viewD >= 0 && (viewNumel < tensorNumel || target[viewD] === 1)) {
+        out[viewD] = viewNumel * chunkBase;
+        viewNumel *= target[viewD];
+        viewD--;
+      }
+      if (viewNumel !== tensorNumel) return null;
+      if (d > 0) {
+        chunkBase = strides[d - 1];
+        tensorNumel = 1;
+        viewNumel = 1;
+      }
+    }
+  }
+  if (viewD !== -1) return null;
+  return out;
+}

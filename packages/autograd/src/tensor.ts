@@ -17,8 +17,20 @@ import { noGrad } from './grad-mode.js';
 import { checkIndex } from './ops/shape-ops.js';
 import { ops } from './ops/table.js';
 import { apply, applyInplace } from './ops/apply.js';
-import { broadcastShapes, contiguousStrides, fmtShape, normalizeDim, normalizeDims, numel, shapeEq, type Shape } from './shape.js';
+import {
+  broadcastShapes,
+  contiguousStrides,
+  fmtShape,
+  normalizeDim,
+  normalizeDims,
+  numel,
+  resolveReshape,
+  shapeEq,
+  viewStrides,
+  type Shape,
+} from './shape.js';
 import { nonLeafGradRead } from './observe.js';
+import { checkBackwardArgs, checkBoolArg, checkMaskArgs, checkNumberArg, clampBounds, varOptions } from './tensor-args.js';
 import { castTo, constant, contiguousCopy, isContiguous, reshapeRaw, squeezeRaw } from './tensor-internal.js';
 
 export type Scalar = number;
@@ -700,120 +712,6 @@ export class Tensor {
     const body = this.device === 'cpu' ? JSON.stringify(this.toArray()) : '…';
     return `tensor(${body}, dtype=${this.dtype}, device=${this.device}${grad})`;
   }
-}
-
-/** backward()'s arguments: a Tensor (or nothing) as the gradient, an options object after it. */
-function checkBackwardArgs(gradient: unknown, options: unknown): void {
-  if (gradient !== undefined && gradient !== null && !(gradient instanceof Tensor)) {
-    const looksLikeOptions =
-      typeof gradient === 'object' && !Array.isArray(gradient) && ('retainGraph' in gradient || 'createGraph' in gradient);
-    fail(
-      'INVALID_ARGUMENT',
-      `backward: the first argument, gradient, must be a Tensor shaped like the output (or undefined), but ${describeValue(gradient)} was passed.${looksLikeOptions ? ' Options go second: loss.backward(undefined, { retainGraph: true }).' : ''}`,
-    );
-  }
-  if (options === undefined) return;
-  if (options === null || typeof options !== 'object' || Array.isArray(options) || options instanceof Tensor) {
-    fail(
-      'INVALID_ARGUMENT',
-      `backward: the second argument, options, must be an object { retainGraph?, createGraph? }, but ${describeValue(options)} was passed`,
-    );
-  }
-  for (const [key, value] of Object.entries(options)) {
-    if (key !== 'retainGraph' && key !== 'createGraph') {
-      const hint = key === 'retain_graph' ? ' (did you mean retainGraph?)' : key === 'create_graph' ? ' (did you mean createGraph?)' : '';
-      fail('INVALID_ARGUMENT', `backward: unknown option '${key}'${hint}; the options are retainGraph and createGraph`);
-    }
-    if (value !== undefined && typeof value !== 'boolean') {
-      fail('INVALID_ARGUMENT', `backward: ${key} must be a boolean, but ${describeValue(value)} was passed`);
-    }
-  }
-}
-
-function checkBoolArg(method: string, name: string, value: unknown): void {
-  if (typeof value !== 'boolean') fail('INVALID_ARGUMENT', `${method}: ${name} must be a boolean, but ${describeValue(value)} was passed`);
-}
-
-function checkMaskArgs(method: string, mask: unknown, value: unknown): void {
-  if (!(mask instanceof Tensor)) fail('INVALID_ARGUMENT', `${method}: mask must be a Tensor, but ${describeValue(mask)} was passed`);
-  checkNumberArg(method, 'value', value);
-}
-
-function varOptions(method: string, options: unknown): { correction: number; keepdim: boolean } {
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    fail(
-      'INVALID_ARGUMENT',
-      `${method}: the options argument must be an object { correction?, keepdim? }, but ${describeValue(options)} was passed`,
-    );
-  }
-  const o = options as Record<string, unknown>;
-  for (const key of Object.keys(o))
-    if (key !== 'correction' && key !== 'keepdim')
-      fail(
-        'INVALID_ARGUMENT',
-        `${method}: unknown option '${key}'${key === 'unbiased' ? ' (use correction: 1 or 0)' : ''}; the options are correction and keepdim`,
-      );
-  const correction = o.correction ?? 1;
-  const keepdim = o.keepdim ?? false;
-  if (typeof correction !== 'number' || !(correction >= 0))
-    fail('INVALID_ARGUMENT', `${method}: correction must be a number >= 0, but ${describeValue(correction)} was passed`);
-  checkBoolArg(method, 'keepdim', keepdim);
-  return { correction, keepdim: keepdim as boolean };
-}
-
-/** Strides for viewing (shape, strides) as `target` without a copy, or null (PyTorch's computeStride). */
-function viewStrides(shape: Shape, strides: readonly number[], target: readonly number[]): number[] | null {
-  if (numel(shape) === 0 || shape.length === 0) return contiguousStrides(target);
-  const out = new Array<number>(target.length);
-  let viewD = target.length - 1;
-  let chunkBase = strides[strides.length - 1] ?? 1;
-  let tensorNumel = 1;
-  let viewNumel = 1;
-  for (let d = shape.length - 1; d >= 0; d--) {
-    tensorNumel *= shape[d];
-    if (d === 0 || (shape[d - 1] !== 1 && strides[d - 1] !== tensorNumel * chunkBase)) {
-      while (viewD >= 0 && (viewNumel < tensorNumel || target[viewD] === 1)) {
-        out[viewD] = viewNumel * chunkBase;
-        viewNumel *= target[viewD];
-        viewD--;
-      }
-      if (viewNumel !== tensorNumel) return null;
-      if (d > 0) {
-        chunkBase = strides[d - 1];
-        tensorNumel = 1;
-        viewNumel = 1;
-      }
-    }
-  }
-  if (viewD !== -1) return null;
-  return out;
-}
-
-/** A number argument of a tensor method (NaN allowed: it propagates as in PyTorch). */
-export function checkNumberArg(method: string, name: string, value: unknown): void {
-  if (typeof value !== 'number') fail('INVALID_ARGUMENT', `${method}: ${name} must be a number, but ${describeValue(value)} was passed`);
-}
-
-function clampBounds(method: string, min: unknown, max: unknown): { min: number; max: number } {
-  const lo = min === undefined || min === null ? -Infinity : min;
-  const hi = max === undefined || max === null ? Infinity : max;
-  checkNumberArg(method, 'min', lo);
-  checkNumberArg(method, 'max', hi);
-  return { min: lo as number, max: hi as number };
-}
-
-function resolveReshape(shape: readonly number[], from: Shape): number[] {
-  const total = numel(from);
-  const out = [...shape];
-  const inferred = out.indexOf(-1);
-  if (inferred !== -1) {
-    const known = out.reduce((n, d, i) => (i === inferred ? n : n * d), 1);
-    out[inferred] = known === 0 ? 0 : total / known;
-  }
-  if (!out.every((d) => Number.isInteger(d) && d >= 0) || numel(out) !== total) {
-    fail('SHAPE_MISMATCH', `shape ${fmtShape(shape)} is invalid for input of size ${String(total)} (shape ${fmtShape(from)})`);
-  }
-  return out;
 }
 
 function nest(flat: TypedArray, shape: Shape): NestedArray {

@@ -2,6 +2,7 @@ import { allocTyped, INT32_MAX, INT32_MIN, int32SumOverflow, type DType, type Ty
 import { fail } from '../../errors.js';
 import { broadcastStrides, contiguousStrides, fmtShape, numel, type Shape } from '../../shape.js';
 import type { AdamHyper, Backend, BinaryOp, RmspropHyper, SgdHyper, Storage, UnaryOp, View, WindowGeometry } from '../backend.js';
+import { batchNormBackwardKernel, batchNormForwardKernel, batchNormStatsKernel } from './batch-norm.js';
 import { gemm } from './matmul.js';
 import { adamUpdate, rmspropUpdate, sgdUpdate, type Flat } from './optim-kernels.js';
 import {
@@ -16,7 +17,7 @@ import {
 } from './rows.js';
 import { coalesce, walkRows } from './strided.js';
 import { binaryF32Wasm, WASM_BINARY_MIN, type Window2D } from './wasm-elementwise.js';
-import { fold2dF32Wasm, unfold2dF32Wasm } from './wasm-windows.js';
+import { fold2dKernel, maxPool2dIndicesKernel, unfold2dKernel } from './windows.js';
 
 export class CpuStorage implements Storage {
   version = 0;
@@ -378,154 +379,15 @@ export class CpuBackend implements Backend {
   }
 
   fold2d(g: View, geometry: WindowGeometry): Storage {
-    const [n, c] = g.shape;
-    const [kh, kw] = geometry.kernel;
-    const [oh, ow] = geometry.out;
-    const [sh, sw] = geometry.stride;
-    const [dh, dw] = geometry.dilation;
-    const [h, w] = geometry.size;
-    const dtype = g.storage.dtype;
-    // g [N, C, kh·kw, oh, ow] is read through its strides (conv2d's gradient comes as a permuted
-    // view of a [C, kh·kw, N, oh, ow] matrix), so no packed copy of it is made first.
-    const src = dataOf(g);
-    if (src instanceof Float32Array && n * c > 0) {
-      const viaWasm = fold2dF32Wasm(g, src, geometry);
-      if (viaWasm) return this.make(viaWasm, dtype);
-    }
-    const [s0, s1, s2, s3, s4] = g.strides;
-    const out = allocTyped(dtype, n * c * h * w, [n, c, h, w]);
-    // Image-major unless g is channel-major ([C, kh·kw, N, …] underneath): then the images of a
-    // channel come next to each other and g is read in its memory order.
-    const channelMajor = s0 < s1;
-    for (let outer = 0; outer < n * c; outer++) {
-      const b = channelMajor ? outer % n : Math.floor(outer / c);
-      const ch = channelMajor ? Math.floor(outer / n) : outer % c;
-      {
-        const base = (b * c + ch) * h * w;
-        const q0 = g.offset + b * s0 + ch * s1;
-        for (let ki = 0; ki < kh; ki++) {
-          for (let kj = 0; kj < kw; kj++) {
-            const qk = q0 + (ki * kw + kj) * s2;
-            for (let i = 0; i < oh; i++) {
-              let o = base + (i * sh + ki * dh) * w + kj * dw;
-              let q = qk + i * s3;
-              for (let j = 0; j < ow; j++, o += sw, q += s4) out[o] += src[q];
-            }
-          }
-        }
-      }
-    }
-    return this.make(out, dtype);
+    return this.make(fold2dKernel(g, dataOf(g), geometry), g.storage.dtype);
   }
 
   unfold2d(x: View, geometry: WindowGeometry, channelsFirst: boolean): Storage {
-    const [n, c] = x.shape;
-    const [kh, kw] = geometry.kernel;
-    const [oh, ow] = geometry.out;
-    const [sh, sw] = geometry.stride;
-    const [dh, dw] = geometry.dilation;
-    const [x0, x1, x2, x3] = x.strides;
-    const dtype = x.storage.dtype;
-    const src = dataOf(x);
-    if (src instanceof Float32Array && n * c > 0) {
-      const viaWasm = unfold2dF32Wasm(x, src, geometry, channelsFirst);
-      if (viaWasm) return this.make(viaWasm, dtype);
-    }
-    const l = oh * ow;
-    const out = allocTyped(dtype, n * c * kh * kw * l, channelsFirst ? [c, kh * kw, n, oh, ow] : [n, c, kh * kw, oh, ow]);
-    // Written in the output's memory order; each window row is read with x's column stride.
-    for (let outer = 0; outer < n * c; outer++) {
-      const ch = channelsFirst ? Math.floor(outer / n) : outer % c;
-      const b = channelsFirst ? outer % n : Math.floor(outer / c);
-      for (let ki = 0; ki < kh; ki++) {
-        for (let kj = 0; kj < kw; kj++) {
-          const kk = ki * kw + kj;
-          let d = channelsFirst ? ((ch * kh * kw + kk) * n + b) * l : ((b * c + ch) * kh * kw + kk) * l;
-          const p0 = x.offset + b * x0 + ch * x1 + ki * dh * x2 + kj * dw * x3;
-          for (let i = 0; i < oh; i++) {
-            let p = p0 + i * sh * x2;
-            for (let j = 0; j < ow; j++, p += sw * x3) out[d++] = src[p];
-          }
-        }
-      }
-    }
-    return this.make(out, dtype);
+    return this.make(unfold2dKernel(x, dataOf(x), geometry, channelsFirst), x.storage.dtype);
   }
 
   maxPool2dIndices(x: View, geometry: WindowGeometry, padding: [number, number]): Storage {
-    const [n, c, h, w] = x.shape;
-    const [kh, kw] = geometry.kernel;
-    const [oh, ow] = geometry.out;
-    const [sh, sw] = geometry.stride;
-    const [dh, dw] = geometry.dilation;
-    const [ph, pw] = padding;
-    const [x0, x1, x2, x3] = x.strides;
-    const src = dataOf(x);
-    const out = allocTyped('int32', n * c * oh * ow, [n, c, oh * ow]);
-    let q = 0;
-    if (ph === 0 && pw === 0) {
-      // No padding: every window lies inside the image, so no bounds checks. The window's pixels as
-      // offsets from its first one (storage and flat index), in PyTorch's scan order.
-      const kk = kh * kw;
-      const offs = new Int32Array(kk);
-      const flat = new Int32Array(kk);
-      for (let ki = 0; ki < kh; ki++) {
-        for (let kj = 0; kj < kw; kj++) {
-          offs[ki * kw + kj] = ki * dh * x2 + kj * dw * x3;
-          flat[ki * kw + kj] = ki * dh * w + kj * dw;
-        }
-      }
-      for (let b = 0; b < n; b++) {
-        for (let ch = 0; ch < c; ch++) {
-          const plane = x.offset + b * x0 + ch * x1;
-          for (let i = 0; i < oh; i++) {
-            for (let j = 0; j < ow; j++, q++) {
-              const p0 = plane + i * sh * x2 + j * sw * x3;
-              let best = src[p0];
-              let at = 0;
-              for (let t = 1; t < kk && best === best; t++) {
-                const v = src[p0 + offs[t]];
-                if (v > best || v !== v) {
-                  best = v;
-                  at = t;
-                }
-              }
-              out[q] = i * sh * w + j * sw + flat[at];
-            }
-          }
-        }
-      }
-      return this.make(out, 'int32');
-    }
-    for (let b = 0; b < n; b++) {
-      for (let ch = 0; ch < c; ch++) {
-        const plane = x.offset + b * x0 + ch * x1;
-        for (let i = 0; i < oh; i++) {
-          for (let j = 0; j < ow; j++, q++) {
-            // As PyTorch's kernel: start from the first pixel inside the image, move on a strictly
-            // larger value or a NaN (which then stays).
-            let best = -Infinity;
-            let at = -1;
-            for (let ki = 0; ki < kh && best === best; ki++) {
-              const ih = i * sh - ph + ki * dh;
-              if (ih < 0 || ih >= h) continue;
-              for (let kj = 0; kj < kw; kj++) {
-                const iw = j * sw - pw + kj * dw;
-                if (iw < 0 || iw >= w) continue;
-                const v = src[plane + ih * x2 + iw * x3];
-                if (at < 0 || v > best || v !== v) {
-                  best = v;
-                  at = ih * w + iw;
-                  if (v !== v) break;
-                }
-              }
-            }
-            out[q] = at;
-          }
-        }
-      }
-    }
-    return this.make(out, 'int32');
+    return this.make(maxPool2dIndicesKernel(x, dataOf(x), geometry, padding), 'int32');
   }
 
   scatterAdd(src: View, dim: number, index: View, outShape: Shape): Storage {
@@ -725,93 +587,18 @@ export class CpuBackend implements Backend {
   }
 
   batchNormStats(x: View): Storage {
-    const [n, c] = x.shape;
-    const inner = numel(x.shape.slice(2));
-    const count = n * inner;
-    const { data, offset } = this.flat(x);
-    const out = allocTyped(x.storage.dtype, 2 * c, [2, c]);
-    for (let ch = 0; ch < c; ch++) {
-      // Two passes in float64 (the mean, then the squared deviations from it): no cancellation.
-      let sum = 0;
-      for (let b = 0; b < n; b++) {
-        const p0 = offset + (b * c + ch) * inner;
-        for (let i = 0; i < inner; i++) sum += data[p0 + i];
-      }
-      const mean = sum / count;
-      let sq = 0;
-      for (let b = 0; b < n; b++) {
-        const p0 = offset + (b * c + ch) * inner;
-        for (let i = 0; i < inner; i++) {
-          const d = data[p0 + i] - mean;
-          sq += d * d;
-        }
-      }
-      out[ch] = mean;
-      out[c + ch] = sq / count;
-    }
-    return this.make(out, x.storage.dtype);
+    return this.make(batchNormStatsKernel(x, this.flat(x)), x.storage.dtype);
   }
 
   batchNormForward(x: View, mean: View, variance: View, weight: View, bias: View, eps: number): Storage {
-    const [n, c] = x.shape;
-    const inner = numel(x.shape.slice(2));
-    const { data, offset } = this.flat(x);
     const [m, v, w, b] = [mean, variance, weight, bias].map((t) => this.read(t));
-    const out = allocTyped(x.storage.dtype, n * c * inner, x.shape);
-    for (let ch = 0; ch < c; ch++) {
-      // PyTorch's CPU transform: x·α + β with α = invstd·weight, β = bias − mean·α.
-      const alpha = w[ch] / Math.sqrt(v[ch] + eps);
-      const beta = b[ch] - m[ch] * alpha;
-      for (let bi = 0; bi < n; bi++) {
-        const q = (bi * c + ch) * inner;
-        const p0 = offset + q;
-        for (let i = 0; i < inner; i++) out[q + i] = data[p0 + i] * alpha + beta;
-      }
-    }
-    return this.make(out, x.storage.dtype);
+    return this.make(batchNormForwardKernel(x, this.flat(x), m, v, w, b, eps), x.storage.dtype);
   }
 
   batchNormBackward(g: View, x: View, mean: View, variance: View, weight: View, eps: number): [Storage, Storage, Storage] {
-    const [n, c] = x.shape;
-    const inner = numel(x.shape.slice(2));
-    const count = n * inner;
-    const dtype = x.storage.dtype;
-    const gx = this.flat(g);
-    const xx = this.flat(x);
-    const gd = gx.data,
-      xd = xx.data;
     const [m, v, w] = [mean, variance, weight].map((t) => this.read(t));
-    const dx = allocTyped(dtype, n * c * inner, x.shape);
-    const dw = allocTyped(dtype, c, [c]);
-    const db = allocTyped(dtype, c, [c]);
-    for (let ch = 0; ch < c; ch++) {
-      const mu = m[ch];
-      const invstd = 1 / Math.sqrt(v[ch] + eps);
-      let sumG = 0;
-      let sumGX = 0;
-      for (let bi = 0; bi < n; bi++) {
-        const q = (bi * c + ch) * inner;
-        const pg = gx.offset + q,
-          px = xx.offset + q;
-        for (let i = 0; i < inner; i++) {
-          const gv = gd[pg + i];
-          sumG += gv;
-          sumGX += gv * (xd[px + i] - mu);
-        }
-      }
-      // dx = invstd·w·(g − Σg/M − (x − μ)·invstd²·Σg(x − μ)/M)
-      const k = invstd * w[ch];
-      const meanG = sumG / count;
-      const proj = (invstd * invstd * sumGX) / count;
-      for (let bi = 0; bi < n; bi++) {
-        const q = (bi * c + ch) * inner;
-        const pg = gx.offset + q,
-          px = xx.offset + q;
-        for (let i = 0; i < inner; i++) dx[q + i] = k * (gd[pg + i] - meanG - (xd[px + i] - mu) * proj);
-      }
-      dw[ch] = sumGX * invstd;
-      db[ch] = sumG;
-    }
+    const [dx, dw, db] = batchNormBackwardKernel(x, this.flat(g), this.flat(x), m, v, w, eps);
+    const dtype = x.storage.dtype;
     return [this.make(dx, dtype), this.make(dw, dtype), this.make(db, dtype)];
   }
 
