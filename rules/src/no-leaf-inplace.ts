@@ -3,8 +3,9 @@ import { basename } from 'node:path';
 import ts from 'typescript';
 import { stripExpression } from './analysis/bindings.js';
 import { callsIntoOtherFiles } from './analysis/program-calls.js';
-import { helperOf, inplaceOnLeaves } from './analysis/summaries.js';
-import { pathsOverlap } from './analysis/modules.js';
+import { helperOf, inplaceOnArguments, inplaceOnLeaves } from './analysis/summaries.js';
+import { pathsOverlap, type ParamPath } from './analysis/modules.js';
+import { libraryClassOfExpression } from './analysis/library.js';
 import { createRule, onProgram, rangeOf, reportAt, textOf } from './util/create-rule.js';
 import { indentOf, libraryName } from './util/fixes.js';
 
@@ -30,7 +31,7 @@ export default createRule({
     },
   },
   create(context) {
-    return onProgram(context, ({ index, values, sourceFile, paths, training, program, flow, identity, checker }) => {
+    return onProgram(context, ({ index, values, sourceFile, paths, training, program, flow, identity, checker, bindings }) => {
       for (const { call, method, receiver, receiverClass } of index.methodCalls) {
         if (!(method in INPLACE_METHODS) || (receiverClass.kind !== 'tensor' && receiverClass.kind !== 'parameter')) continue;
         // `t.mul_(a).add_(b)` is one change of `t`: the first in-place call of the chain reports it.
@@ -43,8 +44,15 @@ export default createRule({
         const key = identity.identity(receiver);
         if (key !== undefined && index.requiresGradWrites.some((w) => w.flag !== true && identity.identity(w.target) === key)) continue;
         // …and so does freezing the module it belongs to (`for (const p of m.parameters()) p.requiresGrad = false`).
+        const frozenByFreeze = (at: ParamPath): boolean =>
+          training.freezes().some((f) => f.paths.some((p) => pathsOverlap({ ...p, partial: false }, at)));
         const path = paths.pathOf(receiver);
-        if (path && training.freezes().some((f) => f.paths.some((p) => pathsOverlap({ ...p, partial: false }, path)))) continue;
+        if (path && frozenByFreeze(path)) continue;
+        // An element of a parameter list (`for (const p of ps)`, `ps.forEach((t) => …)`) whose modules may be frozen.
+        const stripped = stripExpression(receiver);
+        const def = ts.isIdentifier(stripped) ? bindings.definition(stripped) : undefined;
+        const sources = def?.kind === 'element' ? paths.paramSources(def.of) : undefined;
+        if (sources?.some(frozenByFreeze)) continue;
         const data = { tensor: textOf(stripExpression(receiver)), method: `${method}()` };
         reportAt(context, {
           node: call,
@@ -87,11 +95,30 @@ export default createRule({
         });
       }
 
+      // What the caller gives a helper: a leaf that requires grad (not one a freeze may cover), or the
+      // parameters of modules (`model.parameters()`) none of which may be frozen.
+      const mayBeFrozen = (path: ParamPath | undefined): boolean => path === undefined || training.mayBeFrozen(path);
+      const isTrainableLeaf = (argument: ts.Expression): boolean => {
+        const value = values.evaluate(argument);
+        if (value.leaf !== 'yes' || value.requiresGrad !== 'yes') return false;
+        return libraryClassOfExpression(checker, argument)?.kind !== 'parameter' || !mayBeFrozen(paths.pathOf(argument));
+      };
+      const holdsTrainableParameters = (argument: ts.Expression): boolean => {
+        const sources = paths.paramSources(argument);
+        return sources !== undefined && sources.length > 0 && !sources.some((p) => p.partial || mayBeFrozen(p));
+      };
       // A helper of another file that updates leaves in place, called here with recording on.
       for (const site of callsIntoOtherFiles(program, sourceFile)) {
         if (values.gradModeAt(site) !== 'on') continue;
         const helper = helperOf(program, site);
-        const inplace = helper ? inplaceOnLeaves(helper) : [];
+        // Leaves of the helper's own (a parameter by type), or the caller's leaves it is given.
+        const own = helper ? inplaceOnLeaves(helper) : [];
+        const inplace =
+          helper && own.length === 0
+            ? inplaceOnArguments(helper, site)
+                .filter(({ argument, element }) => (element ? holdsTrainableParameters(argument) : isTrainableLeaf(argument)))
+                .map(({ op }) => op)
+            : own;
         const first = inplace.at(0);
         if (!helper || !first || !ts.isPropertyAccessExpression(first.expression)) continue;
         const file = first.getSourceFile();

@@ -52,6 +52,39 @@ export function inplaceOnLeaves(helper: Helper): readonly ts.CallExpression[] {
 }
 
 /**
+ * A helper's in-place calls, outside its own noGrad, on what a call gives it: a parameter itself
+ * (`shrink_(t)` with `t.mul_(…)`), or each element of an iterable parameter (`for (const p of params)
+ * p.sub_(…)`, with `element`). Whether the caller's argument is a leaf that requires grad is the
+ * caller's to ask.
+ */
+export function inplaceOnArguments(
+  helper: Helper,
+  call: ts.CallExpression,
+): { readonly op: ts.CallExpression; readonly argument: ts.Expression; readonly element: boolean }[] {
+  const { analysis, declaration } = helper;
+  const byParameter = argumentsByParameter(helper, call);
+  const out: { op: ts.CallExpression; argument: ts.Expression; element: boolean }[] = [];
+  for (const { call: op, method, receiver, receiverClass } of analysis.index.methodCalls) {
+    if (!(method in INPLACE_METHODS) || (receiverClass.kind !== 'tensor' && receiverClass.kind !== 'parameter')) continue;
+    if (!isAncestor(declaration, op) || !withinNoGradFree(analysis, declaration, op)) continue;
+    const expr = stripExpression(receiver);
+    if (!ts.isIdentifier(expr)) continue;
+    const symbol = analysis.bindings.symbolOf(expr);
+    const direct = symbol ? byParameter.get(symbol) : undefined;
+    if (direct) {
+      out.push({ op, argument: direct, element: false });
+      continue;
+    }
+    const def = analysis.bindings.definition(expr);
+    const of = def?.kind === 'element' ? stripExpression(def.of) : undefined;
+    const iterable = of && ts.isIdentifier(of) ? analysis.bindings.symbolOf(of) : undefined;
+    const argument = iterable ? byParameter.get(iterable) : undefined;
+    if (argument) out.push({ op, argument, element: true });
+  }
+  return out;
+}
+
+/**
  * The freezes (`requiresGrad = false`) a helper makes on what it is given, instantiated at a call:
  * `freezeBackbone(model)` whose body freezes `model.backbone.parameters()` freezes the caller's
  * `model.backbone`. A freeze of something the helper does not get from its parameters (a global of
