@@ -169,14 +169,6 @@ export const KNOWN = [
       block(s, 'freeze').when !== 'epoch',
   },
   {
-    rule: 'no-nonleaf-grad',
-    cell: 'FN',
-    status: 'known-open',
-    reason:
-      'fuzz: `const wt = head.weight.transpose(0, 1); … wt.grad` reads the grad of a view of a parameter (a non-leaf: null, NONLEAF_GRAD_NULL); the linter is silent',
-    matches: (s) => block(s, 'gradRead')?.target === 'view' && !block(s, 'gradRead').retain,
-  },
-  {
     rule: 'require-zero-grad',
     cell: 'FP',
     status: 'known-open',
@@ -194,14 +186,6 @@ export const KNOWN = [
     reason:
       "fuzz (minor): `model.zeroGrad()` zero-fills the trunk, but the next statement `optT.zeroGrad({ setToNone: true })` (the stateful optimizer that holds the trunk) sets those grads to null again, and the head's optimizer is plain SGD; the linter reports model.zeroGrad() without looking at the later clearing",
     matches: (s) => s.clear === 'modelZeroGrad' && block(s, 'secondOptimizer')?.clear === 'setToNone',
-  },
-  {
-    rule: 'no-leaf-inplace',
-    cell: 'FN',
-    status: 'known-open',
-    reason:
-      'fuzz: `model.parameters()[0].clamp_(…)` (a Parameter by type, reached by element access on parameters()) throws LEAF_INPLACE; the linter is silent (`model.trunk.weight.clamp_` is reported)',
-    matches: (s) => s.model === 'sequential' && block(s, 'leafInplace')?.target === 'param' && !block(s, 'leafInplace').noGrad,
   },
   {
     rule: 'require-set-to-none',
@@ -267,10 +251,8 @@ export const OPEN_FIXTURES = [
   ],
   ['fuzz: the same `x.mul_(0.5)`', 'fixtures/no-inplace-on-saved-tensor/fuzz-input-inplace-forward-two-call-sites.ts'],
   ['fuzz: `x.mul_(0.5)` after the forward of a Linear', 'fixtures/no-inplace-on-saved-tensor/fuzz-input-inplace-frozen-model.ts'],
-  ['fuzz: `const wt = head.weight.transpose', 'fixtures/no-nonleaf-grad/fuzz-grad-of-parameter-view.ts'],
   ['fuzz (minor): a second optimizer', 'fixtures/no-freeze-after-optimizer/fuzz-second-optimizer-frozen-late-never-cleared.ts'],
   ['fuzz (minor): `model.zeroGrad()` zero-fills', 'fixtures/require-set-to-none/fuzz-model-zerograd-then-settonone.ts'],
-  ['fuzz: `model.parameters()[0].clamp_', 'fixtures/no-leaf-inplace/fuzz-sequential-parameter-by-index.ts'],
   ['fuzz: the conditionally detached trunk', 'fixtures/require-set-to-none/fuzz-conditional-cut-frozen-first.ts'],
   [
     'fuzz: `const out = model.forward(x); x.mul_(0.5);` before backward, where',

@@ -29,7 +29,9 @@ export default createRule({
         const value = values.evaluate(target);
         if (value.leaf !== 'no' || value.requiresGrad !== 'yes') continue;
         const key = identity.identity(target);
-        if (key === undefined || retained.has(key)) continue;
+        // A tensor whose storage has no name (`model.parameters()[2].transpose(0, 1)`) is taken as retained
+        // when the file retains anything.
+        if (retained.has(key) || (key === undefined && retained.size > 0)) continue;
         // Computed in another file (a helper's return), which may retain it there: stay silent then.
         const originFile = value.origin?.getSourceFile();
         if (originFile && originFile !== sourceFile && originFile.text.includes('retainGrad')) continue;

@@ -123,6 +123,8 @@ export class TensorValues {
       return a.requiresGrad === b.requiresGrad && a.leaf === b.leaf ? { ...a, origin: expr } : UNKNOWN;
     }
     if (ts.isCallExpression(expr)) return this.computeCall(expr, depth);
+    // `model.parameters()[0]`, `params[i]`: a Parameter by its type.
+    if (ts.isElementAccessExpression(expr)) return this.byType(expr);
     return UNKNOWN;
   }
 
