@@ -27,11 +27,26 @@ export default createRule({
     },
   },
   create(context) {
-    return onProgram(context, ({ index, flow, saved, program, sourceFile }) => {
+    return onProgram(context, ({ index, flow, saved, program, sourceFile, bindings }) => {
+      /** The argument a same-file function's parameter gets at the function's only call site. */
+      const argumentAtOnlyCallSite = (receiver: ts.Expression): { site: ts.CallExpression; value: ts.Expression } | undefined => {
+        const expr = stripExpression(receiver);
+        const decl = ts.isIdentifier(expr) ? bindings.symbolOf(expr)?.valueDeclaration : undefined;
+        if (!decl || !ts.isParameter(decl) || decl.dotDotDotToken || !isFunctionLike(decl.parent)) return undefined;
+        const site = flow.callSiteOf(decl.parent);
+        const value = site && ts.isCallExpression(site) ? site.arguments.at(decl.parent.parameters.indexOf(decl)) : undefined;
+        return site && ts.isCallExpression(site) && value && !ts.isSpreadElement(value) ? { site, value } : undefined;
+      };
       // Every graph-freeing call: `t.backward(…)` and `autograd.grad(outputs, inputs, options)`.
       const backwards: Backward[] = index.methodCalls
         .filter((m) => m.method === 'backward' && (m.receiverClass.kind === 'tensor' || m.receiverClass.kind === 'parameter'))
-        .map((m) => ({ call: m.call, roots: [m.receiver], options: m.call.arguments.at(1) }));
+        .map((m) => {
+          // `function backprop(loss: Tensor) { loss.backward(); }` with one call site here: the call is the backward.
+          const argument = argumentAtOnlyCallSite(m.receiver);
+          return argument
+            ? { call: argument.site, roots: [argument.value], options: m.call.arguments.at(1), via: m.call, viaHere: true }
+            : { call: m.call, roots: [m.receiver], options: m.call.arguments.at(1) };
+        });
       for (const [call, fn] of index.libraryCalls) {
         const outputs = call.arguments.at(0);
         if (fn !== 'grad' || !outputs) continue;
@@ -89,13 +104,15 @@ export default createRule({
             data,
             // The fix belongs in the helper's file when the first backward is a helper's.
             suggest:
-              sequential && !first.via
+              sequential && (!first.via || first.viaHere)
                 ? [
                     {
                       messageId: 'retainGraph',
                       data,
-                      fix: (fixer) =>
-                        setOption(fixer, first.call, index.libraryCalls.has(first.call) ? 2 : 1, 'retainGraph', 'true') ?? null,
+                      fix: (fixer) => {
+                        const backward = first.via ?? first.call;
+                        return setOption(fixer, backward, index.libraryCalls.has(backward) ? 2 : 1, 'retainGraph', 'true') ?? null;
+                      },
                     },
                   ]
                 : [],
@@ -117,8 +134,10 @@ interface Backward {
   /** The tensors backpropagated from. */
   readonly roots: readonly ts.Expression[];
   readonly options: ts.Expression | undefined;
-  /** For a call of a helper of another file: the backward in its body. */
+  /** For a call of a helper (of another file, or of this one with one call site): the backward in its body. */
   readonly via?: ts.CallExpression;
+  /** The helper is this file's, so the fix can go into its backward. */
+  readonly viaHere?: true;
 }
 
 function retainsGraph(backward: Backward): boolean {

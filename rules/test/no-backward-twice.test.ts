@@ -6,6 +6,8 @@ const W = 'const w = tensor([1, 2], { requiresGrad: true });\n';
 
 ruleTester.run('no-backward-twice', rule, {
   valid: [
+    // A helper that backpropagates what it is given, called once per fresh graph.
+    code(W + 'function backprop(loss: Tensor): void {\n  loss.backward();\n}\nbackprop(w.mul(w).sum());\nbackprop(w.mul(w).sum());'),
     code(W + 'const loss = w.mul(w).sum();\nloss.backward(undefined, { retainGraph: true });\nloss.backward();'),
     // add and sum save no tensors, so a second backward through them works (as in PyTorch).
     code(W + 'const loss = w.add(1).sum();\nloss.backward();\nloss.backward();'),
@@ -32,6 +34,28 @@ ruleTester.run('no-backward-twice', rule, {
     code(W + 'const loss = w.mul(w).sum();\nconst [g] = autograd.grad(loss, w, { createGraph: true });\nloss.backward();\nconsole.log(g);'),
   ],
   invalid: [
+    {
+      // The helper's backward (one call site) frees the graph; the fix goes into the helper.
+      code: code(
+        W +
+          'function backprop(loss: Tensor): void {\n  loss.backward();\n}\nconst loss = w.mul(w).sum();\nbackprop(loss);\nloss.backward();',
+      ),
+      errors: [
+        {
+          messageId: 'secondBackward',
+          line: 8,
+          suggestions: [
+            {
+              messageId: 'retainGraph',
+              output: code(
+                W +
+                  'function backprop(loss: Tensor): void {\n  loss.backward(undefined, { retainGraph: true });\n}\nconst loss = w.mul(w).sum();\nbackprop(loss);\nloss.backward();',
+              ),
+            },
+          ],
+        },
+      ],
+    },
     {
       code: code(W + 'const loss = w.mul(w).sum();\nloss.backward();\nloss.backward();'),
       errors: [
