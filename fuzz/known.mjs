@@ -187,14 +187,6 @@ export const KNOWN = [
       "fuzz (minor): `model.zeroGrad()` zero-fills the trunk, but the next statement `optT.zeroGrad({ setToNone: true })` (the stateful optimizer that holds the trunk) sets those grads to null again, and the head's optimizer is plain SGD; the linter reports model.zeroGrad() without looking at the later clearing",
     matches: (s) => s.clear === 'modelZeroGrad' && block(s, 'secondOptimizer')?.clear === 'setToNone',
   },
-  {
-    rule: 'require-set-to-none',
-    cell: 'FP',
-    status: 'known-open',
-    reason:
-      'fuzz: the conditionally detached trunk was frozen before the first backward (before or right after building the optimizer), so it never had a gradient and step() skips it; the linter reports zeroGrad() anyway',
-    matches: (s) => block(s, 'cut')?.where === 'conditional' && block(s, 'freeze') !== undefined && block(s, 'freeze').when !== 'epoch',
-  },
   // --- found by the fuzzer's programs of several files, model classes with a second method (issue 10), open ---
   {
     rule: 'no-inplace-on-saved-tensor',
@@ -252,7 +244,6 @@ export const OPEN_FIXTURES = [
   ['fuzz: `x.mul_(0.5)` after the forward of a Linear', 'fixtures/no-inplace-on-saved-tensor/fuzz-input-inplace-frozen-model.ts'],
   ['fuzz (minor): a second optimizer', 'fixtures/no-freeze-after-optimizer/fuzz-second-optimizer-frozen-late-never-cleared.ts'],
   ['fuzz (minor): `model.zeroGrad()` zero-fills', 'fixtures/require-set-to-none/fuzz-model-zerograd-then-settonone.ts'],
-  ['fuzz: the conditionally detached trunk', 'fixtures/require-set-to-none/fuzz-conditional-cut-frozen-first.ts'],
   [
     'fuzz: `const out = model.forward(x); x.mul_(0.5);` before backward, where',
     'fixtures/no-inplace-on-saved-tensor/fuzz-input-inplace-model-two-heads.ts',

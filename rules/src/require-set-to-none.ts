@@ -5,6 +5,7 @@ import type { OptimizerSite } from './analysis/file-index.js';
 import { allUses, certainlyReaches, mayReach, mayReachBackward, type ModuleUse } from './analysis/reach.js';
 import { isPrefix, pathsOverlap, type ParamPath } from './analysis/modules.js';
 import { holderOf } from './analysis/training.js';
+import { isLoop } from './analysis/flow.js';
 import { createRule, onProgram, reportAt, textOf, type Related } from './util/create-rule.js';
 import { propertyOf, setOption } from './util/fixes.js';
 
@@ -126,6 +127,9 @@ function zeroFilledMisses(
       // A followed model method speaks through the uses in its body.
       if (!cut || use.inner || seen.has(cut.node) || !held.some((p) => pathsOverlap(p, use.module))) continue;
       const target = use.module;
+      // Frozen for good before the loop (or never holding parameters): no gradient to zero-fill.
+      if (analysis.training.frozenForGoodBefore(target, enclosingLoopOf(zeroGrad) ?? zeroGrad)) continue;
+      if (ts.isExpression(target.node) && analysis.paths.holdsNoParameters(target.node)) continue;
       const everReached = [...usesByBackward.values()].some((list) => list.some((u) => mayReach(u, target)));
       if (!everReached) continue;
       const missedAt = firstUnreachedStep(analysis, zeroGrad, steps, target, usesByBackward, undefined);
@@ -203,4 +207,10 @@ function backwardUses(analysis: FileAnalysis): ReadonlyMap<ts.CallExpression, re
     usesMemo.set(analysis, uses);
   }
   return uses;
+}
+
+/** The innermost loop around `node` in its own function. */
+function enclosingLoopOf(node: ts.Node): ts.Node | undefined {
+  for (let cur = node.parent; !ts.isSourceFile(cur) && !ts.isFunctionLike(cur); cur = cur.parent) if (isLoop(cur)) return cur;
+  return undefined;
 }

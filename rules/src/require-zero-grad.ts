@@ -1,7 +1,7 @@
 import ts from 'typescript';
 import { stripExpression } from './analysis/bindings.js';
-import type { FileIndex, OptimizerSite } from './analysis/file-index.js';
-import { conditionalBetween, enclosingFunction, isAncestor, isLoop, type Flow } from './analysis/flow.js';
+import type { OptimizerSite } from './analysis/file-index.js';
+import { enclosingFunction, isAncestor, isLoop, type Flow } from './analysis/flow.js';
 import { isPrefix, pathsOverlap, type ModulePaths, type ParamPath } from './analysis/modules.js';
 import { allUses, certainlyReaches, mayReachBackward, type ModuleUse } from './analysis/reach.js';
 import { callsIntoOtherFiles } from './analysis/program-calls.js';
@@ -123,7 +123,7 @@ export default createRule({
         const held = site ? training.held(site) : undefined;
         if (held && held.length > 0 && !inLoop.some((b) => held.some((p) => mayReachBackward(reach, b, p)))) continue;
         // …and so has one whose parameters are all frozen before the loop, for good: no backward gives them a gradient.
-        if (held && held.length > 0 && held.every((p) => frozenBeforeForGood(training, index, p, loop))) continue;
+        if (held && held.length > 0 && held.every((p) => training.frozenForGoodBefore(p, loop))) continue;
         const covering = clears.filter((c) => c.covers(site) && runsInside(flow, c.node, loop) !== 'no');
         // Cleared in part only (a module's zeroGrad() inside what the optimizer holds): report when a backward
         // of the loop certainly gives a gradient to another held module, which then accumulates.
@@ -206,30 +206,6 @@ function runsInside(flow: Flow, node: ts.Node, loop: ts.Node): Inside {
     cur = site;
   }
   return 'unknown';
-}
-
-/**
- * Whether every parameter under `path` is frozen before `loop` starts, unconditionally, in the same
- * function (`for (const p of model.at(0).parameters()) p.requiresGrad = false` above the loop), and
- * nothing in the file sets requiresGrad to anything but false (an unfreeze anywhere: not for good).
- */
-function frozenBeforeForGood(training: TrainingFacts, index: FileIndex, path: ParamPath, loop: ts.Node): boolean {
-  if (index.requiresGradWrites.some((w) => w.flag !== false) || training.unfreezes().length > 0) return false;
-  const fn = enclosingFunction(loop);
-  return training.freezes().some((f) => {
-    // (A helper of another file that freezes what it is given counts at its call: `freezeModule(model.at(0))`.)
-    if (!f.paths.some((p) => !p.partial && isPrefix(p, path))) return false;
-    if (f.write.node.getSourceFile() !== loop.getSourceFile() || f.write.node.getEnd() > loop.getStart()) return false;
-    // Through the inline callback of `ps.forEach((p) => { p.requiresGrad = false; })`, which runs where it is passed.
-    let node: ts.Node = f.write.node;
-    let inner = enclosingFunction(node);
-    while (inner !== fn && (ts.isArrowFunction(inner) || ts.isFunctionExpression(inner)) && ts.isCallExpression(inner.parent)) {
-      if (conditionalBetween(node, inner)) return false;
-      node = inner.parent;
-      inner = enclosingFunction(node);
-    }
-    return inner === fn && !conditionalBetween(node, fn);
-  });
 }
 
 /**

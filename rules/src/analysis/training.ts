@@ -1,7 +1,7 @@
 import ts from 'typescript';
 import { stripExpression, type Bindings } from './bindings.js';
 import type { FileIndex, OptimizerSite, RequiresGradWrite } from './file-index.js';
-import { isAncestor, returnedValues, type Flow } from './flow.js';
+import { conditionalBetween, enclosingFunction, isAncestor, returnedValues, type Flow } from './flow.js';
 import { isPrefix, pathsOverlap, type ModulePaths, type ParamPath } from './modules.js';
 import { callsIntoOtherFiles } from './program-calls.js';
 import { constructedOptimizer, freezesThrough, heldThrough, helperOf, requiresGradWritesThrough, type Helper } from './summaries.js';
@@ -258,6 +258,35 @@ export class TrainingFacts {
           f.paths.some((p) => (isPrefix(p, path) && !(whole && p.partial)) || (!whole && isPrefix(path, p))),
       )
     );
+  }
+
+  /**
+   * Whether every parameter under `path` is frozen before `node`'s loop (or `node`) starts,
+   * unconditionally, in the same function (`for (const p of model.at(0).parameters()) p.requiresGrad
+   * = false` above the loop), and nothing sets requiresGrad back on what may be a parameter (an
+   * unfreeze, or a flag that is not a literal: not for good). `mayBeFrozen` asks whether a freeze may
+   * happen; this asks whether one certainly has.
+   */
+  frozenForGoodBefore(path: ParamPath, node: ts.Node): boolean {
+    const unfreezes = this.index.requiresGradWrites.some(
+      (w) => w.flag !== false && (w.flag === undefined || this.frozenPaths(w).length > 0),
+    );
+    if (unfreezes || this.unfreezes().length > 0) return false;
+    const fn = enclosingFunction(node);
+    return this.freezes().some((f) => {
+      // (A helper of another file that freezes what it is given counts at its call: `freezeModule(model.at(0))`.)
+      if (!f.paths.some((p) => !p.partial && isPrefix(p, path))) return false;
+      if (f.write.node.getSourceFile() !== node.getSourceFile() || f.write.node.getEnd() > node.getStart()) return false;
+      // Through the inline callback of `ps.forEach((p) => { p.requiresGrad = false; })`, which runs where it is passed.
+      let at: ts.Node = f.write.node;
+      let inner = enclosingFunction(at);
+      while (inner !== fn && (ts.isArrowFunction(inner) || ts.isFunctionExpression(inner)) && ts.isCallExpression(inner.parent)) {
+        if (conditionalBetween(at, inner)) return false;
+        at = inner.parent;
+        inner = enclosingFunction(at);
+      }
+      return inner === fn && !conditionalBetween(at, fn);
+    });
   }
 
   /** Freezes that reach parameters the optimizer holds. */
