@@ -233,6 +233,9 @@ export class TrainingFacts {
       const def = this.bindings.definition(target);
       if (def?.kind === 'element') {
         const sources = this.paths.paramSources(def.of) ?? [];
+        // `if (name.startsWith('trunk.'))` over `m.namedParameters()`: all of `m.trunk`.
+        const prefix = def.pairValue ? namePrefixSegments(write.node, def.at) : undefined;
+        if (prefix) return sources.map((p) => ({ ...p, segments: [...p.segments, ...prefix.segments] }));
         const conditional = isConditionalWithin(write.node, def.at, true);
         return sources.map((p) => ({ ...p, partial: p.partial || conditional }));
       }
@@ -278,7 +281,8 @@ export class TrainingFacts {
       if (!f.paths.some((p) => !p.partial && isPrefix(p, path))) return false;
       if (f.write.node.getSourceFile() !== node.getSourceFile() || f.write.node.getEnd() > node.getStart()) return false;
       // Through the inline callback of `ps.forEach((p) => { p.requiresGrad = false; })`, which runs where it is passed.
-      let at: ts.Node = f.write.node;
+      // A freeze by name prefix (`if (name.startsWith('trunk.'))`) is certain for the module it names.
+      let at: ts.Node = this.namePrefixGuard(f.write) ?? f.write.node;
       let inner = enclosingFunction(at);
       while (inner !== fn && (ts.isArrowFunction(inner) || ts.isFunctionExpression(inner)) && ts.isCallExpression(inner.parent)) {
         if (conditionalBetween(at, inner)) return false;
@@ -287,6 +291,13 @@ export class TrainingFacts {
       }
       return inner === fn && !conditionalBetween(at, fn);
     });
+  }
+
+  /** The `if (name.startsWith('…'))` that a freeze by name prefix runs under, if that is its only condition. */
+  private namePrefixGuard(write: RequiresGradWrite): ts.IfStatement | undefined {
+    const target = stripExpression(write.target);
+    const def = ts.isIdentifier(target) ? this.bindings.definition(target) : undefined;
+    return def?.kind === 'element' && def.pairValue ? namePrefixSegments(write.node, def.at)?.guard : undefined;
   }
 
   /** Freezes that reach parameters the optimizer holds. */
@@ -366,4 +377,58 @@ function newExpressions(file: ts.SourceFile): readonly ts.NewExpression[] {
     newExpressionsByFile.set(file, found);
   }
   return found;
+}
+
+/**
+ * For a write in a loop over `m.namedParameters()` (`for (const [name, p] of …)` or `.forEach(([name, p]) => …)`)
+ * whose only condition is `if (name.startsWith('trunk.'))`: the module path segments the prefix names
+ * (`['trunk']`; `'0.'` gives `['0']`, a Sequential's first layer). Undefined for any other shape (another
+ * condition, an early exit in the loop body, a prefix that does not end at a module name).
+ */
+function namePrefixSegments(write: ts.Node, holder: ts.Node): { segments: string[]; guard: ts.IfStatement } | undefined {
+  const pattern = ts.isVariableDeclaration(holder) || ts.isParameter(holder) ? holder.name : undefined;
+  const first = pattern && ts.isArrayBindingPattern(pattern) ? pattern.elements.at(0) : undefined;
+  const name = first && ts.isBindingElement(first) && ts.isIdentifier(first.name) ? first.name.text : undefined;
+  const forOf = ts.isVariableDeclaration(holder) ? holder.parent.parent : undefined;
+  const body =
+    forOf && ts.isForOfStatement(forOf)
+      ? forOf.statement
+      : ts.isParameter(holder) && isFunctionLikeWithBody(holder.parent)
+        ? holder.parent.body
+        : undefined;
+  if (!name || !body) return undefined;
+  let guard: ts.IfStatement | undefined;
+  for (let cur: ts.Node = write; cur !== body; cur = cur.parent) {
+    const parent = cur.parent;
+    if (ts.isSourceFile(cur) || ts.isFunctionLike(parent)) return undefined;
+    if (ts.isIfStatement(parent)) {
+      if (parent.thenStatement !== cur || guard) return undefined;
+      guard = parent;
+    } else if (isConditionalWithin(cur, parent, false)) return undefined;
+  }
+  const test = guard ? stripExpression(guard.expression) : undefined;
+  if (
+    !test ||
+    !ts.isCallExpression(test) ||
+    !ts.isPropertyAccessExpression(test.expression) ||
+    test.expression.name.text !== 'startsWith' ||
+    !ts.isIdentifier(test.expression.expression) ||
+    test.expression.expression.text !== name ||
+    test.arguments.length !== 1
+  )
+    return undefined;
+  const prefix = test.arguments[0];
+  if (!ts.isStringLiteralLike(prefix) || !/^[\w$]+(\.[\w$]+)*\.$/.test(prefix.text)) return undefined;
+  // An early exit anywhere in the loop body may skip the write.
+  const exits = (n: ts.Node): boolean =>
+    ts.isContinueStatement(n) ||
+    ts.isBreakStatement(n) ||
+    ts.isReturnStatement(n) ||
+    (!ts.isFunctionLike(n) && ts.forEachChild(n, exits) === true);
+  if (!guard || ts.forEachChild(body, exits) === true) return undefined;
+  return { segments: prefix.text.slice(0, -1).split('.'), guard };
+}
+
+function isFunctionLikeWithBody(node: ts.Node): node is ts.ArrowFunction | ts.FunctionExpression {
+  return ts.isArrowFunction(node) || ts.isFunctionExpression(node);
 }
