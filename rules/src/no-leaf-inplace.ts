@@ -51,7 +51,12 @@ export default createRule({
         // An element of a parameter list (`for (const p of ps)`, `ps.forEach((t) => …)`) whose modules may be frozen.
         const stripped = stripExpression(receiver);
         const def = ts.isIdentifier(stripped) ? bindings.definition(stripped) : undefined;
-        const sources = def?.kind === 'element' ? paths.paramSources(def.of) : undefined;
+        const sources =
+          def?.kind === 'element'
+            ? paths.paramSources(def.of)
+            : ts.isElementAccessExpression(stripped)
+              ? paths.paramSources(stripped.expression) // `model.parameters()[0]`: any of the list
+              : undefined;
         if (sources?.some(frozenByFreeze)) continue;
         const data = { tensor: textOf(stripExpression(receiver)), method: `${method}()` };
         reportAt(context, {

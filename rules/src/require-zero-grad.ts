@@ -130,7 +130,7 @@ export default createRule({
         const parts = site && held ? covering.map((c) => c.part?.(site)) : [];
         const missed =
           site && held && covering.length > 0 && parts.every((p) => p !== undefined)
-            ? unclearedUse(inLoop, held, parts, (use) => reach.usesOf(use), training, paths)
+            ? unclearedUse(inLoop, held, parts, (use) => reach.usesOf(use), training, paths, loop)
             : undefined;
         if (covering.length > 0 && !missed) continue;
         reported.set(loop, new Set([...(done ?? []), site]));
@@ -211,7 +211,8 @@ function runsInside(flow: Flow, node: ts.Node, loop: ts.Node): Inside {
 /**
  * A module use of one of `backwards` that certainly delivers gradient to parameters the optimizer
  * holds (under `held`) outside every cleared part: not cut, not conditional, not a layer without
- * parameters, not possibly frozen; with the module it names. Undefined when there is none (or the
+ * parameters, not frozen for good before the loop (a freeze after it got a gradient leaves that
+ * gradient in place, stale); with the module it names. Undefined when there is none (or the
  * walk cannot tell).
  */
 function unclearedUse(
@@ -221,6 +222,7 @@ function unclearedUse(
   usesOf: (backward: ts.CallExpression) => readonly ModuleUse[],
   training: TrainingFacts,
   paths: ModulePaths,
+  loop: ts.Node,
 ): { readonly use: ModuleUse; readonly module: string } | undefined {
   const cleared = parts.filter((p): p is ParamPath => p !== undefined);
   const isHeld = (path: ParamPath): boolean => held.some((h) => !h.partial && isPrefix(h, path));
@@ -231,7 +233,7 @@ function unclearedUse(
       const path = use.module;
       if (path.partial || isCleared(path) || !certainlyReaches(use, path)) continue;
       if (isHeld(path) && !cleared.some((c) => isPrefix(path, c))) {
-        if (training.mayBeFrozen(path) || (ts.isExpression(path.node) && paths.holdsNoParameters(path.node))) continue;
+        if (training.frozenForGoodBefore(path, loop) || (ts.isExpression(path.node) && paths.holdsNoParameters(path.node))) continue;
         return { use, module: textOf(path.node) };
       }
       // A use of a container around a cleared or held part (`model.forward(x)` with `model.at(2).zeroGrad()`):
@@ -240,7 +242,11 @@ function unclearedUse(
       const missedLayer = layers.findIndex((layer, i) => {
         const child: ParamPath = { ...path, segments: [...path.segments, String(i)] };
         return (
-          !ts.isSpreadElement(layer) && isHeld(child) && !isCleared(child) && !training.mayBeFrozen(child) && paths.holdsParameters(layer)
+          !ts.isSpreadElement(layer) &&
+          isHeld(child) &&
+          !isCleared(child) &&
+          !training.frozenForGoodBefore(child, loop) &&
+          paths.holdsParameters(layer)
         );
       });
       if (missedLayer !== -1) return { use, module: `${textOf(path.node)}.at(${String(missedLayer)})` };

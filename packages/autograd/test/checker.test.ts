@@ -181,6 +181,21 @@ describe('runtime gradient-flow checker', () => {
     ]);
   });
 
+  it('reports the stale gradient of a parameter frozen after it got one, when nothing clears it', () => {
+    manualSeed(4);
+    const model = new nn.Linear(3, 1);
+    const opt = new optim.SGD(model.parameters(), { lr: 0.1 });
+    const c = start({ models: { model } });
+    lossOf(model).backward();
+    opt.step();
+    model.weight.requiresGrad = false;
+    lossOf(model).backward(); // reaches only the bias now
+    opt.step(); // applies the weight's first gradient a second time
+    const stale = c.findings().filter((f) => f.kind === 'STALE_GRADIENTS');
+    expect(stale.map((f) => f.subject).sort()).toEqual(['model.bias', 'model.weight']);
+    expect(kinds(c)).toContain('FROZEN_PARAM_MOVED');
+  });
+
   it('accepts deliberate gradient accumulation over micro-batches cleared once per step', () => {
     manualSeed(4);
     const model = new nn.Linear(3, 1);

@@ -271,10 +271,14 @@ export class TrainingFacts {
    * happen; this asks whether one certainly has.
    */
   frozenForGoodBefore(path: ParamPath, node: ts.Node): boolean {
-    const unfreezes = this.index.requiresGradWrites.some(
-      (w) => w.flag !== false && (w.flag === undefined || this.frozenPaths(w).length > 0),
-    );
-    if (unfreezes || this.unfreezes().length > 0) return false;
+    // (An unfreeze of something else, `w.requiresGrad = true` on a created tensor, does not matter.)
+    const touches = (p: ParamPath): boolean => isPrefix(p, path) || isPrefix(path, p);
+    const unfreezes = this.index.requiresGradWrites.some((w) => {
+      if (w.flag === false) return false;
+      const targets = this.frozenPaths(w);
+      return targets.length === 0 ? w.flag === undefined : targets.some(touches);
+    });
+    if (unfreezes || this.unfreezes().some((f) => f.paths.some(touches))) return false;
     const fn = enclosingFunction(node);
     return this.freezes().some((f) => {
       // (A helper of another file that freezes what it is given counts at its call: `freezeModule(model.at(0))`.)

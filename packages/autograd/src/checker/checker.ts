@@ -91,6 +91,16 @@ export function enableGradFlowChecker(options: GradFlowCheckerOptions = {}): Gra
         const before = snapshot(p);
         if (before) watch.watched.push({ param: p, before, frozen, zeroGrad });
       }
+      // A gradient kept from before the previous step is stale, frozen or not: a parameter frozen after
+      // it got one keeps applying that gradient while nothing clears it.
+      if (grad !== null && watch.lastStepTick !== undefined && flow.holdsGradFrom(p, watch.lastStepTick) && allZero === false) {
+        const name = nameOf(p, event);
+        report(
+          'STALE_GRADIENTS',
+          `${optName}.step() used a gradient of ${name} that still holds contributions from before the previous step(): gradients accumulate across backward() calls until cleared. Call optimizer.zeroGrad() once per iteration (before backward()).`,
+          name,
+        );
+      }
       if (frozen) continue;
       // A parameter some backward reached before is trained: a phase that runs it under noGrad (a
       // linear probe, a schedule) is a choice. One that no backward ever reached is cut off.
@@ -99,14 +109,6 @@ export function enableGradFlowChecker(options: GradFlowCheckerOptions = {}): Gra
         report(
           'NO_GRAD_THROUGH_NOGRAD',
           `${name} is trainable and held by ${optName}, but no backward() has reached it: its only path to the loss went through noGrad(), which records no graph. Run that part of the forward pass outside noGrad, or freeze the parameter (requiresGrad = false) and leave it out of the optimizer.`,
-          name,
-        );
-      }
-      if (grad !== null && watch.lastStepTick !== undefined && flow.holdsGradFrom(p, watch.lastStepTick) && allZero === false) {
-        const name = nameOf(p, event);
-        report(
-          'STALE_GRADIENTS',
-          `${optName}.step() used a gradient of ${name} that still holds contributions from before the previous step(): gradients accumulate across backward() calls until cleared. Call optimizer.zeroGrad() once per iteration (before backward()).`,
           name,
         );
       }
