@@ -68,6 +68,18 @@ export function callSitesInOtherFiles(program: ts.Program, symbol: ts.Symbol, ex
     sitesByProgram.set(program, byName);
   }
   const name = symbol.getName();
+  const home = declaration.getSourceFile();
+  // Only a file that imports the declaring file, directly or through others, can call its
+  // functions: the `forward` of a model declared in one training script is called from no other.
+  const reaching = filesReaching(program, home);
+  if (reaching) {
+    const sites: ts.CallExpression[] = [];
+    for (const file of reaching) {
+      if (file === except || !isUserFile(program, file)) continue;
+      for (const call of indexCalls(file).get(name) ?? []) if (calleeDeclaration(program, call) === declaration) sites.push(call);
+    }
+    return sites;
+  }
   // Every call of this name in the program is resolved once and grouped by the declaration it
   // calls: the many `forward` methods of a project share one pass over the `forward(…)` calls.
   let byDeclaration = byName.get(name);
@@ -87,6 +99,89 @@ export function callSitesInOtherFiles(program: ts.Program, symbol: ts.Symbol, ex
     byName.set(name, byDeclaration);
   }
   return (byDeclaration.get(declaration) ?? []).filter((site) => site.getSourceFile() !== except);
+}
+
+/** The internal resolution API of a program (TypeScript 5.x); absent, every file may reach every other. */
+interface Resolutions {
+  forEachResolvedModule?: (
+    callback: (resolution: { resolvedModule?: { resolvedFileName: string } }, moduleName: string) => void,
+    file: ts.SourceFile,
+  ) => void;
+}
+
+interface ImportGraph {
+  readonly importers: Map<ts.SourceFile, ts.SourceFile[]>;
+  /** Per declaring file, what filesReaching answered (null: any file). */
+  readonly reaching: Map<ts.SourceFile, readonly ts.SourceFile[] | null>;
+}
+
+/**
+ * Per program: for each file, the files that import it directly (module specifiers, import types,
+ * dynamic imports, augmentations, as the program resolved them); null when that cannot be told: no
+ * resolution API, or a user file with an import the program did not resolve to one of its files
+ * while some user file declares an ambient module (`declare module 'x'`) that may stand behind it.
+ * An import no file stands behind brings only `any`.
+ */
+const importersByProgram = new WeakMap<ts.Program, ImportGraph | null>();
+
+function importGraph(program: ts.Program): ImportGraph | null {
+  const known = importersByProgram.get(program);
+  if (known !== undefined) return known;
+  const forEach = (program as Resolutions).forEachResolvedModule;
+  let graph: ImportGraph | null = null;
+  if (forEach) {
+    const importers = new Map<ts.SourceFile, ts.SourceFile[]>();
+    const state = { unresolved: false, ambient: false };
+    for (const file of program.getSourceFiles()) {
+      const user = isUserFile(program, file);
+      if (user && /\bdeclare\s+module\s*['"`]/.test(file.text)) state.ambient = true;
+      forEach.call(
+        program,
+        (resolution) => {
+          const target = resolution.resolvedModule ? program.getSourceFile(resolution.resolvedModule.resolvedFileName) : undefined;
+          if (!target) {
+            if (user) state.unresolved = true;
+            return;
+          }
+          const list = importers.get(target);
+          if (list) list.push(file);
+          else importers.set(target, [file]);
+        },
+        file,
+      );
+    }
+    if (!(state.unresolved && state.ambient)) graph = { importers, reaching: new Map() };
+  }
+  importersByProgram.set(program, graph);
+  return graph;
+}
+
+/**
+ * The files whose code can name what `file` declares: those that import it, directly or through
+ * other files, in the program's order; undefined when any file may (a script's globals, a
+ * `declare global` on the way, or an import graph that cannot be told).
+ */
+function filesReaching(program: ts.Program, file: ts.SourceFile): readonly ts.SourceFile[] | undefined {
+  const graph = importGraph(program);
+  if (!graph) return undefined;
+  const cached = graph.reaching.get(file);
+  if (cached !== undefined) return cached ?? undefined;
+  const seen = new Set<ts.SourceFile>([file]);
+  const queue = [file];
+  for (const cur of queue) {
+    if (!ts.isExternalModule(cur) || /\bdeclare\s+global\b/.test(cur.text)) {
+      graph.reaching.set(file, null);
+      return undefined;
+    }
+    for (const importer of graph.importers.get(cur) ?? []) {
+      if (seen.has(importer)) continue;
+      seen.add(importer);
+      queue.push(importer);
+    }
+  }
+  const reaching = program.getSourceFiles().filter((f) => seen.has(f));
+  graph.reaching.set(file, reaching);
+  return reaching;
 }
 
 /**
