@@ -40,6 +40,21 @@ export default createRule({
         }
       }
       const backwards = index.methodCalls.filter((m) => m.method === 'backward' && isTensor(m));
+      // Backwards by each function they run in (their frames): a step can follow only a backward
+      // that shares a frame with it (mayFollow is false without one), so only those are asked.
+      const backwardsByFrame = new Map<ts.Node, MethodCall[]>();
+      for (const b of backwards) {
+        for (const fn of new Set(flow.frames(b.call).map(([, f]) => f))) {
+          const list = backwardsByFrame.get(fn);
+          if (list) list.push(b);
+          else backwardsByFrame.set(fn, [b]);
+        }
+      }
+      const backwardsSharingFrame = (node: ts.Node): ReadonlySet<MethodCall> => {
+        const found = new Set<MethodCall>();
+        for (const [, fn] of flow.frames(node)) for (const b of backwardsByFrame.get(fn) ?? []) found.add(b);
+        return found;
+      };
       // In-place writers: in-place tensor methods (one tensor) and optimizer.step() (every parameter it holds).
       const writers: { node: ts.CallExpression; keys: readonly string[] }[] = [];
       const heldKeys = new Map<OptimizerSite, string[]>();
@@ -57,7 +72,7 @@ export default createRule({
           if (key !== undefined) writers.push({ node: m.call, keys: [key] });
         } else if (m.method === 'step' && m.receiverClass.kind === 'optimizer') {
           // step() only moves parameters that have a gradient, so some backward must come first.
-          if (!backwards.some((b) => training.mayFollow(b.call, m.call, true))) continue;
+          if (![...backwardsSharingFrame(m.call)].some((b) => training.mayFollow(b.call, m.call, true))) continue;
           const site = training.optimizerOf(m.receiver);
           const held = site ? training.held(site) : undefined;
           if (!site || !held) continue;

@@ -268,6 +268,50 @@ function declaredNames(file: ts.SourceFile): { methods: ReadonlySet<string>; all
   return names;
 }
 
+const classNamesByFile = new WeakMap<ts.SourceFile, ReadonlySet<string>>();
+
+/**
+ * The names a file may give a class by: the classes it declares, and every name an import or
+ * export of it binds or renames (a class of another file is only reached through those). Syntax
+ * only, once per SourceFile.
+ */
+function classNames(file: ts.SourceFile): ReadonlySet<string> {
+  let names = classNamesByFile.get(file);
+  if (!names) {
+    const found = new Set<string>();
+    const add = (name: ts.Node | undefined): void => {
+      if (name && (ts.isIdentifier(name) || ts.isStringLiteral(name))) found.add(name.text);
+    };
+    const visit = (node: ts.Node): void => {
+      if (ts.isClassDeclaration(node) || ts.isImportClause(node) || ts.isNamespaceImport(node) || ts.isImportEqualsDeclaration(node))
+        add(node.name);
+      else if (ts.isImportSpecifier(node) || ts.isExportSpecifier(node)) {
+        add(node.name);
+        add(node.propertyName);
+      } else if (ts.isNamespaceExport(node)) add(node.name);
+      ts.forEachChild(node, visit);
+    };
+    visit(file);
+    names = found;
+    classNamesByFile.set(file, names);
+  }
+  return names;
+}
+
+const classNamesByProgram = new WeakMap<ts.Program, ReadonlySet<string>>();
+
+/** Whether `name` may refer to a class declared in a user file of the program (syntax; false proves it cannot). */
+export function mayNameUserClass(program: ts.Program, name: string): boolean {
+  let names = classNamesByProgram.get(program);
+  if (!names) {
+    const all = new Set<string>();
+    for (const file of program.getSourceFiles()) if (isUserFile(program, file)) for (const n of classNames(file)) all.add(n);
+    names = all;
+    classNamesByProgram.set(program, names);
+  }
+  return names.has(name);
+}
+
 const userNamesByProgram = new WeakMap<ts.Program, ReadonlySet<string>>();
 
 /** Every name a user file of the program declares a function, method or variable by (once per program). */
