@@ -179,12 +179,9 @@ function firstUnreachedStep(
     freeze === undefined ||
     !flow.mayFollowOnInstance(freeze, b, true) ||
     training.unfreezes().some((u) => u.paths.some((p) => isPrefix(p, target)) && flow.mustPassBetween(freeze, u.write.node, b));
-  return steps.find(
-    (step) =>
-      ![...usesByBackward].some(
-        ([b, uses]) => uses.some((u) => certainlyReaches(u, target)) && flow.mustPassBetween(zeroGrad, b, step) && unfrozenAt(b),
-      ),
-  );
+  // Which backwards certainly reach the target does not depend on the step: asked once.
+  const reaching = [...usesByBackward].filter(([, uses]) => uses.some((u) => certainlyReaches(u, target))).map(([b]) => b);
+  return steps.find((step) => !reaching.some((b) => flow.mustPassBetween(zeroGrad, b, step) && unfrozenAt(b)));
 }
 
 function everyStepReached(
