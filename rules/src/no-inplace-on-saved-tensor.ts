@@ -39,6 +39,23 @@ export default createRule({
           savedByKey.set(saved.key, list);
         }
       }
+      // Saved keys by each of their dotted prefixes (`a`, `a.b` for `a.b.c`) and themselves: the
+      // keys under a held path, looked up instead of tested one by one for every optimizer.
+      let keysByPrefix: Map<string, string[]> | undefined;
+      const keysUnder = (): ReadonlyMap<string, readonly string[]> => {
+        if (keysByPrefix) return keysByPrefix;
+        keysByPrefix = new Map();
+        for (const key of savedByKey.keys()) {
+          for (let i = key.indexOf('.'); ; i = key.indexOf('.', i + 1)) {
+            const prefix = i < 0 ? key : key.slice(0, i);
+            const list = keysByPrefix.get(prefix);
+            if (list) list.push(key);
+            else keysByPrefix.set(prefix, [key]);
+            if (i < 0) break;
+          }
+        }
+        return keysByPrefix;
+      };
       const backwards = index.methodCalls.filter((m) => m.method === 'backward' && isTensor(m));
       // Backwards by each function they run in (their frames): a step can follow only a backward
       // that shares a frame with it (mayFollow is false without one), so only those are asked.
@@ -79,7 +96,7 @@ export default createRule({
           let keys = heldKeys.get(site);
           if (!keys) {
             const prefixes = held.filter((p) => !p.partial).map((p) => [p.root, ...p.segments].join('.'));
-            keys = [...savedByKey.keys()].filter((k) => prefixes.some((p) => k === p || k.startsWith(`${p}.`)));
+            keys = [...new Set(prefixes.flatMap((p) => keysUnder().get(p) ?? []))];
             heldKeys.set(site, keys);
           }
           writers.push({ node: m.call, keys });
