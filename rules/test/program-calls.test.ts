@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { callSitesInOtherFiles } from '../src/analysis/program-calls.js';
+import { calleeSymbol, callSitesInOtherFiles, foreignDeclaration } from '../src/analysis/program-calls.js';
 
 // callSitesInOtherFiles looks for a method's callers only in the files that can reach its file
 // through imports (or everywhere, where globals can carry its class): its answer must be what
@@ -20,6 +20,10 @@ const FILES: Record<string, string> = {
   'd/script.ts': 'class Scripted {\n  forward(): number {\n    return 3;\n  }\n}\nconst scripted = new Scripted();\n',
   'd/uses-script.ts': 'export const s = scripted.forward();\n',
   'e/unrelated.ts': 'const o = { forward: (): number => 4 };\nexport const u = o.forward();\n',
+  'f/helpers.ts': 'export function helper(): number {\n  return 5;\n}\nexport const arrow = (): number => 6;\n',
+  'f/uses-helpers.ts':
+    "import { helper, arrow } from './helpers.js';\nexport const f = helper() + arrow();\nexport function own(): number {\n  return helper();\n}\n",
+  'f/shadow.ts': 'function helper(): number {\n  return 7;\n}\nexport const g = helper();\n',
 };
 
 function makeProgram(): ts.Program {
@@ -51,6 +55,39 @@ function makeProgram(): ts.Program {
     host,
   );
 }
+
+describe('foreignDeclaration', () => {
+  it('finds the body of another user file that each call runs, as the checker resolves it', () => {
+    const program = makeProgram();
+    const checker = program.getTypeChecker();
+    const found: string[] = [];
+    for (const name of Object.keys(FILES)) {
+      const file = program.getSourceFile(root + name);
+      if (!file) throw new Error(`no ${name}`);
+      const visit = (node: ts.Node): void => {
+        if (ts.isCallExpression(node)) {
+          const decl = calleeSymbol(checker, node)?.valueDeclaration;
+          const fn = decl && ts.isVariableDeclaration(decl) ? decl.initializer : decl;
+          const expected = fn && ts.isFunctionLike(fn) && fn.getSourceFile() !== file ? fn : undefined;
+          const actual = foreignDeclaration(program, node)?.fn;
+          expect(actual).toBe(expected);
+          if (actual) found.push(`${name}: ${node.getText()}`);
+        }
+        ts.forEachChild(node, visit);
+      };
+      visit(file);
+    }
+    expect(found).toEqual([
+      'b/use-reexport.ts: new Net().forward(1)',
+      'b/use-type.ts: m.forward(2)',
+      'c/uses-global.ts: hidden.forward()',
+      'd/uses-script.ts: scripted.forward()',
+      'f/uses-helpers.ts: helper()',
+      'f/uses-helpers.ts: arrow()',
+      'f/uses-helpers.ts: helper()',
+    ]);
+  });
+});
 
 describe('callSitesInOtherFiles', () => {
   it('finds the callers of each forward() that resolving every call finds', () => {

@@ -111,6 +111,11 @@ interface Resolutions {
 
 interface ImportGraph {
   readonly importers: Map<ts.SourceFile, ts.SourceFile[]>;
+  readonly imports: Map<ts.SourceFile, ts.SourceFile[]>;
+  /** Per file, what namesVisibleFrom answered. */
+  readonly visible: Map<ts.SourceFile, ReadonlySet<string>>;
+  /** The files every file can see: scripts, files with a `declare global`, and what they import (found once). */
+  globals?: ReadonlySet<ts.SourceFile>;
   /** Per declaring file, what filesReaching answered (null: any file). */
   readonly reaching: Map<ts.SourceFile, readonly ts.SourceFile[] | null>;
 }
@@ -131,6 +136,7 @@ function importGraph(program: ts.Program): ImportGraph | null {
   let graph: ImportGraph | null = null;
   if (forEach) {
     const importers = new Map<ts.SourceFile, ts.SourceFile[]>();
+    const imports = new Map<ts.SourceFile, ts.SourceFile[]>();
     const state = { unresolved: false, ambient: false };
     for (const file of program.getSourceFiles()) {
       const user = isUserFile(program, file);
@@ -146,14 +152,56 @@ function importGraph(program: ts.Program): ImportGraph | null {
           const list = importers.get(target);
           if (list) list.push(file);
           else importers.set(target, [file]);
+          const own = imports.get(file);
+          if (own) own.push(target);
+          else imports.set(file, [target]);
         },
         file,
       );
     }
-    if (!(state.unresolved && state.ambient)) graph = { importers, reaching: new Map() };
+    if (!(state.unresolved && state.ambient)) graph = { importers, imports, reaching: new Map(), visible: new Map() };
   }
   importersByProgram.set(program, graph);
   return graph;
+}
+
+/** Whether every file can see what `file` declares: a script, or a module with a `declare global`. */
+function isGlobal(file: ts.SourceFile): boolean {
+  return !ts.isExternalModule(file) || /\bdeclare\s+global\b/.test(file.text);
+}
+
+/** `files` and every file they import, directly or through others. */
+function importClosure(graph: ImportGraph, files: readonly ts.SourceFile[]): Set<ts.SourceFile> {
+  const seen = new Set(files);
+  const queue = [...files];
+  for (const cur of queue) {
+    for (const target of graph.imports.get(cur) ?? []) {
+      if (seen.has(target)) continue;
+      seen.add(target);
+      queue.push(target);
+    }
+  }
+  return seen;
+}
+
+/**
+ * The names of the functions, methods and variables declared by the user files (other than `file`)
+ * whose declarations `file`'s code can reach: those it imports, directly or through others, and
+ * those every file can see (scripts, `declare global`, and what they import). A call can run a
+ * body of another user file only under one of these names; undefined when the graph is unknown.
+ */
+function namesVisibleFrom(program: ts.Program, file: ts.SourceFile): ReadonlySet<string> | undefined {
+  const graph = importGraph(program);
+  if (!graph) return undefined;
+  const cached = graph.visible.get(file);
+  if (cached) return cached;
+  graph.globals ??= importClosure(graph, program.getSourceFiles().filter(isGlobal));
+  const names = new Set<string>();
+  for (const other of new Set([...importClosure(graph, [file]), ...graph.globals])) {
+    if (other !== file && isUserFile(program, other)) for (const name of declaredNames(other).all) names.add(name);
+  }
+  graph.visible.set(file, names);
+  return names;
 }
 
 /**
@@ -169,7 +217,7 @@ function filesReaching(program: ts.Program, file: ts.SourceFile): readonly ts.So
   const seen = new Set<ts.SourceFile>([file]);
   const queue = [file];
   for (const cur of queue) {
-    if (!ts.isExternalModule(cur) || /\bdeclare\s+global\b/.test(cur.text)) {
+    if (isGlobal(cur)) {
       graph.reaching.set(file, null);
       return undefined;
     }
@@ -220,6 +268,9 @@ export function foreignDeclaration(
   const callee = call.expression;
   const name = ts.isIdentifier(callee) ? callee.text : ts.isPropertyAccessExpression(callee) ? callee.name.text : undefined;
   if (name === undefined || !userDeclaredNames(program).has(name)) return undefined;
+  // Nor where no other user file this one can reach declares the name (see namesVisibleFrom).
+  const visible = namesVisibleFrom(program, call.getSourceFile());
+  if (visible && !visible.has(name)) return undefined;
   const decl = calleeDeclaration(program, call);
   let fn: ts.Node | undefined = decl;
   if (decl && ts.isVariableDeclaration(decl) && decl.initializer) fn = decl.initializer;
