@@ -296,55 +296,45 @@ function declaredMethodNames(file: ts.SourceFile): ReadonlySet<string> {
   return declaredNames(file).methods;
 }
 
-const namesByFile = new WeakMap<ts.SourceFile, { methods: ReadonlySet<string>; all: ReadonlySet<string> }>();
+interface DeclaredNames {
+  readonly methods: ReadonlySet<string>;
+  readonly all: ReadonlySet<string>;
+  /**
+   * The names the file may give a class by: the classes it declares, and every name an import or
+   * export of it binds or renames (a class of another file is only reached through those).
+   */
+  readonly classes: ReadonlySet<string>;
+}
 
-/** The methods, and every function, method and function-valued variable a file declares (syntax only, once per SourceFile). */
-function declaredNames(file: ts.SourceFile): { methods: ReadonlySet<string>; all: ReadonlySet<string> } {
+const namesByFile = new WeakMap<ts.SourceFile, DeclaredNames>();
+
+/** The methods, every function, method and function-valued variable, and the class names of a file (one walk, syntax only, once per SourceFile). */
+function declaredNames(file: ts.SourceFile): DeclaredNames {
   let names = namesByFile.get(file);
   if (!names) {
     const methods = new Set<string>();
     const all = new Set<string>();
+    const classes = new Set<string>();
+    const addClassName = (name: ts.Node | undefined): void => {
+      if (name && (ts.isIdentifier(name) || ts.isStringLiteral(name))) classes.add(name.text);
+    };
     const visit = (node: ts.Node): void => {
       if (ts.isMethodDeclaration(node) && ts.isIdentifier(node.name) && node.body) {
         methods.add(node.name.text);
         all.add(node.name.text);
       } else if (ts.isFunctionDeclaration(node) && node.name) all.add(node.name.text);
       else if (ts.isVariableDeclaration(node) && ts.isIdentifier(node.name) && node.initializer) all.add(node.name.text);
-      ts.forEachChild(node, visit);
-    };
-    visit(file);
-    names = { methods, all };
-    namesByFile.set(file, names);
-  }
-  return names;
-}
-
-const classNamesByFile = new WeakMap<ts.SourceFile, ReadonlySet<string>>();
-
-/**
- * The names a file may give a class by: the classes it declares, and every name an import or
- * export of it binds or renames (a class of another file is only reached through those). Syntax
- * only, once per SourceFile.
- */
-function classNames(file: ts.SourceFile): ReadonlySet<string> {
-  let names = classNamesByFile.get(file);
-  if (!names) {
-    const found = new Set<string>();
-    const add = (name: ts.Node | undefined): void => {
-      if (name && (ts.isIdentifier(name) || ts.isStringLiteral(name))) found.add(name.text);
-    };
-    const visit = (node: ts.Node): void => {
-      if (ts.isClassDeclaration(node) || ts.isImportClause(node) || ts.isNamespaceImport(node) || ts.isImportEqualsDeclaration(node))
-        add(node.name);
+      else if (ts.isClassDeclaration(node) || ts.isImportClause(node) || ts.isNamespaceImport(node) || ts.isImportEqualsDeclaration(node))
+        addClassName(node.name);
       else if (ts.isImportSpecifier(node) || ts.isExportSpecifier(node)) {
-        add(node.name);
-        add(node.propertyName);
-      } else if (ts.isNamespaceExport(node)) add(node.name);
+        addClassName(node.name);
+        addClassName(node.propertyName);
+      } else if (ts.isNamespaceExport(node)) addClassName(node.name);
       ts.forEachChild(node, visit);
     };
     visit(file);
-    names = found;
-    classNamesByFile.set(file, names);
+    names = { methods, all, classes };
+    namesByFile.set(file, names);
   }
   return names;
 }
@@ -356,7 +346,7 @@ export function mayNameUserClass(program: ts.Program, name: string): boolean {
   let names = classNamesByProgram.get(program);
   if (!names) {
     const all = new Set<string>();
-    for (const file of program.getSourceFiles()) if (isUserFile(program, file)) for (const n of classNames(file)) all.add(n);
+    for (const file of program.getSourceFiles()) if (isUserFile(program, file)) for (const n of declaredNames(file).classes) all.add(n);
     names = all;
     classNamesByProgram.set(program, names);
   }
