@@ -39,7 +39,39 @@ export default createRule({
           savedByKey.set(saved.key, list);
         }
       }
+      // Saved keys by each of their dotted prefixes (`a`, `a.b` for `a.b.c`) and themselves: the
+      // keys under a held path, looked up instead of tested one by one for every optimizer.
+      let keysByPrefix: Map<string, string[]> | undefined;
+      const keysUnder = (): ReadonlyMap<string, readonly string[]> => {
+        if (keysByPrefix) return keysByPrefix;
+        keysByPrefix = new Map();
+        for (const key of savedByKey.keys()) {
+          for (let i = key.indexOf('.'); ; i = key.indexOf('.', i + 1)) {
+            const prefix = i < 0 ? key : key.slice(0, i);
+            const list = keysByPrefix.get(prefix);
+            if (list) list.push(key);
+            else keysByPrefix.set(prefix, [key]);
+            if (i < 0) break;
+          }
+        }
+        return keysByPrefix;
+      };
       const backwards = index.methodCalls.filter((m) => m.method === 'backward' && isTensor(m));
+      // Backwards by each function they run in (their frames): a step can follow only a backward
+      // that shares a frame with it (mayFollow is false without one), so only those are asked.
+      const backwardsByFrame = new Map<ts.Node, MethodCall[]>();
+      for (const b of backwards) {
+        for (const fn of new Set(flow.frames(b.call).map(([, f]) => f))) {
+          const list = backwardsByFrame.get(fn);
+          if (list) list.push(b);
+          else backwardsByFrame.set(fn, [b]);
+        }
+      }
+      const backwardsSharingFrame = (node: ts.Node): ReadonlySet<MethodCall> => {
+        const found = new Set<MethodCall>();
+        for (const [, fn] of flow.frames(node)) for (const b of backwardsByFrame.get(fn) ?? []) found.add(b);
+        return found;
+      };
       // In-place writers: in-place tensor methods (one tensor) and optimizer.step() (every parameter it holds).
       const writers: { node: ts.CallExpression; keys: readonly string[] }[] = [];
       const heldKeys = new Map<OptimizerSite, string[]>();
@@ -57,14 +89,14 @@ export default createRule({
           if (key !== undefined) writers.push({ node: m.call, keys: [key] });
         } else if (m.method === 'step' && m.receiverClass.kind === 'optimizer') {
           // step() only moves parameters that have a gradient, so some backward must come first.
-          if (!backwards.some((b) => training.mayFollow(b.call, m.call, true))) continue;
+          if (![...backwardsSharingFrame(m.call)].some((b) => training.mayFollow(b.call, m.call, true))) continue;
           const site = training.optimizerOf(m.receiver);
           const held = site ? training.held(site) : undefined;
           if (!site || !held) continue;
           let keys = heldKeys.get(site);
           if (!keys) {
             const prefixes = held.filter((p) => !p.partial).map((p) => [p.root, ...p.segments].join('.'));
-            keys = [...savedByKey.keys()].filter((k) => prefixes.some((p) => k === p || k.startsWith(`${p}.`)));
+            keys = [...new Set(prefixes.flatMap((p) => keysUnder().get(p) ?? []))];
             heldKeys.set(site, keys);
           }
           writers.push({ node: m.call, keys });

@@ -30,6 +30,7 @@ export default createRule({
   create(context) {
     return onProgram(context, (analysis) => {
       const { index, training, paths, sourceFile, flow } = analysis;
+      const backwards = index.methodCalls.filter((m) => m.method === 'backward').map((m) => m.call);
       for (const { call, method, receiver, receiverClass } of index.methodCalls) {
         if (method !== 'zeroGrad' || (receiverClass.kind !== 'optimizer' && receiverClass.kind !== 'module')) continue;
         const setToNone = propertyOf(call.arguments.at(0), 'setToNone');
@@ -57,7 +58,6 @@ export default createRule({
           const related: Related[] = [{ node: site.node, message: `${optimizerName} is built here` }];
           const cutDescriptions: string[] = [];
           // A parameter has a gradient to zero-fill only if backward reached it before it was cut.
-          const backwards = index.methodCalls.filter((m) => m.method === 'backward').map((m) => m.call);
           for (const { freeze, frozen } of training.freezesOf(site)) {
             if (!held.some((p) => pathsOverlap(p, frozen) || pathsOverlap(frozen, p))) continue;
             if (!backwards.some((b) => flow.mayFollowOnInstance(b, freeze.write.node, true) && mayReachBackward(analysis.reach, b, frozen)))
@@ -142,16 +142,27 @@ function zeroFilledMisses(
 }
 
 function stepsAfter(analysis: FileAnalysis, zeroGrad: ts.CallExpression, site: OptimizerSite): ts.CallExpression[] {
-  const { index, training } = analysis;
-  return index.methodCalls
-    .filter(
-      (m) =>
-        m.method === 'step' &&
-        m.receiverClass.kind === 'optimizer' &&
-        training.optimizerOf(m.receiver) === site &&
-        training.mayFollow(zeroGrad, m.call, true),
-    )
-    .map((m) => m.call);
+  return (stepsBySite(analysis).get(site) ?? []).filter((step) => analysis.training.mayFollow(zeroGrad, step, true));
+}
+
+const stepsMemo = new WeakMap<FileAnalysis, ReadonlyMap<OptimizerSite | undefined, readonly ts.CallExpression[]>>();
+
+/** The `step()` calls of the file by the optimizer they step, in file order (once per analysis: asked for every zeroGrad). */
+function stepsBySite(analysis: FileAnalysis): ReadonlyMap<OptimizerSite | undefined, readonly ts.CallExpression[]> {
+  let bySite = stepsMemo.get(analysis);
+  if (!bySite) {
+    const map = new Map<OptimizerSite | undefined, ts.CallExpression[]>();
+    for (const m of analysis.index.methodCalls) {
+      if (m.method !== 'step' || m.receiverClass.kind !== 'optimizer') continue;
+      const site = analysis.training.optimizerOf(m.receiver);
+      const list = map.get(site);
+      if (list) list.push(m.call);
+      else map.set(site, [m.call]);
+    }
+    bySite = map;
+    stepsMemo.set(analysis, bySite);
+  }
+  return bySite;
 }
 
 /**
@@ -172,12 +183,9 @@ function firstUnreachedStep(
     freeze === undefined ||
     !flow.mayFollowOnInstance(freeze, b, true) ||
     training.unfreezes().some((u) => u.paths.some((p) => isPrefix(p, target)) && flow.mustPassBetween(freeze, u.write.node, b));
-  return steps.find(
-    (step) =>
-      ![...usesByBackward].some(
-        ([b, uses]) => uses.some((u) => certainlyReaches(u, target)) && flow.mustPassBetween(zeroGrad, b, step) && unfrozenAt(b),
-      ),
-  );
+  // Which backwards certainly reach the target does not depend on the step: asked once.
+  const reaching = [...usesByBackward].filter(([, uses]) => uses.some((u) => certainlyReaches(u, target))).map(([b]) => b);
+  return steps.find((step) => !reaching.some((b) => flow.mustPassBetween(zeroGrad, b, step) && unfrozenAt(b)));
 }
 
 function everyStepReached(

@@ -113,18 +113,19 @@ export default createRule({
       // One finding per optimizer a loop never clears (each has its own fix); an optimizer that is not
       // known only when nothing else of its loop was reported.
       const reported = new Map<ts.Node, Set<OptimizerSite | undefined>>();
+      const membership = new LoopMembership(flow);
       for (const { node: call, site, optimizer: receiver, helper } of steps) {
         const loop = enclosingLoop(flow, call);
         const done = loop ? reported.get(loop) : undefined;
         if (!loop || (done && (done.has(site) || done.has(undefined) || site === undefined))) continue;
-        const inLoop = backwards.filter((b) => runsInside(flow, b, loop) === 'yes');
+        const inLoop = backwards.filter((b) => membership.runsInside(b, loop) === 'yes');
         if (inLoop.length === 0) continue;
         // An optimizer whose parameters no backward of the loop can reach (a trunk always detached) has nothing to accumulate.
         const held = site ? training.held(site) : undefined;
         if (held && held.length > 0 && !inLoop.some((b) => held.some((p) => mayReachBackward(reach, b, p)))) continue;
         // …and so has one whose parameters are all frozen before the loop, for good: no backward gives them a gradient.
         if (held && held.length > 0 && held.every((p) => training.frozenForGoodBefore(p, loop))) continue;
-        const covering = clears.filter((c) => c.covers(site) && runsInside(flow, c.node, loop) !== 'no');
+        const covering = clears.filter((c) => c.covers(site) && membership.runsInside(c.node, loop) !== 'no');
         // Cleared in part only (a module's zeroGrad() inside what the optimizer holds): report when a backward
         // of the loop certainly gives a gradient to another held module, which then accumulates.
         const parts = site && held ? covering.map((c) => c.part?.(site)) : [];
@@ -192,20 +193,64 @@ function enclosingLoop(flow: Flow, node: ts.Node): ts.IterationStatement | undef
   return undefined;
 }
 
-/** Whether `node` runs as part of `loop`'s iterations; 'unknown' for helpers called from several places. */
-function runsInside(flow: Flow, node: ts.Node, loop: ts.Node): Inside {
-  let cur: ts.Node = node;
-  const loopFunction = enclosingFunction(loop);
-  for (let hops = 0; hops < LIMITS.loopSearchDepth; hops++) {
-    if (isAncestor(loop, cur)) return 'yes';
-    const fn = enclosingFunction(cur);
-    // Outside the loop in the loop's own function (or one around it): it runs before or after, not each iteration.
-    if (fn === loopFunction || ts.isSourceFile(fn) || isAncestor(fn, loop)) return 'no';
-    const site = flow.callSiteOf(fn);
-    if (!site) return 'unknown';
-    cur = site;
+/**
+ * Whether a node runs as part of a loop's iterations, asked for every pair of a step's loop and a
+ * backward or a clear of the file: each node's enclosing function and the call sites it is
+ * followed back through are found once, and tree walks are made only where the ranges nest.
+ */
+class LoopMembership {
+  private readonly functions = new Map<ts.Node, ts.Node>();
+  private readonly chains = new Map<ts.Node, readonly ts.Node[]>();
+
+  constructor(private readonly flow: Flow) {}
+
+  private functionOf(node: ts.Node): ts.Node {
+    let fn = this.functions.get(node);
+    if (!fn) {
+      fn = enclosingFunction(node);
+      this.functions.set(node, fn);
+    }
+    return fn;
   }
-  return 'unknown';
+
+  /** `node`, then the call site that runs its function, outwards (as far as runsInside may go). */
+  private chain(node: ts.Node): readonly ts.Node[] {
+    let chain = this.chains.get(node);
+    if (!chain) {
+      const nodes = [node];
+      for (let cur = node; nodes.length < LIMITS.loopSearchDepth;) {
+        const fn = this.functionOf(cur);
+        const site = ts.isSourceFile(fn) ? undefined : this.flow.callSiteOf(fn);
+        if (!site) break;
+        nodes.push(site);
+        cur = site;
+      }
+      chain = nodes;
+      this.chains.set(node, chain);
+    }
+    return chain;
+  }
+
+  /** Whether `node` runs as part of `loop`'s iterations; 'unknown' for helpers called from several places. */
+  runsInside(node: ts.Node, loop: ts.Node): Inside {
+    const loopFunction = this.functionOf(loop);
+    const chain = this.chain(node);
+    for (let hops = 0; hops < LIMITS.loopSearchDepth; hops++) {
+      // The chain ends where a function has no single call site.
+      if (hops >= chain.length) return 'unknown';
+      const cur = chain[hops];
+      if (within(cur, loop) && isAncestor(loop, cur)) return 'yes';
+      const fn = this.functionOf(cur);
+      // Outside the loop in the loop's own function (or one around it): it runs before or after, not each iteration.
+      if (fn === loopFunction || ts.isSourceFile(fn) || (within(loop, fn) && isAncestor(fn, loop))) return 'no';
+    }
+    return 'unknown';
+  }
+}
+
+/** Whether `node`'s range lies within `outer`'s (as every descendant's does): a cheap test before isAncestor. */
+function within(node: ts.Node, outer: ts.Node): boolean {
+  return outer.pos <= node.pos && node.end <= outer.end;
 }
 
 /**

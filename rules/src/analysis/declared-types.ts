@@ -171,6 +171,9 @@ function propertyType(checker: ts.TypeChecker, access: ts.PropertyAccessExpressi
 export function referenceSymbol(checker: ts.TypeChecker, reference: ts.Expression): ts.Symbol | undefined {
   if (ts.isIdentifier(reference)) return checker.getSymbolAtLocation(reference);
   if (!ts.isPropertyAccessExpression(reference) || ts.isPrivateIdentifier(reference.name)) return undefined;
+  // A namespace's export (`nn.functional.mseLoss`): the module's own table, without typing `nn`.
+  const exported = namespaceMember(checker, reference);
+  if (exported) return exported;
   const receiver = reference.questionDotToken ? undefined : receiverType(checker, reference.expression, 0);
   // A generic instance's members are instantiated symbols, one per lookup: leave those to the checker.
   const member = receiver && !isGenericInstance(checker, receiver) ? checker.getPropertyOfType(receiver, reference.name.text) : undefined;

@@ -154,7 +154,7 @@ function neverTested(id: ts.Identifier): boolean {
   const parent = id.parent;
   return (
     (ts.isPropertyAccessExpression(parent) && parent.expression === id) ||
-    (ts.isVariableDeclaration(parent) && parent.name === id) ||
+    ((ts.isVariableDeclaration(parent) || ts.isParameter(parent) || ts.isBindingElement(parent)) && parent.name === id) ||
     (ts.isCallExpression(parent) && parent.expression !== id) ||
     ts.isArrayLiteralExpression(parent) ||
     ts.isSpreadElement(parent)

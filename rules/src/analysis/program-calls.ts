@@ -68,6 +68,18 @@ export function callSitesInOtherFiles(program: ts.Program, symbol: ts.Symbol, ex
     sitesByProgram.set(program, byName);
   }
   const name = symbol.getName();
+  const home = declaration.getSourceFile();
+  // Only a file that imports the declaring file, directly or through others, can call its
+  // functions: the `forward` of a model declared in one training script is called from no other.
+  const reaching = filesReaching(program, home);
+  if (reaching) {
+    const sites: ts.CallExpression[] = [];
+    for (const file of reaching) {
+      if (file === except || !isUserFile(program, file)) continue;
+      for (const call of indexCalls(file).get(name) ?? []) if (calleeDeclaration(program, call) === declaration) sites.push(call);
+    }
+    return sites;
+  }
   // Every call of this name in the program is resolved once and grouped by the declaration it
   // calls: the many `forward` methods of a project share one pass over the `forward(…)` calls.
   let byDeclaration = byName.get(name);
@@ -87,6 +99,137 @@ export function callSitesInOtherFiles(program: ts.Program, symbol: ts.Symbol, ex
     byName.set(name, byDeclaration);
   }
   return (byDeclaration.get(declaration) ?? []).filter((site) => site.getSourceFile() !== except);
+}
+
+/** The internal resolution API of a program (TypeScript 5.x); absent, every file may reach every other. */
+interface Resolutions {
+  forEachResolvedModule?: (
+    callback: (resolution: { resolvedModule?: { resolvedFileName: string } }, moduleName: string) => void,
+    file: ts.SourceFile,
+  ) => void;
+}
+
+interface ImportGraph {
+  readonly importers: Map<ts.SourceFile, ts.SourceFile[]>;
+  readonly imports: Map<ts.SourceFile, ts.SourceFile[]>;
+  /** Per file, what namesVisibleFrom answered. */
+  readonly visible: Map<ts.SourceFile, ReadonlySet<string>>;
+  /** The files every file can see: scripts, files with a `declare global`, and what they import (found once). */
+  globals?: ReadonlySet<ts.SourceFile>;
+  /** Per declaring file, what filesReaching answered (null: any file). */
+  readonly reaching: Map<ts.SourceFile, readonly ts.SourceFile[] | null>;
+}
+
+/**
+ * Per program: for each file, the files that import it directly (module specifiers, import types,
+ * dynamic imports, augmentations, as the program resolved them); null when that cannot be told: no
+ * resolution API, or a user file with an import the program did not resolve to one of its files
+ * while some user file declares an ambient module (`declare module 'x'`) that may stand behind it.
+ * An import no file stands behind brings only `any`.
+ */
+const importersByProgram = new WeakMap<ts.Program, ImportGraph | null>();
+
+function importGraph(program: ts.Program): ImportGraph | null {
+  const known = importersByProgram.get(program);
+  if (known !== undefined) return known;
+  const forEach = (program as Resolutions).forEachResolvedModule;
+  let graph: ImportGraph | null = null;
+  if (forEach) {
+    const importers = new Map<ts.SourceFile, ts.SourceFile[]>();
+    const imports = new Map<ts.SourceFile, ts.SourceFile[]>();
+    const state = { unresolved: false, ambient: false };
+    for (const file of program.getSourceFiles()) {
+      const user = isUserFile(program, file);
+      if (user && /\bdeclare\s+module\s*['"`]/.test(file.text)) state.ambient = true;
+      forEach.call(
+        program,
+        (resolution) => {
+          const target = resolution.resolvedModule ? program.getSourceFile(resolution.resolvedModule.resolvedFileName) : undefined;
+          if (!target) {
+            if (user) state.unresolved = true;
+            return;
+          }
+          const list = importers.get(target);
+          if (list) list.push(file);
+          else importers.set(target, [file]);
+          const own = imports.get(file);
+          if (own) own.push(target);
+          else imports.set(file, [target]);
+        },
+        file,
+      );
+    }
+    if (!(state.unresolved && state.ambient)) graph = { importers, imports, reaching: new Map(), visible: new Map() };
+  }
+  importersByProgram.set(program, graph);
+  return graph;
+}
+
+/** Whether every file can see what `file` declares: a script, or a module with a `declare global`. */
+function isGlobal(file: ts.SourceFile): boolean {
+  return !ts.isExternalModule(file) || /\bdeclare\s+global\b/.test(file.text);
+}
+
+/** `files` and every file they import, directly or through others. */
+function importClosure(graph: ImportGraph, files: readonly ts.SourceFile[]): Set<ts.SourceFile> {
+  const seen = new Set(files);
+  const queue = [...files];
+  for (const cur of queue) {
+    for (const target of graph.imports.get(cur) ?? []) {
+      if (seen.has(target)) continue;
+      seen.add(target);
+      queue.push(target);
+    }
+  }
+  return seen;
+}
+
+/**
+ * The names of the functions, methods and variables declared by the user files (other than `file`)
+ * whose declarations `file`'s code can reach: those it imports, directly or through others, and
+ * those every file can see (scripts, `declare global`, and what they import). A call can run a
+ * body of another user file only under one of these names; undefined when the graph is unknown.
+ */
+function namesVisibleFrom(program: ts.Program, file: ts.SourceFile): ReadonlySet<string> | undefined {
+  const graph = importGraph(program);
+  if (!graph) return undefined;
+  const cached = graph.visible.get(file);
+  if (cached) return cached;
+  graph.globals ??= importClosure(graph, program.getSourceFiles().filter(isGlobal));
+  const names = new Set<string>();
+  for (const other of new Set([...importClosure(graph, [file]), ...graph.globals])) {
+    if (other !== file && isUserFile(program, other)) for (const name of declaredNames(other).all) names.add(name);
+  }
+  graph.visible.set(file, names);
+  return names;
+}
+
+/**
+ * The files whose code can name what `file` declares: those that import it, directly or through
+ * other files, in the program's order; undefined when any file may (a script's globals, a
+ * `declare global` on the way, or an import graph that cannot be told).
+ */
+function filesReaching(program: ts.Program, file: ts.SourceFile): readonly ts.SourceFile[] | undefined {
+  const graph = importGraph(program);
+  if (!graph) return undefined;
+  const cached = graph.reaching.get(file);
+  if (cached !== undefined) return cached ?? undefined;
+  const seen = new Set<ts.SourceFile>([file]);
+  const queue = [file];
+  for (const cur of queue) {
+    if (isGlobal(cur)) {
+      graph.reaching.set(file, null);
+      return undefined;
+    }
+    for (const importer of graph.importers.get(cur) ?? []) {
+      if (seen.has(importer)) continue;
+      seen.add(importer);
+      queue.push(importer);
+    }
+  }
+  const reaching = program.getSourceFiles().filter((f) => seen.has(f));
+  graph.reaching.set(file, reaching);
+  return reaching;
 }
 
 /**
@@ -125,6 +268,9 @@ export function foreignDeclaration(
   const callee = call.expression;
   const name = ts.isIdentifier(callee) ? callee.text : ts.isPropertyAccessExpression(callee) ? callee.name.text : undefined;
   if (name === undefined || !userDeclaredNames(program).has(name)) return undefined;
+  // Nor where no other user file this one can reach declares the name (see namesVisibleFrom).
+  const visible = namesVisibleFrom(program, call.getSourceFile());
+  if (visible && !visible.has(name)) return undefined;
   const decl = calleeDeclaration(program, call);
   let fn: ts.Node | undefined = decl;
   if (decl && ts.isVariableDeclaration(decl) && decl.initializer) fn = decl.initializer;
@@ -150,27 +296,61 @@ function declaredMethodNames(file: ts.SourceFile): ReadonlySet<string> {
   return declaredNames(file).methods;
 }
 
-const namesByFile = new WeakMap<ts.SourceFile, { methods: ReadonlySet<string>; all: ReadonlySet<string> }>();
+interface DeclaredNames {
+  readonly methods: ReadonlySet<string>;
+  readonly all: ReadonlySet<string>;
+  /**
+   * The names the file may give a class by: the classes it declares, and every name an import or
+   * export of it binds or renames (a class of another file is only reached through those).
+   */
+  readonly classes: ReadonlySet<string>;
+}
 
-/** The methods, and every function, method and function-valued variable a file declares (syntax only, once per SourceFile). */
-function declaredNames(file: ts.SourceFile): { methods: ReadonlySet<string>; all: ReadonlySet<string> } {
+const namesByFile = new WeakMap<ts.SourceFile, DeclaredNames>();
+
+/** The methods, every function, method and function-valued variable, and the class names of a file (one walk, syntax only, once per SourceFile). */
+function declaredNames(file: ts.SourceFile): DeclaredNames {
   let names = namesByFile.get(file);
   if (!names) {
     const methods = new Set<string>();
     const all = new Set<string>();
+    const classes = new Set<string>();
+    const addClassName = (name: ts.Node | undefined): void => {
+      if (name && (ts.isIdentifier(name) || ts.isStringLiteral(name))) classes.add(name.text);
+    };
     const visit = (node: ts.Node): void => {
       if (ts.isMethodDeclaration(node) && ts.isIdentifier(node.name) && node.body) {
         methods.add(node.name.text);
         all.add(node.name.text);
       } else if (ts.isFunctionDeclaration(node) && node.name) all.add(node.name.text);
       else if (ts.isVariableDeclaration(node) && ts.isIdentifier(node.name) && node.initializer) all.add(node.name.text);
+      else if (ts.isClassDeclaration(node) || ts.isImportClause(node) || ts.isNamespaceImport(node) || ts.isImportEqualsDeclaration(node))
+        addClassName(node.name);
+      else if (ts.isImportSpecifier(node) || ts.isExportSpecifier(node)) {
+        addClassName(node.name);
+        addClassName(node.propertyName);
+      } else if (ts.isNamespaceExport(node)) addClassName(node.name);
       ts.forEachChild(node, visit);
     };
     visit(file);
-    names = { methods, all };
+    names = { methods, all, classes };
     namesByFile.set(file, names);
   }
   return names;
+}
+
+const classNamesByProgram = new WeakMap<ts.Program, ReadonlySet<string>>();
+
+/** Whether `name` may refer to a class declared in a user file of the program (syntax; false proves it cannot). */
+export function mayNameUserClass(program: ts.Program, name: string): boolean {
+  let names = classNamesByProgram.get(program);
+  if (!names) {
+    const all = new Set<string>();
+    for (const file of program.getSourceFiles()) if (isUserFile(program, file)) for (const n of declaredNames(file).classes) all.add(n);
+    names = all;
+    classNamesByProgram.set(program, names);
+  }
+  return names.has(name);
 }
 
 const userNamesByProgram = new WeakMap<ts.Program, ReadonlySet<string>>();

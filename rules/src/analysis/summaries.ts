@@ -7,7 +7,7 @@ import type { OptimizerSite } from './file-index.js';
 import type { ModulePaths, ParamPath } from './modules.js';
 import { LIMITS } from './limits.js';
 import { opOfMethod } from './library.js';
-import { callsIntoOtherFiles, foreignDeclaration, isUserFile } from './program-calls.js';
+import { callsIntoOtherFiles, foreignDeclaration, isUserFile, mayNameUserClass } from './program-calls.js';
 
 /**
  * Summaries of helpers declared in other files, asked at their call sites: what a call of
@@ -479,6 +479,10 @@ export function requiresGradWritesThrough(
  * exactly one optimizer (in its constructor or a field initializer): `new Trainer(model)`.
  */
 export function constructedOptimizer(program: ts.Program, expr: ts.NewExpression): { helper: Helper; site: OptimizerSite } | undefined {
+  // `new nn.Linear(…)`: no user file declares, imports or exports a class by that name.
+  const callee = expr.expression;
+  const name = ts.isIdentifier(callee) ? callee.text : ts.isPropertyAccessExpression(callee) ? callee.name.text : undefined;
+  if (name !== undefined && !mayNameUserClass(program, name)) return undefined;
   const checker = program.getTypeChecker();
   let symbol = checker.getSymbolAtLocation(expr.expression);
   if (symbol && symbol.flags & ts.SymbolFlags.Alias) symbol = checker.getAliasedSymbol(symbol);

@@ -30,6 +30,8 @@ export class TrainingFacts {
   private byNode: Map<ts.Node, OptimizerSite> | undefined;
   private byHolder: Map<string, OptimizerSite[]> | undefined;
   private factoryMemo: Map<OptimizerSite, { helper: Helper; site: OptimizerSite }> | undefined;
+  private unknownTarget: boolean | undefined;
+  private readonly frozenPathsMemo = new Map<RequiresGradWrite, ParamPath[]>();
 
   constructor(
     private readonly index: FileIndex,
@@ -228,6 +230,15 @@ export class TrainingFacts {
 
   /** What a freeze reaches: a loop over `m.parameters()` freezes `m` (partly when conditional), `m.fc.weight` itself. */
   private frozenPaths(write: RequiresGradWrite): ParamPath[] {
+    let known = this.frozenPathsMemo.get(write);
+    if (!known) {
+      known = this.computeFrozenPaths(write);
+      this.frozenPathsMemo.set(write, known);
+    }
+    return known;
+  }
+
+  private computeFrozenPaths(write: RequiresGradWrite): ParamPath[] {
     const target = stripExpression(write.target);
     if (ts.isIdentifier(target)) {
       const def = this.bindings.definition(target);
@@ -252,13 +263,15 @@ export class TrainingFacts {
    * `before`, only a freeze that may run before that node.
    */
   mayBeFrozen(path: ParamPath, whole = false, before?: ts.Node): boolean {
-    const unknownTarget = this.index.requiresGradWrites.some((w) => w.flag === false && this.frozenPaths(w).length === 0);
+    // Asked for every module call of the file (values.frozen): the unknown-target scan is done
+    // once, and the order question only for the freezes that reach `path`.
+    this.unknownTarget ??= this.index.requiresGradWrites.some((w) => w.flag === false && this.frozenPaths(w).length === 0);
     return (
-      unknownTarget ||
+      this.unknownTarget ||
       this.freezes().some(
         (f) =>
-          (before === undefined || this.mayFollow(f.write.node, before, true)) &&
-          f.paths.some((p) => (isPrefix(p, path) && !(whole && p.partial)) || (!whole && isPrefix(path, p))),
+          f.paths.some((p) => (isPrefix(p, path) && !(whole && p.partial)) || (!whole && isPrefix(path, p))) &&
+          (before === undefined || this.mayFollow(f.write.node, before, true)),
       )
     );
   }

@@ -99,6 +99,11 @@ export function reportAt<M extends string>(
  * The shape every gradflow rule shares: once the file's ESTree program has been seen, ask the
  * analysis and report. Failures inside `check` are recorded and the rule stays silent: a linter
  * must never crash on code it does not understand.
+ *
+ * The analysis runs when the traversal leaves the program (`Program:exit`), not when it enters it:
+ * in a type-aware lint, typescript-eslint's rules have by then asked the checker about the file's
+ * nodes, so the symbols and types the analysis asks for are in the checker's caches. The answers
+ * are the same either way; the order only decides which rule pays for the checker's first look.
  */
 export function onProgram<M extends string>(
   context: Readonly<TSESLint.RuleContext<M, readonly unknown[]>>,
@@ -106,7 +111,7 @@ export function onProgram<M extends string>(
 ): TSESLint.RuleListener {
   clearRelatedLocations(context.filename, context.id);
   return {
-    Program() {
+    'Program:exit'() {
       const analysis = safely(context.filename, undefined, () => analysisFor(context as Context));
       if (!analysis?.index.hasLibraryUse) return;
       safely(context.filename, undefined, () => {
