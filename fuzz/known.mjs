@@ -83,18 +83,6 @@ export const KNOWN = [
   },
   // --- found by the fuzzer (issue 10), open ---
   {
-    rule: 'require-set-to-none',
-    cell: 'FP',
-    status: 'known-open',
-    reason:
-      "fuzz: the conditionally detached trunk is frozen before the first backward by a helper of another file that freezes by name (`freezeByName(model, '0.')`): it never had a gradient and step() skips it, but the helper's prefix is its parameter, so the rule cannot tell which parameters the freeze covers and reports zeroGrad() (the same freeze written in the training file is understood)",
-    matches: (s) =>
-      block(s, 'cut')?.where === 'conditional' &&
-      block(s, 'freeze')?.form === 'named' &&
-      block(s, 'freeze').when !== 'epoch' &&
-      s.files !== 'one',
-  },
-  {
     rule: 'valid-no-grad',
     cell: 'FN',
     status: 'blind-spot',
@@ -106,18 +94,6 @@ export const KNOWN = [
       block(s, 'requiresGrad')?.target === 'nonleaf' &&
       block(s, 'requiresGrad').value === true &&
       block(s, 'freeze') !== undefined,
-  },
-  {
-    rule: 'require-set-to-none',
-    cell: 'FN',
-    status: 'known-open',
-    reason:
-      "fuzz: a freeze by name through a helper of another file (`freezeByName(model, '0.')` running `if (name.startsWith(prefix)) p.requiresGrad = false` at epoch 1) after a backward, a stateful optimizer in param groups (or a second optimizer holding only `model.at(0)`): the prefix is the helper's parameter, so the freeze is read as freezing some of the model, and the rule is silent (the same freeze written in the training file is reported)",
-    matches: (s) =>
-      (s.groups || block(s, 'secondOptimizer') !== undefined) &&
-      block(s, 'freeze')?.form === 'named' &&
-      block(s, 'freeze').when === 'epoch' &&
-      s.files !== 'one',
   },
   {
     rule: 'valid-no-grad',
@@ -240,11 +216,6 @@ export function explainSuggestionFailure(proof) {
  * @type {[string, string | null][]}
  */
 export const OPEN_FIXTURES = [
-  [
-    'fuzz: the conditionally detached trunk is frozen before the first backward by a helper',
-    'fixtures/require-set-to-none/fuzz-conditional-cut-frozen-by-name-helper',
-  ],
-  ['fuzz: a freeze by name through a helper of another file', 'fixtures/require-set-to-none/fuzz-freeze-by-name-helper-file'],
   ['fuzz, a CHECKER false positive', null],
   ['fuzz: the trunk never gets a gradient', 'fixtures/require-set-to-none/fuzz-cut-always-freeze-late-zerograd.ts'],
   [

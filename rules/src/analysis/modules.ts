@@ -330,3 +330,13 @@ function isRequiresGradFilter(callback: ts.Expression | undefined): boolean {
   const body = ts.isBlock(callback.body) ? undefined : stripExpression(callback.body);
   return body !== undefined && ts.isPropertyAccessExpression(body) && body.name.text === 'requiresGrad' && ts.isIdentifier(body.expression);
 }
+
+/** A name prefix that ends at a module's name (`'trunk.'`, `'0.'`, `'encoder.layers.0.'`), or `''` (every name). */
+export function isModulePrefix(text: string): boolean {
+  return text === '' || /^[\w$]+(\.[\w$]+)*\.$/.test(text);
+}
+
+/** `'encoder.layers.0.'` → `['encoder', 'layers', '0']`; `''` → `[]`. */
+export function modulePrefixSegments(text: string): string[] {
+  return text === '' ? [] : text.slice(0, -1).split('.');
+}

@@ -4,7 +4,7 @@ import { getFileAnalysis, type FileAnalysis } from './file-analysis.js';
 import { assignedTo, stripExpression } from './bindings.js';
 import { isAncestor, returnedValues } from './flow.js';
 import type { OptimizerSite } from './file-index.js';
-import type { ModulePaths, ParamPath } from './modules.js';
+import { isModulePrefix, modulePrefixSegments, type ModulePaths, type ParamPath } from './modules.js';
 import { LIMITS } from './limits.js';
 import { opOfMethod } from './library.js';
 import { callsIntoOtherFiles, foreignDeclaration, isUserFile, mayNameUserClass } from './program-calls.js';
@@ -114,13 +114,20 @@ export function freezesThrough(
   const freezes = flag ? analysis.training.unfreezes() : analysis.training.freezes();
   for (const freeze of freezes) {
     if (!isAncestor(declaration, freeze.write.node)) continue;
+    // `freezeByName(model, '0.')`: a name prefix given as an argument names the module it freezes.
+    const prefixArgument = freeze.prefixParameter === undefined ? undefined : call.arguments.at(freeze.prefixParameter);
+    const prefix =
+      prefixArgument && ts.isStringLiteralLike(prefixArgument) && isModulePrefix(prefixArgument.text)
+        ? modulePrefixSegments(prefixArgument.text)
+        : undefined;
     for (const path of freeze.paths) {
       const argument = rootToArgument.get(path.root);
       const base = argument ? callerPaths.pathOf(argument) : undefined;
       if (!argument || !base) continue;
-      paths.push({ ...base, segments: [...base.segments, ...path.segments], partial: base.partial || path.partial, node: call });
+      const segments = [...base.segments, ...path.segments, ...(prefix ?? [])];
+      paths.push({ ...base, segments, partial: base.partial || (path.partial && !prefix), node: call });
       writes.push(freeze.write.node);
-      labels.push([argument.getText(), ...path.segments].join('.'));
+      labels.push([argument.getText(), ...path.segments, ...(prefix ?? [])].join('.'));
     }
   }
   return { paths, writes, labels };

@@ -2,7 +2,7 @@ import ts from 'typescript';
 import { stripExpression, type Bindings } from './bindings.js';
 import type { FileIndex, OptimizerSite, RequiresGradWrite } from './file-index.js';
 import { conditionalBetween, enclosingFunction, isAncestor, returnedValues, type Flow } from './flow.js';
-import { isPrefix, pathsOverlap, type ModulePaths, type ParamPath } from './modules.js';
+import { isModulePrefix, isPrefix, modulePrefixSegments, pathsOverlap, type ModulePaths, type ParamPath } from './modules.js';
 import { callsIntoOtherFiles } from './program-calls.js';
 import { constructedOptimizer, freezesThrough, heldThrough, helperOf, requiresGradWritesThrough, type Helper } from './summaries.js';
 import { LIMITS } from './limits.js';
@@ -15,6 +15,8 @@ export interface Freeze {
   readonly via?: readonly ts.Node[];
   /** What a helper's freeze freezes, in the caller's names, for messages. */
   readonly label?: string;
+  /** For a freeze by name prefix that is a parameter of the enclosing function (`name.startsWith(prefix)`): its index. */
+  readonly prefixParameter?: number;
 }
 
 /**
@@ -186,7 +188,9 @@ export class TrainingFacts {
   /** Freezes of this file, and calls of helpers of other files that freeze what they are given (at the call). */
   freezes(): readonly Freeze[] {
     this.freezeList ??= [
-      ...this.index.requiresGradWrites.filter((w) => w.flag === false).map((write) => ({ write, paths: this.frozenPaths(write) })),
+      ...this.index.requiresGradWrites
+        .filter((w) => w.flag === false)
+        .map((write) => ({ write, paths: this.frozenPaths(write), prefixParameter: this.namePrefixParameter(write) })),
       ...this.helperFreezes(false),
     ].filter((f) => f.paths.length > 0);
     return this.freezeList;
@@ -246,7 +250,8 @@ export class TrainingFacts {
         const sources = this.paths.paramSources(def.of) ?? [];
         // `if (name.startsWith('trunk.'))` over `m.namedParameters()`: all of `m.trunk`.
         const prefix = def.pairValue ? namePrefixSegments(write.node, def.at) : undefined;
-        if (prefix) return sources.map((p) => ({ ...p, segments: [...p.segments, ...prefix.segments] }));
+        const segments = prefix?.segments;
+        if (segments) return sources.map((p) => ({ ...p, segments: [...p.segments, ...segments] }));
         const conditional = isConditionalWithin(write.node, def.at, true);
         return sources.map((p) => ({ ...p, partial: p.partial || conditional }));
       }
@@ -308,6 +313,16 @@ export class TrainingFacts {
       }
       return inner === fn && !conditionalBetween(at, fn);
     });
+  }
+
+  /** For `if (name.startsWith(prefix))` where `prefix` is a parameter of the function around the loop: that parameter's index. */
+  private namePrefixParameter(write: RequiresGradWrite): number | undefined {
+    const target = stripExpression(write.target);
+    const def = ts.isIdentifier(target) ? this.bindings.definition(target) : undefined;
+    const found = def?.kind === 'element' && def.pairValue ? namePrefixSegments(write.node, def.at) : undefined;
+    if (!found || found.segments || !found.parameter) return undefined;
+    const decl = this.bindings.symbolOf(found.parameter)?.valueDeclaration;
+    return decl && ts.isParameter(decl) && ts.isFunctionLike(decl.parent) ? decl.parent.parameters.indexOf(decl) : undefined;
   }
 
   /** The `if (name.startsWith('…'))` that a freeze by name prefix runs under, if that is its only condition. */
@@ -402,7 +417,10 @@ function newExpressions(file: ts.SourceFile): readonly ts.NewExpression[] {
  * (`['trunk']`; `'0.'` gives `['0']`, a Sequential's first layer). Undefined for any other shape (another
  * condition, an early exit in the loop body, a prefix that does not end at a module name).
  */
-function namePrefixSegments(write: ts.Node, holder: ts.Node): { segments: string[]; guard: ts.IfStatement } | undefined {
+function namePrefixSegments(
+  write: ts.Node,
+  holder: ts.Node,
+): { segments: string[] | undefined; parameter?: ts.Identifier; guard: ts.IfStatement } | undefined {
   const pattern = ts.isVariableDeclaration(holder) || ts.isParameter(holder) ? holder.name : undefined;
   const first = pattern && ts.isArrayBindingPattern(pattern) ? pattern.elements.at(0) : undefined;
   const name = first && ts.isBindingElement(first) && ts.isIdentifier(first.name) ? first.name.text : undefined;
@@ -435,7 +453,8 @@ function namePrefixSegments(write: ts.Node, holder: ts.Node): { segments: string
   )
     return undefined;
   const prefix = test.arguments[0];
-  if (!ts.isStringLiteralLike(prefix) || !/^[\w$]+(\.[\w$]+)*\.$/.test(prefix.text)) return undefined;
+  const parameter = ts.isIdentifier(prefix) ? prefix : undefined;
+  if (!parameter && (!ts.isStringLiteralLike(prefix) || !isModulePrefix(prefix.text))) return undefined;
   // An early exit anywhere in the loop body may skip the write.
   const exits = (n: ts.Node): boolean =>
     ts.isContinueStatement(n) ||
@@ -443,7 +462,8 @@ function namePrefixSegments(write: ts.Node, holder: ts.Node): { segments: string
     ts.isReturnStatement(n) ||
     (!ts.isFunctionLike(n) && ts.forEachChild(n, exits) === true);
   if (!guard || ts.forEachChild(body, exits) === true) return undefined;
-  return { segments: prefix.text.slice(0, -1).split('.'), guard };
+  if (parameter) return { segments: undefined, parameter, guard };
+  return { segments: ts.isStringLiteralLike(prefix) ? modulePrefixSegments(prefix.text) : undefined, guard };
 }
 
 function isFunctionLikeWithBody(node: ts.Node): node is ts.ArrowFunction | ts.FunctionExpression {
