@@ -51,11 +51,13 @@ export default createRule({
         // An element of a parameter list (`for (const p of ps)`, `ps.forEach((t) => …)`) whose modules may be frozen.
         const stripped = stripExpression(receiver);
         const def = ts.isIdentifier(stripped) ? bindings.definition(stripped) : undefined;
+        // (Through a name or a helper's parameter bound to one argument: `shrink(model.parameters()[0])`.)
+        const origin = def?.kind === 'expression' ? stripExpression(def.expression) : stripped;
         const sources =
           def?.kind === 'element'
             ? paths.paramSources(def.of)
-            : ts.isElementAccessExpression(stripped)
-              ? paths.paramSources(stripped.expression) // `model.parameters()[0]`: any of the list
+            : ts.isElementAccessExpression(origin)
+              ? paths.paramSources(origin.expression) // `model.parameters()[0]`: any of the list
               : undefined;
         if (sources?.some(frozenByFreeze)) continue;
         const data = { tensor: textOf(stripExpression(receiver)), method: `${method}()` };
