@@ -162,14 +162,6 @@ export const KNOWN = [
       block(s, 'freeze') !== undefined &&
       block(s, 'freeze').when !== 'epoch',
   },
-  {
-    rule: 'require-set-to-none',
-    cell: 'FP',
-    status: 'known-open',
-    reason:
-      "fuzz (minor): `model.zeroGrad()` zero-fills the trunk, but the next statement `optT.zeroGrad({ setToNone: true })` (the stateful optimizer that holds the trunk) sets those grads to null again, and the head's optimizer is plain SGD; the linter reports model.zeroGrad() without looking at the later clearing",
-    matches: (s) => s.clear === 'modelZeroGrad' && block(s, 'secondOptimizer')?.clear === 'setToNone',
-  },
   // --- found by the fuzzer's programs of several files, model classes with a second method (issue 10), open ---
   {
     rule: 'no-inplace-on-saved-tensor',
@@ -224,7 +216,6 @@ export const OPEN_FIXTURES = [
   ],
   ['fuzz: the same `x.mul_(0.5)`', 'fixtures/no-inplace-on-saved-tensor/fuzz-input-inplace-forward-two-call-sites.ts'],
   ['fuzz: `x.mul_(0.5)` after the forward of a Linear', 'fixtures/no-inplace-on-saved-tensor/fuzz-input-inplace-frozen-model.ts'],
-  ['fuzz (minor): `model.zeroGrad()` zero-fills', 'fixtures/require-set-to-none/fuzz-model-zerograd-then-settonone.ts'],
   [
     'fuzz: `const out = model.forward(x); x.mul_(0.5);` before backward, where',
     'fixtures/no-inplace-on-saved-tensor/fuzz-input-inplace-model-two-heads.ts',

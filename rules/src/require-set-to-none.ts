@@ -53,6 +53,9 @@ export default createRule({
         }
         for (const { site, held } of pairs) {
           if (training.movesOnZeroGrad(site) !== true) continue;
+          // The optimizer's own `zeroGrad({ setToNone: true })` between this one and each of its steps sets
+          // the zero-filled grads back to null (`model.zeroGrad(); optT.zeroGrad({ setToNone: true });`).
+          if (setToNoneBeforeEveryStep(analysis, call, site)) continue;
           const holder = holderOf(site.node);
           const optimizerName = holder ? textOf(holder) : textOf(receiver);
           const related: Related[] = [{ node: site.node, message: `${optimizerName} is built here` }];
@@ -139,6 +142,21 @@ function zeroFilledMisses(
     }
   }
   return out;
+}
+
+/** Whether a `zeroGrad({ setToNone: true })` of `site` itself runs after `zeroGrad` and before every step of `site` that may follow it. */
+function setToNoneBeforeEveryStep(analysis: FileAnalysis, zeroGrad: ts.CallExpression, site: OptimizerSite): boolean {
+  const steps = stepsAfter(analysis, zeroGrad, site);
+  if (steps.length === 0) return false;
+  const clears = analysis.index.methodCalls.filter(
+    (m) =>
+      m.call !== zeroGrad &&
+      m.method === 'zeroGrad' &&
+      m.receiverClass.kind === 'optimizer' &&
+      propertyOf(m.call.arguments.at(0), 'setToNone')?.kind === ts.SyntaxKind.TrueKeyword &&
+      analysis.training.optimizerOf(m.receiver) === site,
+  );
+  return steps.every((step) => clears.some((clear) => analysis.flow.mustPassBetween(zeroGrad, clear.call, step)));
 }
 
 function stepsAfter(analysis: FileAnalysis, zeroGrad: ts.CallExpression, site: OptimizerSite): ts.CallExpression[] {
