@@ -55,7 +55,7 @@ export const KNOWN = [
     cell: 'FN',
     status: 'blind-spot',
     reason:
-      'rules/docs/valid-no-grad.md: "Case 2 needs … and no freeze of it" (the trunk run under noGrad is also frozen, at epoch 1 or after the optimizer)',
+      'rules/docs/valid-no-grad.md: "Case 2 needs … no freeze of it" (the trunk run under noGrad is also frozen, at epoch 1 or after the optimizer)',
     matches: (s) =>
       block(s, 'cut')?.how === 'noGrad' &&
       block(s, 'cut').where === 'forward' &&
@@ -75,7 +75,7 @@ export const KNOWN = [
     cell: 'FN',
     status: 'blind-spot',
     reason:
-      'rules/docs/no-freeze-after-optimizer.md: "A conditional freeze (inside an `if` …) freezes \'some\' of `m` and is reported only when the optimizer holds all of `m`" (the freeze by name filters `model.namedParameters()`, the optimizer holds `model.at(0)` and `model.at(2)` in param groups, or only `model.at(0)` beside a second optimizer)',
+      'rules/docs/no-freeze-after-optimizer.md: "A conditional freeze (inside an `if` … and is reported only when the optimizer holds all of `m`" (the freeze by name filters `model.namedParameters()`, the optimizer holds `model.at(0)` and `model.at(2)` in param groups, or only `model.at(0)` beside a second optimizer)',
     matches: (s) =>
       (s.groups || block(s, 'secondOptimizer') !== undefined) &&
       block(s, 'freeze')?.form === 'named' &&
@@ -87,7 +87,7 @@ export const KNOWN = [
     cell: 'FN',
     status: 'blind-spot',
     reason:
-      'rules/docs/valid-no-grad.md: "Case 2 needs … and no freeze of it" (the whole model runs under noGrad, its output is made a leaf with `requiresGrad = true`, and part of the model is frozen: the rest never gets a gradient, NO_GRAD_THROUGH_NOGRAD)',
+      'rules/docs/valid-no-grad.md: "Case 2 needs … no freeze of it" (the whole model runs under noGrad, its output is made a leaf with `requiresGrad = true`, and part of the model is frozen: the rest never gets a gradient, NO_GRAD_THROUGH_NOGRAD)',
     matches: (s) =>
       block(s, 'cut')?.how === 'noGrad' &&
       block(s, 'cut').where === 'output' &&
@@ -126,28 +126,9 @@ export const KNOWN = [
   {
     rule: 'no-inplace-on-saved-tensor',
     cell: 'FN',
-    status: 'known-open',
-    reason:
-      "fuzz: the same `x.mul_(0.5)` after a model class's forward is reported only while `model.forward` has one call site: a second call anywhere in the file (an evaluation pass, even under noGrad; a second loss) silences it",
-    matches: (s) =>
-      block(s, 'modelSaved')?.timing === 'before' &&
-      s.model === 'custom' &&
-      (block(s, 'cut')?.where === 'eval' || block(s, 'asyncNoGrad') !== undefined || block(s, 'backward2')?.fresh === true),
-  },
-  {
-    rule: 'no-inplace-on-saved-tensor',
-    cell: 'FN',
     status: 'blind-spot',
     reason:
-      'rules/docs/no-inplace-on-saved-tensor.md: "Other library layers (`nn.BatchNorm1d`/`2d`, `nn.LayerNorm`, `nn.Conv2d`, `nn.Embedding`…) are not modelled" (`new nn.BatchNorm1d(1).forward(a)` saves `a`)',
-    matches: (s) => block(s, 'saved')?.op === 'batchNorm',
-  },
-  {
-    rule: 'no-inplace-on-saved-tensor',
-    cell: 'FN',
-    status: 'blind-spot',
-    reason:
-      'rules/docs/no-inplace-on-saved-tensor.md: "What an `nn.Linear` (or an `nn.Sequential` starting with one) saves depends on its weight needing a gradient: where the layer may be frozen anywhere in the file, the rule assumes nothing about it" (the encoder is frozen at epoch 1, so at epoch 0 it still saves x)',
+      'rules/docs/no-inplace-on-saved-tensor.md: "What a layer saves for its weight\'s gradient depends on that weight needing one: where the layer may be frozen anywhere in the file […] the rule assumes nothing about it" (the encoder is frozen at epoch 1, so at epoch 0 it still saves x)',
     matches: (s) => block(s, 'modelSaved')?.timing === 'before' && block(s, 'freeze')?.when === 'epoch',
   },
   {
@@ -161,15 +142,6 @@ export const KNOWN = [
       s.model !== 'sequential' &&
       block(s, 'freeze') !== undefined &&
       block(s, 'freeze').when !== 'epoch',
-  },
-  // --- found by the fuzzer's programs of several files, model classes with a second method (issue 10), open ---
-  {
-    rule: 'no-inplace-on-saved-tensor',
-    cell: 'FN',
-    status: 'known-open',
-    reason:
-      "fuzz: `const out = model.forward(x); x.mul_(0.5);` before backward, where the model class's forward calls a helper (`activate(this.trunk.forward(x))`, in the same file or in helpers.ts), lives in model.ts, or goes through a second method returning a tuple (`const [main, side] = this.both(x)`): SAVED_TENSOR_MODIFIED, the linter is silent (it reports the single-method, single-file class)",
-    matches: (s) => block(s, 'modelSaved')?.timing === 'before' && (s.model === 'heads' || (s.model === 'custom' && s.files !== 'one')),
   },
 ];
 
@@ -214,12 +186,7 @@ export const OPEN_FIXTURES = [
     'fuzz: `const out = model.forward(x); x.mul_(0.5);` before backward, `model` an nn.Sequential',
     'fixtures/no-inplace-on-saved-tensor/fuzz-input-inplace-after-sequential.ts',
   ],
-  ['fuzz: the same `x.mul_(0.5)`', 'fixtures/no-inplace-on-saved-tensor/fuzz-input-inplace-forward-two-call-sites.ts'],
   ['fuzz: `x.mul_(0.5)` after the forward of a Linear', 'fixtures/no-inplace-on-saved-tensor/fuzz-input-inplace-frozen-model.ts'],
-  [
-    'fuzz: `const out = model.forward(x); x.mul_(0.5);` before backward, where',
-    'fixtures/no-inplace-on-saved-tensor/fuzz-input-inplace-model-two-heads.ts',
-  ],
 ];
 
 /** The fixture of an open disagreement of KNOWN (undefined when none is listed). @param {{ reason: string }} entry */

@@ -245,13 +245,20 @@ export class Flow {
    * Whether `node` runs with recording off: inside a `noGrad` callback (not re-enabled by a nested
    * `enableGrad`), or in a helper whose every call site in this file is. A function this file
    * never calls (an entry point, an exported function, a method) starts in the default mode, on.
+   * With `entry`, the mode inside that function as if it were entered with recording on (what a
+   * summary of it assumes; each caller's own mode decides the rest).
    */
-  gradModeAt(node: ts.Node, isGradModeCall: (call: ts.CallExpression) => 'off' | 'on' | undefined, depth = 0): 'off' | 'on' | 'unknown' {
+  gradModeAt(
+    node: ts.Node,
+    isGradModeCall: (call: ts.CallExpression) => 'off' | 'on' | undefined,
+    depth = 0,
+    entry?: ts.Node,
+  ): 'off' | 'on' | 'unknown' {
     if (depth > LIMITS.gradModeDepth) return 'unknown';
     let cur: ts.Node = node;
     for (let hops = 0; hops < LIMITS.gradModeHops; hops++) {
       const fn = enclosingFunction(cur);
-      if (ts.isSourceFile(fn)) return 'on';
+      if (ts.isSourceFile(fn) || fn === entry) return 'on';
       const parent = fn.parent;
       if (ts.isCallExpression(parent) && parent.arguments.some((arg) => arg === fn)) {
         if (parent.arguments[0] === fn) {

@@ -1,7 +1,7 @@
 import { OP_METADATA } from '@gradflow/autograd';
 import ts from 'typescript';
 import { assignedTo, stripExpression, tupleElement, type Bindings } from './bindings.js';
-import { isFunctionLike, returnedValues } from './flow.js';
+import { isAncestor, isFunctionLike, returnedValues } from './flow.js';
 import type { FileIndex, MethodCall } from './file-index.js';
 import type { StorageIdentity } from './identity.js';
 import { FUNCTIONAL_OPS, libraryClassOfExpression, opOfMethod } from './library.js';
@@ -27,9 +27,50 @@ export interface SavingSite {
 /** nn.Linear computes input.matmul(weight.T): its saves are matmul's. */
 const LINEAR_AS_MATMUL = OP_METADATA.matmul;
 
+/**
+ * An operand of an op inside a library layer's forward: the layer's `input`, its `weight`, a
+ * tensor computed from the input inside the forward (needs a gradient when the input does; no user
+ * code can name it), or the layer's `output` (the result of the layer's last op).
+ */
+type LayerOperand = 'input' | 'weight' | 'fromInput';
+
+/**
+ * The recorded ops of a library layer's forward that save an operand the user can name, as
+ * packages/autograd/src/nn writes them; what each op saves is read from the op table. A layer
+ * whose last op saves its `result` saves the layer's output.
+ */
+const LAYER_OPS: Readonly<
+  Partial<Record<string, readonly { readonly op: keyof typeof OP_METADATA; readonly operands: readonly LayerOperand[] }[]>>
+> = {
+  // input.matmul(weight.transpose(0, 1)) (+ bias)
+  Linear: [{ op: 'matmul', operands: ['input', 'weight'] }],
+  // weight.reshape([o, k]).matmul(unfold2d(input)): the windows are a copy of the input.
+  Conv2d: [{ op: 'matmul', operands: ['weight', 'fromInput'] }],
+  // input.var(dims), then (input − mean)/√(var + eps) · weight (+ bias)
+  LayerNorm: [
+    { op: 'var', operands: ['input'] },
+    { op: 'mul', operands: ['fromInput', 'weight'] },
+  ],
+  // Training: one batchNorm op over (input, weight, bias, mean, var). Eval: (input − mean)/√var · weight,
+  // which saves the weight only; the input's entry is used only where training mode is certain.
+  BatchNorm1d: [{ op: 'batchNorm', operands: ['input', 'weight'] }],
+  BatchNorm2d: [{ op: 'batchNorm', operands: ['input', 'weight'] }],
+  ReLU: [{ op: 'relu', operands: ['input'] }],
+  Sigmoid: [{ op: 'sigmoid', operands: ['input'] }],
+  Tanh: [{ op: 'tanh', operands: ['input'] }],
+  Softmax: [{ op: 'softmax', operands: ['input'] }],
+  GELU: [{ op: 'gelu', operands: ['input'] }],
+};
+
+/** Layers whose forward records other ops in eval mode: what they save of their input is known only in training mode. */
+const TRAINING_MODE_LAYERS: ReadonlySet<string> = new Set(['BatchNorm1d', 'BatchNorm2d']);
+
 export class SavedTensors {
   private readonly graphMemo = new Map<ts.Node, ReadonlySet<ts.CallExpression>>();
+  private readonly relaxedGraphMemo = new Map<ts.Node, ReadonlySet<ts.CallExpression>>();
   private readonly savedMemo = new Map<ts.CallExpression, SavingSite>();
+  private readonly summaryMemo = new Map<ts.CallExpression, SavingSite>();
+  private readonly parametersMemo = new Map<ts.Node, ReadonlySet<number>>();
 
   constructor(
     private readonly checker: ts.TypeChecker,
@@ -46,32 +87,46 @@ export class SavedTensors {
    * The recorded sites that save tensors on the way from `expression` back to its leaves (the
    * part of the graph a backward frees). Only sites known to record are included.
    */
-  savingSites(expression: ts.Expression, depth = 0): ReadonlySet<ts.CallExpression> {
+  savingSites(expression: ts.Expression, depth = 0, relaxed = false): ReadonlySet<ts.CallExpression> {
     const expr = stripExpression(expression);
-    const cached = this.graphMemo.get(expr);
+    const memo = relaxed ? this.relaxedGraphMemo : this.graphMemo;
+    const cached = memo.get(expr);
     if (cached) return cached;
     const out = new Set<ts.CallExpression>();
-    this.graphMemo.set(expr, out);
+    memo.set(expr, out);
     if (depth > LIMITS.valueDepth) return out;
     const add = (e: ts.Expression): void => {
-      for (const s of this.savingSites(e, depth + 1)) out.add(s);
+      for (const s of this.savingSites(e, depth + 1, relaxed)) out.add(s);
     };
+    // Relaxed (a summary of a function its callers run in different modes): what may record counts,
+    // and every call on the way is a candidate site; what each saves is asked in the summary's mode.
+    const records = (e: ts.Expression): boolean =>
+      relaxed ? this.values.evaluate(e).requiresGrad !== 'no' : this.values.evaluate(e).requiresGrad === 'yes';
+    const modeOn = (node: ts.Node): boolean => (relaxed ? this.values.gradModeAt(node) !== 'off' : this.values.gradModeAt(node) === 'on');
     if (ts.isIdentifier(expr)) {
       const def = this.bindings.definition(expr);
       if (def?.kind === 'expression') add(def.expression);
       const element = def ? undefined : tupleElement(this.bindings, expr);
-      if (element && this.values.gradModeAt(element.call) === 'on') {
+      if (element && modeOn(element.call)) {
         // `const [a, b] = model.heads(x)`: the call stands for the graph its elements share inside it.
-        if (this.tupleElementsShare(element.call, element.index)) out.add(element.call);
+        if (relaxed || this.tupleElementsShare(element.call, element.index)) out.add(element.call);
         this.helperArguments(element.call).forEach(add);
+        // A method of this file returning the tuple: the element's own graph inside it.
+        for (const value of this.values.returnedExpressions(element.call) ?? []) {
+          const tuple = stripExpression(value);
+          const own = ts.isArrayLiteralExpression(tuple) ? tuple.elements.at(element.index) : undefined;
+          if (own && !ts.isSpreadElement(own)) add(own);
+        }
       }
     } else if (ts.isConditionalExpression(expr)) {
       add(expr.whenTrue);
       add(expr.whenFalse);
     } else if (ts.isCallExpression(expr) && !(this.values.methodCall(expr) !== undefined) && !this.index.libraryCalls.has(expr)) {
       const returned = this.values.returnedExpressions(expr);
-      if (returned) returned.forEach(add);
-      else {
+      if (returned) {
+        if (relaxed || this.savedBy(expr).saved.length > 0) out.add(expr);
+        returned.forEach(add);
+      } else {
         const helper = this.program ? helperOf(this.program, expr) : undefined;
         if (helper) {
           // A helper of another file: its own saves are instantiated at this call (savedBy), and the
@@ -82,7 +137,7 @@ export class SavedTensors {
           });
         }
       }
-    } else if (ts.isCallExpression(expr) && this.values.evaluate(expr).requiresGrad === 'yes') {
+    } else if (ts.isCallExpression(expr) && records(expr)) {
       const fn = this.index.libraryCalls.get(expr);
       const method = this.values.methodCall(expr);
       if (fn !== undefined && FUNCTIONAL_OPS.has(fn)) {
@@ -99,7 +154,7 @@ export class SavedTensors {
         // A model class of this file: its forward's own ops are part of the graph too.
         this.values.returnedExpressions(expr)?.forEach(add);
       } else if (method) {
-        if (this.savedBy(expr).saved.length > 0 || this.savesInternally(method)) out.add(expr);
+        if (relaxed || this.savedBy(expr).saved.length > 0 || this.savesInternally(method)) out.add(expr);
         add(method.receiver);
         expr.arguments.forEach(add);
       }
@@ -158,10 +213,22 @@ export class SavedTensors {
     return site;
   }
 
-  private computeSaved(call: ts.CallExpression): SavingSite {
+  /** What `call` saves when the function `entry` around it is entered with recording on (a summary's view). */
+  private savedWithin(call: ts.CallExpression, entry: ts.Node): SavingSite {
+    if (this.values.gradModeAt(call) === 'on') return this.savedBy(call);
+    let site = this.summaryMemo.get(call);
+    if (!site) {
+      site = this.computeSaved(call, entry);
+      this.summaryMemo.set(call, site);
+    }
+    return site;
+  }
+
+  /** `entry`: the function being summarised, taken as entered with recording on. */
+  private computeSaved(call: ts.CallExpression, entry?: ts.Node): SavingSite {
     const method = this.values.methodCall(call);
     const saved: { key: string; expression: ts.Node; label?: string }[] = [];
-    if (this.values.gradModeAt(call) !== 'on') return { site: call, saved };
+    if (this.values.gradModeAt(call, entry) !== 'on') return { site: call, saved };
     const push = (expression: ts.Expression | undefined): void => {
       if (!expression) return;
       const key = this.identities.identity(expression);
@@ -177,6 +244,20 @@ export class SavedTensors {
           if (this.values.isTensorExpression(through.argument)) push(through.argument);
         } else if (this.values.evaluate(call).requiresGrad === 'yes') push(assignedTo(call));
       }
+      // The layers and helpers it calls on its parameters (`this.trunk.forward(x)`), as its own file
+      // sees them: unless this file may freeze part of the receiver (a layer's weight that needs no
+      // gradient saves no input).
+      const receiver = ts.isPropertyAccessExpression(call.expression) ? this.paths.pathOf(call.expression.expression) : undefined;
+      const mayFreeze = receiver !== undefined && this.training.mayBeFrozen(receiver);
+      for (const k of mayFreeze ? [] : helper.analysis.saved.savedParameters(helper.declaration)) {
+        const argument = call.arguments.at(k);
+        if (argument && this.values.isTensorExpression(argument)) push(argument);
+      }
+      return { site: call, saved };
+    }
+    const local = this.values.localDeclaration(call);
+    if (local) {
+      this.localSaves(call, local, push);
       return { site: call, saved };
     }
     if (!method) {
@@ -193,27 +274,7 @@ export class SavedTensors {
       const built = method.receiverClass.className === 'Module' ? this.paths.construction(method.receiver) : undefined;
       const className = (built && libraryClassOfExpression(this.checker, built)?.className) ?? method.receiverClass.className;
       if (className === 'Sequential') return { site: call, saved: this.sequentialSaves(method) };
-      if (className !== 'Linear') return { site: call, saved };
-      // nn.Linear.forward(x) is x.matmul(weight.transpose(0, 1)) (+ bias): what matmul saves, read
-      // from the op table, with the weight (a parameter) as `other`.
-      const input = call.arguments.at(0);
-      const weight = this.paths.pathOf(method.receiver);
-      const needsGrad: Record<string, boolean> = {
-        self: input !== undefined && this.values.evaluate(input).requiresGrad === 'yes',
-        // The weight needs a gradient unless the layer may be frozen (then what it saves is not known).
-        other: weight !== undefined && !this.training.mayBeFrozen(weight),
-      };
-      for (const name of LINEAR_AS_MATMUL.inputs) {
-        if (!needsGrad[name]) continue;
-        for (const savedName of LINEAR_AS_MATMUL.saves[name] ?? []) {
-          if (savedName === 'self') push(input);
-          else if (savedName === 'other' && weight) {
-            const key = `${weight.root}.${[...weight.segments, 'weight'].join('.')}`;
-            if (!saved.some((s) => s.key === key))
-              saved.push({ key, expression: method.receiver, label: `${method.receiver.getText()}.weight` });
-          }
-        }
-      }
+      this.layerSaves(method, className, saved);
       return { site: call, saved };
     }
     const op = opOfMethod(method.method, call);
@@ -222,6 +283,56 @@ export class SavedTensors {
     // gives `index` (the dim is not a tensor input).
     this.pushSaves(OP_METADATA[op], [method.receiver, ...call.arguments.filter((a) => this.values.isTensorExpression(a))], call, push);
     return { site: call, saved };
+  }
+
+  /**
+   * A function or method of this file (a model class's `forward` called from two places, a
+   * helper): what it saves of its own parameters (`savedParameters`) is what this call saves of
+   * its arguments. (With a single call site the parameters already stand for the arguments; this
+   * instantiates the summary at every call.)
+   */
+  private localSaves(
+    call: ts.CallExpression,
+    decl: ts.FunctionLikeDeclaration,
+    push: (expression: ts.Expression | undefined) => void,
+  ): void {
+    for (const k of this.savedParameters(decl)) push(call.arguments.at(k));
+  }
+
+  /**
+   * The positions of the parameters of a function of this file that the recorded sites on the way
+   * to its returned values (each element of a returned tuple) save, the function taken as entered
+   * with recording on. Recursion saves nothing more.
+   */
+  savedParameters(decl: ts.FunctionLikeDeclaration): ReadonlySet<number> {
+    const known = this.parametersMemo.get(decl);
+    if (known) return known;
+    const out = new Set<number>();
+    this.parametersMemo.set(decl, out);
+    const values = returnedValues(decl).flatMap((value) => {
+      const tuple = stripExpression(value);
+      return ts.isArrayLiteralExpression(tuple) ? tuple.elements.filter((e) => !ts.isSpreadElement(e)) : [value];
+    });
+    const sites = new Set<ts.CallExpression>();
+    for (const value of values) for (const site of this.savingSites(value, 0, true)) if (isAncestor(decl, site)) sites.add(site);
+    for (const site of sites) {
+      for (const { expression } of this.savedWithin(site, decl).saved) {
+        const k = this.parameterIndex(decl, expression);
+        if (k !== undefined) out.add(k);
+      }
+    }
+    return out;
+  }
+
+  /** The position of the parameter of `decl` that `expression` names, if it names one. */
+  private parameterIndex(decl: ts.FunctionLikeDeclaration, expression: ts.Node): number | undefined {
+    const expr = ts.isExpression(expression) ? stripExpression(expression) : expression;
+    if (!ts.isIdentifier(expr)) return undefined;
+    const symbol = this.bindings.symbolOf(expr);
+    const k = decl.parameters.findIndex(
+      (p) => ts.isIdentifier(p.name) && p.dotDotDotToken === undefined && this.bindings.symbolOf(p.name) === symbol,
+    );
+    return symbol && k >= 0 ? k : undefined;
   }
 
   /** What an op of the table saves, its inputs given in order (`result` is the name the call's value is stored in). */
@@ -243,6 +354,72 @@ export class SavedTensors {
         if (target && (savedName === 'result' || this.values.isTensorExpression(target))) push(target);
       }
     });
+  }
+
+  /**
+   * What a library layer's forward saves (`LAYER_OPS`): the input when an op saves it and the
+   * operand it is saved for needs a gradient; the weight likewise (keyed `path.weight`); the layer's
+   * output when its last op saves its result. The weight needs a gradient unless the layer may be
+   * frozen; an `affine: false` layer, or one whose construction is not seen, has a weight of unknown
+   * need, so nothing saved only for it is claimed.
+   */
+  private layerSaves(method: MethodCall, className: string, saved: { key: string; expression: ts.Node; label?: string }[]): void {
+    const ops = LAYER_OPS[className];
+    const call = method.call;
+    const input = call.arguments.at(0);
+    if (!ops || !input) return;
+    const path = this.paths.pathOf(method.receiver);
+    const built = this.paths.construction(method.receiver);
+    const affine = className === 'Linear' || className === 'Conv2d' || (built !== undefined && !disablesAffine(built));
+    const inputNeedsGrad = this.values.evaluate(input).requiresGrad === 'yes';
+    const needs: Record<LayerOperand, boolean> = {
+      input: inputNeedsGrad,
+      weight: affine && path !== undefined && !this.training.mayBeFrozen(path),
+      fromInput: inputNeedsGrad,
+    };
+    const trainingKnown = !TRAINING_MODE_LAYERS.has(className) || this.certainlyTraining(method.receiver, built);
+    const pushKey = (key: string | undefined, expression: ts.Node, label?: string): void => {
+      if (key !== undefined && !saved.some((s) => s.key === key))
+        saved.push(label === undefined ? { key, expression } : { key, expression, label });
+    };
+    ops.forEach(({ op, operands }, k) => {
+      const meta = OP_METADATA[op];
+      meta.inputs.forEach((name, i) => {
+        const operand = operands.at(i);
+        if (operand === undefined || !needs[operand]) return;
+        for (const savedName of meta.saves[name] ?? []) {
+          const target =
+            savedName === 'result' ? (k === ops.length - 1 ? 'output' : undefined) : operands.at(meta.inputs.indexOf(savedName));
+          if (target === 'input' && trainingKnown) pushKey(this.identities.identity(input), input);
+          else if (target === 'output') {
+            const output = assignedTo(call);
+            if (output) pushKey(this.identities.identity(output), output);
+          } else if (target === 'weight' && affine && path)
+            pushKey([path.root, ...path.segments, 'weight'].join('.'), method.receiver, `${method.receiver.getText()}.weight`);
+        }
+      });
+    });
+  }
+
+  /**
+   * Whether a layer certainly runs in training mode (the default) at its forward: it is built in
+   * this file, nothing in this file switches a module's mode (`.eval()`, `.train(…)`, `.training`),
+   * and no function of another file is given it (or what holds it).
+   */
+  private certainlyTraining(receiver: ts.Expression, built: ts.NewExpression | undefined): boolean {
+    if (!built || built.getSourceFile() !== receiver.getSourceFile()) return false;
+    const file = receiver.getSourceFile();
+    if (/\.(?:eval|train)\s*\(|\.training\b/.test(file.text)) return false;
+    // `new nn.BatchNorm1d(4).forward(x)`: nothing else holds it.
+    if (stripExpression(receiver) === built) return true;
+    const path = this.paths.pathOf(receiver);
+    if (!path) return false;
+    return !this.index.importedCalls.some((c) =>
+      [...c.arguments, ...(ts.isPropertyAccessExpression(c.expression) ? [c.expression.expression] : [])].some((a) => {
+        const p = this.paths.pathOf(a);
+        return p !== undefined && p.root === path.root;
+      }),
+    );
   }
 
   /**
@@ -274,4 +451,18 @@ export class SavedTensors {
     if (inputKey !== undefined) out.push({ key: inputKey, expression: input });
     return out;
   }
+}
+
+/** `new nn.LayerNorm(d, { elementwiseAffine: false })`, `new nn.BatchNorm2d(c, { affine: false })`, or options that are not a literal. */
+function disablesAffine(built: ts.NewExpression): boolean {
+  const options = built.arguments?.at(1);
+  if (!options) return false;
+  const literal = stripExpression(options);
+  if (!ts.isObjectLiteralExpression(literal)) return true;
+  return literal.properties.some((p) => {
+    // A spread or a shorthand `{ affine }`: not known.
+    if (!ts.isPropertyAssignment(p)) return true;
+    const name = p.name.getText();
+    return (name === 'affine' || name === 'elementwiseAffine') && p.initializer.kind !== ts.SyntaxKind.TrueKeyword;
+  });
 }

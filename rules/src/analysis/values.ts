@@ -68,12 +68,20 @@ export class TensorValues {
     return this.methodCallOf.get(call);
   }
 
-  /** 'off' inside `noGrad(() => …)`, 'on' at top level or inside `enableGrad`, else 'unknown'. */
-  gradModeAt(node: ts.Node): 'off' | 'on' | 'unknown' {
-    return this.flow.gradModeAt(node, (call) => {
-      const fn = this.index.libraryCalls.get(call);
-      return fn === 'noGrad' ? 'off' : fn === 'enableGrad' ? 'on' : undefined;
-    });
+  /**
+   * 'off' inside `noGrad(() => …)`, 'on' at top level or inside `enableGrad`, else 'unknown'; with
+   * `entry`, as if the function `entry` were entered with recording on.
+   */
+  gradModeAt(node: ts.Node, entry?: ts.Node): 'off' | 'on' | 'unknown' {
+    return this.flow.gradModeAt(
+      node,
+      (call) => {
+        const fn = this.index.libraryCalls.get(call);
+        return fn === 'noGrad' ? 'off' : fn === 'enableGrad' ? 'on' : undefined;
+      },
+      0,
+      entry,
+    );
   }
 
   isTensorExpression(expr: ts.Expression): boolean {
@@ -290,6 +298,12 @@ export class TensorValues {
 
   /** The expressions a same-file function or method returns (its body for `() => expr`). */
   returnedExpressions(call: ts.CallExpression): ts.Expression[] | undefined {
+    const decl = this.localDeclaration(call);
+    return decl ? returnedValues(decl) : undefined;
+  }
+
+  /** The same-file function or method a call runs (with a body), if the callee resolves to one. */
+  localDeclaration(call: ts.CallExpression): ts.FunctionLikeDeclaration | undefined {
     const callee = call.expression;
     // Only a method this file declares can be followed; other names need no symbol lookup.
     const name = ts.isIdentifier(callee)
@@ -311,7 +325,7 @@ export class TensorValues {
       !decl.body
     )
       return undefined;
-    return returnedValues(decl);
+    return decl;
   }
 
   /** What a helper or method declared in another file returns (evaluated by that file's analysis). */
