@@ -1,6 +1,6 @@
 import ts from 'typescript';
 import { stripExpression } from './analysis/bindings.js';
-import { enclosingFunction, isAncestor, isFunctionLike, isLoop } from './analysis/flow.js';
+import { enclosingFunction, innermostLoop, isAncestor, isFunctionLike } from './analysis/flow.js';
 import { callsIntoOtherFiles } from './analysis/program-calls.js';
 import { backwardsThrough, helperOf } from './analysis/summaries.js';
 import { createRule, onProgram, reportAt, textOf } from './util/create-rule.js';
@@ -92,7 +92,7 @@ export default createRule({
           if (!sequential) {
             if (!flow.mayFollow(first.call, second.call, { loops: true })) continue;
             // Only a loop that brings the backward round again without rebuilding the graph matters.
-            const loop = innermostCommonLoop(first.call, second.call);
+            const loop = innermostLoop(first.call, second.call);
             shared = loop ? shared.filter((s) => !isAncestor(loop, s)) : [];
           }
           const site = shared.at(-1);
@@ -154,11 +154,4 @@ function retainsGraph(backward: Backward): boolean {
   const retain = flag('retainGraph');
   const create = flag('createGraph');
   return retain !== false || create !== false;
-}
-
-function innermostCommonLoop(a: ts.Node, b: ts.Node): ts.Node | undefined {
-  for (let cur: ts.Node = a; !ts.isSourceFile(cur) && !isFunctionLike(cur); cur = cur.parent) {
-    if (isLoop(cur) && (cur === b || isAncestor(cur, b))) return cur;
-  }
-  return undefined;
 }

@@ -5,7 +5,8 @@ import type { MethodCall, OptimizerSite } from './analysis/file-index.js';
 import type { SavingSite } from './analysis/saved.js';
 import { isAncestor } from './analysis/flow.js';
 import { callsIntoOtherFiles } from './analysis/program-calls.js';
-import { helperOf, inplaceThrough } from './analysis/summaries.js';
+import { inplaceThrough } from './analysis/helper-writes.js';
+import { helperOf } from './analysis/summaries.js';
 import { createRule, onProgram, rangeOf, reportAt, textOf } from './util/create-rule.js';
 
 export default createRule({

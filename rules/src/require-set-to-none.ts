@@ -5,7 +5,7 @@ import type { OptimizerSite } from './analysis/file-index.js';
 import { allUses, certainlyReaches, mayReach, mayReachBackward, type ModuleUse } from './analysis/reach.js';
 import { isPrefix, pathsOverlap, type ParamPath } from './analysis/modules.js';
 import { holderOf } from './analysis/training.js';
-import { isLoop } from './analysis/flow.js';
+import { innermostLoop } from './analysis/flow.js';
 import { createRule, onProgram, reportAt, textOf, type Related } from './util/create-rule.js';
 import { propertyOf, setOption } from './util/fixes.js';
 
@@ -131,7 +131,7 @@ function zeroFilledMisses(
       if (!cut || use.inner || seen.has(cut.node) || !held.some((p) => pathsOverlap(p, use.module))) continue;
       const target = use.module;
       // Frozen for good before the loop (or never holding parameters): no gradient to zero-fill.
-      if (analysis.training.frozenForGoodBefore(target, enclosingLoopOf(zeroGrad) ?? zeroGrad)) continue;
+      if (analysis.training.frozenForGoodBefore(target, innermostLoop(zeroGrad) ?? zeroGrad)) continue;
       if (ts.isExpression(target.node) && analysis.paths.holdsNoParameters(target.node)) continue;
       const everReached = [...usesByBackward.values()].some((list) => list.some((u) => mayReach(u, target)));
       if (!everReached) continue;
@@ -148,37 +148,44 @@ function zeroFilledMisses(
 function setToNoneBeforeEveryStep(analysis: FileAnalysis, zeroGrad: ts.CallExpression, site: OptimizerSite): boolean {
   const steps = stepsAfter(analysis, zeroGrad, site);
   if (steps.length === 0) return false;
-  const clears = analysis.index.methodCalls.filter(
-    (m) =>
-      m.call !== zeroGrad &&
-      m.method === 'zeroGrad' &&
-      m.receiverClass.kind === 'optimizer' &&
-      propertyOf(m.call.arguments.at(0), 'setToNone')?.kind === ts.SyntaxKind.TrueKeyword &&
-      analysis.training.optimizerOf(m.receiver) === site,
-  );
-  return steps.every((step) => clears.some((clear) => analysis.flow.mustPassBetween(zeroGrad, clear.call, step)));
+  const clears = (callsBySite(analysis, 'setToNone').get(site) ?? []).filter((clear) => clear !== zeroGrad);
+  return steps.every((step) => clears.some((clear) => analysis.flow.mustPassBetween(zeroGrad, clear, step)));
 }
 
 function stepsAfter(analysis: FileAnalysis, zeroGrad: ts.CallExpression, site: OptimizerSite): ts.CallExpression[] {
-  return (stepsBySite(analysis).get(site) ?? []).filter((step) => analysis.training.mayFollow(zeroGrad, step, true));
+  return (callsBySite(analysis, 'step').get(site) ?? []).filter((step) => analysis.training.mayFollow(zeroGrad, step, true));
 }
 
-const stepsMemo = new WeakMap<FileAnalysis, ReadonlyMap<OptimizerSite | undefined, readonly ts.CallExpression[]>>();
+type CallsBySite = ReadonlyMap<OptimizerSite | undefined, readonly ts.CallExpression[]>;
+const callsMemo = new WeakMap<FileAnalysis, Map<'step' | 'setToNone', CallsBySite>>();
 
-/** The `step()` calls of the file by the optimizer they step, in file order (once per analysis: asked for every zeroGrad). */
-function stepsBySite(analysis: FileAnalysis): ReadonlyMap<OptimizerSite | undefined, readonly ts.CallExpression[]> {
-  let bySite = stepsMemo.get(analysis);
+/**
+ * The file's `step()` calls, or its `zeroGrad({ setToNone: true })` calls, by the optimizer they
+ * act on, in file order (grouped once per analysis: asked for every zeroGrad).
+ */
+function callsBySite(analysis: FileAnalysis, kind: 'step' | 'setToNone'): CallsBySite {
+  let memo = callsMemo.get(analysis);
+  if (!memo) {
+    memo = new Map();
+    callsMemo.set(analysis, memo);
+  }
+  let bySite = memo.get(kind);
   if (!bySite) {
     const map = new Map<OptimizerSite | undefined, ts.CallExpression[]>();
     for (const m of analysis.index.methodCalls) {
-      if (m.method !== 'step' || m.receiverClass.kind !== 'optimizer') continue;
+      if (m.receiverClass.kind !== 'optimizer') continue;
+      const wanted =
+        kind === 'step'
+          ? m.method === 'step'
+          : m.method === 'zeroGrad' && propertyOf(m.call.arguments.at(0), 'setToNone')?.kind === ts.SyntaxKind.TrueKeyword;
+      if (!wanted) continue;
       const site = analysis.training.optimizerOf(m.receiver);
       const list = map.get(site);
       if (list) list.push(m.call);
       else map.set(site, [m.call]);
     }
     bySite = map;
-    stepsMemo.set(analysis, bySite);
+    memo.set(kind, bySite);
   }
   return bySite;
 }
@@ -233,10 +240,4 @@ function backwardUses(analysis: FileAnalysis): ReadonlyMap<ts.CallExpression, re
     usesMemo.set(analysis, uses);
   }
   return uses;
-}
-
-/** The innermost loop around `node` in its own function. */
-function enclosingLoopOf(node: ts.Node): ts.Node | undefined {
-  for (let cur = node.parent; !ts.isSourceFile(cur) && !ts.isFunctionLike(cur); cur = cur.parent) if (isLoop(cur)) return cur;
-  return undefined;
 }

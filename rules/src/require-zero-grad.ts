@@ -1,7 +1,7 @@
 import ts from 'typescript';
 import { stripExpression } from './analysis/bindings.js';
 import type { OptimizerSite } from './analysis/file-index.js';
-import { enclosingFunction, isAncestor, isLoop, type Flow } from './analysis/flow.js';
+import { enclosingFunction, innermostLoop, isAncestor, type Flow } from './analysis/flow.js';
 import { isPrefix, pathsOverlap, type ModulePaths, type ParamPath } from './analysis/modules.js';
 import { allUses, certainlyReaches, mayReachBackward, type ModuleUse } from './analysis/reach.js';
 import { callsIntoOtherFiles } from './analysis/program-calls.js';
@@ -184,10 +184,8 @@ function isGradAccess(expr: ts.Expression): boolean {
 function enclosingLoop(flow: Flow, node: ts.Node): ts.IterationStatement | undefined {
   let cur: ts.Node | undefined = node;
   for (let hops = 0; cur && hops < LIMITS.loopSearchDepth; hops++) {
-    for (let up: ts.Node = cur; !ts.isSourceFile(up); up = up.parent) {
-      if (isLoop(up) && up !== cur) return up;
-      if (ts.isFunctionLike(up) && up !== cur) break;
-    }
+    const loop = innermostLoop(cur);
+    if (loop) return loop;
     cur = flow.callSiteOf(enclosingFunction(cur));
   }
   return undefined;

@@ -3,7 +3,8 @@ import { stripExpression, type Bindings } from './analysis/bindings.js';
 import { enclosingFunction } from './analysis/flow.js';
 import { CREATION_FUNCTIONS } from './analysis/library.js';
 import { callsIntoOtherFiles } from './analysis/program-calls.js';
-import { helperOf, requiresGradWritesThrough } from './analysis/summaries.js';
+import { requiresGradWritesThrough } from './analysis/helper-writes.js';
+import { helperOf } from './analysis/summaries.js';
 import { createRule, onProgram, rangeOf, reportAt, textOf } from './util/create-rule.js';
 import { propertyOf, statementOf } from './util/fixes.js';
 

@@ -53,6 +53,17 @@ export function isLoop(node: ts.Node): node is ts.IterationStatement {
   return LOOP_KINDS.has(node.kind);
 }
 
+/**
+ * The innermost loop around `node` in its own function (not through a callback or a call site);
+ * with `containing`, the innermost one that also runs that node.
+ */
+export function innermostLoop(node: ts.Node, containing?: ts.Node): ts.IterationStatement | undefined {
+  for (let cur = parentOf(node); cur && !ts.isSourceFile(cur) && !isFunctionLike(cur); cur = parentOf(cur)) {
+    if (isLoop(cur) && (containing === undefined || isAncestor(cur, containing))) return cur;
+  }
+  return undefined;
+}
+
 /** The innermost function (or the source file) whose body contains `node`. */
 export function enclosingFunction(node: ts.Node): ts.Node {
   let cur = parentOf(node);

@@ -4,7 +4,8 @@ import type { FileIndex, OptimizerSite, RequiresGradWrite } from './file-index.j
 import { conditionalBetween, enclosingFunction, isAncestor, returnedValues, type Flow } from './flow.js';
 import { isModulePrefix, isPrefix, modulePrefixSegments, pathsOverlap, type ModulePaths, type ParamPath } from './modules.js';
 import { callsIntoOtherFiles } from './program-calls.js';
-import { constructedOptimizer, freezesThrough, heldThrough, helperOf, requiresGradWritesThrough, type Helper } from './summaries.js';
+import { freezesThrough, requiresGradWritesThrough } from './helper-writes.js';
+import { constructedOptimizer, heldThrough, helperOf, type Helper } from './summaries.js';
 import { LIMITS } from './limits.js';
 
 /** A `requiresGrad = false` / `requiresGrad_(false)` and the parameters it reaches. */
@@ -34,6 +35,7 @@ export class TrainingFacts {
   private factoryMemo: Map<OptimizerSite, { helper: Helper; site: OptimizerSite }> | undefined;
   private unknownTarget: boolean | undefined;
   private readonly frozenPathsMemo = new Map<RequiresGradWrite, ParamPath[]>();
+  private readonly namePrefixMemo = new Map<RequiresGradWrite, NamePrefix | undefined>();
 
   constructor(
     private readonly index: FileIndex,
@@ -249,8 +251,7 @@ export class TrainingFacts {
       if (def?.kind === 'element') {
         const sources = this.paths.paramSources(def.of) ?? [];
         // `if (name.startsWith('trunk.'))` over `m.namedParameters()`: all of `m.trunk`.
-        const prefix = def.pairValue ? namePrefixSegments(write.node, def.at) : undefined;
-        const segments = prefix?.segments;
+        const segments = this.namePrefixOf(write)?.segments;
         if (segments) return sources.map((p) => ({ ...p, segments: [...p.segments, ...segments] }));
         const conditional = isConditionalWithin(write.node, def.at, true);
         return sources.map((p) => ({ ...p, partial: p.partial || conditional }));
@@ -315,11 +316,19 @@ export class TrainingFacts {
     });
   }
 
-  /** For `if (name.startsWith(prefix))` where `prefix` is a parameter of the function around the loop: that parameter's index. */
-  private namePrefixParameter(write: RequiresGradWrite): number | undefined {
+  /** A freeze by name prefix (`if (name.startsWith('trunk.'))` in a loop over `m.namedParameters()`): what the prefix names (memoised per write). */
+  private namePrefixOf(write: RequiresGradWrite): NamePrefix | undefined {
+    if (this.namePrefixMemo.has(write)) return this.namePrefixMemo.get(write);
     const target = stripExpression(write.target);
     const def = ts.isIdentifier(target) ? this.bindings.definition(target) : undefined;
     const found = def?.kind === 'element' && def.pairValue ? namePrefixSegments(write.node, def.at) : undefined;
+    this.namePrefixMemo.set(write, found);
+    return found;
+  }
+
+  /** For `if (name.startsWith(prefix))` where `prefix` is a parameter of the function around the loop: that parameter's index. */
+  private namePrefixParameter(write: RequiresGradWrite): number | undefined {
+    const found = this.namePrefixOf(write);
     if (!found || found.segments || !found.parameter) return undefined;
     const decl = this.bindings.symbolOf(found.parameter)?.valueDeclaration;
     return decl && ts.isParameter(decl) && ts.isFunctionLike(decl.parent) ? decl.parent.parameters.indexOf(decl) : undefined;
@@ -327,9 +336,7 @@ export class TrainingFacts {
 
   /** The `if (name.startsWith('…'))` that a freeze by name prefix runs under, if that is its only condition. */
   private namePrefixGuard(write: RequiresGradWrite): ts.IfStatement | undefined {
-    const target = stripExpression(write.target);
-    const def = ts.isIdentifier(target) ? this.bindings.definition(target) : undefined;
-    return def?.kind === 'element' && def.pairValue ? namePrefixSegments(write.node, def.at)?.guard : undefined;
+    return this.namePrefixOf(write)?.guard;
   }
 
   /** Freezes that reach parameters the optimizer holds. */
@@ -417,10 +424,14 @@ function newExpressions(file: ts.SourceFile): readonly ts.NewExpression[] {
  * (`['trunk']`; `'0.'` gives `['0']`, a Sequential's first layer). Undefined for any other shape (another
  * condition, an early exit in the loop body, a prefix that does not end at a module name).
  */
-function namePrefixSegments(
-  write: ts.Node,
-  holder: ts.Node,
-): { segments: string[] | undefined; parameter?: ts.Identifier; guard: ts.IfStatement } | undefined {
+interface NamePrefix {
+  /** The module path segments a literal prefix names; undefined for a prefix given as a parameter. */
+  readonly segments: string[] | undefined;
+  readonly parameter?: ts.Identifier;
+  readonly guard: ts.IfStatement;
+}
+
+function namePrefixSegments(write: ts.Node, holder: ts.Node): NamePrefix | undefined {
   const pattern = ts.isVariableDeclaration(holder) || ts.isParameter(holder) ? holder.name : undefined;
   const first = pattern && ts.isArrayBindingPattern(pattern) ? pattern.elements.at(0) : undefined;
   const name = first && ts.isBindingElement(first) && ts.isIdentifier(first.name) ? first.name.text : undefined;
