@@ -45,10 +45,8 @@ export default createRule({
           // A parameter frozen before any backward that reaches it has no gradient: step() skips it (grad null).
           if (!backwards.some((b) => training.mayFollow(b, write, true) && mayReachBackward(reach, b, frozen))) continue;
           // An optimizer that is never stepped after the freeze (replaced, say) moves nothing.
-          const steps = index.methodCalls.filter(
-            (m) => m.method === 'step' && m.receiverClass.kind === 'optimizer' && training.optimizerOf(m.receiver) === site,
-          );
-          if (steps.length > 0 && !steps.some((step) => training.mayFollow(write, step.call, true))) continue;
+          const steps = training.stepsOf(site);
+          if (steps.length > 0 && !steps.some((step) => training.mayFollow(write, step, true))) continue;
           reported.add(write);
           // A freeze inside a helper is reported where the helper is called, which is what happens too late.
           const at = flow.liftToward(site.node, write) ?? write;

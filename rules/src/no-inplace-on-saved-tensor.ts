@@ -68,10 +68,29 @@ export default createRule({
           else backwardsByFrame.set(fn, [b]);
         }
       }
-      const backwardsSharingFrame = (node: ts.Node): ReadonlySet<MethodCall> => {
-        const found = new Set<MethodCall>();
-        for (const [, fn] of flow.frames(node)) for (const b of backwardsByFrame.get(fn) ?? []) found.add(b);
-        return found;
+      // Whether some backward sharing a frame with `node` may run before it: the backwards of each
+      // frame are tried nearest-preceding first (in a notebook of a thousand steps, the step's own).
+      const someBackwardBefore = (node: ts.CallExpression): boolean => {
+        const tried = new Set<MethodCall>();
+        for (const [at, fn] of flow.frames(node)) {
+          const list = backwardsByFrame.get(fn) ?? [];
+          // The backwards are in file order: the first one after `at` by binary search on their positions.
+          let lo = 0;
+          let hi = list.length;
+          while (lo < hi) {
+            const mid = (lo + hi) >> 1;
+            if (list[mid].call.pos <= at.pos) lo = mid + 1;
+            else hi = mid;
+          }
+          for (let k = 0; k < list.length; k++) {
+            // lo − 1, lo − 2, …, 0, then lo, lo + 1, …
+            const b = list[k < lo ? lo - 1 - k : k];
+            if (tried.has(b)) continue;
+            tried.add(b);
+            if (training.mayFollow(b.call, node, true)) return true;
+          }
+        }
+        return false;
       };
       // In-place writers: in-place tensor methods (one tensor) and optimizer.step() (every parameter it holds).
       const writers: { node: ts.CallExpression; keys: readonly string[] }[] = [];
@@ -90,7 +109,7 @@ export default createRule({
           if (key !== undefined) writers.push({ node: m.call, keys: [key] });
         } else if (m.method === 'step' && m.receiverClass.kind === 'optimizer') {
           // step() only moves parameters that have a gradient, so some backward must come first.
-          if (![...backwardsSharingFrame(m.call)].some((b) => training.mayFollow(b.call, m.call, true))) continue;
+          if (!someBackwardBefore(m.call)) continue;
           const site = training.optimizerOf(m.receiver);
           const held = site ? training.held(site) : undefined;
           if (!site || !held) continue;

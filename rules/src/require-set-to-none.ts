@@ -148,44 +148,31 @@ function zeroFilledMisses(
 function setToNoneBeforeEveryStep(analysis: FileAnalysis, zeroGrad: ts.CallExpression, site: OptimizerSite): boolean {
   const steps = stepsAfter(analysis, zeroGrad, site);
   if (steps.length === 0) return false;
-  const clears = (callsBySite(analysis, 'setToNone').get(site) ?? []).filter((clear) => clear !== zeroGrad);
+  const clears = (setToNoneBySite(analysis).get(site) ?? []).filter((clear) => clear !== zeroGrad);
   return steps.every((step) => clears.some((clear) => analysis.flow.mustPassBetween(zeroGrad, clear, step)));
 }
 
 function stepsAfter(analysis: FileAnalysis, zeroGrad: ts.CallExpression, site: OptimizerSite): ts.CallExpression[] {
-  return (callsBySite(analysis, 'step').get(site) ?? []).filter((step) => analysis.training.mayFollow(zeroGrad, step, true));
+  return analysis.training.stepsOf(site).filter((step) => analysis.training.mayFollow(zeroGrad, step, true));
 }
 
-type CallsBySite = ReadonlyMap<OptimizerSite | undefined, readonly ts.CallExpression[]>;
-const callsMemo = new WeakMap<FileAnalysis, Map<'step' | 'setToNone', CallsBySite>>();
+const setToNoneMemo = new WeakMap<FileAnalysis, ReadonlyMap<OptimizerSite | undefined, readonly ts.CallExpression[]>>();
 
-/**
- * The file's `step()` calls, or its `zeroGrad({ setToNone: true })` calls, by the optimizer they
- * act on, in file order (grouped once per analysis: asked for every zeroGrad).
- */
-function callsBySite(analysis: FileAnalysis, kind: 'step' | 'setToNone'): CallsBySite {
-  let memo = callsMemo.get(analysis);
-  if (!memo) {
-    memo = new Map();
-    callsMemo.set(analysis, memo);
-  }
-  let bySite = memo.get(kind);
+/** The file's `zeroGrad({ setToNone: true })` calls by the optimizer they clear (grouped once per analysis: asked for every zeroGrad). */
+function setToNoneBySite(analysis: FileAnalysis): ReadonlyMap<OptimizerSite | undefined, readonly ts.CallExpression[]> {
+  let bySite = setToNoneMemo.get(analysis);
   if (!bySite) {
     const map = new Map<OptimizerSite | undefined, ts.CallExpression[]>();
     for (const m of analysis.index.methodCalls) {
-      if (m.receiverClass.kind !== 'optimizer') continue;
-      const wanted =
-        kind === 'step'
-          ? m.method === 'step'
-          : m.method === 'zeroGrad' && propertyOf(m.call.arguments.at(0), 'setToNone')?.kind === ts.SyntaxKind.TrueKeyword;
-      if (!wanted) continue;
+      if (m.receiverClass.kind !== 'optimizer' || m.method !== 'zeroGrad') continue;
+      if (propertyOf(m.call.arguments.at(0), 'setToNone')?.kind !== ts.SyntaxKind.TrueKeyword) continue;
       const site = analysis.training.optimizerOf(m.receiver);
       const list = map.get(site);
       if (list) list.push(m.call);
       else map.set(site, [m.call]);
     }
     bySite = map;
-    memo.set(kind, bySite);
+    setToNoneMemo.set(analysis, bySite);
   }
   return bySite;
 }

@@ -62,6 +62,8 @@ export default createRule({
       // while it steps all of `model`) carries that part, to be checked against the loop's backwards below.
       const clears: {
         node: ts.Node;
+        /** An optimizer's own zeroGrad(): it covers that optimizer only. */
+        only?: OptimizerSite;
         covers: (site: OptimizerSite | undefined) => boolean;
         part?: (site: OptimizerSite) => ParamPath | undefined;
       }[] = [
@@ -69,6 +71,7 @@ export default createRule({
           .filter((m) => m.method === 'zeroGrad')
           .map((m) => ({
             node: m.call,
+            only: m.receiverClass.kind === 'optimizer' ? training.optimizerOf(m.receiver) : undefined,
             covers: (site: OptimizerSite | undefined): boolean => {
               if (!site) return true;
               if (m.receiverClass.kind === 'optimizer') {
@@ -110,6 +113,17 @@ export default createRule({
           ];
         }),
       ];
+      // The clears that may cover an optimizer: its own zeroGrad() calls and every clear of another
+      // kind, in file order (a file with a thousand optimizers does not ask each clear about each).
+      const ownClears = new Map<OptimizerSite, number[]>();
+      const otherClears: number[] = [];
+      clears.forEach((c, k) => {
+        const own = c.only ? ownClears.get(c.only) : otherClears;
+        if (own) own.push(k);
+        else if (c.only) ownClears.set(c.only, [k]);
+      });
+      const clearsFor = (site: OptimizerSite | undefined): typeof clears =>
+        site === undefined ? clears : [...(ownClears.get(site) ?? []), ...otherClears].sort((a, b) => a - b).map((k) => clears[k]);
       // One finding per optimizer a loop never clears (each has its own fix); an optimizer that is not
       // known only when nothing else of its loop was reported.
       const reported = new Map<ts.Node, Set<OptimizerSite | undefined>>();
@@ -118,14 +132,14 @@ export default createRule({
         const loop = enclosingLoop(flow, call);
         const done = loop ? reported.get(loop) : undefined;
         if (!loop || (done && (done.has(site) || done.has(undefined) || site === undefined))) continue;
-        const inLoop = backwards.filter((b) => membership.runsInside(b, loop) === 'yes');
+        const inLoop = membership.runningInside(backwards, loop);
         if (inLoop.length === 0) continue;
         // An optimizer whose parameters no backward of the loop can reach (a trunk always detached) has nothing to accumulate.
         const held = site ? training.held(site) : undefined;
         if (held && held.length > 0 && !inLoop.some((b) => held.some((p) => mayReachBackward(reach, b, p)))) continue;
         // …and so has one whose parameters are all frozen before the loop, for good: no backward gives them a gradient.
         if (held && held.length > 0 && held.every((p) => training.frozenForGoodBefore(p, loop))) continue;
-        const covering = clears.filter((c) => c.covers(site) && membership.runsInside(c.node, loop) !== 'no');
+        const covering = clearsFor(site).filter((c) => c.covers(site) && membership.runsInside(c.node, loop) !== 'no');
         // Cleared in part only (a module's zeroGrad() inside what the optimizer holds): report when a backward
         // of the loop certainly gives a gradient to another held module, which then accumulates.
         const parts = site && held ? covering.map((c) => c.part?.(site)) : [];
@@ -199,6 +213,7 @@ function enclosingLoop(flow: Flow, node: ts.Node): ts.IterationStatement | undef
 class LoopMembership {
   private readonly functions = new Map<ts.Node, ts.Node>();
   private readonly chains = new Map<ts.Node, readonly ts.Node[]>();
+  private readonly ranges = new Map<readonly ts.Node[], { pos: number; end: number; i: number }[]>();
 
   constructor(private readonly flow: Flow) {}
 
@@ -227,6 +242,33 @@ class LoopMembership {
       this.chains.set(node, chain);
     }
     return chain;
+  }
+
+  /**
+   * The nodes of `nodes` that certainly run as part of `loop`'s iterations ('yes'), in order. Only a
+   * node with some element of its chain inside the loop's range can: those are found by position
+   * (the file's nodes sorted once per list), so a file with a thousand loops does not pair them all.
+   */
+  runningInside(nodes: readonly ts.Node[], loop: ts.Node): ts.Node[] {
+    let index = this.ranges.get(nodes);
+    if (!index) {
+      index = nodes.flatMap((node, i) => this.chain(node).map((element) => ({ pos: element.pos, end: element.end, i })));
+      index.sort((a, b) => a.pos - b.pos);
+      this.ranges.set(nodes, index);
+    }
+    let lo = 0;
+    let hi = index.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (index[mid].pos < loop.pos) lo = mid + 1;
+      else hi = mid;
+    }
+    const hits = new Set<number>();
+    for (let k = lo; k < index.length && index[k].pos <= loop.end; k++) if (index[k].end <= loop.end) hits.add(index[k].i);
+    return [...hits]
+      .sort((a, b) => a - b)
+      .map((i) => nodes[i])
+      .filter((node) => this.runsInside(node, loop) === 'yes');
   }
 
   /** Whether `node` runs as part of `loop`'s iterations; 'unknown' for helpers called from several places. */

@@ -36,6 +36,9 @@ export class TrainingFacts {
   private unknownTarget: boolean | undefined;
   private readonly frozenPathsMemo = new Map<RequiresGradWrite, ParamPath[]>();
   private readonly namePrefixMemo = new Map<RequiresGradWrite, NamePrefix | undefined>();
+  private readonly freezesOfMemo = new Map<OptimizerSite, { freeze: Freeze; held: ParamPath; frozen: ParamPath }[]>();
+  private freezeRoots: Map<string, number[]> | undefined;
+  private stepsBySite: Map<OptimizerSite | undefined, ts.CallExpression[]> | undefined;
 
   constructor(
     private readonly index: FileIndex,
@@ -272,14 +275,21 @@ export class TrainingFacts {
     // Asked for every module call of the file (values.frozen): the unknown-target scan is done
     // once, and the order question only for the freezes that reach `path`.
     this.unknownTarget ??= this.index.requiresGradWrites.some((w) => w.flag === false && this.frozenPaths(w).length === 0);
-    return (
-      this.unknownTarget ||
-      this.freezes().some(
-        (f) =>
+    if (this.unknownTarget) return true;
+    // Only freezes with a path under the same root (or class root) can reach `path`.
+    const freezes = this.freezes();
+    const byRoot = this.freezesByRoot();
+    for (const root of [path.root, path.classRoot]) {
+      for (const k of root === undefined ? [] : (byRoot.get(root) ?? [])) {
+        const f = freezes[k];
+        if (
           f.paths.some((p) => (isPrefix(p, path) && !(whole && p.partial)) || (!whole && isPrefix(path, p))) &&
-          (before === undefined || this.mayFollow(f.write.node, before, true)),
-      )
-    );
+          (before === undefined || this.mayFollow(f.write.node, before, true))
+        )
+          return true;
+      }
+    }
+    return false;
   }
 
   /**
@@ -340,11 +350,22 @@ export class TrainingFacts {
   }
 
   /** Freezes that reach parameters the optimizer holds. */
-  freezesOf(site: OptimizerSite): { freeze: Freeze; held: ParamPath; frozen: ParamPath }[] {
+  freezesOf(site: OptimizerSite): readonly { freeze: Freeze; held: ParamPath; frozen: ParamPath }[] {
+    let out = this.freezesOfMemo.get(site);
+    if (out) return out;
+    out = [];
+    this.freezesOfMemo.set(site, out);
     const held = this.held(site);
-    if (!held) return [];
-    const out: { freeze: Freeze; held: ParamPath; frozen: ParamPath }[] = [];
-    for (const freeze of this.freezes()) {
+    if (!held) return out;
+    // Only freezes whose paths share a root with a held path can overlap it (asked for every
+    // optimizer of a file: a notebook with a thousand experiments must not pair them all).
+    const byRoot = this.freezesByRoot();
+    const candidates = new Set<number>();
+    for (const p of held)
+      for (const root of [p.root, p.classRoot]) for (const k of root === undefined ? [] : (byRoot.get(root) ?? [])) candidates.add(k);
+    const freezes = this.freezes();
+    for (const k of [...candidates].sort((a, b) => a - b)) {
+      const freeze = freezes[k];
       for (const frozen of freeze.paths) {
         const h = held.find((p) => pathsOverlap(p, frozen));
         if (h) {
@@ -354,6 +375,39 @@ export class TrainingFacts {
       }
     }
     return out;
+  }
+
+  /** The positions in `freezes()` of the freezes with a path under each root (and class root). */
+  private freezesByRoot(): ReadonlyMap<string, readonly number[]> {
+    if (this.freezeRoots) return this.freezeRoots;
+    const byRoot = new Map<string, number[]>();
+    this.freezes().forEach((freeze, k) => {
+      for (const path of freeze.paths) {
+        for (const root of [path.root, path.classRoot]) {
+          if (root === undefined) continue;
+          const list = byRoot.get(root);
+          if (!list) byRoot.set(root, [k]);
+          else if (list.at(-1) !== k) list.push(k);
+        }
+      }
+    });
+    this.freezeRoots = byRoot;
+    return byRoot;
+  }
+
+  /** The `step()` calls of the file by the optimizer they step, in file order (grouped once). */
+  stepsOf(site: OptimizerSite | undefined): readonly ts.CallExpression[] {
+    if (!this.stepsBySite) {
+      this.stepsBySite = new Map();
+      for (const m of this.index.methodCalls) {
+        if (m.method !== 'step' || m.receiverClass.kind !== 'optimizer') continue;
+        const stepped = this.optimizerOf(m.receiver);
+        const list = this.stepsBySite.get(stepped);
+        if (list) list.push(m.call);
+        else this.stepsBySite.set(stepped, [m.call]);
+      }
+    }
+    return this.stepsBySite.get(site) ?? [];
   }
 
   /** Whether `b` can run after `a` (re-exported for rules that combine training facts with order). */
