@@ -6,7 +6,7 @@
 // (incremental-estree.js): what the server does now; interleaved edit by edit. Wraps typescript-estree's steps and reads ESLint's own `stats` (parse vs.
 // each rule); prints the median and the minimum (the least disturbed by other processes) per step,
 // and the IPC round trip of one edit's text and report between the server and a lint worker process.
-// Needs a build first (`npx tsc -b`). Usage: node --max-semi-space-size=32 bench/lsp-breakdown.mjs [edits]
+// Needs a build first (`npx tsc -b`). Usage: node --max-semi-space-size=32 bench/lsp-breakdown.mjs [edits] [lines, default 1000]
 import { fork } from 'node:child_process';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
@@ -69,7 +69,8 @@ function timedProvider() {
 }
 
 const EDITS = Number(process.argv[2] ?? 40);
-const { workDir, filePath, text, lines, editedText } = lspWorkspace('lsp-breakdown');
+const LINES = Number(process.argv[3] ?? 1000);
+const { workDir, filePath, text, lines, editedText } = lspWorkspace('lsp-breakdown', LINES);
 
 const pipelines = {
   'project service (ESLint CLI)': new ESLint({ cwd: workDir, stats: true }),

@@ -9,14 +9,14 @@ import { trainingFile } from './training-file.mjs';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Writes bench/results/<name>/ with train1000.ts in it; returns the folder, the file, its text and lines, and its edits. */
-export function lspWorkspace(name) {
+export function lspWorkspace(name, targetLines = 1000) {
   const workDir = path.join(root, 'bench/results', name);
   mkdirSync(workDir, { recursive: true });
   const fixtureDir = path.join(root, 'packages/language-server/test/fixtures/workspace');
   for (const file of ['tsconfig.json', 'eslint.config.mjs', 'package.json'])
     copyFileSync(path.join(fixtureDir, file), path.join(workDir, file));
-  const text = trainingFile(1000);
-  const filePath = path.join(workDir, 'train1000.ts');
+  const text = trainingFile(targetLines);
+  const filePath = path.join(workDir, `train${String(targetLines)}.ts`);
   writeFileSync(filePath, text);
   const lines = text.split('\n');
   const lrLines = lines.flatMap((line, index) => (line.includes('{ lr: 0.01 }') ? [index] : []));

@@ -307,10 +307,34 @@ interface DeclaredNames {
 }
 
 const namesByFile = new WeakMap<ts.SourceFile, DeclaredNames>();
+/**
+ * Per top-level statement: an edit in the language server re-parses a file incrementally, and the
+ * statements it did not touch are the same node objects in the new source file, so only the edited
+ * statement is walked again (a 1 MB notebook is walked once, not once per keystroke).
+ */
+const namesByStatement = new WeakMap<ts.Node, DeclaredNames>();
 
-/** The methods, every function, method and function-valued variable, and the class names of a file (one walk, syntax only, once per SourceFile). */
+/** The methods, every function, method and function-valued variable, and the class names of a file (syntax only, once per SourceFile and statement). */
 function declaredNames(file: ts.SourceFile): DeclaredNames {
   let names = namesByFile.get(file);
+  if (!names) {
+    const methods = new Set<string>();
+    const all = new Set<string>();
+    const classes = new Set<string>();
+    for (const statement of file.statements) {
+      const own = statementNames(statement);
+      for (const name of own.methods) methods.add(name);
+      for (const name of own.all) all.add(name);
+      for (const name of own.classes) classes.add(name);
+    }
+    names = { methods, all, classes };
+    namesByFile.set(file, names);
+  }
+  return names;
+}
+
+function statementNames(statement: ts.Statement): DeclaredNames {
+  let names = namesByStatement.get(statement);
   if (!names) {
     const methods = new Set<string>();
     const all = new Set<string>();
@@ -332,9 +356,9 @@ function declaredNames(file: ts.SourceFile): DeclaredNames {
       } else if (ts.isNamespaceExport(node)) addClassName(node.name);
       ts.forEachChild(node, visit);
     };
-    visit(file);
+    visit(statement);
     names = { methods, all, classes };
-    namesByFile.set(file, names);
+    namesByStatement.set(statement, names);
   }
   return names;
 }
