@@ -7,7 +7,7 @@ import type { StorageIdentity } from './identity.js';
 import { FUNCTIONAL_OPS, libraryClassOfExpression, opOfMethod } from './library.js';
 import { LIMITS } from './limits.js';
 import type { ModulePaths } from './modules.js';
-import { argumentFlowsThrough, helperOf, savesThrough } from './summaries.js';
+import { argumentFlowsThrough, helperOf, parameterFlows, savesThrough } from './summaries.js';
 import type { TrainingFacts } from './training.js';
 import type { TensorValues } from './values.js';
 
@@ -122,10 +122,15 @@ export class SavedTensors {
       add(expr.whenTrue);
       add(expr.whenFalse);
     } else if (ts.isCallExpression(expr) && !(this.values.methodCall(expr) !== undefined) && !this.index.libraryCalls.has(expr)) {
-      const returned = this.values.returnedExpressions(expr);
-      if (returned) {
+      const local = this.values.localDeclaration(expr);
+      if (local) {
         if (relaxed || this.savedBy(expr).saved.length > 0) out.add(expr);
-        returned.forEach(add);
+        returnedValues(local).forEach(add);
+        // The graphs of the arguments it uses with gradients (through its parameters, which stand for
+        // them only when it has a single call site).
+        expr.arguments.forEach((argument, k) => {
+          if (parameterFlows({ bindings: this.bindings, index: this.index }, local, k)) add(argument);
+        });
       } else {
         const helper = this.program ? helperOf(this.program, expr) : undefined;
         if (helper) {
@@ -374,7 +379,10 @@ export class SavedTensors {
     const inputNeedsGrad = this.values.evaluate(input).requiresGrad === 'yes';
     const needs: Record<LayerOperand, boolean> = {
       input: inputNeedsGrad,
-      weight: affine && path !== undefined && !this.training.mayBeFrozen(path),
+      // (An inline `new nn.BatchNorm1d(4).forward(x)`: its fresh weight, which nothing else holds, needs one.)
+      weight:
+        affine &&
+        (path !== undefined ? !this.training.mayBeFrozen(path) : built !== undefined && stripExpression(method.receiver) === built),
       fromInput: inputNeedsGrad,
     };
     const trainingKnown = !TRAINING_MODE_LAYERS.has(className) || this.certainlyTraining(method.receiver, built);

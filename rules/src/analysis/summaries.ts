@@ -34,7 +34,7 @@ export function helperOf(program: ts.Program, call: ts.CallExpression): Helper |
 }
 
 /** No `noGrad(…)` callback of the helper's own between its body and `node` (the caller's mode decides). */
-export function withinNoGradFree(analysis: FileAnalysis, declaration: ts.Node, node: ts.Node): boolean {
+export function withinNoGradFree(analysis: Pick<FileAnalysis, 'index'>, declaration: ts.Node, node: ts.Node): boolean {
   for (let cur = node.parent; cur !== declaration; cur = cur.parent) {
     if (ts.isCallExpression(cur) && analysis.index.libraryCalls.get(cur) === 'noGrad') return false;
   }
@@ -177,7 +177,15 @@ const NON_FLOWING_MEMBERS = new Set([
  * `noGrad`. Unknown shapes of use count as flowing.
  */
 export function argumentFlowsThrough(helper: Helper, k: number): boolean {
-  const { analysis, declaration } = helper;
+  return parameterFlows(helper.analysis, helper.declaration, k);
+}
+
+/** Whether parameter `k` of a function (in the file `analysis` describes) is used with gradients in its body (see argumentFlowsThrough). */
+export function parameterFlows(
+  analysis: Pick<FileAnalysis, 'bindings' | 'index'>,
+  declaration: ts.FunctionLikeDeclaration,
+  k: number,
+): boolean {
   const param = declaration.parameters.at(k);
   if (!param) return declaration.parameters.some((p) => p.dotDotDotToken !== undefined);
   if (!ts.isIdentifier(param.name)) return true;
