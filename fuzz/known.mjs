@@ -67,7 +67,7 @@ export const KNOWN = [
     cell: 'FP',
     status: 'by-design',
     reason:
-      'rules/docs/no-freeze-after-optimizer.md reports the order itself ("Disallows freezing parameters … after they were handed to an optimizer"; its ❌ example freezes right after building the optimizer): the engine sees a frozen parameter move only when it had a gradient and the optimizer is stateful (or zeroGrad() zero-fills with momentum/Adam); plain SGD, setToNone, or a freeze before the first backward never move it',
+      'rules/docs/no-freeze-after-optimizer.md reports the order itself where it cannot show that nothing moves ("A clearing under a condition (`if (epoch > 0) opt.zeroGrad(…)`) does not count, and any `requiresGrad = true` (or flag that is not a literal) in the file keeps the rule reporting"): the engine sees a frozen parameter move only when it still has a gradient at a step (a stateful optimizer on zeros, or no clearing since its last backward)',
     matches: (s) => block(s, 'freeze') !== undefined && block(s, 'freeze').when !== 'before',
   },
   {

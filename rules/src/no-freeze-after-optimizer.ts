@@ -1,13 +1,15 @@
 import ts from 'typescript';
 import { stripExpression } from './analysis/bindings.js';
+import type { FileAnalysis } from './analysis/file-analysis.js';
 import type { OptimizerSite } from './analysis/file-index.js';
+import { isPrefix, type ParamPath } from './analysis/modules.js';
 import { parentOf } from './analysis/flow.js';
 import { holderOf } from './analysis/training.js';
 import { callsIntoOtherFiles } from './analysis/program-calls.js';
 import { helperOf, stepsThrough } from './analysis/summaries.js';
 import { mayReachBackward } from './analysis/reach.js';
 import { createRule, onProgram, reportAt, textOf } from './util/create-rule.js';
-import { indentOf, statementOf } from './util/fixes.js';
+import { indentOf, propertyOf, statementOf } from './util/fixes.js';
 
 export default createRule({
   name: 'no-freeze-after-optimizer',
@@ -28,7 +30,8 @@ export default createRule({
     },
   },
   create(context) {
-    return onProgram(context, ({ index, training, flow, program, sourceFile, reach }) => {
+    return onProgram(context, (analysis) => {
+      const { index, training, flow, program, sourceFile, reach } = analysis;
       const reported = new Set<ts.Node>();
       const backwards: ts.Node[] = index.methodCalls
         .filter((m) => m.method === 'backward' && (m.receiverClass.kind === 'tensor' || m.receiverClass.kind === 'parameter'))
@@ -43,10 +46,13 @@ export default createRule({
           const write = freeze.write.node;
           if (reported.has(write) || !training.mayFollow(site.node, write)) continue;
           // A parameter frozen before any backward that reaches it has no gradient: step() skips it (grad null).
-          if (!backwards.some((b) => training.mayFollow(b, write, true) && mayReachBackward(reach, b, frozen))) continue;
+          const earlier = backwards.filter((b) => training.mayFollow(b, write, true) && mayReachBackward(reach, b, frozen));
+          if (earlier.length === 0) continue;
           // An optimizer that is never stepped after the freeze (replaced, say) moves nothing.
           const steps = training.stepsOf(site);
-          if (steps.length > 0 && !steps.some((step) => training.mayFollow(write, step, true))) continue;
+          const after = steps.filter((step) => training.mayFollow(write, step, true));
+          if (steps.length > 0 && after.length === 0) continue;
+          if (after.length > 0 && clearedBeforeEveryStep(analysis, site, frozen, write, earlier, after)) continue;
           reported.add(write);
           // A freeze inside a helper is reported where the helper is called, which is what happens too late.
           const at = flow.liftToward(site.node, write) ?? write;
@@ -116,4 +122,37 @@ function moveAfter(
     after: [freezeStatement.getStart(), freezeStatement.getEnd()],
     text: `\n${indentOf(freezeStatement)}${text}`,
   };
+}
+
+/**
+ * Whether the frozen parameters have nothing for step() to apply at each step after the freeze:
+ * on every way from a backward that gave them a gradient, through the freeze, to the step, a
+ * clearing runs that leaves step() nothing: `setToNone` (the parameter is skipped), or zeros for an
+ * optimizer that does not move on a zero gradient (plain SGD, RMSprop). A clearing counts when it
+ * is the optimizer's own `zeroGrad()` or a `zeroGrad()` of a module holding all of the frozen
+ * parameters; anything that may set requiresGrad back on them keeps the rule speaking.
+ */
+function clearedBeforeEveryStep(
+  analysis: FileAnalysis,
+  site: OptimizerSite,
+  frozen: ParamPath,
+  write: ts.Node,
+  backwards: readonly ts.Node[],
+  steps: readonly ts.Node[],
+): boolean {
+  const { index, training, flow, paths } = analysis;
+  // (Any `requiresGrad = true` or non-literal flag in the file, or a helper's unfreeze of these parameters.)
+  if (index.requiresGradWrites.some((w) => w.flag !== false)) return false;
+  if (training.unfreezes().some((f) => f.paths.some((p) => isPrefix(p, frozen) || isPrefix(frozen, p)))) return false;
+  const zerosMove = training.movesOnZeroGrad(site) !== false;
+  const clears = index.methodCalls.filter((m) => {
+    if (m.method !== 'zeroGrad') return false;
+    if (zerosMove && propertyOf(m.call.arguments.at(0), 'setToNone')?.kind !== ts.SyntaxKind.TrueKeyword) return false;
+    if (m.receiverClass.kind === 'optimizer') return training.optimizerOf(m.receiver) === site;
+    const module = m.receiverClass.kind === 'module' ? paths.pathOf(m.receiver) : undefined;
+    return module !== undefined && !module.partial && isPrefix(module, frozen);
+  });
+  return steps.every((step) =>
+    backwards.every((b) => clears.some((c) => flow.mustPassBetween(b, c.call, write) || flow.mustPassBetween(write, c.call, step))),
+  );
 }
