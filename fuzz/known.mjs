@@ -108,40 +108,12 @@ export const KNOWN = [
       (block(s, 'cut').where === 'conditional' || block(s, 'cut').where === 'forward'),
   },
   {
-    rule: 'require-set-to-none',
-    cell: 'FP',
-    status: 'known-open',
-    reason:
-      'fuzz: the trunk never gets a gradient (its output is always detached or run under noGrad) and is frozen at epoch 1; the linter reports zeroGrad() for the freeze after a backward, although the frozen parameters never had a gradient (its doc: a cut that is always in place is not reported)',
-    matches: (s) => block(s, 'cut')?.where === 'forward' && block(s, 'freeze')?.when === 'epoch',
-  },
-  {
-    rule: 'no-inplace-on-saved-tensor',
-    cell: 'FN',
-    status: 'known-open',
-    reason:
-      "fuzz: `const out = model.forward(x); x.mul_(0.5);` before backward, `model` an nn.Sequential whose first Linear saved its input x for its weight's gradient (SAVED_TENSOR_MODIFIED, MatmulBackward 'self'); the linter reports it for `linear.forward(x)` and a model class, not for a Sequential (its summary saves only the Linear weights)",
-    matches: (s) => block(s, 'modelSaved')?.timing === 'before' && s.model === 'sequential',
-  },
-  {
     rule: 'no-inplace-on-saved-tensor',
     cell: 'FN',
     status: 'blind-spot',
     reason:
       'rules/docs/no-inplace-on-saved-tensor.md: "What a layer saves for its weight\'s gradient depends on that weight needing one: where the layer may be frozen anywhere in the file […] the rule assumes nothing about it" (the encoder is frozen at epoch 1, so at epoch 0 it still saves x)',
     matches: (s) => block(s, 'modelSaved')?.timing === 'before' && block(s, 'freeze')?.when === 'epoch',
-  },
-  {
-    rule: 'no-inplace-on-saved-tensor',
-    cell: 'FP',
-    status: 'known-open',
-    reason:
-      'fuzz: `x.mul_(0.5)` after the forward of a Linear (or model class) whose parameters were frozen before the first backward: its weight needs no gradient, so it does not save x and the engine runs ok; the linter reports it',
-    matches: (s) =>
-      block(s, 'modelSaved')?.timing === 'before' &&
-      s.model !== 'sequential' &&
-      block(s, 'freeze') !== undefined &&
-      block(s, 'freeze').when !== 'epoch',
   },
 ];
 
@@ -179,15 +151,7 @@ export function explainSuggestionFailure(proof) {
  * would carry the checker's wrong label). Checked by fuzz/fuzz.test.ts.
  * @type {[string, string | null][]}
  */
-export const OPEN_FIXTURES = [
-  ['fuzz, a CHECKER false positive', null],
-  ['fuzz: the trunk never gets a gradient', 'fixtures/require-set-to-none/fuzz-cut-always-freeze-late-zerograd.ts'],
-  [
-    'fuzz: `const out = model.forward(x); x.mul_(0.5);` before backward, `model` an nn.Sequential',
-    'fixtures/no-inplace-on-saved-tensor/fuzz-input-inplace-after-sequential.ts',
-  ],
-  ['fuzz: `x.mul_(0.5)` after the forward of a Linear', 'fixtures/no-inplace-on-saved-tensor/fuzz-input-inplace-frozen-model.ts'],
-];
+export const OPEN_FIXTURES = [['fuzz, a CHECKER false positive', null]];
 
 /** The fixture of an open disagreement of KNOWN (undefined when none is listed). @param {{ reason: string }} entry */
 export function openFixture(entry) {

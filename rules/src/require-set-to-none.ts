@@ -56,6 +56,10 @@ export default createRule({
           // The optimizer's own `zeroGrad({ setToNone: true })` between this one and each of its steps sets
           // the zero-filled grads back to null (`model.zeroGrad(); optT.zeroGrad({ setToNone: true });`).
           if (setToNoneBeforeEveryStep(analysis, call, site)) continue;
+          // …and one whose gradients are already null when it runs: every way from a backward to it passes a
+          // `zeroGrad({ setToNone: true })` of the optimizer or of a module holding all it holds (zero-filling
+          // leaves a null gradient null).
+          if (noneAlready(analysis, call, site, held, backwards)) continue;
           const holder = holderOf(site.node);
           const optimizerName = holder ? textOf(holder) : textOf(receiver);
           const related: Related[] = [{ node: site.node, message: `${optimizerName} is built here` }];
@@ -150,6 +154,31 @@ function setToNoneBeforeEveryStep(analysis: FileAnalysis, zeroGrad: ts.CallExpre
   if (steps.length === 0) return false;
   const clears = (setToNoneBySite(analysis).get(site) ?? []).filter((clear) => clear !== zeroGrad);
   return steps.every((step) => clears.some((clear) => analysis.flow.mustPassBetween(zeroGrad, clear, step)));
+}
+
+/**
+ * Whether every backward that may run before `zeroGrad` reaches it only through a setToNone clearing
+ * of `site` itself or of a module that holds all of `held` (a module path above each held path):
+ * the gradients it would zero-fill are null by then.
+ */
+function noneAlready(
+  analysis: FileAnalysis,
+  zeroGrad: ts.CallExpression,
+  site: OptimizerSite,
+  held: readonly ParamPath[],
+  backwards: readonly ts.CallExpression[],
+): boolean {
+  const { index, training, paths, flow } = analysis;
+  const before = backwards.filter((b) => training.mayFollow(b, zeroGrad, true));
+  if (before.length === 0) return false;
+  const clears = index.methodCalls.filter((m) => {
+    if (m.call === zeroGrad || m.method !== 'zeroGrad') return false;
+    if (propertyOf(m.call.arguments.at(0), 'setToNone')?.kind !== ts.SyntaxKind.TrueKeyword) return false;
+    if (m.receiverClass.kind === 'optimizer') return training.optimizerOf(m.receiver) === site;
+    const module = m.receiverClass.kind === 'module' ? paths.pathOf(m.receiver) : undefined;
+    return module !== undefined && !module.partial && held.every((p) => isPrefix(module, p));
+  });
+  return before.every((b) => clears.some((c) => flow.mustPassBetween(b, c.call, zeroGrad)));
 }
 
 function stepsAfter(analysis: FileAnalysis, zeroGrad: ts.CallExpression, site: OptimizerSite): ts.CallExpression[] {
