@@ -171,15 +171,15 @@ export class CpuBackend implements Backend {
       const last = c.shape.length - 1;
       const sa = c.strides[1][last];
       const sb = c.strides[2][last];
-      if (n >= WASM_BINARY_MIN && last <= 1 && out instanceof Float32Array && da instanceof Float32Array && db instanceof Float32Array) {
-        const rows = last === 1 ? c.shape[0] : 1;
-        const window = (data: Float32Array, offset: number, s: readonly number[]): Window2D => ({
-          data,
-          offset,
-          rowStride: last === 1 ? s[0] : 0,
-          colStride: s[last],
-        });
-        if (binaryF32Wasm(op, out, window(da, a.offset, c.strides[1]), window(db, b.offset, c.strides[2]), rows, c.shape[last])) {
+      // Up to three coalesced dims go to the wasm kernel in one call: a convolution's output is a
+      // permuted [O, N, oh·ow] matrix plus a bias per channel, three dims that no merging shortens.
+      if (n >= WASM_BINARY_MIN && last <= 2 && out instanceof Float32Array && da instanceof Float32Array && db instanceof Float32Array) {
+        const dims = [1, 1, ...c.shape].slice(-3);
+        const window = (data: Float32Array, offset: number, s: readonly number[]): Window2D => {
+          const st = [0, 0, ...s].slice(-3);
+          return { data, offset, planeStride: st[0], rowStride: st[1], colStride: st[2] };
+        };
+        if (binaryF32Wasm(op, out, window(da, a.offset, c.strides[1]), window(db, b.offset, c.strides[2]), dims[0], dims[1], dims[2])) {
           return this.make(out, dtype);
         }
       }

@@ -1,7 +1,7 @@
 /**
  * im2col (unfold2d) and col2im (fold2d) of float32 images on the wasm kernels: the source's storage
- * range is copied into the kernels' memory, every window row is moved there by `copy2d` (unfold)
- * or added by `add2d` (fold) without JS's float32 → float64 → float32 conversions, and the result
+ * range is copied into the kernels' memory, the window rows of one channel and kernel offset, for
+ * every image, are moved there by one `copy2d` call (unfold) or added by one `add2d` call (fold) without JS's float32 → float64 → float32 conversions, and the result
  * leaves with one copy. f32 additions round exactly as the JS kernel's float64 addition rounded to
  * float32 does, so results are bit-identical to it. Each function returns null, having done
  * nothing, where the wasm path does not apply; the caller then runs its JS loops.
@@ -38,15 +38,16 @@ export function unfold2dF32Wasm(x: View, data: Float32Array, g: WindowGeometry, 
   const [x0, x1, x2, x3] = x.strides;
   const [sh, sw] = g.stride;
   const [dh, dw] = g.dilation;
-  for (let outer = 0; outer < n * c; outer++) {
-    const ch = channelsFirst ? Math.floor(outer / n) : outer % c;
-    const b = channelsFirst ? outer % n : Math.floor(outer / c);
+  // One call per channel and kernel offset moves that offset's windows of every image (planes =
+  // images): with a call per image the JS-to-wasm transitions cost more than the copying.
+  const imageStep = channelsFirst ? l : c * kh * kw * l;
+  for (let ch = 0; ch < c; ch++) {
     for (let ki = 0; ki < kh; ki++) {
       for (let kj = 0; kj < kw; kj++) {
         const kk = ki * kw + kj;
-        const d = channelsFirst ? ((ch * kh * kw + kk) * n + b) * l : ((b * c + ch) * kh * kw + kk) * l;
-        const p = b * x0 + ch * x1 + ki * dh * x2 + kj * dw * x3;
-        k.copy2d((outAt + d) * 4, ow * 4, p * 4, sh * x2 * 4, sw * x3 * 4, oh, ow);
+        const d = channelsFirst ? (ch * kh * kw + kk) * n * l : (ch * kh * kw + kk) * l;
+        const p = ch * x1 + ki * dh * x2 + kj * dw * x3;
+        k.copy2d((outAt + d) * 4, ow * 4, p * 4, sh * x2 * 4, sw * x3 * 4, oh, ow, n, imageStep * 4, x0 * 4);
       }
     }
   }
@@ -74,17 +75,16 @@ export function fold2dF32Wasm(gv: View, data: Float32Array, g: WindowGeometry): 
   const [s0, s1, s2, s3, s4] = gv.strides;
   const [sh] = g.stride;
   const [dh, dw] = g.dilation;
-  const channelMajor = s0 < s1;
-  for (let outer = 0; outer < n * c; outer++) {
-    const b = channelMajor ? outer % n : Math.floor(outer / c);
-    const ch = channelMajor ? Math.floor(outer / n) : outer % c;
-    const base = outAt + (b * c + ch) * h * w;
+  // One call per channel and kernel offset adds that offset's windows of every image (planes =
+  // images). Each pixel still receives its window elements in (ki, kj) order, as in the JS loop.
+  for (let ch = 0; ch < c; ch++) {
+    const base = outAt + ch * h * w;
     for (let ki = 0; ki < kh; ki++) {
       for (let kj = 0; kj < kw; kj++) {
         const o = (base + ki * dh * w + kj * dw) * 4;
-        const q = (b * s0 + ch * s1 + (ki * kw + kj) * s2) * 4;
-        // out window (rows sh·w apart, columns adjacent) += g's [oh, ow] block
-        k.add2d(o, sh * w * 4, o, sh * w * 4, 4, q, s3 * 4, s4 * 4, oh, ow);
+        const q = (ch * s1 + (ki * kw + kj) * s2) * 4;
+        // out window (rows sh·w apart, columns adjacent) += g's [oh, ow] block, for every image
+        k.add2d(o, sh * w * 4, o, sh * w * 4, 4, q, s3 * 4, s4 * 4, oh, ow, n, c * h * w * 4, c * h * w * 4, s0 * 4);
       }
     }
   }
