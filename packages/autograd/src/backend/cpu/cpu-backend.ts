@@ -15,7 +15,7 @@ import {
   SCALAR_ROWS_TENSOR_FIRST,
   UNARY_ROWS,
 } from './rows.js';
-import { coalesce, walkRows } from './strided.js';
+import { coalesce, sumRows, walkRows, walksTiled } from './strided.js';
 import { binaryF32Wasm, WASM_BINARY_MIN, type Window2D } from './wasm-elementwise.js';
 import { fold2dKernel, maxPool2dIndicesKernel, unfold2dKernel } from './windows.js';
 
@@ -220,6 +220,10 @@ export class CpuBackend implements Backend {
       const last = c.shape.length - 1;
       const so = c.strides[0][last];
       const sx = c.strides[1][last];
+      if (so === 0 && last >= 1 && !walksTiled(c.shape, c.strides)) {
+        sumRows(acc, src, c.shape, c.strides, x.offset);
+        return this.finishSum(acc, x, dtype, outShape);
+      }
       walkRows(c.shape, c.strides, [0, x.offset], (p, n) => {
         let px = p[1];
         if (so === 0) {
@@ -232,6 +236,12 @@ export class CpuBackend implements Backend {
         }
       });
     }
+    return this.finishSum(acc, x, dtype, outShape);
+  }
+
+  /** The float64 sums `acc` stored in `dtype`. */
+  private finishSum(acc: Float64Array, x: View, dtype: DType, outShape: Shape): Storage {
+    const outN = acc.length;
     const out = allocTyped(dtype, outN, outShape);
     if (dtype === 'int32') {
       // PyTorch sums int32 into int64; without int64 we refuse a sum that int32 cannot hold rather than wrap it.
