@@ -17,6 +17,7 @@ import {
 } from './rows.js';
 import { coalesce, sumRows, walkRows, walksTiled } from './strided.js';
 import { binaryF32Wasm, WASM_BINARY_MIN, type Window2D } from './wasm-elementwise.js';
+import { maskedF32Wasm } from './wasm-relu.js';
 import { fold2dKernel, maxPool2dIndicesKernel, unfold2dKernel } from './windows.js';
 
 export class CpuStorage implements Storage {
@@ -141,8 +142,12 @@ export class CpuBackend implements Backend {
 
   unary(op: UnaryOp, x: View, dtype: DType): Storage {
     const n = numel(x.shape);
-    const out = allocTyped(dtype, n, x.shape);
     const src = dataOf(x);
+    if (op === 'relu' && src instanceof Float32Array && isContiguous(x)) {
+      const viaWasm = maskedF32Wasm(src, x.offset, src, x.offset, n);
+      if (viaWasm) return this.make(viaWasm, dtype);
+    }
+    const out = allocTyped(dtype, n, x.shape);
     const kernel = UNARY_ROWS[op];
     if (isContiguous(x)) {
       kernel(out, 0, src, x.offset, 1, n);
@@ -617,6 +622,10 @@ export class CpuBackend implements Backend {
     const dtype = g.storage.dtype;
     const gf = this.flat(g);
     const yf = this.flat(y);
+    if (gf.data instanceof Float32Array && yf.data instanceof Float32Array) {
+      const viaWasm = maskedF32Wasm(gf.data, gf.offset, yf.data, yf.offset, n);
+      if (viaWasm) return this.make(viaWasm, dtype);
+    }
     const out = allocTyped(dtype, n, y.shape);
     if (out instanceof Float32Array && gf.data instanceof Float32Array && yf.data instanceof Float32Array) {
       // On g's bits: AND with all ones (y > 0 or NaN) or with zero, so no data-dependent branch.
