@@ -17,6 +17,7 @@ import {
 } from './rows.js';
 import { coalesce, sumRows, walkRows, walksTiled } from './strided.js';
 import { binaryF32Wasm, WASM_BINARY_MIN, type Window2D } from './wasm-elementwise.js';
+import { conv2dBackwardKernel, conv2dForwardKernel } from './wasm-conv.js';
 import { maskedF32Wasm } from './wasm-relu.js';
 import { fold2dKernel, maxPool2dIndicesKernel, unfold2dKernel } from './windows.js';
 
@@ -637,6 +638,22 @@ export class CpuBackend implements Backend {
       for (let i = 0; i < n; i++) out[i] = yf.data[yf.offset + i] <= 0 ? 0 : gf.data[gf.offset + i];
     }
     return this.make(out, dtype);
+  }
+
+  conv2dForward(x: View, weight: View, bias: View | null, geometry: WindowGeometry): Storage | null {
+    const y = conv2dForwardKernel(x, dataOf(x), weight, this.flat(weight), bias, bias && dataOf(bias), geometry);
+    return y && this.make(y, 'float32');
+  }
+
+  conv2dBackward(
+    g: View,
+    x: View | null,
+    weight: View | null,
+    xShape: Shape,
+    geometry: WindowGeometry,
+  ): [Storage | null, Storage | null] | null {
+    const r = conv2dBackwardKernel(g, dataOf(g), x, x && dataOf(x), weight, weight && this.flat(weight), xShape, geometry);
+    return r && [r.dx && this.make(r.dx, 'float32'), r.dw && this.make(r.dw, 'float32')];
   }
 
   /** A contiguous view as (array, offset) in place; anything else as a packed copy. */
