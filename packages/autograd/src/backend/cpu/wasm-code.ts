@@ -207,6 +207,13 @@ function sgdFunction(momentum: boolean): Body {
 }
 
 export const BINARY_2D_OPS = { add: op.f32Add, sub: op.f32Sub, mul: op.f32Mul, div: op.f32Div } as const;
+/** The f32x4 form of each of BINARY_2D_OPS. */
+const BINARY_2D_SIMD: Record<keyof typeof BINARY_2D_OPS, number> = {
+  add: simd.f32x4Add,
+  sub: simd.f32x4Sub,
+  mul: simd.f32x4Mul,
+  div: simd.f32x4Div,
+};
 
 /**
  * out[q, i, j] = a[q, i, j] OP b[q, i, j] over `planes` stacked rows x cols windows, every operand
@@ -217,7 +224,7 @@ export const BINARY_2D_OPS = { add: op.f32Add, sub: op.f32Sub, mul: op.f32Mul, d
  * window cost more in JS-to-wasm transitions than the arithmetic. f32 arithmetic on f32 inputs
  * rounds exactly as JS's float64 arithmetic rounded to float32 does, so results are bit-identical.
  */
-function binary2dFunction(opcode: number): Body {
+function binary2dFunction(opcode: number, simdOpcode: number): Body {
   // params: 0 out, 1 outRow, 2 a, 3 aRow, 4 aCol, 5 b, 6 bRow, 7 bCol, 8 rows, 9 cols,
   // 10 planes, 11 outPlane, 12 aPlane, 13 bPlane
   const [OUT, OUT_ROW, A, A_ROW, A_COL, B, B_ROW, B_COL, ROWS, COLS] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
@@ -235,14 +242,36 @@ function binary2dFunction(opcode: number): Body {
       f.doWhile(
         () => {
           f.get(RO).set(PO).get(RA).set(PA).get(RB).set(PB).get(COLS).set(C);
-          f.doWhile(
+          // a's columns adjacent, b's adjacent (col2im) or one value per row (a bias): four
+          // lanes per step; f32x4 lanes round as the scalar f32 operation does.
+          for (const bCol of [4, 0]) {
+            f.ifThen(
+              () => f.get(A_COL).i32(4).emit(op.i32Eq).get(B_COL).i32(bCol).emit(op.i32Eq).emit(op.i32And),
+              () =>
+                f.whileDo(
+                  () => f.get(C).i32(3).emit(op.i32GtU),
+                  () => {
+                    f.get(PO).get(PA).mem(simd.v128Load, 0, 0).get(PB);
+                    if (bCol === 4) f.mem(simd.v128Load, 0, 0);
+                    else f.mem(simd.v128Load32Splat, 0, 0);
+                    f.simd(simdOpcode).mem(simd.v128Store, 0, 0);
+                    add(PO, () => f.i32(16));
+                    add(PA, () => f.i32(16));
+                    add(PB, () => f.i32(bCol * 4));
+                    f.get(C).i32(4).emit(op.i32Sub).set(C);
+                  },
+                ),
+            );
+          }
+          f.whileDo(
+            () => f.get(C),
             () => {
               f.get(PO).get(PA).emit(op.f32Load, 2, 0).get(PB).emit(op.f32Load, 2, 0).emit(opcode).emit(op.f32Store, 2, 0);
               add(PO, () => f.i32(4));
               add(PA, () => f.get(A_COL));
               add(PB, () => f.get(B_COL));
+              f.get(C).i32(1).emit(op.i32Sub).set(C);
             },
-            () => f.get(C).i32(1).emit(op.i32Sub).tee(C),
           );
           add(RO, () => f.get(OUT_ROW));
           add(RA, () => f.get(A_ROW));
@@ -342,13 +371,28 @@ function copy2dFunction(): Body {
       f.doWhile(
         () => {
           f.get(RO).set(PO).get(RA).set(PA).get(COLS).set(C);
-          f.doWhile(
+          // Adjacent source columns (im2col of a stride-1 convolution): four floats per v128 copy.
+          f.ifThen(
+            () => f.get(A_COL).i32(4).emit(op.i32Eq),
+            () =>
+              f.whileDo(
+                () => f.get(C).i32(3).emit(op.i32GtU),
+                () => {
+                  f.get(PO).get(PA).mem(simd.v128Load, 0, 0).mem(simd.v128Store, 0, 0);
+                  f.get(PO).i32(16).emit(op.i32Add).set(PO);
+                  f.get(PA).i32(16).emit(op.i32Add).set(PA);
+                  f.get(C).i32(4).emit(op.i32Sub).set(C);
+                },
+              ),
+          );
+          f.whileDo(
+            () => f.get(C),
             () => {
               f.get(PO).get(PA).emit(op.f32Load, 2, 0).emit(op.f32Store, 2, 0);
               f.get(PO).i32(4).emit(op.i32Add).set(PO);
               f.get(PA).get(A_COL).emit(op.i32Add).set(PA);
+              f.get(C).i32(1).emit(op.i32Sub).set(C);
             },
-            () => f.get(C).i32(1).emit(op.i32Sub).tee(C),
           );
           f.get(RO).get(OUT_ROW).emit(op.i32Add).set(RO);
           f.get(RA).get(A_ROW).emit(op.i32Add).set(RA);
@@ -390,7 +434,7 @@ export function kernelModuleBytes(): Uint8Array<ArrayBuffer> {
         name: `${name}2d`,
         params: new Array<number>(14).fill(I32),
         locals: new Array<number>(8).fill(I32),
-        body: binary2dFunction(opcode),
+        body: binary2dFunction(opcode, BINARY_2D_SIMD[name as keyof typeof BINARY_2D_OPS]),
       })),
     ],
     1,

@@ -16,9 +16,6 @@ import { roundUp, wasmKernels } from './wasm-runtime.js';
 /** Below this many elements the JS loops are as fast as the copies in and out. */
 export const WASM_RELU_MIN = 4096;
 
-const F32X4_LE = 0x45;
-const V128_ANDNOT = 0x4f;
-
 /**
  * out[i] = a[i] AND NOT (m[i] <= 0) over n4 groups of four floats (byte offsets out, a, m): relu
  * when a = m = x, its backward when a = g, m = y.
@@ -33,8 +30,8 @@ function maskedFunction(): Body {
       f.get(M)
         .mem(simd.v128Load, 0, 0)
         .simd(simd.v128Const, ...new Array<number>(16).fill(0))
-        .simd(F32X4_LE)
-        .simd(V128_ANDNOT)
+        .simd(simd.f32x4Le)
+        .simd(simd.v128AndNot)
         .mem(simd.v128Store, 0, 0);
       for (const ptr of [OUT, A, M]) f.get(ptr).i32(16).emit(op.i32Add).set(ptr);
     },
