@@ -10,7 +10,8 @@ import { autograd, cat, manualSeed, nn, noGrad, randn, zeros, type Tensor } from
 import { unfold2d } from '../src/ops/shape-ops.js';
 
 const F = nn.functional;
-const bits = (t: Tensor): number[] => {
+const bits = (t: Tensor | null): number[] => {
+  if (!t) throw new Error('missing gradient');
   const d = t.dataSync();
   return [...new Int32Array(d.buffer, d.byteOffset, d.length)];
 };
@@ -126,10 +127,14 @@ describe('conv2d as one op', () => {
     const h = x.mul(1);
     const y = conv.forward(h);
     h.add_(1);
-    expect(() => y.sum().backward()).not.toThrow();
+    expect(() => {
+      y.sum().backward();
+    }).not.toThrow();
     // The weight is saved for the input's gradient: changing it is caught, as with the matmul.
     const y2 = conv.forward(x.mul(1));
     noGrad(() => conv.weight.add_(1));
-    expect(() => y2.sum().backward()).toThrow();
+    expect(() => {
+      y2.sum().backward();
+    }).toThrow();
   });
 });

@@ -19,7 +19,9 @@ function specialRow(n: number, pad: number): View {
 const bitsOf = (a: Float32Array): number[] => [...new Int32Array(a.buffer, a.byteOffset, a.length)];
 
 describe('wasm relu kernels', () => {
-  afterEach(() => setWasmKernelsEnabled(true));
+  afterEach(() => {
+    setWasmKernelsEnabled(true);
+  });
 
   it('is a valid module small enough for synchronous compilation on a browser main thread', () => {
     const bytes = reluModuleBytes();

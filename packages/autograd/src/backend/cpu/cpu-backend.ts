@@ -1,6 +1,6 @@
 import { allocTyped, INT32_MAX, INT32_MIN, int32SumOverflow, type DType, type TypedArray } from '../../dtype.js';
 import { fail } from '../../errors.js';
-import { broadcastStrides, contiguousStrides, fmtShape, numel, type Shape } from '../../shape.js';
+import { broadcastStrides, contiguousStrides, numel, type Shape } from '../../shape.js';
 import type { AdamHyper, Backend, BinaryOp, RmspropHyper, SgdHyper, Storage, UnaryOp, View, WindowGeometry } from '../backend.js';
 import { batchNormBackwardKernel, batchNormForwardKernel, batchNormStatsKernel } from './batch-norm.js';
 import { gemm } from './matmul.js';
@@ -20,6 +20,7 @@ import { binaryF32Wasm, WASM_BINARY_MIN, type Window2D } from './wasm-elementwis
 import { conv2dBackwardKernel, conv2dForwardKernel } from './wasm-conv.js';
 import { maskedF32Wasm } from './wasm-relu.js';
 import { fold2dKernel, maxPool2dIndicesKernel, unfold2dKernel } from './windows.js';
+import { gatherKernel, scatterAddKernel } from './index-kernels.js';
 
 export class CpuStorage implements Storage {
   version = 0;
@@ -348,50 +349,7 @@ export class CpuBackend implements Backend {
   }
 
   gather(x: View, dim: number, index: View): Storage {
-    const shape = index.shape;
-    const n = numel(shape);
-    const dtype = x.storage.dtype;
-    const out = allocTyped(dtype, n, shape);
-    const idx = this.read(index);
-    const src = dataOf(x);
-    const size = x.shape[dim] ?? 1;
-    if (isContiguous(x) && shape.every((d, i) => i === dim || d === x.shape[i])) {
-      // The usual case (max along a dim, a loss picking its class): x and index agree off `dim`,
-      // so out[o, j, i] = x[o, index[o, j, i], i] with o and i the flattened dims around it.
-      const inner = numel(shape.slice(dim + 1));
-      const len = shape[dim];
-      const outer = len === 0 ? 0 : n / (len * inner);
-      let q = 0;
-      for (let o = 0; o < outer; o++) {
-        const base = x.offset + o * size * inner;
-        for (let j = 0; j < len; j++) {
-          for (let i = 0; i < inner; i++, q++) {
-            const k = idx[q];
-            if (!(k >= 0 && k < size)) gatherIndexError('gather', k, dim, size, 'input', x.shape, shape);
-            out[q] = src[base + k * inner + i];
-          }
-        }
-      }
-      return this.make(out, dtype);
-    }
-    const coord = new Array<number>(shape.length).fill(0);
-    for (let i = 0; i < n; i++) {
-      const k = idx[i];
-      if (k < 0 || k >= size) {
-        fail(
-          'INVALID_ARGUMENT',
-          `gather: index ${String(k)} is out of bounds for dimension ${String(dim)} with size ${String(size)} (input ${fmtShape(x.shape)}, index ${fmtShape(shape)})`,
-        );
-      }
-      let off = x.offset;
-      for (let d = 0; d < shape.length; d++) off += (d === dim ? k : coord[d]) * x.strides[d];
-      out[i] = src[off];
-      for (let d = shape.length - 1; d >= 0; d--) {
-        if (++coord[d] < shape[d]) break;
-        coord[d] = 0;
-      }
-    }
-    return this.make(out, dtype);
+    return this.make(gatherKernel(x, dataOf(x), dim, this.read(index), index), x.storage.dtype);
   }
 
   fold2d(g: View, geometry: WindowGeometry): Storage {
@@ -407,53 +365,7 @@ export class CpuBackend implements Backend {
   }
 
   scatterAdd(src: View, dim: number, index: View, outShape: Shape): Storage {
-    const dtype = src.storage.dtype;
-    const outStrides = contiguousStrides(outShape);
-    const idx = this.read(index);
-    const values = this.read(src);
-    const shape = index.shape;
-    const size = outShape[dim] ?? 1;
-    if (dtype !== 'int32' && shape.every((d, i) => i === dim || d === outShape[i])) {
-      // gather's fast case transposed: out[o, index[o, j, i], i] += src[o, j, i], accumulated in the
-      // output's dtype in index order, as PyTorch's CPU scatter_add does.
-      const out = allocTyped(dtype, numel(outShape), outShape);
-      const inner = numel(shape.slice(dim + 1));
-      const len = shape[dim];
-      const outer = len === 0 ? 0 : idx.length / (len * inner);
-      let q = 0;
-      for (let o = 0; o < outer; o++) {
-        const base = o * size * inner;
-        for (let j = 0; j < len; j++) {
-          for (let i = 0; i < inner; i++, q++) {
-            const k = idx[q];
-            if (!(k >= 0 && k < size)) gatherIndexError('scatterAdd', k, dim, size, 'output', outShape, shape);
-            out[base + k * inner + i] += values[q];
-          }
-        }
-      }
-      return this.make(out, dtype);
-    }
-    const acc = new Float64Array(numel(outShape));
-    const coord = new Array<number>(shape.length).fill(0);
-    for (let i = 0; i < idx.length; i++) {
-      const k = idx[i];
-      if (k < 0 || k >= size) {
-        fail(
-          'INVALID_ARGUMENT',
-          `scatterAdd: index ${String(k)} is out of bounds for dimension ${String(dim)} with size ${String(size)} (output ${fmtShape(outShape)}, index ${fmtShape(shape)})`,
-        );
-      }
-      let off = 0;
-      for (let d = 0; d < shape.length; d++) off += (d === dim ? k : coord[d]) * outStrides[d];
-      acc[off] += values[i];
-      for (let d = shape.length - 1; d >= 0; d--) {
-        if (++coord[d] < shape[d]) break;
-        coord[d] = 0;
-      }
-    }
-    const out = allocTyped(dtype, acc.length, outShape);
-    out.set(acc);
-    return this.make(out, dtype);
+    return this.make(scatterAddKernel(src, this.read(src), dim, this.read(index), index, outShape), src.storage.dtype);
   }
 
   multinomial(probs: View, numSamples: number, replacement: boolean, uniforms: Float32Array): Storage {
@@ -717,13 +629,6 @@ function batchOffsets(batch: Shape, strides: readonly number[], offset: number):
     }
   }
   return out;
-}
-
-function gatherIndexError(op: string, k: number, dim: number, size: number, what: string, shape: Shape, indexShape: Shape): never {
-  return fail(
-    'INVALID_ARGUMENT',
-    `${op}: index ${String(k)} is out of bounds for dimension ${String(dim)} with size ${String(size)} (${what} ${fmtShape(shape)}, index ${fmtShape(indexShape)})`,
-  );
 }
 
 export const cpuBackend = new CpuBackend();

@@ -10,7 +10,7 @@
  * `f32x4.le` is false for a NaN, so both are `x AND NOT (x <= 0)` on the bits.
  */
 import { checkAllocation } from '../../dtype.js';
-import { Body, encodeModule, I32, simd, op, V128 } from './wasm-encoder.js';
+import { Body, encodeModule, I32, op, simd } from './wasm-encoder.js';
 import { roundUp, wasmKernels } from './wasm-runtime.js';
 
 /** Below this many elements the JS loops are as fast as the copies in and out. */
