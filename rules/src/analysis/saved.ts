@@ -44,7 +44,8 @@ const LAYER_OPS: Readonly<
 > = {
   // input.matmul(weight.transpose(0, 1)) (+ bias)
   Linear: [{ op: 'matmul', operands: ['input', 'weight'] }],
-  // weight.reshape([o, k]).matmul(unfold2d(input)): the windows are a copy of the input.
+  // One conv2d op (groups 1; else weight.reshape(…).matmul(unfold2d(input))) saving the weight and a
+  // copy of the input in matmul's roles: the input itself is never saved.
   Conv2d: [{ op: 'matmul', operands: ['weight', 'fromInput'] }],
   // input.var(dims), then (input − mean)/√(var + eps) · weight (+ bias)
   LayerNorm: [

@@ -123,6 +123,25 @@ export interface Backend {
    */
   maxPool2dIndices?(x: View, geometry: WindowGeometry, padding: [number, number]): Storage;
   /**
+   * Optional conv2d with groups 1 as one kernel: y [N, O, oh, ow] = weight [O, C, kh, kw] applied to
+   * the windows of x [N, C, H, W] (already padded: `geometry.size` is [H, W]) plus `bias` [O] when
+   * given. Null where the backend declines (dtypes, sizes): the caller then composes unfold2d,
+   * matmul and the bias addition, whose results the kernel must equal.
+   */
+  conv2dForward?(x: View, weight: View, bias: View | null, geometry: WindowGeometry): Storage | null;
+  /**
+   * Optional backward of conv2dForward for y's gradient g [N, O, oh, ow], x being [N, C, H, W] of
+   * `xShape`: [x's gradient, weight's gradient], the first computed only when `weight` is given, the
+   * second only when `x` is (each is what the other's gradient needs), or null where declined.
+   */
+  conv2dBackward?(
+    g: View,
+    x: View | null,
+    weight: View | null,
+    xShape: Shape,
+    geometry: WindowGeometry,
+  ): [Storage | null, Storage | null] | null;
+  /**
    * int32 [rows, numSamples] category indices drawn from the rows of non-negative weights `probs`
    * ([rows, n]) with the given U[0, 1) samples: inverse CDF (with replacement, `rows·numSamples`
    * uniforms) or Efraimidis–Spirakis keys log(u)/w, the largest `numSamples` (without, `rows·n`).

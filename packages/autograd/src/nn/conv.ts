@@ -2,6 +2,8 @@ import { full, tensor, uniform } from '../creation.js';
 import { describeValue, isFloating } from '../dtype.js';
 import { fail } from '../errors.js';
 import { cat } from '../functions.js';
+import { isGradEnabled } from '../grad-mode.js';
+import { conv2dOp } from '../ops/conv-ops.js';
 import { unfold2d } from '../ops/shape-ops.js';
 import { fmtShape } from '../shape.js';
 import { fromStorage } from '../tensor-internal.js';
@@ -18,7 +20,9 @@ import { checkOptions } from '../options.js';
  * add per kernel offset), which is multiplied by the weight (`matmul`, which saves both operands)
  * or reduced over the kernel axis (`max`: the gradient goes to the first maximum, as PyTorch's;
  * `mean`/`sum`). (A `gather` at window indices had a `scatterAdd` for adjoint, whose WebGPU kernel
- * scans all kh·kw·oh·ow indices for each input pixel: seconds per step of a small CNN.)
+ * scans all kh·kw·oh·ow indices for each input pixel: seconds per step of a small CNN.) A
+ * convolution with groups 1 is one op (ops/conv-ops.ts) computing exactly that composition, so
+ * that a backend with fused kernels (CPU float32) keeps the windows out of tensors altogether.
  */
 
 export type Pair = number | readonly [number, number];
@@ -170,12 +174,15 @@ export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, opti
   const k = cg * kh * kw;
   let y: Tensor;
   if (groups === 1) {
-    // The windows as one matrix [C·kh·kw, N·oh·ow] (channelsFirst), so the whole batch is one GEMM
-    // [O, C·kh·kw] × [C·kh·kw, N·oh·ow], and its backward two GEMMs with no sum over the batch.
-    const cols = windows(x, geometry, out, 0, true).reshape([k, n * l]);
-    const yt = weight.reshape([o, k]).matmul(cols).reshape([o, n, out[0], out[1]]).permute(1, 0, 2, 3);
-    // [O, N, oh, ow] → [N, O, oh, ow], made contiguous (as PyTorch's output is) by the bias add, or a copy.
-    y = bias ? yt.add(bias.reshape([1, o, 1, 1])) : yt.clone();
+    // One op (ops/conv-ops.ts): the windows as one matrix [C·kh·kw, N·oh·ow], so the whole batch is
+    // one GEMM [O, C·kh·kw] × [C·kh·kw, N·oh·ow] and its backward two GEMMs with no sum over the batch.
+    let xp = padDim(x, 2, padBefore[0], padTotal[0] - padBefore[0], 0);
+    xp = padDim(xp, 3, padBefore[1], padTotal[1] - padBefore[1], 0);
+    // The op saves the image for the weight's gradient. A padded image is already a private copy;
+    // the caller's own tensor is cloned, so that changing it in place after the forward stays
+    // allowed, as when the saved operand was the windows matrix.
+    const saved = xp === x && isGradEnabled() && weight.requiresGrad ? x.clone() : xp;
+    y = conv2dOp(saved, weight, bias ?? null, { kernel, stride, dilation, out, size: [xp.shape[2], xp.shape[3]] });
   } else {
     const cols = windows(x, geometry, out, 0).reshape([n, groups, k, l]);
     y = weight

@@ -1,5 +1,5 @@
 import { full, tensor } from '../creation.js';
-import { randomUniform } from '../random.js';
+import { fillDropoutMask } from '../random.js';
 import { describeValue, isFloating } from '../dtype.js';
 import { fail } from '../errors.js';
 import { where } from '../functions.js';
@@ -349,8 +349,7 @@ export function dropout(input: Tensor, p = 0.5, training = true): Tensor {
   const keep = 1 - p;
   const scale = 1 / keep;
   const values = input.dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
-  const sample = input.dtype === 'float64' ? randomUniform : (): number => Math.fround(randomUniform());
-  for (let i = 0; i < n; i++) values[i] = scale * +(sample() < keep);
+  fillDropoutMask(values, keep, scale, input.dtype !== 'float64');
   const mask = tensor(values, { dtype: input.dtype, device: input.device }).reshape([...input.shape]);
   return input.mul(mask);
 }

@@ -391,7 +391,8 @@ export function unfold2d(x: Tensor, a: WindowAttrs): Tensor {
   return apply(shapeOps.unfold2d, [x], a);
 }
 
-function fold2d(g: Tensor, a: WindowAttrs): Tensor {
+/** col2im, unfold2d's adjoint: window elements g [N, C, kh·kw, oh, ow] added into their pixels of [N, C, H, W], differentiable. */
+export function fold2d(g: Tensor, a: WindowAttrs): Tensor {
   return apply(shapeOps.fold2d, [g], a);
 }
 

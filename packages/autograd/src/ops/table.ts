@@ -7,6 +7,7 @@ import { Tensor } from '../tensor.js';
 import { defineOp, type OpSpec } from './spec.js';
 import { floatOut, shapeOps, sumTo } from './shape-ops.js';
 import { normOps } from './norm-ops.js';
+import { convOps } from './conv-ops.js';
 import { apply } from './apply.js';
 import { contiguousCopy, copyToDevice, fromStorage, indexView, isContiguous, viewAs, zerosOn } from '../tensor-internal.js';
 
@@ -394,6 +395,7 @@ export const ops = {
   }),
   ...shapeOps,
   ...normOps,
+  ...convOps,
 } satisfies Record<string, OpSpec>;
 
 export type OpName = keyof typeof ops;

@@ -1,6 +1,6 @@
 import { allocTyped, INT32_MAX, INT32_MIN, int32SumOverflow, type DType, type TypedArray } from '../../dtype.js';
 import { fail } from '../../errors.js';
-import { broadcastStrides, contiguousStrides, fmtShape, numel, type Shape } from '../../shape.js';
+import { broadcastStrides, contiguousStrides, numel, type Shape } from '../../shape.js';
 import type { AdamHyper, Backend, BinaryOp, RmspropHyper, SgdHyper, Storage, UnaryOp, View, WindowGeometry } from '../backend.js';
 import { batchNormBackwardKernel, batchNormForwardKernel, batchNormStatsKernel } from './batch-norm.js';
 import { gemm } from './matmul.js';
@@ -15,9 +15,12 @@ import {
   SCALAR_ROWS_TENSOR_FIRST,
   UNARY_ROWS,
 } from './rows.js';
-import { coalesce, walkRows } from './strided.js';
+import { coalesce, sumRows, walkRows, walksTiled } from './strided.js';
 import { binaryF32Wasm, WASM_BINARY_MIN, type Window2D } from './wasm-elementwise.js';
+import { conv2dBackwardKernel, conv2dForwardKernel } from './wasm-conv.js';
+import { maskedF32Wasm } from './wasm-relu.js';
 import { fold2dKernel, maxPool2dIndicesKernel, unfold2dKernel } from './windows.js';
+import { gatherKernel, scatterAddKernel } from './index-kernels.js';
 
 export class CpuStorage implements Storage {
   version = 0;
@@ -141,8 +144,12 @@ export class CpuBackend implements Backend {
 
   unary(op: UnaryOp, x: View, dtype: DType): Storage {
     const n = numel(x.shape);
-    const out = allocTyped(dtype, n, x.shape);
     const src = dataOf(x);
+    if (op === 'relu' && src instanceof Float32Array && isContiguous(x)) {
+      const viaWasm = maskedF32Wasm(src, x.offset, src, x.offset, n);
+      if (viaWasm) return this.make(viaWasm, dtype);
+    }
+    const out = allocTyped(dtype, n, x.shape);
     const kernel = UNARY_ROWS[op];
     if (isContiguous(x)) {
       kernel(out, 0, src, x.offset, 1, n);
@@ -171,15 +178,15 @@ export class CpuBackend implements Backend {
       const last = c.shape.length - 1;
       const sa = c.strides[1][last];
       const sb = c.strides[2][last];
-      if (n >= WASM_BINARY_MIN && last <= 1 && out instanceof Float32Array && da instanceof Float32Array && db instanceof Float32Array) {
-        const rows = last === 1 ? c.shape[0] : 1;
-        const window = (data: Float32Array, offset: number, s: readonly number[]): Window2D => ({
-          data,
-          offset,
-          rowStride: last === 1 ? s[0] : 0,
-          colStride: s[last],
-        });
-        if (binaryF32Wasm(op, out, window(da, a.offset, c.strides[1]), window(db, b.offset, c.strides[2]), rows, c.shape[last])) {
+      // Up to three coalesced dims go to the wasm kernel in one call: a convolution's output is a
+      // permuted [O, N, oh·ow] matrix plus a bias per channel, three dims that no merging shortens.
+      if (n >= WASM_BINARY_MIN && last <= 2 && out instanceof Float32Array && da instanceof Float32Array && db instanceof Float32Array) {
+        const dims = [1, 1, ...c.shape].slice(-3);
+        const window = (data: Float32Array, offset: number, s: readonly number[]): Window2D => {
+          const st = [0, 0, ...s].slice(-3);
+          return { data, offset, planeStride: st[0], rowStride: st[1], colStride: st[2] };
+        };
+        if (binaryF32Wasm(op, out, window(da, a.offset, c.strides[1]), window(db, b.offset, c.strides[2]), dims[0], dims[1], dims[2])) {
           return this.make(out, dtype);
         }
       }
@@ -220,6 +227,10 @@ export class CpuBackend implements Backend {
       const last = c.shape.length - 1;
       const so = c.strides[0][last];
       const sx = c.strides[1][last];
+      if (so === 0 && last >= 1 && !walksTiled(c.shape, c.strides)) {
+        sumRows(acc, src, c.shape, c.strides, x.offset);
+        return this.finishSum(acc, x, dtype, outShape);
+      }
       walkRows(c.shape, c.strides, [0, x.offset], (p, n) => {
         let px = p[1];
         if (so === 0) {
@@ -232,6 +243,12 @@ export class CpuBackend implements Backend {
         }
       });
     }
+    return this.finishSum(acc, x, dtype, outShape);
+  }
+
+  /** The float64 sums `acc` stored in `dtype`. */
+  private finishSum(acc: Float64Array, x: View, dtype: DType, outShape: Shape): Storage {
+    const outN = acc.length;
     const out = allocTyped(dtype, outN, outShape);
     if (dtype === 'int32') {
       // PyTorch sums int32 into int64; without int64 we refuse a sum that int32 cannot hold rather than wrap it.
@@ -332,50 +349,7 @@ export class CpuBackend implements Backend {
   }
 
   gather(x: View, dim: number, index: View): Storage {
-    const shape = index.shape;
-    const n = numel(shape);
-    const dtype = x.storage.dtype;
-    const out = allocTyped(dtype, n, shape);
-    const idx = this.read(index);
-    const src = dataOf(x);
-    const size = x.shape[dim] ?? 1;
-    if (isContiguous(x) && shape.every((d, i) => i === dim || d === x.shape[i])) {
-      // The usual case (max along a dim, a loss picking its class): x and index agree off `dim`,
-      // so out[o, j, i] = x[o, index[o, j, i], i] with o and i the flattened dims around it.
-      const inner = numel(shape.slice(dim + 1));
-      const len = shape[dim];
-      const outer = len === 0 ? 0 : n / (len * inner);
-      let q = 0;
-      for (let o = 0; o < outer; o++) {
-        const base = x.offset + o * size * inner;
-        for (let j = 0; j < len; j++) {
-          for (let i = 0; i < inner; i++, q++) {
-            const k = idx[q];
-            if (!(k >= 0 && k < size)) gatherIndexError('gather', k, dim, size, 'input', x.shape, shape);
-            out[q] = src[base + k * inner + i];
-          }
-        }
-      }
-      return this.make(out, dtype);
-    }
-    const coord = new Array<number>(shape.length).fill(0);
-    for (let i = 0; i < n; i++) {
-      const k = idx[i];
-      if (k < 0 || k >= size) {
-        fail(
-          'INVALID_ARGUMENT',
-          `gather: index ${String(k)} is out of bounds for dimension ${String(dim)} with size ${String(size)} (input ${fmtShape(x.shape)}, index ${fmtShape(shape)})`,
-        );
-      }
-      let off = x.offset;
-      for (let d = 0; d < shape.length; d++) off += (d === dim ? k : coord[d]) * x.strides[d];
-      out[i] = src[off];
-      for (let d = shape.length - 1; d >= 0; d--) {
-        if (++coord[d] < shape[d]) break;
-        coord[d] = 0;
-      }
-    }
-    return this.make(out, dtype);
+    return this.make(gatherKernel(x, dataOf(x), dim, this.read(index), index), x.storage.dtype);
   }
 
   fold2d(g: View, geometry: WindowGeometry): Storage {
@@ -391,53 +365,7 @@ export class CpuBackend implements Backend {
   }
 
   scatterAdd(src: View, dim: number, index: View, outShape: Shape): Storage {
-    const dtype = src.storage.dtype;
-    const outStrides = contiguousStrides(outShape);
-    const idx = this.read(index);
-    const values = this.read(src);
-    const shape = index.shape;
-    const size = outShape[dim] ?? 1;
-    if (dtype !== 'int32' && shape.every((d, i) => i === dim || d === outShape[i])) {
-      // gather's fast case transposed: out[o, index[o, j, i], i] += src[o, j, i], accumulated in the
-      // output's dtype in index order, as PyTorch's CPU scatter_add does.
-      const out = allocTyped(dtype, numel(outShape), outShape);
-      const inner = numel(shape.slice(dim + 1));
-      const len = shape[dim];
-      const outer = len === 0 ? 0 : idx.length / (len * inner);
-      let q = 0;
-      for (let o = 0; o < outer; o++) {
-        const base = o * size * inner;
-        for (let j = 0; j < len; j++) {
-          for (let i = 0; i < inner; i++, q++) {
-            const k = idx[q];
-            if (!(k >= 0 && k < size)) gatherIndexError('scatterAdd', k, dim, size, 'output', outShape, shape);
-            out[base + k * inner + i] += values[q];
-          }
-        }
-      }
-      return this.make(out, dtype);
-    }
-    const acc = new Float64Array(numel(outShape));
-    const coord = new Array<number>(shape.length).fill(0);
-    for (let i = 0; i < idx.length; i++) {
-      const k = idx[i];
-      if (k < 0 || k >= size) {
-        fail(
-          'INVALID_ARGUMENT',
-          `scatterAdd: index ${String(k)} is out of bounds for dimension ${String(dim)} with size ${String(size)} (output ${fmtShape(outShape)}, index ${fmtShape(shape)})`,
-        );
-      }
-      let off = 0;
-      for (let d = 0; d < shape.length; d++) off += (d === dim ? k : coord[d]) * outStrides[d];
-      acc[off] += values[i];
-      for (let d = shape.length - 1; d >= 0; d--) {
-        if (++coord[d] < shape[d]) break;
-        coord[d] = 0;
-      }
-    }
-    const out = allocTyped(dtype, acc.length, outShape);
-    out.set(acc);
-    return this.make(out, dtype);
+    return this.make(scatterAddKernel(src, this.read(src), dim, this.read(index), index, outShape), src.storage.dtype);
   }
 
   multinomial(probs: View, numSamples: number, replacement: boolean, uniforms: Float32Array): Storage {
@@ -607,6 +535,10 @@ export class CpuBackend implements Backend {
     const dtype = g.storage.dtype;
     const gf = this.flat(g);
     const yf = this.flat(y);
+    if (gf.data instanceof Float32Array && yf.data instanceof Float32Array) {
+      const viaWasm = maskedF32Wasm(gf.data, gf.offset, yf.data, yf.offset, n);
+      if (viaWasm) return this.make(viaWasm, dtype);
+    }
     const out = allocTyped(dtype, n, y.shape);
     if (out instanceof Float32Array && gf.data instanceof Float32Array && yf.data instanceof Float32Array) {
       // On g's bits: AND with all ones (y > 0 or NaN) or with zero, so no data-dependent branch.
@@ -618,6 +550,22 @@ export class CpuBackend implements Backend {
       for (let i = 0; i < n; i++) out[i] = yf.data[yf.offset + i] <= 0 ? 0 : gf.data[gf.offset + i];
     }
     return this.make(out, dtype);
+  }
+
+  conv2dForward(x: View, weight: View, bias: View | null, geometry: WindowGeometry): Storage | null {
+    const y = conv2dForwardKernel(x, dataOf(x), weight, this.flat(weight), bias, bias && dataOf(bias), geometry);
+    return y && this.make(y, 'float32');
+  }
+
+  conv2dBackward(
+    g: View,
+    x: View | null,
+    weight: View | null,
+    xShape: Shape,
+    geometry: WindowGeometry,
+  ): [Storage | null, Storage | null] | null {
+    const r = conv2dBackwardKernel(g, dataOf(g), x, x && dataOf(x), weight, weight && this.flat(weight), xShape, geometry);
+    return r && [r.dx && this.make(r.dx, 'float32'), r.dw && this.make(r.dw, 'float32')];
   }
 
   /** A contiguous view as (array, offset) in place; anything else as a packed copy. */
@@ -681,13 +629,6 @@ function batchOffsets(batch: Shape, strides: readonly number[], offset: number):
     }
   }
   return out;
-}
-
-function gatherIndexError(op: string, k: number, dim: number, size: number, what: string, shape: Shape, indexShape: Shape): never {
-  return fail(
-    'INVALID_ARGUMENT',
-    `${op}: index ${String(k)} is out of bounds for dimension ${String(dim)} with size ${String(size)} (${what} ${fmtShape(shape)}, index ${fmtShape(indexShape)})`,
-  );
 }
 
 export const cpuBackend = new CpuBackend();

@@ -17,7 +17,7 @@ export type { Strided } from './wasm-gemm.js';
 const NR = 4;
 const KC = 256;
 /** Below this many multiply-adds the packing and call overhead of the wasm path dominates. */
-const WASM_MIN_MACS = 4096;
+export const WASM_MIN_MACS = 4096;
 
 let packScratch = new Float64Array(0);
 

@@ -3,6 +3,12 @@ import type { Shape } from '../../shape.js';
 /** Column tile width when the walk is tiled (see walkRows). */
 const TILE = 64;
 
+/** Whether walkRows cuts the innermost dim into tiles (see there): some operand reads it transposed. */
+export function walksTiled(shape: Shape, strides: readonly (readonly number[])[]): boolean {
+  const nd = shape.length;
+  return nd >= 2 && shape[nd - 1] > TILE && strides.some((s) => Math.abs(s[nd - 1]) > Math.abs(s[nd - 2]));
+}
+
 /**
  * Walks an N-d index space row by row: for every position of the leading dims it calls `row` with
  * each operand's pointer at the start of the innermost row. No per-element work happens here; the
@@ -25,8 +31,7 @@ export function walkRows(
     return;
   }
   const inner = shape[nd - 1];
-  const transposed = nd >= 2 && inner > TILE && strides.some((s) => Math.abs(s[nd - 1]) > Math.abs(s[nd - 2]));
-  if (!transposed) {
+  if (!walksTiled(shape, strides)) {
     walkOuter(shape, strides, offsets, inner, row);
     return;
   }
@@ -94,4 +99,57 @@ export function coalesce(shape: Shape, strides: readonly (readonly number[])[]):
     outStrides.forEach((s) => s.push(0));
   }
   return { shape: outShape, strides: outStrides };
+}
+
+/**
+ * acc[slot] += Σ of each innermost row, for a coalesced walk whose first operand (the output) has
+ * stride 0 on the innermost dim (a reduction along it, e.g. a bias gradient over [N, C, H·W]):
+ * `strides` are [output, input]. Each row is summed left to right in float64 and the row sums are
+ * added into their slots in walk order, exactly as a row-by-row walk does, so the result is
+ * bit-identical to it. Four rows are summed side by side: one row's float64 additions form a
+ * chain bound by the adder's latency, four independent chains keep the adder busy. Only for walks
+ * that walkRows does not tile (walksTiled false): a tiled walk adds a row's tiles separately.
+ */
+export function sumRows(
+  acc: Float64Array,
+  src: ArrayLike<number>,
+  shape: Shape,
+  strides: readonly (readonly number[])[],
+  offset: number,
+): void {
+  const nd = shape.length;
+  const len = shape[nd - 1];
+  const sx = strides[1][nd - 1];
+  let rows = 1;
+  for (let d = 0; d < nd - 1; d++) rows *= shape[d];
+  const po = new Int32Array(rows);
+  const px = new Int32Array(rows);
+  let r = 0;
+  walkOuter(shape, strides, [0, offset], 1, (p) => {
+    po[r] = p[0];
+    px[r] = p[1];
+    r++;
+  });
+  let i = 0;
+  for (; i + 4 <= rows; i += 4) {
+    let s0 = 0,
+      s1 = 0,
+      s2 = 0,
+      s3 = 0;
+    for (let j = 0, a = px[i], b = px[i + 1], c = px[i + 2], d = px[i + 3]; j < len; j++, a += sx, b += sx, c += sx, d += sx) {
+      s0 += src[a];
+      s1 += src[b];
+      s2 += src[c];
+      s3 += src[d];
+    }
+    acc[po[i]] += s0;
+    acc[po[i + 1]] += s1;
+    acc[po[i + 2]] += s2;
+    acc[po[i + 3]] += s3;
+  }
+  for (; i < rows; i++) {
+    let s = 0;
+    for (let j = 0, a = px[i]; j < len; j++, a += sx) s += src[a];
+    acc[po[i]] += s;
+  }
 }

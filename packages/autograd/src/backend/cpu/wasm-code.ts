@@ -10,7 +10,7 @@
  * 2·MR multiply-adds. Padding every panel with zeros means the wasm code has no edge cases.
  *
  * Optimizers: `adam`, `sgd`, `sgdMomentum` stream groups of 4 floats (callers zero-pad the tail).
- * Element-wise: `add2d`, `sub2d`, `mul2d`, `div2d` over strided 2-D windows.
+ * Element-wise: `add2d`, `sub2d`, `mul2d`, `div2d` and `copy2d` over planes of strided 2-D windows.
  * Every loop is a do-while: callers guarantee at least one iteration.
  *
  * The module is well under 4 KiB, the size Chrome allows to compile synchronously on the main
@@ -207,18 +207,29 @@ function sgdFunction(momentum: boolean): Body {
 }
 
 export const BINARY_2D_OPS = { add: op.f32Add, sub: op.f32Sub, mul: op.f32Mul, div: op.f32Div } as const;
+/** The f32x4 form of each of BINARY_2D_OPS. */
+const BINARY_2D_SIMD: Record<keyof typeof BINARY_2D_OPS, number> = {
+  add: simd.f32x4Add,
+  sub: simd.f32x4Sub,
+  mul: simd.f32x4Mul,
+  div: simd.f32x4Div,
+};
 
 /**
- * out[i, j] = a[i, j] OP b[i, j] over a rows x cols window, every operand addressed by byte
- * offset and byte strides (out: row stride, elements 4 bytes apart). Scalar f32: arbitrary strides
- * (transposed, broadcast) rule out vector loads, but even so it beats JS, which converts every
- * float32 element to float64 and back. f32 arithmetic on f32 inputs rounds exactly as JS's float64
- * arithmetic rounded to float32 does, so results are bit-identical.
+ * out[q, i, j] = a[q, i, j] OP b[q, i, j] over `planes` stacked rows x cols windows, every operand
+ * addressed by byte offset and byte strides (out: plane and row stride, elements 4 bytes apart).
+ * Scalar f32: arbitrary strides (transposed, broadcast) rule out vector loads, but even so it beats
+ * JS, which converts every float32 element to float64 and back. The plane loop lets one call cover
+ * a 3-D walk (a convolution's permuted output plus its bias, col2im over a batch), where a call per
+ * window cost more in JS-to-wasm transitions than the arithmetic. f32 arithmetic on f32 inputs
+ * rounds exactly as JS's float64 arithmetic rounded to float32 does, so results are bit-identical.
  */
-function binary2dFunction(opcode: number): Body {
-  // params: 0 out, 1 outRow, 2 a, 3 aRow, 4 aCol, 5 b, 6 bRow, 7 bCol, 8 rows, 9 cols
+function binary2dFunction(opcode: number, simdOpcode: number): Body {
+  // params: 0 out, 1 outRow, 2 a, 3 aRow, 4 aCol, 5 b, 6 bRow, 7 bCol, 8 rows, 9 cols,
+  // 10 planes, 11 outPlane, 12 aPlane, 13 bPlane
   const [OUT, OUT_ROW, A, A_ROW, A_COL, B, B_ROW, B_COL, ROWS, COLS] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
-  const [PO, PA, PB, C] = [10, 11, 12, 13];
+  const [PLANES, OUT_PLANE, A_PLANE, B_PLANE] = [10, 11, 12, 13];
+  const [PO, PA, PB, C, RO, RA, RB, R] = [14, 15, 16, 17, 18, 19, 20, 21];
   const f = new Body();
   const add = (local: number, by: () => void): void => {
     f.get(local);
@@ -227,21 +238,52 @@ function binary2dFunction(opcode: number): Body {
   };
   f.doWhile(
     () => {
-      f.get(OUT).set(PO).get(A).set(PA).get(B).set(PB).get(COLS).set(C);
+      f.get(OUT).set(RO).get(A).set(RA).get(B).set(RB).get(ROWS).set(R);
       f.doWhile(
         () => {
-          f.get(PO).get(PA).emit(op.f32Load, 2, 0).get(PB).emit(op.f32Load, 2, 0).emit(opcode).emit(op.f32Store, 2, 0);
-          add(PO, () => f.i32(4));
-          add(PA, () => f.get(A_COL));
-          add(PB, () => f.get(B_COL));
+          f.get(RO).set(PO).get(RA).set(PA).get(RB).set(PB).get(COLS).set(C);
+          // a's columns adjacent, b's adjacent (col2im) or one value per row (a bias): four
+          // lanes per step; f32x4 lanes round as the scalar f32 operation does.
+          for (const bCol of [4, 0]) {
+            f.ifThen(
+              () => f.get(A_COL).i32(4).emit(op.i32Eq).get(B_COL).i32(bCol).emit(op.i32Eq).emit(op.i32And),
+              () =>
+                f.whileDo(
+                  () => f.get(C).i32(3).emit(op.i32GtU),
+                  () => {
+                    f.get(PO).get(PA).mem(simd.v128Load, 0, 0).get(PB);
+                    if (bCol === 4) f.mem(simd.v128Load, 0, 0);
+                    else f.mem(simd.v128Load32Splat, 0, 0);
+                    f.simd(simdOpcode).mem(simd.v128Store, 0, 0);
+                    add(PO, () => f.i32(16));
+                    add(PA, () => f.i32(16));
+                    add(PB, () => f.i32(bCol * 4));
+                    f.get(C).i32(4).emit(op.i32Sub).set(C);
+                  },
+                ),
+            );
+          }
+          f.whileDo(
+            () => f.get(C),
+            () => {
+              f.get(PO).get(PA).emit(op.f32Load, 2, 0).get(PB).emit(op.f32Load, 2, 0).emit(opcode).emit(op.f32Store, 2, 0);
+              add(PO, () => f.i32(4));
+              add(PA, () => f.get(A_COL));
+              add(PB, () => f.get(B_COL));
+              f.get(C).i32(1).emit(op.i32Sub).set(C);
+            },
+          );
+          add(RO, () => f.get(OUT_ROW));
+          add(RA, () => f.get(A_ROW));
+          add(RB, () => f.get(B_ROW));
         },
-        () => f.get(C).i32(1).emit(op.i32Sub).tee(C),
+        () => f.get(R).i32(1).emit(op.i32Sub).tee(R),
       );
-      add(OUT, () => f.get(OUT_ROW));
-      add(A, () => f.get(A_ROW));
-      add(B, () => f.get(B_ROW));
+      add(OUT, () => f.get(OUT_PLANE));
+      add(A, () => f.get(A_PLANE));
+      add(B, () => f.get(B_PLANE));
     },
-    () => f.get(ROWS).i32(1).emit(op.i32Sub).tee(ROWS),
+    () => f.get(PLANES).i32(1).emit(op.i32Sub).tee(PLANES),
   );
   return f;
 }
@@ -313,29 +355,54 @@ function packBT8Function(): Body {
 }
 
 /**
- * out[i, j] = a[i, j] over a rows x cols window (byte offsets and strides; out's elements 4 bytes
- * apart): a strided copy without JS's float32 → float64 → float32 round trip (im2col's rows).
+ * out[q, i, j] = a[q, i, j] over `planes` stacked rows x cols windows (byte offsets and strides;
+ * out's elements 4 bytes apart): a strided copy without JS's float32 → float64 → float32 round
+ * trip. im2col moves a channel's kernel offset for every image of the batch in one call (planes =
+ * images): a call per image and offset cost more in JS-to-wasm transitions than the copying.
  */
 function copy2dFunction(): Body {
-  // params: 0 out, 1 outRow, 2 a, 3 aRow, 4 aCol, 5 rows, 6 cols
-  const [OUT, OUT_ROW, A, A_ROW, A_COL, ROWS, COLS] = [0, 1, 2, 3, 4, 5, 6];
-  const [PO, PA, C] = [7, 8, 9];
+  // params: 0 out, 1 outRow, 2 a, 3 aRow, 4 aCol, 5 rows, 6 cols, 7 planes, 8 outPlane, 9 aPlane
+  const [OUT, OUT_ROW, A, A_ROW, A_COL, ROWS, COLS, PLANES, OUT_PLANE, A_PLANE] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const [PO, PA, C, RO, RA, R] = [10, 11, 12, 13, 14, 15];
   const f = new Body();
   f.doWhile(
     () => {
-      f.get(OUT).set(PO).get(A).set(PA).get(COLS).set(C);
+      f.get(OUT).set(RO).get(A).set(RA).get(ROWS).set(R);
       f.doWhile(
         () => {
-          f.get(PO).get(PA).emit(op.f32Load, 2, 0).emit(op.f32Store, 2, 0);
-          f.get(PO).i32(4).emit(op.i32Add).set(PO);
-          f.get(PA).get(A_COL).emit(op.i32Add).set(PA);
+          f.get(RO).set(PO).get(RA).set(PA).get(COLS).set(C);
+          // Adjacent source columns (im2col of a stride-1 convolution): four floats per v128 copy.
+          f.ifThen(
+            () => f.get(A_COL).i32(4).emit(op.i32Eq),
+            () =>
+              f.whileDo(
+                () => f.get(C).i32(3).emit(op.i32GtU),
+                () => {
+                  f.get(PO).get(PA).mem(simd.v128Load, 0, 0).mem(simd.v128Store, 0, 0);
+                  f.get(PO).i32(16).emit(op.i32Add).set(PO);
+                  f.get(PA).i32(16).emit(op.i32Add).set(PA);
+                  f.get(C).i32(4).emit(op.i32Sub).set(C);
+                },
+              ),
+          );
+          f.whileDo(
+            () => f.get(C),
+            () => {
+              f.get(PO).get(PA).emit(op.f32Load, 2, 0).emit(op.f32Store, 2, 0);
+              f.get(PO).i32(4).emit(op.i32Add).set(PO);
+              f.get(PA).get(A_COL).emit(op.i32Add).set(PA);
+              f.get(C).i32(1).emit(op.i32Sub).set(C);
+            },
+          );
+          f.get(RO).get(OUT_ROW).emit(op.i32Add).set(RO);
+          f.get(RA).get(A_ROW).emit(op.i32Add).set(RA);
         },
-        () => f.get(C).i32(1).emit(op.i32Sub).tee(C),
+        () => f.get(R).i32(1).emit(op.i32Sub).tee(R),
       );
-      f.get(OUT).get(OUT_ROW).emit(op.i32Add).set(OUT);
-      f.get(A).get(A_ROW).emit(op.i32Add).set(A);
+      f.get(OUT).get(OUT_PLANE).emit(op.i32Add).set(OUT);
+      f.get(A).get(A_PLANE).emit(op.i32Add).set(A);
     },
-    () => f.get(ROWS).i32(1).emit(op.i32Sub).tee(ROWS),
+    () => f.get(PLANES).i32(1).emit(op.i32Sub).tee(PLANES),
   );
   return f;
 }
@@ -362,12 +429,12 @@ export function kernelModuleBytes(): Uint8Array<ArrayBuffer> {
       })),
       { name: 'packB8', params: [I32, I32, I32, I32, I32], locals: [I32, I32], body: packB8Function() },
       { name: 'packBT8', params: [I32, I32, I32, I32, I32], locals: [I32, I32, I32, I32], body: packBT8Function() },
-      { name: 'copy2d', params: new Array<number>(7).fill(I32), locals: [I32, I32, I32], body: copy2dFunction() },
+      { name: 'copy2d', params: new Array<number>(10).fill(I32), locals: new Array<number>(6).fill(I32), body: copy2dFunction() },
       ...Object.entries(BINARY_2D_OPS).map(([name, opcode]) => ({
         name: `${name}2d`,
-        params: new Array<number>(10).fill(I32),
-        locals: new Array<number>(4).fill(I32),
-        body: binary2dFunction(opcode),
+        params: new Array<number>(14).fill(I32),
+        locals: new Array<number>(8).fill(I32),
+        body: binary2dFunction(opcode, BINARY_2D_SIMD[name as keyof typeof BINARY_2D_OPS]),
       })),
     ],
     1,

@@ -8,10 +8,14 @@ import type { BinaryOp } from '../backend.js';
 import { BINARY_2D_OPS } from './wasm-code.js';
 import { wasmHeap, wasmKernels } from './wasm-runtime.js';
 
-/** A [rows, cols] window on a float32 array: element (i, j) at offset + i·rowStride + j·colStride. */
+/**
+ * A [planes, rows, cols] window on a float32 array: element (q, i, j) at offset + q·planeStride +
+ * i·rowStride + j·colStride.
+ */
 export interface Window2D {
   readonly data: Float32Array;
   readonly offset: number;
+  readonly planeStride: number;
   readonly rowStride: number;
   readonly colStride: number;
 }
@@ -26,21 +30,29 @@ function isBinary2dOp(op: BinaryOp): op is keyof typeof BINARY_2D_OPS {
 }
 
 /** The storage range [lo, lo + length) a window touches (strides are never negative here). */
-function span(w: Window2D, rows: number, cols: number): { lo: number; length: number } {
-  return { lo: w.offset, length: (rows - 1) * w.rowStride + (cols - 1) * w.colStride + 1 };
+function span(w: Window2D, planes: number, rows: number, cols: number): { lo: number; length: number } {
+  return { lo: w.offset, length: (planes - 1) * w.planeStride + (rows - 1) * w.rowStride + (cols - 1) * w.colStride + 1 };
 }
 
 /**
- * out[i·cols + j] = a(i, j) OP b(i, j). Returns false, touching nothing, when the kernel does not
- * apply (unavailable, another op, or an operand whose storage range is far larger than the window,
- * which would make the copy in cost more than it saves).
+ * out[(q·rows + i)·cols + j] = a(q, i, j) OP b(q, i, j). Returns false, touching nothing, when the
+ * kernel does not apply (unavailable, another op, or an operand whose storage range is far larger
+ * than the window, which would make the copy in cost more than it saves).
  */
-export function binaryF32Wasm(op: BinaryOp, out: Float32Array, a: Window2D, b: Window2D, rows: number, cols: number): boolean {
+export function binaryF32Wasm(
+  op: BinaryOp,
+  out: Float32Array,
+  a: Window2D,
+  b: Window2D,
+  planes: number,
+  rows: number,
+  cols: number,
+): boolean {
   const k = wasmKernels();
-  if (!k || !isBinary2dOp(op) || a.rowStride < 0 || a.colStride < 0 || b.rowStride < 0 || b.colStride < 0) return false;
-  const n = rows * cols;
-  const sa = span(a, rows, cols),
-    sb = span(b, rows, cols);
+  if (!k || !isBinary2dOp(op) || [a, b].some((w) => w.planeStride < 0 || w.rowStride < 0 || w.colStride < 0)) return false;
+  const n = planes * rows * cols;
+  const sa = span(a, planes, rows, cols),
+    sb = span(b, planes, rows, cols);
   if (sa.length > 2 * n || sb.length > 2 * n) return false;
   // heap (floats): [ out n | a's range | b's range ]
   const aAt = n,
@@ -64,6 +76,10 @@ export function binaryF32Wasm(op: BinaryOp, out: Float32Array, a: Window2D, b: W
       b.colStride * 4,
       rows,
       Math.min(tile, cols - j0),
+      planes,
+      rows * cols * 4,
+      a.planeStride * 4,
+      b.planeStride * 4,
     );
   }
   out.set(heap.subarray(0, n));

@@ -11,8 +11,11 @@ export const V128 = 0x7b;
 
 /** Opcodes used by our kernels (core and 0xfd-prefixed SIMD). */
 export const op = {
+  block: 0x02,
   loop: 0x03,
+  if: 0x04,
   end: 0x0b,
+  br: 0x0c,
   brIf: 0x0d,
   localGet: 0x20,
   localSet: 0x21,
@@ -20,11 +23,15 @@ export const op = {
   f32Load: 0x2a,
   f32Store: 0x38,
   i32Const: 0x41,
+  i32Eqz: 0x45,
+  i32Eq: 0x46,
   i32Ne: 0x47,
   i32LtU: 0x49,
+  i32GtU: 0x4b,
   i32Add: 0x6a,
   i32Sub: 0x6b,
   i32Mul: 0x6c,
+  i32And: 0x71,
   f32Add: 0x92,
   f32Sub: 0x93,
   f32Mul: 0x94,
@@ -37,6 +44,8 @@ export const simd = {
   v128Store: 0x0b,
   v128Const: 0x0c,
   f32x4Splat: 0x13,
+  f32x4Le: 0x45,
+  v128AndNot: 0x4f,
   f32x4Sqrt: 0xe3,
   f32x4Add: 0xe4,
   f32x4Sub: 0xe5,
@@ -105,6 +114,21 @@ export class Body {
   /** A SIMD memory access: alignment exponent and constant byte offset. */
   mem(opcode: number, alignLog2: number, offset: number): this {
     return this.simd(opcode, ...uleb(alignLog2), ...uleb(offset));
+  }
+  /** while (condition leaves a non-zero i32) { body }: zero iterations allowed. */
+  whileDo(condition: () => void, body: () => void): this {
+    this.emit(op.block, 0x40, op.loop, 0x40);
+    condition();
+    this.emit(op.i32Eqz, op.brIf, 1);
+    body();
+    return this.emit(op.br, 0, op.end, op.end);
+  }
+  /** if (condition leaves a non-zero i32) { body }. */
+  ifThen(condition: () => void, body: () => void): this {
+    condition();
+    this.emit(op.if, 0x40);
+    body();
+    return this.emit(op.end);
   }
   /** do { body } while (condition leaves a non-zero i32). */
   doWhile(body: () => void, condition: () => void): this {

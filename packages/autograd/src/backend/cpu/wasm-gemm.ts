@@ -4,7 +4,7 @@
  * operands cost nothing extra), runs the tiles and copies the valid part of C out.
  */
 import { MR, NR } from './wasm-code.js';
-import { roundUp, wasmHeap, wasmKernels } from './wasm-runtime.js';
+import { roundUp, wasmHeap, wasmKernels, type WasmKernels } from './wasm-runtime.js';
 
 /** k block: an MR x KC A panel (4 KiB) and an 8 x KC B panel (8 KiB) sit in L1 together. */
 const KC = 256;
@@ -165,4 +165,55 @@ export function gemmF32Wasm(
   if (n === nPad) out.set(h.subarray(cAt, cAt + m * n), outOffset);
   else for (let i = 0; i < m; i++) out.set(h.subarray(cAt + i * nPad, cAt + i * nPad + n), outOffset + i * n);
   return true;
+}
+
+/** A matrix already in the kernels' memory: element (r, c) at heap[at + r·rowStride + c·colStride]. */
+export interface HeapMatrix {
+  readonly at: number;
+  readonly rowStride: number;
+  readonly colStride: number;
+}
+
+/** Floats of packing space gemmInHeap needs at its `packAt`: an A block and a B block. */
+export function gemmPackFloats(m: number, k: number, n: number): number {
+  return Math.min(MC, roundUp(m, MR)) * Math.min(KC, k) + roundUp(n, NR) * Math.min(KC, k);
+}
+
+/**
+ * C = A·B into the heap at cAt (roundUp(m, MR) rows of roundUp(n, NR) floats, padding included)
+ * for a B that already lies in the heap (an image's windows unfolded there, a gradient permuted
+ * there), so it is neither copied out to JS nor back in. A is read through its strides (it may be
+ * `h` itself). Same blocking, packing and tile calls as gemmF32Wasm, so the same result bit for
+ * bit. The caller has sized the heap (`h` must stay valid: nothing here grows it), m, k, n > 0.
+ */
+export function gemmInHeap(
+  kern: WasmKernels,
+  h: Float32Array,
+  a: Strided<Float32Array>,
+  b: HeapMatrix,
+  m: number,
+  k: number,
+  n: number,
+  packAt: number,
+  cAt: number,
+): void {
+  const nPad = roundUp(n, NR);
+  const aAt = packAt;
+  const bAt = aAt + Math.min(MC, roundUp(m, MR)) * Math.min(KC, k);
+  const fullPanels = Math.floor(n / NR);
+  const bView = { data: h, offset: b.at, rowStride: b.rowStride, colStride: b.colStride };
+  for (let p0 = 0; p0 < k; p0 += KC) {
+    const kc = Math.min(KC, k - p0);
+    if (fullPanels > 0 && b.colStride === 1) kern.packB8(bAt * 4, (b.at + p0 * b.rowStride) * 4, b.rowStride * 4, kc, fullPanels);
+    else if (fullPanels > 0 && b.rowStride === 1) kern.packBT8(bAt * 4, (b.at + p0) * 4, b.colStride * 4, kc, fullPanels);
+    if (fullPanels * NR < n || (b.colStride !== 1 && b.rowStride !== 1)) {
+      const from = b.colStride === 1 || b.rowStride === 1 ? fullPanels * NR : 0;
+      packB(h, bAt, bView, p0, kc, n, from);
+    }
+    for (let i0 = 0; i0 < m; i0 += MC) {
+      const mc = Math.min(MC, m - i0);
+      packA(h, aAt, a, i0, mc, p0, kc);
+      (p0 === 0 ? kern.tilesSet : kern.tilesAdd)(aAt * 4, bAt * 4, (cAt + i0 * nPad) * 4, roundUp(mc, MR) / MR, nPad / NR, kc, nPad * 4);
+    }
+  }
 }

@@ -25,7 +25,7 @@ type AdamFn = (
 
 type SgdFn = (p: number, g: number, b: number, n4: number, lr: number, momentum: number, oneMinusDampening: number) => void;
 
-/** Byte offsets and strides: out, outRow, a, aRow, aCol, b, bRow, bCol; then rows, cols. */
+/** Byte offsets and strides: out, outRow, a, aRow, aCol, b, bRow, bCol; rows, cols; planes and the plane strides of out, a, b. */
 type Binary2dFn = (
   out: number,
   outRow: number,
@@ -37,6 +37,10 @@ type Binary2dFn = (
   bCol: number,
   rows: number,
   cols: number,
+  planes: number,
+  outPlane: number,
+  aPlane: number,
+  bPlane: number,
 ) => void;
 
 export interface WasmKernels {
@@ -50,8 +54,19 @@ export interface WasmKernels {
   sub2d: Binary2dFn;
   mul2d: Binary2dFn;
   div2d: Binary2dFn;
-  /** (out, outRow, a, aRow, aCol, rows, cols), byte offsets and strides: see wasm-code.ts copy2dFunction. */
-  copy2d: (out: number, outRow: number, a: number, aRow: number, aCol: number, rows: number, cols: number) => void;
+  /** (out, outRow, a, aRow, aCol, rows, cols, planes, outPlane, aPlane), byte offsets and strides: see wasm-code.ts copy2dFunction. */
+  copy2d: (
+    out: number,
+    outRow: number,
+    a: number,
+    aRow: number,
+    aCol: number,
+    rows: number,
+    cols: number,
+    planes: number,
+    outPlane: number,
+    aPlane: number,
+  ) => void;
   /** (dst, src, colStride bytes, kc, panels): see wasm-code.ts packBT8Function. */
   packBT8: (dst: number, src: number, colStride: number, kc: number, panels: number) => void;
   /** (dst, src, rowStride bytes, kc, panels): see wasm-code.ts packB8Function. */
