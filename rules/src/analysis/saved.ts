@@ -44,9 +44,9 @@ const LAYER_OPS: Readonly<
 > = {
   // input.matmul(weight.transpose(0, 1)) (+ bias)
   Linear: [{ op: 'matmul', operands: ['input', 'weight'] }],
-  // One conv2d op (groups 1; else weight.reshape(…).matmul(unfold2d(input))) saving the weight and a
-  // copy of the input in matmul's roles: the input itself is never saved.
-  Conv2d: [{ op: 'matmul', operands: ['weight', 'fromInput'] }],
+  // One conv2d op over a private copy of the (padded) input (groups > 1: weight.reshape(…).matmul(unfold2d(input)),
+  // the same roles): the weight is saved for the input's gradient, the input itself never.
+  Conv2d: [{ op: 'conv2d', operands: ['fromInput', 'weight'] }],
   // input.var(dims), then (input − mean)/√(var + eps) · weight (+ bias)
   LayerNorm: [
     { op: 'var', operands: ['input'] },
