@@ -69,9 +69,8 @@ describe('Neovim end to end', () => {
     ]);
     expect(report.before?.every((d) => d.source === 'gradflow')).toBe(true);
     expect(report.fixed_line).toContain('zeroGrad({ setToNone: true })');
-    expect(rulesAndLines(report.after)).toEqual([
-      ['@gradflow/no-leaf-inplace', lineOf('shift.add_(1)')],
-      ['@gradflow/no-freeze-after-optimizer', lineOf('encoder.weight.requiresGrad = false')],
-    ]);
+    // With setToNone the frozen weight's gradient is null at every later step, so SGD skips it (its
+    // momentum no longer moves it): the late freeze is no longer reported either.
+    expect(rulesAndLines(report.after)).toEqual([['@gradflow/no-leaf-inplace', lineOf('shift.add_(1)')]]);
   }, 180_000);
 });
