@@ -7,7 +7,7 @@ import { parentOf } from './analysis/flow.js';
 import { holderOf } from './analysis/training.js';
 import { callsIntoOtherFiles } from './analysis/program-calls.js';
 import { helperOf, stepsThrough } from './analysis/summaries.js';
-import { mayReachBackward } from './analysis/reach.js';
+import { mayReachBackward, touchesBackward } from './analysis/reach.js';
 import { createRule, onProgram, reportAt, textOf } from './util/create-rule.js';
 import { indentOf, propertyOf, statementOf } from './util/fixes.js';
 
@@ -46,13 +46,12 @@ export default createRule({
           const write = freeze.write.node;
           if (reported.has(write) || !training.mayFollow(site.node, write)) continue;
           // A parameter frozen before any backward that reaches it has no gradient: step() skips it (grad null).
-          const earlier = backwards.filter((b) => training.mayFollow(b, write, true) && mayReachBackward(reach, b, frozen));
-          if (earlier.length === 0) continue;
+          if (!backwards.some((b) => training.mayFollow(b, write, true) && mayReachBackward(reach, b, frozen))) continue;
           // An optimizer that is never stepped after the freeze (replaced, say) moves nothing.
           const steps = training.stepsOf(site);
           const after = steps.filter((step) => training.mayFollow(write, step, true));
           if (steps.length > 0 && after.length === 0) continue;
-          if (after.length > 0 && clearedBeforeEveryStep(analysis, site, frozen, write, earlier, after)) continue;
+          if (after.length > 0 && clearedBeforeEveryStep(analysis, site, frozen, write, backwards, after)) continue;
           reported.add(write);
           // A freeze inside a helper is reported where the helper is called, which is what happens too late.
           const at = flow.liftToward(site.node, write) ?? write;
@@ -130,7 +129,8 @@ function moveAfter(
  * clearing runs that leaves step() nothing: `setToNone` (the parameter is skipped), or zeros for an
  * optimizer that does not move on a zero gradient (plain SGD, RMSprop). A clearing counts when it
  * is the optimizer's own `zeroGrad()` or a `zeroGrad()` of a module holding all of the frozen
- * parameters; anything that may set requiresGrad back on them keeps the rule speaking.
+ * parameters; anything that may set requiresGrad back on them keeps the rule speaking. The backwards
+ * asked about are those whose walk touches the frozen parameters (see touchesBackward).
  */
 function clearedBeforeEveryStep(
   analysis: FileAnalysis,
@@ -145,14 +145,16 @@ function clearedBeforeEveryStep(
   if (index.requiresGradWrites.some((w) => w.flag !== false)) return false;
   if (training.unfreezes().some((f) => f.paths.some((p) => isPrefix(p, frozen) || isPrefix(frozen, p)))) return false;
   const zerosMove = training.movesOnZeroGrad(site) !== false;
-  const clears = index.methodCalls.filter((m) => {
-    if (m.method !== 'zeroGrad') return false;
+  const clears = [...training.zeroGradsOf(site), ...training.zeroGradsOf('modules')].filter((m) => {
     if (zerosMove && propertyOf(m.call.arguments.at(0), 'setToNone')?.kind !== ts.SyntaxKind.TrueKeyword) return false;
-    if (m.receiverClass.kind === 'optimizer') return training.optimizerOf(m.receiver) === site;
-    const module = m.receiverClass.kind === 'module' ? paths.pathOf(m.receiver) : undefined;
+    if (m.receiverClass.kind === 'optimizer') return true;
+    const module = paths.pathOf(m.receiver);
     return module !== undefined && !module.partial && isPrefix(module, frozen);
   });
+  if (clears.length === 0) return false;
+  // The backwards that may have given them a gradient: those whose walk touches them, before the freeze.
+  const earlier = backwards.filter((b) => touchesBackward(analysis.reach, b, frozen) && training.mayFollow(b, write, true));
   return steps.every((step) =>
-    backwards.every((b) => clears.some((c) => flow.mustPassBetween(b, c.call, write) || flow.mustPassBetween(write, c.call, step))),
+    earlier.every((b) => clears.some((c) => flow.mustPassBetween(b, c.call, write) || flow.mustPassBetween(write, c.call, step))),
   );
 }

@@ -168,17 +168,16 @@ function noneAlready(
   held: readonly ParamPath[],
   backwards: readonly ts.CallExpression[],
 ): boolean {
-  const { index, training, paths, flow } = analysis;
-  const before = backwards.filter((b) => training.mayFollow(b, zeroGrad, true));
-  if (before.length === 0) return false;
-  const clears = index.methodCalls.filter((m) => {
-    if (m.call === zeroGrad || m.method !== 'zeroGrad') return false;
-    if (propertyOf(m.call.arguments.at(0), 'setToNone')?.kind !== ts.SyntaxKind.TrueKeyword) return false;
-    if (m.receiverClass.kind === 'optimizer') return training.optimizerOf(m.receiver) === site;
-    const module = m.receiverClass.kind === 'module' ? paths.pathOf(m.receiver) : undefined;
+  const { training, paths, flow } = analysis;
+  const clears = [...training.zeroGradsOf(site), ...training.zeroGradsOf('modules')].filter((m) => {
+    if (m.call === zeroGrad || propertyOf(m.call.arguments.at(0), 'setToNone')?.kind !== ts.SyntaxKind.TrueKeyword) return false;
+    if (m.receiverClass.kind === 'optimizer') return true;
+    const module = paths.pathOf(m.receiver);
     return module !== undefined && !module.partial && held.every((p) => isPrefix(module, p));
   });
-  return before.every((b) => clears.some((c) => flow.mustPassBetween(b, c.call, zeroGrad)));
+  if (clears.length === 0) return false;
+  const before = backwards.filter((b) => training.mayFollow(b, zeroGrad, true));
+  return before.length > 0 && before.every((b) => clears.some((c) => flow.mustPassBetween(b, c.call, zeroGrad)));
 }
 
 function stepsAfter(analysis: FileAnalysis, zeroGrad: ts.CallExpression, site: OptimizerSite): ts.CallExpression[] {

@@ -381,6 +381,18 @@ export function mayReach(use: ModuleUse, target: ParamPath): boolean {
  * reach may touch them (a trunk whose output is always detached never gets one), or the call of a
  * helper of another file that backpropagates (its reach is not followed: it may).
  */
+/**
+ * Whether the backward's walk saw a use of parameters overlapping `target` at all (a helper call of
+ * another file that runs a backward: yes). Where it saw none, the backward gives them a gradient
+ * only through something the walk does not see: a judgement that stays silent when no such backward
+ * precedes may take that as no (a miss at worst).
+ */
+export function touchesBackward(reach: GradientReach, backward: ts.Node, target: ParamPath): boolean {
+  if (!ts.isCallExpression(backward) || !ts.isPropertyAccessExpression(backward.expression) || backward.expression.name.text !== 'backward')
+    return true;
+  return allUses(reach.usesOf(backward)).some((use) => overlaps(use.module, target));
+}
+
 export function mayReachBackward(reach: GradientReach, backward: ts.Node, target: ParamPath): boolean {
   if (!ts.isCallExpression(backward) || !ts.isPropertyAccessExpression(backward.expression) || backward.expression.name.text !== 'backward')
     return true;

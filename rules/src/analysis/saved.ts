@@ -418,7 +418,7 @@ export class SavedTensors {
   private certainlyTraining(receiver: ts.Expression, built: ts.NewExpression | undefined): boolean {
     if (!built || built.getSourceFile() !== receiver.getSourceFile()) return false;
     const file = receiver.getSourceFile();
-    if (/\.(?:eval|train)\s*\(|\.training\b/.test(file.text)) return false;
+    if (switchesModes(file)) return false;
     // `new nn.BatchNorm1d(4).forward(x)`: nothing else holds it.
     if (stripExpression(receiver) === built) return true;
     const path = this.paths.pathOf(receiver);
@@ -474,4 +474,16 @@ function disablesAffine(built: ts.NewExpression): boolean {
     const name = p.name.getText();
     return (name === 'affine' || name === 'elementwiseAffine') && p.initializer.kind !== ts.SyntaxKind.TrueKeyword;
   });
+}
+
+const modeSwitches = new WeakMap<ts.SourceFile, boolean>();
+
+/** Whether a file may switch a module's mode (`.eval()`, `.train(…)`, `.training`): read once per file. */
+function switchesModes(file: ts.SourceFile): boolean {
+  let found = modeSwitches.get(file);
+  if (found === undefined) {
+    found = /\.(?:eval|train)\s*\(|\.training\b/.test(file.text);
+    modeSwitches.set(file, found);
+  }
+  return found;
 }

@@ -1,6 +1,6 @@
 import ts from 'typescript';
 import { stripExpression, type Bindings } from './bindings.js';
-import type { FileIndex, OptimizerSite, RequiresGradWrite } from './file-index.js';
+import type { FileIndex, MethodCall, OptimizerSite, RequiresGradWrite } from './file-index.js';
 import { conditionalBetween, enclosingFunction, isAncestor, returnedValues, type Flow } from './flow.js';
 import { isModulePrefix, isPrefix, modulePrefixSegments, pathsOverlap, type ModulePaths, type ParamPath } from './modules.js';
 import { callsIntoOtherFiles } from './program-calls.js';
@@ -39,6 +39,7 @@ export class TrainingFacts {
   private readonly freezesOfMemo = new Map<OptimizerSite, { freeze: Freeze; held: ParamPath; frozen: ParamPath }[]>();
   private freezeRoots: Map<string, number[]> | undefined;
   private stepsBySite: Map<OptimizerSite | undefined, ts.CallExpression[]> | undefined;
+  private zeroGradsBySite: Map<OptimizerSite | 'modules', MethodCall[]> | undefined;
 
   constructor(
     private readonly index: FileIndex,
@@ -393,6 +394,25 @@ export class TrainingFacts {
     });
     this.freezeRoots = byRoot;
     return byRoot;
+  }
+
+  /**
+   * The file's `zeroGrad()` calls: an optimizer's own by the optimizer they clear, and every module's
+   * (`model.zeroGrad()`), in file order (grouped once: rules ask for every zeroGrad and freeze).
+   */
+  zeroGradsOf(site: OptimizerSite | 'modules'): readonly MethodCall[] {
+    if (!this.zeroGradsBySite) {
+      this.zeroGradsBySite = new Map();
+      for (const m of this.index.methodCalls) {
+        if (m.method !== 'zeroGrad' || (m.receiverClass.kind !== 'optimizer' && m.receiverClass.kind !== 'module')) continue;
+        const key = m.receiverClass.kind === 'module' ? 'modules' : this.optimizerOf(m.receiver);
+        if (key === undefined) continue;
+        const list = this.zeroGradsBySite.get(key);
+        if (list) list.push(m);
+        else this.zeroGradsBySite.set(key, [m]);
+      }
+    }
+    return this.zeroGradsBySite.get(site) ?? [];
   }
 
   /** The `step()` calls of the file by the optimizer they step, in file order (grouped once). */
