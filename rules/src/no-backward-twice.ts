@@ -1,10 +1,10 @@
 import ts from 'typescript';
-import { stripExpression } from './analysis/bindings.js';
-import { enclosingFunction, innermostLoop, isAncestor, isFunctionLike } from './analysis/flow.js';
+import { propertyOf, stripExpression } from './analysis/bindings.js';
+import { enclosingFunction, innermostLoop, isAncestor, isFunctionLike } from './analysis/syntax.js';
 import { callsIntoOtherFiles } from './analysis/program-calls.js';
 import { backwardsThrough, helperOf } from './analysis/summaries.js';
 import { createRule, onProgram, reportAt, textOf } from './util/create-rule.js';
-import { propertyOf, setOption } from './util/fixes.js';
+import { setOption } from './util/fixes.js';
 
 export default createRule({
   name: 'no-backward-twice',

@@ -3,13 +3,13 @@ import { stripExpression } from './analysis/bindings.js';
 import type { FileAnalysis } from './analysis/file-analysis.js';
 import type { OptimizerSite } from './analysis/file-index.js';
 import { isPrefix, type ParamPath } from './analysis/modules.js';
-import { parentOf } from './analysis/flow.js';
+import { parentOf } from './analysis/syntax.js';
 import { holderOf } from './analysis/training.js';
 import { callsIntoOtherFiles } from './analysis/program-calls.js';
 import { helperOf, stepsThrough } from './analysis/summaries.js';
 import { mayReachBackward, touchesBackward } from './analysis/reach.js';
 import { createRule, onProgram, reportAt, textOf } from './util/create-rule.js';
-import { indentOf, propertyOf, statementOf } from './util/fixes.js';
+import { indentOf, statementOf } from './util/fixes.js';
 
 export default createRule({
   name: 'no-freeze-after-optimizer',
@@ -140,17 +140,12 @@ function clearedBeforeEveryStep(
   backwards: readonly ts.Node[],
   steps: readonly ts.Node[],
 ): boolean {
-  const { index, training, flow, paths } = analysis;
+  const { index, training, flow } = analysis;
   // (Any `requiresGrad = true` or non-literal flag in the file, or a helper's unfreeze of these parameters.)
   if (index.requiresGradWrites.some((w) => w.flag !== false)) return false;
   if (training.unfreezes().some((f) => f.paths.some((p) => isPrefix(p, frozen) || isPrefix(frozen, p)))) return false;
   const zerosMove = training.movesOnZeroGrad(site) !== false;
-  const clears = [...training.zeroGradsOf(site), ...training.zeroGradsOf('modules')].filter((m) => {
-    if (zerosMove && propertyOf(m.call.arguments.at(0), 'setToNone')?.kind !== ts.SyntaxKind.TrueKeyword) return false;
-    if (m.receiverClass.kind === 'optimizer') return true;
-    const module = paths.pathOf(m.receiver);
-    return module !== undefined && !module.partial && isPrefix(module, frozen);
-  });
+  const clears = training.clearsCovering(site, [frozen], { modules: true, setToNone: zerosMove });
   if (clears.length === 0) return false;
   // The backwards that may have given them a gradient: those whose walk touches them, before the freeze.
   const earlier = backwards.filter((b) => touchesBackward(analysis.reach, b, frozen) && training.mayFollow(b, write, true));

@@ -3,7 +3,7 @@ import ts from 'typescript';
 import { stripExpression } from './analysis/bindings.js';
 import type { MethodCall, OptimizerSite } from './analysis/file-index.js';
 import type { SavingSite } from './analysis/saved.js';
-import { isAncestor } from './analysis/flow.js';
+import { isAncestor } from './analysis/syntax.js';
 import { callsIntoOtherFiles } from './analysis/program-calls.js';
 import { inplaceThrough } from './analysis/helper-writes.js';
 import { helperOf } from './analysis/summaries.js';

@@ -1,13 +1,14 @@
 import path from 'node:path';
 import ts from 'typescript';
+import { propertyOf } from './analysis/bindings.js';
 import type { FileAnalysis } from './analysis/file-analysis.js';
 import type { OptimizerSite } from './analysis/file-index.js';
 import { allUses, certainlyReaches, mayReach, mayReachBackward, type ModuleUse } from './analysis/reach.js';
 import { isPrefix, pathsOverlap, type ParamPath } from './analysis/modules.js';
 import { holderOf } from './analysis/training.js';
-import { innermostLoop } from './analysis/flow.js';
+import { innermostLoop } from './analysis/syntax.js';
 import { createRule, onProgram, reportAt, textOf, type Related } from './util/create-rule.js';
-import { propertyOf, setOption } from './util/fixes.js';
+import { setOption } from './util/fixes.js';
 
 export default createRule({
   name: 'require-set-to-none',
@@ -152,8 +153,8 @@ function zeroFilledMisses(
 function setToNoneBeforeEveryStep(analysis: FileAnalysis, zeroGrad: ts.CallExpression, site: OptimizerSite): boolean {
   const steps = stepsAfter(analysis, zeroGrad, site);
   if (steps.length === 0) return false;
-  const clears = (setToNoneBySite(analysis).get(site) ?? []).filter((clear) => clear !== zeroGrad);
-  return steps.every((step) => clears.some((clear) => analysis.flow.mustPassBetween(zeroGrad, clear, step)));
+  const clears = analysis.training.clearsCovering(site, [], { modules: false, setToNone: true }).filter((m) => m.call !== zeroGrad);
+  return steps.every((step) => clears.some((clear) => analysis.flow.mustPassBetween(zeroGrad, clear.call, step)));
 }
 
 /**
@@ -168,13 +169,8 @@ function noneAlready(
   held: readonly ParamPath[],
   backwards: readonly ts.CallExpression[],
 ): boolean {
-  const { training, paths, flow } = analysis;
-  const clears = [...training.zeroGradsOf(site), ...training.zeroGradsOf('modules')].filter((m) => {
-    if (m.call === zeroGrad || propertyOf(m.call.arguments.at(0), 'setToNone')?.kind !== ts.SyntaxKind.TrueKeyword) return false;
-    if (m.receiverClass.kind === 'optimizer') return true;
-    const module = paths.pathOf(m.receiver);
-    return module !== undefined && !module.partial && held.every((p) => isPrefix(module, p));
-  });
+  const { training, flow } = analysis;
+  const clears = training.clearsCovering(site, held, { modules: true, setToNone: true }).filter((m) => m.call !== zeroGrad);
   if (clears.length === 0) return false;
   const before = backwards.filter((b) => training.mayFollow(b, zeroGrad, true));
   return before.length > 0 && before.every((b) => clears.some((c) => flow.mustPassBetween(b, c.call, zeroGrad)));
@@ -182,27 +178,6 @@ function noneAlready(
 
 function stepsAfter(analysis: FileAnalysis, zeroGrad: ts.CallExpression, site: OptimizerSite): ts.CallExpression[] {
   return analysis.training.stepsOf(site).filter((step) => analysis.training.mayFollow(zeroGrad, step, true));
-}
-
-const setToNoneMemo = new WeakMap<FileAnalysis, ReadonlyMap<OptimizerSite | undefined, readonly ts.CallExpression[]>>();
-
-/** The file's `zeroGrad({ setToNone: true })` calls by the optimizer they clear (grouped once per analysis: asked for every zeroGrad). */
-function setToNoneBySite(analysis: FileAnalysis): ReadonlyMap<OptimizerSite | undefined, readonly ts.CallExpression[]> {
-  let bySite = setToNoneMemo.get(analysis);
-  if (!bySite) {
-    const map = new Map<OptimizerSite | undefined, ts.CallExpression[]>();
-    for (const m of analysis.index.methodCalls) {
-      if (m.receiverClass.kind !== 'optimizer' || m.method !== 'zeroGrad') continue;
-      if (propertyOf(m.call.arguments.at(0), 'setToNone')?.kind !== ts.SyntaxKind.TrueKeyword) continue;
-      const site = analysis.training.optimizerOf(m.receiver);
-      const list = map.get(site);
-      if (list) list.push(m.call);
-      else map.set(site, [m.call]);
-    }
-    bySite = map;
-    setToNoneMemo.set(analysis, bySite);
-  }
-  return bySite;
 }
 
 /**

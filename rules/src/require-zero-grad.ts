@@ -1,7 +1,8 @@
 import ts from 'typescript';
 import { stripExpression } from './analysis/bindings.js';
 import type { OptimizerSite } from './analysis/file-index.js';
-import { enclosingFunction, innermostLoop, isAncestor, type Flow } from './analysis/flow.js';
+import { type Flow } from './analysis/flow.js';
+import { enclosingFunction, innermostLoop, isAncestor } from './analysis/syntax.js';
 import { isPrefix, pathsOverlap, type ModulePaths, type ParamPath } from './analysis/modules.js';
 import { allUses, certainlyReaches, mayReachBackward, type ModuleUse } from './analysis/reach.js';
 import { callsIntoOtherFiles } from './analysis/program-calls.js';

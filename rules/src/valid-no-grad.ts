@@ -1,7 +1,7 @@
 import ts from 'typescript';
 import { stripExpression } from './analysis/bindings.js';
 import { typeOfExpression } from './analysis/declared-types.js';
-import { isFunctionLike, returnedValues } from './analysis/flow.js';
+import { isFunctionLike, returnedValues } from './analysis/syntax.js';
 import { pathsOverlap, type ParamPath } from './analysis/modules.js';
 import { allUses, mayReach } from './analysis/reach.js';
 import { holderOf } from './analysis/training.js';

@@ -1,12 +1,12 @@
 import ts from 'typescript';
-import { stripExpression, type Bindings } from './analysis/bindings.js';
-import { enclosingFunction } from './analysis/flow.js';
+import { type Bindings, propertyOf, stripExpression } from './analysis/bindings.js';
+import { enclosingFunction } from './analysis/syntax.js';
 import { CREATION_FUNCTIONS } from './analysis/library.js';
 import { callsIntoOtherFiles } from './analysis/program-calls.js';
 import { requiresGradWritesThrough } from './analysis/helper-writes.js';
 import { helperOf } from './analysis/summaries.js';
 import { createRule, onProgram, rangeOf, reportAt, textOf } from './util/create-rule.js';
-import { propertyOf, statementOf } from './util/fixes.js';
+import { statementOf } from './util/fixes.js';
 
 export default createRule({
   name: 'valid-requires-grad',

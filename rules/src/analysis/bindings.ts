@@ -12,6 +12,16 @@ export type Definition =
 
 const ITERATING_METHODS = new Set(['forEach', 'map', 'filter', 'some', 'every', 'flatMap']);
 
+/** The literal value of `key` in an object literal argument, or undefined. */
+export function propertyOf(options: ts.Node | undefined, key: string): ts.Expression | undefined {
+  if (!options || !ts.isObjectLiteralExpression(options)) return undefined;
+  for (const prop of options.properties) {
+    if (ts.isPropertyAssignment(prop) && (ts.isIdentifier(prop.name) || ts.isStringLiteral(prop.name)) && prop.name.text === key)
+      return prop.initializer;
+  }
+  return undefined;
+}
+
 export function stripExpression(expr: ts.Expression): ts.Expression {
   let cur = expr;
   while (

@@ -1,7 +1,7 @@
 import { INPLACE_METHODS } from '@gradflow/autograd';
 import ts from 'typescript';
 import { stripExpression } from './bindings.js';
-import { isAncestor } from './flow.js';
+import { isAncestor } from './syntax.js';
 import { isModulePrefix, modulePrefixSegments, type ModulePaths, type ParamPath } from './modules.js';
 import { argumentOf, argumentsByParameter, withinNoGradFree, type Helper } from './summaries.js';
 

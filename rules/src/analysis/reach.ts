@@ -1,7 +1,8 @@
 import ts from 'typescript';
 import { stripExpression, tupleElement, type Bindings } from './bindings.js';
 import type { FileIndex } from './file-index.js';
-import { commonAncestor, conditionalBetween, enclosingFunction, isAncestor, isLoop, returnedValues } from './flow.js';
+import { conditionalBetween } from './flow.js';
+import { commonAncestor, enclosingFunction, isAncestor, isLoop, returnedValues } from './syntax.js';
 import { libraryClassOfExpression } from './library.js';
 import { LIMITS } from './limits.js';
 import { foreignDeclaration } from './program-calls.js';

@@ -1,7 +1,7 @@
 import { OP_METADATA } from '@gradflow/autograd';
 import ts from 'typescript';
 import { assignedTo, stripExpression, tupleElement, type Bindings } from './bindings.js';
-import { isAncestor, isFunctionLike, returnedValues } from './flow.js';
+import { isAncestor, isFunctionLike, returnedValues } from './syntax.js';
 import type { FileIndex, MethodCall } from './file-index.js';
 import type { StorageIdentity } from './identity.js';
 import { FUNCTIONAL_OPS, libraryClassOfExpression, opOfMethod } from './library.js';

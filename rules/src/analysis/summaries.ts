@@ -2,7 +2,7 @@ import { INPLACE_METHODS, OP_METADATA, OP_METHODS } from '@gradflow/autograd';
 import ts from 'typescript';
 import { getFileAnalysis, type FileAnalysis } from './file-analysis.js';
 import { assignedTo, stripExpression } from './bindings.js';
-import { isAncestor, returnedValues } from './flow.js';
+import { isAncestor, returnedValues } from './syntax.js';
 import type { OptimizerSite } from './file-index.js';
 import type { ModulePaths, ParamPath } from './modules.js';
 import { LIMITS } from './limits.js';

@@ -1,12 +1,14 @@
 import ts from 'typescript';
-import { stripExpression, type Bindings } from './bindings.js';
+import { propertyOf, stripExpression, type Bindings } from './bindings.js';
 import type { FileIndex, MethodCall, OptimizerSite, RequiresGradWrite } from './file-index.js';
-import { conditionalBetween, enclosingFunction, isAncestor, returnedValues, type Flow } from './flow.js';
-import { isModulePrefix, isPrefix, modulePrefixSegments, pathsOverlap, type ModulePaths, type ParamPath } from './modules.js';
+import { conditionalBetween, type Flow } from './flow.js';
+import { enclosingFunction, returnedValues } from './syntax.js';
+import { isPrefix, pathsOverlap, type ModulePaths, type ParamPath } from './modules.js';
 import { callsIntoOtherFiles } from './program-calls.js';
 import { freezesThrough, requiresGradWritesThrough } from './helper-writes.js';
 import { constructedOptimizer, heldThrough, helperOf, type Helper } from './summaries.js';
 import { LIMITS } from './limits.js';
+import { isConditionalWithin, namePrefixSegments, type NamePrefix } from './freeze-shapes.js';
 
 /** A `requiresGrad = false` / `requiresGrad_(false)` and the parameters it reaches. */
 export interface Freeze {
@@ -415,6 +417,21 @@ export class TrainingFacts {
     return this.zeroGradsBySite.get(site) ?? [];
   }
 
+  /**
+   * The `zeroGrad()` calls that clear every parameter under `paths` that `site` holds: the
+   * optimizer's own, and with `modules` a module's whose path lies above each of `paths`; with
+   * `setToNone`, only those that set the gradients to null.
+   */
+  clearsCovering(site: OptimizerSite, paths: readonly ParamPath[], options: { modules: boolean; setToNone: boolean }): MethodCall[] {
+    const candidates = options.modules ? [...this.zeroGradsOf(site), ...this.zeroGradsOf('modules')] : this.zeroGradsOf(site);
+    return candidates.filter((m) => {
+      if (options.setToNone && !setsToNone(m.call)) return false;
+      if (m.receiverClass.kind === 'optimizer') return true;
+      const module = this.paths.pathOf(m.receiver);
+      return module !== undefined && !module.partial && paths.every((p) => isPrefix(module, p));
+    });
+  }
+
   /** The `step()` calls of the file by the optimizer they step, in file order (grouped once). */
   stepsOf(site: OptimizerSite | undefined): readonly ts.CallExpression[] {
     if (!this.stepsBySite) {
@@ -436,6 +453,11 @@ export class TrainingFacts {
   }
 }
 
+/** `zeroGrad({ setToNone: true })`: it sets gradients to null rather than filling them with zeros. */
+export function setsToNone(zeroGrad: ts.CallExpression): boolean {
+  return propertyOf(zeroGrad.arguments.at(0), 'setToNone')?.kind === ts.SyntaxKind.TrueKeyword;
+}
+
 /** Where an optimizer is stored: `const opt = new SGD(…)`, `this.opt = new SGD(…)`. */
 export function holderOf(node: ts.Node): ts.Expression | undefined {
   let cur = node;
@@ -445,33 +467,6 @@ export function holderOf(node: ts.Node): ts.Expression | undefined {
   if (ts.isBinaryExpression(parent) && parent.right === cur && parent.operatorToken.kind === ts.SyntaxKind.EqualsToken) return parent.left;
   if (ts.isPropertyDeclaration(parent) && parent.initializer === cur && ts.isIdentifier(parent.name)) return parent.name;
   return undefined;
-}
-
-/** A branch, a short-circuit or an early `continue` between `node` and the loop/callback `scope` that reaches it. */
-function isConditionalWithin(node: ts.Node, scope: ts.Node, earlyExits: boolean): boolean {
-  for (let cur = node; cur !== scope && !ts.isSourceFile(cur); cur = cur.parent) {
-    const parent = cur.parent;
-    if (ts.isIfStatement(parent) && parent.expression !== cur) return true;
-    if (ts.isConditionalExpression(parent) && parent.condition !== cur) return true;
-    if (
-      ts.isBinaryExpression(parent) &&
-      parent.right === cur &&
-      [ts.SyntaxKind.AmpersandAmpersandToken, ts.SyntaxKind.BarBarToken, ts.SyntaxKind.QuestionQuestionToken].includes(
-        parent.operatorToken.kind,
-      )
-    )
-      return true;
-    if (ts.isCaseClause(parent) || ts.isDefaultClause(parent)) return true;
-  }
-  if (!earlyExits) return false;
-  let early = false;
-  const visit = (n: ts.Node): void => {
-    if (early) return;
-    if ((ts.isContinueStatement(n) || ts.isReturnStatement(n)) && isAncestor(scope, n)) early = true;
-    else if (!ts.isFunctionLike(n) || n === scope) ts.forEachChild(n, visit);
-  };
-  ts.forEachChild(scope, visit);
-  return early;
 }
 
 const newExpressionsByFile = new WeakMap<ts.SourceFile, readonly ts.NewExpression[]>();
@@ -490,67 +485,4 @@ function newExpressions(file: ts.SourceFile): readonly ts.NewExpression[] {
     newExpressionsByFile.set(file, found);
   }
   return found;
-}
-
-/**
- * For a write in a loop over `m.namedParameters()` (`for (const [name, p] of …)` or `.forEach(([name, p]) => …)`)
- * whose only condition is `if (name.startsWith('trunk.'))`: the module path segments the prefix names
- * (`['trunk']`; `'0.'` gives `['0']`, a Sequential's first layer). Undefined for any other shape (another
- * condition, an early exit in the loop body, a prefix that does not end at a module name).
- */
-interface NamePrefix {
-  /** The module path segments a literal prefix names; undefined for a prefix given as a parameter. */
-  readonly segments: string[] | undefined;
-  readonly parameter?: ts.Identifier;
-  readonly guard: ts.IfStatement;
-}
-
-function namePrefixSegments(write: ts.Node, holder: ts.Node): NamePrefix | undefined {
-  const pattern = ts.isVariableDeclaration(holder) || ts.isParameter(holder) ? holder.name : undefined;
-  const first = pattern && ts.isArrayBindingPattern(pattern) ? pattern.elements.at(0) : undefined;
-  const name = first && ts.isBindingElement(first) && ts.isIdentifier(first.name) ? first.name.text : undefined;
-  const forOf = ts.isVariableDeclaration(holder) ? holder.parent.parent : undefined;
-  const body =
-    forOf && ts.isForOfStatement(forOf)
-      ? forOf.statement
-      : ts.isParameter(holder) && isFunctionLikeWithBody(holder.parent)
-        ? holder.parent.body
-        : undefined;
-  if (!name || !body) return undefined;
-  let guard: ts.IfStatement | undefined;
-  for (let cur: ts.Node = write; cur !== body; cur = cur.parent) {
-    const parent = cur.parent;
-    if (ts.isSourceFile(cur) || ts.isFunctionLike(parent)) return undefined;
-    if (ts.isIfStatement(parent)) {
-      if (parent.thenStatement !== cur || guard) return undefined;
-      guard = parent;
-    } else if (isConditionalWithin(cur, parent, false)) return undefined;
-  }
-  const test = guard ? stripExpression(guard.expression) : undefined;
-  if (
-    !test ||
-    !ts.isCallExpression(test) ||
-    !ts.isPropertyAccessExpression(test.expression) ||
-    test.expression.name.text !== 'startsWith' ||
-    !ts.isIdentifier(test.expression.expression) ||
-    test.expression.expression.text !== name ||
-    test.arguments.length !== 1
-  )
-    return undefined;
-  const prefix = test.arguments[0];
-  const parameter = ts.isIdentifier(prefix) ? prefix : undefined;
-  if (!parameter && (!ts.isStringLiteralLike(prefix) || !isModulePrefix(prefix.text))) return undefined;
-  // An early exit anywhere in the loop body may skip the write.
-  const exits = (n: ts.Node): boolean =>
-    ts.isContinueStatement(n) ||
-    ts.isBreakStatement(n) ||
-    ts.isReturnStatement(n) ||
-    (!ts.isFunctionLike(n) && ts.forEachChild(n, exits) === true);
-  if (!guard || ts.forEachChild(body, exits) === true) return undefined;
-  if (parameter) return { segments: undefined, parameter, guard };
-  return { segments: ts.isStringLiteralLike(prefix) ? modulePrefixSegments(prefix.text) : undefined, guard };
-}
-
-function isFunctionLikeWithBody(node: ts.Node): node is ts.ArrowFunction | ts.FunctionExpression {
-  return ts.isArrowFunction(node) || ts.isFunctionExpression(node);
 }

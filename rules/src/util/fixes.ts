@@ -1,5 +1,6 @@
 import type { TSESLint } from '@typescript-eslint/utils';
 import ts from 'typescript';
+import { propertyOf } from '../analysis/bindings.js';
 import { rangeOf } from './create-rule.js';
 
 /**
@@ -67,16 +68,6 @@ export function insertStatementAfter(fixer: TSESLint.RuleFixer, statement: ts.St
 /** Inserts a statement on its own line before `statement`, at the same indentation. */
 export function insertStatementBefore(fixer: TSESLint.RuleFixer, statement: ts.Statement, text: string): TSESLint.RuleFix {
   return fixer.insertTextBeforeRange(rangeOf(statement), `${text}\n${indentOf(statement)}`);
-}
-
-/** The literal value of `key` in an object literal argument, or undefined. */
-export function propertyOf(options: ts.Node | undefined, key: string): ts.Expression | undefined {
-  if (!options || !ts.isObjectLiteralExpression(options)) return undefined;
-  for (const prop of options.properties) {
-    if (ts.isPropertyAssignment(prop) && (ts.isIdentifier(prop.name) || ts.isStringLiteral(prop.name)) && prop.name.text === key)
-      return prop.initializer;
-  }
-  return undefined;
 }
 
 /** Adds `key: value` to a call's options argument at `index` (creating the object when missing). */
