@@ -1,7 +1,7 @@
 import ts from 'typescript';
 import { isVisibleToOtherFiles } from './program-calls.js';
 import { LIMITS } from './limits.js';
-import { commonAncestor, enclosingFunction, isAncestor, isFunctionLike, isLoop, parentOf } from './syntax.js';
+import { branchesAt, commonAncestor, enclosingFunction, isAncestor, isFunctionLike, isLoop, parentOf } from './syntax.js';
 
 /**
  * Order of execution between two sites of one file, on TypeScript's syntax tree (so hovers can ask
@@ -258,17 +258,7 @@ export function conditionalBetween(node: ts.Node, scope: ts.Node): boolean {
   for (let cur = node; cur !== scope;) {
     const parent = parentOf(cur);
     if (!parent) return true;
-    if (ts.isIfStatement(parent) && parent.expression !== cur) return true;
-    if (ts.isConditionalExpression(parent) && parent.condition !== cur) return true;
-    if (
-      ts.isBinaryExpression(parent) &&
-      parent.right === cur &&
-      [ts.SyntaxKind.AmpersandAmpersandToken, ts.SyntaxKind.BarBarToken, ts.SyntaxKind.QuestionQuestionToken].includes(
-        parent.operatorToken.kind,
-      )
-    )
-      return true;
-    if (ts.isCaseClause(parent) || ts.isDefaultClause(parent) || ts.isCatchClause(parent)) return true;
+    if (branchesAt(parent, cur) || ts.isCatchClause(parent)) return true;
     cur = parent;
   }
   return false;

@@ -1,6 +1,6 @@
 import ts from 'typescript';
 import { stripExpression } from './bindings.js';
-import { isAncestor } from './syntax.js';
+import { branchesAt, isAncestor } from './syntax.js';
 import { isModulePrefix, modulePrefixSegments } from './modules.js';
 
 /**
@@ -14,17 +14,7 @@ import { isModulePrefix, modulePrefixSegments } from './modules.js';
 export function isConditionalWithin(node: ts.Node, scope: ts.Node, earlyExits: boolean): boolean {
   for (let cur = node; cur !== scope && !ts.isSourceFile(cur); cur = cur.parent) {
     const parent = cur.parent;
-    if (ts.isIfStatement(parent) && parent.expression !== cur) return true;
-    if (ts.isConditionalExpression(parent) && parent.condition !== cur) return true;
-    if (
-      ts.isBinaryExpression(parent) &&
-      parent.right === cur &&
-      [ts.SyntaxKind.AmpersandAmpersandToken, ts.SyntaxKind.BarBarToken, ts.SyntaxKind.QuestionQuestionToken].includes(
-        parent.operatorToken.kind,
-      )
-    )
-      return true;
-    if (ts.isCaseClause(parent) || ts.isDefaultClause(parent)) return true;
+    if (branchesAt(parent, cur)) return true;
   }
   if (!earlyExits) return false;
   let early = false;

@@ -82,3 +82,20 @@ export function commonAncestor(a: ts.Node, b: ts.Node): ts.Node {
   for (let cur: ts.Node | undefined = b; cur; cur = parentOf(cur)) if (ancestorsOfA.has(cur)) return cur;
   return a.getSourceFile();
 }
+
+/**
+ * Whether `child` runs only under a condition of `parent`: an `if` arm, a `?:` arm, the right
+ * operand of `&&`/`||`/`??`, or a `case`/`default` clause.
+ */
+export function branchesAt(parent: ts.Node, child: ts.Node): boolean {
+  if (ts.isIfStatement(parent)) return parent.expression !== child;
+  if (ts.isConditionalExpression(parent)) return parent.condition !== child;
+  if (ts.isBinaryExpression(parent))
+    return (
+      parent.right === child &&
+      [ts.SyntaxKind.AmpersandAmpersandToken, ts.SyntaxKind.BarBarToken, ts.SyntaxKind.QuestionQuestionToken].includes(
+        parent.operatorToken.kind,
+      )
+    );
+  return ts.isCaseClause(parent) || ts.isDefaultClause(parent);
+}
