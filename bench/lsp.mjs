@@ -2,7 +2,7 @@
 // file (warm, p50/p95 over 100 edits), hovers sent while the lint of an edit runs, cold start to first
 // diagnostics, a one-character edit in a 1 MB file, and the ESLint CLI linting the same files in the
 // same run. Needs a build first (`npx tsc -b`).
-// Usage: node bench/lsp.mjs [--edits N] [--server path/to/bin.js] [--only-server] [--no-big]
+// Usage: node bench/lsp.mjs [--edits N] [--big-edits N] [--server path/to/bin.js] [--only-server] [--no-big] [--only-big]
 // (--server times another build of the server, e.g. a copy of dist/ from before a change, kept under
 // bench/results/ so that its imports resolve; --only-server skips the rules-off run and the ESLint CLI.)
 import { spawn, spawnSync } from 'node:child_process';
@@ -19,9 +19,12 @@ const serverArg = process.argv.indexOf('--server');
 const serverBin = serverArg > 0 ? path.resolve(process.argv[serverArg + 1]) : path.join(root, 'packages/language-server/dist/bin.js');
 const ONLY_SERVER = process.argv.includes('--only-server');
 const NO_BIG = process.argv.includes('--no-big');
+/** Only the 1 MB file (with --only-server: no ESLint CLI run on it either). */
+const ONLY_BIG = process.argv.includes('--only-big');
 /** Hovers sent while a lint runs, and one-character edits of the 1 MB file. */
 const HOVERS = 40;
-const BIG_EDITS = 5;
+const bigEditsArg = process.argv.indexOf('--big-edits');
+const BIG_EDITS = bigEditsArg > 0 ? Number(process.argv[bigEditsArg + 1]) : 10;
 const fixtureDir = path.join(root, 'packages/language-server/test/fixtures/workspace');
 const workDir = path.join(root, 'bench/results/lsp-workspace');
 const editsArg = process.argv.indexOf('--edits');
@@ -58,7 +61,7 @@ function percentile(sorted, p) {
 
 function summary(samples) {
   const sorted = [...samples].sort((a, b) => a - b);
-  return { n: sorted.length, p50: percentile(sorted, 50), p95: percentile(sorted, 95), max: sorted.at(-1) };
+  return { n: sorted.length, p50: percentile(sorted, 50), p95: percentile(sorted, 95), max: sorted.at(-1), inOrder: samples.map((ms) => Math.round(ms)) };
 }
 
 async function runServer(filePath, text, debounceMs, { edits = EDITS, hovers = 0 } = {}) {
@@ -106,6 +109,16 @@ async function runServer(filePath, text, debounceMs, { edits = EDITS, hovers = 0
   // Warm edits: change one number literal (the learning rate of one block) per edit, as typing does.
   const lines = text.split('\n');
   const lrLines = lines.flatMap((line, index) => (line.includes('{ lr: 0.01 }') ? [index] : []));
+  // The digit each learning rate ends with now: every edit writes a different one, so that no edit
+  // leaves the text as it was (a no-op edit lints the previous program again, in half the time).
+  const digits = new Map();
+  const nextDigit = (line, counter) => {
+    const now = digits.get(line) ?? '1';
+    let digit = String((counter % 9) + 1);
+    if (digit === now) digit = String(((counter + 1) % 9) + 1);
+    digits.set(line, digit);
+    return digit;
+  };
   const samples = [];
   const cpuBefore = cpuMs(child.pid);
   for (let edit = 0; edit < edits; edit++) {
@@ -116,7 +129,7 @@ async function runServer(filePath, text, debounceMs, { edits = EDITS, hovers = 0
     const sent = performance.now();
     await connection.sendNotification('textDocument/didChange', {
       textDocument: { uri, version },
-      contentChanges: [{ range: { start: { line, character }, end: { line, character: character + 1 } }, text: String((edit % 9) + 1) }],
+      contentChanges: [{ range: { start: { line, character }, end: { line, character: character + 1 } }, text: nextDigit(line, edit) }],
     });
     await done;
     samples.push(performance.now() - sent);
@@ -142,7 +155,7 @@ async function runServer(filePath, text, debounceMs, { edits = EDITS, hovers = 0
     });
     await connection.sendNotification('textDocument/didChange', {
       textDocument: { uri, version },
-      contentChanges: [{ range: { start: { line, character }, end: { line, character: character + 1 } }, text: String((i % 9) + 1) }],
+      contentChanges: [{ range: { start: { line, character }, end: { line, character: character + 1 } }, text: nextDigit(line, i) }],
     });
     await new Promise((resolve) => setTimeout(resolve, 10));
     const hoverLine = optimizerLines[(i * 7 + 3) % optimizerLines.length];
@@ -236,10 +249,10 @@ const bigText = trainingFile(34_000);
 const bigFile = path.join(workDir, 'train1mb.ts');
 writeFileSync(bigFile, bigText);
 
-for (const debounceMs of [50, 0]) {
+for (const debounceMs of ONLY_BIG ? [] : [50, 0]) {
   results.runs[`debounce ${debounceMs} ms`] = await runServer(filePath, text, debounceMs, { hovers: debounceMs === 0 ? HOVERS : 0 });
 }
-if (!ONLY_SERVER) {
+if (!ONLY_SERVER && !ONLY_BIG) {
   results.runs['debounce 0 ms, every gradflow rule off (parser + server floor)'] = await runServer(rulesOffFile, text, 0);
   results.eslintCli = runEslintCli(filePath);
 }
@@ -259,6 +272,7 @@ for (const [name, run] of Object.entries(results.runs)) {
       ` server CPU ${run.cpuPerEditMs === undefined ? '?' : round(run.cpuPerEditMs)} ms/edit;` +
       ` cold start→first diagnostics ${round(run.coldMs)} ms (initialize ${round(run.initializedMs)} ms); ${run.diagnostics} diagnostics`,
   );
+  if (run.warm.n <= 20) console.log(`    each edit, in order: ${run.warm.inOrder.join(', ')} ms`);
   const hovers = run.hoverDuringLint;
   if (hovers !== undefined)
     console.log(

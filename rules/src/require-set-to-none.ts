@@ -129,7 +129,7 @@ function zeroFilledMisses(
   if (steps.length === 0) return [];
   const out: { use: ModuleUse; cut: NonNullable<ModuleUse['cut']>; step: ts.Node | undefined }[] = [];
   const seen = new Set<ts.Node>();
-  for (const uses of usesByBackward.values()) {
+  for (const uses of usesByBackward.byBackward.values()) {
     for (const use of uses) {
       const cut = use.cut;
       // A followed model method speaks through the uses in its body.
@@ -138,7 +138,9 @@ function zeroFilledMisses(
       // Frozen for good before the loop (or never holding parameters): no gradient to zero-fill.
       if (analysis.training.frozenForGoodBefore(target, innermostLoop(zeroGrad) ?? zeroGrad)) continue;
       if (ts.isExpression(target.node) && analysis.paths.holdsNoParameters(target.node)) continue;
-      const everReached = [...usesByBackward.values()].some((list) => list.some((u) => mayReach(u, target)));
+      const everReached = usesByBackward
+        .sharingRootWith(target)
+        .some((b) => usesByBackward.byBackward.get(b)?.some((u) => mayReach(u, target)));
       if (!everReached) continue;
       const missedAt = firstUnreachedStep(analysis, zeroGrad, steps, target, usesByBackward, undefined);
       if (missedAt === undefined) continue;
@@ -190,7 +192,7 @@ function firstUnreachedStep(
   zeroGrad: ts.CallExpression,
   steps: readonly ts.CallExpression[],
   target: ParamPath,
-  usesByBackward: ReadonlyMap<ts.CallExpression, readonly ModuleUse[]>,
+  uses: BackwardUses,
   freeze: ts.Node | undefined,
 ): ts.CallExpression | undefined {
   const { training, flow } = analysis;
@@ -198,8 +200,9 @@ function firstUnreachedStep(
     freeze === undefined ||
     !flow.mayFollowOnInstance(freeze, b, true) ||
     training.unfreezes().some((u) => u.paths.some((p) => isPrefix(p, target)) && flow.mustPassBetween(freeze, u.write.node, b));
-  // Which backwards certainly reach the target does not depend on the step: asked once.
-  const reaching = [...usesByBackward].filter(([, uses]) => uses.some((u) => certainlyReaches(u, target))).map(([b]) => b);
+  // Which backwards certainly reach the target does not depend on the step: asked once, of the
+  // backwards whose uses share a root with it (a notebook's thousand other experiments are not asked).
+  const reaching = uses.sharingRootWith(target).filter((b) => uses.byBackward.get(b)?.some((u) => certainlyReaches(u, target)));
   return steps.find((step) => !reaching.some((b) => flow.mustPassBetween(zeroGrad, b, step) && unfrozenAt(b)));
 }
 
@@ -216,17 +219,47 @@ function everyStepReached(
   return firstUnreachedStep(analysis, zeroGrad, steps, target, backwardUses(analysis), freeze) === undefined;
 }
 
-const usesMemo = new WeakMap<FileAnalysis, ReadonlyMap<ts.CallExpression, readonly ModuleUse[]>>();
+/** Every backward of the file with the module uses its loss is computed from, and the backwards by the roots of those uses. */
+interface BackwardUses {
+  readonly byBackward: ReadonlyMap<ts.CallExpression, readonly ModuleUse[]>;
+  /** In file order: the backwards with a use whose root (or class root) can be the same as `target`'s (`sameRoot` in modules.ts). */
+  sharingRootWith(target: ParamPath): ts.CallExpression[];
+}
+
+const usesMemo = new WeakMap<FileAnalysis, BackwardUses>();
 
 /** Every backward of the file with the module uses its loss is computed from (once per analysis). */
-function backwardUses(analysis: FileAnalysis): ReadonlyMap<ts.CallExpression, readonly ModuleUse[]> {
+function backwardUses(analysis: FileAnalysis): BackwardUses {
   let uses = usesMemo.get(analysis);
   if (!uses) {
-    uses = new Map(
+    const byBackward = new Map(
       analysis.index.methodCalls
         .filter((m) => m.method === 'backward' && (m.receiverClass.kind === 'tensor' || m.receiverClass.kind === 'parameter'))
         .map((m) => [m.call, allUses(analysis.reach.usesOf(m.call))] as const),
     );
+    const byRoot = new Map<string, Set<ts.CallExpression>>();
+    const byClassRoot = new Map<string, Set<ts.CallExpression>>();
+    const add = (index: Map<string, Set<ts.CallExpression>>, key: string, backward: ts.CallExpression): void => {
+      const set = index.get(key);
+      if (set) set.add(backward);
+      else index.set(key, new Set([backward]));
+    };
+    for (const [backward, list] of byBackward) {
+      for (const use of list) {
+        add(byRoot, use.module.root, backward);
+        if (use.module.classRoot !== undefined) add(byClassRoot, use.module.classRoot, backward);
+      }
+    }
+    const order = new Map([...byBackward.keys()].map((b, i) => [b, i]));
+    uses = {
+      byBackward,
+      sharingRootWith(target) {
+        // sameRoot(a, b): a.root === b.root, or a's class root is b's root, or b's class root is a's root.
+        const found = new Set<ts.CallExpression>([...(byRoot.get(target.root) ?? []), ...(byClassRoot.get(target.root) ?? [])]);
+        if (target.classRoot !== undefined) for (const b of byRoot.get(target.classRoot) ?? []) found.add(b);
+        return [...found].sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
+      },
+    };
     usesMemo.set(analysis, uses);
   }
   return uses;
