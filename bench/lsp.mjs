@@ -61,7 +61,13 @@ function percentile(sorted, p) {
 
 function summary(samples) {
   const sorted = [...samples].sort((a, b) => a - b);
-  return { n: sorted.length, p50: percentile(sorted, 50), p95: percentile(sorted, 95), max: sorted.at(-1), inOrder: samples.map((ms) => Math.round(ms)) };
+  return {
+    n: sorted.length,
+    p50: percentile(sorted, 50),
+    p95: percentile(sorted, 95),
+    max: sorted.at(-1),
+    inOrder: samples.map((ms) => Math.round(ms)),
+  };
 }
 
 async function runServer(filePath, text, debounceMs, { edits = EDITS, hovers = 0 } = {}) {
