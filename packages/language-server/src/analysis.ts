@@ -31,6 +31,19 @@ function resolveAnalysis(filePath: string): string {
   }
 }
 
+/**
+ * `@gradflow/rules/capture` of the workspace's own plugin (the copy of the rules its config loads),
+ * for the analysis thread (precompute.ts); undefined where it cannot be found.
+ */
+export function resolveCapture(filePath: string): string | undefined {
+  try {
+    const plugin = createRequire(filePath).resolve('@gradflow/eslint-plugin');
+    return pathToFileURL(createRequire(plugin).resolve('@gradflow/rules/capture')).href;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The TypeScript module the workspace's analysis module runs on (a program it reads must come from it). */
 export async function typescriptOfAnalysis(filePath: string): Promise<typeof ts | undefined> {
   try {

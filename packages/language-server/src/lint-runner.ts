@@ -6,10 +6,13 @@ import * as path from 'node:path';
 import { setImmediate as setImmediatePromise } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { ESLint, type Linter } from 'eslint';
+import { rules as gradflowRules } from '@gradflow/rules';
 import { CONFIG_KEY_PREFIX, LOOSE_KEY, createEslintSetup, eslintKeyFor, forgetTsconfigs, type EslintSetup } from './eslint-setup.js';
 import { PROGRAM_CAPTURE_CONFIG, takeCapturedProgram, type CapturedProgram } from './program-capture.js';
 import { IncrementalEstree } from './incremental-estree.js';
 import { ProgramProvider, parserPathOf, typescriptOfParser } from './program-provider.js';
+import { AnalysisThread } from './precompute.js';
+import { resolveCapture } from './analysis.js';
 import { collectRelatedLocations, type RelatedLocation } from './related.js';
 
 export interface LintOutcome {
@@ -23,6 +26,8 @@ export interface LintOutcome {
   serverProgram: boolean;
   /** Top-level statements whose ESTree came from the file's previous lint (incremental-estree.ts). */
   reusedStatements: number;
+  /** gradflow rules that took their reports from the analysis thread (precompute.ts). */
+  precomputedRules: number;
 }
 
 export interface LintHooks {
@@ -33,21 +38,40 @@ export interface LintHooks {
 }
 
 const TYPESCRIPT_FILES = ['**/*.ts', '**/*.tsx', '**/*.mts', '**/*.cts'];
+const GRADFLOW_RULES = new Set(Object.keys(gradflowRules));
+
+/**
+ * Texts at least this long are analysed on the analysis thread (precompute.ts). Below, the analysis
+ * is a small part of a lint: on the 1,000-line bench file (30 kB) the thread gained nothing on two
+ * cores and took CPU from the hover worker (bench/lsp.mjs); on the 1 MB file it takes a warm edit
+ * from 1.35 s to about 1.0 s. `GRADFLOW_LS_ANALYSIS_THREAD`: `off`, or another length in characters.
+ */
+const ANALYSIS_THREAD_MIN_CHARS = 100_000;
+
+function analysisThreadMinChars(): number | undefined {
+  const setting = process.env.GRADFLOW_LS_ANALYSIS_THREAD;
+  if (setting === 'off') return undefined;
+  const chars = setting === undefined || setting === '' ? NaN : Number(setting);
+  return Number.isFinite(chars) && chars >= 0 ? chars : ANALYSIS_THREAD_MIN_CHARS;
+}
 
 /** A second ESLint instance of a setup whose parser reads the server's programs (program-provider.ts). */
 interface ProgramLinting {
   eslint: ESLint;
   /** The workspace's own parser, which the instance wraps: a file configured with another parser is linted by the setup's own instance. */
   parser: unknown;
-  /** Per file: whether its config uses that parser. */
-  files: Map<string, boolean>;
+  /** Per file: whether its config uses that parser, and turns on a gradflow rule (whose reports the thread computes). */
+  files: Map<string, { usesParser: boolean; gradflowRules: boolean }>;
+  /** The analysis thread of the provider (precompute.ts); undefined where `@gradflow/rules/capture` cannot be found. */
+  thread: AnalysisThread | undefined;
 }
 
 export class LintRunner {
   private readonly setups = new Map<string, Promise<EslintSetup>>();
   private readonly programLinting = new WeakMap<EslintSetup, Promise<ProgramLinting | undefined>>();
-  /** One provider per TypeScript module the workspaces' parsers run on. */
+  /** One provider per TypeScript module the workspaces' parsers run on, and its analysis thread. */
   private readonly providers = new Map<unknown, ProgramProvider>();
+  private readonly threads = new Map<unknown, AnalysisThread | undefined>();
   /** The incremental ESTree conversions of the parsers the provider's programs go to. */
   private readonly incrementals = new Set<IncrementalEstree>();
   /** Files linted with no ESLint config and no tsconfig that includes them. */
@@ -70,18 +94,27 @@ export class LintRunner {
         this.loaded.add(setup);
       }
       hooks.onConfigLoaded?.();
-      const eslint = (await this.programEslintFor(setup, filePath)) ?? setup.eslint;
+      const linting = await this.programLintingFor(setup, filePath);
+      const eslint = linting?.eslint ?? setup.eslint;
       const served = this.served();
       const reused = this.reused();
-      const results = await eslint.lintText(text, { filePath, warnIgnored: false });
+      const taken = this.taken();
+      const lint = () => eslint.lintText(text, { filePath, warnIgnored: false });
+      // With the analysis thread computing the gradflow rules' reports meanwhile (precompute.ts).
+      const minChars = analysisThreadMinChars();
+      const thread = linting?.gradflowRules === true && minChars !== undefined && text.length >= minChars ? linting.thread : undefined;
+      const results = thread === undefined ? await lint() : await thread.during(filePath, text, lint);
       const serverProgram = this.served() > served;
       const reusedStatements = this.reused() - reused;
+      const precomputedRules = this.taken() - taken;
       const result = results.at(0);
       const program = takeCapturedProgram(filePath);
-      if (result === undefined) return { messages: [], docsUrls: new Map(), related: new Map(), program, serverProgram, reusedStatements };
+      if (result === undefined)
+        return { messages: [], docsUrls: new Map(), related: new Map(), program, serverProgram, reusedStatements, precomputedRules };
       return {
         serverProgram,
         reusedStatements,
+        precomputedRules,
         messages: result.messages,
         docsUrls: docsUrlsOf(eslint, results),
         related: await collectRelatedLocations(filePath, result.messages),
@@ -96,6 +129,12 @@ export class LintRunner {
     return total;
   }
 
+  private taken(): number {
+    let total = 0;
+    for (const thread of this.threads.values()) total += thread?.taken ?? 0;
+    return total;
+  }
+
   private reused(): number {
     let total = 0;
     for (const incremental of this.incrementals) total += incremental.stats.reused;
@@ -105,6 +144,7 @@ export class LintRunner {
   /** The document was closed: the programs read the file from disk again. */
   forget(filePath: string): void {
     for (const provider of this.providers.values()) provider.close(filePath);
+    for (const thread of this.threads.values()) thread?.close(filePath);
   }
 
   /**
@@ -117,6 +157,7 @@ export class LintRunner {
       const folders = this.configFolders();
       this.setups.clear();
       for (const provider of this.providers.values()) provider.invalidate();
+      for (const thread of this.threads.values()) thread?.invalidate();
       forgetTsconfigs();
       await clearParserCaches(folders);
     });
@@ -151,11 +192,15 @@ export class LintRunner {
   }
 
   /**
-   * The instance that lints `filePath` with the provider's programs, when the file's config uses
+   * The instance that lints `filePath` with the provider's programs (and whether the file's config
+   * turns on a gradflow rule, with the provider's analysis thread), when the file's config uses
    * typescript-eslint's parser with the project service; undefined otherwise (the setup's own
    * instance lints it, as the ESLint CLI would).
    */
-  private async programEslintFor(setup: EslintSetup, filePath: string): Promise<ESLint | undefined> {
+  private async programLintingFor(
+    setup: EslintSetup,
+    filePath: string,
+  ): Promise<{ eslint: ESLint; gradflowRules: boolean; thread: AnalysisThread | undefined } | undefined> {
     let linting = this.programLinting.get(setup);
     if (linting === undefined) {
       linting = this.createProgramLinting(setup, filePath).catch(() => undefined);
@@ -163,27 +208,39 @@ export class LintRunner {
     }
     const ready = await linting;
     if (ready === undefined) return undefined;
-    let usesParser = ready.files.get(filePath);
-    if (usesParser === undefined) {
+    let file = ready.files.get(filePath);
+    if (file === undefined) {
       const config = (await setup.eslint.calculateConfigForFile(filePath)) as Linter.Config | undefined;
-      usesParser = config?.languageOptions?.parser === ready.parser;
-      ready.files.set(filePath, usesParser);
+      file = { usesParser: config?.languageOptions?.parser === ready.parser, gradflowRules: turnsOnGradflowRule(config) };
+      ready.files.set(filePath, file);
     }
-    return usesParser ? ready.eslint : undefined;
+    return file.usesParser ? { eslint: ready.eslint, gradflowRules: file.gradflowRules, thread: ready.thread } : undefined;
   }
 
   private async createProgramLinting(setup: EslintSetup, filePath: string): Promise<ProgramLinting | undefined> {
     const config = (await setup.eslint.calculateConfigForFile(filePath)) as Linter.Config | undefined;
     const parser = config?.languageOptions?.parser;
     const fromDir = setup.options.cwd ?? path.dirname(filePath);
-    const tsModule = await typescriptOfParser(parser, fromDir);
-    if (typeof parser !== 'object' || parser === null || tsModule === undefined) return undefined;
+    const typescript = await typescriptOfParser(parser, fromDir);
+    if (typeof parser !== 'object' || parser === null || typescript === undefined) return undefined;
+    const { tsModule, tsPath } = typescript;
     const parserPath = await parserPathOf(parser, fromDir);
     const incremental = parserPath === undefined ? undefined : IncrementalEstree.forParser(parserPath);
     if (incremental !== undefined) this.incrementals.add(incremental);
     let provider = this.providers.get(tsModule);
     if (provider === undefined) {
-      provider = new ProgramProvider(tsModule);
+      const captureUrl = resolveCapture(filePath);
+      const thread =
+        captureUrl === undefined || analysisThreadMinChars() === undefined ? undefined : new AnalysisThread(tsPath, captureUrl);
+      this.threads.set(tsModule, thread);
+      provider = new ProgramProvider(
+        tsModule,
+        thread === undefined
+          ? undefined
+          : (file, text) => {
+              thread.mirror(file, text);
+            },
+      );
       this.providers.set(tsModule, provider);
     }
     const overrides = setup.options.overrideConfig ?? [];
@@ -195,7 +252,7 @@ export class LintRunner {
       ...setup.options,
       overrideConfig: [...(Array.isArray(overrides) ? overrides : [overrides]), programParser],
     });
-    return { eslint, parser, files: new Map() };
+    return { eslint, parser, files: new Map(), thread: this.threads.get(tsModule) };
   }
 
   private enqueue<T>(job: () => Promise<T>): Promise<T> {
@@ -209,6 +266,14 @@ export class LintRunner {
     this.queue = run.catch(() => undefined);
     return run;
   }
+}
+
+/** Whether `config` turns on a rule of a gradflow plugin (`<prefix>/<gradflow rule name>`). */
+function turnsOnGradflowRule(config: Linter.Config | undefined): boolean {
+  return Object.entries(config?.rules ?? {}).some(([id, entry]) => {
+    const severity: unknown = Array.isArray(entry) ? entry[0] : entry;
+    return id.includes('/') && GRADFLOW_RULES.has(id.slice(id.lastIndexOf('/') + 1)) && severity !== 0 && severity !== 'off';
+  });
 }
 
 function docsUrlsOf(eslint: ESLint, results: ESLint.LintResult[]): Map<string, string> {

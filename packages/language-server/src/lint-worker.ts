@@ -66,6 +66,7 @@ async function handle(request: WorkerRequest): Promise<void> {
                 related: outcome.related,
                 serverProgram: outcome.serverProgram,
                 reusedStatements: outcome.reusedStatements,
+                precomputedRules: outcome.precomputedRules,
               };
         reply({ id: request.id, kind: 'done', value: report });
         return;

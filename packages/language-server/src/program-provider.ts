@@ -130,13 +130,17 @@ class Project {
     return this.fileNames.has(filePath);
   }
 
-  /** The program with `text` as the content of `filePath`. */
-  programWith(filePath: string, text: string): ts.Program | undefined {
+  /** Takes `text` as the content of `filePath`. */
+  setText(filePath: string, text: string): void {
     const open = this.open.get(filePath);
     if (open?.snapshot.text !== text) {
       this.open.set(filePath, { snapshot: new TextSnapshot(this.tsModule, text), version: this.nextVersion++ });
       this.projectVersion += 1;
     }
+  }
+
+  /** The program of the texts as they are now. */
+  program(): ts.Program | undefined {
     return this.service.getProgram();
   }
 
@@ -185,10 +189,24 @@ export class ProgramProvider {
   /** The incremental conversions the wrapped parsers use (to forget closed files). */
   private readonly incrementals = new Set<IncrementalEstree>();
 
-  constructor(private readonly tsModule: Ts) {}
+  /** `onText`: told of every text a program is asked for (precompute.ts keeps a second provider in step). */
+  constructor(
+    private readonly tsModule: Ts,
+    private readonly onText?: (filePath: string, text: string) => void,
+  ) {}
 
   /** The program with `text` as the content of `filePath`, or undefined when no tsconfig includes the file. */
   programFor(filePath: string, text: string): ts.Program | undefined {
+    return this.projectWith(filePath, text)?.program();
+  }
+
+  /** Takes `text` as the unsaved content of `filePath` for the next program, without building one. */
+  setText(filePath: string, text: string): void {
+    this.projectWith(filePath, text);
+  }
+
+  private projectWith(filePath: string, text: string): Project | undefined {
+    this.onText?.(filePath, text);
     const file = path.resolve(filePath);
     if (this.unincluded.has(file)) return undefined;
     const project = this.projectFor(file);
@@ -196,7 +214,8 @@ export class ProgramProvider {
       this.unincluded.add(file);
       return undefined;
     }
-    return project.programWith(file, text);
+    project.setText(file, text);
+    return project;
   }
 
   close(filePath: string): void {
@@ -257,17 +276,22 @@ export class ProgramProvider {
  * typescript-eslint parser installed in `fromDir`: the provider's programs must come from the very
  * module whose syntax kinds the parser's converter reads. Undefined when that cannot be made sure.
  */
-export async function typescriptOfParser(parser: unknown, fromDir: string): Promise<Ts | undefined> {
+export async function typescriptOfParser(parser: unknown, fromDir: string): Promise<{ tsModule: Ts; tsPath: string } | undefined> {
   const parserPath = await parserPathOf(parser, fromDir);
   if (parserPath === undefined) return undefined;
   try {
     const estreePath = createRequire(parserPath).resolve('@typescript-eslint/typescript-estree');
     const tsPath = createRequire(estreePath).resolve('typescript');
-    const tsModule = (await import(pathToFileURL(tsPath).href)) as { default?: Ts } & Partial<Ts>;
-    return tsModule.default ?? (tsModule as Ts);
+    return { tsModule: await importTypescript(tsPath), tsPath };
   } catch {
     return undefined;
   }
+}
+
+/** The TypeScript module at `tsPath` (a file path). */
+export async function importTypescript(tsPath: string): Promise<Ts> {
+  const tsModule = (await import(pathToFileURL(tsPath).href)) as { default?: Ts } & Partial<Ts>;
+  return tsModule.default ?? (tsModule as Ts);
 }
 
 /**

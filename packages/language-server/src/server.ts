@@ -267,6 +267,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     lints: validator.lintsStarted,
     serverProgramLints: validator.serverProgramLints,
     reusedStatements: validator.reusedStatements,
+    precomputedRules: validator.precomputedRules,
     workers: host.liveWorkers,
     workerStarts: host.workerStarts,
     hoverWorkers: host.liveHoverWorkers,

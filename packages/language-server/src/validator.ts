@@ -59,6 +59,8 @@ export class Validator {
   serverProgramLints = 0;
   /** Top-level statements whose ESTree the lints took from the file's previous lint (incremental-estree.ts). */
   reusedStatements = 0;
+  /** gradflow rules whose reports the lints took from the analysis thread (precompute.ts). */
+  precomputedRules = 0;
 
   constructor(
     private readonly host: LintHost,
@@ -239,6 +241,7 @@ export class Validator {
       outcome = await this.host.lint(filePath, document.getText(), document.version);
       if (outcome?.serverProgram === true) this.serverProgramLints += 1;
       this.reusedStatements += outcome?.reusedStatements ?? 0;
+      this.precomputedRules += outcome?.precomputedRules ?? 0;
       diagnostics = outcome === undefined ? [] : toDiagnostics(document, outcome, this.options.relatedInformationSupported);
     } catch (error) {
       if (!(error instanceof LintFailure)) {

@@ -52,6 +52,7 @@ interface Stats {
   lints: number;
   serverProgramLints: number;
   reusedStatements: number;
+  precomputedRules: number;
 }
 const stats = (server: ServerHandle): Promise<Stats> => server.connection.sendRequest('gradflow/stats');
 
@@ -89,7 +90,11 @@ describe("lints on the server's incremental program", () => {
   afterAll(() => {
     cliWorkspace.remove();
   });
-  const session = useServer({ files: { 'train.ts': train, 'utils.ts': UNDER_NO_GRAD, 'main.ts': MAIN } });
+  // Every file, however short, analysed on the analysis thread too (precompute.ts): its reports are the ones compared.
+  const session = useServer({
+    files: { 'train.ts': train, 'utils.ts': UNDER_NO_GRAD, 'main.ts': MAIN },
+    env: { GRADFLOW_LS_ANALYSIS_THREAD: '0' },
+  });
 
   it(
     'reports exactly what the ESLint CLI reports, edit after edit',
@@ -110,6 +115,9 @@ describe("lints on the server's incremental program", () => {
       expect(after.lints - before.lints).toBeGreaterThanOrEqual(EDITS.length + 1);
       // ... and took the statements an edit did not touch from the previous lint (incremental-estree.ts).
       expect(after.reusedStatements - before.reusedStatements).toBeGreaterThan(0);
+      // ... and the gradflow rules replayed the reports the analysis thread computed meanwhile (precompute.ts):
+      // every rule of every lint, so the diagnostics compared above are the thread's.
+      expect(after.precomputedRules - before.precomputedRules).toBe(9 * (after.lints - before.lints));
     },
     STARTUP_TIMEOUT_MS,
   );
@@ -120,6 +128,7 @@ describe("lints on the server's incremental program", () => {
       const { server, scratch } = session;
       const mainUri = scratch.uri('main.ts');
       const utilsUri = scratch.uri('utils.ts');
+      const before = await stats(server);
       await openAndWait(server, utilsUri, UNDER_NO_GRAD);
       expect(shown(await openAndWait(server, mainUri, MAIN))).toEqual(cli({ 'utils.ts': UNDER_NO_GRAD, 'main.ts': MAIN }, 'main.ts'));
       // Unsaved: the disk still has the noGrad version; the CLI, given the edited text, agrees with the editor.
@@ -134,6 +143,9 @@ describe("lints on the server's incremental program", () => {
       await replaceDocument(server, mainUri, `${MAIN}// edited\n`, 2);
       expect(shown((await cleared).diagnostics)).toEqual(cli({ 'utils.ts': UNDER_NO_GRAD, 'main.ts': `${MAIN}// edited\n` }, 'main.ts'));
       expect((await cleared).diagnostics).toEqual([]);
+      // The analysis thread's program saw the helper's unsaved text, then the saved one: these are its reports.
+      const after = await stats(server);
+      expect(after.precomputedRules - before.precomputedRules).toBe(9 * (after.lints - before.lints));
     },
     STARTUP_TIMEOUT_MS,
   );

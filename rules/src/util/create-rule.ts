@@ -3,6 +3,7 @@ import { ESLintUtils, type TSESLint } from '@typescript-eslint/utils';
 import type ts from 'typescript';
 import { getFileAnalysis, safely, type FileAnalysis } from '../analysis/file-analysis.js';
 import { clearRelatedLocations, recordRelatedLocations, type RelatedLocation } from '../analysis/related.js';
+import { precomputedFor, replay } from './precomputed.js';
 
 /** The package's `homepage` (its repository): the one place rule documentation links come from. */
 const HOMEPAGE = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { homepage: string }).homepage
@@ -104,6 +105,9 @@ export function reportAt<M extends string>(
  * in a type-aware lint, typescript-eslint's rules have by then asked the checker about the file's
  * nodes, so the symbols and types the analysis asks for are in the checker's caches. The answers
  * are the same either way; the order only decides which rule pays for the checker's first look.
+ *
+ * Where a host computed this lint's reports on another thread (the language server: see
+ * precomputed.ts), the rule replays them instead of analysing the file again.
  */
 export function onProgram<M extends string>(
   context: Readonly<TSESLint.RuleContext<M, readonly unknown[]>>,
@@ -112,6 +116,11 @@ export function onProgram<M extends string>(
   clearRelatedLocations(context.filename, context.id);
   return {
     'Program:exit'() {
+      const precomputed = safely(context.filename, undefined, () => precomputedFor(context));
+      if (precomputed !== undefined) {
+        replay(context, precomputed);
+        return;
+      }
       const analysis = safely(context.filename, undefined, () => analysisFor(context as Context));
       if (!analysis?.index.hasLibraryUse) return;
       safely(context.filename, undefined, () => {

@@ -15,6 +15,8 @@ export interface SessionOptions {
    * has registered its watchers, so that it watches no folder of its own.
    */
   awaitWatcherRegistration?: boolean;
+  /** Added to the server's environment. */
+  env?: NodeJS.ProcessEnv;
   /** Runs after the server is initialized, still inside `beforeAll` (e.g. opens the documents). */
   ready?: (session: Session) => Promise<void> | void;
 }
@@ -55,7 +57,7 @@ export function useServer(options: SessionOptions = {}): Session {
   beforeAll(async () => {
     scratch = scratchWorkspace();
     for (const [name, text] of Object.entries(options.files ?? {})) scratch.write(name, text);
-    const started = startServer();
+    const started = startServer([], { ...process.env, ...options.env });
     server = started;
     const registered = new Promise<void>((resolve) => {
       started.connection.onRequest('client/registerCapability', () => {

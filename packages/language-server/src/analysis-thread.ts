@@ -1,0 +1,64 @@
+// The analysis thread of a lint worker (precompute.ts): a program of its own, kept in step with the
+// lint's (every text the lint's provider is given comes here too), and the rules' reports on the
+// file of each lint, computed while ESLint parses and traverses the same text on the main thread.
+import { workerData, type MessagePort } from 'node:worker_threads';
+import type ts from 'typescript';
+import { importTypescript, ProgramProvider } from './program-provider.js';
+import type { ThreadReply, ThreadRequest } from './precompute.js';
+
+interface Capture {
+  captureReports: (program: ts.Program, fileName: string) => { rulesUrl: string; reports: Partial<Record<string, unknown[]>> } | undefined;
+}
+
+const { tsPath, captureUrl, signal, port } = workerData as {
+  tsPath: string;
+  captureUrl: string;
+  signal: SharedArrayBuffer;
+  port: MessagePort;
+};
+const replied = new Int32Array(signal);
+
+const ready = (async () => {
+  const [tsModule, capture] = await Promise.all([importTypescript(tsPath), import(captureUrl) as Promise<Capture>]);
+  return { provider: new ProgramProvider(tsModule), capture };
+})();
+
+function reply(message: ThreadReply): void {
+  port.postMessage(message);
+  // The main thread may be blocked in Atomics.wait for this reply (precompute.ts).
+  Atomics.add(replied, 0, 1);
+  Atomics.notify(replied, 0);
+}
+
+let queue: Promise<void> = Promise.resolve();
+port.on('message', (request: ThreadRequest) => {
+  queue = queue.then(async () => {
+    let loaded: Awaited<typeof ready>;
+    try {
+      loaded = await ready;
+    } catch (error) {
+      if (request.kind === 'reports') reply({ id: request.id, failed: error instanceof Error ? error.message : String(error) });
+      return;
+    }
+    const { provider, capture } = loaded;
+    switch (request.kind) {
+      case 'text':
+        provider.setText(request.filePath, request.text);
+        return;
+      case 'close':
+        provider.close(request.filePath);
+        return;
+      case 'invalidate':
+        provider.invalidate();
+        return;
+      case 'reports':
+        try {
+          const program = provider.programFor(request.filePath, request.text);
+          const captured = program === undefined ? undefined : capture.captureReports(program, request.filePath);
+          reply(captured === undefined ? { id: request.id, failed: 'no program includes the file' } : { id: request.id, ...captured });
+        } catch (error) {
+          reply({ id: request.id, failed: error instanceof Error ? error.message : String(error) });
+        }
+    }
+  });
+});
