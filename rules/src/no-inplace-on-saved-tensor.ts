@@ -30,33 +30,14 @@ export default createRule({
   create(context) {
     return onProgram(context, ({ index, training, flow, saved, identity, program, sourceFile }) => {
       const isTensor = (m: MethodCall): boolean => m.receiverClass.kind === 'tensor' || m.receiverClass.kind === 'parameter';
-      // Saved tensors by identity key, so each in-place write looks up only what it can match.
-      const savedByKey = new Map<string, { op: SavingSite; saved: SavingSite['saved'][number] }[]>();
-      for (const m of index.methodCalls) {
-        const op = saved.savedBy(m.call);
-        for (const saved of op.saved) {
-          const list = savedByKey.get(saved.key) ?? [];
-          list.push({ op, saved });
-          savedByKey.set(saved.key, list);
-        }
-      }
-      // Saved keys by each of their dotted prefixes (`a`, `a.b` for `a.b.c`) and themselves: the
-      // keys under a held path, looked up instead of tested one by one for every optimizer.
-      let keysByPrefix: Map<string, string[]> | undefined;
-      const keysUnder = (): ReadonlyMap<string, readonly string[]> => {
-        if (keysByPrefix) return keysByPrefix;
-        keysByPrefix = new Map();
-        for (const key of savedByKey.keys()) {
-          for (let i = key.indexOf('.'); ; i = key.indexOf('.', i + 1)) {
-            const prefix = i < 0 ? key : key.slice(0, i);
-            const list = keysByPrefix.get(prefix);
-            if (list) list.push(key);
-            else keysByPrefix.set(prefix, [key]);
-            if (i < 0) break;
-          }
-        }
-        return keysByPrefix;
+      // The keys that ops of this file's method calls save: computed only if an optimizer step meets an
+      // op of another kind (a library function), whose key counts only if some method call saves it too.
+      let methodCallKeys: Set<string> | undefined;
+      const savedByMethodCalls = (key: string): boolean => {
+        methodCallKeys ??= new Set(index.methodCalls.flatMap((m) => saved.savedBy(m.call).saved.map((x) => x.key)));
+        return methodCallKeys.has(key);
       };
+      const isMethodCall = new Set<ts.Node>(index.methodCalls.map((m) => m.call));
       const backwards = index.methodCalls.filter((m) => m.method === 'backward' && isTensor(m));
       // Backwards by each function they run in (their frames): a step can follow only a backward
       // that shares a frame with it (mayFollow is false without one), so only those are asked.
@@ -92,9 +73,10 @@ export default createRule({
         }
         return false;
       };
-      // In-place writers: in-place tensor methods (one tensor) and optimizer.step() (every parameter it holds).
-      const writers: { node: ts.CallExpression; keys: readonly string[] }[] = [];
-      const heldKeys = new Map<OptimizerSite, string[]>();
+      // In-place writers: in-place tensor methods (one tensor) and optimizer.step() (every parameter it
+      // holds: the saved keys under one of its held paths, `a` or `a.b` for `a.b.c`).
+      const writers: { node: ts.CallExpression; keys: readonly string[]; under?: readonly string[] }[] = [];
+      const heldPrefixes = new Map<OptimizerSite, string[]>();
       for (const m of index.methodCalls) {
         if (m.method in INPLACE_METHODS && isTensor(m)) {
           // `x.mul_(2).sub_(1)` is one change: the first in-place call of a chain stands for it.
@@ -113,13 +95,12 @@ export default createRule({
           const site = training.optimizerOf(m.receiver);
           const held = site ? training.held(site) : undefined;
           if (!site || !held) continue;
-          let keys = heldKeys.get(site);
-          if (!keys) {
-            const prefixes = held.filter((p) => !p.partial).map((p) => [p.root, ...p.segments].join('.'));
-            keys = [...new Set(prefixes.flatMap((p) => keysUnder().get(p) ?? []))];
-            heldKeys.set(site, keys);
+          let under = heldPrefixes.get(site);
+          if (!under) {
+            under = [...new Set(held.filter((p) => !p.partial).map((p) => [p.root, ...p.segments].join('.')))];
+            heldPrefixes.set(site, under);
           }
-          writers.push({ node: m.call, keys });
+          writers.push({ node: m.call, keys: [], under });
         }
       }
       // Helpers of other files that modify what they are given in place (`jitter_(x)`): the call writes its argument.
@@ -148,10 +129,14 @@ export default createRule({
       for (const writer of writers) {
         let done = false;
         const keys = new Set(writer.keys);
+        const written = (key: string, op: SavingSite): boolean =>
+          keys.has(key) ||
+          (writer.under?.some((p) => key === p || key.startsWith(`${p}.`)) === true &&
+            (isMethodCall.has(op.site) || savedByMethodCalls(key)));
         const candidates = flow.frames(writer.node).flatMap(([node, fn]) => spans.overlapping(fn, node.getStart(), node.getEnd()));
         for (const { op, backward } of candidates) {
           if (done || op.site === writer.node) continue;
-          const saved = op.saved.find((s) => keys.has(s.key));
+          const saved = op.saved.find((s) => written(s.key, op));
           if (!saved || !training.mayFollow(op.site, writer.node) || !training.mayFollow(writer.node, backward)) continue;
           done = true;
           const savedExpression = saved.expression;

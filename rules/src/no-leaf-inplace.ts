@@ -46,7 +46,7 @@ export default createRule({
         if (key !== undefined && index.requiresGradWrites.some((w) => w.flag !== true && identity.identity(w.target) === key)) continue;
         // …and so does freezing the module it belongs to (`for (const p of m.parameters()) p.requiresGrad = false`).
         const frozenByFreeze = (at: ParamPath): boolean =>
-          training.freezes().some((f) => f.paths.some((p) => pathsOverlap({ ...p, partial: false }, at)));
+          training.freezesSharingRoot(at).some((f) => f.paths.some((p) => pathsOverlap({ ...p, partial: false }, at)));
         const path = paths.pathOf(receiver);
         if (path && frozenByFreeze(path)) continue;
         // An element of a parameter list (`for (const p of ps)`, `ps.forEach((t) => …)`) whose modules may be frozen.

@@ -6,7 +6,7 @@ import ts from 'typescript';
 import tseslint from 'typescript-eslint';
 import { afterAll, describe, expect, it } from 'vitest';
 import { getRelatedLocations } from '../src/analysis/related.js';
-import { captureReports } from '../src/capture.js';
+import { captureReports } from '../src/util/capture.js';
 import { rules } from '../src/index.js';
 import { PRECOMPUTED_REPORTS, type CapturedReports, type PrecomputedReports } from '../src/util/precomputed.js';
 

@@ -380,6 +380,18 @@ export class TrainingFacts {
     return out;
   }
 
+  /**
+   * The freezes with a path that can share a root with `path` (`sameRoot` in modules.ts), in file
+   * order: the only ones whose paths can be prefixes of it, or it of them.
+   */
+  freezesSharingRoot(path: ParamPath): readonly Freeze[] {
+    const freezes = this.freezes();
+    const byRoot = this.freezesByRoot();
+    const found = new Set<number>();
+    for (const root of [path.root, path.classRoot]) for (const k of root === undefined ? [] : (byRoot.get(root) ?? [])) found.add(k);
+    return [...found].sort((a, b) => a - b).map((k) => freezes[k]);
+  }
+
   /** The positions in `freezes()` of the freezes with a path under each root (and class root). */
   private freezesByRoot(): ReadonlyMap<string, readonly number[]> {
     if (this.freezeRoots) return this.freezeRoots;

@@ -7,12 +7,12 @@
  */
 import type { TSESLint } from '@typescript-eslint/utils';
 import type ts from 'typescript';
-import { clearRelatedLocations, getRelatedLocations } from './analysis/related.js';
-import { rules } from './index.js';
-import { RULES_URL, type CapturedReport, type CapturedReports, type Edit } from './util/precomputed.js';
+import { clearRelatedLocations, getRelatedLocations } from '../analysis/related.js';
+import { rules } from '../index.js';
+import { RULES_URL, type CapturedReport, type CapturedReports, type Edit } from './precomputed.js';
 
-export { RULES_URL } from './util/precomputed.js';
-export type { CapturedReport, CapturedReports } from './util/precomputed.js';
+export { RULES_URL } from './precomputed.js';
+export type { CapturedReport, CapturedReports } from './precomputed.js';
 
 type Range = readonly [number, number];
 
