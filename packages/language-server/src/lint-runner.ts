@@ -231,16 +231,13 @@ export class LintRunner {
     if (provider === undefined) {
       const captureUrl = resolveCapture(filePath);
       const thread =
-        captureUrl === undefined || analysisThreadMinChars() === undefined ? undefined : new AnalysisThread(tsPath, captureUrl);
-      this.threads.set(tsModule, thread);
-      provider = new ProgramProvider(
-        tsModule,
-        thread === undefined
+        captureUrl === undefined || analysisThreadMinChars() === undefined
           ? undefined
-          : (file, text) => {
-              thread.mirror(file, text);
-            },
-      );
+          : new AnalysisThread(tsPath, captureUrl, () => provider?.openTexts() ?? []);
+      provider = new ProgramProvider(tsModule, (file, text) => {
+        thread?.mirror(file, text);
+      });
+      this.threads.set(tsModule, thread);
       this.providers.set(tsModule, provider);
     }
     const overrides = setup.options.overrideConfig ?? [];

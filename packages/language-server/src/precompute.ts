@@ -32,8 +32,7 @@ interface Job {
 }
 
 export class AnalysisThread {
-  private readonly worker: Worker;
-  private readonly port: MessagePort;
+  private started: { worker: Worker; port: MessagePort } | undefined;
   /** Incremented by the thread after each reply it posts: what Atomics.wait watches. */
   private readonly replied = new Int32Array(new SharedArrayBuffer(4));
   private nextId = 1;
@@ -42,24 +41,38 @@ export class AnalysisThread {
   /** How many rules took their reports from the thread (for `gradflow/stats` and the tests). */
   taken = 0;
 
-  /** `tsPath`: the TypeScript module the lint's parser runs on; `captureUrl`: `@gradflow/rules/capture` of the config's plugin. */
-  constructor(tsPath: string, captureUrl: string) {
+  /**
+   * `tsPath`: the TypeScript module the lint's parser runs on; `captureUrl`: `@gradflow/rules/capture`
+   * of the config's plugin; `openTexts`: the unsaved texts the lint's provider holds now. The thread
+   * starts with the first long text (a workspace of short files never loads a second TypeScript),
+   * and is given those texts first.
+   */
+  constructor(
+    private readonly tsPath: string,
+    private readonly captureUrl: string,
+    private readonly openTexts: () => Iterable<readonly [string, string]>,
+  ) {}
+
+  private start(): { worker: Worker; port: MessagePort } {
+    if (this.started !== undefined) return this.started;
     const { port1, port2 } = new MessageChannel();
-    this.port = port1;
-    this.worker = new Worker(new URL('./analysis-thread.js', import.meta.url), {
-      workerData: { tsPath, captureUrl, signal: this.replied.buffer, port: port2 },
+    const worker = new Worker(new URL('./analysis-thread.js', import.meta.url), {
+      workerData: { tsPath: this.tsPath, captureUrl: this.captureUrl, signal: this.replied.buffer, port: port2 },
       transferList: [port2],
     });
-    this.worker.unref();
-    this.port.unref();
+    worker.unref();
+    port1.unref();
     const stop = () => {
       this.dead = true;
     };
-    this.worker.on('error', stop);
-    this.worker.on('exit', stop);
+    worker.on('error', stop);
+    worker.on('exit', stop);
     (globalThis as Record<symbol, unknown>)[PRECOMPUTED_REPORTS] = {
       take: (filename: string, text: string, rule: string, rulesUrl: string) => this.take(filename, text, rule, rulesUrl),
     };
+    this.started = { worker, port: port1 };
+    for (const [filePath, text] of this.openTexts()) this.post({ kind: 'text', filePath, text });
+    return this.started;
   }
 
   /** Every text the lint's program provider is given: the thread's provider gets it too. */
@@ -79,6 +92,7 @@ export class AnalysisThread {
   /** Runs `lint` (ESLint's lint of `text` as `filePath`) with the thread analysing the same text meanwhile. */
   async during<T>(filePath: string, text: string, lint: () => Promise<T>): Promise<T> {
     if (this.dead) return lint();
+    this.start();
     const job: Job = { id: this.nextId++, filePath: path.resolve(filePath), text: text.replace(/^\uFEFF/, ''), reply: undefined };
     this.job = job;
     this.post({ kind: 'reports', id: job.id, filePath: job.filePath, text: job.text });
@@ -91,11 +105,12 @@ export class AnalysisThread {
 
   dispose(): void {
     this.dead = true;
-    void this.worker.terminate();
+    void this.started?.worker.terminate();
   }
 
+  /** Before the thread starts there is nobody to tell: it is given the open texts when it starts. */
   private post(request: ThreadRequest): void {
-    if (!this.dead) this.port.postMessage(request);
+    if (!this.dead) this.started?.port.postMessage(request);
   }
 
   private take(filename: string, text: string, rule: string, rulesUrl: string): unknown[] | undefined {
@@ -114,7 +129,8 @@ export class AnalysisThread {
     for (;;) {
       // Read the counter before looking at the port: a reply posted after the look bumps it, and the wait returns at once.
       const seen = Atomics.load(this.replied, 0);
-      for (let message = receiveMessageOnPort(this.port); message !== undefined; message = receiveMessageOnPort(this.port)) {
+      const port = this.start().port;
+      for (let message = receiveMessageOnPort(port); message !== undefined; message = receiveMessageOnPort(port)) {
         const reply = message.message as ThreadReply;
         if (reply.id === id) return reply;
       }

@@ -144,6 +144,10 @@ class Project {
     return this.service.getProgram();
   }
 
+  *openTexts(): Iterable<readonly [string, string]> {
+    for (const [filePath, { snapshot }] of this.open) yield [filePath, snapshot.text];
+  }
+
   /** The document was closed: the file is read from disk again. */
   close(filePath: string): void {
     if (this.open.delete(filePath)) this.projectVersion += 1;
@@ -216,6 +220,11 @@ export class ProgramProvider {
     }
     project.setText(file, text);
     return project;
+  }
+
+  /** The unsaved texts the programs hold (file, text). */
+  *openTexts(): Iterable<readonly [string, string]> {
+    for (const project of this.projects.values()) yield* project.openTexts();
   }
 
   close(filePath: string): void {

@@ -86,10 +86,11 @@ export function main(): void {
 }
 `;
 
+afterAll(() => {
+  cliWorkspace.remove();
+});
+
 describe("lints on the server's incremental program", () => {
-  afterAll(() => {
-    cliWorkspace.remove();
-  });
   // Every file, however short, analysed on the analysis thread too (precompute.ts): its reports are the ones compared.
   const session = useServer({
     files: { 'train.ts': train, 'utils.ts': UNDER_NO_GRAD, 'main.ts': MAIN },
@@ -146,6 +147,36 @@ describe("lints on the server's incremental program", () => {
       // The analysis thread's program saw the helper's unsaved text, then the saved one: these are its reports.
       const after = await stats(server);
       expect(after.precomputedRules - before.precomputedRules).toBe(9 * (after.lints - before.lints));
+    },
+    STARTUP_TIMEOUT_MS,
+  );
+});
+
+describe('the analysis thread, started by the first long file', () => {
+  // The helper is shorter than the threshold (linted without the thread, which has not started), the
+  // importer longer: the thread starts with the importer's lint and must be given the helper's unsaved
+  // text first, or it would analyse the helper on disk (noGrad) and report nothing.
+  const threshold = 250;
+  const session = useServer({
+    files: { 'utils.ts': UNDER_NO_GRAD, 'main.ts': MAIN },
+    env: { GRADFLOW_LS_ANALYSIS_THREAD: String(threshold) },
+  });
+
+  it(
+    "analyses the importer with the helper's unsaved text",
+    async () => {
+      expect(RECORDING.length).toBeLessThan(threshold);
+      expect(MAIN.length).toBeGreaterThanOrEqual(threshold);
+      const { server, scratch } = session;
+      const utilsUri = scratch.uri('utils.ts');
+      await openAndWait(server, utilsUri, UNDER_NO_GRAD);
+      await replaceDocument(server, utilsUri, RECORDING, 2);
+      const before = await stats(server);
+      const expected = cli({ 'utils.ts': RECORDING, 'main.ts': MAIN }, 'main.ts');
+      expect(expected).toHaveLength(1);
+      expect(shown(await openAndWait(server, scratch.uri('main.ts'), MAIN))).toEqual(expected);
+      const after = await stats(server);
+      expect(after.precomputedRules - before.precomputedRules).toBe(9);
     },
     STARTUP_TIMEOUT_MS,
   );
