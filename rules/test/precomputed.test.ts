@@ -36,7 +36,8 @@ const eslint = new ESLint({
     {
       files: ['**/*.ts'],
       languageOptions: { parser: tseslint.parser, parserOptions: { projectService: true, tsconfigRootDir: fixturesDir } },
-      plugins: { gradflow: { rules } },
+      // typescript-eslint's rule types and ESLint's plugin type do not meet; the object is a plugin.
+      plugins: { gradflow: { rules } as unknown as ESLint.Plugin },
       rules: Object.fromEntries(Object.keys(rules).map((name) => [`gradflow/${name}`, 'error'])),
     },
   ],
