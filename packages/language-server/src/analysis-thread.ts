@@ -7,7 +7,11 @@ import { importTypescript, ProgramProvider } from './program-provider.js';
 import type { ThreadReply, ThreadRequest } from './precompute.js';
 
 interface Capture {
-  captureReports: (program: ts.Program, fileName: string) => { rulesUrl: string; reports: Partial<Record<string, unknown[]>> } | undefined;
+  captureReports: (
+    program: ts.Program,
+    fileName: string,
+    stop?: () => boolean,
+  ) => { rulesUrl: string; reports: Partial<Record<string, unknown[]>> } | undefined;
 }
 
 const { tsPath, captureUrl, signal, port } = workerData as {
@@ -16,7 +20,9 @@ const { tsPath, captureUrl, signal, port } = workerData as {
   signal: SharedArrayBuffer;
   port: MessagePort;
 };
-const replied = new Int32Array(signal);
+/** [0]: replies posted (precompute.ts waits on it); [1]: the jobs up to this id are no longer wanted. */
+const shared = new Int32Array(signal);
+const unwanted = (id: number): boolean => Atomics.load(shared, 1) >= id;
 
 const ready = (async () => {
   const [tsModule, capture] = await Promise.all([importTypescript(tsPath), import(captureUrl) as Promise<Capture>]);
@@ -26,8 +32,8 @@ const ready = (async () => {
 function reply(message: ThreadReply): void {
   port.postMessage(message);
   // The main thread may be blocked in Atomics.wait for this reply (precompute.ts).
-  Atomics.add(replied, 0, 1);
-  Atomics.notify(replied, 0);
+  Atomics.add(shared, 0, 1);
+  Atomics.notify(shared, 0);
 }
 
 let queue: Promise<void> = Promise.resolve();
@@ -53,9 +59,17 @@ port.on('message', (request: ThreadRequest) => {
         return;
       case 'reports':
         try {
+          // A lint that ended without asking (a syntax error stops ESLint before the rules), or a
+          // newer one: the text still goes to the program, the analysis stops (between rules).
+          if (unwanted(request.id)) {
+            provider.setText(request.filePath, request.text);
+            reply({ id: request.id, failed: 'no longer wanted' });
+            return;
+          }
           const program = provider.programFor(request.filePath, request.text);
-          const captured = program === undefined ? undefined : capture.captureReports(program, request.filePath);
-          reply(captured === undefined ? { id: request.id, failed: 'no program includes the file' } : { id: request.id, ...captured });
+          const captured =
+            program === undefined ? undefined : capture.captureReports(program, request.filePath, () => unwanted(request.id));
+          reply(captured === undefined ? { id: request.id, failed: 'no reports' } : { id: request.id, ...captured });
         } catch (error) {
           reply({ id: request.id, failed: error instanceof Error ? error.message : String(error) });
         }

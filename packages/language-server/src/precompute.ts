@@ -33,8 +33,11 @@ interface Job {
 
 export class AnalysisThread {
   private started: { worker: Worker; port: MessagePort } | undefined;
-  /** Incremented by the thread after each reply it posts: what Atomics.wait watches. */
-  private readonly replied = new Int32Array(new SharedArrayBuffer(4));
+  /**
+   * [0]: incremented by the thread after each reply it posts (what Atomics.wait watches); [1]: the
+   * id up to which jobs are no longer wanted (the thread stops their analysis between rules).
+   */
+  private readonly shared = new Int32Array(new SharedArrayBuffer(8));
   private nextId = 1;
   private job: Job | undefined;
   private dead = false;
@@ -57,7 +60,7 @@ export class AnalysisThread {
     if (this.started !== undefined) return this.started;
     const { port1, port2 } = new MessageChannel();
     const worker = new Worker(new URL('./analysis-thread.js', import.meta.url), {
-      workerData: { tsPath: this.tsPath, captureUrl: this.captureUrl, signal: this.replied.buffer, port: port2 },
+      workerData: { tsPath: this.tsPath, captureUrl: this.captureUrl, signal: this.shared.buffer, port: port2 },
       transferList: [port2],
     });
     worker.unref();
@@ -100,6 +103,9 @@ export class AnalysisThread {
       return await lint();
     } finally {
       if (this.job === job) this.job = undefined;
+      // Not asked (ESLint stopped before the rules: a syntax error), or asked and answered: either way
+      // the thread need not go on with it, and the next lint's job need not wait behind it.
+      Atomics.store(this.shared, 1, job.id);
     }
   }
 
@@ -128,7 +134,7 @@ export class AnalysisThread {
     const deadline = Date.now() + WAIT_MS;
     for (;;) {
       // Read the counter before looking at the port: a reply posted after the look bumps it, and the wait returns at once.
-      const seen = Atomics.load(this.replied, 0);
+      const seen = Atomics.load(this.shared, 0);
       const port = this.start().port;
       for (let message = receiveMessageOnPort(port); message !== undefined; message = receiveMessageOnPort(port)) {
         const reply = message.message as ThreadReply;
@@ -136,7 +142,7 @@ export class AnalysisThread {
       }
       const left = deadline - Date.now();
       if (this.dead || left <= 0) return { id, failed: this.dead ? 'the analysis thread ended' : 'timed out' };
-      Atomics.wait(this.replied, 0, seen, Math.min(left, 1_000));
+      Atomics.wait(this.shared, 0, seen, Math.min(left, 1_000));
     }
   }
 }

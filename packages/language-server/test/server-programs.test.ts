@@ -119,6 +119,14 @@ describe("lints on the server's incremental program", () => {
       // ... and the gradflow rules replayed the reports the analysis thread computed meanwhile (precompute.ts):
       // every rule of every lint, so the diagnostics compared above are the thread's.
       expect(after.precomputedRules - before.precomputedRules).toBe(9 * (after.lints - before.lints));
+      // A text ESLint cannot parse runs no rule (the thread's job for it is dropped), and the next text
+      // gets its own reports.
+      const broken = server.diagnosticsFor(uri, (p) => p.version === EDITS.length + 2);
+      await replaceDocument(server, uri, `${train}\nconst = ;\n`, EDITS.length + 2);
+      expect((await broken).diagnostics.map((d) => d.message).join('\n')).toMatch(/Parsing error/);
+      const fixed = server.diagnosticsFor(uri, (p) => p.version === EDITS.length + 3);
+      await replaceDocument(server, uri, EDITS[0] ?? train, EDITS.length + 3);
+      expect(shown((await fixed).diagnostics)).toEqual(cli({ 'train.ts': EDITS[0] ?? train }, 'train.ts'));
     },
     STARTUP_TIMEOUT_MS,
   );

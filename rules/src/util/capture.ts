@@ -45,13 +45,19 @@ interface Descriptor {
 
 /**
  * The reports of every rule on `fileName` of `program` (rule name → reports), with the URL of
- * this copy of the rules; undefined when the program has no such file.
+ * this copy of the rules; undefined when the program has no such file, or when `stop` (asked
+ * before each rule) says the reports are no longer wanted.
  */
-export function captureReports(program: ts.Program, fileName: string): { rulesUrl: string; reports: CapturedReports } | undefined {
+export function captureReports(
+  program: ts.Program,
+  fileName: string,
+  stop: () => boolean = () => false,
+): { rulesUrl: string; reports: CapturedReports } | undefined {
   const sourceFile = program.getSourceFile(fileName);
   if (sourceFile === undefined) return undefined;
   const reports: Record<string, CapturedReport[]> = {};
   for (const [name, rule] of Object.entries(rules)) {
+    if (stop()) return undefined;
     const found: CapturedReport[] = [];
     const context = {
       id: name,
