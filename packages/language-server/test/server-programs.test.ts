@@ -123,7 +123,7 @@ describe("lints on the server's incremental program", () => {
       // gets its own reports.
       const broken = server.diagnosticsFor(uri, (p) => p.version === EDITS.length + 2);
       await replaceDocument(server, uri, `${train}\nconst = ;\n`, EDITS.length + 2);
-      expect((await broken).diagnostics.map((d) => d.message).join('\n')).toMatch(/Parsing error/);
+      expect((await broken).diagnostics.some((d) => typeof d.message === 'string' && d.message.includes('Parsing error'))).toBe(true);
       const fixed = server.diagnosticsFor(uri, (p) => p.version === EDITS.length + 3);
       await replaceDocument(server, uri, EDITS[0] ?? train, EDITS.length + 3);
       expect(shown((await fixed).diagnostics)).toEqual(cli({ 'train.ts': EDITS[0] ?? train }, 'train.ts'));
