@@ -462,6 +462,8 @@ export function renderFiles(spec) {
   const cutExpr = (e) =>
     cut?.how === 'noGrad' ? `noGrad(() => ${e})` : cut?.how === 'enableGrad' ? `noGrad(() => enableGrad(() => ${e}))` : `${e}.detach()`;
   const cutMark = (/** @type {string} */ line) => (cut?.how === 'noGrad' ? mark(line, 'valid-no-grad') : line);
+  // `autograd.grad(loss, [out])` needs an `out` that requires grad: not one computed under noGrad or detached.
+  const gradOfOut = backward2?.via === 'grad' && !backward2.fresh && !(cut?.where === 'output' && cut.how !== 'enableGrad');
 
   const lines = [];
   const I = (n) => '  '.repeat(n);
@@ -639,12 +641,7 @@ export function renderFiles(spec) {
   if (m === 'sequential') lines.push(`${I(1)}const model = new nn.Sequential(new nn.Linear(4, 6), new nn.Tanh(), new nn.Linear(6, 1));`);
   else if (isClass) lines.push(`${I(1)}const model = new Net();`);
   else lines.push(`${I(1)}const encoder = new nn.Linear(4, 6);`, `${I(1)}const head = new nn.Linear(6, 1);`);
-  const needsHistory =
-    cut?.where === 'eval' ||
-    gradRead !== undefined ||
-    asyncBlock !== undefined ||
-    evalBlock !== undefined ||
-    (backward2?.via === 'grad' && !backward2.fresh);
+  const needsHistory = cut?.where === 'eval' || gradRead !== undefined || asyncBlock !== undefined || evalBlock !== undefined || gradOfOut;
   if (needsHistory) lines.push(`${I(1)}const history: number[] = [];`);
   const F = 'no-freeze-after-optimizer';
   const freezeLines = (n) => {
@@ -805,7 +802,7 @@ export function renderFiles(spec) {
   const V = 'valid-no-grad';
   const B = 'no-backward-twice';
   const bw = (/** @type {string} */ l, /** @type {string[]} */ ...rules) => mark(l, V, ...rules);
-  if (backward2 && !backward2.fresh && backward2.via === 'grad') {
+  if (backward2 && gradOfOut) {
     lines.push(`${I(2)}const [outGrad] = autograd.grad(loss, [out]${backward2.retain ? ', { retainGraph: true }' : ''});`);
     lines.push(`${I(2)}if (outGrad !== null) history.push(outGrad.abs().sum().item());`, bw(`${I(2)}loss.backward();`, B));
   } else if (backward2 && !backward2.fresh && backward2.via === 'helper') {
