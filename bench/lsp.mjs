@@ -2,7 +2,7 @@
 // file (warm, p50/p95 over 100 edits), hovers sent while the lint of an edit runs, cold start to first
 // diagnostics, a one-character edit in a 1 MB file, and the ESLint CLI linting the same files in the
 // same run. Needs a build first (`npx tsc -b`).
-// Usage: node bench/lsp.mjs [--edits N] [--big-edits N] [--server path/to/bin.js] [--only-server] [--no-big] [--only-big]
+// Usage: node bench/lsp.mjs [--edits N] [--big-edits N] [--big-think-ms N] [--server path/to/bin.js] [--only-server] [--no-big] [--only-big]
 // (--server times another build of the server, e.g. a copy of dist/ from before a change, kept under
 // bench/results/ so that its imports resolve; --only-server skips the rules-off run and the ESLint CLI.)
 import { spawn, spawnSync } from 'node:child_process';
@@ -25,6 +25,9 @@ const ONLY_BIG = process.argv.includes('--only-big');
 const HOVERS = 40;
 const bigEditsArg = process.argv.indexOf('--big-edits');
 const BIG_EDITS = bigEditsArg > 0 ? Number(process.argv[bigEditsArg + 1]) : 10;
+/** A pause after each 1 MB edit's diagnostics before the next edit (`--big-think-ms`), as a person reading them makes. */
+const bigThinkArg = process.argv.indexOf('--big-think-ms');
+const BIG_THINK_MS = bigThinkArg > 0 ? Number(process.argv[bigThinkArg + 1]) : 0;
 const fixtureDir = path.join(root, 'packages/language-server/test/fixtures/workspace');
 const workDir = path.join(root, 'bench/results/lsp-workspace');
 const editsArg = process.argv.indexOf('--edits');
@@ -70,7 +73,7 @@ function summary(samples) {
   };
 }
 
-async function runServer(filePath, text, debounceMs, { edits = EDITS, hovers = 0 } = {}) {
+async function runServer(filePath, text, debounceMs, { edits = EDITS, hovers = 0, thinkMs = 0 } = {}) {
   const uri = pathToFileURL(filePath).href;
   const started = performance.now();
   const child = spawn(process.execPath, [serverBin, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -139,6 +142,7 @@ async function runServer(filePath, text, debounceMs, { edits = EDITS, hovers = 0
     });
     await done;
     samples.push(performance.now() - sent);
+    if (thinkMs > 0) await new Promise((resolve) => setTimeout(resolve, thinkMs));
   }
   const cpuAfter = cpuMs(child.pid);
   // Server CPU per edit: less sensitive than wall time to other processes sharing the cores.
@@ -264,7 +268,10 @@ if (!ONLY_SERVER && !ONLY_BIG) {
 }
 if (!NO_BIG) {
   results.big = { bytes: bigText.length, lines: bigText.split('\n').length - 1 };
-  results.runs[`1 MB file (${results.big.lines} lines), debounce 0 ms`] = await runServer(bigFile, bigText, 0, { edits: BIG_EDITS });
+  results.runs[`1 MB file (${results.big.lines} lines), debounce 0 ms`] = await runServer(bigFile, bigText, 0, {
+    edits: BIG_EDITS,
+    thinkMs: BIG_THINK_MS,
+  });
   if (!ONLY_SERVER) results.eslintCliBig = runEslintCli(bigFile, 1);
 }
 
