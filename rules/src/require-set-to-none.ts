@@ -4,7 +4,7 @@ import { propertyOf } from './analysis/bindings.js';
 import type { FileAnalysis } from './analysis/file-analysis.js';
 import type { OptimizerSite } from './analysis/file-index.js';
 import { allUses, certainlyReaches, mayReach, mayReachBackward, type ModuleUse } from './analysis/reach.js';
-import { isPrefix, pathsOverlap, type ParamPath } from './analysis/modules.js';
+import { isPrefix, pathsOverlap, RootIndex, type ParamPath } from './analysis/modules.js';
 import { holderOf } from './analysis/training.js';
 import { innermostLoop } from './analysis/syntax.js';
 import { createRule, onProgram, reportAt, textOf, type Related } from './util/create-rule.js';
@@ -138,7 +138,7 @@ function zeroFilledMisses(
       // Frozen for good before the loop (or never holding parameters): no gradient to zero-fill.
       if (analysis.training.frozenForGoodBefore(target, innermostLoop(zeroGrad) ?? zeroGrad)) continue;
       if (ts.isExpression(target.node) && analysis.paths.holdsNoParameters(target.node)) continue;
-      const everReached = usesByBackward
+      const everReached = usesByBackward.byRoot
         .sharingRootWith(target)
         .some((b) => usesByBackward.byBackward.get(b)?.some((u) => mayReach(u, target)));
       if (!everReached) continue;
@@ -202,7 +202,7 @@ function firstUnreachedStep(
     training.unfreezes().some((u) => u.paths.some((p) => isPrefix(p, target)) && flow.mustPassBetween(freeze, u.write.node, b));
   // Which backwards certainly reach the target does not depend on the step: asked once, of the
   // backwards whose uses share a root with it (a notebook's thousand other experiments are not asked).
-  const reaching = uses.sharingRootWith(target).filter((b) => uses.byBackward.get(b)?.some((u) => certainlyReaches(u, target)));
+  const reaching = uses.byRoot.sharingRootWith(target).filter((b) => uses.byBackward.get(b)?.some((u) => certainlyReaches(u, target)));
   return steps.find((step) => !reaching.some((b) => flow.mustPassBetween(zeroGrad, b, step) && unfrozenAt(b)));
 }
 
@@ -222,8 +222,7 @@ function everyStepReached(
 /** Every backward of the file with the module uses its loss is computed from, and the backwards by the roots of those uses. */
 interface BackwardUses {
   readonly byBackward: ReadonlyMap<ts.CallExpression, readonly ModuleUse[]>;
-  /** In file order: the backwards with a use whose root (or class root) can be the same as `target`'s (`sameRoot` in modules.ts). */
-  sharingRootWith(target: ParamPath): ts.CallExpression[];
+  readonly byRoot: RootIndex<ts.CallExpression>;
 }
 
 const usesMemo = new WeakMap<FileAnalysis, BackwardUses>();
@@ -237,29 +236,9 @@ function backwardUses(analysis: FileAnalysis): BackwardUses {
         .filter((m) => m.method === 'backward' && (m.receiverClass.kind === 'tensor' || m.receiverClass.kind === 'parameter'))
         .map((m) => [m.call, allUses(analysis.reach.usesOf(m.call))] as const),
     );
-    const byRoot = new Map<string, Set<ts.CallExpression>>();
-    const byClassRoot = new Map<string, Set<ts.CallExpression>>();
-    const add = (index: Map<string, Set<ts.CallExpression>>, key: string, backward: ts.CallExpression): void => {
-      const set = index.get(key);
-      if (set) set.add(backward);
-      else index.set(key, new Set([backward]));
-    };
-    for (const [backward, list] of byBackward) {
-      for (const use of list) {
-        add(byRoot, use.module.root, backward);
-        if (use.module.classRoot !== undefined) add(byClassRoot, use.module.classRoot, backward);
-      }
-    }
-    const order = new Map([...byBackward.keys()].map((b, i) => [b, i]));
-    uses = {
-      byBackward,
-      sharingRootWith(target) {
-        // sameRoot(a, b): a.root === b.root, or a's class root is b's root, or b's class root is a's root.
-        const found = new Set<ts.CallExpression>([...(byRoot.get(target.root) ?? []), ...(byClassRoot.get(target.root) ?? [])]);
-        if (target.classRoot !== undefined) for (const b of byRoot.get(target.classRoot) ?? []) found.add(b);
-        return [...found].sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
-      },
-    };
+    const byRoot = new RootIndex<ts.CallExpression>();
+    for (const [backward, list] of byBackward) for (const use of list) byRoot.add(backward, use.module);
+    uses = { byBackward, byRoot };
     usesMemo.set(analysis, uses);
   }
   return uses;

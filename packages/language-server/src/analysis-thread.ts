@@ -38,27 +38,21 @@ function reply(message: ThreadReply): void {
 
 let queue: Promise<void> = Promise.resolve();
 port.on('message', (request: ThreadRequest) => {
+  // Each message in turn; a failure answers its job (if it has one) and never stops the queue.
   queue = queue.then(async () => {
-    let loaded: Awaited<typeof ready>;
     try {
-      loaded = await ready;
-    } catch (error) {
-      if (request.kind === 'reports') reply({ id: request.id, failed: error instanceof Error ? error.message : String(error) });
-      return;
-    }
-    const { provider, capture } = loaded;
-    switch (request.kind) {
-      case 'text':
-        provider.setText(request.filePath, request.text);
-        return;
-      case 'close':
-        provider.close(request.filePath);
-        return;
-      case 'invalidate':
-        provider.invalidate();
-        return;
-      case 'reports':
-        try {
+      const { provider, capture } = await ready;
+      switch (request.kind) {
+        case 'text':
+          provider.setText(request.filePath, request.text);
+          return;
+        case 'close':
+          provider.close(request.filePath);
+          return;
+        case 'invalidate':
+          provider.invalidate();
+          return;
+        case 'reports': {
           // A lint that ended without asking (a syntax error stops ESLint before the rules), or a
           // newer one: the text still goes to the program, the analysis stops (between rules).
           if (unwanted(request.id)) {
@@ -70,9 +64,10 @@ port.on('message', (request: ThreadRequest) => {
           const captured =
             program === undefined ? undefined : capture.captureReports(program, request.filePath, () => unwanted(request.id));
           reply(captured === undefined ? { id: request.id, failed: 'no reports' } : { id: request.id, ...captured });
-        } catch (error) {
-          reply({ id: request.id, failed: error instanceof Error ? error.message : String(error) });
         }
+      }
+    } catch (error) {
+      if (request.kind === 'reports') reply({ id: request.id, failed: error instanceof Error ? error.message : String(error) });
     }
   });
 });

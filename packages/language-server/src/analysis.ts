@@ -17,18 +17,22 @@ const ANALYSIS_MODULE = '@gradflow/rules/analysis';
 
 const loaded = new Map<string, Promise<AnalysisAdapter | undefined>>();
 
+/** `specifier` (a module of `@gradflow/rules`) as the workspace's own plugin resolves it, as a file URL; undefined where it cannot. */
+function resolveFromPlugin(filePath: string, specifier: string): string | undefined {
+  try {
+    const plugin = createRequire(filePath).resolve('@gradflow/eslint-plugin');
+    return pathToFileURL(createRequire(plugin).resolve(specifier)).href;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The analysis module the workspace's own plugin uses: the rules record related locations in
  * that copy's memory, so the server must read the same copy. Falls back to the server's own.
  */
 function resolveAnalysis(filePath: string): string {
-  try {
-    const fromFile = createRequire(filePath);
-    const plugin = fromFile.resolve('@gradflow/eslint-plugin');
-    return pathToFileURL(createRequire(plugin).resolve(ANALYSIS_MODULE)).href;
-  } catch {
-    return ANALYSIS_MODULE;
-  }
+  return resolveFromPlugin(filePath, ANALYSIS_MODULE) ?? ANALYSIS_MODULE;
 }
 
 /**
@@ -36,12 +40,7 @@ function resolveAnalysis(filePath: string): string {
  * for the analysis thread (precompute.ts); undefined where it cannot be found.
  */
 export function resolveCapture(filePath: string): string | undefined {
-  try {
-    const plugin = createRequire(filePath).resolve('@gradflow/eslint-plugin');
-    return pathToFileURL(createRequire(plugin).resolve('@gradflow/rules/capture')).href;
-  } catch {
-    return undefined;
-  }
+  return resolveFromPlugin(filePath, '@gradflow/rules/capture');
 }
 
 /** The TypeScript module the workspace's analysis module runs on (a program it reads must come from it). */

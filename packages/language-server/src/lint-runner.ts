@@ -46,14 +46,12 @@ const GRADFLOW_RULES = new Set(Object.keys(gradflowRules));
  * cores and took CPU from the hover worker (bench/lsp.mjs); on the 1 MB file it takes a warm edit
  * from 1.35 s to about 1.0 s. `GRADFLOW_LS_ANALYSIS_THREAD`: `off`, or another length in characters.
  */
-const ANALYSIS_THREAD_MIN_CHARS = 100_000;
-
-function analysisThreadMinChars(): number | undefined {
+const ANALYSIS_THREAD_MIN_CHARS = ((): number | undefined => {
   const setting = process.env.GRADFLOW_LS_ANALYSIS_THREAD;
   if (setting === 'off') return undefined;
   const chars = setting === undefined || setting === '' ? NaN : Number(setting);
-  return Number.isFinite(chars) && chars >= 0 ? chars : ANALYSIS_THREAD_MIN_CHARS;
-}
+  return Number.isFinite(chars) && chars >= 0 ? chars : 100_000;
+})();
 
 /** A second ESLint instance of a setup whose parser reads the server's programs (program-provider.ts). */
 interface ProgramLinting {
@@ -69,9 +67,8 @@ interface ProgramLinting {
 export class LintRunner {
   private readonly setups = new Map<string, Promise<EslintSetup>>();
   private readonly programLinting = new WeakMap<EslintSetup, Promise<ProgramLinting | undefined>>();
-  /** One provider per TypeScript module the workspaces' parsers run on, and its analysis thread. */
-  private readonly providers = new Map<unknown, ProgramProvider>();
-  private readonly threads = new Map<unknown, AnalysisThread | undefined>();
+  /** Per TypeScript module the workspaces' parsers run on: one program provider, and its analysis thread. */
+  private readonly programs = new Map<unknown, { provider: ProgramProvider; thread: AnalysisThread | undefined }>();
   /** The incremental ESTree conversions of the parsers the provider's programs go to. */
   private readonly incrementals = new Set<IncrementalEstree>();
   /** Files linted with no ESLint config and no tsconfig that includes them. */
@@ -101,8 +98,8 @@ export class LintRunner {
       const taken = this.taken();
       const lint = () => eslint.lintText(text, { filePath, warnIgnored: false });
       // With the analysis thread computing the gradflow rules' reports meanwhile (precompute.ts).
-      const minChars = analysisThreadMinChars();
-      const thread = linting?.gradflowRules === true && minChars !== undefined && text.length >= minChars ? linting.thread : undefined;
+      const long = ANALYSIS_THREAD_MIN_CHARS !== undefined && text.length >= ANALYSIS_THREAD_MIN_CHARS;
+      const thread = linting?.gradflowRules === true && long ? linting.thread : undefined;
       const results = thread === undefined ? await lint() : await thread.during(filePath, text, lint);
       const serverProgram = this.served() > served;
       const reusedStatements = this.reused() - reused;
@@ -125,13 +122,13 @@ export class LintRunner {
 
   private served(): number {
     let total = 0;
-    for (const provider of this.providers.values()) total += provider.served;
+    for (const { provider } of this.programs.values()) total += provider.served;
     return total;
   }
 
   private taken(): number {
     let total = 0;
-    for (const thread of this.threads.values()) total += thread?.taken ?? 0;
+    for (const { thread } of this.programs.values()) total += thread?.taken ?? 0;
     return total;
   }
 
@@ -143,8 +140,10 @@ export class LintRunner {
 
   /** The document was closed: the programs read the file from disk again. */
   forget(filePath: string): void {
-    for (const provider of this.providers.values()) provider.close(filePath);
-    for (const thread of this.threads.values()) thread?.close(filePath);
+    for (const { provider, thread } of this.programs.values()) {
+      provider.close(filePath);
+      thread?.close(filePath);
+    }
   }
 
   /**
@@ -156,8 +155,10 @@ export class LintRunner {
     await this.enqueue(async () => {
       const folders = this.configFolders();
       this.setups.clear();
-      for (const provider of this.providers.values()) provider.invalidate();
-      for (const thread of this.threads.values()) thread?.invalidate();
+      for (const { provider, thread } of this.programs.values()) {
+        provider.invalidate();
+        thread?.invalidate();
+      }
       forgetTsconfigs();
       await clearParserCaches(folders);
     });
@@ -227,19 +228,20 @@ export class LintRunner {
     const parserPath = await parserPathOf(parser, fromDir);
     const incremental = parserPath === undefined ? undefined : IncrementalEstree.forParser(parserPath);
     if (incremental !== undefined) this.incrementals.add(incremental);
-    let provider = this.providers.get(tsModule);
-    if (provider === undefined) {
+    let programs = this.programs.get(tsModule);
+    if (programs === undefined) {
       const captureUrl = resolveCapture(filePath);
       const thread =
-        captureUrl === undefined || analysisThreadMinChars() === undefined
+        captureUrl === undefined || ANALYSIS_THREAD_MIN_CHARS === undefined
           ? undefined
-          : new AnalysisThread(tsPath, captureUrl, () => provider?.openTexts() ?? []);
-      provider = new ProgramProvider(tsModule, (file, text) => {
+          : new AnalysisThread(tsPath, captureUrl, () => provider.openTexts());
+      const provider = new ProgramProvider(tsModule, (file, text) => {
         thread?.mirror(file, text);
       });
-      this.threads.set(tsModule, thread);
-      this.providers.set(tsModule, provider);
+      programs = { provider, thread };
+      this.programs.set(tsModule, programs);
     }
+    const { provider, thread } = programs;
     const overrides = setup.options.overrideConfig ?? [];
     const programParser: Linter.Config = {
       files: TYPESCRIPT_FILES,
@@ -249,7 +251,7 @@ export class LintRunner {
       ...setup.options,
       overrideConfig: [...(Array.isArray(overrides) ? overrides : [overrides]), programParser],
     });
-    return { eslint, parser, files: new Map(), thread: this.threads.get(tsModule) };
+    return { eslint, parser, files: new Map(), thread };
   }
 
   private enqueue<T>(job: () => Promise<T>): Promise<T> {

@@ -22,7 +22,20 @@ export type ThreadReply = { id: number; rulesUrl: string; reports: Partial<Recor
 
 /** How long a rule waits for the thread's reports before analysing the file itself. */
 const WAIT_MS = 30_000;
+/** `@gradflow/rules`' util/precomputed.ts reads the host here (a symbol of the registry: any copy of the rules finds it). */
 const PRECOMPUTED_REPORTS = Symbol.for('gradflow.precomputedReports');
+
+/** The started threads of this process (one per TypeScript module the workspace's parsers run on): the one whose job a rule asks about answers. */
+const threads = new Set<AnalysisThread>();
+(globalThis as Record<symbol, unknown>)[PRECOMPUTED_REPORTS] = {
+  take(filename: string, text: string, rule: string, rulesUrl: string): unknown[] | undefined {
+    for (const thread of threads) {
+      const reports = thread.take(filename, text, rule, rulesUrl);
+      if (reports !== undefined) return reports;
+    }
+    return undefined;
+  },
+};
 
 interface Job {
   id: number;
@@ -70,9 +83,7 @@ export class AnalysisThread {
     };
     worker.on('error', stop);
     worker.on('exit', stop);
-    (globalThis as Record<symbol, unknown>)[PRECOMPUTED_REPORTS] = {
-      take: (filename: string, text: string, rule: string, rulesUrl: string) => this.take(filename, text, rule, rulesUrl),
-    };
+    threads.add(this);
     this.started = { worker, port: port1 };
     for (const [filePath, text] of this.openTexts()) this.post({ kind: 'text', filePath, text });
     return this.started;
@@ -109,17 +120,13 @@ export class AnalysisThread {
     }
   }
 
-  dispose(): void {
-    this.dead = true;
-    void this.started?.worker.terminate();
-  }
-
   /** Before the thread starts there is nobody to tell: it is given the open texts when it starts. */
   private post(request: ThreadRequest): void {
     if (!this.dead) this.started?.port.postMessage(request);
   }
 
-  private take(filename: string, text: string, rule: string, rulesUrl: string): unknown[] | undefined {
+  /** The reports of `rule` if this thread's current job is `filename` with exactly `text`, analysed by the rules at `rulesUrl`. */
+  take(filename: string, text: string, rule: string, rulesUrl: string): unknown[] | undefined {
     const job = this.job;
     if (job === undefined || path.resolve(filename) !== job.filePath || text !== job.text) return undefined;
     job.reply ??= this.wait(job.id);

@@ -281,7 +281,7 @@ export class ProgramProvider {
 }
 
 /**
- * The TypeScript module that `parser` (from a workspace's config) runs on, when it is the
+ * The TypeScript module that `parser` (from a workspace's config) runs on, and its path, when it is the
  * typescript-eslint parser installed in `fromDir`: the provider's programs must come from the very
  * module whose syntax kinds the parser's converter reads. Undefined when that cannot be made sure.
  */

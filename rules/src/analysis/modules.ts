@@ -29,6 +29,35 @@ function sameRoot(a: ParamPath, b: ParamPath): boolean {
   );
 }
 
+/**
+ * Items (freezes, backwards) by the roots of their paths: which of them have a path that can share a
+ * root with a given one (`sameRoot`), so that a file with a thousand experiments never pairs every
+ * item with every question. A superset: callers still test the paths themselves.
+ */
+export class RootIndex<T> {
+  private readonly byRoot = new Map<string, Set<T>>();
+  private readonly order = new Map<T, number>();
+
+  add(item: T, path: ParamPath): void {
+    if (!this.order.has(item)) this.order.set(item, this.order.size);
+    for (const root of [path.root, path.classRoot]) {
+      if (root === undefined) continue;
+      const items = this.byRoot.get(root);
+      if (items) items.add(item);
+      else this.byRoot.set(root, new Set([item]));
+    }
+  }
+
+  /** The items with a path that can share a root with one of `paths`, in the order they were added. */
+  sharingRootWith(...paths: readonly ParamPath[]): T[] {
+    const found = new Set<T>();
+    for (const path of paths)
+      for (const root of [path.root, path.classRoot])
+        for (const item of root === undefined ? [] : (this.byRoot.get(root) ?? [])) found.add(item);
+    return [...found].sort((a, b) => (this.order.get(a) ?? 0) - (this.order.get(b) ?? 0));
+  }
+}
+
 /** `a` is `b` or lies above it (`model` above `model.encoder.0`). */
 export function isPrefix(a: ParamPath, b: ParamPath): boolean {
   return sameRoot(a, b) && a.segments.length <= b.segments.length && a.segments.every((s, i) => b.segments[i] === s);

@@ -22,7 +22,7 @@ function fileKey(filename: string, ruleId: string): string {
 }
 
 /** Rule ids are stored without the plugin prefix: `no-leaf-inplace`, not `@gradflow/no-leaf-inplace`. */
-function bareRuleId(ruleId: string): string {
+export function bareRuleId(ruleId: string): string {
   const slash = ruleId.lastIndexOf('/');
   return slash >= 0 ? ruleId.slice(slash + 1) : ruleId;
 }

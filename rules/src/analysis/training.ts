@@ -3,7 +3,7 @@ import { propertyOf, stripExpression, type Bindings } from './bindings.js';
 import type { FileIndex, MethodCall, OptimizerSite, RequiresGradWrite } from './file-index.js';
 import { conditionalBetween, type Flow } from './flow.js';
 import { enclosingFunction, returnedValues } from './syntax.js';
-import { isPrefix, pathsOverlap, type ModulePaths, type ParamPath } from './modules.js';
+import { isPrefix, pathsOverlap, RootIndex, type ModulePaths, type ParamPath } from './modules.js';
 import { callsIntoOtherFiles } from './program-calls.js';
 import { freezesThrough, requiresGradWritesThrough } from './helper-writes.js';
 import { constructedOptimizer, heldThrough, helperOf, type Helper } from './summaries.js';
@@ -39,7 +39,7 @@ export class TrainingFacts {
   private readonly frozenPathsMemo = new Map<RequiresGradWrite, ParamPath[]>();
   private readonly namePrefixMemo = new Map<RequiresGradWrite, NamePrefix | undefined>();
   private readonly freezesOfMemo = new Map<OptimizerSite, { freeze: Freeze; held: ParamPath; frozen: ParamPath }[]>();
-  private freezeRoots: Map<string, number[]> | undefined;
+  private freezeRoots: RootIndex<Freeze> | undefined;
   private stepsBySite: Map<OptimizerSite | undefined, ts.CallExpression[]> | undefined;
   private zeroGradsBySite: Map<OptimizerSite | 'modules', MethodCall[]> | undefined;
 
@@ -280,17 +280,12 @@ export class TrainingFacts {
     this.unknownTarget ??= this.index.requiresGradWrites.some((w) => w.flag === false && this.frozenPaths(w).length === 0);
     if (this.unknownTarget) return true;
     // Only freezes with a path under the same root (or class root) can reach `path`.
-    const freezes = this.freezes();
-    const byRoot = this.freezesByRoot();
-    for (const root of [path.root, path.classRoot]) {
-      for (const k of root === undefined ? [] : (byRoot.get(root) ?? [])) {
-        const f = freezes[k];
-        if (
-          f.paths.some((p) => (isPrefix(p, path) && !(whole && p.partial)) || (!whole && isPrefix(path, p))) &&
-          (before === undefined || this.mayFollow(f.write.node, before, true))
-        )
-          return true;
-      }
+    for (const f of this.freezesSharingRoot(path)) {
+      if (
+        f.paths.some((p) => (isPrefix(p, path) && !(whole && p.partial)) || (!whole && isPrefix(path, p))) &&
+        (before === undefined || this.mayFollow(f.write.node, before, true))
+      )
+        return true;
     }
     return false;
   }
@@ -362,13 +357,7 @@ export class TrainingFacts {
     if (!held) return out;
     // Only freezes whose paths share a root with a held path can overlap it (asked for every
     // optimizer of a file: a notebook with a thousand experiments must not pair them all).
-    const byRoot = this.freezesByRoot();
-    const candidates = new Set<number>();
-    for (const p of held)
-      for (const root of [p.root, p.classRoot]) for (const k of root === undefined ? [] : (byRoot.get(root) ?? [])) candidates.add(k);
-    const freezes = this.freezes();
-    for (const k of [...candidates].sort((a, b) => a - b)) {
-      const freeze = freezes[k];
+    for (const freeze of this.freezesSharingRoot(...held)) {
       for (const frozen of freeze.paths) {
         const h = held.find((p) => pathsOverlap(p, frozen));
         if (h) {
@@ -380,34 +369,13 @@ export class TrainingFacts {
     return out;
   }
 
-  /**
-   * The freezes with a path that can share a root with `path` (`sameRoot` in modules.ts), in file
-   * order: the only ones whose paths can be prefixes of it, or it of them.
-   */
-  freezesSharingRoot(path: ParamPath): readonly Freeze[] {
-    const freezes = this.freezes();
-    const byRoot = this.freezesByRoot();
-    const found = new Set<number>();
-    for (const root of [path.root, path.classRoot]) for (const k of root === undefined ? [] : (byRoot.get(root) ?? [])) found.add(k);
-    return [...found].sort((a, b) => a - b).map((k) => freezes[k]);
-  }
-
-  /** The positions in `freezes()` of the freezes with a path under each root (and class root). */
-  private freezesByRoot(): ReadonlyMap<string, readonly number[]> {
-    if (this.freezeRoots) return this.freezeRoots;
-    const byRoot = new Map<string, number[]>();
-    this.freezes().forEach((freeze, k) => {
-      for (const path of freeze.paths) {
-        for (const root of [path.root, path.classRoot]) {
-          if (root === undefined) continue;
-          const list = byRoot.get(root);
-          if (!list) byRoot.set(root, [k]);
-          else if (list.at(-1) !== k) list.push(k);
-        }
-      }
-    });
-    this.freezeRoots = byRoot;
-    return byRoot;
+  /** The freezes with a path that can share a root with one of `paths` (`RootIndex`), in file order. */
+  freezesSharingRoot(...paths: readonly ParamPath[]): readonly Freeze[] {
+    if (!this.freezeRoots) {
+      this.freezeRoots = new RootIndex<Freeze>();
+      for (const freeze of this.freezes()) for (const path of freeze.paths) this.freezeRoots.add(freeze, path);
+    }
+    return this.freezeRoots.sharingRootWith(...paths);
   }
 
   /**

@@ -1,5 +1,5 @@
 import type { TSESLint } from '@typescript-eslint/utils';
-import { recordRelatedLocations, type RelatedLocation } from '../analysis/related.js';
+import { bareRuleId, recordRelatedLocations, type RelatedLocation } from '../analysis/related.js';
 
 /**
  * Reports computed by another thread, replayed by the rules. The language server's lint worker runs
@@ -46,16 +46,11 @@ export interface PrecomputedReports {
 
 type Context = Readonly<TSESLint.RuleContext<string, readonly unknown[]>>;
 
-/** The rule's name without its plugin prefix (`@gradflow/no-leaf-inplace` → `no-leaf-inplace`). */
-export function bareName(ruleId: string): string {
-  return ruleId.slice(ruleId.lastIndexOf('/') + 1);
-}
-
 /** The reports a host computed for this lint of this rule, if it offers them. */
 export function precomputedFor(context: Context): readonly CapturedReport[] | undefined {
   const host = (globalThis as { [PRECOMPUTED_REPORTS]?: PrecomputedReports })[PRECOMPUTED_REPORTS];
   if (host === undefined) return undefined;
-  return host.take(context.filename, context.sourceCode.text, bareName(context.id), RULES_URL);
+  return host.take(context.filename, context.sourceCode.text, bareRuleId(context.id), RULES_URL);
 }
 
 /** Reports them through ESLint, as `reportAt` would have. */
